@@ -1,0 +1,264 @@
+#include "actors/account_actor.hpp"
+
+#include <chrono>
+
+#include "actors/ledger_outcomes.hpp"
+#include "domain/ids.hpp"
+#include "domain/money.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<AccountState>*;
+using Phase = AccountState::Phase;
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void start_load(Self self) {
+  auto& s = self->state;
+  s.phase = Phase::loading;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto user_id = s.user_id;
+  s.context.pool->run<std::optional<int64_t>>(
+      "load_account",
+      [user_id](pqxx::connection& conn) { return persistence::load_balance(conn, user_id); },
+      [me](domain::Result<std::optional<int64_t>> result) {
+        caf::anon_send(me, loaded_atom::value, LoadResult{std::move(result)});
+      });
+}
+
+domain::Error not_found(const std::string& user_id) {
+  return {domain::ErrorCode::user_not_found, "no account for user " + user_id};
+}
+
+void refuse_reserve(Self self, const ReserveRequest& request, domain::Error error) {
+  LegReservation refusal;
+  refusal.user_id = request.user_id;
+  refusal.refusal = std::move(error);
+  self->send(request.coordinator, reserved_atom::value, std::move(refusal));
+}
+
+// Answers work that cannot be done now, whatever kind it is.
+void fail(Self self, AccountState::Work& work, const domain::Error& error) {
+  std::visit(
+      [&](auto& item) {
+        using T = std::decay_t<decltype(item)>;
+        if constexpr (std::is_same_v<T, DepositCommand>) {
+          item.reply(error_reply(error.code, error.message));
+        } else if constexpr (std::is_same_v<T, ReserveRequest>) {
+          refuse_reserve(self, item, error);
+        } else {
+          item.reply(error);
+        }
+      },
+      work);
+}
+
+void deposit(Self self, DepositCommand& cmd) {
+  auto& s = self->state;
+  int64_t updated = 0;
+  if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
+    reject(self, s.context.writer, cmd.tag,
+           {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
+           cmd.reply);
+    return;
+  }
+  persistence::LedgerEntry entry{domain::new_uuid_v4(), s.user_id, cmd.amount, s.pending, updated,
+                                 persistence::EntryKind::deposit, ""};
+  WriteRequest request;
+  request.on_commit = Reply{200, deposit_body(s.user_id, entry.id, updated)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.mutation.entries.push_back(std::move(entry));
+  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
+  request.reply = std::move(cmd.reply);
+  s.pending = updated;
+  ++s.in_flight;
+  self->send(s.context.writer, submit_atom::value, std::move(request));
+}
+
+void reserve(Self self, ReserveRequest& request) {
+  auto& s = self->state;
+  int64_t updated = 0;
+  if (request.role == LegRole::debit) {
+    if (s.pending < request.amount) {
+      refuse_reserve(self, request, {domain::ErrorCode::insufficient_funds, "insufficient funds"});
+      return;
+    }
+    updated = s.pending - request.amount;
+  } else if (!domain::checked_add(s.pending, request.amount, updated) ||
+             updated > domain::kMaxBalanceMinor) {
+    refuse_reserve(self, request,
+                   {domain::ErrorCode::balance_limit_exceeded,
+                    "the transfer would exceed the recipient's balance limit"});
+    return;
+  }
+  LegReservation leg;
+  leg.user_id = s.user_id;
+  leg.account = caf::actor_cast<caf::actor>(self);
+  const bool debit = request.role == LegRole::debit;
+  leg.entry = persistence::LedgerEntry{
+      domain::new_uuid_v4(),
+      s.user_id,
+      debit ? -request.amount : request.amount,
+      s.pending,
+      updated,
+      debit ? persistence::EntryKind::transfer_debit : persistence::EntryKind::transfer_credit,
+      request.transfer_id};
+  s.balance_before_lock = s.pending;
+  s.pending = updated;
+  s.lock_owner = request.transfer_id;
+  s.phase = Phase::locked;
+  self->send(request.coordinator, reserved_atom::value, std::move(leg));
+}
+
+void process(Self self, AccountState::Work& work) {
+  std::visit(
+      [&](auto& item) {
+        using T = std::decay_t<decltype(item)>;
+        if constexpr (std::is_same_v<T, DepositCommand>) {
+          deposit(self, item);
+        } else if constexpr (std::is_same_v<T, ReserveRequest>) {
+          reserve(self, item);
+        } else {
+          item.reply(self->state.committed);
+        }
+      },
+      work);
+}
+
+bool accepts_mutations(const AccountState& s) {
+  return s.phase == Phase::ready && !s.dirty && s.stash.empty();
+}
+
+// Runs stashed work in arrival order until the stash is empty or a transfer locks the account.
+void drain(Self self) {
+  auto& s = self->state;
+  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty) {
+    auto work = std::move(s.stash.front());
+    s.stash.pop_front();
+    process(self, work);
+  }
+}
+
+void resync_if_settled(Self self) {
+  auto& s = self->state;
+  if (s.dirty && s.in_flight == 0 && s.phase == Phase::ready) start_load(self);
+}
+
+void accept(Self self, AccountState::Work work) {
+  auto& s = self->state;
+  ++s.handled;
+  s.last_activity_ms = now_ms();
+  const bool is_query = std::holds_alternative<BalanceQuery>(work);
+  if (s.phase == Phase::missing) {
+    fail(self, work, not_found(s.user_id));
+  } else if (is_query && (s.phase == Phase::ready || s.phase == Phase::locked)) {
+    process(self, work);
+  } else if (accepts_mutations(s)) {
+    process(self, work);
+  } else if (s.stash.size() >= s.context.max_stash) {
+    fail(self, work, {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
+  } else {
+    s.stash.push_back(std::move(work));
+    if (s.phase == Phase::unloaded) start_load(self);
+  }
+}
+
+const char* state_name(const AccountState& s) {
+  switch (s.phase) {
+    case Phase::unloaded:
+    case Phase::loading:
+      return s.dirty ? "resyncing" : "loading";
+    case Phase::missing:
+      return "missing";
+    case Phase::locked:
+      return "waiting_on_transfer";
+    case Phase::ready:
+      return (s.in_flight > 0 || !s.stash.empty()) ? "busy" : "idle";
+  }
+  return "idle";
+}
+
+}  // namespace
+
+caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string user_id,
+                            AccountContext context) {
+  self->state.user_id = std::move(user_id);
+  self->state.context = std::move(context);
+  self->state.last_activity_ms = now_ms();
+  return {
+      [=](deposit_atom, DepositCommand& cmd) { accept(self, std::move(cmd)); },
+      [=](reserve_atom, ReserveRequest& request) { accept(self, std::move(request)); },
+      [=](balance_atom, BalanceQuery& query) { accept(self, std::move(query)); },
+      [=](loaded_atom, LoadResult& loaded) {
+        auto& s = self->state;
+        if (!loaded.balance) {
+          // Postgres is unreachable: answer what waits, and try again on the next request.
+          s.phase = Phase::unloaded;
+          auto waiting = std::move(s.stash);
+          s.stash.clear();
+          for (auto& work : waiting) fail(self, work, loaded.balance.error());
+          return;
+        }
+        s.dirty = false;
+        if (!loaded.balance.value()) {
+          s.phase = Phase::missing;
+          auto waiting = std::move(s.stash);
+          s.stash.clear();
+          for (auto& work : waiting) fail(self, work, not_found(s.user_id));
+          return;
+        }
+        s.committed = s.pending = *loaded.balance.value();
+        s.phase = Phase::ready;
+        drain(self);
+      },
+      [=](release_atom, const std::string& transfer_id, bool submitted) {
+        auto& s = self->state;
+        if (s.phase != Phase::locked || s.lock_owner != transfer_id) return;
+        ++s.handled;
+        if (submitted) {
+          ++s.in_flight;
+        } else {
+          s.pending = s.balance_before_lock;
+        }
+        s.lock_owner.clear();
+        s.phase = Phase::ready;
+        drain(self);
+      },
+      [=](settled_atom, bool committed, int64_t new_balance) {
+        auto& s = self->state;
+        --s.in_flight;
+        if (committed) {
+          s.committed = new_balance;
+        } else {
+          s.dirty = true;
+        }
+        resync_if_settled(self);
+        drain(self);
+      },
+      [=](opened_atom) {
+        if (self->state.phase == Phase::missing) self->state.phase = Phase::unloaded;
+      },
+      [=](inspect_atom, const caf::actor& collector) {
+        const auto& s = self->state;
+        AccountSnapshot snapshot{s.user_id,   state_name(s),       s.committed,
+                                 s.pending,   self->mailbox().size(), s.stash.size(),
+                                 s.handled,   s.in_flight,         s.last_activity_ms};
+        self->send(collector, snapshot_atom::value, std::move(snapshot));
+      },
+      [=](retire_atom) {
+        const auto& s = self->state;
+        const bool idle = (s.phase == Phase::ready || s.phase == Phase::missing ||
+                           s.phase == Phase::unloaded) &&
+                          s.in_flight == 0 && s.stash.empty() && !s.dirty;
+        self->send(s.context.registry, retired_atom::value, s.user_id, idle);
+        if (idle) self->quit();
+      },
+  };
+}
+
+}  // namespace wallet::actors

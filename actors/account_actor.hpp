@@ -1,0 +1,57 @@
+// AccountActor: the only place a balance changes. One per account, spawned by the AccountRegistry,
+// it serializes deposits and transfer legs, keeps the balance in memory (committed and pending),
+// and hands prepared rows to the LedgerWriter; its client is answered after the commit.
+//
+// Invariants relied on elsewhere:
+// - pending == committed + the changes this actor handed to the writer that have not settled yet;
+//   rows reach the writer in the order the actor applied them, so each account's
+//   old_balance -> new_balance chain is gap-free in commit order.
+// - While locked by a transfer, every other mutation waits in the stash (FIFO), so an aborted
+//   reservation can be undone by restoring the balance before it.
+// - After a failed commit the actor stops taking mutations, waits for its in-flight ones to settle,
+//   and reloads its balance from Postgres (which stays the last word).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <variant>
+
+#include <caf/all.hpp>
+
+#include "actors/ledger_messages.hpp"
+#include "persistence/db_pool.hpp"
+
+namespace wallet::actors {
+
+struct AccountContext {
+  caf::actor writer;
+  caf::actor registry;
+  persistence::DbPool* pool = nullptr;
+  size_t max_stash = 10'000;
+};
+
+struct AccountState {
+  enum class Phase { unloaded, loading, ready, locked, missing };
+  using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery>;
+
+  std::string user_id;
+  AccountContext context;
+  Phase phase = Phase::unloaded;
+  int64_t committed = 0;
+  int64_t pending = 0;
+  int in_flight = 0;
+  bool dirty = false;  // a commit failed: reload before the next mutation
+  std::string lock_owner;
+  int64_t balance_before_lock = 0;
+  std::deque<Work> stash;
+  uint64_t handled = 0;
+  int64_t last_activity_ms = 0;
+
+  static inline const char* name = "account";
+};
+
+caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string user_id,
+                            AccountContext context);
+
+}  // namespace wallet::actors

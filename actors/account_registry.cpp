@@ -1,0 +1,124 @@
+#include "actors/account_registry.hpp"
+
+#include "actors/inspection_collector.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<RegistryState>*;
+
+constexpr std::chrono::seconds kScanEvery{1};
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+RegistryEntry& entry_for(Self self, const std::string& user_id) {
+  auto& s = self->state;
+  auto it = s.accounts.find(user_id);
+  if (it == s.accounts.end()) {
+    RegistryEntry entry;
+    entry.account = self->spawn(account_actor, user_id, s.context);
+    ++s.stats.spawned;
+    it = s.accounts.emplace(user_id, std::move(entry)).first;
+  }
+  it->second.last_used_ms = now_ms();
+  return it->second;
+}
+
+// Sends `message` to the account's actor now, or once the pending retirement has been decided.
+template <class... Ts>
+void forward(Self self, const std::string& user_id, Ts... message) {
+  auto& entry = entry_for(self, user_id);
+  if (entry.retiring) {
+    entry.held.push_back([self, message...](const caf::actor& account) {
+      self->send(account, message...);
+    });
+    return;
+  }
+  self->send(entry.account, std::move(message)...);
+}
+
+void scan_idle(Self self) {
+  auto& s = self->state;
+  const int64_t cutoff = now_ms() - s.idle_after.count();
+  for (auto& [user_id, entry] : s.accounts) {
+    if (!entry.retiring && entry.last_used_ms < cutoff) {
+      entry.retiring = true;
+      self->send(entry.account, retire_atom::value);
+    }
+  }
+}
+
+}  // namespace
+
+caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, AccountContext context,
+                               std::chrono::milliseconds idle_after) {
+  self->state.context = std::move(context);
+  self->state.context.registry = caf::actor_cast<caf::actor>(self);
+  self->state.idle_after = idle_after;
+  self->delayed_send(self, kScanEvery, tick_atom::value);
+  return {
+      [=](deposit_atom atom, DepositCommand& cmd) {
+        std::string user_id = cmd.user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](reserve_atom atom, ReserveRequest& request) {
+        std::string user_id = request.user_id;
+        forward(self, user_id, atom, std::move(request));
+      },
+      [=](balance_atom atom, BalanceQuery& query) {
+        std::string user_id = query.user_id;
+        forward(self, user_id, atom, std::move(query));
+      },
+      [=](opened_atom atom, const std::string& user_id) {
+        // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.
+        auto it = self->state.accounts.find(user_id);
+        if (it != self->state.accounts.end()) forward(self, user_id, atom);
+      },
+      [=](inspect_atom, InspectQuery& query) {
+        auto& s = self->state;
+        std::vector<caf::actor> targets;
+        if (query.user_id) {
+          auto it = s.accounts.find(*query.user_id);
+          if (it != s.accounts.end() && !it->second.retiring) targets.push_back(it->second.account);
+        } else {
+          for (auto& [user_id, entry] : s.accounts) {
+            if (!entry.retiring) targets.push_back(entry.account);
+          }
+        }
+        auto collector = self->spawn(inspection_collector, targets.size(), std::move(query.reply));
+        for (auto& target : targets) self->send(target, inspect_atom::value, collector);
+      },
+      [=](inspect_atom, const RegistryInspect& inspect) {
+        auto stats = self->state.stats;
+        stats.live = self->state.accounts.size();
+        inspect.reply(stats);
+      },
+      [=](retired_atom, const std::string& user_id, bool quit) {
+        auto& s = self->state;
+        auto it = s.accounts.find(user_id);
+        if (it == s.accounts.end()) return;
+        auto held = std::move(it->second.held);
+        if (quit) {
+          ++s.stats.retired;
+          s.accounts.erase(it);
+          if (held.empty()) return;
+          auto& fresh = entry_for(self, user_id);
+          for (auto& send : held) send(fresh.account);
+          return;
+        }
+        it->second.retiring = false;
+        it->second.last_used_ms = now_ms();
+        for (auto& send : held) send(it->second.account);
+      },
+      [=](tick_atom) {
+        scan_idle(self);
+        self->delayed_send(self, kScanEvery, tick_atom::value);
+      },
+  };
+}
+
+}  // namespace wallet::actors

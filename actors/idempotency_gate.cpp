@@ -1,0 +1,141 @@
+#include "actors/idempotency_gate.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<GateState>*;
+using Phase = GateSlot::Phase;
+
+std::string slot_name(const IdempotencyTag& tag) { return tag.endpoint + '\n' + tag.key; }
+
+Reply mismatch() {
+  return error_reply(domain::ErrorCode::idempotency_key_mismatch,
+                     "this Idempotency-Key was used with a different request");
+}
+
+Reply replay_of(const Reply& outcome) {
+  Reply replay = outcome;
+  replay.replayed = true;
+  return replay;
+}
+
+void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome) {
+  auto& s = self->state;
+  slot.phase = Phase::done;
+  slot.outcome = std::move(outcome);
+  slot.execute = nullptr;
+  s.done_order.push_back(name);
+  slot.lru = std::prev(s.done_order.end());
+  while (s.done_order.size() > s.capacity) {
+    s.slots.erase(s.done_order.front());
+    s.done_order.pop_front();
+  }
+}
+
+void lookup(Self self, const std::string& name, const IdempotencyTag& tag) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  self->state.pool->run<std::optional<persistence::IdempotencyOutcome>>(
+      "find_idempotency_outcome",
+      [tag](pqxx::connection& conn) {
+        return persistence::find_outcome(conn, tag.endpoint, tag.key);
+      },
+      [me, name](domain::Result<std::optional<persistence::IdempotencyOutcome>> result) {
+        caf::anon_send(me, lookup_atom::value, StoredLookup{name, std::move(result)});
+      });
+}
+
+enum class Answer { original_then_replays, replays, same_for_all };
+
+// Answers every waiter of a finished slot; those whose request differs get 422.
+void answer_waiters(GateSlot& slot, Answer answer) {
+  auto waiters = std::move(slot.waiters);
+  slot.waiters.clear();
+  bool original = answer == Answer::original_then_replays;
+  for (auto& [hash, reply] : waiters) {
+    if (hash != slot.request_hash) {
+      reply(mismatch());
+    } else if (original || answer == Answer::same_for_all) {
+      original = false;
+      reply(slot.outcome);
+    } else {
+      reply(replay_of(slot.outcome));
+    }
+  }
+}
+
+}  // namespace
+
+caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence::DbPool* pool,
+                               size_t capacity) {
+  self->state.pool = pool;
+  self->state.capacity = capacity;
+  return {
+      [=](call_atom, IdempotentCall& call) {
+        auto& s = self->state;
+        const std::string name = slot_name(call.tag);
+        auto it = s.slots.find(name);
+        if (it == s.slots.end()) {
+          GateSlot slot;
+          slot.request_hash = call.tag.request_hash;
+          slot.execute = std::move(call.execute);
+          slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
+          s.slots.emplace(name, std::move(slot));
+          lookup(self, name, call.tag);
+          return;
+        }
+        auto& slot = it->second;
+        if (slot.phase == Phase::done) {
+          s.done_order.splice(s.done_order.end(), s.done_order, slot.lru);
+          call.reply(call.tag.request_hash == slot.request_hash ? replay_of(slot.outcome)
+                                                                : mismatch());
+        } else if (slot.phase == Phase::executing && call.tag.request_hash != slot.request_hash) {
+          call.reply(mismatch());
+        } else {
+          // Looking up: the stored hash is not known yet, so the check happens with the answer.
+          slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
+        }
+      },
+      [=](lookup_atom, StoredLookup& found) {
+        auto& s = self->state;
+        auto it = s.slots.find(found.slot);
+        if (it == s.slots.end()) return;
+        auto& slot = it->second;
+        if (!found.outcome) {
+          slot.outcome = error_reply(found.outcome.error().code, found.outcome.error().message);
+          answer_waiters(slot, Answer::same_for_all);
+          s.slots.erase(it);
+          return;
+        }
+        if (const auto& stored = found.outcome.value()) {
+          slot.request_hash = stored->request_hash;
+          remember(self, found.slot, slot, Reply{stored->status, stored->body, true, false});
+          answer_waiters(slot, Answer::replays);
+          return;
+        }
+        // Not stored anywhere: run it once. Waiters with a different request are refused now.
+        slot.phase = Phase::executing;
+        auto me = caf::actor_cast<caf::actor>(self);
+        auto name = found.slot;
+        auto execute = std::move(slot.execute);
+        execute([me, name](Reply outcome) {
+          caf::anon_send(me, executed_atom::value, name, std::move(outcome));
+        });
+      },
+      [=](executed_atom, const std::string& name, Reply& outcome) {
+        auto& s = self->state;
+        auto it = s.slots.find(name);
+        if (it == s.slots.end()) return;
+        auto& slot = it->second;
+        if (outcome.durable) {
+          remember(self, name, slot, std::move(outcome));
+          answer_waiters(slot, Answer::original_then_replays);
+          return;
+        }
+        slot.outcome = std::move(outcome);
+        answer_waiters(slot, Answer::same_for_all);
+        s.slots.erase(it);
+      },
+  };
+}
+
+}  // namespace wallet::actors

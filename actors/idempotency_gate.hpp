@@ -1,0 +1,41 @@
+// IdempotencyGate: makes a keyed request execute at most once per (endpoint, key), in this process
+// and across restarts. The first request of a key looks the key up in Postgres (an outcome stored
+// by an earlier run is replayed); if absent it executes, and duplicates that arrive meanwhile wait
+// for that one outcome. Outcomes that were committed with the operation are kept (LRU-bounded) and
+// replayed with the identical status and body; a different request under a used key is refused
+// with 422. Outcomes that changed nothing (outages, unknown users) are not kept, so a retry runs.
+#pragma once
+
+#include <list>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/ledger_messages.hpp"
+#include "persistence/db_pool.hpp"
+
+namespace wallet::actors {
+
+struct GateSlot {
+  enum class Phase { looking_up, executing, done } phase = Phase::looking_up;
+  std::string request_hash;
+  Reply outcome;
+  std::vector<std::pair<std::string, ReplyFn>> waiters;  // request hash, how to answer
+  std::function<void(ReplyFn)> execute;
+  std::list<std::string>::iterator lru;  // valid when done
+};
+
+struct GateState {
+  persistence::DbPool* pool = nullptr;
+  std::unordered_map<std::string, GateSlot> slots;
+  std::list<std::string> done_order;  // least recently used first
+  size_t capacity = 100'000;
+  static inline const char* name = "idempotency_gate";
+};
+
+caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence::DbPool* pool,
+                               size_t capacity);
+
+}  // namespace wallet::actors

@@ -1,0 +1,66 @@
+// Ledger: the front door of transaction-service's actor system for the edges (HTTP handlers, the
+// NATS responder, the Kafka consumer). It spawns the LedgerWriter, the AccountRegistry and the
+// IdempotencyGate, and turns calls into messages; every callback is invoked exactly once, on an
+// actor or pool thread (never the caller's), after the outcome is durable.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/account_registry.hpp"
+#include "actors/ledger_messages.hpp"
+#include "actors/ledger_writer.hpp"
+#include "persistence/db_pool.hpp"
+
+namespace wallet::actors {
+
+struct LedgerOptions {
+  std::string database_url;
+  size_t max_batch = 512;
+  std::chrono::milliseconds idle_after{60'000};
+  size_t max_in_flight = 20'000;  // operations accepted but not answered; beyond: 429
+  size_t max_stash_per_account = 10'000;
+  size_t idempotency_cache = 100'000;
+  std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
+};
+
+class Ledger {
+ public:
+  Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options);
+  ~Ledger();
+
+  void deposit(DepositCommand command);
+  void transfer(TransferCommand command);
+  void balance(BalanceQuery query);
+  void inspect(InspectQuery query);
+  void inspect_registry(std::function<void(RegistryStats)> reply);
+  void inspect_writer(std::function<void(WriterStats, size_t)> reply);
+  // The Kafka consumer opened this account: an actor that found it missing must look again.
+  void account_opened(const std::string& user_id);
+
+  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // From now on new operations are refused with 503 (shutdown: answer what was accepted first).
+  void refuse_new() { refusing_.store(true); }
+  void stop();
+
+ private:
+  // Wraps a reply with the in-flight accounting; false (and the client answered 429) when full.
+  bool admit(ReplyFn& reply);
+  void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
+
+  caf::actor_system& system_;
+  LedgerOptions options_;
+  caf::actor writer_;
+  caf::actor registry_;
+  caf::actor gate_;
+  std::shared_ptr<std::atomic<size_t>> counter_;
+  std::atomic<size_t>& in_flight_;
+  std::atomic<bool> refusing_{false};
+};
+
+}  // namespace wallet::actors

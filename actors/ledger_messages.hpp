@@ -1,0 +1,151 @@
+// The messages of transaction-service's ledger actors: atoms, commands from the edges (HTTP, NATS),
+// and the internal protocol between account actors, transfer coordinators and the LedgerWriter.
+// All of them stay inside one process, so they are allowed as unsafe (non-serializable) types.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "domain/result.hpp"
+#include "persistence/ledger_store.hpp"
+
+namespace wallet::actors {
+
+using deposit_atom = caf::atom_constant<caf::atom("deposit")>;
+using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
+using reserved_atom = caf::atom_constant<caf::atom("reserved")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using settled_atom = caf::atom_constant<caf::atom("settled")>;
+using balance_atom = caf::atom_constant<caf::atom("balance")>;
+using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+using retired_atom = caf::atom_constant<caf::atom("retired")>;
+using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using executed_atom = caf::atom_constant<caf::atom("executed")>;
+using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+// The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency
+// outcome was committed with it (so it may be replayed); `replayed` marks a replay.
+struct Reply {
+  int status = 500;
+  std::string body;
+  bool durable = false;
+  bool replayed = false;
+};
+using ReplyFn = std::function<void(Reply)>;  // called exactly once
+
+Reply error_reply(domain::ErrorCode code, std::string message);
+
+// Identifies an idempotent request: the endpoint it was sent to, the client's key, and a hash of
+// the request's meaning (so a different body under the same key is told apart).
+struct IdempotencyTag {
+  std::string endpoint;
+  std::string key;
+  std::string request_hash;
+};
+
+struct DepositCommand {
+  std::string user_id;
+  int64_t amount = 0;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+};
+
+struct TransferCommand {
+  std::string from_user_id;
+  std::string to_user_id;
+  int64_t amount = 0;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+};
+
+struct BalanceQuery {
+  std::string user_id;
+  std::function<void(domain::Result<int64_t>)> reply;
+};
+
+// One account actor as it describes itself to the admin API.
+struct AccountSnapshot {
+  std::string user_id;
+  std::string state;  // loading, idle, busy, waiting_on_transfer, missing, resyncing
+  int64_t balance = 0;          // committed (durable) balance
+  int64_t pending_balance = 0;  // including mutations not yet committed
+  size_t mailbox_size = 0;
+  size_t stashed = 0;
+  uint64_t messages_handled = 0;
+  int in_flight = 0;
+  int64_t last_activity_ms = 0;  // Unix epoch milliseconds
+};
+struct InspectQuery {
+  std::optional<std::string> user_id;  // one actor, or all of them when empty
+  std::function<void(std::vector<AccountSnapshot>)> reply;
+};
+
+// Transfer protocol (see transfer_coordinator.hpp). One side of a transfer.
+enum class LegRole { debit, credit };
+struct ReserveRequest {
+  std::string transfer_id;
+  std::string user_id;
+  LegRole role = LegRole::debit;
+  int64_t amount = 0;
+  caf::actor coordinator;
+};
+struct LegReservation {
+  std::string user_id;
+  caf::actor account;  // the actor now locked for this transfer (empty when refused)
+  std::optional<domain::Error> refusal;
+  persistence::LedgerEntry entry;
+};
+
+// Work for the LedgerWriter: one client operation's rows and outcome, the accounts to tell when it
+// settles (with the balance each reaches), and how to answer the client.
+struct WriteRequest {
+  persistence::LedgerMutation mutation;
+  std::vector<std::pair<caf::actor, int64_t>> participants;
+  Reply on_commit;
+  ReplyFn reply;
+};
+
+struct LoadResult {
+  domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
+};
+
+// An idempotent call handed to the IdempotencyGate: `execute` runs the operation once and must call
+// the function it is given exactly once with the outcome.
+struct IdempotentCall {
+  IdempotencyTag tag;
+  ReplyFn reply;
+  std::function<void(ReplyFn)> execute;
+};
+struct StoredLookup {
+  std::string slot;
+  domain::Result<std::optional<persistence::IdempotencyOutcome>> outcome{
+      std::optional<persistence::IdempotencyOutcome>{}};
+};
+
+}  // namespace wallet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::Reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::DepositCommand)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::TransferCommand)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::BalanceQuery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AccountSnapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::InspectQuery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::ReserveRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::LegReservation)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::WriteRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::LoadResult)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::IdempotentCall)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::StoredLookup)

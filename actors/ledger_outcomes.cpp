@@ -1,0 +1,58 @@
+#include "actors/ledger_outcomes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "domain/money.hpp"
+
+namespace wallet::actors {
+
+Reply error_reply(domain::ErrorCode code, std::string message) {
+  domain::Error error{code, std::move(message)};
+  return Reply{domain::http_status(code), domain::error_body(error)};
+}
+
+std::string deposit_body(const std::string& user_id, const std::string& transaction_id,
+                         int64_t updated_balance) {
+  return nlohmann::json{{"user_id", user_id},
+                        {"transaction_id", transaction_id},
+                        {"updated_balance", domain::format_minor_units(updated_balance)}}
+      .dump();
+}
+
+std::string transfer_body(const std::string& transfer_id, const std::string& from_user_id,
+                          const std::string& to_user_id, int64_t amount, int64_t from_balance) {
+  return nlohmann::json{{"transfer_id", transfer_id},
+                        {"from_user_id", from_user_id},
+                        {"to_user_id", to_user_id},
+                        {"amount", domain::format_minor_units(amount)},
+                        {"from_balance", domain::format_minor_units(from_balance)}}
+      .dump();
+}
+
+std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<IdempotencyTag>& tag,
+                                                           const Reply& reply) {
+  if (!tag) return std::nullopt;
+  return persistence::IdempotencyOutcome{tag->endpoint, tag->key, tag->request_hash, reply.status,
+                                         reply.body};
+}
+
+void reject(caf::event_based_actor* self, const caf::actor& writer,
+            const std::optional<IdempotencyTag>& tag, const domain::Error& error,
+            const ReplyFn& reply) {
+  Reply rejection = error_reply(error.code, error.message);
+  // Only decisions about money are outcomes; not-found, overload and outages change nothing and
+  // may succeed on a retry.
+  const bool decided = error.code == domain::ErrorCode::insufficient_funds ||
+                       error.code == domain::ErrorCode::balance_limit_exceeded;
+  if (!tag || !decided) {
+    reply(std::move(rejection));
+    return;
+  }
+  WriteRequest request;
+  request.mutation.outcome = outcome_for(tag, rejection);
+  request.on_commit = std::move(rejection);
+  request.reply = reply;
+  self->send(writer, submit_atom::value, std::move(request));
+}
+
+}  // namespace wallet::actors

@@ -1,0 +1,31 @@
+// How ledger operations answer: the success bodies of the contract, and business rejections
+// (insufficient_funds, balance_limit_exceeded) which, when the request carried an idempotency key,
+// are committed as outcomes so that a retry replays the rejection instead of re-deciding it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/ledger_messages.hpp"
+
+namespace wallet::actors {
+
+std::string deposit_body(const std::string& user_id, const std::string& transaction_id,
+                         int64_t updated_balance);
+
+std::string transfer_body(const std::string& transfer_id, const std::string& from_user_id,
+                          const std::string& to_user_id, int64_t amount, int64_t from_balance);
+
+// The idempotency outcome to store with an operation's rows, when it carries a key.
+std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<IdempotencyTag>& tag,
+                                                           const Reply& reply);
+
+// Answers a refusal. A business rejection of a keyed request goes through the writer, to be
+// stored with its key; anything else is answered directly.
+void reject(caf::event_based_actor* self, const caf::actor& writer,
+            const std::optional<IdempotencyTag>& tag, const domain::Error& error,
+            const ReplyFn& reply);
+
+}  // namespace wallet::actors

@@ -1,0 +1,77 @@
+#include "actors/transfer_coordinator.hpp"
+
+#include "actors/ledger_outcomes.hpp"
+#include "domain/ids.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<TransferState>*;
+
+void request_leg(Self self, const caf::actor& registry, const std::string& user_id) {
+  const auto& cmd = self->state.command;
+  ReserveRequest request{self->state.transfer_id, user_id,
+                         user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit, cmd.amount,
+                         caf::actor_cast<caf::actor>(self)};
+  self->send(registry, reserve_atom::value, std::move(request));
+}
+
+const std::string& lock_order_first(const TransferCommand& cmd) {
+  return std::min(cmd.from_user_id, cmd.to_user_id);
+}
+
+void commit(Self self, const caf::actor& writer) {
+  auto& s = self->state;
+  const auto& cmd = s.command;
+  WriteRequest request;
+  int64_t from_balance = 0;
+  for (auto& leg : s.legs) {
+    if (leg.entry.kind == persistence::EntryKind::transfer_debit) from_balance = leg.entry.new_balance;
+    request.participants.emplace_back(leg.account, leg.entry.new_balance);
+  }
+  // Debit row first, so the history reads in the order the money moved.
+  for (auto kind : {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit}) {
+    for (auto& leg : s.legs) {
+      if (leg.entry.kind == kind) request.mutation.entries.push_back(leg.entry);
+    }
+  }
+  request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
+                                               cmd.amount, from_balance)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.reply = cmd.reply;
+  // Order matters: the writer must hold this mutation before either account submits a later one.
+  self->send(writer, submit_atom::value, std::move(request));
+  for (auto& leg : s.legs) self->send(leg.account, release_atom::value, s.transfer_id, true);
+  self->quit();
+}
+
+}  // namespace
+
+caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
+                                   TransferCommand command, caf::actor registry,
+                                   caf::actor writer) {
+  self->state.command = std::move(command);
+  self->state.transfer_id = domain::new_uuid_v4();
+  request_leg(self, registry, lock_order_first(self->state.command));
+  return {
+      [=](reserved_atom, LegReservation& leg) {
+        auto& s = self->state;
+        if (leg.refusal) {
+          for (auto& held : s.legs) self->send(held.account, release_atom::value, s.transfer_id, false);
+          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply);
+          self->quit();
+          return;
+        }
+        s.legs.push_back(std::move(leg));
+        if (s.legs.size() == 2) {
+          commit(self, writer);
+          return;
+        }
+        const auto& cmd = s.command;
+        request_leg(self, registry,
+                    s.legs.front().user_id == cmd.from_user_id ? cmd.to_user_id : cmd.from_user_id);
+      },
+  };
+}
+
+}  // namespace wallet::actors

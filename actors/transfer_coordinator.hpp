@@ -1,0 +1,30 @@
+// TransferCoordinator: one short-lived actor per transfer. The protocol, deadlock-free by ordering:
+//  1. reserve the leg of the account with the lower user_id, then the other one; a reserved account
+//     is locked for this transfer (its other mutations wait) and has applied its leg in memory;
+//  2. with both legs reserved, hand the transfer's two rows (and its idempotency outcome) to the
+//     LedgerWriter as one mutation, then release both accounts, which go on with their next work;
+//  3. the writer commits the two rows in one database transaction and only then answers the client
+//     and tells both accounts their new committed balance.
+// Because every coordinator locks in the same global order, A->B and B->A cannot wait on each
+// other; because the mutation reaches the writer before either account is released, each account's
+// rows reach the writer (and the database) in the order the account applied them.
+#pragma once
+
+#include <caf/all.hpp>
+
+#include "actors/ledger_messages.hpp"
+
+namespace wallet::actors {
+
+struct TransferState {
+  TransferCommand command;
+  std::string transfer_id;
+  std::vector<LegReservation> legs;  // in lock order
+  static inline const char* name = "transfer";
+};
+
+caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
+                                   TransferCommand command, caf::actor registry,
+                                   caf::actor writer);
+
+}  // namespace wallet::actors

@@ -1,0 +1,70 @@
+#include "domain/error.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace wallet::domain {
+namespace {
+
+struct CodeInfo {
+  ErrorCode code;
+  std::string_view name;
+  int status;
+};
+
+constexpr std::array<CodeInfo, 23> kCodes{{
+    {ErrorCode::invalid_json, "invalid_json", 400},
+    {ErrorCode::invalid_amount, "invalid_amount", 400},
+    {ErrorCode::invalid_user_id, "invalid_user_id", 400},
+    {ErrorCode::invalid_email, "invalid_email", 400},
+    {ErrorCode::invalid_idempotency_key, "invalid_idempotency_key", 400},
+    {ErrorCode::invalid_limit, "invalid_limit", 400},
+    {ErrorCode::same_account, "same_account", 400},
+    {ErrorCode::unsupported_media_type, "unsupported_media_type", 415},
+    {ErrorCode::unauthorized, "unauthorized", 401},
+    {ErrorCode::forbidden, "forbidden", 403},
+    {ErrorCode::not_found, "not_found", 404},
+    {ErrorCode::user_not_found, "user_not_found", 404},
+    {ErrorCode::method_not_allowed, "method_not_allowed", 405},
+    {ErrorCode::request_timeout, "request_timeout", 408},
+    {ErrorCode::email_taken, "email_taken", 409},
+    {ErrorCode::insufficient_funds, "insufficient_funds", 409},
+    {ErrorCode::payload_too_large, "payload_too_large", 413},
+    {ErrorCode::idempotency_key_mismatch, "idempotency_key_mismatch", 422},
+    {ErrorCode::balance_limit_exceeded, "balance_limit_exceeded", 422},
+    {ErrorCode::too_many_requests, "too_many_requests", 429},
+    {ErrorCode::internal, "internal", 500},
+    {ErrorCode::unavailable, "unavailable", 503},
+    {ErrorCode::upstream_timeout, "upstream_timeout", 504},
+}};
+
+const CodeInfo& info(ErrorCode code) {
+  for (const auto& entry : kCodes) {
+    if (entry.code == code) return entry;
+  }
+  return kCodes[20];  // internal: unreachable while kCodes lists every enumerator
+}
+
+}  // namespace
+
+std::string_view code_name(ErrorCode code) { return info(code).name; }
+
+int http_status(ErrorCode code) { return info(code).status; }
+
+std::string error_body(const Error& error) {
+  nlohmann::json body{{"error", {{"code", code_name(error.code)}, {"message", error.message}}}};
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool parse_code_name(std::string_view name, ErrorCode& out) {
+  for (const auto& entry : kCodes) {
+    if (entry.name == name) {
+      out = entry.code;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace wallet::domain

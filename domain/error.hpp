@@ -1,0 +1,53 @@
+// Error codes of the external contract (SPEC.md section 2) and the status each maps to.
+// Every layer reports failures as a domain::Error; only http/ turns them into responses.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace wallet::domain {
+
+enum class ErrorCode {
+  invalid_json,
+  invalid_amount,
+  invalid_user_id,
+  invalid_email,
+  invalid_idempotency_key,
+  invalid_limit,
+  same_account,
+  unsupported_media_type,
+  unauthorized,
+  forbidden,
+  not_found,
+  user_not_found,
+  method_not_allowed,
+  request_timeout,
+  email_taken,
+  insufficient_funds,
+  payload_too_large,
+  idempotency_key_mismatch,
+  balance_limit_exceeded,
+  too_many_requests,
+  internal,
+  unavailable,
+  upstream_timeout,
+};
+
+struct Error {
+  ErrorCode code;
+  std::string message;
+};
+
+// The snake_case name clients see in {"error": {"code": ...}}.
+std::string_view code_name(ErrorCode code);
+
+// The HTTP status a code is answered with.
+int http_status(ErrorCode code);
+
+// The one JSON error body of the contract: {"error": {"code": "...", "message": "..."}}.
+std::string error_body(const Error& error);
+
+// Parses a code name back (used when an error travels as JSON, e.g. over NATS).
+bool parse_code_name(std::string_view name, ErrorCode& out);
+
+}  // namespace wallet::domain

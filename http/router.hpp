@@ -1,0 +1,53 @@
+// Router: maps method and path to a handler, with `{name}` path parameters; an unknown path is
+// 404 not_found, a known path with another method 405. Also the one place a request is copied out
+// of Pistache into a plain HttpRequest that continuations may keep.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/responder.hpp"
+
+namespace wallet::http {
+
+struct HttpRequest {
+  std::string method;
+  std::string path;
+  std::string body;
+  std::map<std::string, std::string> query;       // percent-decoded
+  std::map<std::string, std::string> headers;     // lower-case names
+  std::map<std::string, std::string> params;      // from the route pattern
+
+  std::optional<std::string> header(const std::string& lower_name) const;
+  std::optional<std::string> query_value(const std::string& name) const;
+};
+
+using Handler = std::function<void(const HttpRequest&, ResponderPtr)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // e.g. /users/{user_id}/balance
+  Handler handler;
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler);
+
+  // Finds the route; fills `route` with the matching pattern (for logs and metrics) or an error.
+  enum class Match { found, not_found, wrong_method };
+  Match match(HttpRequest& request, const Route** route) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+std::string percent_decode(std::string_view text, bool plus_is_space);
+
+}  // namespace wallet::http

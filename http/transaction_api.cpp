@@ -1,0 +1,209 @@
+#include "http/transaction_api.hpp"
+
+#include <charconv>
+
+#include "domain/ids.hpp"
+#include "domain/money.hpp"
+#include "domain/requests.hpp"
+#include "http/common.hpp"
+
+namespace wallet::http {
+namespace {
+
+constexpr int kDefaultHistoryLimit = 50;
+constexpr int kMaxHistoryLimit = 1000;
+
+std::function<void(actors::Reply)> answer_with(ResponderPtr responder) {
+  return [responder = std::move(responder)](actors::Reply reply) {
+    HeaderList headers;
+    if (reply.replayed) headers.emplace_back("Idempotent-Replayed", "true");
+    responder->send(reply.status, reply.body, headers);
+  };
+}
+
+std::optional<actors::IdempotencyTag> tag_for(const char* endpoint,
+                                              const std::optional<std::string>& key,
+                                              const std::string& canonical) {
+  if (!key) return std::nullopt;
+  return actors::IdempotencyTag{endpoint, *key, sha256_hex(canonical)};
+}
+
+std::optional<std::string> path_user_id(const HttpRequest& request, const ResponderPtr& responder) {
+  auto id = domain::normalize_uuid(request.params.at("user_id"));
+  if (!id) responder->send_error({domain::ErrorCode::invalid_user_id, "user_id must be a UUID"});
+  return id;
+}
+
+nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
+  return {{"user_id", s.user_id},
+          {"state", s.state},
+          {"balance", domain::format_minor_units(s.balance)},
+          {"pending_balance", domain::format_minor_units(s.pending_balance)},
+          {"mailbox_size", s.mailbox_size},
+          {"stashed", s.stashed},
+          {"messages_handled", s.messages_handled},
+          {"in_flight", s.in_flight},
+          {"last_activity_ms", s.last_activity_ms}};
+}
+
+void add_money_routes(Router& router, const TransactionApiDeps& deps) {
+  auto& ledger = deps.ledger;
+  router.add("POST", "/addMoney", [&ledger](const HttpRequest& request, ResponderPtr responder) {
+    if (!require_json(request, responder)) return;
+    auto decoded = domain::decode_deposit(request.body, request.header("idempotency-key"));
+    if (!decoded) return responder->send_error(decoded.error());
+    actors::DepositCommand command;
+    command.tag = tag_for("addMoney", decoded->idempotency_key, domain::canonical_deposit(*decoded));
+    command.user_id = std::move(decoded->user_id);
+    command.amount = decoded->amount;
+    command.reply = answer_with(std::move(responder));
+    ledger.deposit(std::move(command));
+  });
+
+  router.add("POST", "/transferMoney", [&ledger](const HttpRequest& request, ResponderPtr responder) {
+    if (!require_json(request, responder)) return;
+    auto decoded = domain::decode_transfer(request.body, request.header("idempotency-key"));
+    if (!decoded) return responder->send_error(decoded.error());
+    actors::TransferCommand command;
+    command.tag =
+        tag_for("transferMoney", decoded->idempotency_key, domain::canonical_transfer(*decoded));
+    command.from_user_id = std::move(decoded->from_user_id);
+    command.to_user_id = std::move(decoded->to_user_id);
+    command.amount = decoded->amount;
+    command.reply = answer_with(std::move(responder));
+    ledger.transfer(std::move(command));
+  });
+
+  router.add("GET", "/users/{user_id}/balance",
+             [&ledger](const HttpRequest& request, ResponderPtr responder) {
+               auto user_id = path_user_id(request, responder);
+               if (!user_id) return;
+               actors::BalanceQuery query;
+               query.user_id = *user_id;
+               query.reply = [responder, id = *user_id](domain::Result<int64_t> balance) {
+                 if (!balance) return responder->send_error(balance.error());
+                 responder->send(200, nlohmann::json{{"user_id", id},
+                                                     {"balance", domain::format_minor_units(*balance)}}
+                                          .dump());
+               };
+               ledger.balance(std::move(query));
+             });
+
+  auto& reader = deps.reader;
+  router.add("GET", "/users/{user_id}/transactions",
+             [&reader](const HttpRequest& request, ResponderPtr responder) {
+               auto user_id = path_user_id(request, responder);
+               if (!user_id) return;
+               int limit = kDefaultHistoryLimit;
+               if (auto text = request.query_value("limit")) {
+                 auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+                 if (ec != std::errc() || end != text->data() + text->size() || limit < 1 ||
+                     limit > kMaxHistoryLimit) {
+                   return responder->send_error(
+                       {domain::ErrorCode::invalid_limit, "limit must be an integer from 1 to 1000"});
+                 }
+               }
+               using History = std::optional<std::vector<persistence::HistoryRow>>;
+               reader.run<History>(
+                   "load_history",
+                   [id = *user_id, limit](pqxx::connection& conn) {
+                     return persistence::load_history(conn, id, limit);
+                   },
+                   [responder, id = *user_id](domain::Result<History> history) {
+                     if (!history) return responder->send_error(history.error());
+                     if (!history.value()) {
+                       return responder->send_error(
+                           {domain::ErrorCode::user_not_found, "no account for user " + id});
+                     }
+                     nlohmann::json rows = nlohmann::json::array();
+                     for (const auto& row : *history.value()) {
+                       rows.push_back({{"id", row.id},
+                                       {"user_id", id},
+                                       {"kind", row.kind},
+                                       {"balance_change", domain::format_minor_units(row.change)},
+                                       {"old_balance", domain::format_minor_units(row.old_balance)},
+                                       {"new_balance", domain::format_minor_units(row.new_balance)},
+                                       {"transfer_id", row.transfer_id.empty()
+                                                           ? nlohmann::json()
+                                                           : nlohmann::json(row.transfer_id)},
+                                       {"created_at", row.created_at}});
+                     }
+                     responder->send(200, nlohmann::json{{"transactions", rows}}.dump());
+                   });
+             });
+}
+
+void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
+  auto& ledger = deps.ledger;
+  auto token = deps.admin_token;
+  auto authorized = [token](const HttpRequest& request, const ResponderPtr& responder) {
+    if (bearer_matches(request, token)) return true;
+    responder->send_error({domain::ErrorCode::unauthorized, "a valid admin bearer token is required"},
+                          {{"WWW-Authenticate", "Bearer"}});
+    return false;
+  };
+
+  router.add("GET", "/admin/actors",
+             [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
+               if (!authorized(request, responder)) return;
+               actors::InspectQuery query;
+               query.reply = [responder](std::vector<actors::AccountSnapshot> snapshots) {
+                 nlohmann::json list = nlohmann::json::array();
+                 size_t mailbox = 0;
+                 int64_t held = 0;
+                 for (const auto& s : snapshots) {
+                   list.push_back(snapshot_json(s));
+                   mailbox += s.mailbox_size;
+                   held += s.balance;
+                 }
+                 nlohmann::json body{{"actors", list},
+                                     {"totals",
+                                      {{"live", snapshots.size()},
+                                       {"mailbox_size", mailbox},
+                                       {"balance_held", domain::format_minor_units(held)}}}};
+                 responder->send(200, body.dump());
+               };
+               ledger.inspect(std::move(query));
+             });
+
+  router.add("GET", "/admin/actors/{user_id}",
+             [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
+               if (!authorized(request, responder)) return;
+               auto user_id = path_user_id(request, responder);
+               if (!user_id) return;
+               actors::InspectQuery query;
+               query.user_id = *user_id;
+               query.reply = [responder, id = *user_id](std::vector<actors::AccountSnapshot> found) {
+                 if (found.empty()) {
+                   return responder->send_error(
+                       {domain::ErrorCode::not_found, "no live actor for user " + id});
+                 }
+                 responder->send(200, snapshot_json(found.front()).dump());
+               };
+               ledger.inspect(std::move(query));
+             });
+
+  auto bridges = deps.bridges;
+  router.add("GET", "/admin/bridges",
+             [&ledger, bridges, authorized](const HttpRequest& request, ResponderPtr responder) {
+               if (!authorized(request, responder)) return;
+               nlohmann::json body = bridges ? bridges() : nlohmann::json::object();
+               ledger.inspect_writer([responder, body](actors::WriterStats stats, size_t mailbox) mutable {
+                 body["ledger_writer"] = {{"batches", stats.batches},
+                                          {"mutations", stats.mutations},
+                                          {"failed_mutations", stats.failed_mutations},
+                                          {"largest_batch", stats.largest_batch},
+                                          {"mailbox_size", mailbox}};
+                 responder->send(200, body.dump());
+               });
+             });
+}
+
+}  // namespace
+
+void add_transaction_routes(Router& router, TransactionApiDeps deps) {
+  add_money_routes(router, deps);
+  add_admin_routes(router, deps);
+}
+
+}  // namespace wallet::http

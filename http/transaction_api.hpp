@@ -1,0 +1,26 @@
+// transaction-service's HTTP API (SPEC.md section 2): addMoney, transferMoney, balance, history,
+// and the admin API that inspects live account actors. Handlers decode and validate, hand the
+// command to the Ledger, and answer from the Ledger's callback: they never block a reactor thread.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/ledger.hpp"
+#include "http/router.hpp"
+#include "persistence/db_pool.hpp"
+
+namespace wallet::http {
+
+struct TransactionApiDeps {
+  actors::Ledger& ledger;
+  persistence::DbPool& reader;
+  std::string admin_token;
+  std::function<nlohmann::json()> bridges;  // state of the Kafka and NATS bridges
+};
+
+void add_transaction_routes(Router& router, TransactionApiDeps deps);
+
+}  // namespace wallet::http

@@ -1,0 +1,59 @@
+// The bridge interfaces the services wire up. Implementations live next to this file; each bridge
+// is an actor (detached, since librdkafka and cnats calls block) behind a small facade.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "domain/result.hpp"
+
+namespace wallet::messaging {
+
+// transaction-service: consumes `user-created`, opens accounts idempotently in Postgres, commits
+// the offset only after the account row is committed, sends poison events to the DLQ.
+struct ConsumerOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "user-created";
+  std::string dlq_topic = "user-created.dlq";
+  std::string group = "transaction-service";
+  std::string database_url;
+};
+
+class UserCreatedConsumer {
+ public:
+  // `on_opened` is called (from the consumer's thread) after an account row is committed.
+  UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options,
+                      std::function<void(const std::string& user_id)> on_opened);
+  ~UserCreatedConsumer();
+  void stop();
+  bool healthy() const;           // the broker answered recently
+  nlohmann::json status() const;  // assigned partitions, lag, last offsets, counters
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// transaction-service: answers `wallet.balance.get` in queue group `transaction-service`.
+using BalanceLookup =
+    std::function<void(const std::string& user_id, std::function<void(domain::Result<int64_t>)>)>;
+
+class BalanceResponder {
+ public:
+  BalanceResponder(caf::actor_system& system, std::string nats_url, BalanceLookup lookup);
+  ~BalanceResponder();
+  void stop();
+  bool healthy() const;           // connected to NATS
+  nlohmann::json status() const;  // connection state, requests answered, errors
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wallet::messaging

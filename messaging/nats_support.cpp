@@ -1,0 +1,93 @@
+#include "messaging/nats_support.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace wallet::messaging {
+namespace {
+
+const char* name_of(void* closure) { return static_cast<const char*>(closure); }
+
+void on_connected(natsConnection*, void* closure) {
+  spdlog::info("event=nats_connected client={}", name_of(closure));
+}
+void on_disconnected(natsConnection*, void* closure) {
+  spdlog::warn("event=nats_disconnected client={}", name_of(closure));
+}
+void on_reconnected(natsConnection*, void* closure) {
+  spdlog::info("event=nats_reconnected client={}", name_of(closure));
+}
+void on_closed(natsConnection*, void* closure) {
+  spdlog::info("event=nats_closed client={}", name_of(closure));
+}
+void on_error(natsConnection*, natsSubscription*, natsStatus status, void* closure) {
+  // Asynchronous errors, e.g. a slow consumer dropping messages of a subscription.
+  spdlog::warn("event=nats_async_error client={} cause=\"{}\"", name_of(closure),
+               natsStatus_GetText(status));
+}
+
+}  // namespace
+
+NatsConnection::NatsConnection(const std::string& url, const char* name) : name_(name) {
+  void* closure = const_cast<char*>(name);
+  natsStatus s = natsOptions_Create(&options_);
+  if (s == NATS_OK) s = natsOptions_SetURL(options_, url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetName(options_, name);
+  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(options_, -1);
+  if (s == NATS_OK) s = natsOptions_SetReconnectWait(options_, 250);
+  if (s == NATS_OK) s = natsOptions_SetTimeout(options_, 2000);
+  // A server that vanished without closing the socket is noticed after two missed pings.
+  if (s == NATS_OK) s = natsOptions_SetPingInterval(options_, 5000);
+  if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(options_, 2);
+  if (s == NATS_OK) s = natsOptions_SetFailRequestsOnDisconnect(options_, true);
+  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(options_, true, on_connected, closure);
+  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(options_, on_disconnected, closure);
+  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(options_, on_reconnected, closure);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(options_, on_closed, closure);
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(options_, on_error, closure);
+  if (s == NATS_OK) s = natsConnection_Connect(&conn_, options_);
+  if (s == NATS_OK) {
+    spdlog::info("event=nats_connected client={} url={}", name_, url);
+  } else if (s == NATS_NOT_YET_CONNECTED) {
+    spdlog::warn("event=nats_not_yet_connected client={} url={} retrying=forever", name_, url);
+  } else {
+    spdlog::error("event=nats_setup_failed client={} url={} cause=\"{}\"", name_, url,
+                  natsStatus_GetText(s));
+    conn_ = nullptr;
+  }
+}
+
+NatsConnection::~NatsConnection() {
+  close();
+  if (conn_) natsConnection_Destroy(conn_);
+  if (options_) natsOptions_Destroy(options_);
+}
+
+void NatsConnection::close() {
+  if (conn_ && !natsConnection_IsClosed(conn_)) natsConnection_Close(conn_);
+}
+
+bool NatsConnection::connected() const {
+  return conn_ && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+std::string NatsConnection::state() const {
+  if (!conn_) return "failed";
+  switch (natsConnection_Status(conn_)) {
+    case NATS_CONN_STATUS_DISCONNECTED:
+      return "disconnected";
+    case NATS_CONN_STATUS_CONNECTING:
+      return "connecting";
+    case NATS_CONN_STATUS_CONNECTED:
+      return "connected";
+    case NATS_CONN_STATUS_CLOSED:
+      return "closed";
+    case NATS_CONN_STATUS_RECONNECTING:
+      return "reconnecting";
+    case NATS_CONN_STATUS_DRAINING_SUBS:
+    case NATS_CONN_STATUS_DRAINING_PUBS:
+      return "draining";
+  }
+  return "unknown";
+}
+
+}  // namespace wallet::messaging

@@ -1,0 +1,444 @@
+// UserCreatedConsumer: a detached (blocking) CAF actor that owns a KafkaConsumer, a DLQ producer
+// and a Postgres connection. Per message: decode; open the account (idempotent insert) or
+// dead-letter the value; only then commit that message's offset synchronously. A database or DLQ
+// outage retries the same message with backoff, so nothing is ever skipped.
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "messaging/bridges.hpp"
+#include "messaging/kafka_support.hpp"
+#include "messaging/user_created_event.hpp"
+#include "persistence/connection.hpp"
+#include "persistence/ledger_store.hpp"
+
+namespace wallet::messaging {
+namespace {
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using namespace std::chrono_literals;
+
+constexpr int kConsumeTimeoutMs = 200;
+constexpr auto kMinBackoff = 100ms;
+constexpr auto kMaxBackoff = 5000ms;
+constexpr auto kProbeEvery = 2000ms;
+constexpr int kProbeTimeoutMs = 1000;
+constexpr auto kHealthyWithin = 6000ms;
+constexpr auto kStatsEvery = 2000ms;
+constexpr auto kDlqDeliveryWait = 15000ms;  // above the DLQ producer's message.timeout.ms
+
+struct PartitionState {
+  int64_t position = -1;   // next offset the consumer will read
+  int64_t committed = -1;  // next offset the group resumes from
+  int64_t low = -1;
+  int64_t high = -1;
+};
+
+enum class Step { done, rejected, stopped };
+
+}  // namespace
+
+struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
+  Impl(caf::actor_system& sys, ConsumerOptions opts, std::function<void(const std::string&)> cb)
+      : system(sys), options(std::move(opts)), on_opened(std::move(cb)) {}
+
+  bool start();
+  void run(caf::blocking_actor* self);
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+  bool pause_for(caf::blocking_actor* self, std::chrono::milliseconds wait);
+  void handle(caf::blocking_actor* self, RdKafka::Message& message);
+  Step open_account(caf::blocking_actor* self, const UserCreatedEvent& event, std::string& reason);
+  Step dead_letter(caf::blocking_actor* self, RdKafka::Message& message, const std::string& reason);
+  void commit(RdKafka::Message& message);
+  void refresh_stats(bool force);
+  void set_state(const char* value);
+
+  caf::actor_system& system;
+  const ConsumerOptions options;
+  const std::function<void(const std::string&)> on_opened;
+  BrokerHealth health{"user-created-consumer"};
+  BrokerHealth dlq_health{"user-created-dlq"};
+  DeliveryTracker dlq_reports;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::unique_ptr<RdKafka::Producer> dlq;
+  std::unique_ptr<pqxx::connection> db;
+  caf::actor worker;
+  bool stopping = false;  // actor thread only
+  uint64_t dlq_sequence = 0;
+  std::chrono::steady_clock::time_point stats_at;
+
+  std::atomic<uint64_t> processed{0}, opened{0}, duplicates{0}, dead_lettered{0}, db_retries{0},
+      commit_failures{0};
+  mutable std::mutex mutex;  // guards what status() reads
+  std::string state = "starting";
+  std::map<int32_t, PartitionState> partitions;
+};
+
+bool UserCreatedConsumer::Impl::start() {
+  auto settings = base_kafka_settings(options.brokers, "transaction-service.consumer");
+  settings.insert(settings.end(), {{"group.id", options.group},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"},
+                                   {"auto.offset.reset", "earliest"},
+                                   {"enable.partition.eof", "false"}});
+  auto conf = make_kafka_conf(settings);
+  auto dlq_conf = make_kafka_conf([&] {
+    auto s = base_kafka_settings(options.brokers, "transaction-service.dlq");
+    s.insert(s.end(), {{"acks", "all"}, {"enable.idempotence", "true"},
+                       {"message.timeout.ms", "10000"}});
+    return s;
+  }());
+  if (!conf || !dlq_conf) {
+    spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"",
+                     (!conf ? conf.error() : dlq_conf.error()).message);
+    return false;
+  }
+  std::string error;
+  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*dlq_conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&dlq_health), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*dlq_conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&dlq_reports), error) !=
+          RdKafka::Conf::CONF_OK) {
+    spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"", error);
+    return false;
+  }
+  consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) {
+    spdlog::critical("event=kafka_consumer_create_failed cause=\"{}\"", error);
+    return false;
+  }
+  dlq.reset(RdKafka::Producer::create(dlq_conf->get(), error));
+  if (!dlq) {
+    spdlog::critical("event=kafka_dlq_producer_create_failed cause=\"{}\"", error);
+    return false;
+  }
+  // Subscribing does not need the broker: the group is joined from the first consume() on.
+  const auto code = consumer->subscribe({options.topic});
+  if (code != RdKafka::ERR_NO_ERROR) {
+    spdlog::critical("event=kafka_subscribe_failed topic={} cause=\"{}\"", options.topic,
+                     RdKafka::err2str(code));
+    return false;
+  }
+  return true;
+}
+
+void UserCreatedConsumer::Impl::set_state(const char* value) {
+  std::lock_guard<std::mutex> lock(mutex);
+  state = value;
+}
+
+// Waits up to `wait` for a stop request (the only message this actor gets); true when stopping.
+bool UserCreatedConsumer::Impl::pause_for(caf::blocking_actor* self,
+                                          std::chrono::milliseconds wait) {
+  if (stopping) return true;
+  self->receive([this](stop_atom) { stopping = true; }, caf::after(wait) >> [] {});
+  if (!stopping && wait > 0ms) refresh_stats(false);
+  return stopping;
+}
+
+void UserCreatedConsumer::Impl::run(caf::blocking_actor* self) {
+  set_state("running");
+  spdlog::info("event=kafka_consumer_started topic={} group={} dlq={}", options.topic,
+               options.group, options.dlq_topic);
+  while (!pause_for(self, 0ms)) {
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(kConsumeTimeoutMs));
+    refresh_stats(false);
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        handle(self, *message);
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        break;
+      default:
+        // Consumer-level errors (broker down, unknown topic) are transient: librdkafka retries.
+        spdlog::debug("event=kafka_consume_error cause=\"{}\"", message->errstr());
+        break;
+    }
+  }
+  // Offsets were committed per message: close() leaves the group without committing anything.
+  const auto code = consumer->close();
+  if (code != RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("event=kafka_consumer_close_failed cause=\"{}\"", RdKafka::err2str(code));
+  }
+  dlq->flush(2000);
+  set_state("stopped");
+  spdlog::info("event=kafka_consumer_stopped processed={} opened={} duplicates={} dead_lettered={}",
+               processed.load(), opened.load(), duplicates.load(), dead_lettered.load());
+}
+
+void UserCreatedConsumer::Impl::handle(caf::blocking_actor* self, RdKafka::Message& message) {
+  const std::string value(static_cast<const char*>(message.payload()), message.len());
+  auto event = decode_user_created(value);
+  std::string reason = event ? "" : event.error().message;
+  bool account_exists = false;
+  if (event) {
+    switch (open_account(self, *event, reason)) {
+      case Step::stopped:
+        return;  // not committed: redelivered after the restart
+      case Step::rejected:
+        break;
+      case Step::done:
+        account_exists = true;
+        break;
+    }
+  }
+  if (!reason.empty()) {
+    spdlog::warn("event=user_created_poison partition={} offset={} reason=\"{}\"",
+                 message.partition(), message.offset(), reason);
+    if (dead_letter(self, message, reason) == Step::stopped) return;
+    ++dead_lettered;
+  }
+  commit(message);
+  ++processed;
+  if (account_exists) {
+    try {
+      on_opened(event->user_id);
+    } catch (const std::exception& e) {
+      spdlog::error("event=account_opened_hook_failed user_id={} cause=\"{}\"", event->user_id,
+                    e.what());
+    }
+  }
+}
+
+Step UserCreatedConsumer::Impl::open_account(caf::blocking_actor* self,
+                                             const UserCreatedEvent& event, std::string& reason) {
+  auto backoff = std::chrono::milliseconds(kMinBackoff);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (!db) db = persistence::connect(options.database_url);
+      const bool inserted = persistence::open_account(*db, event.user_id, event.created_at);
+      ++(inserted ? opened : duplicates);
+      if (attempt > 1) spdlog::info("event=kafka_consumer_db_recovered attempts={}", attempt);
+      spdlog::debug("event=account_opened user_id={} new={}", event.user_id, inserted);
+      return Step::done;
+    } catch (const pqxx::data_exception& e) {
+      // The value passed our checks but Postgres refuses it (e.g. a timestamp out of its range):
+      // retrying can never succeed.
+      spdlog::warn("event=user_created_rejected user_id={} cause=\"{}\"", event.user_id, e.what());
+      reason = "created_at was rejected by the database";
+      return Step::rejected;
+    } catch (const std::exception& e) {
+      // Anything else (outage, restart, failover) may heal: keep the message and retry.
+      db.reset();
+      ++db_retries;
+      if (attempt == 1 || attempt % 10 == 0) {
+        spdlog::warn("event=kafka_consumer_db_retry user_id={} attempt={} backoff_ms={} cause=\"{}\"",
+                     event.user_id, attempt, backoff.count(), e.what());
+      }
+    }
+    if (pause_for(self, backoff)) return Step::stopped;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+  }
+}
+
+Step UserCreatedConsumer::Impl::dead_letter(caf::blocking_actor* self, RdKafka::Message& message,
+                                            const std::string& reason) {
+  auto backoff = std::chrono::milliseconds(kMinBackoff);
+  for (int attempt = 1;; ++attempt) {
+    auto* headers = RdKafka::Headers::create();
+    headers->add("reason", reason);
+    headers->add("source_topic", message.topic_name());
+    headers->add("source_partition", std::to_string(message.partition()));
+    headers->add("source_offset", std::to_string(message.offset()));
+    const uint64_t id = ++dlq_sequence;
+    dlq_reports.clear();
+    dlq_reports.expect(id);
+    const auto code =
+        dlq->produce(options.dlq_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                     message.payload(), message.len(), message.key_pointer(), message.key_len(), 0,
+                     headers, as_opaque(id));
+    std::string cause;
+    if (code != RdKafka::ERR_NO_ERROR) {
+      delete headers;  // ownership passes to librdkafka only on success
+      cause = RdKafka::err2str(code);
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + kDlqDeliveryWait;
+      while (dlq_reports.outstanding() > 0 && std::chrono::steady_clock::now() < deadline) {
+        dlq->poll(100);
+      }
+      if (dlq_reports.delivered(id)) return Step::done;
+      cause = dlq_reports.outstanding() > 0 ? "no delivery report" : dlq_reports.last_error();
+    }
+    spdlog::warn("event=kafka_dlq_retry attempt={} backoff_ms={} cause=\"{}\"", attempt,
+                 backoff.count(), cause);
+    if (pause_for(self, backoff)) return Step::stopped;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+  }
+}
+
+void UserCreatedConsumer::Impl::commit(RdKafka::Message& message) {
+  const auto code = consumer->commitSync(&message);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    // The partition may have moved to another member (e.g. after a long outage): whoever owns it
+    // now redelivers from the last commit, and opening an account twice changes nothing.
+    ++commit_failures;
+    spdlog::warn("event=kafka_commit_failed partition={} offset={} cause=\"{}\"",
+                 message.partition(), message.offset(), RdKafka::err2str(code));
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = partitions.find(message.partition());
+  if (it != partitions.end()) it->second.committed = message.offset() + 1;
+}
+
+void UserCreatedConsumer::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                                             std::vector<RdKafka::TopicPartition*>& changed) {
+  const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+  std::string list;
+  for (const auto* tp : changed) list += (list.empty() ? "" : ",") + std::to_string(tp->partition());
+  RdKafka::Error* error = nullptr;
+  RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    spdlog::info("event=kafka_rebalance kind=assign partitions=[{}]", list);
+    if (cooperative) {
+      error = c->incremental_assign(changed);
+    } else {
+      code = c->assign(changed);
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!cooperative) partitions.clear();
+    for (const auto* tp : changed) partitions[tp->partition()] = PartitionState{};
+  } else {
+    spdlog::info("event=kafka_rebalance kind=revoke partitions=[{}] reason=\"{}\"", list,
+                 RdKafka::err2str(err));
+    if (cooperative) {
+      error = c->incremental_unassign(changed);
+    } else {
+      code = c->unassign();
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto* tp : changed) partitions.erase(tp->partition());
+    if (!cooperative) partitions.clear();
+  }
+  if (error) {
+    spdlog::error("event=kafka_rebalance_failed cause=\"{}\"", error->str());
+    delete error;
+  } else if (code != RdKafka::ERR_NO_ERROR) {
+    spdlog::error("event=kafka_rebalance_failed cause=\"{}\"", RdKafka::err2str(code));
+  }
+  stats_at = {};  // refresh positions and committed offsets at once
+}
+
+// Runs on the actor thread: keeps the health probe fresh and copies the partition figures that
+// status() reports, so that status() never calls into librdkafka from a reactor thread.
+void UserCreatedConsumer::Impl::refresh_stats(bool force) {
+  health.probe(*consumer, kProbeEvery, kProbeTimeoutMs);
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - stats_at < kStatsEvery) return;
+  stats_at = now;
+  std::vector<RdKafka::TopicPartition*> assigned;
+  if (consumer->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
+  consumer->position(assigned);
+  std::vector<RdKafka::TopicPartition*> unknown;  // committed offset never read
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto* tp : assigned) {
+      auto& p = partitions[tp->partition()];
+      if (p.committed < 0) unknown.push_back(tp);
+    }
+  }
+  std::map<int32_t, int64_t> stored;
+  if (!unknown.empty() && health.healthy(kHealthyWithin) &&
+      consumer->committed(unknown, kProbeTimeoutMs) == RdKafka::ERR_NO_ERROR) {
+    for (auto* tp : unknown) stored[tp->partition()] = tp->offset();
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto* tp : assigned) {
+    auto& p = partitions[tp->partition()];
+    p.position = tp->offset() >= 0 ? tp->offset() : -1;
+    auto it = stored.find(tp->partition());
+    if (it != stored.end() && it->second >= 0) p.committed = it->second;
+    // Cached from fetch responses: never a network round trip.
+    consumer->get_watermark_offsets(tp->topic(), tp->partition(), &p.low, &p.high);
+  }
+  RdKafka::TopicPartition::destroy(assigned);
+}
+
+UserCreatedConsumer::UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options,
+                                         std::function<void(const std::string&)> on_opened)
+    : impl_(std::make_unique<Impl>(system, std::move(options), std::move(on_opened))) {
+  if (!impl_->start()) {
+    impl_->set_state("failed");
+    return;
+  }
+  Impl* impl = impl_.get();
+  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
+    try {
+      impl->run(self);
+    } catch (const std::exception& e) {
+      // Nothing is expected to throw here; if it does, the service reports not ready.
+      spdlog::critical("event=kafka_consumer_crashed cause=\"{}\"", e.what());
+      impl->set_state("failed");
+    }
+  });
+}
+
+UserCreatedConsumer::~UserCreatedConsumer() { stop(); }
+
+void UserCreatedConsumer::stop() {
+  if (!impl_->worker) return;
+  caf::scoped_actor self{impl_->system};
+  self->send(impl_->worker, stop_atom::value);
+  self->wait_for(impl_->worker);
+  impl_->worker = nullptr;
+}
+
+bool UserCreatedConsumer::healthy() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->state == "running" && impl_->health.healthy(kHealthyWithin);
+}
+
+nlohmann::json UserCreatedConsumer::status() const {
+  const auto& i = *impl_;
+  nlohmann::json parts = nlohmann::json::array();
+  nlohmann::json assigned = nlohmann::json::array();
+  std::string state;
+  int64_t total_lag = 0;
+  {
+    std::lock_guard<std::mutex> lock(i.mutex);
+    state = i.state;
+    for (const auto& [partition, p] : i.partitions) {
+      assigned.push_back(partition);
+      // Lag: what is in the partition beyond the group's committed position.
+      const int64_t from = p.committed >= 0 ? p.committed : p.low;
+      nlohmann::json lag = nullptr;
+      if (p.high >= 0 && from >= 0) {
+        lag = std::max<int64_t>(0, p.high - from);
+        total_lag += lag.get<int64_t>();
+      }
+      parts.push_back({{"partition", partition},
+                       {"committed_offset", p.committed >= 0 ? nlohmann::json(p.committed) : nullptr},
+                       {"last_committed_offset",
+                        p.committed > 0 ? nlohmann::json(p.committed - 1) : nullptr},
+                       {"position", p.position >= 0 ? nlohmann::json(p.position) : nullptr},
+                       {"high_watermark", p.high >= 0 ? nlohmann::json(p.high) : nullptr},
+                       {"lag", lag}});
+    }
+  }
+  return {{"state", state},
+          {"topic", i.options.topic},
+          {"group", i.options.group},
+          {"dlq_topic", i.options.dlq_topic},
+          {"broker_reachable", i.health.healthy(kHealthyWithin)},
+          {"last_broker_contact_ms", i.health.last_contact_ms()},
+          {"assigned_partitions", assigned},
+          {"partitions", parts},
+          {"total_lag", total_lag},
+          {"counters",
+           {{"processed", i.processed.load()},
+            {"opened", i.opened.load()},
+            {"duplicates", i.duplicates.load()},
+            {"dead_lettered", i.dead_lettered.load()},
+            {"db_retries", i.db_retries.load()},
+            {"commit_failures", i.commit_failures.load()}}}};
+}
+
+}  // namespace wallet::messaging

@@ -1,0 +1,166 @@
+#include "persistence/ledger_store.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "domain/money.hpp"
+#include "persistence/connection.hpp"
+
+namespace wallet::persistence {
+namespace {
+
+constexpr const char* kRfc3339 = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
+
+int64_t minor_units(const pqxx::field& field) {
+  auto value = domain::parse_minor_units(field.c_str());
+  if (!value) throw std::runtime_error("unexpected numeric value in the ledger");
+  return *value;
+}
+
+// Builds the jsonb argument of ledger_apply_batch: per account the balance the batch starts
+// from (its first entry's old balance) and ends at (its last entry's new balance).
+std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
+  struct Span {
+    int64_t first_old;
+    int64_t last_new;
+  };
+  std::map<std::string, Span> accounts;  // ordered by id: a stable row-lock order
+  nlohmann::json entries = nlohmann::json::array();
+  nlohmann::json outcomes = nlohmann::json::array();
+  for (const auto* mutation : batch) {
+    for (const auto& entry : mutation->entries) {
+      auto [it, inserted] = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0});
+      it->second.last_new = entry.new_balance;
+      nlohmann::json row{{"id", entry.id},
+                         {"user_id", entry.user_id},
+                         {"balance_change", domain::format_minor_units(entry.change)},
+                         {"old_balance", domain::format_minor_units(entry.old_balance)},
+                         {"new_balance", domain::format_minor_units(entry.new_balance)},
+                         {"kind", entry_kind_name(entry.kind)}};
+      row["transfer_id"] = entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
+      entries.push_back(std::move(row));
+      (void)inserted;
+    }
+    if (mutation->outcome) {
+      const auto& o = *mutation->outcome;
+      outcomes.push_back({{"endpoint", o.endpoint},
+                          {"key", o.key},
+                          {"request_hash", o.request_hash},
+                          {"status_code", o.status},
+                          {"response_body", o.body}});
+    }
+  }
+  nlohmann::json account_rows = nlohmann::json::array();
+  for (const auto& [user_id, span] : accounts) {
+    account_rows.push_back({{"user_id", user_id},
+                            {"old_balance", domain::format_minor_units(span.first_old)},
+                            {"new_balance", domain::format_minor_units(span.last_new)}});
+  }
+  nlohmann::json doc{{"accounts", std::move(account_rows)},
+                     {"entries", std::move(entries)},
+                     {"outcomes", std::move(outcomes)}};
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+const char* entry_kind_name(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::deposit:
+      return "deposit";
+    case EntryKind::transfer_debit:
+      return "transfer_debit";
+    case EntryKind::transfer_credit:
+      return "transfer_credit";
+  }
+  return "deposit";
+}
+
+LedgerStore::LedgerStore(std::string url) : url_(std::move(url)) {}
+
+ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) {
+  try {
+    if (!conn_ || !conn_->is_open()) {
+      conn_ = connect(url_);
+      conn_->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
+    }
+    const std::string document = batch_document(batch);
+    // A nontransaction runs the single statement in its own implicit transaction: one round trip,
+    // one commit, durable when it returns (synchronous_commit stays on).
+    pqxx::nontransaction txn(*conn_);
+    txn.exec_prepared("ledger_apply_batch", document);
+    return ApplyStatus::committed;
+  } catch (const pqxx::sql_error& e) {
+    if (is_connection_failure(e)) {
+      conn_.reset();
+      spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+      return ApplyStatus::unavailable;
+    }
+    spdlog::warn("event=ledger_commit_rejected size={} sqlstate={} cause=\"{}\"", batch.size(),
+                 e.sqlstate(), e.what());
+    return ApplyStatus::rejected;
+  } catch (const std::exception& e) {
+    conn_.reset();
+    spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+    return ApplyStatus::unavailable;
+  }
+}
+
+std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id) {
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params("SELECT balance FROM users WHERE user_id = $1", user_id);
+  if (rows.empty()) return std::nullopt;
+  return minor_units(rows[0][0]);
+}
+
+std::optional<IdempotencyOutcome> find_outcome(pqxx::connection& conn, const std::string& endpoint,
+                                               const std::string& key) {
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params(
+      "SELECT request_hash, status_code, response_body FROM idempotency_keys"
+      " WHERE endpoint = $1 AND key = $2",
+      endpoint, key);
+  if (rows.empty()) return std::nullopt;
+  return IdempotencyOutcome{endpoint, key, rows[0][0].as<std::string>(), rows[0][1].as<int>(),
+                            rows[0][2].as<std::string>()};
+}
+
+std::optional<std::vector<HistoryRow>> load_history(pqxx::connection& conn,
+                                                    const std::string& user_id, int limit) {
+  pqxx::read_transaction txn(conn);
+  if (txn.exec_params("SELECT 1 FROM users WHERE user_id = $1", user_id).empty()) {
+    return std::nullopt;
+  }
+  auto rows = txn.exec_params(
+      std::string("SELECT id, balance_change, old_balance, new_balance, kind,"
+                  " coalesce(transfer_id::text, ''),"
+                  " to_char(created_at AT TIME ZONE 'UTC', '") +
+          kRfc3339 +
+          "') FROM transactions WHERE user_id = $1 ORDER BY seq DESC LIMIT $2",
+      user_id, limit);
+  std::vector<HistoryRow> history;
+  history.reserve(rows.size());
+  for (const auto& row : rows) {
+    history.push_back(HistoryRow{row[0].as<std::string>(), minor_units(row[1]), minor_units(row[2]),
+                                 minor_units(row[3]), row[4].as<std::string>(),
+                                 row[5].as<std::string>(), row[6].as<std::string>()});
+  }
+  return history;
+}
+
+bool open_account(pqxx::connection& conn, const std::string& user_id,
+                  const std::string& created_at) {
+  pqxx::work txn(conn);
+  auto rows = txn.exec_params(
+      "INSERT INTO users (user_id, balance, created_at)"
+      " VALUES ($1, 0, coalesce(nullif($2, '')::timestamptz, now()))"
+      " ON CONFLICT (user_id) DO NOTHING RETURNING user_id",
+      user_id, created_at);
+  txn.commit();
+  return !rows.empty();
+}
+
+}  // namespace wallet::persistence

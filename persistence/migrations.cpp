@@ -1,0 +1,73 @@
+#include "persistence/migrations.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "persistence/connection.hpp"
+
+namespace wallet::persistence {
+namespace {
+
+constexpr long kMigrationLockId = 7'400'113;
+
+std::vector<std::filesystem::path> migration_files(const std::string& folder) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+domain::Result<int> apply_migrations(const std::string& database_url, const std::string& folder) {
+  try {
+    auto files = migration_files(folder);
+    if (files.empty()) {
+      return domain::Error{domain::ErrorCode::internal, "no migrations found in " + folder};
+    }
+    auto conn = connect(database_url);
+    {
+      pqxx::nontransaction txn(*conn);
+      txn.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockId);
+      txn.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+    }
+    int applied = 0;
+    for (const auto& file : files) {
+      const std::string version = file.filename().string();
+      pqxx::work txn(*conn);
+      if (!txn.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", version).empty()) {
+        continue;
+      }
+      txn.exec(read_file(file));
+      txn.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", version);
+      txn.commit();
+      spdlog::info("event=migration_applied version={}", version);
+      ++applied;
+    }
+    pqxx::nontransaction unlock(*conn);
+    unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockId);
+    return applied;
+  } catch (const std::exception& e) {
+    spdlog::error("event=migration_failed folder={} cause=\"{}\"", folder, e.what());
+    return domain::Error{domain::ErrorCode::unavailable,
+                         std::string("database migration failed: ") + e.what()};
+  }
+}
+
+}  // namespace wallet::persistence

@@ -1,0 +1,114 @@
+#include "persistence/user_store.hpp"
+
+#include "domain/ids.hpp"
+
+namespace wallet::persistence {
+namespace {
+
+// Timestamps leave the database as RFC 3339 UTC text, formatted in one place.
+#define WALLET_RFC3339(column) \
+  "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+std::optional<UserRecord> first_user(const pqxx::result& rows) {
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  return UserRecord{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()};
+}
+
+// Postgres array literal of ids: {1,2,3}. Ids are integers, so no quoting is needed.
+std::string id_array(const std::vector<int64_t>& ids) {
+  std::string text = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(ids[i]);
+  }
+  return text + "}";
+}
+
+}  // namespace
+
+std::optional<UserRecord> create_user(pqxx::connection& conn, const std::string& email,
+                                      const std::string& topic) {
+  // Data-modifying CTEs run exactly once and atomically with the outer statement: the outbox row
+  // exists if and only if the user row was inserted by this statement.
+  pqxx::work txn(conn);
+  auto rows = txn.exec_params(
+      "WITH inserted AS ("
+      "  INSERT INTO users (user_id, email) VALUES ($1, $2)"
+      "  ON CONFLICT (email) DO NOTHING"
+      "  RETURNING user_id, email, " WALLET_RFC3339("created_at") " AS created_at"
+      "), event AS ("
+      "  INSERT INTO outbox (aggregate_id, topic, payload)"
+      "  SELECT user_id, $3, jsonb_build_object('event_id', $4::text, 'user_id', user_id::text,"
+      "                                         'email', email, 'created_at', created_at)"
+      "    FROM inserted"
+      "  RETURNING id"
+      ") SELECT user_id::text, email, created_at FROM inserted",
+      domain::new_uuid_v4(), email, topic, domain::new_uuid_v4());
+  txn.commit();
+  return first_user(rows);
+}
+
+std::optional<UserRecord> find_user_by_email(pqxx::connection& conn, const std::string& email) {
+  pqxx::read_transaction txn(conn);
+  return first_user(txn.exec_params(
+      "SELECT user_id::text, email, " WALLET_RFC3339("created_at") " FROM users WHERE email = $1",
+      email));
+}
+
+std::optional<UserRecord> find_user_by_id(pqxx::connection& conn, const std::string& user_id) {
+  pqxx::read_transaction txn(conn);
+  return first_user(txn.exec_params("SELECT user_id::text, email, " WALLET_RFC3339(
+                                        "created_at") " FROM users WHERE user_id = $1::uuid",
+                                    user_id));
+}
+
+std::vector<OutboxRow> pending_outbox(pqxx::connection& conn, int limit) {
+  pqxx::read_transaction txn(conn);
+  auto rows = txn.exec_params(
+      "SELECT id, aggregate_id::text, topic, payload::text FROM outbox"
+      " WHERE sent_at IS NULL ORDER BY id LIMIT $1",
+      limit);
+  std::vector<OutboxRow> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>()});
+  }
+  return out;
+}
+
+void mark_outbox_sent(pqxx::connection& conn, const std::vector<int64_t>& ids) {
+  if (ids.empty()) return;
+  pqxx::work txn(conn);
+  txn.exec_params(
+      "UPDATE outbox SET sent_at = now(), attempts = attempts + 1"
+      " WHERE id = ANY($1::bigint[]) AND sent_at IS NULL",
+      id_array(ids));
+  txn.commit();
+}
+
+void count_outbox_attempts(pqxx::connection& conn, const std::vector<int64_t>& ids) {
+  if (ids.empty()) return;
+  pqxx::work txn(conn);
+  txn.exec_params("UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+                  id_array(ids));
+  txn.commit();
+}
+
+int64_t count_pending_outbox(pqxx::connection& conn) {
+  pqxx::read_transaction txn(conn);
+  return txn.exec("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0].as<int64_t>();
+}
+
+bool try_lead_outbox(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  return txn
+      .exec(
+          "SELECT pg_try_advisory_lock(hashtext('wallet.outbox_relay.' || current_schema()))")[0][0]
+      .as<bool>();
+}
+
+#undef WALLET_RFC3339
+
+}  // namespace wallet::persistence

@@ -1,0 +1,48 @@
+// user-service persistence: users and the transactional outbox. Free functions over a connection
+// (run them on a DbPool thread or the relay's own connection); libpqxx exceptions propagate to the
+// caller's boundary (DbPool classifies them).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+namespace wallet::persistence {
+
+struct UserRecord {
+  std::string user_id;
+  std::string email;
+  std::string created_at;  // RFC 3339, UTC, microseconds
+};
+
+struct OutboxRow {
+  int64_t id = 0;
+  std::string aggregate_id;
+  std::string topic;
+  std::string payload;  // JSON text of the event
+};
+
+// Inserts the user and its `user-created` outbox row in one transaction (one statement). The email
+// must already be normalized. nullopt when the email is taken: of two concurrent creates of one
+// email, the second waits for the first to commit and then finds the conflict.
+std::optional<UserRecord> create_user(pqxx::connection& conn, const std::string& email,
+                                      const std::string& topic);
+
+std::optional<UserRecord> find_user_by_email(pqxx::connection& conn, const std::string& email);
+std::optional<UserRecord> find_user_by_id(pqxx::connection& conn, const std::string& user_id);
+
+// Pending rows (not yet acknowledged by Kafka) in id order.
+std::vector<OutboxRow> pending_outbox(pqxx::connection& conn, int limit);
+void mark_outbox_sent(pqxx::connection& conn, const std::vector<int64_t>& ids);
+void count_outbox_attempts(pqxx::connection& conn, const std::vector<int64_t>& ids);
+int64_t count_pending_outbox(pqxx::connection& conn);
+
+// Session-level advisory lock naming the one relay allowed to publish this schema's outbox, so
+// that several user-service instances never publish the same rows concurrently. Held until the
+// connection closes; true when this connection holds it.
+bool try_lead_outbox(pqxx::connection& conn);
+
+}  // namespace wallet::persistence

@@ -1,0 +1,154 @@
+# shellcheck shell=bash
+# Apache Kafka without Docker: the broker's jars come from Maven Central (scripts/kafka/pom.xml pins
+# the version) into a cache outside the repo, and run as one KRaft node (broker + controller) on
+# loopback: `java -cp '<lib>/*' kafka.Kafka server.properties`. Data in $WALLET_STATE/kafka/data.
+
+KAFKA_POM=$WALLET_SCRIPTS/kafka/pom.xml
+KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM" | head -n1)
+KAFKA_HOME=$WALLET_CACHE/kafka-$KAFKA_VERSION
+KAFKA_LIB=$KAFKA_HOME/lib
+KAFKA_DIR=$WALLET_STATE/kafka
+KAFKA_DATA=$KAFKA_DIR/data
+KAFKA_PIDFILE=$RUN_DIR/kafka.pid
+KAFKA_LOG=$LOG_DIR/kafka.log
+# Small heap: a single test broker needs little, and the machine also builds C++ meanwhile.
+KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+JAVA=${JAVA:-java}
+# The topics the services rely on: name and partition count.
+KAFKA_TOPICS=("user-created:3" "user-created.dlq:1")
+
+kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
+kafka_ready() { kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2; }
+
+# Fetch the jars once per pom content: the marker holds the pom's hash, so adding a dependency to the
+# pom refetches, and an interrupted download (no marker) is retried rather than half-used.
+kafka_ensure_jars() {
+  local want tmp
+  want=$(sha256sum <"$KAFKA_POM" | cut -d' ' -f1)
+  if [[ -f $KAFKA_HOME/.complete && $(cat "$KAFKA_HOME/.complete") == "$want" ]]; then return 0; fi
+  say "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIB (once)"
+  mkdir -p "$WALLET_CACHE"
+  tmp=$(mktemp -d "$WALLET_CACHE/.kafka-fetch.XXXXXX")
+  local args=(-q -B -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime
+    -DoutputDirectory="$tmp/lib")
+  if ! mvn "${args[@]}" >"$tmp/mvn.log" 2>&1; then
+    warn "mvn failed once; retrying (network hiccup?)"
+    if ! mvn "${args[@]}" >"$tmp/mvn.log" 2>&1; then
+      cp "$tmp/mvn.log" "$LOG_DIR/kafka-mvn.log"
+      rm -rf "$tmp"
+      report_failure kafka "$LOG_DIR/kafka-mvn.log" "could not fetch Kafka $KAFKA_VERSION with Maven"
+      return 1
+    fi
+  fi
+  mkdir -p "$KAFKA_HOME"
+  rm -rf "$KAFKA_LIB"
+  mv "$tmp/lib" "$KAFKA_LIB"
+  rm -rf "$tmp"
+  echo "$want" >"$KAFKA_HOME/.complete"
+}
+
+# Config is rewritten on every start (so port changes apply); the cluster id is kept for the life of
+# the data directory, and the directory is formatted only once.
+kafka_prepare() {
+  mkdir -p "$KAFKA_DATA"
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# Written by scripts/lib/kafka.sh on every start; edit there.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+# Fewer than the default 50: the first consumer group is coordinated sooner on a small machine.
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$KAFKA_DIR/log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.org.apache.kafka.clients=WARN
+EOF
+  # The admin tools (format, topics) only need to say what went wrong.
+  cat >"$KAFKA_DIR/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+  if [[ ! -s $KAFKA_DIR/cluster.id ]]; then
+    # A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; one starting with '-'
+    # would read as a command-line option, so draw again.
+    local id
+    until id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n') && [[ $id != -* ]]; do :; done
+    echo "$id" >"$KAFKA_DIR/cluster.id"
+  fi
+  if [[ ! -f $KAFKA_DATA/meta.properties ]]; then
+    say "kafka: formatting $KAFKA_DATA (cluster $(cat "$KAFKA_DIR/cluster.id"))"
+    kafka_tool kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster.id")" \
+      -c "$KAFKA_DIR/server.properties" >>"$KAFKA_LOG" 2>&1 ||
+      { report_failure kafka "$KAFKA_LOG" "kafka-storage format failed"; return 1; }
+  fi
+}
+
+kafka_tool() { # main-class args...
+  "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -Dlog4j.configuration="file:$KAFKA_DIR/tools-log4j.properties" \
+    -cp "$KAFKA_LIB/*" "$@"
+}
+
+# Start the JVM and return at once (start-up takes seconds; up builds meanwhile); kafka_wait finishes.
+kafka_launch() {
+  local pid
+  if pid=$(kafka_pid); then return 0; fi
+  require_free_port kafka "$KAFKA_PORT" || return 1
+  require_free_port kafka "$KAFKA_CONTROLLER_PORT" || return 1
+  kafka_ensure_jars || return 1
+  kafka_prepare || return 1
+  # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS holds several options on purpose
+  pid=$(launch "$KAFKA_LOG" "$JAVA" $KAFKA_HEAP_OPTS -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -Dkafka.logs.dir="$LOG_DIR" \
+    -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_DIR/server.properties")
+  echo "$pid" >"$KAFKA_PIDFILE"
+  KAFKA_LAUNCHED=$pid
+}
+
+# Wait until the broker answers metadata, then create the service topics if they are missing.
+kafka_wait() {
+  local pid topic name parts listing
+  pid=$(kafka_pid) || { report_failure kafka "$KAFKA_LOG" "the broker process exited"; return 1; }
+  if ! wait_for 120 "$pid" kafka_ready; then
+    report_failure kafka "$KAFKA_LOG" "broker did not answer metadata on 127.0.0.1:$KAFKA_PORT within 120 s"
+    return 1
+  fi
+  listing=$(kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 5 2>/dev/null || true)
+  for topic in "${KAFKA_TOPICS[@]}"; do
+    name=${topic%%:*} parts=${topic##*:}
+    grep -qF "topic \"$name\" with" <<<"$listing" && continue
+    say "kafka: creating topic $name ($parts partitions)"
+    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
+      >>"$KAFKA_LOG" 2>&1 || { report_failure kafka "$KAFKA_LOG" "creating topic $name failed"; return 1; }
+  done
+  if [[ ${KAFKA_LAUNCHED:-} == "$pid" ]]; then
+    say "kafka: started (pid $pid) on 127.0.0.1:$KAFKA_PORT, Kafka $KAFKA_VERSION"
+  else
+    say "kafka: already running (pid $pid)"
+  fi
+}
+
+kafka_down() { stop_pidfile kafka "$KAFKA_PIDFILE" kafka.Kafka; }
+kafka_wipe() { rm -rf "${KAFKA_DIR:?}"; }

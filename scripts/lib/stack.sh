@@ -1,0 +1,202 @@
+# shellcheck shell=bash
+# Shared by scripts/up, scripts/down and scripts/test: where things live, which ports they use, and
+# the small process helpers (pid files, readiness waits, stop by pid) every part of the stack uses.
+# Sourcing this file has no side effects beyond setting variables and defining functions.
+
+WALLET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+WALLET_SCRIPTS=$WALLET_ROOT/scripts
+WALLET_STATE=${WALLET_STATE:-$WALLET_ROOT/.wallet}
+WALLET_CACHE=${WALLET_CACHE:-${HOME:-/root}/.cache/wallet}
+WALLET_BUILD_DIR=${WALLET_BUILD_DIR:-$WALLET_ROOT/build}
+WALLET_BIN_DIR=${WALLET_BIN_DIR:-$WALLET_BUILD_DIR/bin}
+
+LOG_DIR=$WALLET_STATE/logs
+RUN_DIR=$WALLET_STATE/run
+# Written by `up`; `down --wipe` refuses to delete a folder without it (guards a mistyped WALLET_STATE).
+STATE_MARKER=$WALLET_STATE/.wallet-state
+
+# Ports: loopback only. Overridable so a second checkout can run beside this one.
+PG_PORT=${PG_PORT:-55432}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+NATS_PORT=${NATS_PORT:-4222}
+NATS_MONITOR_PORT=${NATS_MONITOR_PORT:-8222}
+USER_SERVICE_PORT=${USER_SERVICE_PORT:-8080}
+TRANSACTION_SERVICE_PORT=${TRANSACTION_SERVICE_PORT:-8081}
+
+# What the services (and the tests) connect to. Each default applies only when not already set.
+# HTTP_PORT and DATABASE_URL differ per service, so they are given per service instead.
+KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}
+NATS_URL=${NATS_URL:-nats://127.0.0.1:$NATS_PORT}
+USER_DB_URL=${USER_DB_URL:-postgresql://wallet:wallet@127.0.0.1:$PG_PORT/user_service}
+TRANSACTION_DB_URL=${TRANSACTION_DB_URL:-postgresql://wallet:wallet@127.0.0.1:$PG_PORT/transaction_service}
+USER_SERVICE_URL=${USER_SERVICE_URL:-http://127.0.0.1:$USER_SERVICE_PORT}
+TRANSACTION_SERVICE_URL=${TRANSACTION_SERVICE_URL:-http://127.0.0.1:$TRANSACTION_SERVICE_PORT}
+
+STOP_TIMEOUT=${WALLET_STOP_TIMEOUT:-15}    # seconds between SIGTERM and SIGKILL
+READY_TIMEOUT=${WALLET_READY_TIMEOUT:-60}  # seconds a service gets to answer /readyz
+
+# Parts in start order; `down` walks them backwards.
+INFRA_PARTS=(postgres nats kafka)
+SERVICE_PARTS=(user-service transaction-service)
+ALL_PARTS=("${INFRA_PARTS[@]}" "${SERVICE_PARTS[@]}")
+
+# Root runs apt-get directly; anyone else goes through sudo.
+if [[ $EUID -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+
+# ---- output ----------------------------------------------------------------------------------
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Name a part that failed and show why: the last 30 lines of its log.
+report_failure() { # part logfile message
+  printf '\033[31mFAILED: %s\033[0m: %s\n' "$1" "$3" >&2
+  if [[ -f $2 ]]; then
+    printf -- '---- last 30 lines of %s ----\n' "$2" >&2
+    tail -n 30 "$2" >&2 || true
+    printf -- '---- end of %s ----\n' "$2" >&2
+  else
+    printf '(no log at %s)\n' "$2" >&2
+  fi
+}
+
+# ---- arguments -------------------------------------------------------------------------------
+# Expands part names and the aliases `infra` / `services` into PARTS (in start order).
+parse_parts() {
+  local want=() p
+  for p in "$@"; do
+    case $p in
+      infra) want+=("${INFRA_PARTS[@]}") ;;
+      services) want+=("${SERVICE_PARTS[@]}") ;;
+      postgres | nats | kafka | user-service | transaction-service) want+=("$p") ;;
+      *) die "unknown part '$p' (parts: ${ALL_PARTS[*]}, or infra / services)" ;;
+    esac
+  done
+  [[ ${#want[@]} -eq 0 ]] && want=("${ALL_PARTS[@]}")
+  PARTS=()
+  for p in "${ALL_PARTS[@]}"; do
+    [[ " ${want[*]} " == *" $p "* ]] && PARTS+=("$p")
+  done
+  return 0
+}
+has_part() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
+
+# ---- processes -------------------------------------------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A process that exited but was not reaped yet (a zombie, briefly, until init reaps it) counts as gone.
+pid_running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+# The pid in a pid file, if that process is alive and still looks like ours (the command line holds
+# $2). A pid reused by an unrelated process after a reboot is treated as dead, never signalled.
+live_pid() { # pidfile pattern
+  local pid
+  [[ -s $1 ]] || return 1
+  pid=$(head -n1 "$1")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  pid_running "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  echo "$pid"
+}
+
+# Start a long-running process detached from this shell: own session (no SIGHUP/SIGINT from the
+# terminal or CI's process group), stdin closed, output appended to its log, and the lock fd 9 not
+# inherited (else the daemon would hold the stack lock forever). Prints the pid.
+launch() { # logfile cmd...
+  local log=$1
+  shift
+  # The command line goes into the log with secrets masked (logs are world-readable).
+  printf '\n==== %s starting: %s\n' "$(date -Is)" "$*" | sed -E 's/((TOKEN|PASSWORD)=)[^ ]*/\1***/g' >>"$log"
+  setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+  echo $!
+}
+
+# Poll `cmd...` until it succeeds, at most $1 seconds; fails early if pid $2 (when not empty) dies.
+wait_for() { # seconds pid cmd...
+  local deadline=$((SECONDS + $1)) pid=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [[ -n $pid ]] && ! pid_running "$pid"; then return 2; fi
+    ((SECONDS < deadline)) || return 1
+    sleep 0.3
+  done
+}
+
+# SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL. Only ever signals the pid from the pid file.
+stop_pidfile() { # part pidfile pattern
+  local part=$1 pidfile=$2 pid i
+  if ! pid=$(live_pid "$pidfile" "$3"); then
+    rm -f "$pidfile"
+    say "$part: not running"
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
+    pid_running "$pid" || break
+    sleep 0.2
+  done
+  if pid_running "$pid"; then
+    warn "$part (pid $pid) still running after ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 25; i++)); do pid_running "$pid" || break; sleep 0.2; done
+  fi
+  rm -f "$pidfile"
+  say "$part: stopped (pid $pid)"
+}
+
+# Fails with a clear message when a port we are about to bind is taken by something we did not start
+# (another checkout's stack, a system service): starting anyway would only produce a confusing log.
+require_free_port() { # part port
+  port_open "$2" || return 0
+  local who
+  who=$(ss -Hltnp "sport = :$2" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
+  if [[ -n $who ]]; then
+    who="pid $who: $(tr '\0' ' ' <"/proc/$who/cmdline" 2>/dev/null | cut -c1-300)"
+  else
+    who="owner unknown"
+  fi
+  printf '\033[31mFAILED: %s\033[0m: port %s is in use by a process not started from %s (%s).\n' \
+    "$1" "$2" "$WALLET_STATE" "$who" >&2
+  printf 'Stop it (e.g. ./scripts/down in the checkout that started it) or choose other ports (see scripts/lib/stack.sh).\n' >&2
+  return 1
+}
+
+ensure_state_dirs() {
+  mkdir -p "$WALLET_STATE" "$LOG_DIR" "$RUN_DIR"
+  # Explicit modes: the postgres OS user must traverse to its data, socket and log even under umask 077.
+  chmod 755 "$WALLET_STATE" "$LOG_DIR" "$RUN_DIR"
+  [[ -f $STATE_MARKER ]] || echo "state folder of $WALLET_ROOT (created by scripts/up)" >"$STATE_MARKER"
+}
+
+# Serialise concurrent up/down runs (e.g. parallel fault tests restarting Kafka) on fd 9.
+take_lock() {
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/stack.lock"
+  flock -w 600 9 || die "could not get $RUN_DIR/stack.lock within 600 s"
+}
+
+# ---- admin token -----------------------------------------------------------------------------
+# $ADMIN_TOKEN if set, else the saved one, else a new random one saved (mode 600) for later runs.
+resolve_admin_token() {
+  local f=$WALLET_STATE/admin_token
+  if [[ -n ${ADMIN_TOKEN:-} ]]; then
+    :
+  elif [[ -s $f ]]; then
+    ADMIN_TOKEN=$(head -n1 "$f")
+  else
+    ADMIN_TOKEN=$(openssl rand -hex 16 2>/dev/null || od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    (umask 077 && printf '%s\n' "$ADMIN_TOKEN" >"$f")
+  fi
+  export ADMIN_TOKEN
+}
+
+# Everything a test (or a person) needs to reach the stack.
+export_stack_env() {
+  export WALLET_ROOT WALLET_SCRIPTS WALLET_STATE WALLET_BIN_DIR
+  export USER_SERVICE_URL TRANSACTION_SERVICE_URL USER_DB_URL TRANSACTION_DB_URL
+  export KAFKA_BROKERS NATS_URL PG_PORT
+}

@@ -1,0 +1,133 @@
+// transaction-service: the ledger. Reads configuration, applies migrations, starts the actor
+// system (ledger writer, account registry, idempotency gate), the Kafka and NATS bridges and the
+// HTTP API; on SIGINT/SIGTERM stops taking requests, lets in-flight ones finish, then stops the rest
+// in reverse order.
+#include <chrono>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/ledger.hpp"
+#include "http/common.hpp"
+#include "http/server.hpp"
+#include "http/transaction_api.hpp"
+#include "messaging/bridges.hpp"
+#include "persistence/db_pool.hpp"
+#include "persistence/migrations.hpp"
+#include "services/common/config.hpp"
+
+using namespace wallet;
+
+namespace {
+
+void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
+  metrics.describe("ledger_commit_seconds", "histogram",
+                   "Latency of one group commit of the ledger writer");
+  metrics.describe("ledger_batch_mutations_total", "counter", "Mutations written by group commits");
+  metrics.gauge("ledger_operations_in_flight", "Operations accepted and not yet answered",
+                [&ledger] {
+                  return std::vector<std::pair<http::Labels, double>>{
+                      {{}, static_cast<double>(ledger.in_flight())}};
+                });
+}
+
+}  // namespace
+
+int main() {
+  services::block_stop_signals();
+  services::setup_logging("transaction-service");
+
+  const std::string database_url = services::env_or(
+      "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/transaction_service");
+  const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
+  const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
+
+  auto migrated = persistence::apply_migrations(database_url, services::schema_folder("transaction_service"));
+  if (!migrated) {
+    spdlog::critical("event=startup_failed cause=\"{}\"", migrated.error().message);
+    return 1;
+  }
+
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.max-threads",
+                 static_cast<size_t>(services::env_int("ACTOR_THREADS", 2)));
+  caf_config.set("logger.console", caf::atom("none"));
+  caf::actor_system system{caf_config};
+
+  http::Metrics metrics;
+  persistence::DbPool reader(database_url, static_cast<int>(services::env_int("DB_POOL_SIZE", 4)),
+                             static_cast<size_t>(services::env_int("DB_QUEUE_LIMIT", 10'000)));
+
+  actors::LedgerOptions ledger_options;
+  ledger_options.database_url = database_url;
+  ledger_options.max_batch = static_cast<size_t>(services::env_int("LEDGER_MAX_BATCH", 512));
+  ledger_options.idle_after = std::chrono::milliseconds(services::env_int("ACTOR_IDLE_MS", 60'000));
+  ledger_options.max_in_flight = static_cast<size_t>(services::env_int("MAX_IN_FLIGHT", 20'000));
+  ledger_options.on_commit = [&metrics](std::chrono::microseconds latency, size_t size) {
+    metrics.observe("ledger_commit_seconds", {}, latency.count() / 1e6);
+    metrics.count("ledger_batch_mutations_total", {}, static_cast<double>(size));
+  };
+  actors::Ledger ledger(system, reader, ledger_options);
+  register_ledger_metrics(metrics, ledger);
+
+  messaging::ConsumerOptions consumer_options;
+  consumer_options.brokers = kafka_brokers;
+  consumer_options.topic = services::env_or("KAFKA_TOPIC", "user-created");
+  consumer_options.dlq_topic = services::env_or("KAFKA_DLQ_TOPIC", consumer_options.topic + ".dlq");
+  consumer_options.group = services::env_or("KAFKA_GROUP_ID", "transaction-service");
+  consumer_options.database_url = database_url;
+  messaging::UserCreatedConsumer consumer(
+      system, consumer_options, [&ledger](const std::string& user_id) { ledger.account_opened(user_id); });
+
+  messaging::BalanceResponder responder(
+      system, nats_url,
+      [&ledger](const std::string& user_id, std::function<void(domain::Result<int64_t>)> reply) {
+        actors::BalanceQuery query;
+        query.user_id = user_id;
+        query.reply = std::move(reply);
+        ledger.balance(std::move(query));
+      });
+
+  http::ReadinessProbe probe({{"postgres", [&reader] { return reader.ping(); }},
+                              {"kafka", [&consumer] { return consumer.healthy(); }},
+                              {"nats", [&responder] { return responder.healthy(); }}});
+
+  http::Router router;
+  http::add_health_routes(router, metrics, probe);
+  http::add_transaction_routes(
+      router, {ledger, reader, services::env_or("ADMIN_TOKEN", ""), [&consumer, &responder] {
+                 return nlohmann::json{{"kafka_consumer", consumer.status()},
+                                       {"nats_responder", responder.status()}};
+               }});
+
+  http::ServerOptions server_options;
+  server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");
+  server_options.port = static_cast<uint16_t>(services::env_int("HTTP_PORT", 8081));
+  server_options.threads = static_cast<int>(services::env_int("HTTP_THREADS", 2));
+  http::HttpServer server(server_options, std::move(router), metrics);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("event=startup_failed cause=\"cannot listen: {}\"", e.what());
+    return 1;
+  }
+  spdlog::info("event=started port={}", server.port());
+
+  const int signal = services::wait_for_stop_signal();
+  spdlog::info("event=stopping signal={} in_flight={}", signal, ledger.in_flight());
+  // Stop the sources of new work first, then let what was accepted finish (bounded), then the rest.
+  ledger.refuse_new();
+  responder.stop();
+  consumer.stop();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ledger.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server.stop();
+  probe.stop();
+  ledger.stop();
+  reader.stop();
+  spdlog::info("event=stopped in_flight={}", ledger.in_flight());
+  return 0;
+}
