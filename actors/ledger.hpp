@@ -48,6 +48,9 @@ class Ledger {
   void refuse_new() { refusing_.store(true); }
   void stop();
 
+  // The registry itself, for protocol tests that play a coordinator.
+  caf::actor registry_for_tests() const { return registry_; }
+
  private:
   // Wraps a reply with the in-flight accounting; false (and the client answered 429) when full.
   bool admit(ReplyFn& reply);

@@ -10,11 +10,11 @@ build_tree() {
   if [[ ! -f $WALLET_BUILD_DIR/CMakeCache.txt ]]; then
     say "build: configuring $WALLET_BUILD_DIR"
     cmake -S "$WALLET_ROOT" -B "$WALLET_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ||
-      { printf '\033[31mFAILED: build\033[0m: cmake configure failed (see above)\n' >&2; return 1; }
+      { fail_msg build "cmake configure failed (see above)"; return 1; }
   fi
   say "build: cmake --build $WALLET_BUILD_DIR -j2"
   cmake --build "$WALLET_BUILD_DIR" -j2 ||
-    { printf '\033[31mFAILED: build\033[0m: the C++ build failed (see above)\n' >&2; return 1; }
+    { fail_msg build "the C++ build failed (see above)"; return 1; }
 }
 
 svc_port() { [[ $1 == user-service ]] && echo "$USER_SERVICE_PORT" || echo "$TRANSACTION_SERVICE_PORT"; }

@@ -6,9 +6,13 @@
 WALLET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WALLET_SCRIPTS=$WALLET_ROOT/scripts
 WALLET_STATE=${WALLET_STATE:-$WALLET_ROOT/.wallet}
-WALLET_CACHE=${WALLET_CACHE:-${HOME:-/root}/.cache/wallet}
+WALLET_CACHE=${WALLET_CACHE:-${HOME:-/tmp}/.cache/wallet}
 WALLET_BUILD_DIR=${WALLET_BUILD_DIR:-$WALLET_ROOT/build}
 WALLET_BIN_DIR=${WALLET_BIN_DIR:-$WALLET_BUILD_DIR/bin}
+# Absolute paths: they end up in config files and in commands run from / (postgres tools).
+abs_path() { [[ $1 == /* ]] && echo "$1" || echo "$PWD/$1"; }
+WALLET_STATE=$(abs_path "$WALLET_STATE") WALLET_CACHE=$(abs_path "$WALLET_CACHE")
+WALLET_BUILD_DIR=$(abs_path "$WALLET_BUILD_DIR") WALLET_BIN_DIR=$(abs_path "$WALLET_BIN_DIR")
 
 LOG_DIR=$WALLET_STATE/logs
 RUN_DIR=$WALLET_STATE/run
@@ -45,13 +49,16 @@ ALL_PARTS=("${INFRA_PARTS[@]}" "${SERVICE_PARTS[@]}")
 if [[ $EUID -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
 # ---- output ----------------------------------------------------------------------------------
-say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
-warn() { printf '\033[33mwarning:\033[0m %s\n' "$*" >&2; }
-die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+# Colours only on a terminal: CI logs stay plain text.
+if [[ -t 2 ]]; then C_B=$'\033[1m' C_R=$'\033[31m' C_Y=$'\033[33m' C_0=$'\033[0m'; else C_B='' C_R='' C_Y='' C_0=''; fi
+say() { printf '%s==>%s %s\n' "$C_B" "$C_0" "$*"; }
+warn() { printf '%swarning:%s %s\n' "$C_Y" "$C_0" "$*" >&2; }
+die() { printf '%serror:%s %s\n' "$C_R" "$C_0" "$*" >&2; exit 1; }
+fail_msg() { printf '%sFAILED: %s%s: %s\n' "$C_R" "$1" "$C_0" "$2" >&2; }
 
 # Name a part that failed and show why: the last 30 lines of its log.
 report_failure() { # part logfile message
-  printf '\033[31mFAILED: %s\033[0m: %s\n' "$1" "$3" >&2
+  fail_msg "$1" "$3"
   if [[ -f $2 ]]; then
     printf -- '---- last 30 lines of %s ----\n' "$2" >&2
     tail -n 30 "$2" >&2 || true
@@ -60,6 +67,9 @@ report_failure() { # part logfile message
     printf '(no log at %s)\n' "$2" >&2
   fi
 }
+
+# The comment block at the top of a script is its help text.
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"; }
 
 # ---- arguments -------------------------------------------------------------------------------
 # Expands part names and the aliases `infra` / `services` into PARTS (in start order).
@@ -159,8 +169,7 @@ require_free_port() { # part port
   else
     who="owner unknown"
   fi
-  printf '\033[31mFAILED: %s\033[0m: port %s is in use by a process not started from %s (%s).\n' \
-    "$1" "$2" "$WALLET_STATE" "$who" >&2
+  fail_msg "$1" "port $2 is in use by a process not started from $WALLET_STATE ($who)."
   printf 'Stop it (e.g. ./scripts/down in the checkout that started it) or choose other ports (see scripts/lib/stack.sh).\n' >&2
   return 1
 }

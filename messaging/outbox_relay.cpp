@@ -1,0 +1,297 @@
+#include "messaging/outbox_relay.hpp"
+
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "messaging/kafka_support.hpp"
+#include "persistence/connection.hpp"
+#include "persistence/user_store.hpp"
+
+namespace wallet::messaging {
+namespace {
+
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kProbeEvery = 2000ms;
+constexpr int kProbeTimeoutMs = 500;
+constexpr auto kHealthyWithin = 6000ms;
+constexpr auto kFinalFlush = 3000ms;
+
+struct CycleResult {
+  size_t rows = 0;
+  size_t delivered = 0;
+  bool ok = true;
+};
+
+}  // namespace
+
+struct OutboxRelay::Impl {
+  Impl(caf::actor_system& sys, OutboxRelayOptions opts) : system(sys), options(std::move(opts)) {}
+
+  bool create_producer();
+  void run(caf::blocking_actor* self);
+  CycleResult cycle(std::chrono::milliseconds report_wait);
+  bool ensure_leader();
+  void note(const char* new_state, const std::string& error = "");
+
+  caf::actor_system& system;
+  const OutboxRelayOptions options;
+  BrokerHealth health{"outbox-relay"};
+  DeliveryTracker reports;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::unique_ptr<pqxx::connection> db;  // actor thread only
+  bool leader = false;                   // this connection holds the relay lock
+  caf::actor worker;
+  std::atomic<bool> stopped{false};
+
+  std::atomic<int64_t> pending{-1};
+  std::atomic<uint64_t> published{0}, failed_deliveries{0}, cycles{0};
+  mutable std::mutex mutex;  // guards state and last_error
+  std::string state = "starting";
+  std::string last_error;
+};
+
+void OutboxRelay::Impl::note(const char* new_state, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex);
+  state = new_state;
+  if (!error.empty()) last_error = error;
+}
+
+bool OutboxRelay::Impl::create_producer() {
+  auto settings = base_kafka_settings(options.brokers, "user-service.outbox-relay");
+  settings.insert(settings.end(),
+                  {{"enable.idempotence", "true"},
+                   {"acks", "all"},
+                   {"max.in.flight.requests.per.connection", "5"},
+                   {"message.timeout.ms", std::to_string(options.message_timeout_ms)},
+                   {"linger.ms", "5"}});
+  auto conf = make_kafka_conf(settings);
+  std::string error;
+  if (!conf) {
+    error = conf.error().message;
+  } else if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) ==
+                 RdKafka::Conf::CONF_OK &&
+             (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports), error) ==
+                 RdKafka::Conf::CONF_OK) {
+    producer.reset(RdKafka::Producer::create(conf->get(), error));
+  }
+  if (!producer) spdlog::critical("event=outbox_producer_create_failed cause=\"{}\"", error);
+  return producer != nullptr;
+}
+
+// Only one relay per outbox publishes: the others stand by until the leader's session ends.
+bool OutboxRelay::Impl::ensure_leader() {
+  if (!db) {
+    db = persistence::connect(options.database_url);
+    leader = false;
+  }
+  if (!leader) {
+    leader = persistence::try_lead_outbox(*db);
+    if (leader) spdlog::info("event=outbox_relay_leading");
+  }
+  return leader;
+}
+
+// One pass: send up to batch_size pending rows in id order, wait for their delivery reports, mark
+// exactly the delivered rows sent. Rows not delivered stay pending, so the next pass starts again
+// from the first unsent row.
+CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
+  ++cycles;
+  if (!producer && !create_producer()) {
+    note("backoff", "kafka: the producer could not be created");
+    return {0, 0, false};
+  }
+  health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
+  std::vector<persistence::OutboxRow> rows;
+  try {
+    if (!ensure_leader()) {
+      pending = persistence::count_pending_outbox(*db);
+      note("standby");
+      return {};
+    }
+    rows = persistence::pending_outbox(*db, options.batch_size);
+  } catch (const std::exception& e) {
+    db.reset();
+    note("backoff", std::string("database: ") + e.what());
+    spdlog::warn("event=outbox_read_failed cause=\"{}\"", e.what());
+    return {0, 0, false};
+  }
+  if (rows.empty()) {
+    pending = 0;
+    return {};
+  }
+
+  std::string fatal;
+  if (producer->fatal_error(fatal) != RdKafka::ERR_NO_ERROR) {
+    // An idempotent producer can fail for good (e.g. a sequence gap it cannot repair): start over.
+    spdlog::error("event=outbox_producer_fatal cause=\"{}\"", fatal);
+    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer.reset();
+    if (!create_producer()) return {rows.size(), 0, false};
+  }
+
+  reports.clear();
+  const auto deadline = Clock::now() + report_wait;
+  size_t queued = 0;
+  std::string produce_error;
+  for (const auto& row : rows) {
+    RdKafka::ErrorCode code;
+    do {
+      code = producer->produce(row.topic, RdKafka::Topic::PARTITION_UA,
+                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(row.payload.data()),
+                               row.payload.size(), row.aggregate_id.data(),
+                               row.aggregate_id.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
+      if (code == RdKafka::ERR__QUEUE_FULL) producer->poll(50);
+    } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      // Nothing after a row that could not be queued: later rows of the same key must not pass it.
+      produce_error = RdKafka::err2str(code);
+      break;
+    }
+    reports.expect(static_cast<uint64_t>(row.id));
+    ++queued;
+  }
+  while (reports.outstanding() > 0 && Clock::now() < deadline) {
+    producer->poll(100);
+    health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
+  }
+
+  std::vector<int64_t> sent, unsent;
+  for (size_t i = 0; i < queued; ++i) {
+    (reports.delivered(static_cast<uint64_t>(rows[i].id)) ? sent : unsent).push_back(rows[i].id);
+  }
+  published += sent.size();
+  failed_deliveries += unsent.size();
+  std::string error = !produce_error.empty() ? produce_error
+                      : !unsent.empty()
+                          ? (reports.outstanding() ? "no delivery report in time" : reports.last_error())
+                          : "";
+  try {
+    persistence::mark_outbox_sent(*db, sent);
+    persistence::count_outbox_attempts(*db, unsent);
+    pending = persistence::count_pending_outbox(*db);
+  } catch (const std::exception& e) {
+    // Delivered but not marked: those rows are published once more later. At-least-once is the
+    // contract; the consumer opens each account once however often it arrives.
+    db.reset();
+    spdlog::warn("event=outbox_mark_failed delivered={} cause=\"{}\"", sent.size(), e.what());
+    note("backoff", std::string("database: ") + e.what());
+    return {rows.size(), sent.size(), false};
+  }
+  if (!error.empty()) {
+    spdlog::warn("event=outbox_publish_failed rows={} delivered={} cause=\"{}\"", rows.size(),
+                 sent.size(), error);
+    note("backoff", "kafka: " + error);
+    return {rows.size(), sent.size(), false};
+  }
+  spdlog::debug("event=outbox_published rows={}", sent.size());
+  note("running");
+  return {rows.size(), sent.size(), true};
+}
+
+void OutboxRelay::Impl::run(caf::blocking_actor* self) {
+  note("running");
+  const auto report_wait = std::chrono::milliseconds(options.message_timeout_ms + 2000);
+  auto backoff = options.min_backoff;
+  bool failing = false;
+  bool more = true;  // publish at once what an earlier run left behind
+  bool stopping = false;
+  auto retry_at = Clock::now();
+  while (!stopping) {
+    std::chrono::milliseconds wait = options.idle_poll;
+    if (more) {
+      wait = 0ms;
+    } else if (failing) {
+      wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
+    }
+    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; },
+                  caf::after(wait) >> [] {});
+    if (stopping) break;
+    if (failing && Clock::now() < retry_at) continue;  // a wake does not cut a back-off short
+    // Wakes that piled up during the last pass are all served by the next one.
+    for (bool got = true; got && !stopping;) {
+      got = false;
+      self->receive([&](wake_atom) { got = true; }, [&](stop_atom) { stopping = true; },
+                    caf::after(0ms) >> [] {});
+    }
+    if (stopping) break;
+    const auto result = cycle(report_wait);
+    if (result.ok) {
+      if (failing) spdlog::info("event=outbox_relay_recovered");
+      failing = false;
+      backoff = options.min_backoff;
+      more = result.rows >= static_cast<size_t>(options.batch_size);
+    } else {
+      failing = true;
+      more = false;
+      retry_at = Clock::now() + backoff;
+      backoff = std::min(backoff * 2, options.max_backoff);
+    }
+  }
+  note("stopping");
+  const auto last = cycle(kFinalFlush);
+  // Whatever is still queued stays pending in the outbox and is published after the restart.
+  if (producer) {
+    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer->flush(500);
+  }
+  note("stopped");
+  spdlog::info("event=outbox_relay_stopped final_rows={} final_delivered={} pending={}", last.rows,
+               last.delivered, pending.load());
+}
+
+OutboxRelay::OutboxRelay(caf::actor_system& system, OutboxRelayOptions options)
+    : impl_(std::make_unique<Impl>(system, std::move(options))) {
+  if (!impl_->create_producer()) {
+    impl_->note("failed", "the Kafka producer could not be created");
+    impl_->stopped = true;
+    return;
+  }
+  Impl* impl = impl_.get();
+  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
+    try {
+      impl->run(self);
+    } catch (const std::exception& e) {
+      spdlog::critical("event=outbox_relay_crashed cause=\"{}\"", e.what());
+      impl->note("failed", e.what());
+    }
+  });
+}
+
+OutboxRelay::~OutboxRelay() { stop(); }
+
+void OutboxRelay::wake() {
+  if (!impl_->stopped) caf::anon_send(impl_->worker, wake_atom::value);
+}
+
+void OutboxRelay::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  caf::scoped_actor self{impl_->system};
+  self->send(impl_->worker, stop_atom::value);
+  self->wait_for(impl_->worker);
+}
+
+bool OutboxRelay::healthy() const {
+  return !impl_->stopped && impl_->health.healthy(kHealthyWithin);
+}
+
+int64_t OutboxRelay::pending() const { return impl_->pending.load(); }
+
+nlohmann::json OutboxRelay::status() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return {{"state", impl_->state},
+          {"pending", impl_->pending.load()},
+          {"broker_reachable", impl_->health.healthy(kHealthyWithin)},
+          {"last_broker_contact_ms", impl_->health.last_contact_ms()},
+          {"last_error", impl_->last_error},
+          {"counters",
+           {{"published", impl_->published.load()},
+            {"failed_deliveries", impl_->failed_deliveries.load()},
+            {"cycles", impl_->cycles.load()}}}};
+}
+
+}  // namespace wallet::messaging

@@ -1,0 +1,48 @@
+// OutboxRelay: user-service's publisher of the transactional outbox. A detached CAF actor with its
+// own Postgres connection and an idempotent Kafka producer: it sends pending rows in id order and
+// marks a row sent only after its delivery report, backing off (100 ms .. 5 s) while Kafka or
+// Postgres are away and draining the backlog by itself once they are back.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+namespace wallet::messaging {
+
+struct OutboxRelayOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string database_url;
+  int batch_size = 500;
+  // Looks for pending rows this often even without a wake(): rows left by a crashed instance or
+  // committed while this one was in back-off.
+  std::chrono::milliseconds idle_poll{1000};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  int message_timeout_ms = 10000;  // a delivery fails (and is retried) after this long
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(caf::actor_system& system, OutboxRelayOptions options);
+  ~OutboxRelay();
+
+  // A row was committed: publish soon. Cheap and callable from any thread.
+  void wake();
+  // One last bounded attempt to publish what is pending, then stops. Idempotent.
+  void stop();
+
+  bool healthy() const;     // Kafka answered a metadata probe recently
+  int64_t pending() const;  // rows not yet acknowledged, as of the last cycle; -1 before the first
+  nlohmann::json status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wallet::messaging

@@ -1,0 +1,115 @@
+// user-service: users and their `user-created` events. Reads configuration, applies migrations,
+// starts the outbox relay (Kafka), the balance requester (NATS), the DB pool and the HTTP API; on
+// SIGINT/SIGTERM answers what was accepted, stops taking requests, lets the relay make a last
+// publishing attempt, then stops the rest.
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/common.hpp"
+#include "http/server.hpp"
+#include "http/user_api.hpp"
+#include "messaging/nats_requester.hpp"
+#include "messaging/outbox_relay.hpp"
+#include "persistence/db_pool.hpp"
+#include "persistence/migrations.hpp"
+#include "services/common/config.hpp"
+
+using namespace wallet;
+
+namespace {
+
+void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRelay& relay) {
+  metrics.gauge("outbox_pending_rows", "Outbox rows not yet acknowledged by Kafka", [&relay] {
+    return std::vector<std::pair<http::Labels, double>>{
+        {{}, static_cast<double>(relay.pending())}};
+  });
+  metrics.describe("nats_requests_total", "counter", "Balance requests over NATS by outcome");
+  metrics.describe("nats_request_duration_seconds", "histogram",
+                   "Latency of balance requests over NATS by outcome");
+}
+
+}  // namespace
+
+int main() {
+  services::block_stop_signals();
+  services::setup_logging("user-service");
+
+  const std::string database_url = services::env_or(
+      "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");
+  const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
+  const std::string kafka_topic = services::env_or("KAFKA_TOPIC", "user-created");
+  const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
+
+  auto migrated =
+      persistence::apply_migrations(database_url, services::schema_folder("user_service"));
+  if (!migrated) {
+    spdlog::critical("event=startup_failed cause=\"{}\"", migrated.error().message);
+    return 1;
+  }
+
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.max-threads",
+                 static_cast<size_t>(services::env_int("ACTOR_THREADS", 2)));
+  caf_config.set("logger.console", caf::atom("none"));
+  caf::actor_system system{caf_config};
+
+  http::Metrics metrics;
+  persistence::DbPool db(database_url, static_cast<int>(services::env_int("DB_POOL_SIZE", 4)),
+                         static_cast<size_t>(services::env_int("DB_QUEUE_LIMIT", 10'000)));
+
+  messaging::OutboxRelayOptions relay_options;
+  relay_options.brokers = kafka_brokers;
+  relay_options.database_url = database_url;
+  relay_options.batch_size = static_cast<int>(services::env_int("OUTBOX_BATCH", 500));
+  relay_options.message_timeout_ms =
+      static_cast<int>(services::env_int("KAFKA_MESSAGE_TIMEOUT_MS", 10'000));
+  messaging::OutboxRelay relay(system, relay_options);
+  register_bridge_metrics(metrics, relay);
+
+  messaging::NatsRequesterOptions requester_options;
+  requester_options.url = nats_url;
+  requester_options.timeout =
+      std::chrono::milliseconds(services::env_int("NATS_REQUEST_TIMEOUT_MS", 2000));
+  requester_options.threads = static_cast<int>(services::env_int("NATS_REQUEST_THREADS", 8));
+  requester_options.on_result = [&metrics](const std::string& outcome,
+                                           std::chrono::microseconds latency) {
+    metrics.count("nats_requests_total", {{"outcome", outcome}});
+    metrics.observe("nats_request_duration_seconds", {{"outcome", outcome}},
+                    latency.count() / 1e6);
+  };
+  messaging::NatsRequester requester(requester_options);
+
+  http::ReadinessProbe probe({{"postgres", [&db] { return db.ping(); }},
+                              {"kafka", [&relay] { return relay.healthy(); }},
+                              {"nats", [&requester] { return requester.healthy(); }}});
+
+  http::Router router;
+  http::add_health_routes(router, metrics, probe);
+  http::add_user_routes(router, {db, relay, requester, kafka_topic});
+
+  http::ServerOptions server_options;
+  server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");
+  server_options.port = static_cast<uint16_t>(services::env_int("HTTP_PORT", 8080));
+  server_options.threads = static_cast<int>(services::env_int("HTTP_THREADS", 2));
+  http::HttpServer server(server_options, std::move(router), metrics);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("event=startup_failed cause=\"cannot listen: {}\"", e.what());
+    return 1;
+  }
+  spdlog::info("event=started port={} topic={}", server.port(), kafka_topic);
+
+  const int signal = services::wait_for_stop_signal();
+  spdlog::info("event=stopping signal={} outbox_pending={}", signal, relay.pending());
+  // Every accepted request gets an answer: the requester and the pool finish what runs and answer
+  // what is queued with 503; only then does the endpoint close. Users committed until then are in
+  // the outbox, which the relay tries once more to publish before it stops.
+  requester.stop();
+  db.stop();
+  server.stop();
+  probe.stop();
+  relay.stop();
+  spdlog::info("event=stopped outbox_pending={}", relay.pending());
+  return 0;
+}

@@ -1,0 +1,83 @@
+#include "test/support/ledger_invariants.hpp"
+
+#include "domain/ids.hpp"
+
+namespace wallet::test {
+
+std::string uuid_array(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + ids[i];
+  return out + "}";
+}
+
+std::vector<std::string> create_accounts(pqxx::connection& conn, int count) {
+  std::vector<std::string> ids;
+  pqxx::work txn(conn);
+  for (int i = 0; i < count; ++i) {
+    ids.push_back(domain::new_uuid_v4());
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 0)", ids.back());
+  }
+  txn.commit();
+  return ids;
+}
+
+std::string db_balance(pqxx::connection& conn, const std::string& user_id) {
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params("SELECT balance::text FROM users WHERE user_id = $1", user_id);
+  return rows.empty() ? "" : rows[0][0].as<std::string>();
+}
+
+long count_rows(pqxx::connection& conn, const std::string& sql, const std::vector<std::string>& ids) {
+  pqxx::nontransaction txn(conn);
+  return txn.exec_params(sql, uuid_array(ids))[0][0].as<long>();
+}
+
+std::vector<std::string> ledger_violations(pqxx::connection& conn,
+                                           const std::vector<std::string>& user_ids) {
+  std::vector<std::string> problems;
+  // One snapshot for all checks, so they see the same moment.
+  pqxx::work txn(conn);
+  txn.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+  const std::string ids = uuid_array(user_ids);
+  auto report = [&](const std::string& what, const std::string& sql) {
+    for (const auto& row : txn.exec_params(sql, ids)) {
+      std::string line = what + ":";
+      for (const auto& field : row) line += " " + std::string(field.is_null() ? "NULL" : field.c_str());
+      problems.push_back(line);
+    }
+  };
+  report("negative balance",
+         "SELECT user_id, balance FROM users WHERE user_id = ANY($1::uuid[]) AND balance < 0");
+  report("balance differs from the sum of its changes",
+         "SELECT u.user_id, u.balance, coalesce(sum(t.balance_change), 0) FROM users u"
+         " LEFT JOIN transactions t ON t.user_id = u.user_id WHERE u.user_id = ANY($1::uuid[])"
+         " GROUP BY u.user_id, u.balance HAVING u.balance <> coalesce(sum(t.balance_change), 0)");
+  report("row arithmetic",
+         "SELECT id FROM transactions WHERE user_id = ANY($1::uuid[])"
+         " AND old_balance + balance_change <> new_balance");
+  report("gap in the balance chain",
+         "SELECT user_id, seq, old_balance, prev FROM ("
+         "  SELECT user_id, seq, old_balance,"
+         "         coalesce(lag(new_balance) OVER (PARTITION BY user_id ORDER BY seq), 0) AS prev"
+         "    FROM transactions WHERE user_id = ANY($1::uuid[])) c WHERE old_balance <> prev");
+  report("chain does not end at the balance",
+         "SELECT u.user_id, u.balance, last.new_balance FROM users u JOIN LATERAL ("
+         "  SELECT new_balance FROM transactions t WHERE t.user_id = u.user_id"
+         "  ORDER BY seq DESC LIMIT 1) last ON true"
+         " WHERE u.user_id = ANY($1::uuid[]) AND last.new_balance <> u.balance");
+  report("transfer is not one debit and one credit netting to zero",
+         "SELECT transfer_id, count(*), sum(balance_change) FROM transactions"
+         " WHERE transfer_id IN (SELECT transfer_id FROM transactions"
+         "                        WHERE user_id = ANY($1::uuid[]) AND transfer_id IS NOT NULL)"
+         " GROUP BY transfer_id HAVING count(*) <> 2 OR sum(balance_change) <> 0"
+         "  OR count(*) FILTER (WHERE kind = 'transfer_debit') <> 1");
+  report("money not conserved (balances vs deposits)",
+         "SELECT b.total, d.total FROM"
+         " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
+         " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
+         "   WHERE user_id = ANY($1::uuid[]) AND kind = 'deposit') d WHERE b.total <> d.total");
+  txn.commit();
+  return problems;
+}
+
+}  // namespace wallet::test
