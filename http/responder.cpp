@@ -6,6 +6,27 @@ namespace wallet::http {
 
 using namespace Pistache;
 
+namespace {
+
+// Pistache 0.0.5 writes only typed headers into a response (raw ones are dropped), so extra
+// headers such as X-Request-Id travel as this one generic typed header.
+class NamedHeader : public Http::Header::Header {
+ public:
+  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
+  const char* name() const override { return name_.c_str(); }
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& stream) const override { stream << value_; }
+#ifdef SAFE_HEADER_CAST
+  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
+#endif
+
+ private:
+  std::string name_;
+  std::string value_;
+};
+
+}  // namespace
+
 Responder::Responder(Http::ResponseWriter writer, std::string request_id, std::string method,
                      std::string route, Metrics* metrics)
     : writer_(std::move(writer)),
@@ -33,8 +54,10 @@ void Responder::send(int status, const std::string& body, const HeaderList& head
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   try {
-    writer_.headers().addRaw(Http::Header::Raw("X-Request-Id", request_id_));
-    for (const auto& [name, value] : headers) writer_.headers().addRaw(Http::Header::Raw(name, value));
+    writer_.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id_));
+    for (const auto& [name, value] : headers) {
+      writer_.headers().add(std::make_shared<NamedHeader>(name, value));
+    }
     writer_.send(static_cast<Http::Code>(status), body, Http::Mime::MediaType::fromString(content_type))
         .then([](ssize_t) {}, Async::IgnoreException);
   } catch (const std::exception& e) {
