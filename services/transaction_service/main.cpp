@@ -124,6 +124,8 @@ int main() {
   while (ledger.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // A request that was on its way when the last in-flight one finished still gets its (503) answer.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   server.stop();
   probe.stop();
   ledger.stop();
