@@ -1,0 +1,221 @@
+// The Kafka bridges against the real Kafka and Postgres, each on topics and a scratch schema of its
+// own so the running services are not disturbed: the outbox relay publishes pending rows in order
+// and marks exactly the delivered ones; the user-created consumer opens accounts once, dead-letters
+// poison without blocking its partition, and waits out a database outage without skipping events.
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "domain/ids.hpp"
+#include "messaging/bridges.hpp"
+#include "messaging/outbox_relay.hpp"
+#include "persistence/user_store.hpp"
+#include "test/support/environment.hpp"
+#include "test/support/kafka_client.hpp"
+#include "test/support/scratch_schema.hpp"
+
+namespace wallet::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class Predicate>
+bool eventually(Predicate done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return done();
+}
+
+std::string unique(const std::string& prefix) { return prefix + domain::new_uuid_v4(); }
+
+class BridgeTest : public ::testing::Test {
+ protected:
+  caf::actor_system_config config_;
+  caf::actor_system system_{config_};
+};
+
+class OutboxRelayTest : public BridgeTest {
+ protected:
+  messaging::OutboxRelayOptions options(const std::string& brokers) {
+    messaging::OutboxRelayOptions o;
+    o.brokers = brokers;
+    o.database_url = schema_.url();
+    o.batch_size = 8;  // several passes for one backlog
+    o.min_backoff = 50ms;
+    return o;
+  }
+  long pending() { return persistence::count_pending_outbox(conn_); }
+
+  ScratchSchema schema_{user_db_url(), "user_service"};
+  pqxx::connection conn_{schema_.url()};
+  std::string topic_ = unique("wallet-it-outbox-");
+};
+
+TEST_F(OutboxRelayTest, PublishesPendingRowsInOrderAndMarksThemSent) {
+  std::vector<persistence::OutboxRow> rows;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(persistence::create_user(conn_, unique("relay-") + "@example.com", topic_));
+  }
+  rows = persistence::pending_outbox(conn_, 100);
+  ASSERT_EQ(rows.size(), 20u);
+
+  messaging::OutboxRelay relay(system_, options(kafka_brokers()));
+  relay.wake();
+  ASSERT_TRUE(eventually([&] { return pending() == 0; }, 30s)) << relay.status().dump();
+  EXPECT_TRUE(eventually([&] { return relay.pending() == 0; }, 5s));
+  EXPECT_EQ(relay.status()["counters"]["published"], 20);
+  EXPECT_TRUE(eventually([&] { return relay.healthy(); }, 5s));
+
+  // Every row arrived with its payload; within a partition in id (commit) order.
+  KafkaReader reader(kafka_brokers(), topic_, KafkaReader::From::beginning);
+  std::map<std::string, KafkaRecord> seen;
+  reader.find(
+      [&](const KafkaRecord& r) {
+        seen[r.key] = r;
+        return seen.size() == rows.size();
+      },
+      20s);
+  ASSERT_EQ(seen.size(), rows.size());
+  std::map<int32_t, int64_t> last_offset;
+  for (const auto& row : rows) {
+    const auto& record = seen.at(row.aggregate_id);
+    EXPECT_EQ(nlohmann::json::parse(record.value), nlohmann::json::parse(row.payload));
+    auto [it, first] = last_offset.emplace(record.partition, record.offset);
+    if (!first) {
+      EXPECT_GT(record.offset, it->second) << "row " << row.id << " overtook an earlier row";
+      it->second = record.offset;
+    }
+  }
+}
+
+TEST_F(OutboxRelayTest, RowsStayPendingWhileKafkaIsUnreachable) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(persistence::create_user(conn_, unique("down-") + "@example.com", topic_));
+  }
+  auto o = options("127.0.0.1:1");  // nothing listens there
+  o.message_timeout_ms = 500;
+  messaging::OutboxRelay relay(system_, o);
+  relay.wake();
+  pqxx::nontransaction txn(conn_);
+  ASSERT_TRUE(eventually(
+      [&] { return txn.exec("SELECT min(attempts) FROM outbox")[0][0].as<int>() >= 2; }, 15s));
+  EXPECT_EQ(pending(), 3);
+  EXPECT_EQ(relay.pending(), 3);
+  EXPECT_FALSE(relay.healthy());
+  EXPECT_EQ(relay.status()["counters"]["published"], 0);
+}
+
+class UserCreatedConsumerTest : public BridgeTest {
+ protected:
+  messaging::ConsumerOptions options(const std::string& database_url) {
+    messaging::ConsumerOptions o;
+    o.brokers = kafka_brokers();
+    o.topic = topic_;
+    o.dlq_topic = topic_ + ".dlq";
+    o.group = unique("wallet-it-group-");
+    o.database_url = database_url;
+    return o;
+  }
+  void produce(const std::string& key, const std::string& value) {
+    ASSERT_EQ(kafka_produce(kafka_brokers(), topic_, key, value, 0), "");
+  }
+  static std::string event(const std::string& user_id) {
+    return nlohmann::json{{"user_id", user_id},
+                          {"email", "c@example.com"},
+                          {"created_at", "2024-05-01T12:00:00.000001Z"}}
+        .dump();
+  }
+  static uint64_t counter(const messaging::UserCreatedConsumer& c, const char* name) {
+    return c.status()["counters"][name].get<uint64_t>();
+  }
+  long accounts(const std::string& url, const std::vector<std::string>& ids) {
+    pqxx::connection conn(url);
+    pqxx::nontransaction txn(conn);
+    long found = 0;
+    for (const auto& id : ids) {
+      found += txn.exec_params("SELECT count(*) FROM users WHERE user_id = $1 AND balance = 0", id)[0][0]
+                   .as<long>();
+    }
+    return found;
+  }
+
+  std::string topic_ = unique("wallet-it-users-");
+};
+
+TEST_F(UserCreatedConsumerTest, OpensAccountsOnceAndDeadLettersPoisonWithoutBlocking) {
+  ScratchSchema schema(transaction_db_url(), "transaction_service");
+  const auto first = domain::new_uuid_v4();
+  const auto second = domain::new_uuid_v4();
+  produce(first, event(first));
+  produce("poison-key", "not json {");
+  produce(first, event(first));  // redelivery of the same event
+  produce(second, event(second));
+
+  std::mutex mutex;
+  std::vector<std::string> opened;
+  messaging::UserCreatedConsumer consumer(system_, options(schema.url()),
+                                          [&](const std::string& id) {
+                                            std::lock_guard<std::mutex> lock(mutex);
+                                            opened.push_back(id);
+                                          });
+  ASSERT_TRUE(eventually([&] { return counter(consumer, "processed") == 4; }, 40s))
+      << consumer.status().dump();
+  EXPECT_EQ(counter(consumer, "opened"), 2u);
+  EXPECT_EQ(counter(consumer, "duplicates"), 1u);
+  EXPECT_EQ(counter(consumer, "dead_lettered"), 1u);
+  EXPECT_EQ(accounts(schema.url(), {first, second}), 2);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(std::set<std::string>(opened.begin(), opened.end()),
+              (std::set<std::string>{first, second}));
+  }
+
+  KafkaReader dlq(kafka_brokers(), topic_ + ".dlq", KafkaReader::From::beginning);
+  auto poison = dlq.find([](const KafkaRecord& r) { return r.key == "poison-key"; }, 20s);
+  ASSERT_TRUE(poison);
+  EXPECT_EQ(poison->value, "not json {");
+  EXPECT_FALSE(poison->headers["reason"].empty());
+  EXPECT_EQ(poison->headers["source_topic"], topic_);
+  EXPECT_EQ(poison->headers["source_offset"], "1");
+
+  // Offsets are committed per message: the partition's committed position is past all four.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (const auto& p : consumer.status()["partitions"]) {
+          if (p["partition"] == 0) return p["committed_offset"] == 4 && p["lag"] == 0;
+        }
+        return false;
+      },
+      10s))
+      << consumer.status().dump();
+  EXPECT_TRUE(consumer.healthy());
+}
+
+TEST_F(UserCreatedConsumerTest, DatabaseOutageDelaysButNeverSkipsAnEvent) {
+  // No tables yet: every insert fails the way an unreachable database does, and is retried.
+  ScratchSchema schema(transaction_db_url(), "transaction_service", false);
+  const auto id = domain::new_uuid_v4();
+  produce(id, event(id));
+  messaging::UserCreatedConsumer consumer(system_, options(schema.url()), [](const std::string&) {});
+  ASSERT_TRUE(eventually([&] { return counter(consumer, "db_retries") >= 3; }, 40s))
+      << consumer.status().dump();
+  EXPECT_EQ(counter(consumer, "processed"), 0u);
+
+  schema.migrate();  // the database is back
+  ASSERT_TRUE(eventually([&] { return counter(consumer, "processed") == 1; }, 20s))
+      << consumer.status().dump();
+  EXPECT_EQ(counter(consumer, "opened"), 1u);
+  EXPECT_EQ(counter(consumer, "dead_lettered"), 0u);
+  EXPECT_EQ(accounts(schema.url(), {id}), 1);
+}
+
+}  // namespace
+}  // namespace wallet::test
