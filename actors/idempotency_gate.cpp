@@ -32,16 +32,44 @@ void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome)
   }
 }
 
-void lookup(Self self, const std::string& name, const IdempotencyTag& tag) {
+constexpr size_t kMaxLookupBatch = 512;
+
+void run_lookups(Self self) {
+  auto& s = self->state;
+  if (s.lookup_running || s.lookup_queue.empty()) return;
+  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::string>> keys;
+  const size_t n = std::min(s.lookup_queue.size(), kMaxLookupBatch);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = s.slots.find(s.lookup_queue[i]);
+    if (it == s.slots.end()) continue;
+    names.push_back(s.lookup_queue[i]);
+    keys.emplace_back(it->second.tag.endpoint, it->second.tag.key);
+  }
+  s.lookup_queue.erase(s.lookup_queue.begin(), s.lookup_queue.begin() + static_cast<long>(n));
+  s.lookup_running = true;
   auto me = caf::actor_cast<caf::actor>(self);
-  self->state.pool->run<std::optional<persistence::IdempotencyOutcome>>(
-      "find_idempotency_outcome",
-      [tag](pqxx::connection& conn) {
-        return persistence::find_outcome(conn, tag.endpoint, tag.key);
+  using Found = std::vector<persistence::IdempotencyOutcome>;
+  s.pool->run<Found>(
+      "find_idempotency_outcomes",
+      [keys = std::move(keys)](pqxx::connection& conn) {
+        return persistence::find_outcomes(conn, keys);
       },
-      [me, name](domain::Result<std::optional<persistence::IdempotencyOutcome>> result) {
-        caf::anon_send(me, lookup_atom::value, StoredLookup{name, std::move(result)});
+      [me, names = std::move(names)](domain::Result<Found> found) mutable {
+        StoredLookup lookup;
+        lookup.slots = std::move(names);
+        if (found) {
+          lookup.found.swap(found.value());
+        } else {
+          lookup.error = found.error();
+        }
+        caf::anon_send(me, lookup_atom::value, std::move(lookup));
       });
+}
+
+void lookup(Self self, const std::string& name) {
+  self->state.lookup_queue.push_back(name);
+  run_lookups(self);
 }
 
 enum class Answer { original_then_replays, replays, same_for_all };
@@ -76,11 +104,12 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence
         auto it = s.slots.find(name);
         if (it == s.slots.end()) {
           GateSlot slot;
+          slot.tag = call.tag;
           slot.request_hash = call.tag.request_hash;
           slot.execute = std::move(call.execute);
           slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
           s.slots.emplace(name, std::move(slot));
-          lookup(self, name, call.tag);
+          lookup(self, name);
           return;
         }
         auto& slot = it->second;
@@ -95,31 +124,38 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence
           slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
         }
       },
-      [=](lookup_atom, StoredLookup& found) {
+      [=](lookup_atom, StoredLookup& lookup) {
         auto& s = self->state;
-        auto it = s.slots.find(found.slot);
-        if (it == s.slots.end()) return;
-        auto& slot = it->second;
-        if (!found.outcome) {
-          slot.outcome = error_reply(found.outcome.error().code, found.outcome.error().message);
-          answer_waiters(slot, Answer::same_for_all);
-          s.slots.erase(it);
-          return;
+        s.lookup_running = false;
+        for (const auto& name : lookup.slots) {
+          auto it = s.slots.find(name);
+          if (it == s.slots.end()) continue;
+          auto& slot = it->second;
+          if (lookup.error) {
+            slot.outcome = error_reply(lookup.error->code, lookup.error->message);
+            answer_waiters(slot, Answer::same_for_all);
+            s.slots.erase(it);
+            continue;
+          }
+          const persistence::IdempotencyOutcome* stored = nullptr;
+          for (const auto& outcome : lookup.found) {
+            if (outcome.endpoint == slot.tag.endpoint && outcome.key == slot.tag.key) stored = &outcome;
+          }
+          if (stored) {
+            slot.request_hash = stored->request_hash;
+            remember(self, name, slot, Reply{stored->status, stored->body, true, false});
+            answer_waiters(slot, Answer::replays);
+            continue;
+          }
+          // Not stored anywhere: run it once. Waiters with a different request are refused later.
+          slot.phase = Phase::executing;
+          auto me = caf::actor_cast<caf::actor>(self);
+          auto execute = std::move(slot.execute);
+          execute([me, name](Reply outcome) {
+            caf::anon_send(me, executed_atom::value, name, std::move(outcome));
+          });
         }
-        if (const auto& stored = found.outcome.value()) {
-          slot.request_hash = stored->request_hash;
-          remember(self, found.slot, slot, Reply{stored->status, stored->body, true, false});
-          answer_waiters(slot, Answer::replays);
-          return;
-        }
-        // Not stored anywhere: run it once. Waiters with a different request are refused now.
-        slot.phase = Phase::executing;
-        auto me = caf::actor_cast<caf::actor>(self);
-        auto name = found.slot;
-        auto execute = std::move(slot.execute);
-        execute([me, name](Reply outcome) {
-          caf::anon_send(me, executed_atom::value, name, std::move(outcome));
-        });
+        run_lookups(self);
       },
       [=](executed_atom, const std::string& name, Reply& outcome) {
         auto& s = self->state;

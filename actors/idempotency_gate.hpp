@@ -3,7 +3,8 @@
 // by an earlier run is replayed); if absent it executes, and duplicates that arrive meanwhile wait
 // for that one outcome. Outcomes that were committed with the operation are kept (LRU-bounded) and
 // replayed with the identical status and body; a different request under a used key is refused
-// with 422. Outcomes that changed nothing (outages, unknown users) are not kept, so a retry runs.
+// with 422. Postgres lookups of new keys are batched (one query for all keys that arrived while the
+// previous query ran). Outcomes that changed nothing (outages, unknown users) are not kept, so a retry runs.
 #pragma once
 
 #include <list>
@@ -19,6 +20,7 @@
 namespace wallet::actors {
 
 struct GateSlot {
+  IdempotencyTag tag;
   enum class Phase { looking_up, executing, done } phase = Phase::looking_up;
   std::string request_hash;
   Reply outcome;
@@ -31,6 +33,9 @@ struct GateState {
   persistence::DbPool* pool = nullptr;
   std::unordered_map<std::string, GateSlot> slots;
   std::list<std::string> done_order;  // least recently used first
+  // Lookups are batched: while one query runs, new keys queue up and go together in the next.
+  std::vector<std::string> lookup_queue;
+  bool lookup_running = false;
   size_t capacity = 100'000;
   static inline const char* name = "idempotency_gate";
 };

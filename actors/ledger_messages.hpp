@@ -130,9 +130,9 @@ struct IdempotentCall {
   std::function<void(ReplyFn)> execute;
 };
 struct StoredLookup {
-  std::string slot;
-  domain::Result<std::optional<persistence::IdempotencyOutcome>> outcome{
-      std::optional<persistence::IdempotencyOutcome>{}};
+  std::vector<std::string> slots;  // the slots this lookup answers
+  std::vector<persistence::IdempotencyOutcome> found;
+  std::optional<domain::Error> error;  // the lookup failed: nothing is known about these keys
 };
 
 }  // namespace wallet::actors

@@ -77,6 +77,9 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
 }
 
 Router::Match Router::match(HttpRequest& request, const Route** route) const {
+  // Only origin-form paths: split_path skips the first character as the leading '/', so without
+  // this check "xhealthz" (or "Xadmin/actors") would match "/healthz" ("/admin/actors").
+  if (request.path.empty() || request.path.front() != '/') return Match::not_found;
   bool path_known = false;
   for (const auto& candidate : routes_) {
     std::map<std::string, std::string> params;

@@ -37,9 +37,9 @@ class DbPool {
     auto state = std::make_shared<State>(State{std::move(done)});
     enqueue(Job{std::move(operation),
                 [work = std::move(work), state](pqxx::connection& conn) {
-                  domain::Result<T> result = work(conn);
+                  T value = work(conn);
                   state->answered = true;
-                  state->done(std::move(result));
+                  state->done(domain::Result<T>(std::move(value)));
                 },
                 [state](const domain::Error& error) {
                   if (state->answered) return;  // `done` itself threw: it was already called

@@ -128,6 +128,26 @@ std::optional<IdempotencyOutcome> find_outcome(pqxx::connection& conn, const std
                             rows[0][2].as<std::string>()};
 }
 
+std::vector<IdempotencyOutcome> find_outcomes(
+    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys) {
+  nlohmann::json wanted = nlohmann::json::array();
+  for (const auto& [endpoint, key] : keys) wanted.push_back({{"endpoint", endpoint}, {"key", key}});
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params(
+      "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
+      "  FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)"
+      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key",
+      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::vector<IdempotencyOutcome> found;
+  found.reserve(rows.size());
+  for (const auto& row : rows) {
+    found.push_back(IdempotencyOutcome{row[0].as<std::string>(), row[1].as<std::string>(),
+                                       row[2].as<std::string>(), row[3].as<int>(),
+                                       row[4].as<std::string>()});
+  }
+  return found;
+}
+
 std::optional<std::vector<HistoryRow>> load_history(pqxx::connection& conn,
                                                     const std::string& user_id, int limit) {
   pqxx::read_transaction txn(conn);

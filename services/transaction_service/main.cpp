@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/ledger.hpp"
+#include "http/admin_page.hpp"
 #include "http/common.hpp"
+#include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/transaction_api.hpp"
 #include "messaging/bridges.hpp"
@@ -100,6 +102,11 @@ int main() {
                  return nlohmann::json{{"kafka_consumer", consumer.status()},
                                        {"nats_responder", responder.status()}};
                }});
+  http::add_admin_page_routes(router);
+  if (!http::add_openapi_routes(router, "transaction-service",
+                                services::env_int("OPENAPI_CHECK", 0) == 1)) {
+    return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
+  }
 
   http::ServerOptions server_options;
   server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/common.hpp"
+#include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/user_api.hpp"
 #include "messaging/nats_requester.hpp"
@@ -86,6 +87,10 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_user_routes(router, {db, relay, requester, kafka_topic});
+  if (!http::add_openapi_routes(router, "user-service",
+                                services::env_int("OPENAPI_CHECK", 0) == 1)) {
+    return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
+  }
 
   http::ServerOptions server_options;
   server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");

@@ -51,7 +51,8 @@ void create_users(const StressConfig& config, const std::string& run_id,
                  HttpAnswer answer;
                  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
                    answer = session.post("/createUser", body, "");
-                   // A lost 201 followed by a retry shows up as email_taken: that is our user.
+                   // A lost 201 followed by a retry would come back as 409 email_taken, and
+                   // user-service cannot tell us the id by email: that user is reported, not used.
                    if (!is_retryable(answer.status)) break;
                    retry_pause(attempt);
                  }

@@ -71,6 +71,9 @@ HttpAnswer HttpSession::perform(const std::string& path, const std::string* body
   curl_easy_reset(curl);
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Expect:");
+  // HTTP/1.1 is persistent by default, but the Pistache release we build on answers
+  // `Connection: Close` unless the request asks for keep-alive explicitly.
+  headers = curl_slist_append(headers, "Connection: keep-alive");
   if (body) headers = curl_slist_append(headers, "Content-Type: application/json");
   if (!idempotency_key.empty()) {
     headers = curl_slist_append(headers, ("Idempotency-Key: " + idempotency_key).c_str());

@@ -104,9 +104,11 @@ TEST_F(OutboxRelayTest, RowsStayPendingWhileKafkaIsUnreachable) {
   o.message_timeout_ms = 500;
   messaging::OutboxRelay relay(system_, o);
   relay.wake();
-  pqxx::nontransaction txn(conn_);
-  ASSERT_TRUE(eventually(
-      [&] { return txn.exec("SELECT min(attempts) FROM outbox")[0][0].as<int>() >= 2; }, 15s));
+  auto min_attempts = [&] {
+    pqxx::nontransaction txn(conn_);
+    return txn.exec("SELECT min(attempts) FROM outbox")[0][0].as<int>();
+  };
+  ASSERT_TRUE(eventually([&] { return min_attempts() >= 2; }, 15s));
   EXPECT_EQ(pending(), 3);
   EXPECT_EQ(relay.pending(), 3);
   EXPECT_FALSE(relay.healthy());
@@ -189,7 +191,8 @@ TEST_F(UserCreatedConsumerTest, OpensAccountsOnceAndDeadLettersPoisonWithoutBloc
   // Offsets are committed per message: the partition's committed position is past all four.
   ASSERT_TRUE(eventually(
       [&] {
-        for (const auto& p : consumer.status()["partitions"]) {
+        const auto status = consumer.status();
+        for (const auto& p : status["partitions"]) {
           if (p["partition"] == 0) return p["committed_offset"] == 4 && p["lag"] == 0;
         }
         return false;

@@ -1,0 +1,289 @@
+// Wallet admin page script: asks once for the admin token (kept in sessionStorage), then every
+// second fetches /admin/actors and /admin/bridges with it and renders them. Builds the DOM with
+// textContent only (no innerHTML), so nothing the API returns can run as markup.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'wallet.adminToken';
+  const POLL_MS = 1000;
+
+  const $ = (id) => document.getElementById(id);
+  const els = {
+    status: $('status'),
+    forget: $('forget'),
+    message: $('message'),
+    login: $('login'),
+    form: $('token-form'),
+    token: $('token'),
+    dashboard: $('dashboard'),
+    tbody: document.querySelector('#actors tbody'),
+    headers: document.querySelectorAll('#actors th[data-key]'),
+    noActors: $('no-actors'),
+  };
+
+  // Hot actors first: the biggest mailbox, then the most recent activity.
+  let sort = { key: 'mailbox_size', type: 'number', descending: true };
+  let timer = null;
+  let generation = 0;  // bumps on connect/disconnect so a late answer of an old poll is ignored
+  let lastActors = [];
+
+  // ---------- small helpers ----------
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (className) node.className = className;
+    return node;
+  }
+
+  function showMessage(text, level) {
+    els.message.textContent = text;
+    els.message.className = 'message' + (level === 'warn' ? ' warn' : '');
+    els.message.hidden = !text;
+  }
+
+  function setStatus(text, level) {
+    els.status.textContent = text;
+    els.status.className = 'status status-' + level;
+  }
+
+  function formatAge(ms) {
+    const seconds = Math.max(0, ms) / 1000;
+    if (seconds < 10) return seconds.toFixed(1) + ' s';
+    if (seconds < 60) return Math.floor(seconds) + ' s';
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return minutes + ' m ' + String(Math.floor(seconds % 60)).padStart(2, '0') + ' s';
+    const hours = Math.floor(minutes / 60);
+    return hours + ' h ' + String(minutes % 60).padStart(2, '0') + ' m';
+  }
+
+  // Money arrives as exact decimal strings ("1234.50"); compare them exactly, never as floats.
+  function moneyValue(text) {
+    try {
+      return BigInt(String(text).replace('.', ''));
+    } catch (e) {
+      return 0n;
+    }
+  }
+
+  function compare(a, b) {
+    const { key, type } = sort;
+    let result;
+    if (type === 'money') {
+      const x = moneyValue(a[key]);
+      const y = moneyValue(b[key]);
+      result = x < y ? -1 : x > y ? 1 : 0;
+    } else if (type === 'text') {
+      result = String(a[key]).localeCompare(String(b[key]));
+    } else if (type === 'age') {
+      result = (b[key] || 0) - (a[key] || 0);  // ascending age = most recent activity first
+    } else {
+      result = (a[key] || 0) - (b[key] || 0);
+    }
+    if (sort.descending) result = -result;
+    return result !== 0 ? result : String(a.user_id).localeCompare(String(b.user_id));
+  }
+
+  // ---------- rendering ----------
+
+  function renderActors(actors) {
+    lastActors = actors;
+    const now = Date.now();
+    const rows = actors.slice().sort(compare).map((actor) => {
+      const tr = document.createElement('tr');
+      tr.dataset.userId = actor.user_id;
+      if (actor.mailbox_size > 0 || actor.stashed > 0) tr.className = 'hot';
+      tr.append(el('td', actor.user_id, 'id'));
+      const state = el('td');
+      state.append(el('span', actor.state, 'state state-' + actor.state));
+      tr.append(state);
+      for (const key of ['balance', 'pending_balance', 'mailbox_size', 'stashed',
+                         'messages_handled', 'in_flight']) {
+        tr.append(el('td', actor[key], 'num'));
+      }
+      const age = el('td', formatAge(now - actor.last_activity_ms), 'num');
+      age.title = new Date(actor.last_activity_ms).toISOString();
+      tr.append(age);
+      return tr;
+    });
+    els.tbody.replaceChildren(...rows);
+    els.noActors.hidden = actors.length > 0;
+    for (const th of els.headers) {
+      th.setAttribute('aria-sort', th.dataset.key === sort.key
+                                       ? (sort.descending ? 'descending' : 'ascending') : 'none');
+    }
+  }
+
+  function renderTotals(totals) {
+    $('total-live').textContent = totals.live;
+    $('total-mailbox').textContent = totals.mailbox_size;
+    $('total-held').textContent = totals.balance_held;
+    $('updated').textContent = new Date().toLocaleTimeString();
+  }
+
+  function scalarText(value) {
+    if (value === null || value === undefined) return '–';
+    if (Array.isArray(value)) return value.length ? value.join(', ') : 'none';
+    if (typeof value === 'object') {
+      return Object.entries(value).map(([k, v]) => k + '=' + scalarText(v)).join('  ');
+    }
+    return String(value);
+  }
+
+  // A bridge's status as a definition list; an array of objects (Kafka partitions) as a table.
+  function renderBridge(name, status) {
+    const card = $('bridge-' + name);
+    if (!card) return;
+    const badge = card.querySelector('[data-state]');
+    const details = card.querySelector('.details');
+    if (!status || typeof status !== 'object') {
+      badge.textContent = 'absent';
+      badge.className = 'badge warn';
+      details.replaceChildren(el('p', 'not reported by the service', 'empty'));
+      return;
+    }
+    const state = status.state !== undefined ? String(status.state) : 'running';
+    badge.textContent = state;
+    badge.className = 'badge ' + (['running', 'connected', 'ok'].includes(state) ? 'ok' : 'warn');
+    const dl = document.createElement('dl');
+    const tables = [];
+    for (const [key, value] of Object.entries(status)) {
+      if (key === 'state') continue;
+      if (Array.isArray(value) && value.length && typeof value[0] === 'object') {
+        tables.push(renderTable(key, value));
+        continue;
+      }
+      dl.append(el('dt', key.replace(/_/g, ' ')), el('dd', scalarText(value)));
+    }
+    details.replaceChildren(dl, ...tables);
+  }
+
+  function renderTable(caption, rows) {
+    const table = document.createElement('table');
+    const columns = Object.keys(rows[0]);
+    const head = document.createElement('tr');
+    for (const column of columns) head.append(el('th', column.replace(/_/g, ' '), 'num'));
+    const body = rows.map((row) => {
+      const tr = document.createElement('tr');
+      for (const column of columns) tr.append(el('td', scalarText(row[column]), 'num'));
+      return tr;
+    });
+    const cap = el('caption', caption.replace(/_/g, ' '));
+    const thead = document.createElement('thead');
+    thead.append(head);
+    const tbody = document.createElement('tbody');
+    tbody.append(...body);
+    table.append(cap, thead, tbody);
+    return table;
+  }
+
+  // ---------- polling ----------
+
+  class HttpError extends Error {
+    constructor(status, code, text) {
+      super(text);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function getJson(path, token) {
+    const response = await fetch(path, {
+      headers: { Authorization: 'Bearer ' + token, Accept: 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (e) {
+      body = null;
+    }
+    if (!response.ok) {
+      const error = body && body.error ? body.error : {};
+      throw new HttpError(response.status, error.code || 'http_' + response.status,
+                          error.message || response.statusText);
+    }
+    return body;
+  }
+
+  async function poll(token, mine) {
+    try {
+      const [actors, bridges] = await Promise.all(
+          [getJson('/admin/actors', token), getJson('/admin/bridges', token)]);
+      if (mine !== generation) return;
+      renderTotals(actors.totals || {});
+      renderActors(actors.actors || []);
+      for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer']) {
+        renderBridge(name, bridges[name]);
+      }
+      els.dashboard.hidden = false;
+      showMessage('');
+      setStatus('live', 'ok');
+    } catch (error) {
+      if (mine !== generation) return;
+      if (error instanceof HttpError && error.status === 401) {
+        disconnect('401 Unauthorized: the service rejected this admin token. Enter the ' +
+                   'ADMIN_TOKEN the service runs with.');
+        return;
+      }
+      const what = error instanceof HttpError
+                       ? error.status + ' ' + error.code + ': ' + error.message
+                       : 'cannot reach the service (' + error.message + ')';
+      showMessage('Last update failed: ' + what + '. Retrying every second.', 'warn');
+      setStatus('retrying', 'warn');
+    }
+    if (mine === generation) timer = setTimeout(() => poll(token, mine), POLL_MS);
+  }
+
+  function connect(token) {
+    generation += 1;
+    clearTimeout(timer);
+    sessionStorage.setItem(TOKEN_KEY, token);
+    els.login.hidden = true;
+    els.forget.hidden = false;
+    setStatus('connecting…', 'warn');
+    poll(token, generation);
+  }
+
+  function disconnect(message) {
+    generation += 1;
+    clearTimeout(timer);
+    sessionStorage.removeItem(TOKEN_KEY);
+    els.dashboard.hidden = true;
+    els.login.hidden = false;
+    els.forget.hidden = true;
+    els.token.value = '';
+    setStatus(message ? 'unauthorized' : 'not connected', message ? 'bad' : 'off');
+    showMessage(message || '');
+    els.token.focus();
+  }
+
+  // ---------- wiring ----------
+
+  els.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = els.token.value.trim();
+    if (token) connect(token);
+  });
+  els.forget.addEventListener('click', () => disconnect(''));
+  for (const th of els.headers) {
+    th.addEventListener('click', () => {
+      const key = th.dataset.key;
+      if (sort.key === key) {
+        sort.descending = !sort.descending;
+      } else {
+        // Figures start with the largest, text from A, ages with the most recent.
+        sort = { key, type: th.dataset.type, descending: ['number', 'money'].includes(th.dataset.type) };
+      }
+      renderActors(lastActors);
+    });
+  }
+
+  const saved = sessionStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    connect(saved);
+  } else {
+    disconnect('');
+  }
+})();

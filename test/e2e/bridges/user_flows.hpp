@@ -1,0 +1,68 @@
+// What the bridge e2e tests do over and over, as a client would: create a user at user-service,
+// wait for transaction-service to have the account, ask for a balance, stop/start a broker.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "domain/ids.hpp"
+#include "test/support/environment.hpp"
+#include "test/support/http_client.hpp"
+
+namespace wallet::test {
+
+inline std::string unique_email(const std::string& tag) {
+  return "e2e-" + tag + "-" + domain::new_uuid_v4() + "@example.com";
+}
+
+inline HttpResponse create_user(const HttpClient& users, const std::string& email) {
+  return users.post("/createUser", nlohmann::json{{"email", email}}.dump());
+}
+
+// Polls transaction-service until the account answers 200, at most `timeout`.
+inline bool wait_for_account(const HttpClient& ledger, const std::string& user_id,
+                             std::chrono::milliseconds timeout,
+                             std::chrono::milliseconds every = std::chrono::milliseconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (ledger.get("/users/" + user_id + "/balance").status == 200) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+}
+
+inline HttpResponse get_balance(const HttpClient& users, const std::string& email) {
+  return users.get("/getBalance?email=" + url_encode(email));
+}
+
+// Runs scripts/up or scripts/down for one part of the stack (kafka, nats); true on success.
+inline bool stack(const std::string& verb, const std::string& part) {
+  const std::string command = scripts_dir() + "/" + verb + " " + part + " >&2";
+  return std::system(command.c_str()) == 0;
+}
+
+// Stops a broker for the scope of a test and brings it back even when an assertion failed.
+class BrokerOutage {
+ public:
+  explicit BrokerOutage(std::string part) : part_(std::move(part)) { down_ = stack("down", part_); }
+  ~BrokerOutage() {
+    if (!restored_) stack("up", part_);
+  }
+  bool down() const { return down_; }
+  bool restore() {
+    restored_ = stack("up", part_);
+    return restored_;
+  }
+
+ private:
+  std::string part_;
+  bool down_ = false;
+  bool restored_ = false;
+};
+
+}  // namespace wallet::test

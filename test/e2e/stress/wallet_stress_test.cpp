@@ -1,0 +1,138 @@
+// The wallet-stress tool (tools/wallet_stress) run as an operator runs it, against the stack of
+// scripts/up: a short bounded run must exit 0 with every invariant passed and its figures adding
+// up, and a run told to miscount one expected balance must fail, which shows the checks can fail.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test/support/environment.hpp"
+
+extern char** environ;
+
+namespace wallet::test {
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+  nlohmann::json result;
+  std::string folder;
+};
+
+// Runs build/bin/wallet-stress with `args` plus --json/--html into a fresh folder.
+ToolRun run_wallet_stress(std::vector<std::string> args) {
+  ToolRun run;
+  char folder[] = "/tmp/wallet-stress-test-XXXXXX";
+  if (!mkdtemp(folder)) return run;
+  run.folder = folder;
+  const std::string log = run.folder + "/output.log";
+  args.insert(args.begin(), bin_dir() + "/wallet-stress");
+  for (const std::string& extra :
+       {std::string("--json=") + run.folder + "/result.json",
+        std::string("--html=") + run.folder + "/report.html", std::string("--quiet"),
+        "--user-service=" + user_service_url(), "--transaction-service=" + transaction_service_url(),
+        "--database-url=" + transaction_db_url()}) {
+    args.push_back(extra);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    run.output = std::string("cannot start ") + argv[0] + ": " + std::strerror(spawned);
+    return run;
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.output = read_text(log);
+  run.result = nlohmann::json::parse(read_text(run.folder + "/result.json"), nullptr, false);
+  return run;
+}
+
+TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) {
+  auto run = run_wallet_stress({"--users=20", "--transfers=2000", "--concurrency=16",
+                                "--duplicate-share=0.25", "--hot-share=0.1", "--seed=7",
+                                "--duration-limit=240"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_TRUE(run.result["all_invariants_passed"].get<bool>());
+
+  size_t sql_checks = 0;
+  for (const auto& invariant : run.result["invariants"]) {
+    EXPECT_TRUE(invariant["passed"].get<bool>()) << invariant.dump(2);
+    sql_checks += invariant["name"].get<std::string>().rfind("sql: ", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(run.result["invariants"].size(), 15u) << "7 checks through the API, 8 in SQL";
+  EXPECT_EQ(sql_checks, 8u);
+
+  const auto& f = run.result["figures"];
+  EXPECT_FALSE(f["stopped_early"].get<bool>());
+  EXPECT_EQ(f["transfers"].get<uint64_t>(), 2000u);
+  EXPECT_EQ(f["duplicates"].get<uint64_t>(), 500u);
+  EXPECT_EQ(f["requests"].get<uint64_t>(), f["transfers"].get<uint64_t>() +
+                                               f["duplicates"].get<uint64_t>() +
+                                               f["retries"].get<uint64_t>());
+  EXPECT_EQ(f["accepted"].get<uint64_t>() + f["refused_insufficient_funds"].get<uint64_t>(), 2000u);
+  EXPECT_EQ(f["unresolved"].get<uint64_t>(), 0u);
+  EXPECT_GT(f["accepted"].get<uint64_t>(), 1000u);
+  uint64_t answered = 0;
+  for (const auto& [status, count] : run.result["status"].items()) answered += count.get<uint64_t>();
+  EXPECT_EQ(answered, f["requests"].get<uint64_t>());
+  EXPECT_EQ(run.result["users"].size(), 20u);
+
+  const std::string html = read_text(run.folder + "/report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.find("<script src"), std::string::npos) << "the report must be self-contained";
+  EXPECT_NE(run.output.find("PASS  money conserved"), std::string::npos) << run.output;
+}
+
+TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
+                                "--self-check-corrupt", "--duration-limit=120"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_FALSE(run.result["all_invariants_passed"].get<bool>());
+  // Exactly the two checks that compare balances with the driver's expectation fail, each for
+  // the one account whose expectation was miscounted; everything the service did still holds.
+  std::set<std::string> failed;
+  for (const auto& invariant : run.result["invariants"]) {
+    if (invariant["passed"].get<bool>()) continue;
+    failed.insert(invariant["name"].get<std::string>());
+    EXPECT_EQ(invariant["violations"].get<uint64_t>(), 1u) << invariant.dump(2);
+  }
+  EXPECT_EQ(failed, (std::set<std::string>{
+                        "each balance = funding + credits - debits of its 200 answers",
+                        "sql: stored balances = the driver's expectation from its 200 answers"}))
+      << run.output;
+  EXPECT_NE(run.output.find("FAIL  each balance"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace wallet::test

@@ -1,0 +1,184 @@
+// The load phase: workers, retries with the same key, per-key answers, the after-run resolution.
+#include "tools/wallet_stress/load_runner.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+#include "tools/wallet_stress/progress_bar.hpp"
+#include "tools/wallet_stress/worker_pool.hpp"
+
+namespace wallet::stress {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kMaxAttempts = 20;            // per send, while the load runs
+constexpr double kResolveSeconds = 60;      // budget for the after-run resolution
+constexpr size_t kStripes = 256;
+
+std::atomic<bool> g_stop{false};
+
+void on_sigint(int) {
+  if (g_stop.exchange(true)) std::_Exit(130);
+}
+
+class LoadState {
+ public:
+  LoadState(const TransferPlan& plan, const std::vector<Account>& accounts, LoadResult& result)
+      : plan_(plan), accounts_(accounts), result_(result), started_(Clock::now()) {}
+
+  // Sends one copy of a key until it gets a definitive answer or runs out of attempts.
+  void send(HttpSession& session, uint32_t transfer, bool original, RunStats& stats,
+            const Clock::time_point* give_up_at) {
+    const std::string key = plan_.key(transfer);
+    const std::string body = plan_.body(transfer, accounts_);
+    {
+      std::lock_guard<std::mutex> lock(stripe(transfer));
+      result_.keys[transfer].sent = true;
+    }
+    for (int attempt = 1;; ++attempt) {
+      HttpAnswer answer = session.post("/transferMoney", body, key);
+      const double at = std::chrono::duration<double>(Clock::now() - started_).count();
+      ++stats.requests;
+      stats.count_status(answer.status);
+      stats.latencies_us.push_back(static_cast<uint32_t>(std::min(answer.seconds * 1e6, 4e9)));
+      auto& bucket = stats.bucket(at);
+      ++bucket.requests;
+      counters_.requests.fetch_add(1, std::memory_order_relaxed);
+      if (!is_retryable(answer.status)) {
+        if (original) ++bucket.transfers;
+        if (answer.status == 200 && !answer.replayed) {
+          ++bucket.accepted;
+          counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (answer.status == 409 && !answer.replayed) {
+          counters_.refused.fetch_add(1, std::memory_order_relaxed);
+        }
+        record(transfer, answer);
+        return;
+      }
+      const bool out_of_time = give_up_at && Clock::now() > *give_up_at;
+      if (attempt >= kMaxAttempts || out_of_time || g_stop.load()) {
+        std::lock_guard<std::mutex> lock(stripe(transfer));
+        ++result_.keys[transfer].gave_up;
+        return;
+      }
+      ++stats.retries;
+      counters_.retried.fetch_add(1, std::memory_order_relaxed);
+      retry_pause(attempt);
+    }
+  }
+
+  ProgressCounters& counters() { return counters_; }
+  Clock::time_point started() const { return started_; }
+
+ private:
+  std::mutex& stripe(uint32_t transfer) { return stripes_[transfer % kStripes]; }
+
+  void record(uint32_t transfer, const HttpAnswer& answer) {
+    std::lock_guard<std::mutex> lock(stripe(transfer));
+    auto& k = result_.keys[transfer];
+    ++k.answers;
+    if (!answer.replayed) ++k.originals;
+    if (k.status == 0) {
+      k.status = answer.status;
+      k.body = answer.body;
+    } else if (k.status != answer.status || k.body != answer.body) {
+      ++k.differing;
+      if (k.differing_example.empty()) {
+        k.differing_example = std::to_string(answer.status) + " " + answer.body.substr(0, 300);
+      }
+    }
+  }
+
+  const TransferPlan& plan_;
+  const std::vector<Account>& accounts_;
+  LoadResult& result_;
+  Clock::time_point started_;
+  ProgressCounters counters_;
+  std::array<std::mutex, kStripes> stripes_;
+};
+
+}  // namespace
+
+void stop_load_on_sigint() { std::signal(SIGINT, on_sigint); }
+
+LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
+                    const std::vector<Account>& accounts) {
+  LoadResult result;
+  result.keys.resize(plan.transfers.size());
+  LoadState state(plan, accounts, result);
+  const bool limited = config.duration_limit > 0;
+  const auto deadline =
+      state.started() + std::chrono::milliseconds(static_cast<long>(config.duration_limit * 1000));
+
+  std::atomic<size_t> next{0};
+  std::atomic<bool> cut_short{false};
+  std::mutex merge_mutex;
+  {
+    ProgressBar bar(state.counters(), plan.schedule.size(), config.quiet);
+    std::vector<std::thread> workers;
+    for (int w = 0; w < config.concurrency; ++w) {
+      workers.emplace_back([&] {
+        HttpSession session(config.transaction_service, config.request_timeout_ms);
+        RunStats mine;
+        mine.latencies_us.reserve(plan.schedule.size() / static_cast<size_t>(config.concurrency) + 16);
+        while (true) {
+          if (g_stop.load() || (limited && Clock::now() >= deadline)) {
+            cut_short = next.load() < plan.schedule.size();
+            break;
+          }
+          // Every index taken is sent, so an original is always sent before (or while) its copies.
+          const size_t i = next++;
+          if (i >= plan.schedule.size()) break;
+          const Send& s = plan.schedule[i];
+          const bool original = s.kind == SendKind::original;
+          ++(original ? mine.transfers_sent : mine.duplicates_sent);
+          state.send(session, s.transfer, original, mine, nullptr);
+          state.counters().sends_done.fetch_add(1, std::memory_order_relaxed);
+        }
+        mine.connections_opened = session.connections_opened();
+        std::lock_guard<std::mutex> lock(merge_mutex);
+        result.stats.merge(mine);
+      });
+    }
+    for (auto& worker : workers) worker.join();
+    bar.stop();
+  }
+  result.elapsed_seconds = std::chrono::duration<double>(Clock::now() - state.started()).count();
+  result.stopped_early = cut_short.load();
+
+  // Keys sent but never definitively answered (the service kept refusing or was away): ask again
+  // with the same key. A replay tells what happened; if nothing had happened, it happens now.
+  std::vector<uint32_t> open;
+  for (size_t t = 0; t < result.keys.size(); ++t) {
+    if (result.keys[t].sent && result.keys[t].answers == 0) open.push_back(static_cast<uint32_t>(t));
+  }
+  if (!open.empty() && !g_stop.load()) {
+    note(config.quiet, "re-sending " + std::to_string(open.size()) +
+                           " keys that have no definitive answer yet");
+    const auto give_up_at =
+        Clock::now() + std::chrono::milliseconds(static_cast<long>(kResolveSeconds * 1000));
+    std::atomic<uint64_t> resolved{0};
+    RunStats after;
+    std::mutex after_mutex;
+    run_parallel(open.size(), config.concurrency, config.transaction_service,
+                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
+                   RunStats mine;
+                   state.send(session, open[i], false, mine, &give_up_at);
+                   // Every resolution request re-sends a key already sent: all are retries.
+                   mine.retries = mine.requests;
+                   std::lock_guard<std::mutex> lock(after_mutex);
+                   after.merge(mine);
+                 });
+    for (uint32_t t : open) resolved += result.keys[t].answers > 0 ? 1 : 0;
+    result.stats.merge(after);
+    result.resolved_after_run = resolved.load();
+  }
+  return result;
+}
+
+}  // namespace wallet::stress

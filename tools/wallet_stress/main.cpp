@@ -1,0 +1,187 @@
+// wallet-stress: drives concurrent, partly duplicated transfers through transaction-service's
+// HTTP API, then proves from the answers (and optionally from Postgres) that the ledger kept every
+// invariant. Exit status: 0 all invariants held, 1 a violation, 2 the run could not be carried out.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "domain/ids.hpp"
+#include "domain/money.hpp"
+#include "tools/wallet_stress/account_setup.hpp"
+#include "tools/wallet_stress/api_verifier.hpp"
+#include "tools/wallet_stress/html_report.hpp"
+#include "tools/wallet_stress/http_session.hpp"
+#include "tools/wallet_stress/load_runner.hpp"
+#include "tools/wallet_stress/progress_bar.hpp"
+#include "tools/wallet_stress/sql_verifier.hpp"
+#include "tools/wallet_stress/stress_report.hpp"
+#include "tools/wallet_stress/transfer_plan.hpp"
+
+namespace wallet::stress {
+namespace {
+
+void add_options(CLI::App& app, StressConfig& c) {
+  app.add_option("--user-service", c.user_service, "user-service base URL")
+      ->envname("USER_SERVICE_URL")
+      ->capture_default_str();
+  app.add_option("--transaction-service", c.transaction_service, "transaction-service base URL")
+      ->envname("TRANSACTION_SERVICE_URL")
+      ->capture_default_str();
+  app.add_option("--users", c.users, "users to create through user-service")
+      ->check(CLI::Range(2, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--reuse-users", c.reuse_users,
+                 "reuse the user ids of a previous run's --json file instead of creating users")
+      ->check(CLI::ExistingFile);
+  app.add_option("--fund", c.fund, "deposit per account before the load (0 for none)")
+      ->capture_default_str();
+  app.add_option("--transfers", c.transfers, "distinct transfers (idempotency keys) to send")
+      ->check(CLI::Range(int64_t{1}, int64_t{50'000'000}))
+      ->capture_default_str();
+  app.add_option("--concurrency", c.concurrency, "worker threads, one keep-alive connection each")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--duplicate-share", c.duplicate_share,
+                 "share of transfers sent again with the same Idempotency-Key (half at once, half "
+                 "later)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--hot-share", c.hot_share, "share of transfers with the hot account on one side")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--min-amount", c.min_amount, "smallest transfer amount")->capture_default_str();
+  app.add_option("--max-amount", c.max_amount, "largest transfer amount")->capture_default_str();
+  app.add_option("--seed", c.seed, "seed of the transfer plan")->capture_default_str();
+  app.add_option("--duration-limit", c.duration_limit,
+                 "stop sending after this many seconds (0: no limit); checks still run")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--database-url", c.database_url,
+                 "transaction_service Postgres URL: also check the ledger invariants in SQL");
+  app.add_option("--json", c.json_path, "write the JSON result here");
+  app.add_option("--html", c.html_path, "write the self-contained HTML report here");
+  app.add_option("--request-timeout-ms", c.request_timeout_ms, "per-request timeout")
+      ->check(CLI::Range(100L, 600'000L))
+      ->capture_default_str();
+  app.add_option("--account-wait", c.account_wait_seconds,
+                 "seconds new accounts get to reach transaction-service (via Kafka)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
+  app.add_flag("--self-check-corrupt", c.self_check_corrupt,
+               "miscount one expected balance on purpose: the run must then fail (tests the checks)");
+}
+
+// Amounts are parsed by the one money parser; "0" is allowed only for --fund.
+std::string resolve_amounts(StressConfig& c) {
+  auto min = domain::Money::parse_amount(c.min_amount);
+  auto max = domain::Money::parse_amount(c.max_amount);
+  if (!min || !max) return "--min-amount and --max-amount must be amounts like 12.34 (0.01..1000000000.00)";
+  if (max->minor() < min->minor()) return "--max-amount is below --min-amount";
+  c.min_amount_minor = min->minor();
+  c.max_amount_minor = max->minor();
+  auto zero = domain::parse_minor_units(c.fund);
+  if (zero && *zero == 0 && c.fund.find('-') == std::string::npos) {
+    c.fund_minor = 0;
+    return "";
+  }
+  auto fund = domain::Money::parse_amount(c.fund);
+  if (!fund) return "--fund must be an amount like 1000.00, or 0";
+  c.fund_minor = fund->minor();
+  return "";
+}
+
+std::string check_ready(const std::string& name, const std::string& url) {
+  HttpSession session(url, 5'000);
+  auto answer = session.get("/readyz");
+  if (answer.status == 200) return "";
+  return name + " at " + url + " is not ready: " +
+         (answer.status ? std::to_string(answer.status) + " " + answer.body : answer.error);
+}
+
+int finish(StressReport& report) {
+  report.latency = summarize_latency(report.stats.latencies_us);
+  report.histogram = latency_histogram(report.stats.latencies_us);
+  print_summary(stdout, report);
+  std::fflush(stdout);
+  int code = report.exit_code();
+  for (const auto& [path, write] :
+       {std::pair{report.config.json_path, &write_json}, std::pair{report.config.html_path, &write_html}}) {
+    if (path.empty()) continue;
+    auto error = write(path, report);
+    if (!error.empty()) {
+      std::fprintf(stderr, "wallet-stress: %s\n", error.c_str());
+      code = code == 0 ? 2 : code;
+    }
+  }
+  return code;
+}
+
+int run(StressConfig config) {
+  StressReport report;
+  report.config = config;
+  report.run_id = domain::new_uuid_v4().substr(0, 8);
+  init_http();
+  stop_load_on_sigint();
+
+  report.error = check_ready("transaction-service", config.transaction_service);
+  if (report.error.empty() && config.reuse_users.empty()) {
+    report.error = check_ready("user-service", config.user_service);
+  }
+  if (!report.error.empty()) return finish(report);
+
+  auto setup = prepare_accounts(config, report.run_id);
+  report.setup_seconds = setup.seconds;
+  for (const auto& a : setup.accounts) report.user_ids.push_back(a.user_id);
+  if (!setup.error.empty()) {
+    report.error = "setup failed: " + setup.error;
+    return finish(report);
+  }
+
+  const auto plan = build_plan(config, setup.accounts.size(), report.run_id);
+  note(config.quiet, "sending " + std::to_string(plan.transfers.size()) + " transfers + " +
+                         std::to_string(plan.concurrent_duplicates + plan.late_duplicates) +
+                         " duplicates with " + std::to_string(config.concurrency) + " workers");
+  auto load = run_load(config, plan, setup.accounts);
+
+  note(config.quiet, "checking the invariants through the API");
+  auto verified = verify_through_api(config, plan, setup.accounts, load);
+  report.invariants = std::move(verified.invariants);
+  if (!config.database_url.empty()) {
+    note(config.quiet, "checking the invariants in Postgres");
+    for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor)) {
+      report.invariants.push_back(std::move(i));
+    }
+  }
+  report.outcomes = verified.outcomes;
+  report.stats = std::move(load.stats);
+  report.elapsed_seconds = load.elapsed_seconds;
+  report.stopped_early = load.stopped_early;
+  report.resolved_after_run = load.resolved_after_run;
+  return finish(report);
+}
+
+}  // namespace
+}  // namespace wallet::stress
+
+int main(int argc, char** argv) {
+  wallet::stress::StressConfig config;
+  CLI::App app{
+      "wallet-stress: concurrent, duplicated transfers against transaction-service, then every "
+      "ledger invariant checked through the API (and in Postgres with --database-url).\n"
+      "Exit status: 0 all invariants held, 1 an invariant was violated, 2 the run could not be "
+      "carried out."};
+  wallet::stress::add_options(app, config);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  const std::string problem = wallet::stress::resolve_amounts(config);
+  if (!problem.empty()) {
+    std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());
+    return 2;
+  }
+  return wallet::stress::run(std::move(config));
+}

@@ -1,0 +1,141 @@
+// StressReport: the text summary and the JSON result.
+#include "tools/wallet_stress/stress_report.hpp"
+
+#include <fstream>
+
+namespace wallet::stress {
+namespace {
+
+unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+nlohmann::json status_json(const RunStats& stats) {
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t i = 0; i < kStatusClasses; ++i) {
+    out[status_class_name(static_cast<StatusClass>(i))] = stats.statuses[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+bool StressReport::all_passed() const {
+  if (!error.empty() || invariants.empty()) return false;
+  for (const auto& i : invariants) {
+    if (!i.passed) return false;
+  }
+  return true;
+}
+
+double StressReport::requests_per_second() const {
+  return elapsed_seconds > 0 ? static_cast<double>(stats.requests) / elapsed_seconds : 0;
+}
+
+double StressReport::transfers_per_second() const {
+  return elapsed_seconds > 0 ? static_cast<double>(stats.transfers_sent) / elapsed_seconds : 0;
+}
+
+int StressReport::exit_code() const {
+  if (!error.empty()) return 2;
+  return all_passed() ? 0 : 1;
+}
+
+nlohmann::json to_json(const StressReport& r) {
+  nlohmann::json invariants = nlohmann::json::array();
+  for (const auto& i : r.invariants) {
+    invariants.push_back({{"name", i.name},
+                          {"passed", i.passed},
+                          {"violations", i.violations},
+                          {"details", i.details},
+                          {"note", i.note}});
+  }
+  nlohmann::json timeline = nlohmann::json::array();
+  for (size_t s = 0; s < r.stats.timeline.size(); ++s) {
+    const auto& b = r.stats.timeline[s];
+    timeline.push_back(
+        {{"second", s}, {"requests", b.requests}, {"transfers", b.transfers}, {"accepted", b.accepted}});
+  }
+  nlohmann::json histogram = nlohmann::json::array();
+  for (const auto& bin : r.histogram) histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
+  return {{"tool", "wallet-stress"},
+          {"run_id", r.run_id},
+          {"config", to_json(r.config)},
+          {"users", r.user_ids},
+          {"error", r.error},
+          {"figures",
+           {{"setup_seconds", r.setup_seconds},
+            {"elapsed_seconds", r.elapsed_seconds},
+            {"stopped_early", r.stopped_early},
+            {"requests", r.stats.requests},
+            {"transfers", r.stats.transfers_sent},
+            {"duplicates", r.stats.duplicates_sent},
+            {"retries", r.stats.retries},
+            {"resolved_after_run", r.resolved_after_run},
+            {"accepted", r.outcomes.accepted},
+            {"refused_insufficient_funds", r.outcomes.refused},
+            {"other_outcomes", r.outcomes.other},
+            {"unresolved", r.outcomes.unresolved},
+            {"requests_per_second", r.requests_per_second()},
+            {"transfers_per_second", r.transfers_per_second()},
+            {"connections_opened", r.stats.connections_opened},
+            {"latency_ms",
+             {{"p50", r.latency.p50_ms},
+              {"p90", r.latency.p90_ms},
+              {"p99", r.latency.p99_ms},
+              {"max", r.latency.max_ms},
+              {"mean", r.latency.mean_ms}}}}},
+          {"status", status_json(r.stats)},
+          {"invariants", invariants},
+          {"all_invariants_passed", r.all_passed()},
+          {"exit_code", r.exit_code()},
+          {"timeline", timeline},
+          {"latency_histogram", histogram}};
+}
+
+void print_summary(std::FILE* out, const StressReport& r) {
+  const auto& s = r.stats;
+  std::fprintf(out, "wallet-stress run %s: %zu users, concurrency %d, load %.2f s (setup %.2f s)%s\n",
+               r.run_id.c_str(), r.user_ids.size(), r.config.concurrency, r.elapsed_seconds,
+               r.setup_seconds, r.stopped_early ? ", stopped early" : "");
+  if (!r.error.empty()) std::fprintf(out, "  error           %s\n", r.error.c_str());
+  if (!r.error.empty() && s.requests == 0) {
+    std::fprintf(out, "  result          FAIL (the run could not be carried out)\n");
+    return;
+  }
+  std::fprintf(out, "  requests        %llu (%llu transfers, %llu duplicates, %llu retries)\n",
+               ull(s.requests), ull(s.transfers_sent), ull(s.duplicates_sent), ull(s.retries));
+  std::fprintf(out, "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, %llu unresolved\n",
+               ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
+               ull(r.outcomes.unresolved));
+  std::fprintf(out, "  throughput      %.1f req/s, %.1f transfers/s\n", r.requests_per_second(),
+               r.transfers_per_second());
+  std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",
+               r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
+               r.latency.mean_ms);
+  std::fprintf(out, "  status         ");
+  for (size_t i = 0; i < kStatusClasses; ++i) {
+    std::fprintf(out, " %s: %llu", status_class_name(static_cast<StatusClass>(i)), ull(s.statuses[i]));
+  }
+  std::fprintf(out, "\n  connections     %ld opened by %d workers\n", s.connections_opened,
+               r.config.concurrency);
+  std::fprintf(out, "  invariants\n");
+  for (const auto& i : r.invariants) {
+    std::fprintf(out, "    %s  %s", i.passed ? "PASS" : "FAIL", i.name.c_str());
+    if (!i.passed) std::fprintf(out, " (%llu violations)", ull(i.violations));
+    std::fprintf(out, "\n");
+    for (const auto& d : i.details) std::fprintf(out, "          %s\n", d.c_str());
+    if (!i.note.empty()) std::fprintf(out, "          note: %s\n", i.note.c_str());
+  }
+  size_t passed = 0;
+  for (const auto& i : r.invariants) passed += i.passed ? 1 : 0;
+  std::fprintf(out, "  result          %s (%zu of %zu invariants held)\n",
+               r.all_passed() ? "PASS" : "FAIL", passed, r.invariants.size());
+}
+
+std::string write_json(const std::string& path, const StressReport& report) {
+  std::ofstream file(path);
+  if (!file) return "cannot write " + path;
+  file << to_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  return file ? "" : "writing " + path + " failed";
+}
+
+}  // namespace wallet::stress
