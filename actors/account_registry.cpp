@@ -41,6 +41,14 @@ void forward(Self self, const std::string& user_id, Ts... message) {
   self->send(entry.account, std::move(message)...);
 }
 
+void publish(Self self) {
+  auto& s = self->state;
+  s.gauges->live_actors = s.accounts.size();
+  s.gauges->actors_spawned = s.stats.spawned;
+  s.gauges->actors_retired = s.stats.retired;
+  s.gauges->registry_mailbox = self->mailbox().size();
+}
+
 void scan_idle(Self self) {
   auto& s = self->state;
   const int64_t cutoff = now_ms() - s.idle_after.count();
@@ -55,7 +63,9 @@ void scan_idle(Self self) {
 }  // namespace
 
 caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, AccountContext context,
-                               std::chrono::milliseconds idle_after) {
+                               std::chrono::milliseconds idle_after,
+                               std::shared_ptr<LedgerGauges> gauges) {
+  self->state.gauges = std::move(gauges);
   self->state.context = std::move(context);
   self->state.context.registry = caf::actor_cast<caf::actor>(self);
   self->state.idle_after = idle_after;
@@ -116,6 +126,7 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
       },
       [=](tick_atom) {
         scan_idle(self);
+        publish(self);
         self->delayed_send(self, kScanEvery, tick_atom::value);
       },
   };

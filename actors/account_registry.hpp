@@ -32,6 +32,7 @@ struct RegistryStats {
 
 struct RegistryState {
   AccountContext context;
+  std::shared_ptr<LedgerGauges> gauges;
   std::unordered_map<std::string, RegistryEntry> accounts;
   std::chrono::milliseconds idle_after{60'000};
   RegistryStats stats;
@@ -44,7 +45,8 @@ struct RegistryInspect {
 
 // `context.registry` is filled in by the registry itself.
 caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, AccountContext context,
-                               std::chrono::milliseconds idle_after);
+                               std::chrono::milliseconds idle_after,
+                               std::shared_ptr<LedgerGauges> gauges);
 
 }  // namespace wallet::actors
 

@@ -8,15 +8,14 @@ namespace wallet::actors {
 Ledger::Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options)
     : system_(system),
       options_(std::move(options)),
-      counter_(std::make_shared<std::atomic<size_t>>(0)),
-      in_flight_(*counter_) {
+      counter_(std::make_shared<std::atomic<size_t>>(0)) {
   writer_ = system_.spawn<caf::detached>(ledger_writer, options_.database_url, options_.max_batch,
-                                         options_.on_commit);
+                                         options_.on_commit, gauges_);
   AccountContext context;
   context.writer = writer_;
   context.pool = &pool;
   context.max_stash = options_.max_stash_per_account;
-  registry_ = system_.spawn(account_registry, context, options_.idle_after);
+  registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
   gate_ = system_.spawn(idempotency_gate, &pool, options_.idempotency_cache);
 }
 
@@ -33,8 +32,8 @@ bool Ledger::admit(ReplyFn& reply) {
     reply(error_reply(domain::ErrorCode::unavailable, "the service is shutting down, retry"));
     return false;
   }
-  if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+  if (counter_->fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
+    counter_->fetch_sub(1, std::memory_order_relaxed);
     reply(error_reply(domain::ErrorCode::too_many_requests,
                       "too many operations in flight, retry later"));
     return false;

@@ -43,7 +43,8 @@ class Ledger {
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
-  size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  size_t in_flight() const { return counter_->load(std::memory_order_relaxed); }
+  const LedgerGauges& gauges() const { return *gauges_; }
   // From now on new operations are refused with 503 (shutdown: answer what was accepted first).
   void refuse_new() { refusing_.store(true); }
   void stop();
@@ -62,7 +63,7 @@ class Ledger {
   caf::actor registry_;
   caf::actor gate_;
   std::shared_ptr<std::atomic<size_t>> counter_;
-  std::atomic<size_t>& in_flight_;
+  std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};
 };
 

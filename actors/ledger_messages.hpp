@@ -3,6 +3,7 @@
 // All of them stay inside one process, so they are allowed as unsafe (non-serializable) types.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -35,6 +36,18 @@ using call_atom = caf::atom_constant<caf::atom("call")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using executed_atom = caf::atom_constant<caf::atom("executed")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+
+// Figures the registry and the writer publish about themselves (each writes only its own fields,
+// after handling messages), so that /metrics can read them without messaging anyone.
+struct LedgerGauges {
+  std::atomic<uint64_t> live_actors{0};
+  std::atomic<uint64_t> actors_spawned{0};
+  std::atomic<uint64_t> actors_retired{0};
+  std::atomic<uint64_t> registry_mailbox{0};
+  std::atomic<uint64_t> writer_mailbox{0};
+  std::atomic<uint64_t> writer_pending{0};  // submitted, waiting for the next commit
+  std::atomic<uint64_t> gate_slots{0};
+};
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency
 // outcome was committed with it (so it may be replayed); `replayed` marks a replay.

@@ -65,7 +65,9 @@ void flush(Self self) {
 
 caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string database_url,
                             size_t max_batch,
-                            std::function<void(std::chrono::microseconds, size_t)> observe) {
+                            std::function<void(std::chrono::microseconds, size_t)> observe,
+                            std::shared_ptr<LedgerGauges> gauges) {
+  self->state.gauges = std::move(gauges);
   self->state.store = std::make_unique<persistence::LedgerStore>(std::move(database_url));
   self->state.max_batch = max_batch;
   self->state.on_commit = std::move(observe);
@@ -80,7 +82,11 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string 
           self->send(self, flush_atom::value);
         }
       },
-      [=](flush_atom) { flush(self); },
+      [=](flush_atom) {
+        flush(self);
+        self->state.gauges->writer_mailbox = self->mailbox().size();
+        self->state.gauges->writer_pending = self->state.batch.size();
+      },
       [=](inspect_atom, const WriterInspect& inspect) {
         inspect.reply(self->state.stats, self->mailbox().size());
       },

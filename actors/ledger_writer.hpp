@@ -36,13 +36,15 @@ struct WriterState {
   size_t max_batch = 512;
   WriterStats stats;
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
+  std::shared_ptr<LedgerGauges> gauges;
   static inline const char* name = "ledger_writer";
 };
 
 // `observe` (may be empty) is called after every commit attempt with its latency and batch size.
 caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string database_url,
                             size_t max_batch,
-                            std::function<void(std::chrono::microseconds, size_t)> observe);
+                            std::function<void(std::chrono::microseconds, size_t)> observe,
+                            std::shared_ptr<LedgerGauges> gauges);
 
 }  // namespace wallet::actors
 

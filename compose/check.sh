@@ -38,7 +38,8 @@ done <"$COMPOSE_DIR/Dockerfile"
 if [[ -n $BIN_DIR ]]; then
   runtime=$(sed -n '/^FROM .* AS runtime/,$p' "$COMPOSE_DIR/Dockerfile" |
     sed -n '/apt-get install/,/rm -rf/p' | sed 's/[\]//g' | tr -s ' ' '\n' |
-    grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vxE 'apt-get|install|rm|DEBIAN_FRONTEND=noninteractive' || true)
+    grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+    grep -vxE 'apt-get|install|rm|DEBIAN_FRONTEND=noninteractive' || true)
   [[ -n $runtime ]] || problem "no apt packages found in the Dockerfile's runtime stage"
   # shellcheck disable=SC2086
   if ! closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \

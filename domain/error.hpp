@@ -31,6 +31,7 @@ enum class ErrorCode {
   internal,
   unavailable,
   upstream_timeout,
+  bad_request,  // the HTTP message itself is malformed (request line, headers, framing)
 };
 
 struct Error {

@@ -116,8 +116,8 @@ JwtVerdict verify_token(std::string_view token, std::string_view secret, double 
 }  // namespace
 
 JwtVerdict JwtVerifier::verify(std::string_view token) const {
-  const auto now = std::chrono::duration<double>(
-      std::chrono::system_clock::now().time_since_epoch());
+  const auto now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
   return verify(token, now.count());
 }
 
@@ -185,8 +185,8 @@ std::string base64url_encode(std::string_view bytes) {
   out.reserve((bytes.size() * 4 + 2) / 3);
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) |
-                       uint32_t(uint8_t(bytes[i + 2]));
+    const uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) |
+                       (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint32_t(uint8_t(bytes[i + 2]));
     out += kAlphabet[(n >> 18) & 63];
     out += kAlphabet[(n >> 12) & 63];
     out += kAlphabet[(n >> 6) & 63];
@@ -232,8 +232,8 @@ std::string sign_hs256(std::string_view header_json, std::string_view payload_js
   const auto mac = hmac_sha256(secret, token);
   token += '.';
   if (mac) {
-    token += base64url_encode(
-        std::string_view(reinterpret_cast<const char*>(mac->data()), mac->size()));
+    token +=
+        base64url_encode(std::string_view(reinterpret_cast<const char*>(mac->data()), mac->size()));
   }
   return token;
 }

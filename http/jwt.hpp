@@ -21,8 +21,8 @@ enum class JwtStatus {
   malformed,              // not three base64url segments of JSON objects, or claims of wrong types
   unsupported_algorithm,  // alg other than HS256 (including "none"), or a "crit" header
   bad_signature,
-  expired,                // exp <= now
-  not_yet_valid,          // nbf > now
+  expired,        // exp <= now
+  not_yet_valid,  // nbf > now
 };
 
 struct JwtClaims {

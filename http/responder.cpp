@@ -67,8 +67,7 @@ void Responder::send(int status, const std::string& body, const HeaderList& head
   if (metrics_) {
     Labels labels{{"method", method_}, {"route", route_}, {"status", std::to_string(status)}};
     metrics_->count("http_requests_total", labels);
-    metrics_->observe("http_request_duration_seconds", {{"method", method_}, {"route", route_}},
-                      seconds);
+    metrics_->observe("http_request_duration_seconds", labels, seconds);
   }
   if (status >= 500) {
     spdlog::warn("event=request method={} route={} status={} ms={:.3f} request_id={}", method_,

@@ -1,11 +1,14 @@
 #include "http/transaction_api.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "domain/requests.hpp"
 #include "http/common.hpp"
+#include "http/jwt.hpp"
 
 namespace wallet::http {
 namespace {
@@ -46,33 +49,76 @@ nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
           {"last_activity_ms", s.last_activity_ms}};
 }
 
+// The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
+// the body is looked at, so an unauthenticated client learns nothing about its request.
+std::optional<JwtClaims> authenticate(const JwtVerifier& verifier, const HttpRequest& request,
+                                      const ResponderPtr& responder) {
+  auto header = request.header("authorization");
+  auto token = header ? bearer_token(*header) : std::nullopt;
+  const JwtVerdict verdict = token ? verifier.verify(*token) : JwtVerdict{JwtStatus::missing, {}};
+  if (verdict.ok()) return verdict.claims;
+  responder->send_error(
+      {domain::ErrorCode::unauthorized, std::string(describe(verdict.status))},
+      {{"WWW-Authenticate",
+        verdict.status == JwtStatus::missing ? "Bearer" : "Bearer error=\"invalid_token\""}});
+  return std::nullopt;
+}
+
+void forbid(const ResponderPtr& responder, const char* why) {
+  responder->send_error({domain::ErrorCode::forbidden, why});
+}
+
 void add_money_routes(Router& router, const TransactionApiDeps& deps) {
   auto& ledger = deps.ledger;
-  router.add("POST", "/addMoney", [&ledger](const HttpRequest& request, ResponderPtr responder) {
-    if (!require_json(request, responder)) return;
-    auto decoded = domain::decode_deposit(request.body, request.header("idempotency-key"));
-    if (!decoded) return responder->send_error(decoded.error());
-    actors::DepositCommand command;
-    command.tag = tag_for("addMoney", decoded->idempotency_key, domain::canonical_deposit(*decoded));
-    command.user_id = std::move(decoded->user_id);
-    command.amount = decoded->amount;
-    command.reply = answer_with(std::move(responder));
-    ledger.deposit(std::move(command));
-  });
+  std::shared_ptr<const JwtVerifier> verifier;
+  if (!deps.jwt_secret.empty()) {
+    verifier = std::make_shared<const JwtVerifier>(deps.jwt_secret);
+    if (deps.jwt_secret.size() < 32) {
+      spdlog::warn("event=weak_jwt_secret bytes={} hint=\"use at least 32 random bytes\"",
+                   deps.jwt_secret.size());
+    }
+  }
+  router.add(
+      "POST", "/addMoney", [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+        if (verifier) {
+          auto claims = authenticate(*verifier, request, responder);
+          if (!claims) return;
+          if (!has_role(*claims, "operator")) {
+            return forbid(responder, "adding money needs a token with the operator role");
+          }
+        }
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_deposit(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        actors::DepositCommand command;
+        command.tag =
+            tag_for("addMoney", decoded->idempotency_key, domain::canonical_deposit(*decoded));
+        command.user_id = std::move(decoded->user_id);
+        command.amount = decoded->amount;
+        command.reply = answer_with(std::move(responder));
+        ledger.deposit(std::move(command));
+      });
 
-  router.add("POST", "/transferMoney", [&ledger](const HttpRequest& request, ResponderPtr responder) {
-    if (!require_json(request, responder)) return;
-    auto decoded = domain::decode_transfer(request.body, request.header("idempotency-key"));
-    if (!decoded) return responder->send_error(decoded.error());
-    actors::TransferCommand command;
-    command.tag =
-        tag_for("transferMoney", decoded->idempotency_key, domain::canonical_transfer(*decoded));
-    command.from_user_id = std::move(decoded->from_user_id);
-    command.to_user_id = std::move(decoded->to_user_id);
-    command.amount = decoded->amount;
-    command.reply = answer_with(std::move(responder));
-    ledger.transfer(std::move(command));
-  });
+  router.add(
+      "POST", "/transferMoney",
+      [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+        std::optional<JwtClaims> claims;
+        if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_transfer(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        if (claims && !subject_is(*claims, decoded->from_user_id)) {
+          return forbid(responder, "the token's subject is not the account money is taken from");
+        }
+        actors::TransferCommand command;
+        command.tag = tag_for("transferMoney", decoded->idempotency_key,
+                              domain::canonical_transfer(*decoded));
+        command.from_user_id = std::move(decoded->from_user_id);
+        command.to_user_id = std::move(decoded->to_user_id);
+        command.amount = decoded->amount;
+        command.reply = answer_with(std::move(responder));
+        ledger.transfer(std::move(command));
+      });
 
   router.add("GET", "/users/{user_id}/balance",
              [&ledger](const HttpRequest& request, ResponderPtr responder) {

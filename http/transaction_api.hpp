@@ -19,6 +19,9 @@ struct TransactionApiDeps {
   persistence::DbPool& reader;
   std::string admin_token;
   std::function<nlohmann::json()> bridges;  // state of the Kafka and NATS bridges
+  // AUTH_JWT_SECRET: when set, addMoney needs an HS256 JWT with "role": "operator" and
+  // transferMoney one whose "sub" is from_user_id (docs/security.md). Empty: no JWT required.
+  std::string jwt_secret = {};
 };
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps);

@@ -1,6 +1,7 @@
 #include "messaging/outbox_relay.hpp"
 
 #include <mutex>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -25,6 +26,7 @@ struct CycleResult {
   size_t rows = 0;
   size_t delivered = 0;
   bool ok = true;
+  bool standby = false;  // another instance's relay leads
 };
 
 }  // namespace
@@ -36,6 +38,7 @@ struct OutboxRelay::Impl {
   void run(caf::blocking_actor* self);
   CycleResult cycle(std::chrono::milliseconds report_wait);
   bool ensure_leader();
+  void listen_loop();
   void note(const char* new_state, const std::string& error = "");
 
   caf::actor_system& system;
@@ -46,6 +49,7 @@ struct OutboxRelay::Impl {
   std::unique_ptr<pqxx::connection> db;  // actor thread only
   bool leader = false;                   // this connection holds the relay lock
   caf::actor worker;
+  std::thread listener;
   std::atomic<bool> stopped{false};
 
   std::atomic<int64_t> pending{-1};
@@ -68,7 +72,7 @@ bool OutboxRelay::Impl::create_producer() {
                    {"acks", "all"},
                    {"max.in.flight.requests.per.connection", "5"},
                    {"message.timeout.ms", std::to_string(options.message_timeout_ms)},
-                   {"linger.ms", "5"}});
+                   {"linger.ms", "0"}});  // rows are batched per pass already
   auto conf = make_kafka_conf(settings);
   std::string error;
   if (!conf) {
@@ -111,7 +115,9 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
     if (!ensure_leader()) {
       pending = persistence::count_pending_outbox(*db);
       note("standby");
-      return {};
+      CycleResult standby;
+      standby.standby = true;
+      return standby;
     }
     rows = persistence::pending_outbox(*db, options.batch_size);
   } catch (const std::exception& e) {
@@ -200,18 +206,19 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
   bool failing = false;
   bool more = true;  // publish at once what an earlier run left behind
   bool stopping = false;
+  bool paused = false;  // failing, or standing by for another instance's relay
   auto retry_at = Clock::now();
   while (!stopping) {
     std::chrono::milliseconds wait = options.idle_poll;
     if (more) {
       wait = 0ms;
-    } else if (failing) {
+    } else if (paused) {
       wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
     }
     self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; },
                   caf::after(wait) >> [] {});
     if (stopping) break;
-    if (failing && Clock::now() < retry_at) continue;  // a wake does not cut a back-off short
+    if (paused && Clock::now() < retry_at) continue;  // a wake does not cut a pause short
     // Wakes that piled up during the last pass are all served by the next one.
     for (bool got = true; got && !stopping;) {
       got = false;
@@ -220,14 +227,18 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
     }
     if (stopping) break;
     const auto result = cycle(report_wait);
-    if (result.ok) {
+    more = false;
+    if (result.standby) {
+      // Only the leader publishes; look again for leadership at the idle pace, not per wake.
+      paused = true;
+      retry_at = Clock::now() + options.idle_poll;
+    } else if (result.ok) {
       if (failing) spdlog::info("event=outbox_relay_recovered");
-      failing = false;
+      failing = paused = false;
       backoff = options.min_backoff;
       more = result.rows >= static_cast<size_t>(options.batch_size);
     } else {
-      failing = true;
-      more = false;
+      failing = paused = true;
       retry_at = Clock::now() + backoff;
       backoff = std::min(backoff * 2, options.max_backoff);
     }
@@ -242,6 +253,34 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
   note("stopped");
   spdlog::info("event=outbox_relay_stopped final_rows={} final_delivered={} pending={}", last.rows,
                last.delivered, pending.load());
+}
+
+// Turns the outbox trigger's notifications (rows committed by any instance) into wakes, so that
+// the leading relay publishes at once also what other instances wrote.
+void OutboxRelay::Impl::listen_loop() {
+  std::unique_ptr<pqxx::connection> conn;
+  auto checked = Clock::now();
+  while (!stopped) {
+    const auto started = Clock::now();
+    int notified = 0;
+    try {
+      if (!conn) {
+        conn = persistence::connect(options.database_url);
+        persistence::listen_outbox(*conn);
+      }
+      notified = conn->await_notification(1, 0);
+      if (notified > 0) caf::anon_send(worker, wake_atom::value);
+      if (Clock::now() - checked > 5s) {  // a dead socket does not always make the wait throw
+        checked = Clock::now();
+        pqxx::nontransaction(*conn).exec("SELECT 1");
+      }
+    } catch (const std::exception& e) {
+      spdlog::debug("event=outbox_listen_failed cause=\"{}\"", e.what());
+      conn.reset();
+    }
+    // Never spin: a broken connection can make the wait return at once without a notification.
+    if (notified == 0 && Clock::now() - started < 100ms) std::this_thread::sleep_for(200ms);
+  }
 }
 
 OutboxRelay::OutboxRelay(caf::actor_system& system, OutboxRelayOptions options)
@@ -260,6 +299,7 @@ OutboxRelay::OutboxRelay(caf::actor_system& system, OutboxRelayOptions options)
       impl->note("failed", e.what());
     }
   });
+  impl_->listener = std::thread([impl] { impl->listen_loop(); });
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
@@ -273,6 +313,7 @@ void OutboxRelay::stop() {
   caf::scoped_actor self{impl_->system};
   self->send(impl_->worker, stop_atom::value);
   self->wait_for(impl_->worker);
+  if (impl_->listener.joinable()) impl_->listener.join();
 }
 
 bool OutboxRelay::healthy() const {

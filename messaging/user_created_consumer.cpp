@@ -32,6 +32,7 @@ constexpr auto kDlqDeliveryWait = 15000ms;  // above the DLQ producer's message.
 struct PartitionState {
   int64_t position = -1;   // next offset the consumer will read
   int64_t committed = -1;  // next offset the group resumes from
+  bool committed_read = false;  // the group's stored offset was asked for once
   int64_t low = -1;
   int64_t high = -1;
 };
@@ -84,7 +85,11 @@ bool UserCreatedConsumer::Impl::start() {
                                    {"enable.auto.commit", "false"},
                                    {"enable.auto.offset.store", "false"},
                                    {"auto.offset.reset", "earliest"},
-                                   {"enable.partition.eof", "false"}});
+                                   {"enable.partition.eof", "false"},
+                                   // A member that crashed holds its partitions until the session
+                                   // times out: 10 s instead of 45 s bounds that provisioning stall.
+                                   {"session.timeout.ms", "10000"},
+                                   {"heartbeat.interval.ms", "2000"}});
   auto conf = make_kafka_conf(settings);
   auto dlq_conf = make_kafka_conf([&] {
     auto s = base_kafka_settings(options.brokers, "transaction-service.dlq");
@@ -342,7 +347,7 @@ void UserCreatedConsumer::Impl::refresh_stats(bool force) {
     std::lock_guard<std::mutex> lock(mutex);
     for (auto* tp : assigned) {
       auto& p = partitions[tp->partition()];
-      if (p.committed < 0) unknown.push_back(tp);
+      if (!p.committed_read && p.committed < 0) unknown.push_back(tp);
     }
   }
   std::map<int32_t, int64_t> stored;
@@ -355,7 +360,10 @@ void UserCreatedConsumer::Impl::refresh_stats(bool force) {
     auto& p = partitions[tp->partition()];
     p.position = tp->offset() >= 0 ? tp->offset() : -1;
     auto it = stored.find(tp->partition());
-    if (it != stored.end() && it->second >= 0) p.committed = it->second;
+    if (it != stored.end()) {
+      p.committed_read = true;  // OFFSET_INVALID (nothing committed yet) is an answer too
+      if (it->second >= 0) p.committed = it->second;
+    }
     // Cached from fetch responses: never a network round trip.
     consumer->get_watermark_offsets(tp->topic(), tp->partition(), &p.low, &p.high);
   }

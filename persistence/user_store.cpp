@@ -101,6 +101,11 @@ int64_t count_pending_outbox(pqxx::connection& conn) {
   return txn.exec("SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0].as<int64_t>();
 }
 
+void listen_outbox(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  txn.exec("LISTEN outbox_pending");  // the channel of schema/user_service/002_outbox_notify.sql
+}
+
 bool try_lead_outbox(pqxx::connection& conn) {
   pqxx::nontransaction txn(conn);
   return txn

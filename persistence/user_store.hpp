@@ -40,6 +40,10 @@ void mark_outbox_sent(pqxx::connection& conn, const std::vector<int64_t>& ids);
 void count_outbox_attempts(pqxx::connection& conn, const std::vector<int64_t>& ids);
 int64_t count_pending_outbox(pqxx::connection& conn);
 
+// Subscribes the connection to the notification that the outbox trigger sends at each commit of
+// new rows; wait for it with pqxx::connection::await_notification.
+void listen_outbox(pqxx::connection& conn);
+
 // Session-level advisory lock naming the one relay allowed to publish this schema's outbox, so
 // that several user-service instances never publish the same rows concurrently. Held until the
 // connection closes; true when this connection holds it.

@@ -12,7 +12,7 @@ WALLET_APT_PACKAGES=(
   postgresql-15 postgresql-client-15 postgresql-contrib nats-server kcat
   openjdk-17-jre-headless maven
   # tooling and test drivers
-  curl chromium chromium-driver nodejs npm docker-compose
+  curl chromium chromium-driver fonts-liberation nodejs npm docker-compose
 )
 
 # A package whose command is already there from another source counts as present: images with

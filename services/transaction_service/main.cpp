@@ -3,6 +3,7 @@
 // HTTP API; on SIGINT/SIGTERM stops taking requests, lets in-flight ones finish, then stops the rest
 // in reverse order.
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -27,11 +28,24 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
   metrics.describe("ledger_commit_seconds", "histogram",
                    "Latency of one group commit of the ledger writer");
   metrics.describe("ledger_batch_mutations_total", "counter", "Mutations written by group commits");
-  metrics.gauge("ledger_operations_in_flight", "Operations accepted and not yet answered",
-                [&ledger] {
-                  return std::vector<std::pair<http::Labels, double>>{
-                      {{}, static_cast<double>(ledger.in_flight())}};
-                });
+  auto gauge = [&metrics](const char* name, const char* help, std::function<double()> read) {
+    metrics.gauge(name, help, [read] {
+      return std::vector<std::pair<http::Labels, double>>{{{}, read()}};
+    });
+  };
+  const auto& g = ledger.gauges();
+  gauge("ledger_operations_in_flight", "Operations accepted and not yet answered",
+        [&ledger] { return static_cast<double>(ledger.in_flight()); });
+  gauge("ledger_live_actors", "Live account actors (published by the registry every second)",
+        [&g] { return static_cast<double>(g.live_actors.load()); });
+  gauge("ledger_actors_spawned", "Account actors spawned since start",
+        [&g] { return static_cast<double>(g.actors_spawned.load()); });
+  gauge("ledger_actors_retired", "Account actors retired when idle since start",
+        [&g] { return static_cast<double>(g.actors_retired.load()); });
+  gauge("ledger_registry_mailbox_depth", "Messages waiting in the account registry's mailbox",
+        [&g] { return static_cast<double>(g.registry_mailbox.load()); });
+  gauge("ledger_writer_mailbox_depth", "Messages waiting in the ledger writer's mailbox",
+        [&g] { return static_cast<double>(g.writer_mailbox.load()); });
 }
 
 }  // namespace
@@ -91,6 +105,14 @@ int main() {
         ledger.balance(std::move(query));
       });
 
+  metrics.gauge("kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
+                [&consumer] {
+                  auto status = consumer.status();
+                  double lag = status.value("total_lag", 0.0);
+                  return std::vector<std::pair<http::Labels, double>>{
+                      {{{"topic", status.value("topic", std::string("user-created"))}}, lag}};
+                });
+
   http::ReadinessProbe probe({{"postgres", [&reader] { return reader.ping(); }},
                               {"kafka", [&consumer] { return consumer.healthy(); }},
                               {"nats", [&responder] { return responder.healthy(); }}});
@@ -98,10 +120,12 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
-      router, {ledger, reader, services::env_or("ADMIN_TOKEN", ""), [&consumer, &responder] {
+      router, {ledger, reader, services::env_or("ADMIN_TOKEN", ""),
+               [&consumer, &responder] {
                  return nlohmann::json{{"kafka_consumer", consumer.status()},
                                        {"nats_responder", responder.status()}};
-               }});
+               },
+               services::env_or("AUTH_JWT_SECRET", "")});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service",
                                 services::env_int("OPENAPI_CHECK", 0) == 1)) {

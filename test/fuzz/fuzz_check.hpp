@@ -39,9 +39,9 @@ inline std::string_view as_text(const uint8_t* data, size_t size) {
 
 }  // namespace wallet::fuzz
 
-#define FUZZ_CHECK(condition, detail)                                           \
-  do {                                                                          \
-    if (!(condition)) {                                                         \
-      ::wallet::fuzz::check_failed(__FILE__, __LINE__, #condition, (detail));   \
-    }                                                                           \
+#define FUZZ_CHECK(condition, detail)                                         \
+  do {                                                                        \
+    if (!(condition)) {                                                       \
+      ::wallet::fuzz::check_failed(__FILE__, __LINE__, #condition, (detail)); \
+    }                                                                         \
   } while (false)

@@ -67,7 +67,8 @@ std::optional<ErrorCode> expected_error(std::string_view body,
     return ErrorCode::invalid_idempotency_key;
   }
   const std::optional<std::string> key =
-      header_key ? header_key : (body_key ? std::optional<std::string>(body_key->text) : std::nullopt);
+      header_key ? header_key
+                 : (body_key ? std::optional<std::string>(body_key->text) : std::nullopt);
   if (key && !is_valid_idempotency_key(*key)) return ErrorCode::invalid_idempotency_key;
   return std::nullopt;
 }
@@ -82,9 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!decoded) {
     const Error& error = decoded.error();
     FUZZ_CHECK(expected.has_value(), escaped(input.body) + " rejected: " + error.message);
-    FUZZ_CHECK(error.code == *expected,
-               escaped(input.body) + ": " + std::string(code_name(error.code)) + " instead of " +
-                   std::string(code_name(*expected)));
+    FUZZ_CHECK(error.code == *expected, escaped(input.body) + ": " +
+                                            std::string(code_name(error.code)) + " instead of " +
+                                            std::string(code_name(*expected)));
     FUZZ_CHECK(!error.message.empty() && error.message.size() < 200, error.message);
     return 0;
   }

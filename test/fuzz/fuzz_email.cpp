@@ -46,7 +46,8 @@ std::optional<std::string> oracle(std::string_view raw) {
   for (const auto atom : split(local, '.')) {
     if (atom.empty()) return std::nullopt;  // leading, trailing or double dot
     for (char c : atom) {
-      if (!is_alnum(c) && std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) == std::string_view::npos) {
+      if (!is_alnum(c) &&
+          std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) == std::string_view::npos) {
         return std::nullopt;
       }
     }

@@ -104,8 +104,8 @@ void check_percent_decode(std::string_view text) {
     // Reference: a valid %XX escape becomes its byte, everything else is copied.
     std::string expected;
     for (size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '%' && i + 2 < text.size() &&
-          hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+          hex_value(text[i + 2]) >= 0) {
         expected += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
         i += 2;
       } else {

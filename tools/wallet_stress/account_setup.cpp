@@ -4,9 +4,8 @@
 #include <chrono>
 #include <fstream>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -67,8 +66,8 @@ void create_users(const StressConfig& config, const std::string& run_id,
 
 void wait_for_accounts(const StressConfig& config, std::vector<Account>& accounts,
                        FirstError& failure) {
-  const auto deadline =
-      Clock::now() + std::chrono::milliseconds(static_cast<long>(config.account_wait_seconds * 1000));
+  const auto deadline = Clock::now() + std::chrono::milliseconds(
+                                           static_cast<long>(config.account_wait_seconds * 1000));
   run_parallel(accounts.size(), config.concurrency, config.transaction_service,
                config.request_timeout_ms, [&](HttpSession& session, size_t i) {
                  auto& account = accounts[i];
@@ -149,8 +148,8 @@ AccountSetup prepare_accounts(const StressConfig& config, const std::string& run
     auto ids = read_user_ids(config.reuse_users, setup.error);
     if (!setup.error.empty()) return setup;
     for (auto& id : ids) setup.accounts.push_back(Account{std::move(id), 0, 0, true});
-    note(config.quiet, "reusing " + std::to_string(setup.accounts.size()) + " users from " +
-                           config.reuse_users);
+    note(config.quiet,
+         "reusing " + std::to_string(setup.accounts.size()) + " users from " + config.reuse_users);
   } else {
     setup.accounts.resize(static_cast<size_t>(config.users));
     note(config.quiet, "creating " + std::to_string(config.users) + " users through user-service");

@@ -17,11 +17,20 @@ std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -72,6 +81,12 @@ std::string throughput_svg(const RunStats& stats) {
           << kTop + plot_h * (1 - static_cast<double>(value(t[i])) / top) << ' ';
     }
     svg << "'/>";
+    // Markers keep a short run (one or a few seconds) readable.
+    if (t.size() > 60) return;
+    for (size_t i = 0; i < t.size(); ++i) {
+      svg << "<circle class='" << css << "' r='3' cx='" << kLeft + step * static_cast<double>(i)
+          << "' cy='" << kTop + plot_h * (1 - static_cast<double>(value(t[i])) / top) << "'/>";
+    }
   };
   line([](const SecondBucket& b) { return b.requests; }, "requests");
   line([](const SecondBucket& b) { return b.transfers; }, "transfers");
@@ -99,8 +114,9 @@ std::string histogram_svg(const std::vector<HistogramBin>& bins) {
     const double h = plot_h * static_cast<double>(bins[i].count) / top;
     const double x = kLeft + width * static_cast<double>(i);
     svg << "<rect class='bar' x='" << x + 1 << "' y='" << kTop + plot_h - h << "' width='"
-        << std::max(1.0, width - 2) << "' height='" << h << "'><title>&lt;= "
-        << fixed(bins[i].upper_ms, 3) << " ms: " << bins[i].count << "</title></rect>";
+        << std::max(1.0, width - 2) << "' height='" << h
+        << "'><title>&lt;= " << fixed(bins[i].upper_ms, 3) << " ms: " << bins[i].count
+        << "</title></rect>";
     if (i % 4 == 0) {
       svg << "<text x='" << x + width << "' y='" << kHeight - kBottom + 16 << "' class='lx'>"
           << fixed(bins[i].upper_ms, bins[i].upper_ms < 10 ? 2 : 0) << "</text>";
@@ -129,7 +145,8 @@ std::string render_html(const StressReport& r) {
        << "svg{width:100%;height:auto;background:#fafafa;border:1px solid #e5e5e5}"
        << ".grid{stroke:#e0e0e0}.ly{font-size:11px;text-anchor:end;fill:#555}"
        << ".lx{font-size:11px;text-anchor:middle;fill:#555}.axis{font-size:12px;text-anchor:middle;"
-       << "fill:#333}polyline{fill:none;stroke-width:2}.requests{stroke:#1565c0}"
+       << "fill:#333}polyline{fill:none;stroke-width:2}circle{fill:#fff;stroke-width:2}"
+       << ".requests{stroke:#1565c0}"
        << ".transfers{stroke:#ef6c00}.accepted{stroke:#2e7d32}.bar{fill:#5c6bc0}"
        << ".key span{display:inline-block;width:14px;height:4px;margin:0 4px 3px 12px}"
        << "code{font-size:12px}</style></head><body>";
@@ -140,19 +157,22 @@ std::string render_html(const StressReport& r) {
   html << "<h2>Figures</h2><table>";
   row(html, "users", std::to_string(r.user_ids.size()));
   row(html, "concurrency", std::to_string(r.config.concurrency));
-  row(html, "load phase", fixed(r.elapsed_seconds, 2) + " s" + (r.stopped_early ? " (stopped early)" : ""));
-  row(html, "requests", std::to_string(r.stats.requests) + " = " + std::to_string(r.stats.transfers_sent) +
-                            " transfers + " + std::to_string(r.stats.duplicates_sent) + " duplicates + " +
-                            std::to_string(r.stats.retries) + " retries");
-  row(html, "outcomes", std::to_string(r.outcomes.accepted) + " accepted, " +
-                            std::to_string(r.outcomes.refused) + " refused (insufficient funds), " +
-                            std::to_string(r.outcomes.other) + " other, " +
-                            std::to_string(r.outcomes.unresolved) + " unresolved");
-  row(html, "throughput", fixed(r.requests_per_second(), 1) + " req/s, " +
-                              fixed(r.transfers_per_second(), 1) + " transfers/s");
-  row(html, "latency", "p50 " + fixed(r.latency.p50_ms, 2) + " ms, p90 " + fixed(r.latency.p90_ms, 2) +
-                           " ms, p99 " + fixed(r.latency.p99_ms, 2) + " ms, max " +
-                           fixed(r.latency.max_ms, 2) + " ms");
+  row(html, "load phase",
+      fixed(r.elapsed_seconds, 2) + " s" + (r.stopped_early ? " (stopped early)" : ""));
+  row(html, "requests",
+      std::to_string(r.stats.requests) + " = " + std::to_string(r.stats.transfers_sent) +
+          " transfers + " + std::to_string(r.stats.duplicates_sent) + " duplicates + " +
+          std::to_string(r.stats.retries) + " retries");
+  row(html, "outcomes",
+      std::to_string(r.outcomes.accepted) + " accepted, " + std::to_string(r.outcomes.refused) +
+          " refused (insufficient funds), " + std::to_string(r.outcomes.other) + " other, " +
+          std::to_string(r.outcomes.unresolved) + " unresolved");
+  row(html, "throughput",
+      fixed(r.requests_per_second(), 1) + " req/s, " + fixed(r.transfers_per_second(), 1) +
+          " transfers/s");
+  row(html, "latency",
+      "p50 " + fixed(r.latency.p50_ms, 2) + " ms, p90 " + fixed(r.latency.p90_ms, 2) + " ms, p99 " +
+          fixed(r.latency.p99_ms, 2) + " ms, max " + fixed(r.latency.max_ms, 2) + " ms");
   html << "</table><h2>Status breakdown (every request)</h2><table><tr>";
   for (size_t i = 0; i < kStatusClasses; ++i) {
     html << "<th>" << status_class_name(static_cast<StatusClass>(i)) << "</th>";
@@ -172,7 +192,8 @@ std::string render_html(const StressReport& r) {
        << "<span style='background:#ef6c00'></span>transfers answered/s"
        << "<span style='background:#2e7d32'></span>accepted transfers/s</p>"
        << throughput_svg(r.stats) << "<h2>Latency histogram</h2>" << histogram_svg(r.histogram)
-       << "<h2>Configuration</h2><pre>" << escape(to_json(r.config).dump(2)) << "</pre></body></html>\n";
+       << "<h2>Configuration</h2><pre>" << escape(to_json(r.config).dump(2))
+       << "</pre></body></html>\n";
   return html.str();
 }
 

@@ -8,7 +8,7 @@
 namespace wallet::stress {
 
 struct HttpAnswer {
-  int status = 0;         // 0: no HTTP answer (refused, reset, timed out)
+  int status = 0;  // 0: no HTTP answer (refused, reset, timed out)
   std::string body;
   bool replayed = false;  // the answer carried `Idempotent-Replayed: true`
   std::string error;      // libcurl's text when status == 0

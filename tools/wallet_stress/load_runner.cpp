@@ -15,8 +15,8 @@ namespace wallet::stress {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kMaxAttempts = 20;            // per send, while the load runs
-constexpr double kResolveSeconds = 60;      // budget for the after-run resolution
+constexpr int kMaxAttempts = 20;        // per send, while the load runs
+constexpr double kResolveSeconds = 60;  // budget for the after-run resolution
 constexpr size_t kStripes = 256;
 
 std::atomic<bool> g_stop{false};
@@ -115,6 +115,9 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
   const auto deadline =
       state.started() + std::chrono::milliseconds(static_cast<long>(config.duration_limit * 1000));
 
+  // With a duration limit, retries stop a little after it too (an unreachable service must not
+  // stretch the run); keys left open are then re-sent below, within their own time budget.
+  const auto retry_until = deadline + std::chrono::seconds(10);
   std::atomic<size_t> next{0};
   std::atomic<bool> cut_short{false};
   std::mutex merge_mutex;
@@ -125,10 +128,11 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
       workers.emplace_back([&] {
         HttpSession session(config.transaction_service, config.request_timeout_ms);
         RunStats mine;
-        mine.latencies_us.reserve(plan.schedule.size() / static_cast<size_t>(config.concurrency) + 16);
+        mine.latencies_us.reserve(plan.schedule.size() / static_cast<size_t>(config.concurrency) +
+                                  16);
         while (true) {
           if (g_stop.load() || (limited && Clock::now() >= deadline)) {
-            cut_short = next.load() < plan.schedule.size();
+            if (next.load() < plan.schedule.size()) cut_short = true;
             break;
           }
           // Every index taken is sent, so an original is always sent before (or while) its copies.
@@ -137,7 +141,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
           const Send& s = plan.schedule[i];
           const bool original = s.kind == SendKind::original;
           ++(original ? mine.transfers_sent : mine.duplicates_sent);
-          state.send(session, s.transfer, original, mine, nullptr);
+          state.send(session, s.transfer, original, mine, limited ? &retry_until : nullptr);
           state.counters().sends_done.fetch_add(1, std::memory_order_relaxed);
         }
         mine.connections_opened = session.connections_opened();
@@ -155,14 +159,14 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
   // with the same key. A replay tells what happened; if nothing had happened, it happens now.
   std::vector<uint32_t> open;
   for (size_t t = 0; t < result.keys.size(); ++t) {
-    if (result.keys[t].sent && result.keys[t].answers == 0) open.push_back(static_cast<uint32_t>(t));
+    if (result.keys[t].sent && result.keys[t].answers == 0)
+      open.push_back(static_cast<uint32_t>(t));
   }
   if (!open.empty() && !g_stop.load()) {
-    note(config.quiet, "re-sending " + std::to_string(open.size()) +
-                           " keys that have no definitive answer yet");
+    note(config.quiet,
+         "re-sending " + std::to_string(open.size()) + " keys that have no definitive answer yet");
     const auto give_up_at =
         Clock::now() + std::chrono::milliseconds(static_cast<long>(kResolveSeconds * 1000));
-    std::atomic<uint64_t> resolved{0};
     RunStats after;
     std::mutex after_mutex;
     run_parallel(open.size(), config.concurrency, config.transaction_service,
@@ -174,9 +178,8 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
                    std::lock_guard<std::mutex> lock(after_mutex);
                    after.merge(mine);
                  });
-    for (uint32_t t : open) resolved += result.keys[t].answers > 0 ? 1 : 0;
+    for (uint32_t t : open) result.resolved_after_run += result.keys[t].answers > 0 ? 1 : 0;
     result.stats.merge(after);
-    result.resolved_after_run = resolved.load();
   }
   return result;
 }

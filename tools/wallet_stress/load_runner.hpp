@@ -27,7 +27,7 @@ struct KeyRecord {
   uint32_t originals = 0;  // definitive answers without `Idempotent-Replayed: true`
   uint32_t differing = 0;  // definitive answers whose status or body differ from the first
   std::string differing_example;
-  uint32_t gave_up = 0;    // sends that ran out of retries without a definitive answer
+  uint32_t gave_up = 0;  // sends that ran out of retries without a definitive answer
 };
 
 struct LoadResult {

@@ -1,10 +1,9 @@
 // wallet-stress: drives concurrent, partly duplicated transfers through transaction-service's
 // HTTP API, then proves from the answers (and optionally from Postgres) that the ledger kept every
 // invariant. Exit status: 0 all invariants held, 1 a violation, 2 the run could not be carried out.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -68,15 +67,17 @@ void add_options(CLI::App& app, StressConfig& c) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
-  app.add_flag("--self-check-corrupt", c.self_check_corrupt,
-               "miscount one expected balance on purpose: the run must then fail (tests the checks)");
+  app.add_flag(
+      "--self-check-corrupt", c.self_check_corrupt,
+      "miscount one expected balance on purpose: the run must then fail (tests the checks)");
 }
 
 // Amounts are parsed by the one money parser; "0" is allowed only for --fund.
 std::string resolve_amounts(StressConfig& c) {
   auto min = domain::Money::parse_amount(c.min_amount);
   auto max = domain::Money::parse_amount(c.max_amount);
-  if (!min || !max) return "--min-amount and --max-amount must be amounts like 12.34 (0.01..1000000000.00)";
+  if (!min || !max)
+    return "--min-amount and --max-amount must be amounts like 12.34 (0.01..1000000000.00)";
   if (max->minor() < min->minor()) return "--max-amount is below --min-amount";
   c.min_amount_minor = min->minor();
   c.max_amount_minor = max->minor();
@@ -105,8 +106,8 @@ int finish(StressReport& report) {
   print_summary(stdout, report);
   std::fflush(stdout);
   int code = report.exit_code();
-  for (const auto& [path, write] :
-       {std::pair{report.config.json_path, &write_json}, std::pair{report.config.html_path, &write_html}}) {
+  for (const auto& [path, write] : {std::pair{report.config.json_path, &write_json},
+                                    std::pair{report.config.html_path, &write_html}}) {
     if (path.empty()) continue;
     auto error = write(path, report);
     if (!error.empty()) {
@@ -149,7 +150,8 @@ int run(StressConfig config) {
   report.invariants = std::move(verified.invariants);
   if (!config.database_url.empty()) {
     note(config.quiet, "checking the invariants in Postgres");
-    for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor)) {
+    for (auto& i :
+         verify_in_database(config.database_url, setup.accounts, verified.expected_minor)) {
       report.invariants.push_back(std::move(i));
     }
   }

@@ -42,14 +42,14 @@ void ProgressBar::draw(bool final_line) {
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '=' : (i == filled ? '>' : ' ');
   bar[kWidth] = '\0';
   const uint64_t requests = counters_.requests.load();
-  std::fprintf(stderr,
-               "\r[%s] %llu/%llu sends  %.0f req/s  200: %llu  409: %llu  retried: %llu  %.1f s\033[K%s",
-               bar, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
-               elapsed > 0 ? static_cast<double>(requests) / elapsed : 0.0,
-               static_cast<unsigned long long>(counters_.accepted.load()),
-               static_cast<unsigned long long>(counters_.refused.load()),
-               static_cast<unsigned long long>(counters_.retried.load()), elapsed,
-               final_line ? "\n" : "");
+  std::fprintf(
+      stderr,
+      "\r[%s] %llu/%llu sends  %.0f req/s  200: %llu  409: %llu  retried: %llu  %.1f s\033[K%s",
+      bar, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_),
+      elapsed > 0 ? static_cast<double>(requests) / elapsed : 0.0,
+      static_cast<unsigned long long>(counters_.accepted.load()),
+      static_cast<unsigned long long>(counters_.refused.load()),
+      static_cast<unsigned long long>(counters_.retried.load()), elapsed, final_line ? "\n" : "");
   std::fflush(stderr);
 }
 

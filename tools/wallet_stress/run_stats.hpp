@@ -10,7 +10,15 @@
 
 namespace wallet::stress {
 
-enum class StatusClass { ok, insufficient_funds, unprocessable, throttled, unavailable, other, transport };
+enum class StatusClass {
+  ok,
+  insufficient_funds,
+  unprocessable,
+  throttled,
+  unavailable,
+  other,
+  transport
+};
 constexpr size_t kStatusClasses = 7;
 const char* status_class_name(StatusClass c);  // "200", "409", ..., "other", "transport_error"
 StatusClass classify(int status);

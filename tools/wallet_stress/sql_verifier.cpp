@@ -1,9 +1,8 @@
 // The ledger invariants in SQL, one InvariantResult ("sql: ...") per query.
 #include "tools/wallet_stress/sql_verifier.hpp"
 
-#include <unordered_map>
-
 #include <pqxx/pqxx>
+#include <unordered_map>
 
 #include "domain/money.hpp"
 
@@ -82,7 +81,8 @@ std::vector<InvariantResult> verify_in_database(const std::string& database_url,
     for (size_t a = 0; a < accounts.size(); ++a) index.emplace(accounts[a].user_id, a);
     size_t seen = 0;
     for (const auto& row : txn.exec_params(
-             "SELECT user_id::text, balance::text FROM users WHERE user_id = ANY($1::uuid[])", ids)) {
+             "SELECT user_id::text, balance::text FROM users WHERE user_id = ANY($1::uuid[])",
+             ids)) {
       auto it = index.find(row[0].c_str());
       if (it == index.end()) continue;
       ++seen;

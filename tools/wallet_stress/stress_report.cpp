@@ -51,11 +51,14 @@ nlohmann::json to_json(const StressReport& r) {
   nlohmann::json timeline = nlohmann::json::array();
   for (size_t s = 0; s < r.stats.timeline.size(); ++s) {
     const auto& b = r.stats.timeline[s];
-    timeline.push_back(
-        {{"second", s}, {"requests", b.requests}, {"transfers", b.transfers}, {"accepted", b.accepted}});
+    timeline.push_back({{"second", s},
+                        {"requests", b.requests},
+                        {"transfers", b.transfers},
+                        {"accepted", b.accepted}});
   }
   nlohmann::json histogram = nlohmann::json::array();
-  for (const auto& bin : r.histogram) histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
+  for (const auto& bin : r.histogram)
+    histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
   return {{"tool", "wallet-stress"},
           {"run_id", r.run_id},
           {"config", to_json(r.config)},
@@ -93,7 +96,8 @@ nlohmann::json to_json(const StressReport& r) {
 
 void print_summary(std::FILE* out, const StressReport& r) {
   const auto& s = r.stats;
-  std::fprintf(out, "wallet-stress run %s: %zu users, concurrency %d, load %.2f s (setup %.2f s)%s\n",
+  std::fprintf(out,
+               "wallet-stress run %s: %zu users, concurrency %d, load %.2f s (setup %.2f s)%s\n",
                r.run_id.c_str(), r.user_ids.size(), r.config.concurrency, r.elapsed_seconds,
                r.setup_seconds, r.stopped_early ? ", stopped early" : "");
   if (!r.error.empty()) std::fprintf(out, "  error           %s\n", r.error.c_str());
@@ -103,7 +107,9 @@ void print_summary(std::FILE* out, const StressReport& r) {
   }
   std::fprintf(out, "  requests        %llu (%llu transfers, %llu duplicates, %llu retries)\n",
                ull(s.requests), ull(s.transfers_sent), ull(s.duplicates_sent), ull(s.retries));
-  std::fprintf(out, "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, %llu unresolved\n",
+  std::fprintf(out,
+               "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, %llu "
+               "unresolved\n",
                ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
                ull(r.outcomes.unresolved));
   std::fprintf(out, "  throughput      %.1f req/s, %.1f transfers/s\n", r.requests_per_second(),
@@ -113,7 +119,8 @@ void print_summary(std::FILE* out, const StressReport& r) {
                r.latency.mean_ms);
   std::fprintf(out, "  status         ");
   for (size_t i = 0; i < kStatusClasses; ++i) {
-    std::fprintf(out, " %s: %llu", status_class_name(static_cast<StatusClass>(i)), ull(s.statuses[i]));
+    std::fprintf(out, " %s: %llu", status_class_name(static_cast<StatusClass>(i)),
+                 ull(s.statuses[i]));
   }
   std::fprintf(out, "\n  connections     %ld opened by %d workers\n", s.connections_opened,
                r.config.concurrency);

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tools/wallet_stress/api_verifier.hpp"
 #include "tools/wallet_stress/invariant.hpp"

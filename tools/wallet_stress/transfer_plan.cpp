@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "domain/money.hpp"
 
@@ -55,16 +54,17 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
       t.from = static_cast<uint32_t>(draw(random, 0, accounts - 1));
       t.to = static_cast<uint32_t>((t.from + draw(random, 1, accounts - 1)) % accounts);
     }
-    t.amount_minor = static_cast<int64_t>(
-        draw(random, static_cast<uint64_t>(config.min_amount_minor),
-             static_cast<uint64_t>(config.max_amount_minor)));
+    t.amount_minor =
+        static_cast<int64_t>(draw(random, static_cast<uint64_t>(config.min_amount_minor),
+                                  static_cast<uint64_t>(config.max_amount_minor)));
     plan.transfers.push_back(t);
   }
 
   // Exactly round(share * count) transfers are duplicated: a partial Fisher-Yates shuffle picks
   // them; the first half of the picks go right behind their original, the rest later.
   const auto duplicated = std::min(
-      count, static_cast<size_t>(std::llround(config.duplicate_share * static_cast<double>(count))));
+      count,
+      static_cast<size_t>(std::llround(config.duplicate_share * static_cast<double>(count))));
   std::vector<uint32_t> order(count);
   for (size_t i = 0; i < count; ++i) order[i] = static_cast<uint32_t>(i);
   for (size_t i = 0; i < duplicated; ++i) {
@@ -82,7 +82,8 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
     if (d < plan.concurrent_duplicates) {
       concurrent[t] = 1;
     } else {
-      size_t slot = t + gap < count ? static_cast<size_t>(draw(random, t + gap, count - 1)) : count - 1;
+      size_t slot =
+          t + gap < count ? static_cast<size_t>(draw(random, t + gap, count - 1)) : count - 1;
       late_after[slot].push_back(t);
     }
   }

@@ -37,6 +37,7 @@ struct TransferPlan {
   std::string body(uint32_t transfer, const std::vector<Account>& accounts) const;
 };
 
-TransferPlan build_plan(const StressConfig& config, size_t account_count, const std::string& run_id);
+TransferPlan build_plan(const StressConfig& config, size_t account_count,
+                        const std::string& run_id);
 
 }  // namespace wallet::stress

@@ -18,7 +18,8 @@ void run_parallel(size_t count, int threads, const std::string& base_url, long t
                   Work work) {
   std::atomic<size_t> next{0};
   std::vector<std::thread> pool;
-  const int used = static_cast<int>(std::min<size_t>(std::max(threads, 1), std::max<size_t>(count, 1)));
+  const int used =
+      static_cast<int>(std::min<size_t>(std::max(threads, 1), std::max<size_t>(count, 1)));
   for (int t = 0; t < used; ++t) {
     pool.emplace_back([&] {
       HttpSession session(base_url, timeout_ms);

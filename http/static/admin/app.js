@@ -6,6 +6,9 @@
 (() => {
   const TOKEN_KEY = 'wallet.adminToken';
   const POLL_MS = 1000;
+  // Under load there can be thousands of live actors: render the first rows of the sorted (and
+  // filtered) list only, so the page stays responsive; the filter finds any other.
+  const MAX_ROWS = 300;
 
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -19,6 +22,8 @@
     tbody: document.querySelector('#actors tbody'),
     headers: document.querySelectorAll('#actors th[data-key]'),
     noActors: $('no-actors'),
+    filter: $('filter'),
+    shown: $('shown'),
   };
 
   // Hot actors first: the biggest mailbox, then the most recent activity.
@@ -86,10 +91,20 @@
 
   // ---------- rendering ----------
 
+  function matchesFilter(actor, needle) {
+    return !needle || String(actor.user_id).includes(needle) || String(actor.state) === needle;
+  }
+
   function renderActors(actors) {
     lastActors = actors;
     const now = Date.now();
-    const rows = actors.slice().sort(compare).map((actor) => {
+    const needle = els.filter.value.trim().toLowerCase();
+    const matching = actors.filter((actor) => matchesFilter(actor, needle)).sort(compare);
+    const shown = matching.slice(0, MAX_ROWS);
+    els.shown.textContent = matching.length > shown.length
+        ? 'showing ' + shown.length + ' of ' + matching.length + ' matching actors'
+        : (needle ? matching.length + ' of ' + actors.length + ' actors match' : '');
+    const rows = shown.map((actor) => {
       const tr = document.createElement('tr');
       tr.dataset.userId = actor.user_id;
       if (actor.mailbox_size > 0 || actor.stashed > 0) tr.className = 'hot';
@@ -107,7 +122,9 @@
       return tr;
     });
     els.tbody.replaceChildren(...rows);
-    els.noActors.hidden = actors.length > 0;
+    els.noActors.hidden = matching.length > 0;
+    els.noActors.textContent = actors.length ? 'No live actor matches the filter.'
+                                             : 'No live actors right now.';
     for (const th of els.headers) {
       th.setAttribute('aria-sort', th.dataset.key === sort.key
                                        ? (sort.descending ? 'descending' : 'ascending') : 'none');
@@ -143,8 +160,10 @@
       return;
     }
     const state = status.state !== undefined ? String(status.state) : 'running';
-    badge.textContent = state;
-    badge.className = 'badge ' + (['running', 'connected', 'ok'].includes(state) ? 'ok' : 'warn');
+    const healthy = ['running', 'connected', 'ok'].includes(state) &&
+                    status.broker_reachable !== false && status.subscribed !== false;
+    badge.textContent = status.broker_reachable === false ? state + ', broker unreachable' : state;
+    badge.className = 'badge ' + (healthy ? 'ok' : 'warn');
     const dl = document.createElement('dl');
     const tables = [];
     for (const [key, value] of Object.entries(status)) {
@@ -158,11 +177,14 @@
     details.replaceChildren(dl, ...tables);
   }
 
+  // Kafka partitions and the like: the identifying column first, "_offset" dropped from headers.
   function renderTable(caption, rows) {
     const table = document.createElement('table');
-    const columns = Object.keys(rows[0]);
+    const columns = Object.keys(rows[0]).sort((a, b) => (b === 'partition') - (a === 'partition'));
     const head = document.createElement('tr');
-    for (const column of columns) head.append(el('th', column.replace(/_/g, ' '), 'num'));
+    for (const column of columns) {
+      head.append(el('th', column.replace(/_offset$/, '').replace(/_/g, ' '), 'num'));
+    }
     const body = rows.map((row) => {
       const tr = document.createElement('tr');
       for (const column of columns) tr.append(el('td', scalarText(row[column]), 'num'));
@@ -174,7 +196,9 @@
     const tbody = document.createElement('tbody');
     tbody.append(...body);
     table.append(cap, thead, tbody);
-    return table;
+    const scroll = el('div', null, 'table-scroll');
+    scroll.append(table);
+    return scroll;
   }
 
   // ---------- polling ----------
@@ -267,6 +291,7 @@
     if (token) connect(token);
   });
   els.forget.addEventListener('click', () => disconnect(''));
+  els.filter.addEventListener('input', () => renderActors(lastActors));
   for (const th of els.headers) {
     th.addEventListener('click', () => {
       const key = th.dataset.key;

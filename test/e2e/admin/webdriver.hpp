@@ -193,9 +193,9 @@ class WebDriverSession {
     auto response = driver_.request(method, path, body.is_null() ? nullptr : &text);
     auto json = response.json();
     if (response.status != 200 || !json.is_object() || !json.contains("value")) {
-      throw std::runtime_error("WebDriver " + method + " " + path + " failed: " +
-                               std::to_string(response.status) + " " + response.body.substr(0, 500) +
-                               response.error);
+      throw std::runtime_error("WebDriver " + method + " " + path +
+                               " failed: " + std::to_string(response.status) + " " +
+                               response.body.substr(0, 500) + response.error);
     }
     return json["value"];
   }

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "test/e2e/bridges/user_flows.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/ledger_invariants.hpp"
 
 namespace wallet::test {
@@ -21,21 +22,12 @@ long count_where(const std::string& url, const std::string& sql, const std::vect
   return txn.exec_params(sql, uuid_array(ids))[0][0].as<long>();
 }
 
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(250ms);
-  }
-  return true;
-}
-
 TEST(KafkaOutageTest, UsersCreatedWhileKafkaIsDownAllGetTheirAccountOnceItIsBack) {
   constexpr int kUsers = 200;
   HttpClient users(user_service_url());
-  BrokerOutage outage("kafka");
+  StackOutage outage("kafka");
   ASSERT_TRUE(outage.down()) << "scripts/down kafka failed";
+  const auto went_down = std::chrono::steady_clock::now();
 
   std::vector<std::string> ids;
   std::mutex mutex;
@@ -64,6 +56,12 @@ TEST(KafkaOutageTest, UsersCreatedWhileKafkaIsDownAllGetTheirAccountOnceItIsBack
                         ids),
             kUsers)
       << "with Kafka down every event waits in the outbox";
+  // Long enough for the relay's first deliveries to time out (message.timeout.ms 10 s), so that
+  // what comes back is its retry path, not merely a slow first attempt.
+  std::this_thread::sleep_until(went_down + 15s);
+  auto ready = users.get("/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_NE(ready.body.find("kafka"), std::string::npos) << ready.body;
 
   const auto restarted = std::chrono::steady_clock::now();
   ASSERT_TRUE(outage.restore()) << "scripts/up kafka failed";
@@ -73,7 +71,7 @@ TEST(KafkaOutageTest, UsersCreatedWhileKafkaIsDownAllGetTheirAccountOnceItIsBack
   };
   EXPECT_TRUE(eventually([&] { return accounts() == kUsers; }, 90s))
       << accounts() << " of " << kUsers << " accounts after 90 s";
-  std::printf("kafka outage: %d accounts present %.1f s after scripts/up kafka returned\n",
+  std::printf("kafka outage: %d accounts present %.1f s after scripts/up kafka was called\n",
               static_cast<int>(accounts()),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
   // Never twice: one row per user, and no deposit or other ledger row appeared for them.
@@ -109,7 +107,7 @@ TEST(NatsOutageTest, GetBalanceFailsFastWhileNatsIsDownAndRecoversWithoutRestart
   ASSERT_TRUE(wait_for_account(ledger, created.json()["user_id"], 10s));
   ASSERT_EQ(get_balance(users, email).status, 200);
 
-  BrokerOutage outage("nats");
+  StackOutage outage("nats");
   ASSERT_TRUE(outage.down()) << "scripts/down nats failed";
   for (int i = 0; i < 3; ++i) {
     const auto started = std::chrono::steady_clock::now();

@@ -36,10 +36,12 @@ TEST(ProvisioningLatencyTest, CreateUserToAccountLatency) {
         const auto answered = Clock::now();
         if (created.status != 201) {
           ++missing;
+          ADD_FAILURE() << "createUser answered " << created.status << " " << created.body;
           continue;
         }
         if (!wait_for_account(ledger, created.json()["user_id"], 10s, 2ms)) {
           ++missing;
+          ADD_FAILURE() << "no account within 10 s for " << created.body;
           continue;
         }
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - answered).count();

@@ -10,6 +10,7 @@
 #include "messaging/contract.hpp"
 #include "messaging/nats_requester.hpp"
 #include "test/e2e/bridges/user_flows.hpp"
+#include "test/support/awaited_reply.hpp"
 #include "test/support/kafka_client.hpp"
 
 namespace wallet::test {
@@ -109,10 +110,9 @@ TEST(BalanceOverNatsTest, ResponderAnswersTheContractErrors) {
   messaging::NatsRequester requester(options);
   for (int i = 0; i < 100 && !requester.healthy(); ++i) std::this_thread::sleep_for(50ms);
   auto ask = [&](const std::string& payload) {
-    std::promise<domain::Result<std::string>> promise;
-    requester.request(messaging::kBalanceSubject, payload,
-                      [&](domain::Result<std::string> r) { promise.set_value(std::move(r)); });
-    auto reply = promise.get_future().get();
+    AwaitedReply<domain::Result<std::string>> awaited;
+    requester.request(messaging::kBalanceSubject, payload, awaited.callback());
+    auto reply = awaited.get();
     EXPECT_TRUE(reply) << reply.error().message;
     return reply ? nlohmann::json::parse(*reply, nullptr, false) : nlohmann::json();
   };

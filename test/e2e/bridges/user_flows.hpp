@@ -1,9 +1,8 @@
 // What the bridge e2e tests do over and over, as a client would: create a user at user-service,
-// wait for transaction-service to have the account, ask for a balance, stop/start a broker.
+// wait for transaction-service to have the account, ask for a balance.
 #pragma once
 
 #include <chrono>
-#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/http_client.hpp"
+#include "test/support/stack_control.hpp"
 
 namespace wallet::test {
 
@@ -39,30 +39,5 @@ inline bool wait_for_account(const HttpClient& ledger, const std::string& user_i
 inline HttpResponse get_balance(const HttpClient& users, const std::string& email) {
   return users.get("/getBalance?email=" + url_encode(email));
 }
-
-// Runs scripts/up or scripts/down for one part of the stack (kafka, nats); true on success.
-inline bool stack(const std::string& verb, const std::string& part) {
-  const std::string command = scripts_dir() + "/" + verb + " " + part + " >&2";
-  return std::system(command.c_str()) == 0;
-}
-
-// Stops a broker for the scope of a test and brings it back even when an assertion failed.
-class BrokerOutage {
- public:
-  explicit BrokerOutage(std::string part) : part_(std::move(part)) { down_ = stack("down", part_); }
-  ~BrokerOutage() {
-    if (!restored_) stack("up", part_);
-  }
-  bool down() const { return down_; }
-  bool restore() {
-    restored_ = stack("up", part_);
-    return restored_;
-  }
-
- private:
-  std::string part_;
-  bool down_ = false;
-  bool restored_ = false;
-};
 
 }  // namespace wallet::test

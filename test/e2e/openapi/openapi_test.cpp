@@ -74,8 +74,9 @@ TEST(OpenApiCheckTest, FailsOnAnUndocumentedRouteAndOnAnUnroutedOperation) {
   const nlohmann::json doc = {
       {"openapi", "3.0.3"},
       {"paths",
-       {{"/users/{user_id}", {{"get", {{"responses", nlohmann::json::object()}}},
-                              {"parameters", nlohmann::json::array()}}},
+       {{"/users/{user_id}",
+         {{"get", {{"responses", nlohmann::json::object()}}},
+          {"parameters", nlohmann::json::array()}}},
         {"/ghost", {{"delete", {{"responses", nlohmann::json::object()}}}}}}}};
   const std::vector<RouteKey> routes{{"GET", "/users/{user_id}"}, {"POST", "/addMoney"}};
   auto differences = http::openapi_route_differences(routes, doc);
@@ -85,9 +86,9 @@ TEST(OpenApiCheckTest, FailsOnAnUndocumentedRouteAndOnAnUnroutedOperation) {
   // Parameter names are part of the template; a document without paths documents nothing.
   EXPECT_EQ(http::openapi_route_differences({{"GET", "/users/{id}"}}, doc).size(), 3u);
   EXPECT_EQ(http::openapi_route_differences(routes, nlohmann::json::object()).size(), 1u);
-  EXPECT_TRUE(http::openapi_route_differences({{"GET", "/users/{user_id}"}, {"DELETE", "/ghost"}},
-                                              doc)
-                  .empty());
+  EXPECT_TRUE(
+      http::openapi_route_differences({{"GET", "/users/{user_id}"}, {"DELETE", "/ghost"}}, doc)
+          .empty());
 }
 
 TEST(OpenApiDocumentTest, CoverTheContractOfSpecSection2) {
@@ -181,9 +182,9 @@ TEST(OpenApiRouteCheckTest, TransactionServiceRoutesMatchItsDocument) {
 }
 
 TEST(OpenApiServedTest, TheRunningStackServesTheRepositoryDocuments) {
-  for (const auto& [service, url] : {std::pair{std::string("user-service"), user_service_url()},
-                                     std::pair{std::string("transaction-service"),
-                                               transaction_service_url()}}) {
+  for (const auto& [service, url] :
+       {std::pair{std::string("user-service"), user_service_url()},
+        std::pair{std::string("transaction-service"), transaction_service_url()}}) {
     auto served = HttpClient(url).get("/openapi.json");
     ASSERT_EQ(served.status, 200) << service << " " << served.body.substr(0, 300);
     EXPECT_EQ(served.json(), repository_document(service)) << service;

@@ -2,20 +2,20 @@
 // scripts/up: a short bounded run must exit 0 with every invariant passed and its figures adding
 // up, and a run told to miscount one expected balance must fail, which shows the checks can fail.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "test/support/environment.hpp"
 
@@ -38,6 +38,14 @@ struct ToolRun {
   std::string folder;
 };
 
+// The run's folder (output, JSON, HTML) is kept when the test failed, for a look afterwards.
+void remove_folder_unless_failed(const ToolRun& run) {
+  std::error_code ignored;
+  if (!run.folder.empty() && !::testing::Test::HasFailure()) {
+    std::filesystem::remove_all(run.folder, ignored);
+  }
+}
+
 // Runs build/bin/wallet-stress with `args` plus --json/--html into a fresh folder.
 ToolRun run_wallet_stress(std::vector<std::string> args) {
   ToolRun run;
@@ -46,11 +54,11 @@ ToolRun run_wallet_stress(std::vector<std::string> args) {
   run.folder = folder;
   const std::string log = run.folder + "/output.log";
   args.insert(args.begin(), bin_dir() + "/wallet-stress");
-  for (const std::string& extra :
-       {std::string("--json=") + run.folder + "/result.json",
-        std::string("--html=") + run.folder + "/report.html", std::string("--quiet"),
-        "--user-service=" + user_service_url(), "--transaction-service=" + transaction_service_url(),
-        "--database-url=" + transaction_db_url()}) {
+  for (const std::string& extra : {std::string("--json=") + run.folder + "/result.json",
+                                   std::string("--html=") + run.folder + "/report.html",
+                                   std::string("--quiet"), "--user-service=" + user_service_url(),
+                                   "--transaction-service=" + transaction_service_url(),
+                                   "--database-url=" + transaction_db_url()}) {
     args.push_back(extra);
   }
   std::vector<char*> argv;
@@ -103,7 +111,8 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
   EXPECT_EQ(f["unresolved"].get<uint64_t>(), 0u);
   EXPECT_GT(f["accepted"].get<uint64_t>(), 1000u);
   uint64_t answered = 0;
-  for (const auto& [status, count] : run.result["status"].items()) answered += count.get<uint64_t>();
+  for (const auto& [status, count] : run.result["status"].items())
+    answered += count.get<uint64_t>();
   EXPECT_EQ(answered, f["requests"].get<uint64_t>());
   EXPECT_EQ(run.result["users"].size(), 20u);
 
@@ -111,6 +120,7 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script src"), std::string::npos) << "the report must be self-contained";
   EXPECT_NE(run.output.find("PASS  money conserved"), std::string::npos) << run.output;
+  remove_folder_unless_failed(run);
 }
 
 TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
@@ -132,6 +142,7 @@ TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
                         "sql: stored balances = the driver's expectation from its 200 answers"}))
       << run.output;
   EXPECT_NE(run.output.find("FAIL  each balance"), std::string::npos) << run.output;
+  remove_folder_unless_failed(run);
 }
 
 }  // namespace

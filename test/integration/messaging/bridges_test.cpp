@@ -16,6 +16,7 @@
 #include "messaging/outbox_relay.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/kafka_client.hpp"
 #include "test/support/scratch_schema.hpp"
 
@@ -23,16 +24,6 @@ namespace wallet::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 std::string unique(const std::string& prefix) { return prefix + domain::new_uuid_v4(); }
 
@@ -113,6 +104,29 @@ TEST_F(OutboxRelayTest, RowsStayPendingWhileKafkaIsUnreachable) {
   EXPECT_EQ(relay.pending(), 3);
   EXPECT_FALSE(relay.healthy());
   EXPECT_EQ(relay.status()["counters"]["published"], 0);
+}
+
+TEST_F(OutboxRelayTest, RowsWrittenByAnotherInstanceArePublishedAtOnceAndAStandbyTakesOver) {
+  // The leader polls only every 30 s: publishing sooner proves the commit notification woke it.
+  auto leader_options = options(kafka_brokers());
+  leader_options.idle_poll = 30s;
+  auto leader = std::make_unique<messaging::OutboxRelay>(system_, leader_options);
+  ASSERT_TRUE(eventually([&] { return leader->status()["state"] == "running"; }, 10s));
+  ASSERT_TRUE(persistence::create_user(conn_, unique("elsewhere-") + "@example.com", topic_));
+  EXPECT_TRUE(eventually([&] { return pending() == 0; }, 5s)) << leader->status().dump();
+
+  auto standby_options = options(kafka_brokers());
+  standby_options.idle_poll = 200ms;
+  messaging::OutboxRelay standby(system_, standby_options);
+  ASSERT_TRUE(eventually([&] { return standby.status()["state"] == "standby"; }, 10s));
+  ASSERT_TRUE(persistence::create_user(conn_, unique("led-") + "@example.com", topic_));
+  EXPECT_TRUE(eventually([&] { return pending() == 0; }, 5s));
+  EXPECT_EQ(standby.status()["counters"]["published"], 0);
+
+  leader.reset();  // its session ends, and with it the lead
+  ASSERT_TRUE(persistence::create_user(conn_, unique("took-over-") + "@example.com", topic_));
+  EXPECT_TRUE(eventually([&] { return pending() == 0; }, 10s)) << standby.status().dump();
+  EXPECT_EQ(standby.status()["counters"]["published"], 1);
 }
 
 class UserCreatedConsumerTest : public BridgeTest {

@@ -2,7 +2,6 @@
 // back on a topic of its own, and NATS request/reply through the NatsRequester with its failure
 // mapping (no responders -> unavailable, silence -> upstream_timeout).
 #include <chrono>
-#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -10,6 +9,7 @@
 #include "domain/ids.hpp"
 #include "messaging/nats_requester.hpp"
 #include "messaging/nats_support.hpp"
+#include "test/support/awaited_reply.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/kafka_client.hpp"
 
@@ -57,13 +57,7 @@ class EchoResponder {
   natsSubscription* subscription_ = nullptr;
 };
 
-struct Answer {
-  std::promise<domain::Result<std::string>> promise;
-  std::function<void(domain::Result<std::string>)> callback() {
-    return [this](domain::Result<std::string> r) { promise.set_value(std::move(r)); };
-  }
-  domain::Result<std::string> get() { return promise.get_future().get(); }
-};
+using Answer = AwaitedReply<domain::Result<std::string>>;
 
 class NatsTest : public ::testing::Test {
  protected:

@@ -22,8 +22,8 @@ std::string token(const std::string& payload, const std::string& header = kHs256
 JwtVerdict verify(const std::string& jwt) { return JwtVerifier(kSecret).verify(jwt, kNow); }
 
 TEST(JwtTest, AcceptsValidTokenAndReadsClaims) {
-  const auto verdict =
-      verify(token(R"({"sub":")" + std::string(kUser) + R"(","role":"operator","exp":1700000060})"));
+  const auto verdict = verify(
+      token(R"({"sub":")" + std::string(kUser) + R"(","role":"operator","exp":1700000060})"));
   ASSERT_EQ(verdict.status, JwtStatus::valid);
   EXPECT_EQ(verdict.claims.subject, kUser);
   EXPECT_EQ(verdict.claims.role, "operator");

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Memory of account actors: starts a transaction-service of its own (own port, own Kafka topic and
+# group), touches N accounts through GET /users/{id}/balance (each spawns an actor that loads its
+# balance), and reports the RSS growth per live actor; then waits for idle eviction and reports the
+# RSS left. The accounts are created in a scratch table of the transaction_service database and
+# removed afterwards. Needs the stack of ./scripts/up and wrk (Debian package).
+#
+#   scripts/bench.d/actor-memory.sh [accounts=100000] [idle_ms=15000]
+set -euo pipefail
+LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)
+source "$LIB/stack.sh"
+export_stack_env
+
+N=${1:-100000}
+IDLE_MS=${2:-15000}
+PORT=${BENCH_PORT:-18091}
+WORK=$WALLET_STATE/bench/memory
+mkdir -p "$WORK"
+command -v wrk > /dev/null || die "wrk is missing (apt-get install wrk)"
+psql_tx() { PGPASSWORD=wallet psql -h 127.0.0.1 -p "$PG_PORT" -U wallet -d transaction_service -qAt "$@"; }
+
+say "creating $N accounts"
+psql_tx -c "CREATE TABLE IF NOT EXISTS bench_memory_ids (user_id uuid PRIMARY KEY)"
+psql_tx -c "TRUNCATE bench_memory_ids"
+psql_tx -c "INSERT INTO bench_memory_ids SELECT gen_random_uuid() FROM generate_series(1, $N)"
+psql_tx -c "INSERT INTO users (user_id) SELECT user_id FROM bench_memory_ids"
+psql_tx -c "SELECT user_id FROM bench_memory_ids" > "$WORK/ids.txt"
+cleanup() {
+  [[ -n ${svc_pid:-} ]] && kill "$svc_pid" 2> /dev/null && wait "$svc_pid" 2> /dev/null || true
+  psql_tx -c "DELETE FROM users WHERE user_id IN (SELECT user_id FROM bench_memory_ids)" || true
+  psql_tx -c "DROP TABLE IF EXISTS bench_memory_ids" || true
+}
+trap cleanup EXIT
+
+cat > "$WORK/touch.lua" << LUA
+local ids = {}
+for line in io.lines("$WORK/ids.txt") do ids[#ids + 1] = line end
+local counter = 0
+request = function()
+  counter = counter + 1
+  if counter > #ids then counter = 1 end
+  return wrk.format("GET", "/users/" .. ids[counter] .. "/balance", {["Connection"] = "keep-alive"})
+end
+LUA
+
+suffix=$RANDOM
+HTTP_PORT=$PORT DATABASE_URL=$TRANSACTION_DB_URL KAFKA_TOPIC=bench-memory-$suffix \
+  KAFKA_GROUP_ID=bench-memory-$suffix ACTOR_IDLE_MS=$IDLE_MS ADMIN_TOKEN=bench LOG_LEVEL=warn \
+  "$WALLET_BIN_DIR/transaction-service" > "$WORK/service.log" 2>&1 &
+svc_pid=$!
+for _ in $(seq 100); do curl -fs "127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.2; done
+rss_kb() { awk '/VmRSS/{print $2}' "/proc/$svc_pid/status"; }
+live() { curl -s "127.0.0.1:$PORT/metrics" | awk '/^ledger_live_actors /{print $2}'; }
+
+base=$(rss_kb)
+# One wrk thread (one Lua state, shared by its connections) walks the ids in order, so each request
+# touches a new account until all N are live; it is stopped then.
+start=$(date +%s)
+wrk -t1 -c16 -d"$((N / 500 + 30))s" -s "$WORK/touch.lua" "http://127.0.0.1:$PORT" > "$WORK/wrk.txt" &
+wrk_pid=$!
+peak=$base peak_live=0
+while kill -0 "$wrk_pid" 2> /dev/null; do
+  sleep 1
+  r=$(rss_kb) l=$(live)
+  ((r > peak)) && peak=$r
+  ((${l%.*} > peak_live)) && peak_live=${l%.*}
+  ((${l%.*} >= N)) && { kill "$wrk_pid"; break; }
+done
+wait "$wrk_pid" 2> /dev/null || true
+sleep 2
+touched=$(live)
+touched=${touched%.*}
+after=$(rss_kb)
+((after > peak)) && peak=$after
+echo "accounts touched: $touched live actors after $(($(date +%s) - start)) s"
+echo "rss before: $((base / 1024)) MiB, with $touched live actors: $((after / 1024)) MiB"
+echo "memory per live actor: $(((after - base) * 1024 / (touched > 0 ? touched : 1))) bytes"
+sleep $((IDLE_MS / 1000 + 3))
+echo "after idle eviction: $(live) live actors, rss $(($(rss_kb) / 1024)) MiB (peak $((peak / 1024)) MiB)"
