@@ -1,5 +1,7 @@
 #include "actors/account_registry.hpp"
 
+#include <malloc.h>
+
 #include "actors/inspection_collector.hpp"
 
 namespace wallet::actors {
@@ -47,6 +49,16 @@ void publish(Self self) {
   s.gauges->actors_spawned = s.stats.spawned;
   s.gauges->actors_retired = s.stats.retired;
   s.gauges->registry_mailbox = self->mailbox().size();
+}
+
+// glibc keeps freed memory in its arenas; after many actors were retired, hand it back to the
+// system so that RSS follows the live set instead of the peak.
+void release_memory_after_retirements(Self self) {
+  auto& s = self->state;
+  constexpr uint64_t kRetirementsPerTrim = 10'000;
+  if (s.stats.retired - s.retired_at_last_trim < kRetirementsPerTrim) return;
+  s.retired_at_last_trim = s.stats.retired;
+  malloc_trim(0);
 }
 
 void scan_idle(Self self) {
@@ -126,6 +138,7 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
       },
       [=](tick_atom) {
         scan_idle(self);
+        release_memory_after_retirements(self);
         publish(self);
         self->delayed_send(self, kScanEvery, tick_atom::value);
       },

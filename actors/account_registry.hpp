@@ -36,6 +36,7 @@ struct RegistryState {
   std::unordered_map<std::string, RegistryEntry> accounts;
   std::chrono::milliseconds idle_after{60'000};
   RegistryStats stats;
+  uint64_t retired_at_last_trim = 0;
   static inline const char* name = "account_registry";
 };
 

@@ -32,6 +32,15 @@ std::string request_id_for(const HttpRequest& request) {
   return domain::new_uuid_v4();
 }
 
+// Pistache 0.0.5 answers `Connection: Close` to a request without a Connection header, which makes
+// HTTP/1.1 clients reconnect for every request; HTTP/1.1 connections are persistent by default.
+void keep_alive_by_default(const Http::Request& request, Http::ResponseWriter& writer) {
+  if (request.version() != Http::Version::Http11) return;
+  if (request.headers().tryGet<Http::Header::Connection>()) return;
+  writer.headers().remove<Http::Header::Connection>();
+  writer.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+}
+
 HttpRequest copy_request(const Http::Request& request) {
   HttpRequest out;
   out.method = Http::methodString(request.method());
@@ -188,6 +197,7 @@ class HttpServer::RequestHandler : public Http::Handler {
   void onRequest(const Http::Request& raw, Http::ResponseWriter writer) override {
     std::shared_ptr<Responder> responder;
     try {
+      keep_alive_by_default(raw, writer);
       HttpRequest request = copy_request(raw);
       responder = std::make_shared<Responder>(std::move(writer), request_id_for(request),
                                               request.method, "unmatched", metrics_);

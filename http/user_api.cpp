@@ -1,8 +1,7 @@
 #include "http/user_api.hpp"
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "domain/email.hpp"
 #include "domain/ids.hpp"
@@ -21,9 +20,8 @@ using persistence::UserRecord;
 using MaybeUser = std::optional<UserRecord>;
 
 std::string user_json(const UserRecord& user) {
-  return nlohmann::json{{"user_id", user.user_id},
-                        {"email", user.email},
-                        {"created_at", user.created_at}}
+  return nlohmann::json{
+      {"user_id", user.user_id}, {"email", user.email}, {"created_at", user.created_at}}
       .dump();
 }
 
@@ -75,8 +73,8 @@ void answer_balance(const ResponderPtr& responder, const std::string& email,
   } else if (json.is_object() && json.contains("balance") && json["balance"].is_string()) {
     if (auto minor = domain::parse_minor_units(json["balance"].get<std::string>())) {
       return responder->send(
-          200, nlohmann::json{{"email", email}, {"balance", domain::format_minor_units(*minor)}}
-                   .dump());
+          200,
+          nlohmann::json{{"email", email}, {"balance", domain::format_minor_units(*minor)}}.dump());
     }
   }
   responder->send_error({ErrorCode::unavailable, "the balance service gave an unreadable answer"});

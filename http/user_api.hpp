@@ -14,9 +14,9 @@ namespace wallet::http {
 
 struct UserApiDeps {
   persistence::DbPool& db;
-  messaging::OutboxRelay& relay;         // woken after each committed user
-  messaging::NatsRequester& requester;   // asks transaction-service for balances
-  std::string topic = "user-created";    // topic of the outbox rows
+  messaging::OutboxRelay& relay;        // woken after each committed user
+  messaging::NatsRequester& requester;  // asks transaction-service for balances
+  std::string topic = "user-created";   // topic of the outbox rows
 };
 
 void add_user_routes(Router& router, UserApiDeps deps);

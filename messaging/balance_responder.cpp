@@ -1,10 +1,10 @@
 // BalanceResponder: answers `wallet.balance.get` requests (queue group `transaction-service`). The
 // cnats callback only decodes and hands the lookup to the ledger's actors; the reply is published
 // from the lookup's callback, on whatever thread the answer arrives. Nothing here blocks.
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
 #include <mutex>
-
-#include <spdlog/spdlog.h>
 
 #include "domain/ids.hpp"
 #include "domain/json_fields.hpp"
@@ -25,8 +25,8 @@ struct ReplyChannel {
   void publish(const std::string& subject, const std::string& body, bool is_error) {
     std::lock_guard<std::mutex> lock(mutex);
     if (!conn) return;  // stopped: the requester times out, as it would if we had crashed
-    const natsStatus s = natsConnection_Publish(conn, subject.c_str(), body.data(),
-                                                static_cast<int>(body.size()));
+    const natsStatus s =
+        natsConnection_Publish(conn, subject.c_str(), body.data(), static_cast<int>(body.size()));
     if (s != NATS_OK) {
       ++publish_failures;
       spdlog::warn("event=nats_reply_failed cause=\"{}\"", natsStatus_GetText(s));
@@ -120,7 +120,8 @@ BalanceResponder::BalanceResponder(caf::actor_system&, std::string nats_url, Bal
   // after every reconnect.
   natsStatus s = natsConnection_QueueSubscribe(&impl.subscription, conn, kBalanceSubject,
                                                kBalanceQueueGroup, &Impl::on_message, &impl);
-  if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(impl.subscription, &Impl::on_complete, &impl);
+  if (s == NATS_OK)
+    s = natsSubscription_SetOnCompleteCB(impl.subscription, &Impl::on_complete, &impl);
   if (s != NATS_OK) {
     spdlog::error("event=nats_subscribe_failed subject={} cause=\"{}\"", kBalanceSubject,
                   natsStatus_GetText(s));

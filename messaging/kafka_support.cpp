@@ -16,12 +16,9 @@ constexpr int64_t kLogEveryNs = 10'000'000'000;  // one line per error code per 
 }  // namespace
 
 KafkaSettings base_kafka_settings(const std::string& brokers, const std::string& client_id) {
-  return {{"bootstrap.servers", brokers},
-          {"client.id", client_id},
-          {"reconnect.backoff.ms", "100"},
-          {"reconnect.backoff.max.ms", "1000"},
-          {"socket.keepalive.enable", "true"},
-          {"log.connection.close", "false"}};
+  return {{"bootstrap.servers", brokers},      {"client.id", client_id},
+          {"reconnect.backoff.ms", "100"},     {"reconnect.backoff.max.ms", "1000"},
+          {"socket.keepalive.enable", "true"}, {"log.connection.close", "false"}};
 }
 
 domain::Result<std::shared_ptr<RdKafka::Conf>> make_kafka_conf(const KafkaSettings& settings) {

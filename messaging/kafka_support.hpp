@@ -2,6 +2,8 @@
 // librdkafka's events and periodic metadata probes) and delivery-report bookkeeping.
 #pragma once
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -11,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <librdkafka/rdkafkacpp.h>
 
 #include "domain/result.hpp"
 

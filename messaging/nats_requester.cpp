@@ -1,9 +1,9 @@
 #include "messaging/nats_requester.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <map>
 #include <mutex>
-
-#include <spdlog/spdlog.h>
 
 namespace wallet::messaging {
 
@@ -58,7 +58,8 @@ void NatsRequester::request(std::string subject, std::string payload,
                                              std::chrono::steady_clock::now() - started);
     if (left.count() <= 0) {
       finish("timeout", started);
-      return answer(Error{ErrorCode::upstream_timeout, "the balance service did not answer in time"});
+      return answer(
+          Error{ErrorCode::upstream_timeout, "the balance service did not answer in time"});
     }
     natsMsg* reply = nullptr;
     const natsStatus s =

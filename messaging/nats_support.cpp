@@ -5,33 +5,38 @@
 namespace wallet::messaging {
 namespace {
 
-const char* name_of(void* closure) { return static_cast<const char*>(closure); }
+const std::string& name_of(void* closure) { return static_cast<NatsConnection*>(closure)->name(); }
 
-void on_connected(natsConnection*, void* closure) {
+}  // namespace
+
+void NatsConnection::on_connected(natsConnection*, void* closure) {
   spdlog::info("event=nats_connected client={}", name_of(closure));
 }
-void on_disconnected(natsConnection*, void* closure) {
+void NatsConnection::on_disconnected(natsConnection*, void* closure) {
   spdlog::warn("event=nats_disconnected client={}", name_of(closure));
 }
-void on_reconnected(natsConnection*, void* closure) {
+void NatsConnection::on_reconnected(natsConnection*, void* closure) {
   spdlog::info("event=nats_reconnected client={}", name_of(closure));
 }
-void on_closed(natsConnection*, void* closure) {
-  spdlog::info("event=nats_closed client={}", name_of(closure));
+void NatsConnection::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnection*>(closure);
+  spdlog::info("event=nats_closed client={}", self->name_);
+  std::lock_guard<std::mutex> lock(self->mutex_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
 }
-void on_error(natsConnection*, natsSubscription*, natsStatus status, void* closure) {
+void NatsConnection::on_error(natsConnection*, natsSubscription*, natsStatus status,
+                              void* closure) {
   // Asynchronous errors, e.g. a slow consumer dropping messages of a subscription.
   spdlog::warn("event=nats_async_error client={} cause=\"{}\"", name_of(closure),
                natsStatus_GetText(status));
 }
 
-}  // namespace
-
-NatsConnection::NatsConnection(const std::string& url, const char* name) : name_(name) {
-  void* closure = const_cast<char*>(name);
+NatsConnection::NatsConnection(const std::string& url, std::string name) : name_(std::move(name)) {
+  void* closure = this;
   natsStatus s = natsOptions_Create(&options_);
   if (s == NATS_OK) s = natsOptions_SetURL(options_, url.c_str());
-  if (s == NATS_OK) s = natsOptions_SetName(options_, name);
+  if (s == NATS_OK) s = natsOptions_SetName(options_, name_.c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(options_, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(options_, 250);
   if (s == NATS_OK) s = natsOptions_SetTimeout(options_, 2000);
@@ -58,7 +63,14 @@ NatsConnection::NatsConnection(const std::string& url, const char* name) : name_
 
 NatsConnection::~NatsConnection() {
   close();
-  if (conn_) natsConnection_Destroy(conn_);
+  if (conn_) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!closed_cv_.wait_for(lock, std::chrono::seconds(2), [this] { return closed_; })) {
+      spdlog::warn("event=nats_close_timeout client={}", name_);
+    }
+    lock.unlock();
+    natsConnection_Destroy(conn_);
+  }
   if (options_) natsOptions_Destroy(options_);
 }
 

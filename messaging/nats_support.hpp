@@ -3,31 +3,44 @@
 // pending requests at once on a disconnect, and log connection state changes.
 #pragma once
 
-#include <string>
-
 #include <nats/nats.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
 
 namespace wallet::messaging {
 
 class NatsConnection {
  public:
-  // `name` is shown to the server and in logs; it must have static storage duration (the library
-  // keeps the pointer for its callbacks). Never throws: a connection that could not even be set up
-  // (a malformed URL) reports state "failed" and every use fails as unavailable.
-  NatsConnection(const std::string& url, const char* name);
+  // `name` is shown to the server and in logs. Never throws: a connection that could not even be
+  // set up (a malformed URL) reports state "failed" and every use fails as unavailable.
+  NatsConnection(const std::string& url, std::string name);
+  // Closes and waits (bounded) for the library's last callback about this connection: cnats runs
+  // them on its own threads, which must not outlive the object (or the process's loggers).
   ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
 
   natsConnection* get() const { return conn_; }
+  const std::string& name() const { return name_; }
   bool connected() const;
   std::string state() const;  // connected, connecting, reconnecting, closed, failed, ...
   void close();               // idempotent; safe while other threads still hold get()
 
  private:
-  const char* name_;
+  static void on_connected(natsConnection*, void* closure);
+  static void on_disconnected(natsConnection*, void* closure);
+  static void on_reconnected(natsConnection*, void* closure);
+  static void on_closed(natsConnection*, void* closure);
+  static void on_error(natsConnection*, natsSubscription*, natsStatus status, void* closure);
+
+  const std::string name_;
   natsOptions* options_ = nullptr;
   natsConnection* conn_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;  // the closed callback ran
 };
 
 }  // namespace wallet::messaging

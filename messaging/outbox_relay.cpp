@@ -1,9 +1,9 @@
 #include "messaging/outbox_relay.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 #include "messaging/kafka_support.hpp"
 #include "persistence/connection.hpp"
@@ -147,10 +147,10 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
   for (const auto& row : rows) {
     RdKafka::ErrorCode code;
     do {
-      code = producer->produce(row.topic, RdKafka::Topic::PARTITION_UA,
-                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(row.payload.data()),
-                               row.payload.size(), row.aggregate_id.data(),
-                               row.aggregate_id.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
+      code = producer->produce(
+          row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+          const_cast<char*>(row.payload.data()), row.payload.size(), row.aggregate_id.data(),
+          row.aggregate_id.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
       if (code == RdKafka::ERR__QUEUE_FULL) producer->poll(50);
     } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
     if (code != RdKafka::ERR_NO_ERROR) {
@@ -173,9 +173,9 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
   published += sent.size();
   failed_deliveries += unsent.size();
   std::string error = !produce_error.empty() ? produce_error
-                      : !unsent.empty()
-                          ? (reports.outstanding() ? "no delivery report in time" : reports.last_error())
-                          : "";
+                      : !unsent.empty()      ? (reports.outstanding() ? "no delivery report in time"
+                                                                      : reports.last_error())
+                                             : "";
   try {
     persistence::mark_outbox_sent(*db, sent);
     persistence::count_outbox_attempts(*db, unsent);
@@ -215,8 +215,7 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
     } else if (paused) {
       wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
     }
-    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; },
-                  caf::after(wait) >> [] {});
+    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; }, caf::after(wait) >> [] {});
     if (stopping) break;
     if (paused && Clock::now() < retry_at) continue;  // a wake does not cut a pause short
     // Wakes that piled up during the last pass are all served by the next one.

@@ -5,12 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <memory>
-#include <string>
-
-#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace wallet::messaging {
 

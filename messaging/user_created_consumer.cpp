@@ -2,11 +2,11 @@
 // and a Postgres connection. Per message: decode; open the account (idempotent insert) or
 // dead-letter the value; only then commit that message's offset synchronously. A database or DLQ
 // outage retries the same message with backoff, so nothing is ever skipped.
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <map>
 #include <mutex>
-
-#include <spdlog/spdlog.h>
 
 #include "messaging/bridges.hpp"
 #include "messaging/kafka_support.hpp"
@@ -30,8 +30,8 @@ constexpr auto kStatsEvery = 2000ms;
 constexpr auto kDlqDeliveryWait = 15000ms;  // above the DLQ producer's message.timeout.ms
 
 struct PartitionState {
-  int64_t position = -1;   // next offset the consumer will read
-  int64_t committed = -1;  // next offset the group resumes from
+  int64_t position = -1;        // next offset the consumer will read
+  int64_t committed = -1;       // next offset the group resumes from
   bool committed_read = false;  // the group's stored offset was asked for once
   int64_t low = -1;
   int64_t high = -1;
@@ -81,20 +81,21 @@ struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
 
 bool UserCreatedConsumer::Impl::start() {
   auto settings = base_kafka_settings(options.brokers, "transaction-service.consumer");
-  settings.insert(settings.end(), {{"group.id", options.group},
-                                   {"enable.auto.commit", "false"},
-                                   {"enable.auto.offset.store", "false"},
-                                   {"auto.offset.reset", "earliest"},
-                                   {"enable.partition.eof", "false"},
-                                   // A member that crashed holds its partitions until the session
-                                   // times out: 10 s instead of 45 s bounds that provisioning stall.
-                                   {"session.timeout.ms", "10000"},
-                                   {"heartbeat.interval.ms", "2000"}});
+  settings.insert(settings.end(),
+                  {{"group.id", options.group},
+                   {"enable.auto.commit", "false"},
+                   {"enable.auto.offset.store", "false"},
+                   {"auto.offset.reset", "earliest"},
+                   {"enable.partition.eof", "false"},
+                   // A member that crashed holds its partitions until the session
+                   // times out: 10 s instead of 45 s bounds that provisioning stall.
+                   {"session.timeout.ms", "10000"},
+                   {"heartbeat.interval.ms", "2000"}});
   auto conf = make_kafka_conf(settings);
   auto dlq_conf = make_kafka_conf([&] {
     auto s = base_kafka_settings(options.brokers, "transaction-service.dlq");
-    s.insert(s.end(), {{"acks", "all"}, {"enable.idempotence", "true"},
-                       {"message.timeout.ms", "10000"}});
+    s.insert(s.end(),
+             {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "10000"}});
     return s;
   }());
   if (!conf || !dlq_conf) {
@@ -235,8 +236,9 @@ Step UserCreatedConsumer::Impl::open_account(caf::blocking_actor* self,
       db.reset();
       ++db_retries;
       if (attempt == 1 || attempt % 10 == 0) {
-        spdlog::warn("event=kafka_consumer_db_retry user_id={} attempt={} backoff_ms={} cause=\"{}\"",
-                     event.user_id, attempt, backoff.count(), e.what());
+        spdlog::warn(
+            "event=kafka_consumer_db_retry user_id={} attempt={} backoff_ms={} cause=\"{}\"",
+            event.user_id, attempt, backoff.count(), e.what());
       }
     }
     if (pause_for(self, backoff)) return Step::stopped;
@@ -257,9 +259,9 @@ Step UserCreatedConsumer::Impl::dead_letter(caf::blocking_actor* self, RdKafka::
     dlq_reports.clear();
     dlq_reports.expect(id);
     const auto code =
-        dlq->produce(options.dlq_topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-                     message.payload(), message.len(), message.key_pointer(), message.key_len(), 0,
-                     headers, as_opaque(id));
+        dlq->produce(options.dlq_topic, RdKafka::Topic::PARTITION_UA,
+                     RdKafka::Producer::RK_MSG_COPY, message.payload(), message.len(),
+                     message.key_pointer(), message.key_len(), 0, headers, as_opaque(id));
     std::string cause;
     if (code != RdKafka::ERR_NO_ERROR) {
       delete headers;  // ownership passes to librdkafka only on success
@@ -298,7 +300,8 @@ void UserCreatedConsumer::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka:
                                              std::vector<RdKafka::TopicPartition*>& changed) {
   const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
   std::string list;
-  for (const auto* tp : changed) list += (list.empty() ? "" : ",") + std::to_string(tp->partition());
+  for (const auto* tp : changed)
+    list += (list.empty() ? "" : ",") + std::to_string(tp->partition());
   RdKafka::Error* error = nullptr;
   RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -422,13 +425,13 @@ nlohmann::json UserCreatedConsumer::status() const {
         lag = std::max<int64_t>(0, p.high - from);
         total_lag += lag.get<int64_t>();
       }
-      parts.push_back({{"partition", partition},
-                       {"committed_offset", p.committed >= 0 ? nlohmann::json(p.committed) : nullptr},
-                       {"last_committed_offset",
-                        p.committed > 0 ? nlohmann::json(p.committed - 1) : nullptr},
-                       {"position", p.position >= 0 ? nlohmann::json(p.position) : nullptr},
-                       {"high_watermark", p.high >= 0 ? nlohmann::json(p.high) : nullptr},
-                       {"lag", lag}});
+      parts.push_back(
+          {{"partition", partition},
+           {"committed_offset", p.committed >= 0 ? nlohmann::json(p.committed) : nullptr},
+           {"last_committed_offset", p.committed > 0 ? nlohmann::json(p.committed - 1) : nullptr},
+           {"position", p.position >= 0 ? nlohmann::json(p.position) : nullptr},
+           {"high_watermark", p.high >= 0 ? nlohmann::json(p.high) : nullptr},
+           {"lag", lag}});
     }
   }
   return {{"state", state},

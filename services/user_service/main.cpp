@@ -2,8 +2,9 @@
 // starts the outbox relay (Kafka), the balance requester (NATS), the DB pool and the HTTP API; on
 // SIGINT/SIGTERM answers what was accepted, stops taking requests, lets the relay make a last
 // publishing attempt, then stops the rest.
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
 
 #include "http/common.hpp"
 #include "http/openapi.hpp"
@@ -21,8 +22,7 @@ namespace {
 
 void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRelay& relay) {
   metrics.gauge("outbox_pending_rows", "Outbox rows not yet acknowledged by Kafka", [&relay] {
-    return std::vector<std::pair<http::Labels, double>>{
-        {{}, static_cast<double>(relay.pending())}};
+    return std::vector<std::pair<http::Labels, double>>{{{}, static_cast<double>(relay.pending())}};
   });
   metrics.describe("nats_requests_total", "counter", "Balance requests over NATS by outcome");
   metrics.describe("nats_request_duration_seconds", "histogram",
@@ -35,8 +35,8 @@ int main() {
   services::block_stop_signals();
   services::setup_logging("user-service");
 
-  const std::string database_url = services::env_or(
-      "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");
+  const std::string database_url =
+      services::env_or("DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");
   const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
   const std::string kafka_topic = services::env_or("KAFKA_TOPIC", "user-created");
   const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
@@ -75,8 +75,7 @@ int main() {
   requester_options.on_result = [&metrics](const std::string& outcome,
                                            std::chrono::microseconds latency) {
     metrics.count("nats_requests_total", {{"outcome", outcome}});
-    metrics.observe("nats_request_duration_seconds", {{"outcome", outcome}},
-                    latency.count() / 1e6);
+    metrics.observe("nats_request_duration_seconds", {{"outcome", outcome}}, latency.count() / 1e6);
   };
   messaging::NatsRequester requester(requester_options);
 

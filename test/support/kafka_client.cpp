@@ -34,20 +34,18 @@ std::string kafka_produce(const std::string& brokers, const std::string& topic,
                           const std::string& key, const std::string& value, int32_t partition) {
   std::string error;
   LastReport report;
-  auto conf = conf_with({{"bootstrap.servers", brokers},
-                         {"acks", "all"},
-                         {"message.timeout.ms", "15000"}},
-                        error);
+  auto conf = conf_with(
+      {{"bootstrap.servers", brokers}, {"acks", "all"}, {"message.timeout.ms", "15000"}}, error);
   if (!conf || conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&report), error) !=
                    RdKafka::Conf::CONF_OK) {
     return error;
   }
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
   if (!producer) return error;
-  const auto code = producer->produce(
-      topic, partition < 0 ? RdKafka::Topic::PARTITION_UA : partition,
-      RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()), value.size(), key.data(),
-      key.size(), 0, nullptr);
+  const auto code =
+      producer->produce(topic, partition < 0 ? RdKafka::Topic::PARTITION_UA : partition,
+                        RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                        value.size(), key.data(), key.size(), 0, nullptr);
   if (code != RdKafka::ERR_NO_ERROR) return RdKafka::err2str(code);
   producer->flush(20000);
   if (!report.done) return "no delivery report";
@@ -87,7 +85,8 @@ KafkaReader::KafkaReader(const std::string& brokers, const std::string& topic, F
     int64_t low = 0, high = 0;
     int64_t start = RdKafka::Topic::OFFSET_BEGINNING;
     if (from == From::end) {
-      if (consumer_->query_watermark_offsets(topic, p, &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
+      if (consumer_->query_watermark_offsets(topic, p, &low, &high, 5000) !=
+          RdKafka::ERR_NO_ERROR) {
         error_ = "no watermarks for partition " + std::to_string(p);
       }
       start = high;
@@ -117,9 +116,9 @@ std::optional<KafkaRecord> KafkaReader::find(const std::function<bool(const Kafk
     if (auto* headers = message->headers()) {
       for (const auto& header : headers->get_all()) {
         record.headers[header.key()] =
-            header.value() ? std::string(static_cast<const char*>(header.value()),
-                                         header.value_size())
-                           : "";
+            header.value()
+                ? std::string(static_cast<const char*>(header.value()), header.value_size())
+                : "";
       }
     }
     if (match(record)) return record;

@@ -1,8 +1,7 @@
 #include "test/support/scratch_schema.hpp"
 
-#include <stdexcept>
-
 #include <pqxx/pqxx>
+#include <stdexcept>
 
 #include "domain/ids.hpp"
 #include "persistence/migrations.hpp"

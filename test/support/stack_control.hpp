@@ -18,7 +18,7 @@ class StackOutage {
   StackOutage& operator=(const StackOutage&) = delete;
 
   bool down() const { return down_; }  // scripts/down succeeded
-  bool restore();                       // scripts/up now; true on success
+  bool restore();                      // scripts/up now; true on success
 
  private:
   std::string part_;

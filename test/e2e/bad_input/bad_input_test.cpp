@@ -563,6 +563,21 @@ TEST(BadInputTest, EveryMalformedRequestIsA4xxJsonErrorThatRevealsAndChangesNoth
   }
 }
 
+// Error messages are ours: an unknown path (or a wrong method) is not quoted back to the client.
+TEST(BadInputTest, NotFoundAndWrongMethodDoNotEchoThePath) {
+  const std::string path = "/no-such-path-EchoMarker/%3Cscript%3E";
+  for (const auto& url : {user_service_url(), transaction_service_url()}) {
+    const auto missing = raw_exchange(url, http_request("GET", path, {}, "", false));
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.body.find("EchoMarker"), std::string::npos) << missing.body;
+    EXPECT_EQ(missing.body.find("script"), std::string::npos) << missing.body;
+  }
+  const auto wrong =
+      raw_exchange(transaction_service_url(), http_request("DELETE", "/addMoney", {}, "", false));
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.body.find("/addMoney"), std::string::npos) << wrong.body;
+}
+
 // After a request Pistache cannot parse, nothing more is read from that connection: a valid
 // request pipelined behind the broken one must not run (its framing cannot be trusted).
 TEST(BadInputTest, NothingIsExecutedAfterAMalformedRequestOnTheSameConnection) {

@@ -16,12 +16,12 @@ TEST(DeadLetterTest, PoisonEventLandsInTheDlqAndTheNextEventIsStillProcessed) {
   const std::string poison_key = "poison-" + domain::new_uuid_v4();
   const std::string poison_value = "{\"user_id\": not json";
   const std::string valid_id = domain::new_uuid_v4();
-  const std::string valid_value =
-      nlohmann::json{{"user_id", valid_id},
-                     {"email", unique_email("after-poison")},
-                     {"created_at", "2024-05-01T12:00:00.000000Z"},
-                     {"event_id", domain::new_uuid_v4()}}
-          .dump();
+  const std::string valid_value = nlohmann::json{
+      {"user_id", valid_id},
+      {"email", unique_email("after-poison")},
+      {"created_at", "2024-05-01T12:00:00.000000Z"},
+      {"event_id",
+       domain::new_uuid_v4()}}.dump();
   // Same partition, poison first: the valid event can only be reached past the poison.
   ASSERT_EQ(kafka_produce(kafka_brokers(), "user-created", poison_key, poison_value, 0), "");
   ASSERT_EQ(kafka_produce(kafka_brokers(), "user-created", valid_id, valid_value, 0), "");

@@ -3,9 +3,8 @@
 // down getBalance fails fast with 503/504 and works again after NATS returns, without restarts.
 #include <atomic>
 #include <mutex>
-#include <vector>
-
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "test/e2e/bridges/user_flows.hpp"
 #include "test/support/eventually.hpp"
@@ -16,7 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-long count_where(const std::string& url, const std::string& sql, const std::vector<std::string>& ids) {
+long count_where(const std::string& url, const std::string& sql,
+                 const std::vector<std::string>& ids) {
   pqxx::connection conn(url);
   pqxx::nontransaction txn(conn);
   return txn.exec_params(sql, uuid_array(ids))[0][0].as<long>();
@@ -80,9 +80,9 @@ TEST(KafkaOutageTest, UsersCreatedWhileKafkaIsDownAllGetTheirAccountOnceItIsBack
                         " WHERE user_id = ANY($1::uuid[])",
                         ids),
             0);
-  EXPECT_EQ(count_where(transaction_db_url(),
-                        "SELECT count(*) FROM users WHERE user_id = ANY($1::uuid[]) AND balance <> 0",
-                        ids),
+  EXPECT_EQ(count_where(
+                transaction_db_url(),
+                "SELECT count(*) FROM users WHERE user_id = ANY($1::uuid[]) AND balance <> 0", ids),
             0);
   EXPECT_TRUE(eventually(
       [&] {
@@ -97,8 +97,8 @@ TEST(KafkaOutageTest, UsersCreatedWhileKafkaIsDownAllGetTheirAccountOnceItIsBack
 }
 
 TEST(NatsOutageTest, GetBalanceFailsFastWhileNatsIsDownAndRecoversWithoutRestarts) {
-  const auto timeout = std::chrono::milliseconds(
-      std::stol(env_or("NATS_REQUEST_TIMEOUT_MS", "2000")));
+  const auto timeout =
+      std::chrono::milliseconds(std::stol(env_or("NATS_REQUEST_TIMEOUT_MS", "2000")));
   HttpClient users(user_service_url());
   HttpClient ledger(transaction_service_url());
   auto created = create_user(users, unique_email("nats-down"));
@@ -113,7 +113,8 @@ TEST(NatsOutageTest, GetBalanceFailsFastWhileNatsIsDownAndRecoversWithoutRestart
     const auto started = std::chrono::steady_clock::now();
     auto answer = get_balance(users, email);
     const auto took = std::chrono::steady_clock::now() - started;
-    EXPECT_TRUE(answer.status == 503 || answer.status == 504) << answer.status << " " << answer.body;
+    EXPECT_TRUE(answer.status == 503 || answer.status == 504)
+        << answer.status << " " << answer.body;
     EXPECT_TRUE(answer.error_code() == "unavailable" || answer.error_code() == "upstream_timeout")
         << answer.body;
     EXPECT_LE(took, timeout + 1s);

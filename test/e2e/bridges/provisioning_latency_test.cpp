@@ -44,7 +44,8 @@ TEST(ProvisioningLatencyTest, CreateUserToAccountLatency) {
           ADD_FAILURE() << "no account within 10 s for " << created.body;
           continue;
         }
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - answered).count();
+        const double ms =
+            std::chrono::duration<double, std::milli>(Clock::now() - answered).count();
         std::lock_guard<std::mutex> lock(mutex);
         latencies_ms.push_back(ms);
       }

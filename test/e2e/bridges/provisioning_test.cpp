@@ -40,7 +40,8 @@ TEST_F(ProvisioningTest, CreatedUserGetsAnAccountAndItsBalanceTravelsBackOverNat
   ASSERT_EQ(zero.status, 200) << zero.body;
   EXPECT_EQ(zero.json(), (nlohmann::json{{"email", stored_email}, {"balance", "0.00"}}));
 
-  auto added = ledger_.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "12.34"}}.dump());
+  auto added =
+      ledger_.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "12.34"}}.dump());
   ASSERT_EQ(added.status, 200) << added.body;
   EXPECT_EQ(added.json()["updated_balance"], "12.34");
 

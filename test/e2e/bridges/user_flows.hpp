@@ -2,12 +2,12 @@
 // wait for transaction-service to have the account, ask for a balance.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"

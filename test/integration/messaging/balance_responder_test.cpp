@@ -3,15 +3,14 @@
 // once it is up, answers balances and the contract's errors, and both sides recover from a server
 // restart without being recreated.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include <caf/all.hpp>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "messaging/bridges.hpp"
@@ -103,12 +102,15 @@ TEST_F(BalanceResponderTest, StartsWithoutNatsAnswersOnceItIsUpAndSurvivesAResta
   ASSERT_TRUE(eventually([&] { return responder.healthy() && requester.healthy(); }, 10s));
   // The queue subscription made while disconnected must reach the server before requests do.
   ASSERT_TRUE(eventually(
-      [&] { return ask(requester, nlohmann::json{{"user_id", known_}}.dump()).ok(); }, 5s));
+      [&] {
+        return ask(requester, nlohmann::json{{"user_id", known_}}.dump()).ok();
+      },
+      5s));
 
   auto balance = ask_json(requester, nlohmann::json{{"user_id", known_}}.dump());
   EXPECT_EQ(balance, (nlohmann::json{{"user_id", known_}, {"balance", "12.34"}}));
-  EXPECT_EQ(ask_json(requester, nlohmann::json{{"user_id", domain::new_uuid_v4()}}.dump())
-                ["error"]["code"],
+  EXPECT_EQ(ask_json(requester,
+                     nlohmann::json{{"user_id", domain::new_uuid_v4()}}.dump())["error"]["code"],
             "user_not_found");
   EXPECT_EQ(ask_json(requester, R"({"user_id": 7})")["error"]["code"], "invalid_user_id");
   EXPECT_EQ(ask_json(requester, "{not json")["error"]["code"], "invalid_json");
@@ -123,7 +125,10 @@ TEST_F(BalanceResponderTest, StartsWithoutNatsAnswersOnceItIsUpAndSurvivesAResta
   nats_.start();
   ASSERT_TRUE(eventually([&] { return responder.healthy() && requester.healthy(); }, 10s));
   EXPECT_TRUE(eventually(
-      [&] { return ask(requester, nlohmann::json{{"user_id", known_}}.dump()).ok(); }, 5s));
+      [&] {
+        return ask(requester, nlohmann::json{{"user_id", known_}}.dump()).ok();
+      },
+      5s));
   requester.stop();
   responder.stop();
 }

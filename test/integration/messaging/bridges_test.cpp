@@ -2,17 +2,18 @@
 // own so the running services are not disturbed: the outbox relay publishes pending rows in order
 // and marks exactly the delivered ones; the user-created consumer opens accounts once, dead-letters
 // poison without blocking its partition, and waits out a database outage without skipping events.
+#include "messaging/bridges.hpp"
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
 #include <chrono>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include <caf/all.hpp>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "domain/ids.hpp"
-#include "messaging/bridges.hpp"
 #include "messaging/outbox_relay.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
@@ -157,8 +158,9 @@ class UserCreatedConsumerTest : public BridgeTest {
     pqxx::nontransaction txn(conn);
     long found = 0;
     for (const auto& id : ids) {
-      found += txn.exec_params("SELECT count(*) FROM users WHERE user_id = $1 AND balance = 0", id)[0][0]
-                   .as<long>();
+      found +=
+          txn.exec_params("SELECT count(*) FROM users WHERE user_id = $1 AND balance = 0", id)[0][0]
+              .as<long>();
     }
     return found;
   }
@@ -221,7 +223,8 @@ TEST_F(UserCreatedConsumerTest, DatabaseOutageDelaysButNeverSkipsAnEvent) {
   ScratchSchema schema(transaction_db_url(), "transaction_service", false);
   const auto id = domain::new_uuid_v4();
   produce(id, event(id));
-  messaging::UserCreatedConsumer consumer(system_, options(schema.url()), [](const std::string&) {});
+  messaging::UserCreatedConsumer consumer(system_, options(schema.url()),
+                                          [](const std::string&) {});
   ASSERT_TRUE(eventually([&] { return counter(consumer, "db_retries") >= 3; }, 40s))
       << consumer.status().dump();
   EXPECT_EQ(counter(consumer, "processed"), 0u);

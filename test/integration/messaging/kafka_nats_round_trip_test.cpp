@@ -1,10 +1,10 @@
 // The real brokers, reached the way the bridges reach them: one Kafka message produced and read
 // back on a topic of its own, and NATS request/reply through the NatsRequester with its failure
 // mapping (no responders -> unavailable, silence -> upstream_timeout).
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "domain/ids.hpp"
 #include "messaging/nats_requester.hpp"

@@ -1,8 +1,8 @@
 // Which `user-created` values transaction-service accepts and which it dead-letters (pure; kept
 // with the messaging integration tests it belongs to).
-#include <gtest/gtest.h>
-
 #include "messaging/user_created_event.hpp"
+
+#include <gtest/gtest.h>
 
 namespace wallet::messaging {
 namespace {
@@ -23,11 +23,12 @@ TEST(UserCreatedEventTest, MissingCreatedAtIsAccepted) {
 }
 
 TEST(UserCreatedEventTest, PoisonValuesAreRejectedWithAReason) {
-  for (const char* value :
-       {"", "not json", "[1,2]", "\"text\"", "{}", R"({"user_id":42})", R"({"user_id":"abc"})",
-        R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":"yesterday"})",
-        R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":null})",
-        R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":"2023-02-29T00:00:00Z"})"}) {
+  for (
+      const char* value :
+      {"", "not json", "[1,2]", "\"text\"", "{}", R"({"user_id":42})", R"({"user_id":"abc"})",
+       R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":"yesterday"})",
+       R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":null})",
+       R"({"user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","created_at":"2023-02-29T00:00:00Z"})"}) {
     auto event = decode_user_created(value);
     ASSERT_FALSE(event) << value;
     EXPECT_FALSE(event.error().message.empty());
@@ -38,7 +39,7 @@ TEST(UserCreatedEventTest, Rfc3339TimestampsAreCheckedFieldByField) {
   EXPECT_TRUE(is_rfc3339_timestamp("2024-01-31T10:20:30Z"));
   EXPECT_TRUE(is_rfc3339_timestamp("2024-01-31t10:20:30.5+05:30"));
   EXPECT_TRUE(is_rfc3339_timestamp("2024-01-31 10:20:30-00:00"));
-  EXPECT_FALSE(is_rfc3339_timestamp("2024-01-31T10:20:30"));      // no offset
+  EXPECT_FALSE(is_rfc3339_timestamp("2024-01-31T10:20:30"));       // no offset
   EXPECT_FALSE(is_rfc3339_timestamp("2024-13-01T10:20:30Z"));      // month
   EXPECT_FALSE(is_rfc3339_timestamp("2024-04-31T10:20:30Z"));      // day
   EXPECT_FALSE(is_rfc3339_timestamp("2024-01-31T24:00:00Z"));      // hour

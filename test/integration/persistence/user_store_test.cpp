@@ -1,15 +1,16 @@
 // user-service persistence against the real Postgres: a Postgres round trip, the user + outbox row
 // written in one transaction, duplicate and concurrent creates of one email, the outbox queries the
 // relay relies on, and the one-relay-leads lock. Runs in a scratch schema of user_service.
-#include <atomic>
-#include <thread>
+#include "persistence/user_store.hpp"
 
 #include <gtest/gtest.h>
+
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "messaging/user_created_event.hpp"
-#include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
 
