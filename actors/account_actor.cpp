@@ -205,6 +205,13 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           return;
         }
         s.dirty = false;
+        if (!loaded.balance.value() && s.opened_while_loading) {
+          // The load may have read before the account's row committed: look again.
+          s.opened_while_loading = false;
+          start_load(self);
+          return;
+        }
+        s.opened_while_loading = false;
         if (!loaded.balance.value()) {
           s.phase = Phase::missing;
           auto waiting = std::move(s.stash);
@@ -241,7 +248,9 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         drain(self);
       },
       [=](opened_atom) {
-        if (self->state.phase == Phase::missing) self->state.phase = Phase::unloaded;
+        auto& s = self->state;
+        if (s.phase == Phase::missing) s.phase = Phase::unloaded;
+        if (s.phase == Phase::loading) s.opened_while_loading = true;
       },
       [=](inspect_atom, const caf::actor& collector) {
         const auto& s = self->state;

@@ -42,6 +42,7 @@ struct AccountState {
   int64_t pending = 0;
   int in_flight = 0;
   bool dirty = false;  // a commit failed: reload before the next mutation
+  bool opened_while_loading = false;  // the account was created while a load was running
   std::string lock_owner;
   int64_t balance_before_lock = 0;
   std::deque<Work> stash;

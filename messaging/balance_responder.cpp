@@ -39,14 +39,17 @@ struct ReplyChannel {
 }  // namespace
 
 struct BalanceResponder::Impl {
-  Impl(const std::string& url, BalanceLookup fn)
-      : lookup(std::move(fn)), connection(url, "transaction-service.balance-responder") {}
+  Impl(const std::string& url, BalanceLookup fn, std::string subject_name)
+      : lookup(std::move(fn)),
+        subject(std::move(subject_name)),
+        connection(url, "transaction-service.balance-responder") {}
 
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void on_complete(void* closure);
   void handle(std::string reply_to, std::string_view data);
 
   BalanceLookup lookup;
+  std::string subject;
   std::shared_ptr<ReplyChannel> channel = std::make_shared<ReplyChannel>();
   NatsConnection connection;
   natsSubscription* subscription = nullptr;
@@ -110,27 +113,28 @@ void BalanceResponder::Impl::handle(std::string reply_to, std::string_view data)
   }
 }
 
-BalanceResponder::BalanceResponder(caf::actor_system&, std::string nats_url, BalanceLookup lookup)
-    : impl_(std::make_unique<Impl>(nats_url, std::move(lookup))) {
+BalanceResponder::BalanceResponder(caf::actor_system&, std::string nats_url, BalanceLookup lookup,
+                                   std::string subject)
+    : impl_(std::make_unique<Impl>(nats_url, std::move(lookup), std::move(subject))) {
   auto& impl = *impl_;
   natsConnection* conn = impl.connection.get();
   if (!conn) return;
   impl.channel->conn = conn;
   // Subscribing works while still connecting: cnats sends the interest once connected, and again
   // after every reconnect.
-  natsStatus s = natsConnection_QueueSubscribe(&impl.subscription, conn, kBalanceSubject,
+  natsStatus s = natsConnection_QueueSubscribe(&impl.subscription, conn, impl.subject.c_str(),
                                                kBalanceQueueGroup, &Impl::on_message, &impl);
   if (s == NATS_OK)
     s = natsSubscription_SetOnCompleteCB(impl.subscription, &Impl::on_complete, &impl);
   if (s != NATS_OK) {
-    spdlog::error("event=nats_subscribe_failed subject={} cause=\"{}\"", kBalanceSubject,
+    spdlog::error("event=nats_subscribe_failed subject={} cause=\"{}\"", impl.subject,
                   natsStatus_GetText(s));
     if (impl.subscription) natsSubscription_Destroy(impl.subscription);
     impl.subscription = nullptr;
     return;
   }
   impl.subscribed = true;
-  spdlog::info("event=balance_responder_started subject={} queue={}", kBalanceSubject,
+  spdlog::info("event=balance_responder_started subject={} queue={}", impl.subject,
                kBalanceQueueGroup);
 }
 
@@ -167,7 +171,7 @@ bool BalanceResponder::healthy() const {
 nlohmann::json BalanceResponder::status() const {
   const auto& c = *impl_->channel;
   return {{"state", impl_->stopped ? "stopped" : impl_->connection.state()},
-          {"subject", kBalanceSubject},
+          {"subject", impl_->subject},
           {"queue_group", kBalanceQueueGroup},
           {"subscribed", impl_->subscribed && !impl_->stopped},
           {"counters",

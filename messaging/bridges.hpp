@@ -45,7 +45,10 @@ using BalanceLookup =
 
 class BalanceResponder {
  public:
-  BalanceResponder(caf::actor_system& system, std::string nats_url, BalanceLookup lookup);
+  // `subject` is the contract's `wallet.balance.get` except for test instances that must not answer
+  // the stack's requests.
+  BalanceResponder(caf::actor_system& system, std::string nats_url, BalanceLookup lookup,
+                   std::string subject = "wallet.balance.get");
   ~BalanceResponder();
   void stop();
   bool healthy() const;           // connected to NATS

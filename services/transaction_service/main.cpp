@@ -103,7 +103,8 @@ int main() {
         query.user_id = user_id;
         query.reply = std::move(reply);
         ledger.balance(std::move(query));
-      });
+      },
+      services::env_or("NATS_BALANCE_SUBJECT", "wallet.balance.get"));
 
   metrics.gauge("kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
                 [&consumer] {

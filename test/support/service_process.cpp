@@ -12,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "domain/ids.hpp"
+#include "test/support/environment.hpp"
 #include "test/support/http_client.hpp"
 
 namespace wallet::test {
@@ -100,6 +102,21 @@ int free_port() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   close(fd);
   return ntohs(address.sin_port);
+}
+
+std::map<std::string, std::string> private_transaction_service_env(
+    int port, const std::string& name, std::map<std::string, std::string> extra) {
+  const std::string own = "wallet-test-" + name + "-" + domain::new_uuid_v4().substr(0, 8);
+  std::map<std::string, std::string> env{{"HTTP_PORT", std::to_string(port)},
+                                         {"DATABASE_URL", transaction_db_url()},
+                                         {"KAFKA_BROKERS", kafka_brokers()},
+                                         {"KAFKA_TOPIC", own},
+                                         {"KAFKA_GROUP_ID", own},
+                                         {"NATS_URL", nats_url()},
+                                         {"NATS_BALANCE_SUBJECT", own + ".balance.get"},
+                                         {"ADMIN_TOKEN", "test"}};
+  for (auto& [key, value] : extra) env[key] = std::move(value);
+  return env;
 }
 
 }  // namespace wallet::test

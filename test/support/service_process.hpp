@@ -35,4 +35,11 @@ class ServiceProcess {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 
+// The environment of a transaction-service of a test's own, beside the stack's: same database and
+// brokers, but its own port, a Kafka topic and group of its own (it never takes partitions from the
+// stack's instance) and a NATS subject of its own (it never answers the stack's balance requests).
+// `extra` adds or overrides variables.
+std::map<std::string, std::string> private_transaction_service_env(
+    int port, const std::string& name, std::map<std::string, std::string> extra = {});
+
 }  // namespace wallet::test

@@ -44,16 +44,8 @@ class JwtAuthTest : public testing::Test {
   static void SetUpTestSuite() {
     const int port = free_port();
     url_ = "http://127.0.0.1:" + std::to_string(port);
-    const std::string suffix = domain::new_uuid_v4().substr(0, 8);
     service_ = new ServiceProcess(bin_dir() + "/transaction-service",
-                                  {{"HTTP_PORT", std::to_string(port)},
-                                   {"DATABASE_URL", transaction_db_url()},
-                                   {"KAFKA_BROKERS", kafka_brokers()},
-                                   {"KAFKA_TOPIC", "wallet-test-jwt-" + suffix},
-                                   {"KAFKA_GROUP_ID", "wallet-test-jwt-" + suffix},
-                                   {"NATS_URL", nats_url()},
-                                   {"ADMIN_TOKEN", "test"},
-                                   {"AUTH_JWT_SECRET", kSecret}},
+                                  private_transaction_service_env(port, "jwt", {{"AUTH_JWT_SECRET", kSecret}}),
                                   "transaction-service-jwt");
     service_->start();
     ready_ = service_->wait_ready(url_, 60s);

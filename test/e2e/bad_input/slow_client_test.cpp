@@ -159,15 +159,8 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
   constexpr size_t kLimit = 1024;  // ServerOptions::max_connections
   const int port = free_port();
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
-  const std::string suffix = domain::new_uuid_v4().substr(0, 8);
   ServiceProcess service(bin_dir() + "/transaction-service",
-                         {{"HTTP_PORT", std::to_string(port)},
-                          {"DATABASE_URL", transaction_db_url()},
-                          {"KAFKA_BROKERS", kafka_brokers()},
-                          {"KAFKA_TOPIC", "wallet-test-connlimit-" + suffix},
-                          {"KAFKA_GROUP_ID", "wallet-test-connlimit-" + suffix},
-                          {"NATS_URL", nats_url()},
-                          {"ADMIN_TOKEN", "test"}},
+                         private_transaction_service_env(port, "connlimit"),
                          "transaction-service-connection-limit");
   service.start();
   ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();

@@ -173,15 +173,8 @@ TEST(LedgerHttpTest, KeyIsReplayedAfterTheServiceIsKilledAndRestarted) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   // An instance of our own, on its own port, that only this test kills. It consumes a topic of its
   // own so that it never takes Kafka partitions from the stack's instance.
-  const std::string suffix = domain::new_uuid_v4().substr(0, 8);
   ServiceProcess service(bin_dir() + "/transaction-service",
-                         {{"HTTP_PORT", std::to_string(port)},
-                          {"DATABASE_URL", transaction_db_url()},
-                          {"KAFKA_BROKERS", kafka_brokers()},
-                          {"KAFKA_TOPIC", "wallet-test-restart-" + suffix},
-                          {"KAFKA_GROUP_ID", "wallet-test-restart-" + suffix},
-                          {"NATS_URL", nats_url()},
-                          {"ADMIN_TOKEN", "test"}},
+                         private_transaction_service_env(port, "restart"),
                          "transaction-service-restart");
   service.start();
   ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();

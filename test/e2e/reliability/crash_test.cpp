@@ -27,19 +27,8 @@ struct OwnInstance {
       : port(free_port()),
         url("http://127.0.0.1:" + std::to_string(port)),
         process(bin_dir() + "/transaction-service",
-                {{"HTTP_PORT", std::to_string(port)},
-                 {"DATABASE_URL", transaction_db_url()},
-                 {"KAFKA_BROKERS", kafka_brokers()},
-                 {"KAFKA_TOPIC", "wallet-test-crash-" + suffix()},
-                 {"KAFKA_GROUP_ID", "wallet-test-crash-" + suffix()},
-                 {"NATS_URL", nats_url()},
-                 {"ADMIN_TOKEN", "test"}},
+                private_transaction_service_env(port, "crash"),
                 "transaction-service-crash") {}
-
-  static std::string suffix() {
-    static const std::string value = domain::new_uuid_v4().substr(0, 8);
-    return value;
-  }
 
   int port;
   std::string url;

@@ -4,7 +4,6 @@
 // service recovers by itself and every keyed transfer settles exactly once. Kafka and NATS outages
 // do not stop the ledger, and /readyz follows each of them.
 #include <cstdio>
-#include <cstdlib>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -15,6 +14,7 @@
 #include "test/support/http_client.hpp"
 #include "test/support/ledger_invariants.hpp"
 #include "test/support/service_process.hpp"
+#include "test/support/stack_control.hpp"
 #include "test/support/transfer_load.hpp"
 
 namespace wallet::test {
@@ -23,8 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 
 void stack(const std::string& verb, const std::string& part) {
-  const std::string command = scripts_dir() + "/" + verb + " " + part + " > /dev/null 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  ASSERT_TRUE(stack_command(verb, part)) << verb << " " << part;
 }
 
 // Polls /readyz until its answer satisfies `want`; returns the last answer.
@@ -55,9 +54,7 @@ class OutageTest : public ::testing::Test {
 
   void TearDown() override {
     // Leave the stack as the other tests expect it, whatever happened here.
-    for (const char* part : {"postgres", "kafka", "nats"}) {
-      std::system((scripts_dir() + "/up " + part + " > /dev/null 2>&1").c_str());
-    }
+    for (const char* part : {"postgres", "kafka", "nats"}) stack_command("up", part);
   }
 
   pqxx::connection& db() {
@@ -82,15 +79,8 @@ class OutageTest : public ::testing::Test {
 
   const int port_ = free_port();
   const std::string url_ = "http://127.0.0.1:" + std::to_string(port_);
-  const std::string suffix_ = domain::new_uuid_v4().substr(0, 8);
   ServiceProcess service_{bin_dir() + "/transaction-service",
-                          {{"HTTP_PORT", std::to_string(port_)},
-                           {"DATABASE_URL", transaction_db_url()},
-                           {"KAFKA_BROKERS", kafka_brokers()},
-                           {"KAFKA_TOPIC", "wallet-test-outage-" + suffix_},
-                           {"KAFKA_GROUP_ID", "wallet-test-outage-" + suffix_},
-                           {"NATS_URL", nats_url()},
-                           {"ADMIN_TOKEN", "test"}},
+                          private_transaction_service_env(port_, "outage"),
                           "transaction-service-outage"};
   std::unique_ptr<pqxx::connection> db_;
   std::vector<std::string> ids_;
