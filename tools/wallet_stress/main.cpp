@@ -2,8 +2,10 @@
 // HTTP API, then proves from the answers (and optionally from Postgres) that the ledger kept every
 // invariant. Exit status: 0 all invariants held, 1 a violation, 2 the run could not be carried out.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -92,12 +94,20 @@ std::string resolve_amounts(StressConfig& c) {
   return "";
 }
 
+// Waits up to 30 s for /readyz: a service that just saw a broker come back (or a probe miss) says
+// so for a moment, and a run should not fail for that.
 std::string check_ready(const std::string& name, const std::string& url) {
   HttpSession session(url, 5'000);
-  auto answer = session.get("/readyz");
-  if (answer.status == 200) return "";
-  return name + " at " + url + " is not ready: " +
-         (answer.status ? std::to_string(answer.status) + " " + answer.body : answer.error);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto answer = session.get("/readyz");
+    if (answer.status == 200) return "";
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return name + " at " + url + " is not ready: " +
+             (answer.status ? std::to_string(answer.status) + " " + answer.body : answer.error);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
 }
 
 int finish(StressReport& report) {

@@ -55,6 +55,10 @@ class OutageTest : public ::testing::Test {
   void TearDown() override {
     // Leave the stack as the other tests expect it, whatever happened here.
     for (const char* part : {"postgres", "kafka", "nats"}) stack_command("up", part);
+    // And leave only once the stack's own services see every part again.
+    for (const auto& url : {user_service_url(), transaction_service_url()}) {
+      wait_readiness(HttpClient(url), 60s, [](const HttpResponse& r) { return r.status == 200; });
+    }
   }
 
   pqxx::connection& db() {
