@@ -13,8 +13,8 @@
 #include "messaging/nats_requester.hpp"
 #include "messaging/outbox_relay.hpp"
 #include "persistence/db_pool.hpp"
-#include "persistence/migrations.hpp"
 #include "services/common/config.hpp"
+#include "services/common/startup.hpp"
 
 using namespace wallet;
 
@@ -41,22 +41,15 @@ int main() {
   const std::string kafka_topic = services::env_or("KAFKA_TOPIC", "user-created");
   const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
 
-  auto migrated =
-      persistence::apply_migrations(database_url, services::schema_folder("user_service"));
-  if (!migrated) {
-    spdlog::critical("event=startup_failed cause=\"{}\"", migrated.error().message);
-    return 1;
-  }
+  if (!services::migrate(database_url, "user_service")) return 1;
 
   caf::actor_system_config caf_config;
-  caf_config.set("scheduler.max-threads",
-                 static_cast<size_t>(services::env_int("ACTOR_THREADS", 2)));
-  caf_config.set("logger.console", caf::atom("none"));
+  services::configure_actors(caf_config);
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;
-  persistence::DbPool db(database_url, static_cast<int>(services::env_int("DB_POOL_SIZE", 4)),
-                         static_cast<size_t>(services::env_int("DB_QUEUE_LIMIT", 10'000)));
+  auto pool = services::db_pool(database_url);
+  persistence::DbPool& db = *pool;
 
   messaging::OutboxRelayOptions relay_options;
   relay_options.brokers = kafka_brokers;
