@@ -114,11 +114,6 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         auto collector = self->spawn(inspection_collector, targets.size(), std::move(query.reply));
         for (auto& target : targets) self->send(target, inspect_atom::value, collector);
       },
-      [=](inspect_atom, const RegistryInspect& inspect) {
-        auto stats = self->state.stats;
-        stats.live = self->state.accounts.size();
-        inspect.reply(stats);
-      },
       [=](retired_atom, const std::string& user_id, bool quit) {
         auto& s = self->state;
         auto it = s.accounts.find(user_id);

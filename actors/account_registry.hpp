@@ -25,7 +25,6 @@ struct RegistryEntry {
 };
 
 struct RegistryStats {
-  size_t live = 0;
   uint64_t spawned = 0;
   uint64_t retired = 0;
 };
@@ -40,15 +39,9 @@ struct RegistryState {
   static inline const char* name = "account_registry";
 };
 
-struct RegistryInspect {
-  std::function<void(RegistryStats)> reply;
-};
-
 // `context.registry` is filled in by the registry itself.
 caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, AccountContext context,
                                std::chrono::milliseconds idle_after,
                                std::shared_ptr<LedgerGauges> gauges);
 
 }  // namespace wallet::actors
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::RegistryInspect)

@@ -91,10 +91,6 @@ void Ledger::inspect(InspectQuery query) {
   caf::anon_send(registry_, inspect_atom::value, std::move(query));
 }
 
-void Ledger::inspect_registry(std::function<void(RegistryStats)> reply) {
-  caf::anon_send(registry_, inspect_atom::value, RegistryInspect{std::move(reply)});
-}
-
 void Ledger::inspect_writer(std::function<void(WriterStats, size_t)> reply) {
   caf::anon_send(writer_, inspect_atom::value, WriterInspect{std::move(reply)});
 }

@@ -38,7 +38,6 @@ class Ledger {
   void transfer(TransferCommand command);
   void balance(BalanceQuery query);
   void inspect(InspectQuery query);
-  void inspect_registry(std::function<void(RegistryStats)> reply);
   void inspect_writer(std::function<void(WriterStats, size_t)> reply);
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);

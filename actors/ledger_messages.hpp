@@ -45,8 +45,6 @@ struct LedgerGauges {
   std::atomic<uint64_t> actors_retired{0};
   std::atomic<uint64_t> registry_mailbox{0};
   std::atomic<uint64_t> writer_mailbox{0};
-  std::atomic<uint64_t> writer_pending{0};  // submitted, waiting for the next commit
-  std::atomic<uint64_t> gate_slots{0};
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency

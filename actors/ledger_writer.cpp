@@ -85,7 +85,6 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string 
       [=](flush_atom) {
         flush(self);
         self->state.gauges->writer_mailbox = self->mailbox().size();
-        self->state.gauges->writer_pending = self->state.batch.size();
       },
       [=](inspect_atom, const WriterInspect& inspect) {
         inspect.reply(self->state.stats, self->mailbox().size());

@@ -13,7 +13,7 @@
 
 #include "domain/result.hpp"
 #include "messaging/nats_support.hpp"
-#include "messaging/worker_pool.hpp"
+#include "persistence/worker_pool.hpp"
 
 namespace wallet::messaging {
 
@@ -48,7 +48,7 @@ class NatsRequester {
   const NatsRequesterOptions options_;
   NatsConnection connection_;
   std::unique_ptr<Counters> counters_;
-  WorkerPool pool_;
+  persistence::WorkerPool pool_;
   std::atomic<bool> stopped_{false};
 };
 

@@ -1,20 +1,16 @@
-// DbPool: a few threads, each owning one libpqxx connection, running blocking database work off
-// CAF's cooperative scheduler and off Pistache's reactor threads. Work is queued with a bound; a
-// full queue is answered at once with `unavailable` (back-pressure instead of unbounded memory).
+// DbPool: blocking database work on a WorkerPool whose threads each own one libpqxx connection,
+// off CAF's cooperative scheduler and off Pistache's reactor threads. The queue is bounded; a full
+// queue is answered at once with `unavailable` (back-pressure instead of unbounded memory).
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <pqxx/pqxx>
 
 #include "domain/result.hpp"
+#include "persistence/worker_pool.hpp"
 
 namespace wallet::persistence {
 
@@ -62,15 +58,10 @@ class DbPool {
   };
 
   void enqueue(Job job);
-  void worker_loop();
+  void execute(Job& job);
 
   const std::string url_;
-  const size_t max_queue_;
-  mutable std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<Job> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  WorkerPool workers_;
 };
 
 }  // namespace wallet::persistence

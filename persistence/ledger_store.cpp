@@ -32,7 +32,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
   nlohmann::json outcomes = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
-      auto [it, inserted] = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0});
+      // The first entry of an account fixes where the batch starts from; each later one moves its end.
+      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0}).first;
       it->second.last_new = entry.new_balance;
       nlohmann::json row{{"id", entry.id},
                          {"user_id", entry.user_id},
@@ -42,7 +43,6 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
                          {"kind", entry_kind_name(entry.kind)}};
       row["transfer_id"] = entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
       entries.push_back(std::move(row));
-      (void)inserted;
     }
     if (mutation->outcome) {
       const auto& o = *mutation->outcome;
@@ -114,18 +114,6 @@ std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& u
   auto rows = txn.exec_params("SELECT balance FROM users WHERE user_id = $1", user_id);
   if (rows.empty()) return std::nullopt;
   return minor_units(rows[0][0]);
-}
-
-std::optional<IdempotencyOutcome> find_outcome(pqxx::connection& conn, const std::string& endpoint,
-                                               const std::string& key) {
-  pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_params(
-      "SELECT request_hash, status_code, response_body FROM idempotency_keys"
-      " WHERE endpoint = $1 AND key = $2",
-      endpoint, key);
-  if (rows.empty()) return std::nullopt;
-  return IdempotencyOutcome{endpoint, key, rows[0][0].as<std::string>(), rows[0][1].as<int>(),
-                            rows[0][2].as<std::string>()};
 }
 
 std::vector<IdempotencyOutcome> find_outcomes(

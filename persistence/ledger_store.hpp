@@ -64,8 +64,6 @@ class LedgerStore {
 
 // Reads, each throwing libpqxx exceptions (DbPool classifies them).
 std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id);
-std::optional<IdempotencyOutcome> find_outcome(pqxx::connection& conn, const std::string& endpoint,
-                                               const std::string& key);
 // The stored outcomes among many (endpoint, key) pairs, in one query.
 std::vector<IdempotencyOutcome> find_outcomes(
     pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys);

@@ -1,5 +1,5 @@
-// WorkerPool: a few threads for blocking client calls (NATS requests) kept off Pistache's reactor
-// threads and CAF's scheduler. The queue is bounded: a full or stopping pool refuses at once, and
+// WorkerPool: a few threads for blocking calls (database work, NATS requests) kept off Pistache's
+// reactor threads and CAF's scheduler. The queue is bounded: a full or stopping pool refuses at once, and
 // every accepted task is either run or cancelled, exactly once.
 #pragma once
 
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace wallet::messaging {
+namespace wallet::persistence {
 
 class WorkerPool {
  public:
@@ -41,4 +41,4 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace wallet::messaging
+}  // namespace wallet::persistence
