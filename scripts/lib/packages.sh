@@ -1,27 +1,46 @@
 # shellcheck shell=bash
-# The Debian 12 packages the project needs (build, servers, tests, tooling): the ONE list to edit.
-# ensure_packages installs only what is missing and skips apt-get entirely when all are present.
+# The Debian 12 packages the project needs: the ONE list to edit, in two groups.
+#   run   what `scripts/up` needs to build and run the stack (compiler, C++ libraries, servers)
+#   test  what only `scripts/test` needs on top (test drivers, fuzzing compiler, compose checker)
+# ensure_packages GROUP... installs only what is missing and skips apt-get entirely when all are
+# present.
 
-WALLET_APT_PACKAGES=(
+WALLET_APT_RUN_PACKAGES=(
   # build
-  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config
   # C++ libraries
   libcaf-dev libpistache-dev librdkafka-dev libnats-dev libpqxx-dev nlohmann-json3-dev libspdlog-dev
-  libcli11-dev libcurl4-openssl-dev libssl-dev uuid-dev libgtest-dev googletest
-  # servers of the local stack
+  libcli11-dev libcurl4-openssl-dev libssl-dev uuid-dev
+  # servers of the local stack (kcat probes Kafka; Maven fetches its jars)
   postgresql-15 postgresql-client-15 postgresql-contrib nats-server kcat
-  openjdk-17-jre-headless maven
-  # tooling and test drivers
-  curl chromium chromium-driver fonts-liberation nodejs npm docker-compose
+  openjdk-17-jre-headless maven curl
+)
+WALLET_APT_TEST_PACKAGES=(
+  # unit, integration and e2e tests; clang builds the libFuzzer targets (scripts/fuzz)
+  libgtest-dev googletest clang libclang-rt-14-dev clang-format
+  # e2e drivers and checkers: headless browser for the admin page, compose/check.sh
+  chromium chromium-driver fonts-liberation nodejs npm docker-compose
 )
 
 # A package whose command is already there from another source counts as present: images with
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm) must not get Debian's npm.
 declare -A WALLET_APT_PROVIDED_BY_COMMAND=([npm]=npm [nodejs]=node)
 
-missing_packages() {
+# The packages of the named groups (run, test).
+group_packages() {
+  local group
+  for group in "$@"; do
+    case $group in
+      run) printf '%s\n' "${WALLET_APT_RUN_PACKAGES[@]}" ;;
+      test) printf '%s\n' "${WALLET_APT_TEST_PACKAGES[@]}" ;;
+      *) die "unknown package group: $group" ;;
+    esac
+  done
+}
+
+missing_packages() { # group...
   local pkg status cmd
-  for pkg in "${WALLET_APT_PACKAGES[@]}"; do
+  for pkg in $(group_packages "$@"); do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
     [[ $status == installed ]] && continue
     cmd=${WALLET_APT_PROVIDED_BY_COMMAND[$pkg]:-}
@@ -30,9 +49,9 @@ missing_packages() {
   done
 }
 
-ensure_packages() {
+ensure_packages() { # group... (default: run)
   local missing
-  mapfile -t missing < <(missing_packages)
+  mapfile -t missing < <(missing_packages "${@:-run}")
   [[ ${#missing[@]} -eq 0 ]] && return 0
   say "installing missing packages: ${missing[*]}"
   if [[ $EUID -ne 0 ]] && ! command -v sudo >/dev/null; then

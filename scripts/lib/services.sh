@@ -3,17 +3,26 @@
 # log ($LOG_DIR/<name>.log) and pid file. A service whose binary changed since it was started (a
 # rebuild) is restarted; one that is running on the current binary is left alone.
 
-# Configure once (a configured tree keeps its cache), then an incremental build (near-instant when
-# nothing changed). WALLET_SKIP_BUILD=1 runs whatever is in $WALLET_BIN_DIR as it is.
-build_tree() {
+# What `scripts/up` builds: only what runs (the two services and the stress driver). The tests and
+# the rest of the tree are built by `scripts/test` (build_tree all). Configure once (a configured
+# tree keeps its cache), then an incremental build (near-instant when nothing changed).
+# WALLET_SKIP_BUILD=1 runs whatever is in $WALLET_BIN_DIR as it is.
+WALLET_UP_TARGETS=(transaction-service user-service wallet-stress)
+
+build_tree() { # [all]
   if [[ ${WALLET_SKIP_BUILD:-0} == 1 ]]; then say "build: skipped (WALLET_SKIP_BUILD=1)"; return 0; fi
-  if [[ ! -f $WALLET_BUILD_DIR/CMakeCache.txt ]]; then
+  local targets=()
+  [[ ${1:-} == all ]] || targets=(--target "${WALLET_UP_TARGETS[@]}")
+  # Configure when new, and again when the test tree is wanted but was left out at the first
+  # configure (GoogleTest was not installed yet then).
+  if [[ ! -f $WALLET_BUILD_DIR/CMakeCache.txt ]] ||
+     { [[ ${1:-} == all ]] && [[ ! -f $WALLET_BUILD_DIR/test/CTestTestfile.cmake ]]; }; then
     say "build: configuring $WALLET_BUILD_DIR"
     cmake -S "$WALLET_ROOT" -B "$WALLET_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ||
       { fail_msg build "cmake configure failed (see above)"; return 1; }
   fi
-  say "build: cmake --build $WALLET_BUILD_DIR -j2"
-  cmake --build "$WALLET_BUILD_DIR" -j2 ||
+  say "build: cmake --build $WALLET_BUILD_DIR -j2 ${targets[*]}"
+  cmake --build "$WALLET_BUILD_DIR" -j2 "${targets[@]}" ||
     { fail_msg build "the C++ build failed (see above)"; return 1; }
 }
 
