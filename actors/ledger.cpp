@@ -2,11 +2,13 @@
 
 #include "actors/idempotency_gate.hpp"
 #include "actors/transfer_coordinator.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
 Ledger::Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options)
     : system_(system),
+      pool_(pool),
       options_(std::move(options)),
       counter_(std::make_shared<std::atomic<size_t>>(0)) {
   writer_ = system_.spawn<caf::detached>(ledger_writer, options_.database_url, options_.max_batch,
@@ -93,6 +95,24 @@ void Ledger::inspect(InspectQuery query) {
 
 void Ledger::inspect_writer(std::function<void(WriterStats, size_t)> reply) {
   caf::anon_send(writer_, inspect_atom::value, WriterInspect{std::move(reply)});
+}
+
+void Ledger::open_account(std::string user_id, std::string created_at,
+                          std::function<void(AccountOpening)> done) {
+  pool_.run_classified<bool>(
+      "open_account",
+      [user_id, created_at = std::move(created_at)](pqxx::connection& conn) {
+        return persistence::open_account(conn, user_id, created_at);
+      },
+      [registry = registry_, user_id, done = std::move(done)](persistence::DbResult<bool> inserted) {
+        if (inserted) {
+          caf::anon_send(registry, opened_atom::value, user_id);
+          return done(*inserted ? AccountOpening::opened : AccountOpening::already_open);
+        }
+        done(inserted.failure().kind == persistence::FailureKind::invalid_data
+                 ? AccountOpening::invalid
+                 : AccountOpening::unavailable);
+      });
 }
 
 void Ledger::account_opened(const std::string& user_id) {

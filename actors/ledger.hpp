@@ -29,6 +29,14 @@ struct LedgerOptions {
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
 };
 
+// How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
+enum class AccountOpening {
+  opened,        // the account row was inserted now
+  already_open,  // it existed (a redelivered event): nothing changed
+  invalid,       // Postgres refused the values (SQLSTATE class 22): retrying cannot help
+  unavailable,   // anything else (outage, failover, missing schema): retry later
+};
+
 class Ledger {
  public:
   Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options);
@@ -39,7 +47,12 @@ class Ledger {
   void balance(BalanceQuery query);
   void inspect(InspectQuery query);
   void inspect_writer(std::function<void(WriterStats, size_t)> reply);
-  // The Kafka consumer opened this account: an actor that found it missing must look again.
+  // Opens the account of a new user idempotently (the insert runs on the pool, off the actor
+  // threads), then tells the registry, so that an actor that found it missing looks again.
+  // `done` is called once, on a pool thread.
+  void open_account(std::string user_id, std::string created_at,
+                    std::function<void(AccountOpening)> done);
+  // An account was opened elsewhere: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
   size_t in_flight() const { return counter_->load(std::memory_order_relaxed); }
@@ -57,6 +70,7 @@ class Ledger {
   void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
 
   caf::actor_system& system_;
+  persistence::DbPool& pool_;
   LedgerOptions options_;
   caf::actor writer_;
   caf::actor registry_;

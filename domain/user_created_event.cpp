@@ -1,10 +1,13 @@
-#include "messaging/user_created_event.hpp"
+#include "domain/user_created_event.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+#include <ctime>
+
 #include "domain/ids.hpp"
 
-namespace wallet::messaging {
+namespace wallet::domain {
 namespace {
 
 bool digits(std::string_view text, size_t at, size_t count, int& out) {
@@ -52,27 +55,52 @@ bool is_rfc3339_timestamp(std::string_view text) {
          digits(text, at + 4, 2, offset_minute) && offset_hour <= 23 && offset_minute <= 59;
 }
 
-domain::Result<UserCreatedEvent> decode_user_created(std::string_view value) {
-  using domain::ErrorCode;
+std::string format_utc_timestamp(std::chrono::system_clock::time_point at) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  long fraction = static_cast<long>(micros % 1'000'000);
+  if (fraction < 0) {
+    fraction += 1'000'000;
+    --seconds;
+  }
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, fraction);
+  return text;
+}
+
+std::string encode_user_created(const UserCreatedEvent& event) {
+  return nlohmann::json{{"event_id", event.event_id},
+                        {"user_id", event.user_id},
+                        {"email", event.email},
+                        {"created_at", event.created_at}}
+      .dump();
+}
+
+Result<UserCreatedEvent> decode_user_created(std::string_view value) {
   auto json = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
   if (json.is_discarded() || !json.is_object()) {
-    return domain::Error{ErrorCode::invalid_json, "the value is not a JSON object"};
+    return Error{ErrorCode::invalid_json, "the value is not a JSON object"};
   }
   auto id = json.find("user_id");
   if (id == json.end() || !id->is_string()) {
-    return domain::Error{ErrorCode::invalid_user_id, "user_id is missing or not a string"};
+    return Error{ErrorCode::invalid_user_id, "user_id is missing or not a string"};
   }
-  auto user_id = domain::normalize_uuid(id->get<std::string>());
-  if (!user_id) return domain::Error{ErrorCode::invalid_user_id, "user_id is not a UUID"};
-  UserCreatedEvent event{*user_id, ""};
+  auto user_id = normalize_uuid(id->get<std::string>());
+  if (!user_id) return Error{ErrorCode::invalid_user_id, "user_id is not a UUID"};
+  UserCreatedEvent event;
+  event.user_id = *user_id;
   auto created = json.find("created_at");
   if (created != json.end()) {
     if (!created->is_string() || !is_rfc3339_timestamp(created->get<std::string>())) {
-      return domain::Error{ErrorCode::invalid_json, "created_at is not an RFC 3339 timestamp"};
+      return Error{ErrorCode::invalid_json, "created_at is not an RFC 3339 timestamp"};
     }
     event.created_at = created->get<std::string>();
   }
   return event;
 }
 
-}  // namespace wallet::messaging
+}  // namespace wallet::domain

@@ -10,25 +10,28 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "domain/contract.hpp"
 #include "domain/result.hpp"
+
+namespace wallet::actors {
+class Ledger;
+}
 
 namespace wallet::messaging {
 
-// transaction-service: consumes `user-created`, opens accounts idempotently in Postgres, commits
-// the offset only after the account row is committed, sends poison events to the DLQ.
+// transaction-service: consumes `user-created`, opens accounts through actors::Ledger (idempotent),
+// commits the offset only after the account row is committed, sends poison events to the DLQ.
 struct ConsumerOptions {
   std::string brokers = "127.0.0.1:9092";
-  std::string topic = "user-created";
-  std::string dlq_topic = "user-created.dlq";
-  std::string group = "transaction-service";
-  std::string database_url;
+  std::string topic = domain::kUserCreatedTopic;
+  std::string dlq_topic = domain::kUserCreatedDlqTopic;
+  std::string group = domain::kUserCreatedConsumerGroup;
 };
 
 class UserCreatedConsumer {
  public:
-  // `on_opened` is called (from the consumer's thread) after an account row is committed.
-  UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options,
-                      std::function<void(const std::string& user_id)> on_opened);
+  // Accounts are opened through `ledger` (which must outlive the consumer).
+  UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options, actors::Ledger& ledger);
   ~UserCreatedConsumer();
   void stop();
   bool healthy() const;           // the broker answered recently
@@ -48,7 +51,7 @@ class BalanceResponder {
   // `subject` is the contract's `wallet.balance.get` except for test instances that must not answer
   // the stack's requests.
   BalanceResponder(caf::actor_system& system, std::string nats_url, BalanceLookup lookup,
-                   std::string subject = "wallet.balance.get");
+                   std::string subject = domain::kBalanceSubject);
   ~BalanceResponder();
   void stop();
   bool healthy() const;           // connected to NATS

@@ -1,11 +1,15 @@
-// Names of the messaging contract (SPEC.md sections 3 and 4) shared by the producing and the
-// consuming side, so both services spell them the same way.
+// The messaging contract's names, defined once in domain/contract.hpp (user-service's directory
+// and the configuration defaults need them too); kept here under messaging's names.
 #pragma once
+
+#include "domain/contract.hpp"
 
 namespace wallet::messaging {
 
-inline constexpr const char* kUserCreatedTopic = "user-created";
-inline constexpr const char* kBalanceSubject = "wallet.balance.get";
-inline constexpr const char* kBalanceQueueGroup = "transaction-service";
+using domain::kBalanceQueueGroup;
+using domain::kBalanceSubject;
+using domain::kUserCreatedConsumerGroup;
+using domain::kUserCreatedDlqTopic;
+using domain::kUserCreatedTopic;
 
 }  // namespace wallet::messaging

@@ -13,7 +13,7 @@
 
 #include "domain/result.hpp"
 #include "messaging/nats_support.hpp"
-#include "persistence/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 
 namespace wallet::messaging {
 
@@ -48,7 +48,7 @@ class NatsRequester {
   const NatsRequesterOptions options_;
   NatsConnection connection_;
   std::unique_ptr<Counters> counters_;
-  persistence::WorkerPool pool_;
+  runtime::WorkerPool pool_;
   std::atomic<bool> stopped_{false};
 };
 

@@ -6,8 +6,7 @@
 #include <thread>
 
 #include "messaging/kafka_support.hpp"
-#include "persistence/connection.hpp"
-#include "persistence/user_store.hpp"
+#include "users/outbox.hpp"
 
 namespace wallet::messaging {
 namespace {
@@ -32,12 +31,12 @@ struct CycleResult {
 }  // namespace
 
 struct OutboxRelay::Impl {
-  Impl(caf::actor_system& sys, OutboxRelayOptions opts) : system(sys), options(std::move(opts)) {}
+  Impl(caf::actor_system& sys, OutboxRelayOptions opts)
+      : system(sys), options(std::move(opts)), outbox(options.database_url) {}
 
   bool create_producer();
   void run(caf::blocking_actor* self);
   CycleResult cycle(std::chrono::milliseconds report_wait);
-  bool ensure_leader();
   void listen_loop();
   void note(const char* new_state, const std::string& error = "");
 
@@ -46,8 +45,7 @@ struct OutboxRelay::Impl {
   BrokerHealth health{"outbox-relay"};
   DeliveryTracker reports;
   std::unique_ptr<RdKafka::Producer> producer;
-  std::unique_ptr<pqxx::connection> db;  // actor thread only
-  bool leader = false;                   // this connection holds the relay lock
+  users::Outbox outbox;  // next/settle on the actor thread, await_commit on the listener thread
   caf::actor worker;
   std::thread listener;
   std::atomic<bool> stopped{false};
@@ -87,19 +85,6 @@ bool OutboxRelay::Impl::create_producer() {
   return producer != nullptr;
 }
 
-// Only one relay per outbox publishes: the others stand by until the leader's session ends.
-bool OutboxRelay::Impl::ensure_leader() {
-  if (!db) {
-    db = persistence::connect(options.database_url);
-    leader = false;
-  }
-  if (!leader) {
-    leader = persistence::try_lead_outbox(*db);
-    if (leader) spdlog::info("event=outbox_relay_leading");
-  }
-  return leader;
-}
-
 // One pass: send up to batch_size pending rows in id order, wait for their delivery reports, mark
 // exactly the delivered rows sent. Rows not delivered stay pending, so the next pass starts again
 // from the first unsent row.
@@ -110,22 +95,20 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
     return {0, 0, false};
   }
   health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
-  std::vector<persistence::OutboxRow> rows;
-  try {
-    if (!ensure_leader()) {
-      pending = persistence::count_pending_outbox(*db);
-      note("standby");
-      CycleResult standby;
-      standby.standby = true;
-      return standby;
-    }
-    rows = persistence::pending_outbox(*db, options.batch_size);
-  } catch (const std::exception& e) {
-    db.reset();
-    note("backoff", std::string("database: ") + e.what());
-    spdlog::warn("event=outbox_read_failed cause=\"{}\"", e.what());
+  // Only one relay per outbox publishes: the others stand by until the leader's session ends.
+  auto pass = outbox.next(options.batch_size);
+  if (!pass) {
+    note("backoff", "database: " + outbox.last_cause());
     return {0, 0, false};
   }
+  if (!pass->leading) {
+    pending = pass->pending;
+    note("standby");
+    CycleResult standby;
+    standby.standby = true;
+    return standby;
+  }
+  const auto& rows = pass->rows;
   if (rows.empty()) {
     pending = 0;
     return {};
@@ -149,8 +132,8 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
     do {
       code = producer->produce(
           row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          const_cast<char*>(row.payload.data()), row.payload.size(), row.aggregate_id.data(),
-          row.aggregate_id.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
+          const_cast<char*>(row.payload.data()), row.payload.size(), row.key.data(),
+          row.key.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
       if (code == RdKafka::ERR__QUEUE_FULL) producer->poll(50);
     } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
     if (code != RdKafka::ERR_NO_ERROR) {
@@ -176,18 +159,15 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
                       : !unsent.empty()      ? (reports.outstanding() ? "no delivery report in time"
                                                                       : reports.last_error())
                                              : "";
-  try {
-    persistence::mark_outbox_sent(*db, sent);
-    persistence::count_outbox_attempts(*db, unsent);
-    pending = persistence::count_pending_outbox(*db);
-  } catch (const std::exception& e) {
+  auto settled = outbox.settle(sent, unsent);
+  if (!settled) {
     // Delivered but not marked: those rows are published once more later. At-least-once is the
     // contract; the consumer opens each account once however often it arrives.
-    db.reset();
-    spdlog::warn("event=outbox_mark_failed delivered={} cause=\"{}\"", sent.size(), e.what());
-    note("backoff", std::string("database: ") + e.what());
+    spdlog::warn("event=outbox_mark_failed delivered={}", sent.size());
+    note("backoff", "database: " + outbox.last_cause());
     return {rows.size(), sent.size(), false};
   }
+  pending = *settled;
   if (!error.empty()) {
     spdlog::warn("event=outbox_publish_failed rows={} delivered={} cause=\"{}\"", rows.size(),
                  sent.size(), error);
@@ -257,28 +237,8 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
 // Turns the outbox trigger's notifications (rows committed by any instance) into wakes, so that
 // the leading relay publishes at once also what other instances wrote.
 void OutboxRelay::Impl::listen_loop() {
-  std::unique_ptr<pqxx::connection> conn;
-  auto checked = Clock::now();
   while (!stopped) {
-    const auto started = Clock::now();
-    int notified = 0;
-    try {
-      if (!conn) {
-        conn = persistence::connect(options.database_url);
-        persistence::listen_outbox(*conn);
-      }
-      notified = conn->await_notification(1, 0);
-      if (notified > 0) caf::anon_send(worker, wake_atom::value);
-      if (Clock::now() - checked > 5s) {  // a dead socket does not always make the wait throw
-        checked = Clock::now();
-        pqxx::nontransaction(*conn).exec("SELECT 1");
-      }
-    } catch (const std::exception& e) {
-      spdlog::debug("event=outbox_listen_failed cause=\"{}\"", e.what());
-      conn.reset();
-    }
-    // Never spin: a broken connection can make the wait return at once without a notification.
-    if (notified == 0 && Clock::now() - started < 100ms) std::this_thread::sleep_for(200ms);
+    if (outbox.await_commit(1000ms)) caf::anon_send(worker, wake_atom::value);
   }
 }
 

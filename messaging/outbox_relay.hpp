@@ -1,7 +1,9 @@
-// OutboxRelay: user-service's publisher of the transactional outbox. A detached CAF actor with its
-// own Postgres connection and an idempotent Kafka producer: it sends pending rows in id order and
-// marks a row sent only after its delivery report, backing off (100 ms .. 5 s) while Kafka or
-// Postgres are away and draining the backlog by itself once they are back.
+// OutboxRelay: user-service's publisher of the transactional outbox. A detached CAF actor that reads
+// the outbox through users::Outbox (which owns the database sessions) and publishes with an
+// idempotent Kafka producer: it sends pending rows in id order and marks a row sent only after its
+// delivery report, backing off (100 ms .. 5 s) while Kafka or Postgres are away and draining the
+// backlog by itself once they are back. It is woken by the outbox's NOTIFY (any instance's
+// commits), and polls at idle_poll for rows left behind.
 #pragma once
 
 #include <atomic>
@@ -30,7 +32,7 @@ class OutboxRelay {
   OutboxRelay(caf::actor_system& system, OutboxRelayOptions options);
   ~OutboxRelay();
 
-  // A row was committed: publish soon. Cheap and callable from any thread.
+  // Publish soon (the NOTIFY listener does this on each commit). Cheap, callable from any thread.
   void wake();
   // One last bounded attempt to publish what is pending, then stops. Idempotent.
   void stop();

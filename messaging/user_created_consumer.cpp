@@ -1,23 +1,24 @@
-// UserCreatedConsumer: a detached (blocking) CAF actor that owns a KafkaConsumer, a DLQ producer
-// and a Postgres connection. Per message: decode; open the account (idempotent insert) or
-// dead-letter the value; only then commit that message's offset synchronously. A database or DLQ
-// outage retries the same message with backoff, so nothing is ever skipped.
+// UserCreatedConsumer: a detached (blocking) CAF actor that owns a KafkaConsumer and a DLQ producer.
+// Per message: decode; open the account through actors::Ledger::open_account (the one place that
+// creates accounts and tells the account actors) or dead-letter the value; only then, in the
+// completion, commit that message's offset synchronously. A database or DLQ outage retries the same
+// message with backoff, so nothing is ever skipped.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <map>
 #include <mutex>
 
+#include "actors/ledger.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/kafka_support.hpp"
 #include "messaging/user_created_event.hpp"
-#include "persistence/connection.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::messaging {
 namespace {
 
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using opening_atom = caf::atom_constant<caf::atom("opening")>;
 using namespace std::chrono_literals;
 
 constexpr int kConsumeTimeoutMs = 200;
@@ -28,6 +29,7 @@ constexpr int kProbeTimeoutMs = 1000;
 constexpr auto kHealthyWithin = 6000ms;
 constexpr auto kStatsEvery = 2000ms;
 constexpr auto kDlqDeliveryWait = 15000ms;  // above the DLQ producer's message.timeout.ms
+constexpr auto kOpenAccountWait = 60000ms;  // the pool always answers; this only guards a bug
 
 struct PartitionState {
   int64_t position = -1;        // next offset the consumer will read
@@ -42,8 +44,8 @@ enum class Step { done, rejected, stopped };
 }  // namespace
 
 struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
-  Impl(caf::actor_system& sys, ConsumerOptions opts, std::function<void(const std::string&)> cb)
-      : system(sys), options(std::move(opts)), on_opened(std::move(cb)) {}
+  Impl(caf::actor_system& sys, ConsumerOptions opts, actors::Ledger& ledger_ref)
+      : system(sys), options(std::move(opts)), ledger(ledger_ref) {}
 
   bool start();
   void run(caf::blocking_actor* self);
@@ -60,13 +62,12 @@ struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
 
   caf::actor_system& system;
   const ConsumerOptions options;
-  const std::function<void(const std::string&)> on_opened;
+  actors::Ledger& ledger;
   BrokerHealth health{"user-created-consumer"};
   BrokerHealth dlq_health{"user-created-dlq"};
   DeliveryTracker dlq_reports;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::unique_ptr<RdKafka::Producer> dlq;
-  std::unique_ptr<pqxx::connection> db;
   caf::actor worker;
   bool stopping = false;  // actor thread only
   uint64_t dlq_sequence = 0;
@@ -184,15 +185,12 @@ void UserCreatedConsumer::Impl::handle(caf::blocking_actor* self, RdKafka::Messa
   const std::string value(static_cast<const char*>(message.payload()), message.len());
   auto event = decode_user_created(value);
   std::string reason = event ? "" : event.error().message;
-  bool account_exists = false;
   if (event) {
     switch (open_account(self, *event, reason)) {
       case Step::stopped:
         return;  // not committed: redelivered after the restart
       case Step::rejected:
-        break;
       case Step::done:
-        account_exists = true;
         break;
     }
   }
@@ -204,42 +202,50 @@ void UserCreatedConsumer::Impl::handle(caf::blocking_actor* self, RdKafka::Messa
   }
   commit(message);
   ++processed;
-  if (account_exists) {
-    try {
-      on_opened(event->user_id);
-    } catch (const std::exception& e) {
-      spdlog::error("event=account_opened_hook_failed user_id={} cause=\"{}\"", event->user_id,
-                    e.what());
-    }
-  }
 }
 
 Step UserCreatedConsumer::Impl::open_account(caf::blocking_actor* self,
                                              const UserCreatedEvent& event, std::string& reason) {
   auto backoff = std::chrono::milliseconds(kMinBackoff);
+  const caf::actor me = caf::actor_cast<caf::actor>(self);
   for (int attempt = 1;; ++attempt) {
-    try {
-      if (!db) db = persistence::connect(options.database_url);
-      const bool inserted = persistence::open_account(*db, event.user_id, event.created_at);
-      ++(inserted ? opened : duplicates);
-      if (attempt > 1) spdlog::info("event=kafka_consumer_db_recovered attempts={}", attempt);
-      spdlog::debug("event=account_opened user_id={} new={}", event.user_id, inserted);
-      return Step::done;
-    } catch (const pqxx::data_exception& e) {
-      // The value passed our checks but Postgres refuses it (e.g. a timestamp out of its range):
-      // retrying can never succeed.
-      spdlog::warn("event=user_created_rejected user_id={} cause=\"{}\"", event.user_id, e.what());
-      reason = "created_at was rejected by the database";
-      return Step::rejected;
-    } catch (const std::exception& e) {
-      // Anything else (outage, restart, failover) may heal: keep the message and retry.
-      db.reset();
-      ++db_retries;
-      if (attempt == 1 || attempt % 10 == 0) {
-        spdlog::warn(
-            "event=kafka_consumer_db_retry user_id={} attempt={} backoff_ms={} cause=\"{}\"",
-            event.user_id, attempt, backoff.count(), e.what());
-      }
+    ledger.open_account(event.user_id, event.created_at, [me](actors::AccountOpening outcome) {
+      caf::anon_send(me, opening_atom::value, static_cast<int>(outcome));
+    });
+    auto outcome = actors::AccountOpening::unavailable;
+    bool answered = false;
+    // Waits for the Ledger's answer; a stop request meanwhile leaves the message uncommitted.
+    while (!answered && !stopping) {
+      self->receive([&](opening_atom, int value) {
+            outcome = static_cast<actors::AccountOpening>(value);
+            answered = true;
+          },
+          [this](stop_atom) { stopping = true; },
+          caf::after(kOpenAccountWait) >> [&] { answered = true; });
+    }
+    if (stopping) return Step::stopped;
+    switch (outcome) {
+      case actors::AccountOpening::opened:
+      case actors::AccountOpening::already_open:
+        ++(outcome == actors::AccountOpening::opened ? opened : duplicates);
+        if (attempt > 1) spdlog::info("event=kafka_consumer_db_recovered attempts={}", attempt);
+        spdlog::debug("event=account_opened user_id={} new={}", event.user_id,
+                      outcome == actors::AccountOpening::opened);
+        return Step::done;
+      case actors::AccountOpening::invalid:
+        // The value passed our checks but Postgres refuses it (e.g. a timestamp out of its range):
+        // retrying can never succeed.
+        spdlog::warn("event=user_created_rejected user_id={}", event.user_id);
+        reason = "created_at was rejected by the database";
+        return Step::rejected;
+      case actors::AccountOpening::unavailable:
+        // Anything else (outage, restart, failover) may heal: keep the message and retry.
+        ++db_retries;
+        if (attempt == 1 || attempt % 10 == 0) {
+          spdlog::warn("event=kafka_consumer_db_retry user_id={} attempt={} backoff_ms={}",
+                       event.user_id, attempt, backoff.count());
+        }
+        break;
     }
     if (pause_for(self, backoff)) return Step::stopped;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
@@ -374,8 +380,8 @@ void UserCreatedConsumer::Impl::refresh_stats(bool force) {
 }
 
 UserCreatedConsumer::UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options,
-                                         std::function<void(const std::string&)> on_opened)
-    : impl_(std::make_unique<Impl>(system, std::move(options), std::move(on_opened))) {
+                                         actors::Ledger& ledger)
+    : impl_(std::make_unique<Impl>(system, std::move(options), ledger)) {
   if (!impl_->start()) {
     impl_->set_state("failed");
     return;

@@ -1,34 +1,21 @@
 #include "persistence/connection.hpp"
 
-#include <spdlog/spdlog.h>
+#include "persistence/session.hpp"
 
 namespace wallet::persistence {
 
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
-  std::string options = url;
-  if (options.find("connect_timeout") == std::string::npos) {
-    options += (options.find('?') == std::string::npos) ? "?connect_timeout=3" : "&connect_timeout=3";
-  }
-  return std::make_unique<pqxx::connection>(options);
-}
-
-bool is_connection_failure(const std::exception& error) {
-  return dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
-         dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
-}
-
-bool is_retryable(const std::exception& error) {
-  return dynamic_cast<const pqxx::serialization_failure*>(&error) != nullptr ||
-         dynamic_cast<const pqxx::deadlock_detected*>(&error) != nullptr;
+  return std::make_unique<pqxx::connection>(session_url(url, SessionOptions{}));
 }
 
 domain::Error database_error(const std::exception& error, std::string_view operation) {
-  if (is_connection_failure(error) || is_retryable(error)) {
-    spdlog::warn("event=db_unavailable op={} cause=\"{}\"", operation, error.what());
-    return {domain::ErrorCode::unavailable, "the database is unavailable, retry later"};
-  }
-  spdlog::error("event=db_error op={} cause=\"{}\"", operation, error.what());
-  return {domain::ErrorCode::internal, "internal error"};
+  return classify(error).log(operation);
 }
+
+bool is_connection_failure(const std::exception& error) {
+  return classify(error).kind == FailureKind::connection;
+}
+
+bool is_retryable(const std::exception& error) { return classify(error).retryable(); }
 
 }  // namespace wallet::persistence

@@ -1,5 +1,6 @@
-// Opening libpqxx connections and turning libpqxx exceptions into domain errors at the
-// persistence boundary (the real cause goes to the log; callers only see a code and a safe text).
+// Compatibility layer over Session for the code the lead still owns (ledger_store.cpp,
+// migrations.cpp): opening a connection with the session settings and classifying an exception.
+// New code runs its work through persistence::Session instead.
 #pragma once
 
 #include <exception>
@@ -13,17 +14,17 @@
 
 namespace wallet::persistence {
 
-// Opens a connection with a bounded connect timeout. Throws pqxx::broken_connection on failure.
+// Opens a connection with the Session's timeouts and keepalives. Throws pqxx::broken_connection.
 std::unique_ptr<pqxx::connection> connect(const std::string& url);
 
-// Classifies a failure of a database call: broken connections and unknown outcomes are
-// `unavailable` (retryable by the client), everything else is logged and reported as `internal`.
+// classify(error).log(operation): `unavailable` when retryable, else logged and `internal`.
 domain::Error database_error(const std::exception& error, std::string_view operation);
 
-// True when the exception means the connection is unusable and must be reopened.
+// True when the exception means the connection is unusable and must be reopened (including a
+// read-only server after a failover, SQLSTATE 25006).
 bool is_connection_failure(const std::exception& error);
 
-// Serialization failures and deadlocks: safe to retry the whole transaction.
+// Serialization failures, deadlocks, statement timeouts: safe to retry the whole transaction.
 bool is_retryable(const std::exception& error);
 
 }  // namespace wallet::persistence

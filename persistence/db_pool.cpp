@@ -2,12 +2,17 @@
 
 #include <spdlog/spdlog.h>
 
-#include "persistence/connection.hpp"
-
 namespace wallet::persistence {
+namespace {
 
-DbPool::DbPool(std::string url, int threads, size_t max_queue)
-    : url_(std::move(url)), workers_(threads, max_queue) {}
+DbFailure refused(const std::string& message) {
+  return DbFailure{FailureKind::transient, "", message, message};
+}
+
+}  // namespace
+
+DbPool::DbPool(std::string url, int threads, size_t max_queue, SessionOptions session)
+    : url_(std::move(url)), session_options_(session), workers_(threads, max_queue) {}
 
 DbPool::~DbPool() { stop(); }
 
@@ -20,34 +25,21 @@ void DbPool::enqueue(Job job) {
   const bool accepted = workers_.submit(
       [this, shared] { execute(*shared); },
       // Work still queued when the pool stops gets an answer too: every caller is told once.
-      [shared] { shared->fail({domain::ErrorCode::unavailable, "the service is stopping"}); });
-  if (!accepted) {
-    shared->fail({domain::ErrorCode::unavailable, "the database queue is full, retry later"});
-  }
+      [shared] { shared->fail(refused("the service is stopping")); });
+  if (!accepted) shared->fail(refused("the database queue is full, retry later"));
 }
 
-bool DbPool::ping() const {
-  try {
-    auto conn = connect(url_);
-    pqxx::nontransaction txn(*conn);
-    txn.exec("SELECT 1");
-    return true;
-  } catch (const std::exception& e) {
-    spdlog::warn("event=db_ping_failed cause=\"{}\"", e.what());
-    return false;
-  }
-}
+bool DbPool::ping() const { return Session::ping(url_, session_options_); }
 
 void DbPool::execute(Job& job) {
-  // Each worker thread keeps its own connection (a thread belongs to exactly one pool), reopened
-  // after a failure that broke it.
-  thread_local std::unique_ptr<pqxx::connection> conn;
-  try {
-    if (!conn || !conn->is_open()) conn = connect(url_);
-    job.work(*conn);
-  } catch (const std::exception& e) {
-    if (is_connection_failure(e)) conn.reset();
-    job.fail(database_error(e, job.operation));
+  // Each worker thread keeps its own session (a thread belongs to exactly one pool); the session
+  // reconnects after a failure that broke its connection.
+  thread_local std::unique_ptr<Session> session;
+  if (!session) session = std::make_unique<Session>(url_, session_options_);
+  auto done = session->run([&job](pqxx::connection& conn) { job.work(conn); });
+  if (!done) {
+    done.failure().log(job.operation);
+    job.fail(done.failure());
   }
 }
 

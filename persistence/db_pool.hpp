@@ -1,4 +1,4 @@
-// DbPool: blocking database work on a WorkerPool whose threads each own one libpqxx connection,
+// DbPool: blocking database work on a WorkerPool whose threads each own one Session (connection),
 // off CAF's cooperative scheduler and off Pistache's reactor threads. The queue is bounded; a full
 // queue is answered at once with `unavailable` (back-pressure instead of unbounded memory).
 #pragma once
@@ -10,13 +10,14 @@
 #include <pqxx/pqxx>
 
 #include "domain/result.hpp"
-#include "persistence/worker_pool.hpp"
+#include "persistence/session.hpp"
+#include "runtime/worker_pool.hpp"
 
 namespace wallet::persistence {
 
 class DbPool {
  public:
-  DbPool(std::string url, int threads, size_t max_queue);
+  DbPool(std::string url, int threads, size_t max_queue, SessionOptions session = {});
   ~DbPool();
   DbPool(const DbPool&) = delete;
   DbPool& operator=(const DbPool&) = delete;
@@ -26,8 +27,19 @@ class DbPool {
   template <class T>
   void run(std::string operation, std::function<T(pqxx::connection&)> work,
            std::function<void(domain::Result<T>)> done) {
+    run_classified<T>(std::move(operation), std::move(work),
+                      [done = std::move(done)](DbResult<T> result) {
+                        done(std::move(result).result());
+                      });
+  }
+
+  // As run, but `done` gets the classified failure (retryable or not, invalid data, ...) for
+  // callers that decide by it (the failure was logged already).
+  template <class T>
+  void run_classified(std::string operation, std::function<T(pqxx::connection&)> work,
+                      std::function<void(DbResult<T>)> done) {
     struct State {
-      std::function<void(domain::Result<T>)> done;
+      std::function<void(DbResult<T>)> done;
       bool answered = false;
     };
     auto state = std::make_shared<State>(State{std::move(done)});
@@ -35,12 +47,12 @@ class DbPool {
                 [work = std::move(work), state](pqxx::connection& conn) {
                   T value = work(conn);
                   state->answered = true;
-                  state->done(domain::Result<T>(std::move(value)));
+                  state->done(DbResult<T>(std::move(value)));
                 },
-                [state](const domain::Error& error) {
+                [state](const DbFailure& failure) {
                   if (state->answered) return;  // `done` itself threw: it was already called
                   state->answered = true;
-                  state->done(error);
+                  state->done(failure);
                 }});
   }
 
@@ -54,14 +66,15 @@ class DbPool {
   struct Job {
     std::string operation;
     std::function<void(pqxx::connection&)> work;
-    std::function<void(const domain::Error&)> fail;
+    std::function<void(const DbFailure&)> fail;
   };
 
   void enqueue(Job job);
   void execute(Job& job);
 
   const std::string url_;
-  WorkerPool workers_;
+  const SessionOptions session_options_;
+  runtime::WorkerPool workers_;
 };
 
 }  // namespace wallet::persistence

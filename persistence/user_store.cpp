@@ -1,6 +1,5 @@
 #include "persistence/user_store.hpp"
 
-#include "domain/ids.hpp"
 
 namespace wallet::persistence {
 namespace {
@@ -27,24 +26,21 @@ std::string id_array(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-std::optional<UserRecord> create_user(pqxx::connection& conn, const std::string& email,
-                                      const std::string& topic) {
+std::optional<UserRecord> create_user(pqxx::connection& conn, const NewUser& user) {
   // Data-modifying CTEs run exactly once and atomically with the outer statement: the outbox row
   // exists if and only if the user row was inserted by this statement.
   pqxx::work txn(conn);
   auto rows = txn.exec_params(
       "WITH inserted AS ("
-      "  INSERT INTO users (user_id, email) VALUES ($1, $2)"
+      "  INSERT INTO users (user_id, email, created_at) VALUES ($1, $2, $3::timestamptz)"
       "  ON CONFLICT (email) DO NOTHING"
       "  RETURNING user_id, email, " WALLET_RFC3339("created_at") " AS created_at"
       "), event AS ("
       "  INSERT INTO outbox (aggregate_id, topic, payload)"
-      "  SELECT user_id, $3, jsonb_build_object('event_id', $4::text, 'user_id', user_id::text,"
-      "                                         'email', email, 'created_at', created_at)"
-      "    FROM inserted"
+      "  SELECT user_id, $4, $5::jsonb FROM inserted"
       "  RETURNING id"
       ") SELECT user_id::text, email, created_at FROM inserted",
-      domain::new_uuid_v4(), email, topic, domain::new_uuid_v4());
+      user.user_id, user.email, user.created_at, user.event_topic, user.event_payload);
   txn.commit();
   return first_user(rows);
 }

@@ -1,6 +1,6 @@
 // user-service persistence: users and the transactional outbox. Free functions over a connection
-// (run them on a DbPool thread or the relay's own connection); libpqxx exceptions propagate to the
-// caller's boundary (DbPool classifies them).
+// (run them through a persistence::Session: a DbPool thread's or the outbox's own); libpqxx
+// exceptions propagate to that Session, which classifies them.
 #pragma once
 
 #include <cstdint>
@@ -24,11 +24,20 @@ struct OutboxRow {
   std::string payload;  // JSON text of the event
 };
 
-// Inserts the user and its `user-created` outbox row in one transaction (one statement). The email
-// must already be normalized. nullopt when the email is taken: of two concurrent creates of one
-// email, the second waits for the first to commit and then finds the conflict.
-std::optional<UserRecord> create_user(pqxx::connection& conn, const std::string& email,
-                                      const std::string& topic);
+// A user to insert with its `user-created` outbox row. The caller chooses the id and the creation
+// time and encodes the event (domain/user_created_event.hpp): nothing of the event is built here.
+struct NewUser {
+  std::string user_id;
+  std::string email;       // normalized
+  std::string created_at;  // RFC 3339 UTC, microseconds: the same text as in the event
+  std::string event_topic;
+  std::string event_payload;  // JSON
+};
+
+// Inserts the user and its outbox row in one transaction (one statement). nullopt when the email
+// is taken: of two concurrent creates of one email, the second waits for the first to commit and
+// then finds the conflict.
+std::optional<UserRecord> create_user(pqxx::connection& conn, const NewUser& user);
 
 std::optional<UserRecord> find_user_by_email(pqxx::connection& conn, const std::string& email);
 std::optional<UserRecord> find_user_by_id(pqxx::connection& conn, const std::string& user_id);

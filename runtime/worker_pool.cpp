@@ -1,8 +1,8 @@
-#include "persistence/worker_pool.hpp"
+#include "runtime/worker_pool.hpp"
 
 #include <spdlog/spdlog.h>
 
-namespace wallet::persistence {
+namespace wallet::runtime {
 
 WorkerPool::WorkerPool(int threads, size_t max_queue) : max_queue_(max_queue) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { loop(); });
@@ -60,4 +60,4 @@ void WorkerPool::loop() {
   }
 }
 
-}  // namespace wallet::persistence
+}  // namespace wallet::runtime

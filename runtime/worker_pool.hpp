@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-namespace wallet::persistence {
+namespace wallet::runtime {
 
 class WorkerPool {
  public:
@@ -41,4 +41,4 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace wallet::persistence
+}  // namespace wallet::runtime

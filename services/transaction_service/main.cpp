@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/ledger.hpp"
+#include "domain/contract.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
 #include "http/openapi.hpp"
@@ -83,12 +84,10 @@ int main() {
 
   messaging::ConsumerOptions consumer_options;
   consumer_options.brokers = kafka_brokers;
-  consumer_options.topic = services::env_or("KAFKA_TOPIC", "user-created");
+  consumer_options.topic = services::env_or("KAFKA_TOPIC", domain::kUserCreatedTopic);
   consumer_options.dlq_topic = services::env_or("KAFKA_DLQ_TOPIC", consumer_options.topic + ".dlq");
-  consumer_options.group = services::env_or("KAFKA_GROUP_ID", "transaction-service");
-  consumer_options.database_url = database_url;
-  messaging::UserCreatedConsumer consumer(
-      system, consumer_options, [&ledger](const std::string& user_id) { ledger.account_opened(user_id); });
+  consumer_options.group = services::env_or("KAFKA_GROUP_ID", domain::kUserCreatedConsumerGroup);
+  messaging::UserCreatedConsumer consumer(system, consumer_options, ledger);
 
   messaging::BalanceResponder responder(
       system, nats_url,
@@ -98,14 +97,14 @@ int main() {
         query.reply = std::move(reply);
         ledger.balance(std::move(query));
       },
-      services::env_or("NATS_BALANCE_SUBJECT", "wallet.balance.get"));
+      services::env_or("NATS_BALANCE_SUBJECT", domain::kBalanceSubject));
 
   metrics.gauge("kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
                 [&consumer] {
                   auto status = consumer.status();
                   double lag = status.value("total_lag", 0.0);
                   return std::vector<std::pair<http::Labels, double>>{
-                      {{{"topic", status.value("topic", std::string("user-created"))}}, lag}};
+                      {{{"topic", status.value("topic", std::string(domain::kUserCreatedTopic))}}, lag}};
                 });
 
   http::ReadinessProbe probe({{"postgres", [&reader] { return reader.ping(); }},

@@ -10,9 +10,11 @@
 #include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/user_api.hpp"
+#include "messaging/contract.hpp"
 #include "messaging/nats_requester.hpp"
 #include "messaging/outbox_relay.hpp"
 #include "persistence/db_pool.hpp"
+#include "users/user_directory.hpp"
 #include "services/common/config.hpp"
 #include "services/common/startup.hpp"
 
@@ -38,7 +40,7 @@ int main() {
   const std::string database_url =
       services::env_or("DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");
   const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
-  const std::string kafka_topic = services::env_or("KAFKA_TOPIC", "user-created");
+  const std::string kafka_topic = services::env_or("KAFKA_TOPIC", messaging::kUserCreatedTopic);
   const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
 
   if (!services::migrate(database_url, "user_service")) return 1;
@@ -76,9 +78,16 @@ int main() {
                               {"kafka", [&relay] { return relay.healthy(); }},
                               {"nats", [&requester] { return requester.healthy(); }}});
 
+  users::UserDirectory directory(
+      db, kafka_topic,
+      [&requester](const std::string& payload,
+                   std::function<void(domain::Result<std::string>)> reply) {
+        requester.request(messaging::kBalanceSubject, payload, std::move(reply));
+      });
+
   http::Router router;
   http::add_health_routes(router, metrics, probe);
-  http::add_user_routes(router, {db, relay, requester, kafka_topic});
+  http::add_user_routes(router, directory);
   if (!http::add_openapi_routes(router, "user-service",
                                 services::env_int("OPENAPI_CHECK", 0) == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)

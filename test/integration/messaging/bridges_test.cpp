@@ -13,10 +13,15 @@
 #include <set>
 #include <thread>
 
+#include <future>
+
+#include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "messaging/outbox_relay.hpp"
+#include "persistence/db_pool.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
+#include "test/support/new_user.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/kafka_client.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -54,7 +59,7 @@ class OutboxRelayTest : public BridgeTest {
 TEST_F(OutboxRelayTest, PublishesPendingRowsInOrderAndMarksThemSent) {
   std::vector<persistence::OutboxRow> rows;
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(persistence::create_user(conn_, unique("relay-") + "@example.com", topic_));
+    ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("relay-") + "@example.com", topic_)));
   }
   rows = persistence::pending_outbox(conn_, 100);
   ASSERT_EQ(rows.size(), 20u);
@@ -90,7 +95,7 @@ TEST_F(OutboxRelayTest, PublishesPendingRowsInOrderAndMarksThemSent) {
 
 TEST_F(OutboxRelayTest, RowsStayPendingWhileKafkaIsUnreachable) {
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(persistence::create_user(conn_, unique("down-") + "@example.com", topic_));
+    ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("down-") + "@example.com", topic_)));
   }
   auto o = options("127.0.0.1:1");  // nothing listens there
   o.message_timeout_ms = 500;
@@ -113,32 +118,31 @@ TEST_F(OutboxRelayTest, RowsWrittenByAnotherInstanceArePublishedAtOnceAndAStandb
   leader_options.idle_poll = 30s;
   auto leader = std::make_unique<messaging::OutboxRelay>(system_, leader_options);
   ASSERT_TRUE(eventually([&] { return leader->status()["state"] == "running"; }, 10s));
-  ASSERT_TRUE(persistence::create_user(conn_, unique("elsewhere-") + "@example.com", topic_));
+  ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("elsewhere-") + "@example.com", topic_)));
   EXPECT_TRUE(eventually([&] { return pending() == 0; }, 5s)) << leader->status().dump();
 
   auto standby_options = options(kafka_brokers());
   standby_options.idle_poll = 200ms;
   messaging::OutboxRelay standby(system_, standby_options);
   ASSERT_TRUE(eventually([&] { return standby.status()["state"] == "standby"; }, 10s));
-  ASSERT_TRUE(persistence::create_user(conn_, unique("led-") + "@example.com", topic_));
+  ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("led-") + "@example.com", topic_)));
   EXPECT_TRUE(eventually([&] { return pending() == 0; }, 5s));
   EXPECT_EQ(standby.status()["counters"]["published"], 0);
 
   leader.reset();  // its session ends, and with it the lead
-  ASSERT_TRUE(persistence::create_user(conn_, unique("took-over-") + "@example.com", topic_));
+  ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("took-over-") + "@example.com", topic_)));
   EXPECT_TRUE(eventually([&] { return pending() == 0; }, 10s)) << standby.status().dump();
   EXPECT_EQ(standby.status()["counters"]["published"], 1);
 }
 
 class UserCreatedConsumerTest : public BridgeTest {
  protected:
-  messaging::ConsumerOptions options(const std::string& database_url) {
+  messaging::ConsumerOptions options() {
     messaging::ConsumerOptions o;
     o.brokers = kafka_brokers();
     o.topic = topic_;
     o.dlq_topic = topic_ + ".dlq";
     o.group = unique("wallet-it-group-");
-    o.database_url = database_url;
     return o;
   }
   void produce(const std::string& key, const std::string& value) {
@@ -149,6 +153,11 @@ class UserCreatedConsumerTest : public BridgeTest {
                           {"email", "c@example.com"},
                           {"created_at", "2024-05-01T12:00:00.000001Z"}}
         .dump();
+  }
+  static actors::LedgerOptions ledger_options(const std::string& url) {
+    actors::LedgerOptions o;
+    o.database_url = url;
+    return o;
   }
   static uint64_t counter(const messaging::UserCreatedConsumer& c, const char* name) {
     return c.status()["counters"][name].get<uint64_t>();
@@ -177,23 +186,25 @@ TEST_F(UserCreatedConsumerTest, OpensAccountsOnceAndDeadLettersPoisonWithoutBloc
   produce(first, event(first));  // redelivery of the same event
   produce(second, event(second));
 
-  std::mutex mutex;
-  std::vector<std::string> opened;
-  messaging::UserCreatedConsumer consumer(system_, options(schema.url()),
-                                          [&](const std::string& id) {
-                                            std::lock_guard<std::mutex> lock(mutex);
-                                            opened.push_back(id);
-                                          });
+  persistence::DbPool pool(schema.url(), 2, 100);
+  actors::Ledger ledger(system_, pool, ledger_options(schema.url()));
+  messaging::UserCreatedConsumer consumer(system_, options(), ledger);
   ASSERT_TRUE(eventually([&] { return counter(consumer, "processed") == 4; }, 40s))
       << consumer.status().dump();
   EXPECT_EQ(counter(consumer, "opened"), 2u);
   EXPECT_EQ(counter(consumer, "duplicates"), 1u);
   EXPECT_EQ(counter(consumer, "dead_lettered"), 1u);
   EXPECT_EQ(accounts(schema.url(), {first, second}), 2);
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    EXPECT_EQ(std::set<std::string>(opened.begin(), opened.end()),
-              (std::set<std::string>{first, second}));
+  // The Ledger that opened them serves them at once (the registry was told).
+  for (const auto& id : {first, second}) {
+    std::promise<domain::Result<int64_t>> balance;
+    actors::BalanceQuery query;
+    query.user_id = id;
+    query.reply = [&balance](domain::Result<int64_t> answer) { balance.set_value(answer); };
+    ledger.balance(std::move(query));
+    auto answer = balance.get_future().get();
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    EXPECT_EQ(answer.value(), 0);
   }
 
   KafkaReader dlq(kafka_brokers(), topic_ + ".dlq", KafkaReader::From::beginning);
@@ -223,8 +234,9 @@ TEST_F(UserCreatedConsumerTest, DatabaseOutageDelaysButNeverSkipsAnEvent) {
   ScratchSchema schema(transaction_db_url(), "transaction_service", false);
   const auto id = domain::new_uuid_v4();
   produce(id, event(id));
-  messaging::UserCreatedConsumer consumer(system_, options(schema.url()),
-                                          [](const std::string&) {});
+  persistence::DbPool pool(schema.url(), 2, 100);
+  actors::Ledger ledger(system_, pool, ledger_options(schema.url()));
+  messaging::UserCreatedConsumer consumer(system_, options(), ledger);
   ASSERT_TRUE(eventually([&] { return counter(consumer, "db_retries") >= 3; }, 40s))
       << consumer.status().dump();
   EXPECT_EQ(counter(consumer, "processed"), 0u);

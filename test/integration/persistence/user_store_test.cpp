@@ -12,6 +12,7 @@
 #include "domain/ids.hpp"
 #include "messaging/user_created_event.hpp"
 #include "test/support/environment.hpp"
+#include "test/support/new_user.hpp"
 #include "test/support/scratch_schema.hpp"
 
 namespace wallet::test {
@@ -42,7 +43,7 @@ TEST(PostgresTest, RoundTripThroughATemporaryTable) {
 
 TEST_F(UserStoreTest, CreateWritesTheUserAndItsEventInOneTransaction) {
   const auto email = unique_email();
-  auto user = persistence::create_user(conn_, email, "user-created");
+  auto user = persistence::create_user(conn_, new_user(email, "user-created"));
   ASSERT_TRUE(user);
   EXPECT_TRUE(domain::is_uuid(user->user_id));
   EXPECT_EQ(user->email, email);
@@ -62,8 +63,8 @@ TEST_F(UserStoreTest, CreateWritesTheUserAndItsEventInOneTransaction) {
 
 TEST_F(UserStoreTest, DuplicateEmailCreatesNeitherUserNorEvent) {
   const auto email = unique_email();
-  ASSERT_TRUE(persistence::create_user(conn_, email, "user-created"));
-  EXPECT_FALSE(persistence::create_user(conn_, email, "user-created"));
+  ASSERT_TRUE(persistence::create_user(conn_, new_user(email, "user-created")));
+  EXPECT_FALSE(persistence::create_user(conn_, new_user(email, "user-created")));
   EXPECT_EQ(count("SELECT count(*) FROM users"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM outbox"), 1);
 }
@@ -77,7 +78,7 @@ TEST_F(UserStoreTest, ConcurrentCreatesOfOneEmailGiveExactlyOneUser) {
     for (int i = 0; i < 4; ++i) {
       threads.emplace_back([&] {
         pqxx::connection conn(schema_.url());
-        if (persistence::create_user(conn, email, "user-created")) ++created;
+        if (persistence::create_user(conn, new_user(email, "user-created"))) ++created;
       });
     }
     for (auto& t : threads) t.join();
@@ -89,7 +90,7 @@ TEST_F(UserStoreTest, ConcurrentCreatesOfOneEmailGiveExactlyOneUser) {
 
 TEST_F(UserStoreTest, FindsUsersByEmailAndById) {
   const auto email = unique_email();
-  auto user = persistence::create_user(conn_, email, "user-created");
+  auto user = persistence::create_user(conn_, new_user(email, "user-created"));
   ASSERT_TRUE(user);
   auto by_email = persistence::find_user_by_email(conn_, email);
   ASSERT_TRUE(by_email);
@@ -103,7 +104,7 @@ TEST_F(UserStoreTest, FindsUsersByEmailAndById) {
 }
 
 TEST_F(UserStoreTest, OutboxServesPendingRowsInOrderUntilMarkedSent) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(persistence::create_user(conn_, unique_email(), "t"));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(persistence::create_user(conn_, new_user(unique_email(), "t")));
   auto rows = persistence::pending_outbox(conn_, 3);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_LT(rows[0].id, rows[1].id);

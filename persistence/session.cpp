@@ -1,0 +1,127 @@
+#include "persistence/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+namespace wallet::persistence {
+namespace {
+
+bool has_setting(const std::string& url, const std::string& key) {
+  return url.find(key + "=") != std::string::npos;
+}
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+std::string session_url(const std::string& url, const SessionOptions& options) {
+  const bool uri = url.find("://") != std::string::npos;
+  std::string out = url;
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (has_setting(url, key)) return;
+    if (uri) {
+      out += (out.find('?') == std::string::npos) ? '?' : '&';
+    } else if (!out.empty()) {
+      out += ' ';
+    }
+    out += key + "=" + value;
+  };
+  add("connect_timeout", std::to_string(options.connect_timeout.count()));
+  if (options.keepalives_idle_s > 0) {
+    add("keepalives", "1");
+    add("keepalives_idle", std::to_string(options.keepalives_idle_s));
+    add("keepalives_interval", std::to_string(options.keepalives_interval_s));
+    add("keepalives_count", std::to_string(options.keepalives_count));
+  }
+  if (options.statement_timeout.count() > 0) {
+    const auto ms = std::to_string(options.statement_timeout.count());
+    // libpq `options`: command-line options for the server process, URI-encoded in a URI.
+    add("options", uri ? "-c%20statement_timeout%3D" + ms : "'-c statement_timeout=" + ms + "'");
+  }
+  return out;
+}
+
+domain::Error DbFailure::error() const {
+  if (retryable()) {
+    return {domain::ErrorCode::unavailable,
+            message.empty() ? "the database is unavailable, retry later" : message};
+  }
+  return {domain::ErrorCode::internal, message.empty() ? "internal error" : message};
+}
+
+domain::Error DbFailure::log(std::string_view operation) const {
+  if (retryable()) {
+    spdlog::warn("event=db_unavailable op={} sqlstate={} cause=\"{}\"", operation, sqlstate, cause);
+  } else {
+    spdlog::error("event=db_error op={} sqlstate={} cause=\"{}\"", operation, sqlstate, cause);
+  }
+  return error();
+}
+
+DbFailure classify(const std::exception& error) {
+  DbFailure failure;
+  failure.cause = error.what();
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    failure.kind = FailureKind::connection;
+    return failure;
+  }
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+  if (sql == nullptr) return failure;  // internal
+  failure.sqlstate = sql->sqlstate();
+  const std::string& state = failure.sqlstate;
+  if (state == "25006" ||  // read_only_sql_transaction: a demoted primary (failover)
+      starts_with(state, "08") ||  // connection_exception
+      state == "57P01" || state == "57P02" || state == "57P03") {  // shutdown, cannot connect now
+    failure.kind = FailureKind::connection;
+  } else if (state == "40001" || state == "40P01" ||  // serialization failure, deadlock
+             state == "57014" ||                     // query_canceled (statement_timeout)
+             starts_with(state, "53")) {             // insufficient resources
+    failure.kind = FailureKind::transient;
+  } else if (starts_with(state, "22")) {
+    failure.kind = FailureKind::invalid_data;
+  }
+  return failure;
+}
+
+Session::Session(std::string url, SessionOptions options)
+    : url_(session_url(url, options)) {}
+
+Session::~Session() = default;
+
+bool Session::connected() const { return conn_ && conn_->is_open(); }
+
+void Session::close() { conn_.reset(); }
+
+std::unique_ptr<DbFailure> Session::attempt(const std::function<void(pqxx::connection&)>& work) {
+  try {
+    if (!connected()) {
+      conn_.reset();
+      auto fresh = std::make_unique<pqxx::connection>(url_);
+      if (setup_) setup_(*fresh);
+      conn_ = std::move(fresh);
+      ++generation_;
+    }
+    work(*conn_);
+    return nullptr;
+  } catch (const std::exception& e) {
+    auto failure = std::make_unique<DbFailure>(classify(e));
+    if (failure->kind == FailureKind::connection || !connected()) conn_.reset();
+    return failure;
+  }
+}
+
+bool Session::ping(const std::string& url, const SessionOptions& options) {
+  Session session(url, options);
+  auto answer = session.run([](pqxx::connection& conn) {
+    pqxx::nontransaction txn(conn);
+    txn.exec("SELECT 1");
+  });
+  if (!answer) spdlog::warn("event=db_ping_failed cause=\"{}\"", answer.failure().cause);
+  return answer.ok();
+}
+
+}  // namespace wallet::persistence

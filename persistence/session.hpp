@@ -1,0 +1,162 @@
+// Session: the one owner of a libpqxx connection. It connects with bounded timeouts, reconnects
+// after a failure that broke the connection, and turns every libpqxx exception into a DbFailure
+// (retryable or not, and the domain::Error a caller may answer with). No other code catches pqxx
+// exceptions: repositories (user_store, ledger_store's free functions) let them propagate to the
+// Session that runs them. Not thread-safe: one Session per thread (DbPool keeps one per worker).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <pqxx/connection>
+
+#include "domain/error.hpp"
+#include "domain/result.hpp"
+
+
+namespace wallet::persistence {
+
+struct SessionOptions {
+  std::chrono::seconds connect_timeout{3};
+  // Server-side bound on each statement (libpq `options=-c statement_timeout=`); 0: no bound.
+  std::chrono::milliseconds statement_timeout{0};
+  // TCP keepalives, so that a peer that vanished (failover, cable) breaks the connection within
+  // about idle + interval * count seconds instead of the kernel's two hours.
+  int keepalives_idle_s = 10;
+  int keepalives_interval_s = 5;
+  int keepalives_count = 3;
+};
+
+// The connection URL with the session settings added; a setting already in the URL wins.
+// Handles both URI (postgresql://...?a=b) and keyword/value (host=... a=b) forms.
+std::string session_url(const std::string& url, const SessionOptions& options);
+
+enum class FailureKind {
+  connection,    // the connection is unusable or the server cannot take writes (read-only 25006,
+                 // shutdown, cannot connect): reconnect, then retry
+  transient,     // serialization failure, deadlock, statement timeout: retry the transaction
+  invalid_data,  // SQLSTATE class 22: the server refuses this value; retrying cannot help
+  internal,      // anything else (a bug, a constraint the caller did not expect): not retryable
+};
+
+struct DbFailure {
+  FailureKind kind = FailureKind::internal;
+  std::string sqlstate;  // empty when there is none (broken connection, non-SQL error)
+  std::string cause;     // the library's text: for logs only, never for clients
+  std::string message;   // what a client may read instead of the generic text; empty: generic
+
+  bool retryable() const {
+    return kind == FailureKind::connection || kind == FailureKind::transient;
+  }
+  // What a client may be told: `unavailable` (retry later) when retryable, else `internal`.
+  domain::Error error() const;
+  // Logs the failure of `operation` (warn when retryable, error otherwise) and returns error().
+  domain::Error log(std::string_view operation) const;
+};
+
+// Classifies any exception a database call threw (libpqxx or not).
+DbFailure classify(const std::exception& error);
+
+// A value or a DbFailure.
+template <class T>
+class DbResult {
+ public:
+  DbResult(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
+  DbResult(DbFailure failure) : state_(std::move(failure)) {}  // NOLINT: implicit by design
+  bool ok() const { return state_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  T& operator*() & { return value(); }
+  const DbFailure& failure() const { return std::get<1>(state_); }
+  // As the domain's Result (the failure becomes the error a client may see; nothing logged).
+  domain::Result<T> result() && {
+    if (ok()) return domain::Result<T>(std::move(std::get<0>(state_)));
+    return domain::Result<T>(failure().error());
+  }
+
+ private:
+  std::variant<T, DbFailure> state_;
+};
+
+// What a unit of work that returns nothing yields.
+struct Done {};
+
+// Exponential backoff: next() returns the current delay and doubles it, up to max.
+class Backoff {
+ public:
+  Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max) : min_(min), max_(max) {}
+  std::chrono::milliseconds next() {
+    const auto delay = current_;
+    current_ = std::min(current_ * 2, max_);
+    return delay;
+  }
+  std::chrono::milliseconds current() const { return current_; }
+  void reset() { current_ = min_; }
+
+ private:
+  std::chrono::milliseconds min_, max_;
+  std::chrono::milliseconds current_ = min_;
+};
+
+class Session {
+ public:
+  explicit Session(std::string url, SessionOptions options = {});
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Called on each new connection before any work (prepare statements, LISTEN, ...). Its
+  // failure counts as a failure of the work that opened the connection.
+  void on_connect(std::function<void(pqxx::connection&)> setup) { setup_ = std::move(setup); }
+
+  // Runs `work(connection)`, connecting first when there is no usable connection. Any exception
+  // is caught and classified; a connection failure drops the connection (the next run reconnects).
+  // `work` returning void yields Done.
+  template <class F>
+  auto run(F&& work) {
+    using R = std::invoke_result_t<F&, pqxx::connection&>;
+    using T = std::conditional_t<std::is_void_v<R>, Done, R>;
+    std::variant<std::monostate, T> value;
+    auto failure = attempt([&](pqxx::connection& conn) {
+      if constexpr (std::is_void_v<R>) {
+        work(conn);
+        value.template emplace<1>();
+      } else {
+        value.template emplace<1>(work(conn));
+      }
+    });
+    if (failure) return DbResult<T>(std::move(*failure));
+    return DbResult<T>(std::move(std::get<1>(value)));
+  }
+
+  // Opens a fresh connection and runs `SELECT 1` on it (readiness checks); never throws.
+  static bool ping(const std::string& url, const SessionOptions& options = {});
+
+  bool connected() const;
+  // Bumped on each new connection: session-level state (advisory locks, LISTEN) lives as long as
+  // one connection, so a changed generation means that state is gone.
+  uint64_t generation() const { return generation_; }
+  void close();
+  const std::string& url() const { return url_; }
+
+ private:
+  std::unique_ptr<DbFailure> attempt(const std::function<void(pqxx::connection&)>& work);
+
+  const std::string url_;
+  std::function<void(pqxx::connection&)> setup_;
+  std::unique_ptr<pqxx::connection> conn_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace wallet::persistence
