@@ -1,10 +1,10 @@
-// Which `user-created` values transaction-service accepts and which it dead-letters (pure; kept
-// with the messaging integration tests it belongs to).
-#include "messaging/user_created_event.hpp"
+// The `user-created` codec: which values transaction-service accepts and which it dead-letters, and
+// that what user-service encodes decodes to the same event.
+#include "domain/user_created_event.hpp"
 
 #include <gtest/gtest.h>
 
-namespace wallet::messaging {
+namespace wallet::domain {
 namespace {
 
 TEST(UserCreatedEventTest, AcceptsTheContractPayloadAndIgnoresExtraFields) {
@@ -14,6 +14,28 @@ TEST(UserCreatedEventTest, AcceptsTheContractPayloadAndIgnoresExtraFields) {
   ASSERT_TRUE(event);
   EXPECT_EQ(event->user_id, "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab");
   EXPECT_EQ(event->created_at, "2024-02-29T23:59:59.123456Z");
+}
+
+TEST(UserCreatedEventTest, EncodedEventsDecodeToTheSameEvent) {
+  const auto at = std::chrono::system_clock::time_point(std::chrono::microseconds(1709251199123456));
+  UserCreatedEvent event{"7d1c1c3e-0f6e-4b8e-9d55-3c1f0a4b2e10",
+                         "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab", "a@b.com", format_utc_timestamp(at)};
+  EXPECT_EQ(event.created_at, "2024-02-29T23:59:59.123456Z");
+  EXPECT_TRUE(is_rfc3339_timestamp(event.created_at));
+  const auto text = encode_user_created(event);
+  EXPECT_EQ(text,
+            R"({"created_at":"2024-02-29T23:59:59.123456Z","email":"a@b.com",)"
+            R"("event_id":"7d1c1c3e-0f6e-4b8e-9d55-3c1f0a4b2e10",)"
+            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab"})");
+  auto decoded = decode_user_created(text);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->user_id, event.user_id);
+  EXPECT_EQ(decoded->created_at, event.created_at);
+  // Before the epoch and at a whole second: the fraction is still six digits.
+  EXPECT_EQ(format_utc_timestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(-1))),
+            "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(format_utc_timestamp(std::chrono::system_clock::time_point(std::chrono::seconds(0))),
+            "1970-01-01T00:00:00.000000Z");
 }
 
 TEST(UserCreatedEventTest, MissingCreatedAtIsAccepted) {
@@ -49,4 +71,4 @@ TEST(UserCreatedEventTest, Rfc3339TimestampsAreCheckedFieldByField) {
 }
 
 }  // namespace
-}  // namespace wallet::messaging
+}  // namespace wallet::domain
