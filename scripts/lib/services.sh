@@ -18,7 +18,10 @@ build_tree() { # [all]
   if [[ ! -f $WALLET_BUILD_DIR/CMakeCache.txt ]] ||
      { [[ ${1:-} == all ]] && [[ ! -f $WALLET_BUILD_DIR/test/CTestTestfile.cmake ]]; }; then
     say "build: configuring $WALLET_BUILD_DIR"
-    cmake -S "$WALLET_ROOT" -B "$WALLET_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ||
+    # -g1 (line tables: backtraces with file:line, no variable info) instead of -g costs about 30 %
+    # less compile time per TU (README, "Build time"); configure by hand with -g for a debugger.
+    cmake -S "$WALLET_ROOT" -B "$WALLET_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" ||
       { fail_msg build "cmake configure failed (see above)"; return 1; }
   fi
   say "build: cmake --build $WALLET_BUILD_DIR -j2 ${targets[*]}"
