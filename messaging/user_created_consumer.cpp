@@ -11,6 +11,7 @@
 
 #include "actors/ledger.hpp"
 #include "messaging/bridges.hpp"
+#include "messaging/dead_letter_producer.hpp"
 #include "messaging/kafka_support.hpp"
 #include "messaging/user_created_event.hpp"
 
@@ -28,7 +29,6 @@ constexpr auto kProbeEvery = 2000ms;
 constexpr int kProbeTimeoutMs = 1000;
 constexpr auto kHealthyWithin = 6000ms;
 constexpr auto kStatsEvery = 2000ms;
-constexpr auto kDlqDeliveryWait = 15000ms;  // above the DLQ producer's message.timeout.ms
 constexpr auto kOpenAccountWait = 60000ms;  // the pool always answers; this only guards a bug
 
 struct PartitionState {
@@ -45,7 +45,10 @@ enum class Step { done, rejected, stopped };
 
 struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
   Impl(caf::actor_system& sys, ConsumerOptions opts, actors::Ledger& ledger_ref)
-      : system(sys), options(std::move(opts)), ledger(ledger_ref) {}
+      : system(sys),
+        options(std::move(opts)),
+        ledger(ledger_ref),
+        dlq(options.brokers, options.dlq_topic) {}
 
   bool start();
   void run(caf::blocking_actor* self);
@@ -64,13 +67,10 @@ struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
   const ConsumerOptions options;
   actors::Ledger& ledger;
   BrokerHealth health{"user-created-consumer"};
-  BrokerHealth dlq_health{"user-created-dlq"};
-  DeliveryTracker dlq_reports;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
-  std::unique_ptr<RdKafka::Producer> dlq;
+  DeadLetterProducer dlq;
   caf::actor worker;
   bool stopping = false;  // actor thread only
-  uint64_t dlq_sequence = 0;
   std::chrono::steady_clock::time_point stats_at;
 
   std::atomic<uint64_t> processed{0}, opened{0}, duplicates{0}, dead_lettered{0}, db_retries{0},
@@ -93,25 +93,14 @@ bool UserCreatedConsumer::Impl::start() {
                    {"session.timeout.ms", "10000"},
                    {"heartbeat.interval.ms", "2000"}});
   auto conf = make_kafka_conf(settings);
-  auto dlq_conf = make_kafka_conf([&] {
-    auto s = base_kafka_settings(options.brokers, "transaction-service.dlq");
-    s.insert(s.end(),
-             {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "10000"}});
-    return s;
-  }());
-  if (!conf || !dlq_conf) {
-    spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"",
-                     (!conf ? conf.error() : dlq_conf.error()).message);
+  if (!conf) {
+    spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"", conf.error().message);
     return false;
   }
   std::string error;
   if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) !=
           RdKafka::Conf::CONF_OK ||
       (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), error) !=
-          RdKafka::Conf::CONF_OK ||
-      (*dlq_conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&dlq_health), error) !=
-          RdKafka::Conf::CONF_OK ||
-      (*dlq_conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&dlq_reports), error) !=
           RdKafka::Conf::CONF_OK) {
     spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"", error);
     return false;
@@ -121,11 +110,7 @@ bool UserCreatedConsumer::Impl::start() {
     spdlog::critical("event=kafka_consumer_create_failed cause=\"{}\"", error);
     return false;
   }
-  dlq.reset(RdKafka::Producer::create(dlq_conf->get(), error));
-  if (!dlq) {
-    spdlog::critical("event=kafka_dlq_producer_create_failed cause=\"{}\"", error);
-    return false;
-  }
+  if (!dlq.start()) return false;
   // Subscribing does not need the broker: the group is joined from the first consume() on.
   const auto code = consumer->subscribe({options.topic});
   if (code != RdKafka::ERR_NO_ERROR) {
@@ -175,7 +160,7 @@ void UserCreatedConsumer::Impl::run(caf::blocking_actor* self) {
   if (code != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("event=kafka_consumer_close_failed cause=\"{}\"", RdKafka::err2str(code));
   }
-  dlq->flush(2000);
+  dlq.flush(2000);
   set_state("stopped");
   spdlog::info("event=kafka_consumer_stopped processed={} opened={} duplicates={} dead_lettered={}",
                processed.load(), opened.load(), duplicates.load(), dead_lettered.load());
@@ -256,30 +241,8 @@ Step UserCreatedConsumer::Impl::dead_letter(caf::blocking_actor* self, RdKafka::
                                             const std::string& reason) {
   auto backoff = std::chrono::milliseconds(kMinBackoff);
   for (int attempt = 1;; ++attempt) {
-    auto* headers = RdKafka::Headers::create();
-    headers->add("reason", reason);
-    headers->add("source_topic", message.topic_name());
-    headers->add("source_partition", std::to_string(message.partition()));
-    headers->add("source_offset", std::to_string(message.offset()));
-    const uint64_t id = ++dlq_sequence;
-    dlq_reports.clear();
-    dlq_reports.expect(id);
-    const auto code =
-        dlq->produce(options.dlq_topic, RdKafka::Topic::PARTITION_UA,
-                     RdKafka::Producer::RK_MSG_COPY, message.payload(), message.len(),
-                     message.key_pointer(), message.key_len(), 0, headers, as_opaque(id));
-    std::string cause;
-    if (code != RdKafka::ERR_NO_ERROR) {
-      delete headers;  // ownership passes to librdkafka only on success
-      cause = RdKafka::err2str(code);
-    } else {
-      const auto deadline = std::chrono::steady_clock::now() + kDlqDeliveryWait;
-      while (dlq_reports.outstanding() > 0 && std::chrono::steady_clock::now() < deadline) {
-        dlq->poll(100);
-      }
-      if (dlq_reports.delivered(id)) return Step::done;
-      cause = dlq_reports.outstanding() > 0 ? "no delivery report" : dlq_reports.last_error();
-    }
+    const std::string cause = dlq.send(message, reason);
+    if (cause.empty()) return Step::done;
     spdlog::warn("event=kafka_dlq_retry attempt={} backoff_ms={} cause=\"{}\"", attempt,
                  backoff.count(), cause);
     if (pause_for(self, backoff)) return Step::stopped;
