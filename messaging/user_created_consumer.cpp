@@ -6,12 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <map>
 #include <mutex>
 
 #include "actors/ledger.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/dead_letter_producer.hpp"
+#include "messaging/partition_tracker.hpp"
 #include "messaging/kafka_support.hpp"
 #include "messaging/user_created_event.hpp"
 
@@ -31,19 +31,12 @@ constexpr auto kHealthyWithin = 6000ms;
 constexpr auto kStatsEvery = 2000ms;
 constexpr auto kOpenAccountWait = 60000ms;  // the pool always answers; this only guards a bug
 
-struct PartitionState {
-  int64_t position = -1;        // next offset the consumer will read
-  int64_t committed = -1;       // next offset the group resumes from
-  bool committed_read = false;  // the group's stored offset was asked for once
-  int64_t low = -1;
-  int64_t high = -1;
-};
 
 enum class Step { done, rejected, stopped };
 
 }  // namespace
 
-struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
+struct UserCreatedConsumer::Impl {
   Impl(caf::actor_system& sys, ConsumerOptions opts, actors::Ledger& ledger_ref)
       : system(sys),
         options(std::move(opts)),
@@ -52,8 +45,6 @@ struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
 
   bool start();
   void run(caf::blocking_actor* self);
-  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
-                    std::vector<RdKafka::TopicPartition*>& partitions) override;
 
   bool pause_for(caf::blocking_actor* self, std::chrono::milliseconds wait);
   void handle(caf::blocking_actor* self, RdKafka::Message& message);
@@ -77,7 +68,7 @@ struct UserCreatedConsumer::Impl : RdKafka::RebalanceCb {
       commit_failures{0};
   mutable std::mutex mutex;  // guards what status() reads
   std::string state = "starting";
-  std::map<int32_t, PartitionState> partitions;
+  PartitionTracker tracker;  // rebalances and the per-partition figures of status()
 };
 
 bool UserCreatedConsumer::Impl::start() {
@@ -100,7 +91,7 @@ bool UserCreatedConsumer::Impl::start() {
   std::string error;
   if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) !=
           RdKafka::Conf::CONF_OK ||
-      (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this), error) !=
+      (*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&tracker), error) !=
           RdKafka::Conf::CONF_OK) {
     spdlog::critical("event=kafka_consumer_config_failed cause=\"{}\"", error);
     return false;
@@ -260,48 +251,7 @@ void UserCreatedConsumer::Impl::commit(RdKafka::Message& message) {
                  message.partition(), message.offset(), RdKafka::err2str(code));
     return;
   }
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = partitions.find(message.partition());
-  if (it != partitions.end()) it->second.committed = message.offset() + 1;
-}
-
-void UserCreatedConsumer::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
-                                             std::vector<RdKafka::TopicPartition*>& changed) {
-  const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
-  std::string list;
-  for (const auto* tp : changed)
-    list += (list.empty() ? "" : ",") + std::to_string(tp->partition());
-  RdKafka::Error* error = nullptr;
-  RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
-  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-    spdlog::info("event=kafka_rebalance kind=assign partitions=[{}]", list);
-    if (cooperative) {
-      error = c->incremental_assign(changed);
-    } else {
-      code = c->assign(changed);
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!cooperative) partitions.clear();
-    for (const auto* tp : changed) partitions[tp->partition()] = PartitionState{};
-  } else {
-    spdlog::info("event=kafka_rebalance kind=revoke partitions=[{}] reason=\"{}\"", list,
-                 RdKafka::err2str(err));
-    if (cooperative) {
-      error = c->incremental_unassign(changed);
-    } else {
-      code = c->unassign();
-    }
-    std::lock_guard<std::mutex> lock(mutex);
-    for (const auto* tp : changed) partitions.erase(tp->partition());
-    if (!cooperative) partitions.clear();
-  }
-  if (error) {
-    spdlog::error("event=kafka_rebalance_failed cause=\"{}\"", error->str());
-    delete error;
-  } else if (code != RdKafka::ERR_NO_ERROR) {
-    spdlog::error("event=kafka_rebalance_failed cause=\"{}\"", RdKafka::err2str(code));
-  }
-  stats_at = {};  // refresh positions and committed offsets at once
+  tracker.committed(message.partition(), message.offset());
 }
 
 // Runs on the actor thread: keeps the health probe fresh and copies the partition figures that
@@ -309,37 +259,9 @@ void UserCreatedConsumer::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka:
 void UserCreatedConsumer::Impl::refresh_stats(bool force) {
   health.probe(*consumer, kProbeEvery, kProbeTimeoutMs);
   const auto now = std::chrono::steady_clock::now();
-  if (!force && now - stats_at < kStatsEvery) return;
+  if (!tracker.take_refresh_due() && !force && now - stats_at < kStatsEvery) return;
   stats_at = now;
-  std::vector<RdKafka::TopicPartition*> assigned;
-  if (consumer->assignment(assigned) != RdKafka::ERR_NO_ERROR) return;
-  consumer->position(assigned);
-  std::vector<RdKafka::TopicPartition*> unknown;  // committed offset never read
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    for (auto* tp : assigned) {
-      auto& p = partitions[tp->partition()];
-      if (!p.committed_read && p.committed < 0) unknown.push_back(tp);
-    }
-  }
-  std::map<int32_t, int64_t> stored;
-  if (!unknown.empty() && health.healthy(kHealthyWithin) &&
-      consumer->committed(unknown, kProbeTimeoutMs) == RdKafka::ERR_NO_ERROR) {
-    for (auto* tp : unknown) stored[tp->partition()] = tp->offset();
-  }
-  std::lock_guard<std::mutex> lock(mutex);
-  for (auto* tp : assigned) {
-    auto& p = partitions[tp->partition()];
-    p.position = tp->offset() >= 0 ? tp->offset() : -1;
-    auto it = stored.find(tp->partition());
-    if (it != stored.end()) {
-      p.committed_read = true;  // OFFSET_INVALID (nothing committed yet) is an answer too
-      if (it->second >= 0) p.committed = it->second;
-    }
-    // Cached from fetch responses: never a network round trip.
-    consumer->get_watermark_offsets(tp->topic(), tp->partition(), &p.low, &p.high);
-  }
-  RdKafka::TopicPartition::destroy(assigned);
+  tracker.refresh(*consumer, health.healthy(kHealthyWithin), kProbeTimeoutMs);
 }
 
 UserCreatedConsumer::UserCreatedConsumer(caf::actor_system& system, ConsumerOptions options,
@@ -378,40 +300,21 @@ bool UserCreatedConsumer::healthy() const {
 
 nlohmann::json UserCreatedConsumer::status() const {
   const auto& i = *impl_;
-  nlohmann::json parts = nlohmann::json::array();
-  nlohmann::json assigned = nlohmann::json::array();
   std::string state;
-  int64_t total_lag = 0;
   {
     std::lock_guard<std::mutex> lock(i.mutex);
     state = i.state;
-    for (const auto& [partition, p] : i.partitions) {
-      assigned.push_back(partition);
-      // Lag: what is in the partition beyond the group's committed position.
-      const int64_t from = p.committed >= 0 ? p.committed : p.low;
-      nlohmann::json lag = nullptr;
-      if (p.high >= 0 && from >= 0) {
-        lag = std::max<int64_t>(0, p.high - from);
-        total_lag += lag.get<int64_t>();
-      }
-      parts.push_back(
-          {{"partition", partition},
-           {"committed_offset", p.committed >= 0 ? nlohmann::json(p.committed) : nullptr},
-           {"last_committed_offset", p.committed > 0 ? nlohmann::json(p.committed - 1) : nullptr},
-           {"position", p.position >= 0 ? nlohmann::json(p.position) : nullptr},
-           {"high_watermark", p.high >= 0 ? nlohmann::json(p.high) : nullptr},
-           {"lag", lag}});
-    }
   }
+  const auto figures = i.tracker.report();
   return {{"state", state},
           {"topic", i.options.topic},
           {"group", i.options.group},
           {"dlq_topic", i.options.dlq_topic},
           {"broker_reachable", i.health.healthy(kHealthyWithin)},
           {"last_broker_contact_ms", i.health.last_contact_ms()},
-          {"assigned_partitions", assigned},
-          {"partitions", parts},
-          {"total_lag", total_lag},
+          {"assigned_partitions", figures.assigned},
+          {"partitions", figures.partitions},
+          {"total_lag", figures.total_lag},
           {"counters",
            {{"processed", i.processed.load()},
             {"opened", i.opened.load()},
