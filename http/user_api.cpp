@@ -77,25 +77,26 @@ void add_lookup_routes(Router& router, users::UserDirectory& directory) {
     // re-formatted to exactly two decimals.
     directory.balance(*email, [responder](domain::Result<users::UserBalance> found) {
       if (!found) return responder->send_error(found.error());
-      responder->send(200, nlohmann::json{{"email", found->email},
-                                          {"balance", domain::format_minor_units(found->minor_units)}}
-                               .dump());
+      responder->send(200,
+                      nlohmann::json{{"email", found->email},
+                                     {"balance", domain::format_minor_units(found->minor_units)}}
+                          .dump());
     });
   };
   router.add("GET", "/getBalance", balance);
   router.add("GET", "/balance", balance);
 
-  router.add("GET", "/users/{user_id}",
-             [&directory](const HttpRequest& request, ResponderPtr responder) {
-               auto user_id = domain::normalize_uuid(request.params.at("user_id"));
-               if (!user_id) {
-                 return responder->send_error({ErrorCode::invalid_user_id, "user_id must be a UUID"});
-               }
-               directory.find_by_id(*user_id, [responder](domain::Result<User> found) {
-                 if (!found) return responder->send_error(found.error());
-                 responder->send(200, user_json(*found));
-               });
-             });
+  router.add(
+      "GET", "/users/{user_id}", [&directory](const HttpRequest& request, ResponderPtr responder) {
+        auto user_id = domain::normalize_uuid(request.params.at("user_id"));
+        if (!user_id) {
+          return responder->send_error({ErrorCode::invalid_user_id, "user_id must be a UUID"});
+        }
+        directory.find_by_id(*user_id, [responder](domain::Result<User> found) {
+          if (!found) return responder->send_error(found.error());
+          responder->send(200, user_json(*found));
+        });
+      });
 }
 
 }  // namespace

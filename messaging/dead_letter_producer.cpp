@@ -18,8 +18,9 @@ DeadLetterProducer::~DeadLetterProducer() = default;
 
 bool DeadLetterProducer::start() {
   auto settings = base_kafka_settings(brokers_, "transaction-service.dlq");
-  settings.insert(settings.end(),
-                  {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "10000"}});
+  settings.insert(
+      settings.end(),
+      {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "10000"}});
   auto conf = make_kafka_conf(settings);
   std::string error;
   if (!conf) {
@@ -43,10 +44,10 @@ std::string DeadLetterProducer::send(const RdKafka::Message& source, const std::
   const uint64_t id = ++sequence_;
   reports_.clear();
   reports_.expect(id);
-  const auto code = producer_->produce(
-      topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-      const_cast<void*>(source.payload()), source.len(), source.key_pointer(), source.key_len(), 0,
-      headers, as_opaque(id));
+  const auto code =
+      producer_->produce(topic_, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                         const_cast<void*>(source.payload()), source.len(), source.key_pointer(),
+                         source.key_len(), 0, headers, as_opaque(id));
   if (code != RdKafka::ERR_NO_ERROR) {
     delete headers;  // ownership passes to librdkafka only on success
     return RdKafka::err2str(code);

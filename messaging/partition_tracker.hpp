@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "messaging/kafka_support.hpp"

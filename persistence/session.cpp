@@ -73,13 +73,13 @@ DbFailure classify(const std::exception& error) {
   if (sql == nullptr) return failure;  // internal
   failure.sqlstate = sql->sqlstate();
   const std::string& state = failure.sqlstate;
-  if (state == "25006" ||  // read_only_sql_transaction: a demoted primary (failover)
+  if (state == "25006" ||          // read_only_sql_transaction: a demoted primary (failover)
       starts_with(state, "08") ||  // connection_exception
       state == "57P01" || state == "57P02" || state == "57P03") {  // shutdown, cannot connect now
     failure.kind = FailureKind::connection;
   } else if (state == "40001" || state == "40P01" ||  // serialization failure, deadlock
-             state == "57014" ||                     // query_canceled (statement_timeout)
-             starts_with(state, "53")) {             // insufficient resources
+             state == "57014" ||                      // query_canceled (statement_timeout)
+             starts_with(state, "53")) {              // insufficient resources
     failure.kind = FailureKind::transient;
   } else if (starts_with(state, "22")) {
     failure.kind = FailureKind::invalid_data;
@@ -87,8 +87,7 @@ DbFailure classify(const std::exception& error) {
   return failure;
 }
 
-Session::Session(std::string url, SessionOptions options)
-    : url_(session_url(url, options)) {}
+Session::Session(std::string url, SessionOptions options) : url_(session_url(url, options)) {}
 
 Session::~Session() = default;
 

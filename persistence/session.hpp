@@ -11,17 +11,15 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <pqxx/connection>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
-#include <pqxx/connection>
-
 #include "domain/error.hpp"
 #include "domain/result.hpp"
-
 
 namespace wallet::persistence {
 
@@ -70,7 +68,7 @@ DbFailure classify(const std::exception& error);
 template <class T>
 class DbResult {
  public:
-  DbResult(T value) : state_(std::move(value)) {}        // NOLINT: implicit by design
+  DbResult(T value) : state_(std::move(value)) {}              // NOLINT: implicit by design
   DbResult(DbFailure failure) : state_(std::move(failure)) {}  // NOLINT: implicit by design
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }

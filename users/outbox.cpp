@@ -3,9 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <mutex>
-#include <thread>
-
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "persistence/session.hpp"
 #include "persistence/user_store.hpp"
@@ -29,8 +28,8 @@ struct Outbox::Impl {
     return std::move(result).result();
   }
 
-  persistence::Session relay;     // relay thread
-  persistence::Session listener;  // listener thread
+  persistence::Session relay;       // relay thread
+  persistence::Session listener;    // listener thread
   uint64_t leading_generation = 0;  // the relay session's connection that holds the lead; 0: none
   std::chrono::steady_clock::time_point checked = std::chrono::steady_clock::now();
   mutable std::mutex mutex;  // guards cause
@@ -59,8 +58,8 @@ domain::Result<OutboxPass> Outbox::next(int limit) {
       return pass;
     }
     for (auto& row : persistence::pending_outbox(conn, limit)) {
-      pass.rows.push_back({row.id, std::move(row.aggregate_id), std::move(row.topic),
-                           std::move(row.payload)});
+      pass.rows.push_back(
+          {row.id, std::move(row.aggregate_id), std::move(row.topic), std::move(row.payload)});
     }
     return pass;
   }),

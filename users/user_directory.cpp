@@ -38,7 +38,9 @@ void UserDirectory::create(const std::string& email, UserReply reply) {
                             domain::encode_user_created(event)};
   pool_.run<MaybeRecord>(
       "create_user",
-      [user = std::move(user)](pqxx::connection& conn) { return persistence::create_user(conn, user); },
+      [user = std::move(user)](pqxx::connection& conn) {
+        return persistence::create_user(conn, user);
+      },
       [reply = std::move(reply)](domain::Result<MaybeRecord> created) {
         reply(user_or(std::move(created),
                       {ErrorCode::email_taken, "a user with this email already exists"}));

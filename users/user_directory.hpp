@@ -1,8 +1,8 @@
 // UserDirectory: user-service's one facade (DESIGN.md): http/ creates and finds users and asks
 // balances through it, and holds no pool, store, relay or NATS client. Database work runs on the
 // DbPool (off Pistache's reactor threads); the balance question goes to transaction-service through
-// the `ask` function the service wires to its NATS requester. Every callback is called exactly once,
-// on a pool or requester thread.
+// the `ask` function the service wires to its NATS requester. Every callback is called exactly
+// once, on a pool or requester thread.
 #pragma once
 
 #include <cstdint>

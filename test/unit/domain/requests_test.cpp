@@ -23,8 +23,8 @@ ErrorCode transfer_error(const std::string& body) {
 }
 
 TEST(DecodeDepositTest, AcceptsAStringOrNumberAmountAndCanonicalizesTheId) {
-  auto text = decode_deposit(R"({"user_id":"0E4A3F57-2A7B-4C1D-9E3F-1234567890AB","amount":"12.5"})",
-                             std::nullopt);
+  auto text = decode_deposit(
+      R"({"user_id":"0E4A3F57-2A7B-4C1D-9E3F-1234567890AB","amount":"12.5"})", std::nullopt);
   ASSERT_TRUE(text.ok()) << text.error().message;
   EXPECT_EQ(text->user_id, kA);
   EXPECT_EQ(text->amount, 1250);
@@ -42,10 +42,12 @@ TEST(DecodeDepositTest, EachRuleHasItsCode) {
   EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"("})"), ErrorCode::invalid_amount);
   EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"-1.00"})"),
             ErrorCode::invalid_amount);
-  EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"0"})"), ErrorCode::invalid_amount);
+  EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"0"})"),
+            ErrorCode::invalid_amount);
   EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"1.001"})"),
             ErrorCode::invalid_amount);
-  EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":true})"), ErrorCode::invalid_amount);
+  EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":true})"),
+            ErrorCode::invalid_amount);
 }
 
 TEST(DecodeDepositTest, IdempotencyKeyFromHeaderOrBodyMustAgree) {
@@ -55,8 +57,9 @@ TEST(DecodeDepositTest, IdempotencyKeyFromHeaderOrBodyMustAgree) {
   EXPECT_EQ(from_body->idempotency_key, std::optional<std::string>("k-1"));
   EXPECT_TRUE(decode_deposit(body, std::string("k-1")).ok());
   EXPECT_EQ(deposit_error(body, std::string("k-2")), ErrorCode::invalid_idempotency_key);
-  EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"1.00"})", std::string("has space")),
-            ErrorCode::invalid_idempotency_key);
+  EXPECT_EQ(
+      deposit_error(R"({"user_id":")" + kA + R"(","amount":"1.00"})", std::string("has space")),
+      ErrorCode::invalid_idempotency_key);
   EXPECT_EQ(deposit_error(R"({"user_id":")" + kA + R"(","amount":"1.00","idempotency_key":7})"),
             ErrorCode::invalid_idempotency_key);
 }
@@ -69,8 +72,8 @@ TEST(DecodeTransferTest, AcceptsThePrimaryFieldOrItsAliasWhenTheyAgree) {
   auto alias = decode_transfer(ids + R"("amount":"3.1"})", std::nullopt);
   ASSERT_TRUE(alias.ok());
   EXPECT_EQ(canonical_transfer(*primary), canonical_transfer(*alias));
-  EXPECT_TRUE(decode_transfer(ids + R"("amount_to_transfer":"3.10","amount":"3.1"})", std::nullopt)
-                  .ok());
+  EXPECT_TRUE(
+      decode_transfer(ids + R"("amount_to_transfer":"3.10","amount":"3.1"})", std::nullopt).ok());
   EXPECT_EQ(transfer_error(ids + R"("amount_to_transfer":"3.10","amount":"3.11"})"),
             ErrorCode::invalid_amount);
   EXPECT_NE(canonical_transfer(*primary),
