@@ -36,6 +36,9 @@ std::string session_url(const std::string& url, const SessionOptions& options) {
     add("keepalives_interval", std::to_string(options.keepalives_interval_s));
     add("keepalives_count", std::to_string(options.keepalives_count));
   }
+  if (options.tcp_user_timeout_ms > 0) {
+    add("tcp_user_timeout", std::to_string(options.tcp_user_timeout_ms));
+  }
   if (options.statement_timeout.count() > 0) {
     const auto ms = std::to_string(options.statement_timeout.count());
     // libpq `options`: command-line options for the server process, URI-encoded in a URI.

@@ -27,11 +27,13 @@ struct SessionOptions {
   std::chrono::seconds connect_timeout{3};
   // Server-side bound on each statement (libpq `options=-c statement_timeout=`); 0: no bound.
   std::chrono::milliseconds statement_timeout{0};
-  // TCP keepalives, so that a peer that vanished (failover, cable) breaks the connection within
-  // about idle + interval * count seconds instead of the kernel's two hours.
-  int keepalives_idle_s = 10;
-  int keepalives_interval_s = 5;
+  // TCP keepalives and a bound on unacknowledged writes, so that a peer that vanished (failover,
+  // cable) breaks the connection within seconds instead of the kernel's two hours (the same values
+  // as main's persistence::connect).
+  int keepalives_idle_s = 5;
+  int keepalives_interval_s = 2;
   int keepalives_count = 3;
+  int tcp_user_timeout_ms = 10000;  // 0: not set
 };
 
 // The connection URL with the session settings added; a setting already in the URL wins.

@@ -20,14 +20,16 @@ TEST(SessionUrlTest, AddsTimeoutsAndKeepalivesUnlessGiven) {
   SessionOptions options;
   options.statement_timeout = 5000ms;
   EXPECT_EQ(session_url("postgresql://u:p@h:5432/db", options),
-            "postgresql://u:p@h:5432/db?connect_timeout=3&keepalives=1&keepalives_idle=10"
-            "&keepalives_interval=5&keepalives_count=3&options=-c%20statement_timeout%3D5000");
+            "postgresql://u:p@h:5432/db?connect_timeout=3&keepalives=1&keepalives_idle=5"
+            "&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000"
+            "&options=-c%20statement_timeout%3D5000");
   EXPECT_EQ(session_url("postgresql://h/db?connect_timeout=9&sslmode=disable", SessionOptions{}),
-            "postgresql://h/db?connect_timeout=9&sslmode=disable&keepalives=1&keepalives_idle=10"
-            "&keepalives_interval=5&keepalives_count=3");
+            "postgresql://h/db?connect_timeout=9&sslmode=disable&keepalives=1&keepalives_idle=5"
+            "&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000");
   EXPECT_EQ(session_url("host=h dbname=db", options),
-            "host=h dbname=db connect_timeout=3 keepalives=1 keepalives_idle=10"
-            " keepalives_interval=5 keepalives_count=3 options='-c statement_timeout=5000'");
+            "host=h dbname=db connect_timeout=3 keepalives=1 keepalives_idle=5"
+            " keepalives_interval=2 keepalives_count=3 tcp_user_timeout=10000"
+            " options='-c statement_timeout=5000'");
 }
 
 TEST(ClassifyTest, ConnectionFailuresIncludeAReadOnlyServer) {
