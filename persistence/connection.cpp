@@ -4,11 +4,29 @@
 
 namespace wallet::persistence {
 
+namespace {
+
+// Adds `name=value` to a libpq URL unless the URL already sets it.
+void add_default(std::string& url, const char* name, const char* value) {
+  if (url.find(name) != std::string::npos) return;
+  url += (url.find('?') == std::string::npos) ? '?' : '&';
+  url += name;
+  url += '=';
+  url += value;
+}
+
+}  // namespace
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
   std::string options = url;
-  if (options.find("connect_timeout") == std::string::npos) {
-    options += (options.find('?') == std::string::npos) ? "?connect_timeout=3" : "&connect_timeout=3";
-  }
+  // A dead server or a silent network must surface as an error within seconds, never as a hang:
+  // bounded connect, TCP keepalives, and unacknowledged writes give up after 10 s.
+  add_default(options, "connect_timeout", "3");
+  add_default(options, "keepalives", "1");
+  add_default(options, "keepalives_idle", "5");
+  add_default(options, "keepalives_interval", "2");
+  add_default(options, "keepalives_count", "3");
+  add_default(options, "tcp_user_timeout", "10000");
   return std::make_unique<pqxx::connection>(options);
 }
 
