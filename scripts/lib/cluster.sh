@@ -79,6 +79,12 @@ cluster_export_env() {
   CLUSTER_NATS_URL=$(cl_nats_urls)
   CLUSTER_PATRONI_CONFIG=$CL_DIR/pg1/patroni.yml
   CLUSTER_ETCD_ENDPOINTS=$(cl_etcd_endpoints)
+  local p=() m=()
+  for i in $(seq_n $CL_PG_N); do p+=("http://127.0.0.1:$((CL_PATRONI_BASE + i - 1))"); done
+  for i in $(seq_n $CL_NATS_N); do m+=("http://127.0.0.1:$((CL_NATS_MONITOR_BASE + i - 1))"); done
+  export CLUSTER_PATRONI_URLS CLUSTER_NATS_MONITOR_URLS
+  CLUSTER_PATRONI_URLS=$(join_by , "${p[@]}")
+  CLUSTER_NATS_MONITOR_URLS=$(join_by , "${m[@]}")
 }
 
 cluster_dirs() {
