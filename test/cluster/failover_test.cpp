@@ -254,6 +254,30 @@ std::string describe(const std::map<int, int>& totals) {
   return out;
 }
 
+// For the users with these emails: how many exist in user_service.users, and how many of those have
+// no account in transaction_service.users after waiting up to `limit` for their events.
+std::pair<long, long> provisioning(const Cluster& cluster, const std::vector<std::string>& emails,
+                                   std::chrono::seconds limit) {
+  auto users = open_db(cluster.user_db);
+  pqxx::nontransaction utx(*users);
+  nlohmann::json wanted = emails;
+  auto rows = utx.exec_params(
+      "SELECT user_id::text FROM users WHERE email IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      wanted.dump());
+  std::vector<std::string> user_ids;
+  for (const auto& row : rows) user_ids.push_back(row[0].as<std::string>());
+  auto accounts = open_db(cluster.tx_db);
+  long with_account = 0;
+  const auto deadline = Clock::now() + limit;
+  do {
+    with_account = count_rows(
+        *accounts, "SELECT count(*) FROM users WHERE user_id = ANY($1::uuid[])", user_ids);
+    if (with_account == static_cast<long>(user_ids.size())) break;
+    std::this_thread::sleep_for(250ms);
+  } while (Clock::now() < deadline);
+  return {static_cast<long>(user_ids.size()), static_cast<long>(user_ids.size()) - with_account};
+}
+
 class FailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -432,25 +456,10 @@ TEST_F(FailoverTest, KafkaBrokerSigkillDuringUserCreationProvisionsEveryUserOnce
   EXPECT_GE(provisioned, 0) << "a user created after the broker kill got no account in 90 s";
 
   // Every user once in user-service, and every one of them an account in transaction-service.
-  auto users = open_db(cluster_.user_db);
-  pqxx::nontransaction utx(*users);
-  nlohmann::json wanted = emails;
-  auto rows = utx.exec_params(
-      "SELECT user_id::text FROM users WHERE email IN (SELECT jsonb_array_elements_text($1::jsonb))",
-      wanted.dump());
-  ASSERT_EQ(rows.size(), emails.size()) << "users missing in user_service.users";
-  std::vector<std::string> user_ids;
-  for (const auto& row : rows) user_ids.push_back(row[0].as<std::string>());
-  auto accounts = open_db(cluster_.tx_db);
-  long with_account = 0;
-  const auto deadline = Clock::now() + 90s;
-  while (Clock::now() < deadline) {
-    with_account = count_rows(
-        *accounts, "SELECT count(*) FROM users WHERE user_id = ANY($1::uuid[])", user_ids);
-    if (with_account == static_cast<long>(user_ids.size())) break;
-    std::this_thread::sleep_for(250ms);
-  }
-  EXPECT_EQ(with_account, static_cast<long>(user_ids.size())) << "user-created events were lost";
+  auto [users, missing] = provisioning(cluster_, emails, 90s);
+  EXPECT_EQ(users, static_cast<long>(emails.size())) << "users missing in user_service.users";
+  EXPECT_EQ(missing, 0) << "user-created events were lost";
+  const long with_account = users - missing;
   std::map<int, int> seen;
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -458,8 +467,9 @@ TEST_F(FailoverTest, KafkaBrokerSigkillDuringUserCreationProvisionsEveryUserOnce
   }
   std::printf(
       "[cluster-kafka-kill] %zu users created, %ld provisioned exactly once; a user created after "
-      "SIGKILL of broker 1 had its account after %.1f s; createUser statuses {%s}\n",
-      user_ids.size(), with_account, provisioned, describe(seen).c_str());
+      "SIGKILL of broker 1 had its account after %.1f s (provisioning outage); createUser statuses "
+      "{%s}\n",
+      emails.size(), with_account, provisioned, describe(seen).c_str());
 }
 
 // SIGKILL of the NATS node the balance responder is connected to: balance queries (user-service ->
@@ -521,6 +531,21 @@ TEST_F(FailoverTest, NatsNodeSigkillBalanceQueriesRecoverWithinSeconds) {
       node + 1, failures, after, last_failure);
   EXPECT_LT(last_failure, 5.0) << "balance queries failed for longer than 5 s";
   EXPECT_GT(after - failures, 20) << "too few successful balance queries after the kill";
+}
+
+// Negative control of the provisioning check above: a user written straight into user_service.users,
+// without its outbox row, never gets an event, and the check must count it as lost.
+TEST_F(FailoverTest, ProvisioningCheckCountsAUserWhoseEventNeverCame) {
+  const std::string email = "control-" + domain::new_uuid_v4().substr(0, 8) + "@cluster.test";
+  {
+    auto users = open_db(cluster_.user_db);
+    pqxx::nontransaction(*users).exec_params(
+        "INSERT INTO users (user_id, email, created_at) VALUES ($1, $2, now())",
+        domain::new_uuid_v4(), email);
+  }
+  auto [users, missing] = provisioning(cluster_, {email}, 3s);
+  EXPECT_EQ(users, 1);
+  EXPECT_EQ(missing, 1) << "the check did not notice a user without an account";
 }
 
 }  // namespace
