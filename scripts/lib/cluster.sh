@@ -506,7 +506,6 @@ cluster_down() {
 }
 
 # ---- status ----------------------------------------------------------------------------------
-cl_mark() { if "$@" >/dev/null 2>&1; then printf 'ok  '; else printf 'DOWN'; fi; }
 
 cluster_status() {
   local i bad=0 pid
@@ -526,6 +525,18 @@ cluster_status() {
       "$(cl_patroni_pid "$i" || echo -)" "$(cl_postmaster_pid "$i" || echo -)"
   done
   cl_patronictl list 2>/dev/null | sed 's/^/  /' || { echo "  patronictl list failed"; bad=1; }
+  local leader repl
+  if leader=$(cl_pg_leader); then
+    # The primary's own view of its standbys (pg_stat_replication through Patroni's REST API).
+    repl=$(cl_patroni_api "$leader" patroni 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin).get("replication", []):
+    print("  replication: pg{0} -> {1}: {2}, {3}".format(sys.argv[1], r["application_name"], r["state"], r["sync_state"]))
+' "$leader" 2>/dev/null || true)
+    [[ -n $repl ]] && echo "$repl" || echo "  replication: pg$leader has no standby connected"
+  else
+    echo "  DOWN no Postgres primary"; bad=1
+  fi
   cl_pg_sync_ready || { echo "  DOWN no synchronous standby is streaming"; bad=1; }
   echo "kafka ($(cl_kafka_brokers))"
   for i in $(seq_n $CL_KAFKA_N); do
