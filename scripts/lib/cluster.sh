@@ -130,6 +130,18 @@ as_pg_exec() {
     echo setpriv --reuid=postgres --regid=postgres --init-groups --
   fi
 }
+# Where node i's Postgres lives: $CL_DIR/pg<i>, unless the postgres OS user cannot reach it (a
+# checkout under /root) or its socket path would pass the 107-byte limit; then in
+# /var/tmp/wallet-cluster-<hash>/pg<i> with a symlink from $CL_DIR/pg<i> (as scripts/lib/postgres.sh).
+cl_pg_home() {
+  local ext=/var/tmp/wallet-cluster-$(printf %s "$CL_DIR" | md5sum | cut -c1-12)
+  if [[ -d $ext ]] || ((${#CL_DIR} + 24 > 107)) ||
+    { [[ $EUID -eq 0 ]] && ! (cd / && runuser -u postgres -- test -x "$WALLET_STATE") 2>/dev/null; }; then
+    echo "$ext"
+  else
+    echo "$CL_DIR"
+  fi
+}
 cl_patroni_pid() { live_pid "$CL_RUN/patroni$1.pid" "pg$1/patroni.yml"; }
 cl_postmaster_pid() { live_pid "$CL_DIR/pg$1/data/postmaster.pid" postgres; }
 cl_patroni_api() { curl -fsS -m 2 "http://127.0.0.1:$((CL_PATRONI_BASE + $1 - 1))/$2"; }
@@ -148,7 +160,7 @@ cl_pg_sync_ready() {
 }
 
 cl_patroni_config() { # index
-  local i=$1 d=$CL_DIR/pg$1
+  local i=$1 d=$CL_PG_HOME/pg$1
   local pg=$((CL_PG_BASE + i - 1)) api=$((CL_PATRONI_BASE + i - 1))
   cat >"$d/patroni.yml" <<EOF
 # Written by scripts/lib/cluster.sh on every start; edit there.
@@ -220,9 +232,15 @@ EOF
 
 cl_pg_up() {
   local i pid launched=0
+  CL_PG_HOME=$(cl_pg_home)
+  if [[ $CL_PG_HOME != "$CL_DIR" ]]; then
+    mkdir -p "$CL_PG_HOME"
+    chmod 755 "$CL_PG_HOME"
+  fi
   for i in $(seq_n $CL_PG_N); do
-    local d=$CL_DIR/pg$i
+    local d=$CL_PG_HOME/pg$i
     mkdir -p "$d"
+    [[ $CL_PG_HOME != "$CL_DIR" ]] && ln -sfn "$d" "$CL_DIR/pg$i"
     [[ $EUID -eq 0 ]] && chown postgres:postgres "$d"
     chmod 700 "$d"
     cl_patroni_config "$i"
