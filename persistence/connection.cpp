@@ -31,8 +31,20 @@ std::unique_ptr<pqxx::connection> connect(const std::string& url) {
 }
 
 bool is_connection_failure(const std::exception& error) {
-  return dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
-         dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
+      dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {
+    return true;
+  }
+  // Errors that mean "this server is no longer the primary you want": the connection must be
+  // dropped and reopened through the multi-host URL (target_session_attrs=read-write), which finds
+  // the new primary after a failover or switchover.
+  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);
+  if (sql == nullptr) return false;
+  const std::string& state = sql->sqlstate();
+  return state == "25006" ||                      // read_only_sql_transaction: a demoted primary
+         state == "57P01" || state == "57P02" ||  // admin_shutdown, crash_shutdown
+         state == "57P03" ||                      // cannot_connect_now (starting, in recovery)
+         state.compare(0, 2, "08") == 0;          // connection_exception class
 }
 
 bool is_retryable(const std::exception& error) {
