@@ -39,6 +39,20 @@ class Ledger {
   void balance(BalanceQuery query);
   void inspect(InspectQuery query);
   void inspect_writer(std::function<void(WriterStats, size_t)> reply);
+  // Release 2. Each answers through its callback exactly once, as above.
+  void withdraw(WithdrawCommand command);
+  void create_hold(HoldCommand command);
+  // Capture: amount nullopt = all of the hold. Void: closes it without moving money.
+  void capture_hold(std::string hold_id, std::optional<int64_t> amount,
+                    std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void hold(std::string hold_id,
+            std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> reply);
+  void balance_figures(AvailableQuery query);
+  // One page of an account's history, newest first, before the row `before` (0: from the newest).
+  void history(std::string user_id, int limit, int64_t before,
+               std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply);
+
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
@@ -61,6 +75,8 @@ class Ledger {
   caf::actor writer_;
   caf::actor registry_;
   caf::actor gate_;
+  caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
+  persistence::DbPool& pool_;
   std::shared_ptr<std::atomic<size_t>> counter_;
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};

@@ -32,6 +32,12 @@ enum class ErrorCode {
   unavailable,
   upstream_timeout,
   bad_request,  // the HTTP message itself is malformed (request line, headers, framing)
+  // Release 2.
+  invalid_timeout,
+  invalid_cursor,
+  invalid_hold_id,
+  hold_not_found,
+  hold_not_pending,
 };
 
 struct Error {
