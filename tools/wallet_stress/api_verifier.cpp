@@ -337,6 +337,10 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
     }
   }
   expected_total -= withdrawn;
+  // Proves that the hold checks can fail: one account's pending holds are off by one cent.
+  if (config.self_check_corrupt_holds && !out.expected_held_minor.empty()) {
+    out.expected_held_minor[0] += 1;
+  }
   // Proves that the balance check can fail: one expectation is off by one cent.
   if (config.self_check_corrupt && !out.expected_minor.empty()) out.expected_minor[0] += 1;
 

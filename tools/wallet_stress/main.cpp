@@ -73,6 +73,8 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "e.g. transfer=70,hold=15,capture=10,void=5,withdraw=5")
       ->capture_default_str();
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
+  app.add_flag("--self-check-corrupt-holds", c.self_check_corrupt_holds,
+               "miscount one account's pending holds on purpose: the run must then fail");
   app.add_flag(
       "--self-check-corrupt", c.self_check_corrupt,
       "miscount one expected balance on purpose: the run must then fail (tests the checks)");

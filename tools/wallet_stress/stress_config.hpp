@@ -31,6 +31,7 @@ struct StressConfig {
   std::string html_path;
   bool quiet = false;
   bool self_check_corrupt = false;
+  bool self_check_corrupt_holds = false;  // release 2: miscount one account's pending holds
   long request_timeout_ms = 30'000;
   double account_wait_seconds = 60;  // how long user-created events get to reach the ledger
   // Release 2 operation mix, as weights (--mix transfer=70,hold=15,capture=10,void=5,withdraw=5).

@@ -142,6 +142,27 @@ TEST(WalletStressTest, FullOperationMixHoldsEveryInvariant) {
   remove_folder_unless_failed(run);
 }
 
+// The negative control of the hold checks: one account's pending holds miscounted by one cent
+// fails exactly the two checks that compare them, through the API and in SQL.
+TEST(WalletStressTest, MiscountedHoldsFailTheRun) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
+                                "--mix=transfer=50,hold=30,capture=10,void=10",
+                                "--self-check-corrupt-holds", "--duration-limit=120"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  std::set<std::string> failed;
+  for (const auto& invariant : run.result["invariants"]) {
+    if (invariant["passed"].get<bool>()) continue;
+    failed.insert(invariant["name"].get<std::string>());
+    EXPECT_EQ(invariant["violations"].get<uint64_t>(), 1u) << invariant.dump(2);
+  }
+  EXPECT_EQ(failed, (std::set<std::string>{
+                        "available balance = balance - pending holds, per account (release 2)",
+                        "sql: pending holds per new account = the driver's expectation"}))
+      << run.output;
+  remove_folder_unless_failed(run);
+}
+
 TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
   auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
                                 "--self-check-corrupt", "--duration-limit=120"});
