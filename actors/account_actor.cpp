@@ -111,12 +111,6 @@ bool await_settle(Self self, T& work) {
   return true;
 }
 
-void schedule_expiry(Self self, const persistence::HoldRecord& hold) {
-  const int64_t wait = std::max<int64_t>(0, hold.expires_at_ms - now_ms());
-  self->delayed_send(self, std::chrono::milliseconds(wait), expire_atom::value,
-                     ExpireHold{self->state.user_id, hold.hold_id});
-}
-
 // Hands a hold-only mutation (no ledger row) to the writer; the balance is unchanged.
 void submit_hold_mutation(Self self, WriteRequest request) {
   auto& s = self->state;
@@ -125,8 +119,11 @@ void submit_hold_mutation(Self self, WriteRequest request) {
   self->send(s.context.writer, submit_atom::value, std::move(request));
 }
 
+void expire_overdue(Self self);
+
 void withdraw(Self self, WithdrawCommand& cmd) {
   auto& s = self->state;
+  expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
     if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
@@ -155,6 +152,7 @@ void withdraw(Self self, WithdrawCommand& cmd) {
 
 void create_hold(Self self, HoldCommand& cmd) {
   auto& s = self->state;
+  expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
     if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
@@ -174,7 +172,6 @@ void create_hold(Self self, HoldCommand& cmd) {
   request.mutation.new_holds.push_back(hold);
   request.reply = std::move(cmd.reply);
   s.held += hold.amount;
-  schedule_expiry(self, hold);
   s.holds.emplace(hold.hold_id, std::move(hold));
   submit_hold_mutation(self, std::move(request));
 }
@@ -189,19 +186,28 @@ void close_hold(Self self, const std::string& hold_id, const char* status, Write
   submit_hold_mutation(self, std::move(request));
 }
 
+// Expiry has no timer in the actor (a pending timer would keep a retired actor alive): the
+// HoldExpirySweeper sends ExpireHold for every overdue pending hold in Postgres within 250 ms, and a
+// debit closes the overdue holds of its account itself before it checks the available balance.
 bool overdue(const persistence::HoldRecord& hold) { return now_ms() >= hold.expires_at_ms; }
 
 void expire(Self self, const std::string& hold_id) {
   auto& s = self->state;
   auto it = s.holds.find(hold_id);
   if (it == s.holds.end()) return;  // closed meanwhile (or by a capture being reserved)
-  if (!overdue(it->second)) {
-    schedule_expiry(self, it->second);  // a timer that fired early: wait for the rest
-    return;
-  }
+  if (!overdue(it->second)) return;  // not yet by this clock: the sweeper asks again
   WriteRequest request;
   request.reply = [](Reply) {};  // nobody waits for an expiry
   close_hold(self, hold_id, "expired", std::move(request));
+}
+
+// Closes every overdue hold of this account (before a debit decides on the available balance).
+void expire_overdue(Self self) {
+  std::vector<std::string> due;
+  for (const auto& [hold_id, hold] : self->state.holds) {
+    if (overdue(hold)) due.push_back(hold_id);
+  }
+  for (const auto& hold_id : due) expire(self, hold_id);
 }
 
 void void_hold(Self self, VoidCommand& cmd) {
@@ -243,7 +249,11 @@ bool take_hold_for_capture(Self self, ReserveRequest& request) {
 void answer_available(Self self, AvailableQuery& query) {
   const auto& s = self->state;
   // The committed balance; available from it, never above it, while debits may be in flight.
-  const int64_t available = std::max<int64_t>(0, std::min(s.committed, s.pending) - s.held);
+  int64_t held = s.held;
+  for (const auto& [hold_id, hold] : s.holds) {
+    if (overdue(hold)) held -= hold.amount;  // available again, even before the sweeper closes it
+  }
+  const int64_t available = std::max<int64_t>(0, std::min(s.committed, s.pending) - held);
   query.reply(BalanceFigures{s.committed, available});
 }
 
@@ -255,7 +265,6 @@ void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
   s.awaiting_settle = false;
   for (auto& hold : holds) {
     s.held += hold.amount;
-    schedule_expiry(self, hold);  // an overdue one expires right away
     s.holds.emplace(hold.hold_id, std::move(hold));
   }
 }
@@ -270,6 +279,7 @@ void reserve(Self self, ReserveRequest& request) {
   }
   int64_t updated = 0;
   if (request.role == LegRole::debit) {
+    expire_overdue(self);  // release 2
     if (s.pending - s.held < request.amount) {
       refuse_reserve(self, request, {domain::ErrorCode::insufficient_funds, "insufficient funds"});
       return;

@@ -1,8 +1,9 @@
-// HoldExpirySweeper (release 2): makes holds expire by themselves even when their payer's actor is
-// not loaded (retired, or never used since a restart). A loaded actor expires its holds on its own
-// timers; this actor asks Postgres every 250 ms for pending holds past expires_at and sends each an
-// ExpireHold through the registry, which loads the payer if needed. One query at a time; it also
-// publishes how many holds are pending (LedgerGauges::holds_pending).
+// HoldExpirySweeper (release 2): makes holds expire by themselves, whether or not their payer's
+// actor is loaded (retired, or never used since a restart). Every 250 ms it asks Postgres for
+// pending holds past expires_at and sends each an ExpireHold through the registry, which loads the
+// payer if needed; the payer's actor closes the hold through the group commit. Account actors keep
+// no timers of their own: a pending timer would keep a retired actor (and shutdown) waiting. One
+// query at a time; it also publishes how many holds are pending (LedgerGauges::holds_pending).
 #pragma once
 
 #include <caf/all.hpp>

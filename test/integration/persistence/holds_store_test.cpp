@@ -148,10 +148,13 @@ TEST_F(HoldsStoreTest, AHoldClosesOnceWhateverRaces) {
   EXPECT_EQ(apply(close(h.hold_id, "voided")), ApplyStatus::rejected);
   EXPECT_EQ(apply(close(h.hold_id, "expired")), ApplyStatus::rejected);
   EXPECT_EQ(status(h.hold_id), "captured");
-  // A trigger refuses it even outside ledger_apply_batch.
-  pqxx::nontransaction txn(conn_);
-  EXPECT_THROW(txn.exec_params("UPDATE holds SET closed_at = now() WHERE hold_id = $1", h.hold_id),
-               pqxx::sql_error);
+  {
+    // A trigger refuses it even outside ledger_apply_batch.
+    pqxx::nontransaction txn(conn_);
+    EXPECT_THROW(
+        txn.exec_params("UPDATE holds SET closed_at = now() WHERE hold_id = $1", h.hold_id),
+        pqxx::sql_error);
+  }
   EXPECT_TRUE(persistence::load_account(conn_, a_)->pending_holds.empty());
 }
 
