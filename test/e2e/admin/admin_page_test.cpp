@@ -141,7 +141,7 @@ TEST_F(AdminPageTest, ShowsTheActorOfAJustUsedAccountAndA401ForAWrongToken) {
   EXPECT_EQ(browser.script(sort_of, {"last_activity_ms"}), "none");
   EXPECT_TRUE(browser
                   .script("const v = Array.from(document.querySelectorAll('#actors tbody tr'))"
-                          "  .map((tr) => Number(tr.cells[4].textContent));"
+                          "  .map((tr) => Number(tr.cells[6].textContent));"
                           "return v.every((x, i) => i === 0 || v[i - 1] <= x);")
                   .get<bool>())
       << "rows are not in ascending mailbox order";
