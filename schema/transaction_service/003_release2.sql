@@ -76,8 +76,8 @@ CREATE TRIGGER holds_close_once BEFORE UPDATE ON holds
 -- hold_changes: closings {hold_id, status, transfer_id, captured_amount}, each conditional on the
 --   hold being pending: if any is not, the whole batch fails (WL002) and nothing is written.
 -- A captured hold must name a transfer whose two rows are in the ledger, debiting its payer by the
--- captured amount (WL003). Afterwards, for every account the batch touched, the pending holds must
--- not exceed the balance (WL004).
+-- captured amount (WL003). Afterwards, for every account the batch debited or gave a new hold,
+-- the pending holds must not exceed the balance (WL004).
 CREATE OR REPLACE FUNCTION ledger_apply_batch(batch jsonb) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -144,10 +144,14 @@ BEGIN
     END IF;
   END IF;
 
-  -- Per payer, pending holds <= balance, on every account whose balance or holds changed.
+  -- Per payer, pending holds <= balance, on every account whose balance went down or that has a
+  -- new hold (a credit or a closing cannot break it).
   IF EXISTS (
       SELECT 1
-        FROM (SELECT a.user_id FROM jsonb_to_recordset(batch -> 'accounts') AS a(user_id uuid)
+        FROM (SELECT a.user_id
+                FROM jsonb_to_recordset(batch -> 'accounts')
+                       AS a(user_id uuid, old_balance numeric, new_balance numeric)
+               WHERE a.new_balance < a.old_balance
               UNION
               SELECT h.from_user_id FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid))
              AS touched
