@@ -144,20 +144,25 @@ BEGIN
     END IF;
   END IF;
 
-  -- Per payer, pending holds <= balance, on every account whose balance went down or that has a
-  -- new hold (a credit or a closing cannot break it).
+  -- Per payer, pending holds <= balance, on every account the batch debited (its balance is the
+  -- new_balance the update above set) and every payer of a new hold; a credit or a closing cannot
+  -- break it. Both probes use the partial index holds_pending_payer.
   IF EXISTS (
       SELECT 1
-        FROM (SELECT a.user_id
-                FROM jsonb_to_recordset(batch -> 'accounts')
-                       AS a(user_id uuid, old_balance numeric, new_balance numeric)
-               WHERE a.new_balance < a.old_balance
-              UNION
-              SELECT h.from_user_id FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid))
-             AS touched
-        JOIN users u ON u.user_id = touched.user_id
+        FROM jsonb_to_recordset(batch -> 'accounts')
+               AS a(user_id uuid, old_balance numeric, new_balance numeric)
+       WHERE a.new_balance < a.old_balance
+         AND a.new_balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                               WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
+    RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+  END IF;
+  IF jsonb_array_length(new_holds) > 0 AND EXISTS (
+      SELECT 1
+        FROM (SELECT DISTINCT h.from_user_id
+                FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid)) payer
+        JOIN users u ON u.user_id = payer.from_user_id
        WHERE u.balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
-                           WHERE p.from_user_id = touched.user_id AND p.status = 'pending')) THEN
+                           WHERE p.from_user_id = payer.from_user_id AND p.status = 'pending')) THEN
     RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
   END IF;
 END
