@@ -187,8 +187,8 @@ void close_hold(Self self, const std::string& hold_id, const char* status, Write
 }
 
 // Expiry has no timer in the actor (a pending timer would keep a retired actor alive): the
-// HoldExpirySweeper sends ExpireHold for every overdue pending hold in Postgres within 250 ms, and a
-// debit closes the overdue holds of its account itself before it checks the available balance.
+// HoldExpirySweeper sends ExpireHold for every overdue pending hold in Postgres within 250 ms,
+// and a debit closes the overdue holds of its account before it checks the available balance.
 bool overdue(const persistence::HoldRecord& hold) { return now_ms() >= hold.expires_at_ms; }
 
 void expire(Self self, const std::string& hold_id) {

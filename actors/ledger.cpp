@@ -105,8 +105,7 @@ void Ledger::account_opened(const std::string& user_id) {
 
 }  // namespace wallet::actors
 
-// ---- Release 2: withdrawals, holds, paged history
-// ------------------------------------------------
+// ---- Release 2: withdrawals, holds, paged history ---------------------------------------------
 
 namespace wallet::actors {
 namespace {
