@@ -17,12 +17,13 @@
 //   always one that Postgres justified.
 #pragma once
 
+#include <caf/all.hpp>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <optional>
 #include <string>
 #include <variant>
-
-#include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
@@ -38,7 +39,9 @@ struct AccountContext {
 
 struct AccountState {
   enum class Phase { unloaded, loading, ready, locked, missing };
-  using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery>;
+  using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery,
+                            // release 2
+                            WithdrawCommand, HoldCommand, VoidCommand, ExpireHold, AvailableQuery>;
 
   std::string user_id;
   AccountContext context;
@@ -54,6 +57,16 @@ struct AccountState {
   std::deque<Work> stash;
   uint64_t handled = 0;
   int64_t last_activity_ms = 0;
+
+  // Release 2: holds this account pays. `holds` are the pending ones (including those handed to the
+  // writer and not yet settled), `held` their sum; available = pending - held, and every debit
+  // (transfer leg, withdrawal, new hold) is checked against it, so held <= pending always.
+  std::map<std::string, persistence::HoldRecord> holds;
+  int64_t held = 0;
+  std::optional<persistence::HoldRecord> hold_before_lock;  // a capture's hold, until released
+  // A refusal (insufficient funds, hold not pending) is decided only against committed state: the
+  // work that would be refused waits at the front of the stash until nothing is in flight.
+  bool awaiting_settle = false;
 
   static inline const char* name = "account";
 };

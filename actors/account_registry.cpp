@@ -95,6 +95,27 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         std::string user_id = query.user_id;
         forward(self, user_id, atom, std::move(query));
       },
+      // Release 2: routed to the account that pays (withdrawals, holds) or is asked.
+      [=](withdraw_atom atom, WithdrawCommand& cmd) {
+        std::string user_id = cmd.user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](hold_atom atom, HoldCommand& cmd) {
+        std::string user_id = cmd.from_user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](void_atom atom, VoidCommand& cmd) {
+        std::string user_id = cmd.user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](expire_atom atom, ExpireHold& expiry) {
+        std::string user_id = expiry.user_id;
+        forward(self, user_id, atom, std::move(expiry));
+      },
+      [=](available_atom atom, AvailableQuery& query) {
+        std::string user_id = query.user_id;
+        forward(self, user_id, atom, std::move(query));
+      },
       [=](opened_atom atom, const std::string& user_id) {
         // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.
         auto it = self->state.accounts.find(user_id);

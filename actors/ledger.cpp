@@ -1,7 +1,9 @@
 #include "actors/ledger.hpp"
 
+#include "actors/hold_expiry_sweeper.hpp"
 #include "actors/idempotency_gate.hpp"
 #include "actors/transfer_coordinator.hpp"
+#include "domain/money.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -37,10 +39,11 @@ caf::behavior outcome_purger(caf::event_based_actor* self,
 
 }  // namespace
 
-Ledger::Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerBackend> backend,
-               LedgerOptions options)
+Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
+               std::shared_ptr<persistence::LedgerBackend> backend, LedgerOptions options)
     : system_(system),
       options_(std::move(options)),
+      pool_(pool),
       counter_(std::make_shared<std::atomic<size_t>>(0)) {
   if (options_.detached_writer) {
     writer_ = system_.spawn<caf::detached>(ledger_writer, backend, options_.max_batch,
@@ -59,12 +62,15 @@ Ledger::Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerBac
   if (options_.purge_every.count() > 0) {
     purger_ = system_.spawn(outcome_purger, backend, options_.purge_every);
   }
+  if (options_.sweep_holds && pool) {
+    sweeper_ = system_.spawn(hold_expiry_sweeper, pool, registry_, gauges_);
+  }
 }
 
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle : {&purger_, &gate_, &registry_, &writer_}) {
+  for (auto* handle : {&purger_, &sweeper_, &gate_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
@@ -149,6 +155,138 @@ void Ledger::inspect_writer(std::function<void(WriterStats, size_t)> reply) {
 
 void Ledger::account_opened(const std::string& user_id) {
   caf::anon_send(registry_, opened_atom::value, user_id);
+}
+
+}  // namespace wallet::actors
+
+// ---- Release 2: withdrawals, holds, paged history ---------------------------------------------
+
+namespace wallet::actors {
+namespace {
+
+domain::Error hold_not_found(const std::string& hold_id) {
+  return {domain::ErrorCode::hold_not_found, "no hold " + hold_id};
+}
+
+}  // namespace
+
+void Ledger::withdraw(WithdrawCommand command) {
+  if (!admit(command.reply)) return;
+  if (!command.tag) {
+    caf::anon_send(registry_, withdraw_atom::value, std::move(command));
+    return;
+  }
+  auto tag = *command.tag;
+  ReplyFn reply = std::move(command.reply);
+  run_idempotent(tag, std::move(reply),
+                 [registry = registry_, command = std::move(command)](ReplyFn done) mutable {
+                   command.reply = std::move(done);
+                   caf::anon_send(registry, withdraw_atom::value, std::move(command));
+                 });
+}
+
+void Ledger::create_hold(HoldCommand command) {
+  if (!admit(command.reply)) return;
+  // The payee must exist (its account actor says so); then the payer's actor decides.
+  auto start = [registry = registry_](HoldCommand cmd) {
+    AvailableQuery payee;
+    payee.user_id = cmd.to_user_id;
+    payee.reply = [registry, cmd = std::move(cmd)](domain::Result<BalanceFigures> found) mutable {
+      if (!found) return cmd.reply(error_reply(found.error().code, found.error().message));
+      caf::anon_send(registry, hold_atom::value, std::move(cmd));
+    };
+    caf::anon_send(registry, available_atom::value, std::move(payee));
+  };
+  if (!command.tag) {
+    start(std::move(command));
+    return;
+  }
+  auto tag = *command.tag;
+  ReplyFn reply = std::move(command.reply);
+  run_idempotent(tag, std::move(reply),
+                 [start, command = std::move(command)](ReplyFn done) mutable {
+                   command.reply = std::move(done);
+                   start(std::move(command));
+                 });
+}
+
+void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
+                          std::optional<IdempotencyTag> tag, ReplyFn reply) {
+  if (!admit(reply)) return;
+  // The hold's row names its payer (whose actor holds it) and payee; a capture is then a transfer
+  // whose debit leg consumes the hold.
+  auto start = [this, hold_id, amount, tag](ReplyFn done) {
+    using Found = std::optional<persistence::HoldRecord>;
+    pool_->run<Found>(
+        "load_hold",
+        [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
+        [this, hold_id, amount, tag, done](domain::Result<Found> found) {
+          if (!found) return done(error_reply(found.error().code, found.error().message));
+          if (!found.value())
+            return done(
+                error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+          const auto& hold = *found.value();
+          if (amount && *amount > hold.amount) {
+            return done(error_reply(domain::ErrorCode::invalid_amount,
+                                    "amount must be at most the held amount " +
+                                        domain::format_minor_units(hold.amount)));
+          }
+          TransferCommand command;
+          command.from_user_id = hold.from_user_id;
+          command.to_user_id = hold.to_user_id;
+          command.amount = amount.value_or(hold.amount);
+          command.tag = tag;
+          command.reply = done;
+          command.hold_id = hold_id;
+          system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+        });
+  };
+  if (!tag) return start(std::move(reply));
+  run_idempotent(*tag, std::move(reply), start);
+}
+
+void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply) {
+  if (!admit(reply)) return;
+  auto start = [this, hold_id, tag](ReplyFn done) {
+    using Found = std::optional<persistence::HoldRecord>;
+    pool_->run<Found>(
+        "load_hold",
+        [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
+        [this, hold_id, tag, done](domain::Result<Found> found) {
+          if (!found) return done(error_reply(found.error().code, found.error().message));
+          if (!found.value())
+            return done(
+                error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+          VoidCommand command{found.value()->from_user_id, hold_id, tag, done};
+          caf::anon_send(registry_, void_atom::value, std::move(command));
+        });
+  };
+  if (!tag) return start(std::move(reply));
+  run_idempotent(*tag, std::move(reply), start);
+}
+
+void Ledger::hold(
+    std::string hold_id,
+    std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> reply) {
+  pool_->run<std::optional<persistence::HoldRecord>>(
+      "load_hold",
+      [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
+      std::move(reply));
+}
+
+void Ledger::balance_figures(AvailableQuery query) {
+  caf::anon_send(registry_, available_atom::value, std::move(query));
+}
+
+void Ledger::history(
+    std::string user_id, int limit, int64_t before,
+    std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply) {
+  pool_->run<std::optional<persistence::HistoryPage>>(
+      "load_history",
+      [user_id, limit, before](pqxx::connection& conn) {
+        return persistence::load_history_page(conn, user_id, limit, before);
+      },
+      std::move(reply));
 }
 
 }  // namespace wallet::actors

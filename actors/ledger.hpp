@@ -15,7 +15,9 @@
 #include "actors/account_registry.hpp"
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
+#include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
@@ -35,13 +37,17 @@ struct LedgerOptions {
   // The service's writer runs on its own thread (the Postgres backend blocks); the simulation's is
   // scheduled like every other actor.
   bool detached_writer = true;
+  bool sweep_holds = true;  // release 2: the expiry sweep of holds in Postgres
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
 };
 
 class Ledger {
  public:
-  Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerBackend> backend,
-         LedgerOptions options);
+  // `pool` serves the reads outside the account protocol (history, hold lookups, the expiry
+  // sweep); `backend` everything the protocol asks of storage (loads, lookups, commits).
+  // `pool` may be null only where those reads are never asked for (the protocol simulation).
+  Ledger(caf::actor_system& system, persistence::DbPool* pool,
+         std::shared_ptr<persistence::LedgerBackend> backend, LedgerOptions options);
   ~Ledger();
 
   void deposit(DepositCommand command);
@@ -49,6 +55,20 @@ class Ledger {
   void balance(BalanceQuery query);
   void inspect(InspectQuery query);
   void inspect_writer(std::function<void(WriterStats, size_t)> reply);
+  // Release 2. Each answers through its callback exactly once, as above.
+  void withdraw(WithdrawCommand command);
+  void create_hold(HoldCommand command);
+  // Capture: amount nullopt = all of the hold. Void: closes it without moving money.
+  void capture_hold(std::string hold_id, std::optional<int64_t> amount,
+                    std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void hold(std::string hold_id,
+            std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> reply);
+  void balance_figures(AvailableQuery query);
+  // One page of an account's history, newest first, before the row `before` (0: from the newest).
+  void history(std::string user_id, int limit, int64_t before,
+               std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply);
+
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
@@ -76,6 +96,8 @@ class Ledger {
   caf::actor registry_;
   caf::actor gate_;
   caf::actor purger_;
+  caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
+  persistence::DbPool* pool_;
   std::shared_ptr<std::atomic<size_t>> counter_;
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};

@@ -11,11 +11,22 @@ using persistence::ApplyStatus;
 constexpr std::chrono::milliseconds kFirstResolveBackoff{50};
 constexpr std::chrono::milliseconds kMaxResolveBackoff{2'000};
 
+// Release 2: hold figures for /metrics, counted once the change is durable.
+void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutation) {
+  gauges.holds_created += mutation.new_holds.size();
+  for (const auto& change : mutation.hold_changes) {
+    if (change.status == "captured") ++gauges.holds_captured;
+    if (change.status == "voided") ++gauges.holds_voided;
+    if (change.status == "expired") ++gauges.holds_expired;
+  }
+}
+
 void settle(Self self, WriteRequest& request, bool committed) {
   for (auto& [account, balance] : request.participants) {
     self->send(account, settled_atom::value, committed, balance);
   }
   if (committed) {
+    count_holds(*self->state.gauges, request.mutation);  // release 2
     request.on_commit.durable = request.mutation.outcome.has_value();
     request.reply(std::move(request.on_commit));
   } else {

@@ -16,6 +16,7 @@ void request_leg(Self self, const caf::actor& registry, const std::string& user_
                          cmd.amount,
                          caf::actor_cast<caf::actor>(self),
                          cmd.deadline};
+  if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
   self->send(registry, reserve_atom::value, std::move(request));
 }
 
@@ -40,6 +41,13 @@ void commit(Self self, const caf::actor& writer) {
   }
   request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
                                                cmd.amount, from_balance)};
+  if (!cmd.hold_id.empty()) {
+    // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
+    request.on_commit =
+        Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance)};
+    request.mutation.hold_changes.push_back(
+        persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount});
+  }
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = cmd.reply;
   // Order matters: the writer must hold this mutation before either account submits a later one.

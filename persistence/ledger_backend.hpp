@@ -31,9 +31,9 @@ class LedgerBackend {
  public:
   virtual ~LedgerBackend() = default;
 
-  // The committed balance of an account; nullopt when the account does not exist.
-  virtual void load_balance(const std::string& user_id,
-                            std::function<void(domain::Result<std::optional<int64_t>>)> done) = 0;
+  // The committed balance of an account and its pending holds; nullopt when it does not exist.
+  virtual void load_account(const std::string& user_id,
+                            std::function<void(domain::Result<std::optional<AccountRecord>>)> done) = 0;
 
   // The stored idempotency outcomes among `keys` (only those still within their retention).
   virtual void find_outcomes(std::vector<KeyRef> keys,

@@ -54,9 +54,32 @@ struct HistoryRow {
   std::string transfer_id;
   std::string created_at;  // RFC 3339, UTC
 };
-// Newest first; nullopt when the account does not exist.
-std::optional<std::vector<HistoryRow>> load_history(pqxx::connection& conn,
-                                                    const std::string& user_id, int limit);
+
+// Epoch milliseconds as RFC 3339 UTC text with milliseconds ("2030-01-01T00:00:00.000Z").
+std::string format_epoch_ms(int64_t ms);
+
+// Release 2 reads.
+// An account as its actor loads it: the balance and its pending holds as payer, read in one
+// snapshot; nullopt when the account does not exist.
+std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::string& user_id);
+
+std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& hold_id);
+
+// Pending holds whose expires_at has passed (at most `limit`), and how many holds are pending.
+struct ExpirySweep {
+  std::vector<HoldRecord> overdue;
+  int64_t pending = 0;
+};
+ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit);
+
+// One page of history, newest first: rows with seq < before (all when before is 0), at most
+// `limit`; next_before is the seq to continue from, 0 on the last page.
+struct HistoryPage {
+  std::vector<HistoryRow> rows;
+  int64_t next_before = 0;
+};
+std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
+                                             int limit, int64_t before);
 
 // Creates an account with balance 0 if it does not exist; true when this call created it.
 bool open_account(pqxx::connection& conn, const std::string& user_id, const std::string& created_at);

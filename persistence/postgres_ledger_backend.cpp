@@ -7,11 +7,12 @@ PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions
       options_(std::move(options)),
       store_(options_.database_url, options_.statement_timeout) {}
 
-void PostgresLedgerBackend::load_balance(
-    const std::string& user_id, std::function<void(domain::Result<std::optional<int64_t>>)> done) {
-  pool_.run<std::optional<int64_t>>(
+void PostgresLedgerBackend::load_account(
+    const std::string& user_id,
+    std::function<void(domain::Result<std::optional<AccountRecord>>)> done) {
+  pool_.run<std::optional<AccountRecord>>(
       "load_account",
-      [user_id](pqxx::connection& conn) { return persistence::load_balance(conn, user_id); },
+      [user_id](pqxx::connection& conn) { return persistence::load_account(conn, user_id); },
       std::move(done));
 }
 

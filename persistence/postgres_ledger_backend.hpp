@@ -24,8 +24,8 @@ class PostgresLedgerBackend : public LedgerBackend {
  public:
   PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options);
 
-  void load_balance(const std::string& user_id,
-                    std::function<void(domain::Result<std::optional<int64_t>>)> done) override;
+  void load_account(const std::string& user_id,
+                    std::function<void(domain::Result<std::optional<AccountRecord>>)> done) override;
   void find_outcomes(std::vector<KeyRef> keys,
                      std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;
   // Called only from the LedgerWriter's thread.

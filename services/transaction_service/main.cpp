@@ -47,6 +47,17 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.registry_mailbox.load()); });
   gauge("ledger_writer_mailbox_depth", "Messages waiting in the ledger writer's mailbox",
         [&g] { return static_cast<double>(g.writer_mailbox.load()); });
+  // Release 2: holds.
+  gauge("ledger_holds_pending", "Holds pending in the database (published by the expiry sweeper)",
+        [&g] { return static_cast<double>(g.holds_pending.load()); });
+  gauge("ledger_holds_created_total", "Holds created since start",
+        [&g] { return static_cast<double>(g.holds_created.load()); });
+  gauge("ledger_holds_captured_total", "Holds captured since start",
+        [&g] { return static_cast<double>(g.holds_captured.load()); });
+  gauge("ledger_holds_voided_total", "Holds voided since start",
+        [&g] { return static_cast<double>(g.holds_voided.load()); });
+  gauge("ledger_holds_expired_total", "Holds that expired by themselves since start",
+        [&g] { return static_cast<double>(g.holds_expired.load()); });
 }
 
 }  // namespace
@@ -89,7 +100,7 @@ int main() {
     metrics.observe("ledger_commit_seconds", {}, latency.count() / 1e6);
     metrics.count("ledger_batch_mutations_total", {}, static_cast<double>(size));
   };
-  actors::Ledger ledger(system, backend, ledger_options);
+  actors::Ledger ledger(system, &reader, backend, ledger_options);
   register_ledger_metrics(metrics, ledger);
 
   messaging::ConsumerOptions consumer_options;
@@ -126,7 +137,7 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
-      router, {ledger, reader, services::env_or("ADMIN_TOKEN", ""),
+      router, {ledger, services::env_or("ADMIN_TOKEN", ""),
                [&consumer, &responder] {
                  return nlohmann::json{{"kafka_consumer", consumer.status()},
                                        {"nats_responder", responder.status()}};

@@ -43,6 +43,22 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       if (key.second.empty() || key.second.size() > 255) return refuse("check: key length");
     }
   }
+  std::set<std::string> new_hold_ids;
+  std::set<std::string> closed_hold_ids;
+  for (const auto* mutation : batch) {
+    for (const auto& h : mutation->new_holds) {
+      if (holds.count(h.hold_id) || !new_hold_ids.insert(h.hold_id).second) {
+        return refuse("primary key: holds.hold_id");
+      }
+    }
+    for (const auto& c : mutation->hold_changes) {
+      auto it = holds.find(c.hold_id);
+      if (it == holds.end() || it->second.status != "pending" ||
+          !closed_hold_ids.insert(c.hold_id).second) {
+        return refuse("hold not pending");
+      }
+    }
+  }
   for (const auto& [user_id, span] : spans) {
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
     if (span.second < 0) return refuse("check: users.balance >= 0");
@@ -52,6 +68,13 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});
     if (mutation->outcome) {
       outcomes[{mutation->outcome->endpoint, mutation->outcome->key}] = *mutation->outcome;
+    }
+    for (const auto& h : mutation->new_holds) holds[h.hold_id] = h;
+    for (const auto& c : mutation->hold_changes) {
+      auto& hold = holds[c.hold_id];
+      hold.status = c.status;
+      hold.transfer_id = c.transfer_id;
+      hold.captured_amount = c.captured_amount;
     }
   }
   return true;
@@ -78,13 +101,22 @@ domain::Error unavailable() {
 }
 }  // namespace
 
-void ModelLedger::load_balance(const std::string& user_id,
-                               std::function<void(domain::Result<std::optional<int64_t>>)> done) {
+void ModelLedger::load_account(
+    const std::string& user_id,
+    std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) {
   pending_.push_back({"load " + user_id.substr(24), false, [this, user_id, done](Fault fault) {
                         if (fault != Fault::none) return done(unavailable());
                         auto it = state_.balances.find(user_id);
-                        done(it == state_.balances.end() ? std::optional<int64_t>{}
-                                                         : std::optional<int64_t>{it->second});
+                        if (it == state_.balances.end()) {
+                          return done(std::optional<persistence::AccountRecord>{});
+                        }
+                        persistence::AccountRecord account{it->second, {}};
+                        for (const auto& [id, hold] : state_.holds) {
+                          if (hold.from_user_id == user_id && hold.status == "pending") {
+                            account.pending_holds.push_back(hold);
+                          }
+                        }
+                        done(std::optional<persistence::AccountRecord>{std::move(account)});
                       }});
 }
 

@@ -29,6 +29,7 @@ struct ModelState {
   std::map<std::string, int64_t> balances;  // user_id -> balance (users table)
   std::vector<ModelRow> rows;               // transactions, in commit order
   std::map<std::pair<std::string, std::string>, persistence::IdempotencyOutcome> outcomes;
+  std::map<std::string, persistence::HoldRecord> holds;  // hold_id -> hold
 
   // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
   // Postgres would raise. `why` says which rule refused it.
@@ -53,8 +54,9 @@ class ModelLedger : public persistence::LedgerBackend {
 
   explicit ModelLedger(ModelState state) : state_(std::move(state)) {}
 
-  void load_balance(const std::string& user_id,
-                    std::function<void(domain::Result<std::optional<int64_t>>)> done) override;
+  void load_account(
+      const std::string& user_id,
+      std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) override;
   void find_outcomes(std::vector<persistence::KeyRef> keys,
                      std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)>
                          done) override;

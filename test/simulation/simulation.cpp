@@ -70,11 +70,12 @@ class Simulation {
     actors::LedgerOptions ledger_options;
     ledger_options.detached_writer = false;
     ledger_options.purge_every = 0ms;
+    ledger_options.sweep_holds = false;
     ledger_options.idle_after = std::chrono::hours(24 * 365);  // retirement is the seed's choice
     ledger_options.max_batch = 1 + pick(4);
     ledger_options.max_stash_per_account = pick(3) == 0 ? 2 : 1'000;  // back-pressure
     ledger_options.request_deadline = std::chrono::milliseconds(100 + pick(400));
-    ledger_ = std::make_unique<actors::Ledger>(system_, model_, ledger_options);
+    ledger_ = std::make_unique<actors::Ledger>(system_, nullptr, model_, ledger_options);
     fail_percent_ = static_cast<int>(pick(4)) * 8;  // 0..24 % of completions are faults
   }
 

@@ -34,7 +34,7 @@ class LedgerActorsTest : public ::testing::Test {
     options.idle_after = idle_after;
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
         pool_, persistence::PostgresLedgerOptions{transaction_db_url()});
-    ledger_ = std::make_unique<actors::Ledger>(system_, backend, options);
+    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
   }
 
   static std::optional<actors::IdempotencyTag> key(const std::string& endpoint, const std::string& k,

@@ -42,7 +42,7 @@ class ProtocolRegressionTest : public ::testing::Test {
     options.request_deadline = 60s;  // these tests stall commits on purpose
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
         pool_, persistence::PostgresLedgerOptions{schema_.url()});
-    ledger_ = std::make_unique<actors::Ledger>(system_, backend, options);
+    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
   }
   ~ProtocolRegressionTest() override { ledger_.reset(); }
 
