@@ -55,6 +55,9 @@ struct LedgerEventRelay::Impl {
   Clock::time_point counted_at{};
   caf::actor worker;
   std::atomic<bool> stopped{false};
+  // Set by wake(), cleared when a pass starts: at most one wake message waits in the mailbox, so
+  // a commit costs the relay's thread no wake-up while one is already due.
+  std::atomic<bool> wake_due{false};
 
   std::atomic<int64_t> pending{-1};
   std::atomic<uint64_t> published{0}, failed_deliveries{0}, cycles{0};
@@ -251,6 +254,7 @@ void LedgerEventRelay::Impl::run(caf::blocking_actor* self) {
                     caf::after(0ms) >> [] {});
     }
     if (stopping) break;
+    wake_due.store(false);  // rows committed from here on are seen by this pass or wake the next
     last_pass = Clock::now();
     const auto result = cycle(report_wait);
     more = false;
@@ -301,8 +305,8 @@ LedgerEventRelay::LedgerEventRelay(caf::actor_system& system, LedgerEventRelayOp
 LedgerEventRelay::~LedgerEventRelay() { stop(); }
 
 void LedgerEventRelay::wake() {
-  if (!impl_->stopped.load(std::memory_order_relaxed))
-    caf::anon_send(impl_->worker, wake_atom::value);
+  if (impl_->stopped.load(std::memory_order_relaxed) || impl_->wake_due.exchange(true)) return;
+  caf::anon_send(impl_->worker, wake_atom::value);
 }
 
 void LedgerEventRelay::stop() {
