@@ -99,6 +99,10 @@ bool LedgerEventRelay::Impl::ensure_leader() {
   if (!db) {
     db = persistence::connect(options.database_url);
     leader = false;
+    // The relay's own commits (deleting published rows) need no fsync: one lost in a crash only
+    // means those events are published again (at least once; consumers deduplicate). Without it,
+    // its commits would compete with the ledger writer's for the WAL flush.
+    pqxx::nontransaction(*db).exec("SET synchronous_commit = off");
     // Hold events need the holds triggers; a database migrated before the holds table existed
     // gets them here (see 004_hold_events.sql).
     if (!attach_hold_events(*db)) spdlog::debug("event=ledger_events_no_holds_table");
