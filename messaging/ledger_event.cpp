@@ -9,14 +9,14 @@ namespace {
 // database, so this is all the JSON they need, without building a document first.
 class FlatObject {
  public:
-  FlatObject() { out_.reserve(320); }
+  explicit FlatObject(std::string& out) : out_(out) { out_.clear(); }
 
-  FlatObject& string(const char* name, const std::string& value) {
+  FlatObject& string(const char* name, std::string_view value) {
     key(name);
     quoted(value);
     return *this;
   }
-  FlatObject& string_or_null(const char* name, const std::string& value) {
+  FlatObject& string_or_null(const char* name, std::string_view value) {
     if (value.empty()) {
       key(name);
       out_ += "null";
@@ -24,10 +24,7 @@ class FlatObject {
     }
     return string(name, value);
   }
-  std::string done() {
-    out_ += '}';
-    return std::move(out_);
-  }
+  void done() { out_ += '}'; }
 
  private:
   void key(const char* name) {
@@ -36,7 +33,7 @@ class FlatObject {
     out_ += name;
     out_ += "\":";
   }
-  void quoted(const std::string& value) {
+  void quoted(std::string_view value) {
     out_ += '"';
     for (char c : value) {
       const auto u = static_cast<unsigned char>(c);
@@ -54,16 +51,23 @@ class FlatObject {
     out_ += '"';
   }
 
-  std::string out_;
+  std::string& out_;
 };
 
 }  // namespace
 
 std::string encode_ledger_event(const LedgerOutboxRow& row) {
-  FlatObject event;
+  std::string out;
+  out.reserve(320);
+  encode_ledger_event(row, out);
+  return out;
+}
+
+void encode_ledger_event(const LedgerOutboxRow& row, std::string& out) {
+  FlatObject event(out);
   event.string("event_id", row.event_id);
   if (row.is_hold()) {
-    return event.string("hold_id", row.hold_id)
+    event.string("hold_id", row.hold_id)
         .string("user_id", row.user_id)
         .string("status", row.status)
         .string("amount", row.amount)
@@ -72,8 +76,9 @@ std::string encode_ledger_event(const LedgerOutboxRow& row) {
         .string_or_null("transfer_id", row.transfer_id)
         .string("created_at", row.created_at)
         .done();
+    return;
   }
-  return event.string("transaction_id", row.transaction_id)
+  event.string("transaction_id", row.transaction_id)
       .string("user_id", row.user_id)
       .string("kind", row.kind)
       .string("balance_change", row.balance_change)

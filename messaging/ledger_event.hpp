@@ -5,29 +5,31 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace wallet::messaging {
 
 // One ledger_outbox row as the relay reads it: text as Postgres renders it (money is numeric(20,2),
-// so always two decimals; times are RFC 3339 UTC). Empty text stands for SQL NULL.
+// so always two decimals; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
+// query result that holds the text (see LedgerOutboxBatch): no copy per field.
 struct LedgerOutboxRow {
   int64_t id = 0;  // outbox order: each account's commit order
-  std::string event_id;
-  std::string user_id;  // the Kafka key
+  std::string_view event_id;
+  std::string_view user_id;  // the Kafka key
   // a ledger row (transaction_id not empty)
-  std::string transaction_id;
-  std::string kind;
-  std::string balance_change;
-  std::string old_balance;
-  std::string new_balance;
-  std::string transfer_id;
+  std::string_view transaction_id;
+  std::string_view kind;
+  std::string_view balance_change;
+  std::string_view old_balance;
+  std::string_view new_balance;
+  std::string_view transfer_id;
   // a hold status change (hold_id not empty)
-  std::string hold_id;
-  std::string status;
-  std::string amount;
-  std::string to_user_id;
-  std::string expires_at;
-  std::string created_at;
+  std::string_view hold_id;
+  std::string_view status;
+  std::string_view amount;
+  std::string_view to_user_id;
+  std::string_view expires_at;
+  std::string_view created_at;
 
   bool is_hold() const { return !hold_id.empty(); }
 };
@@ -40,5 +42,7 @@ struct LedgerOutboxRow {
 //    "transfer_id" (null until captured), "created_at" (when the change was made)}
 // Money as strings with exactly two decimals, as everywhere in the API.
 std::string encode_ledger_event(const LedgerOutboxRow& row);
+// The same into `out` (cleared first), so that one buffer serves a whole batch.
+void encode_ledger_event(const LedgerOutboxRow& row, std::string& out);
 
 }  // namespace wallet::messaging

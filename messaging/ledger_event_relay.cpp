@@ -131,7 +131,7 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
     return {0, 0, false};
   }
   health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
-  std::vector<LedgerOutboxRow> rows;
+  LedgerOutboxBatch batch;
   try {
     if (!ensure_leader()) {
       count_pending(false);
@@ -140,13 +140,14 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
       standby.standby = true;
       return standby;
     }
-    rows = pending_ledger_events(*db, options.batch_size);
+    batch = pending_ledger_events(*db, options.batch_size);
   } catch (const std::exception& e) {
     db.reset();
     note("backoff", std::string("database: ") + e.what());
     spdlog::warn("event=ledger_events_read_failed cause=\"{}\"", e.what());
     return {0, 0, false};
   }
+  const auto& rows = batch.rows;
   if (rows.empty()) {
     pending = 0;
     note("running");
@@ -166,8 +167,10 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
   const auto deadline = Clock::now() + report_wait;
   size_t queued = 0;
   std::string produce_error;
+  std::string value;
+  value.reserve(512);
   for (const auto& row : rows) {
-    const std::string value = encode_ledger_event(row);
+    encode_ledger_event(row, value);
     RdKafka::ErrorCode code;
     do {
       code = producer->produce(options.topic, RdKafka::Topic::PARTITION_UA,

@@ -1,6 +1,7 @@
 #include "messaging/ledger_outbox.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace wallet::messaging {
 namespace {
@@ -26,31 +27,34 @@ std::string bigint_array(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
-std::vector<LedgerOutboxRow> pending_ledger_events(pqxx::connection& conn, int limit) {
-  pqxx::read_transaction txn(conn);
-  auto result = txn.exec_params(kPendingSql, limit);
-  std::vector<LedgerOutboxRow> rows;
-  rows.reserve(result.size());
-  for (const auto& r : result) {
+LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
+  LedgerOutboxBatch batch;
+  {
+    pqxx::read_transaction txn(conn);
+    batch.result = txn.exec_params(kPendingSql, limit);
+  }
+  auto text = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
+  batch.rows.reserve(batch.result.size());
+  for (const auto& r : batch.result) {
     LedgerOutboxRow row;
     row.id = r[0].as<int64_t>();
-    row.event_id = r[1].c_str();
-    row.user_id = r[2].c_str();
-    row.transaction_id = r[3].c_str();
-    row.kind = r[4].c_str();
-    row.balance_change = r[5].c_str();
-    row.old_balance = r[6].c_str();
-    row.new_balance = r[7].c_str();
-    row.transfer_id = r[8].c_str();
-    row.hold_id = r[9].c_str();
-    row.status = r[10].c_str();
-    row.amount = r[11].c_str();
-    row.to_user_id = r[12].c_str();
-    row.expires_at = r[13].c_str();
-    row.created_at = r[14].c_str();
-    rows.push_back(std::move(row));
+    row.event_id = text(r[1]);
+    row.user_id = text(r[2]);
+    row.transaction_id = text(r[3]);
+    row.kind = text(r[4]);
+    row.balance_change = text(r[5]);
+    row.old_balance = text(r[6]);
+    row.new_balance = text(r[7]);
+    row.transfer_id = text(r[8]);
+    row.hold_id = text(r[9]);
+    row.status = text(r[10]);
+    row.amount = text(r[11]);
+    row.to_user_id = text(r[12]);
+    row.expires_at = text(r[13]);
+    row.created_at = text(r[14]);
+    batch.rows.push_back(row);
   }
-  return rows;
+  return batch;
 }
 
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {

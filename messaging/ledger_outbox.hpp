@@ -12,8 +12,14 @@
 
 namespace wallet::messaging {
 
+// Rows and the query result their text lives in (moving the batch keeps the views valid).
+struct LedgerOutboxBatch {
+  pqxx::result result;
+  std::vector<LedgerOutboxRow> rows;
+};
+
 // Up to `limit` rows in id order (the order they must be published in).
-std::vector<LedgerOutboxRow> pending_ledger_events(pqxx::connection& conn, int limit);
+LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit);
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids);
 // Rows left, counted up to `cap` (a backlog is reported as "at least cap", never scanned whole).
 int64_t count_ledger_events(pqxx::connection& conn, int64_t cap);

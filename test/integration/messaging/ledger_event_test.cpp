@@ -33,7 +33,7 @@ TEST(LedgerEventTest, LedgerRowIsEncodedWithExactlyTheContractFieldsInOrder) {
             R"("transfer_id":"7b000000-0000-4000-8000-000000000003",)"
             R"("created_at":"2026-12-02T04:00:00.123456Z"})");
   row.kind = "deposit";
-  row.transfer_id.clear();
+  row.transfer_id = {};
   auto deposit = nlohmann::json::parse(encode_ledger_event(row));
   EXPECT_TRUE(deposit["transfer_id"].is_null());
 }
@@ -59,8 +59,8 @@ TEST(LedgerEventTest, HoldChangeIsEncodedAndTextIsEscaped) {
   EXPECT_FALSE(event.contains("transaction_id"));
 }
 
-int64_t cents_of(const std::string& text) {
-  return std::llround(std::stod(text) * 100);  // test-only: small two-decimal values
+int64_t cents_of(std::string_view text) {
+  return std::llround(std::stod(std::string(text)) * 100);  // test-only: small two-decimal values
 }
 
 TEST(LedgerOutboxTest, CommittedLedgerRowsAndHoldStatusChangesBecomeOutboxRowsInOrder) {
@@ -89,7 +89,8 @@ TEST(LedgerOutboxTest, CommittedLedgerRowsAndHoldStatusChangesBecomeOutboxRowsIn
       "outcomes": []}'::jsonb))");
     txn.commit();
   }
-  auto rows = pending_ledger_events(db, 100);
+  auto batch = pending_ledger_events(db, 100);
+  auto& rows = batch.rows;
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].transaction_id, "10000000-0000-4000-8000-000000000001");
   EXPECT_EQ(rows[1].transaction_id, "10000000-0000-4000-8000-000000000002");
@@ -144,7 +145,7 @@ TEST(LedgerOutboxTest, CommittedLedgerRowsAndHoldStatusChangesBecomeOutboxRowsIn
         "'20000000-0000-4000-8000-000000000009'");
     txn.commit();
   }
-  rows = pending_ledger_events(db, 100);
+  batch = pending_ledger_events(db, 100);
   ASSERT_EQ(rows.size(), 3u);  // the transfer credit left above, then the two hold events
   EXPECT_FALSE(rows[0].is_hold());
   ASSERT_TRUE(rows[1].is_hold());
