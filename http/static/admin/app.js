@@ -238,7 +238,7 @@
       if (mine !== generation) return;
       renderTotals(actors.totals || {});
       renderActors(actors.actors || []);
-      for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer']) {
+      for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer', 'ledger_events']) {
         renderBridge(name, bridges[name]);
       }
       els.dashboard.hidden = false;
