@@ -82,8 +82,11 @@ void install_crash_handler(const std::string& service) {
   // backtrace() loads libgcc on first use, which allocates: do that now, not in the handler.
   void* warm[4];
   backtrace(warm, 4);
+  // Cores are opt-in (they are large, and the kernel's core_pattern decides where they go).
   rlimit core{};
-  if (::getrlimit(RLIMIT_CORE, &core) == 0 && core.rlim_cur != core.rlim_max) {
+  const char* cores = std::getenv("WALLET_CORE_DUMPS");
+  if (cores && std::string(cores) == "1" && ::getrlimit(RLIMIT_CORE, &core) == 0 &&
+      core.rlim_cur != core.rlim_max) {
     core.rlim_cur = core.rlim_max;
     ::setrlimit(RLIMIT_CORE, &core);
   }
