@@ -122,6 +122,7 @@ struct ServerTransport::Connection {
   std::string received;    // bytes of the request being parsed (fed to Pistache's parser)
   std::string pipelined;   // bytes that arrived while a request was in flight
   bool in_flight = false;  // a request was handed to a handler and is not answered yet
+  bool writing = false;    // its answer was handed to Pistache and is not fully written yet
   bool closing = false;    // answered with Connection: close; further input is ignored
   bool served = false;     // at least one request was answered on this connection
   Clock::time_point waiting_since = Clock::now();  // connection start, or the last answer
@@ -233,7 +234,7 @@ void ServerTransport::on_input(const char* data, size_t size,
                                const std::shared_ptr<Tcp::Peer>& peer) {
   auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection));
   if (!connection || connection->closing) return;
-  if (connection->in_flight) {
+  if (connection->in_flight || connection->writing) {
     if (connection->pipelined.size() + size > options_.max_request) {
       // More pipelined than one request may hold: answer what is in flight, then close.
       connection->closing = true;
@@ -317,6 +318,13 @@ void ServerTransport::drain_replies() {
 void ServerTransport::write(const std::shared_ptr<Tcp::Peer>& peer, Connection& connection,
                             const PendingReply& reply) {
   const bool close = reply.close || connection.closing;
+  connection.in_flight = false;
+  connection.writing = true;
+  connection.waiting_since = Clock::now();
+  if (close) {
+    connection.closing = true;
+    connection.pipelined.clear();
+  }
   try {
     Http::ResponseWriter writer(connection.version, this, handler_.get(), peer);
     writer.headers().add<Http::Header::Connection>(close ? Http::ConnectionControl::Close
@@ -326,36 +334,47 @@ void ServerTransport::write(const std::shared_ptr<Tcp::Peer>& peer, Connection& 
       if (name != "Connection") writer.headers().add(std::make_shared<NamedHeader>(name, value));
     }
     std::weak_ptr<Tcp::Peer> weak = peer;
+    // Both continuations run on this thread: Pistache resolves a write where it performs it.
     writer
         .send(static_cast<Http::Code>(reply.status), reply.body,
               Http::Mime::MediaType::fromString(reply.content_type))
-        .then(
-            [this, weak, close](ssize_t) {
-              if (close) close_after_write(weak);
-            },
-            [this, weak](std::exception_ptr) { close_after_write(weak); });
+        .then([this, weak](ssize_t) { written(weak); },
+              [this, weak](std::exception_ptr) { close_now(weak); });
     // Write now, on this thread: the answer cannot wait in Pistache's queue while its descriptor
     // is closed and reused by a new connection.
     flush();
   } catch (const std::exception& e) {
     spdlog::info("event=response_dropped request_id={} cause=\"{}\"", reply.request_id, e.what());
+    close_now(peer);
   }
-  connection.in_flight = false;
-  connection.served = true;
-  connection.waiting_since = Clock::now();
-  if (close) {
-    connection.closing = true;
-    connection.pipelined.clear();
-    return;
-  }
-  pump(peer, connection, std::exchange(connection.pipelined, {}));
 }
 
-// After the last answer of a connection has been handed to the kernel: shutting the socket down
-// makes Pistache read end-of-file and remove the peer itself, on this thread, in its own order.
-void ServerTransport::close_after_write(const std::weak_ptr<Tcp::Peer>& weak) {
+// The whole answer is in the kernel. Only now is the next pipelined request parsed: a client that
+// pipelines requests and does not read holds at most one answer in memory, not one per request.
+void ServerTransport::written(const std::weak_ptr<Tcp::Peer>& weak) {
   auto peer = weak.lock();
-  if (peer && is_current(peer)) ::shutdown(peer->fd(), SHUT_RDWR);
+  if (!peer || !is_current(peer)) return;
+  auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection));
+  if (!connection) return;
+  connection->writing = false;
+  connection->served = true;
+  connection->waiting_since = Clock::now();
+  if (connection->closing) {
+    close_now(peer);
+    return;
+  }
+  pump(peer, *connection, std::exchange(connection->pipelined, {}));
+}
+
+// Shutting the socket down makes Pistache read end-of-file and remove the peer itself, on this
+// thread, in its own order (the descriptor is never closed behind its back).
+void ServerTransport::close_now(const std::weak_ptr<Tcp::Peer>& weak) {
+  auto peer = weak.lock();
+  if (!peer || !is_current(peer)) return;
+  if (auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection))) {
+    connection->closing = true;
+  }
+  ::shutdown(peer->fd(), SHUT_RDWR);
 }
 
 // True when `peer` is still the connection its descriptor belongs to (a descriptor is reused as
@@ -374,7 +393,8 @@ void ServerTransport::check_timeouts() {
     // A request being processed is answered by its handler, however long that takes.
     if (!connection || connection->in_flight) continue;
     const auto waited = now - connection->waiting_since;
-    if (connection->closing) {
+    if (connection->closing || connection->writing) {
+      // Closing, or a client that does not read its answer: let go after the keep-alive timeout.
       if (waited > options_.keepalive_timeout) idle.push_back(peer);
     } else if (!connection->received.empty() || !connection->served) {
       // Reading a request (or waiting for the first one): the header and body timeouts.
@@ -384,11 +404,7 @@ void ServerTransport::check_timeouts() {
       idle.push_back(peer);
     }
   }
-  for (const auto& peer : idle) {
-    auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection));
-    connection->closing = true;
-    ::shutdown(peer->fd(), SHUT_RDWR);
-  }
+  for (const auto& peer : idle) close_now(peer);
   for (const auto& peer : late) {
     auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection));
     reject(peer, *connection, 408, "request not received in time");

@@ -2,7 +2,8 @@
 // 0.0.5's Http::TransportImpl. It owns everything that touches a connection, and does it on the
 // connection's reactor thread only:
 //  - input: feeds Pistache's parser; one request per connection is in flight at a time, bytes
-//    pipelined behind it wait (bounded) and are parsed after its answer, so answers keep order;
+//    pipelined behind it wait (bounded) and are parsed once its answer is written, so answers
+//    keep order and a client that does not read holds one answer in memory at most;
 //  - answers: handlers answer from any thread through a Responder, which pushes a PendingReply into
 //  this
 //    transport's ReplyQueue; the reactor drains it and writes with a ResponseWriter it creates and
@@ -84,7 +85,8 @@ class ServerTransport : public Pistache::Tcp::Transport {
   void write(const std::shared_ptr<Pistache::Tcp::Peer>& peer, Connection& connection,
              const PendingReply& reply);
   void check_timeouts();
-  void close_after_write(const std::weak_ptr<Pistache::Tcp::Peer>& peer);
+  void written(const std::weak_ptr<Pistache::Tcp::Peer>& peer);
+  void close_now(const std::weak_ptr<Pistache::Tcp::Peer>& peer);
   bool is_current(const std::shared_ptr<Pistache::Tcp::Peer>& peer) const;
 
   std::shared_ptr<InputHandler> handler_;
