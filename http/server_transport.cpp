@@ -327,8 +327,8 @@ void ServerTransport::write(const std::shared_ptr<Tcp::Peer>& peer, Connection& 
   }
   try {
     Http::ResponseWriter writer(connection.version, this, handler_.get(), peer);
-    writer.headers().add<Http::Header::Connection>(close ? Http::ConnectionControl::Close
-                                                         : Http::ConnectionControl::KeepAlive);
+    writer.headers().add(
+        std::make_shared<NamedHeader>("Connection", close ? "close" : "keep-alive"));
     writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", reply.request_id));
     for (const auto& [name, value] : reply.headers) {
       if (name != "Connection") writer.headers().add(std::make_shared<NamedHeader>(name, value));
