@@ -140,6 +140,9 @@ class ServerTransport::InputHandler : public Http::Handler {
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Tcp::Peer>& peer) override {
     owner()->on_input(buffer, len, peer);
   }
+  void onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) override {
+    owner()->on_disconnection(peer);
+  }
   // Never called: requests are dispatched by the transport, not by Http::Handler::onInput.
   void onRequest(const Http::Request&, Http::ResponseWriter) override {}
 
@@ -384,7 +387,18 @@ bool ServerTransport::is_current(const std::shared_ptr<Tcp::Peer>& peer) const {
   return it != peers.end() && it->second == peer;
 }
 
+// Pistache's accept thread holds each new peer for a moment after handing it to the reactor; a
+// client that connects, sends and vanishes within that moment would leave that thread the last
+// owner, and the peer's data (our Connection, Pistache's parser) would be destroyed there while
+// the reactor was the one writing it (ThreadSanitizer reported exactly that). Keeping departed
+// peers until the next sweep makes the reactor the last owner.
+void ServerTransport::on_disconnection(const std::shared_ptr<Tcp::Peer>& peer) {
+  departing_.push_back(peer);
+}
+
 void ServerTransport::check_timeouts() {
+  departed_.clear();  // disconnected at least one sweep ago: the accept thread let go long since
+  departed_.swap(departing_);
   const auto now = Clock::now();
   std::vector<std::shared_ptr<Tcp::Peer>> late;
   std::vector<std::shared_ptr<Tcp::Peer>> idle;

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/metrics.hpp"
 #include "http/reply_queue.hpp"
@@ -69,6 +70,7 @@ class ServerTransport : public Pistache::Tcp::Transport {
   // From the transport's Http::Handler, on the reactor thread.
   void on_connection(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   void on_input(const char* data, size_t size, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  void on_disconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 
  private:
   struct Connection;
@@ -96,6 +98,9 @@ class ServerTransport : public Pistache::Tcp::Transport {
   Metrics* metrics_;
   std::shared_ptr<ReplyQueue> replies_;
   int timer_fd_ = -1;
+  std::vector<std::shared_ptr<Pistache::Tcp::Peer>>
+      departing_;                                               // disconnected since the last sweep
+  std::vector<std::shared_ptr<Pistache::Tcp::Peer>> departed_;  // released at the next sweep
 };
 
 }  // namespace wallet::http
