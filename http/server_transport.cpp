@@ -393,6 +393,11 @@ bool ServerTransport::is_current(const std::shared_ptr<Tcp::Peer>& peer) const {
 // the reactor was the one writing it (ThreadSanitizer reported exactly that). Keeping departed
 // peers until the next sweep makes the reactor the last owner.
 void ServerTransport::on_disconnection(const std::shared_ptr<Tcp::Peer>& peer) {
+  // The connection slot is free now, not at the sweep: a client reconnecting at a high rate must
+  // not be refused for connections that are already gone.
+  if (auto connection = std::static_pointer_cast<Connection>(peer->tryGetData(kConnection))) {
+    connection->ticket.reset();
+  }
   departing_.push_back(peer);
 }
 
