@@ -23,12 +23,14 @@ void start_load(Self self) {
   s.phase = Phase::loading;
   auto me = caf::actor_cast<caf::actor>(self);
   auto user_id = s.user_id;
-  s.context.pool->run<std::optional<int64_t>>(
-      "load_account",
-      [user_id](pqxx::connection& conn) { return persistence::load_balance(conn, user_id); },
-      [me](domain::Result<std::optional<int64_t>> result) {
-        caf::anon_send(me, loaded_atom::value, LoadResult{std::move(result)});
-      });
+  s.context.backend->load_balance(user_id, [me](domain::Result<std::optional<int64_t>> result) {
+    caf::anon_send(me, loaded_atom::value, LoadResult{std::move(result)});
+  });
+}
+
+domain::Error timed_out() {
+  return {domain::ErrorCode::timeout,
+          "the request's deadline passed before it could be executed; nothing changed, retry"};
 }
 
 domain::Error not_found(const std::string& user_id) {
@@ -60,11 +62,15 @@ void fail(Self self, AccountState::Work& work, const domain::Error& error) {
 
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
+  if (self->clock().now() > cmd.deadline) {
+    cmd.reply(timeout_reply());
+    return;
+  }
   int64_t updated = 0;
   if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
-           cmd.reply);
+           cmd.reply, cmd.deadline);
     return;
   }
   persistence::LedgerEntry entry{domain::new_uuid_v4(), s.user_id, cmd.amount, s.pending, updated,
@@ -82,6 +88,10 @@ void deposit(Self self, DepositCommand& cmd) {
 
 void reserve(Self self, ReserveRequest& request) {
   auto& s = self->state;
+  if (self->clock().now() > request.deadline) {
+    refuse_reserve(self, request, timed_out());
+    return;
+  }
   int64_t updated = 0;
   if (request.role == LegRole::debit) {
     if (s.pending < request.amount) {
@@ -134,19 +144,77 @@ bool accepts_mutations(const AccountState& s) {
   return s.phase == Phase::ready && !s.dirty && s.stash.empty();
 }
 
-// Runs stashed work in arrival order until the stash is empty or a transfer locks the account.
+// True when `work` would be refused against the pending balance while mutations are still in
+// flight: the refusal would rest on money that may yet come back, so it waits for them to settle.
+bool must_wait_for_settlement(const AccountState& s, const AccountState::Work& work) {
+#ifdef WALLET_PROTOCOL_BUG_EARLY_REFUSAL  // negative control of the simulation (test-only build)
+  return false;
+#endif
+  if (s.in_flight == 0) return false;
+  int64_t updated = 0;
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) {
+    return !domain::checked_add(s.pending, cmd->amount, updated) ||
+           updated > domain::kMaxBalanceMinor;
+  }
+  if (const auto* request = std::get_if<ReserveRequest>(&work)) {
+    if (request->role == LegRole::debit) return s.pending < request->amount;
+    return !domain::checked_add(s.pending, request->amount, updated) ||
+           updated > domain::kMaxBalanceMinor;
+  }
+  return false;
+}
+
+// Runs stashed work in arrival order until the stash is empty, a transfer locks the account, or
+// the head must wait for in-flight mutations to settle.
 void drain(Self self) {
   auto& s = self->state;
-  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty) {
+  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty &&
+         !must_wait_for_settlement(s, s.stash.front())) {
     auto work = std::move(s.stash.front());
     s.stash.pop_front();
     process(self, work);
   }
 }
 
+// The one place a dirty account starts its reload: once nothing is in flight and no transfer holds
+// it. Called after every event that can make those true (settled, release).
 void resync_if_settled(Self self) {
   auto& s = self->state;
   if (s.dirty && s.in_flight == 0 && s.phase == Phase::ready) start_load(self);
+}
+
+constexpr std::chrono::milliseconds kSweepEvery{250};
+
+void arm_sweep(Self self) {
+  auto& s = self->state;
+  if (s.sweep_armed) return;
+  s.sweep_armed = true;
+  self->delayed_send(self, kSweepEvery, timeout_atom::value);
+}
+
+Deadline deadline_of(const AccountState::Work& work) {
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) return cmd->deadline;
+  if (const auto* request = std::get_if<ReserveRequest>(&work)) return request->deadline;
+  return kNoDeadline;
+}
+
+// Stashed work has not reached the writer: once its deadline passed it is answered `timeout`
+// (nothing changed), so a stalled load or a long queue never leaves a client without an answer.
+void sweep_expired(Self self) {
+  auto& s = self->state;
+  s.sweep_armed = false;
+  const auto now = self->clock().now();
+  std::deque<AccountState::Work> keep;
+  for (auto& work : s.stash) {
+    if (deadline_of(work) < now) {
+      fail(self, work, timed_out());
+    } else {
+      keep.push_back(std::move(work));
+    }
+  }
+  s.stash.swap(keep);
+  if (!s.stash.empty()) arm_sweep(self);
+  drain(self);
 }
 
 void accept(Self self, AccountState::Work work) {
@@ -158,12 +226,13 @@ void accept(Self self, AccountState::Work work) {
     fail(self, work, not_found(s.user_id));
   } else if (is_query && (s.phase == Phase::ready || s.phase == Phase::locked)) {
     process(self, work);
-  } else if (accepts_mutations(s)) {
+  } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
     process(self, work);
   } else if (s.stash.size() >= s.context.max_stash) {
     fail(self, work, {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
   } else {
     s.stash.push_back(std::move(work));
+    arm_sweep(self);
     if (s.phase == Phase::unloaded) start_load(self);
   }
 }
@@ -171,6 +240,7 @@ void accept(Self self, AccountState::Work work) {
 const char* state_name(const AccountState& s) {
   switch (s.phase) {
     case Phase::unloaded:
+      return "unloaded";  // the next request loads it (a pending resync included)
     case Phase::loading:
       return s.dirty ? "resyncing" : "loading";
     case Phase::missing:
@@ -178,6 +248,7 @@ const char* state_name(const AccountState& s) {
     case Phase::locked:
       return "waiting_on_transfer";
     case Phase::ready:
+      if (s.dirty) return "resyncing";
       return (s.in_flight > 0 || !s.stash.empty()) ? "busy" : "idle";
   }
   return "idle";
@@ -234,6 +305,11 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         }
         s.lock_owner.clear();
         s.phase = Phase::ready;
+        // A commit of this account may have failed while it was locked: reload now, or nothing
+        // ever will and its stash waits forever.
+#ifndef WALLET_PROTOCOL_BUG_WEDGE  // negative control of the simulation (test-only build)
+        resync_if_settled(self);
+#endif
         drain(self);
       },
       [=](settled_atom, bool committed, int64_t new_balance) {
@@ -247,6 +323,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         resync_if_settled(self);
         drain(self);
       },
+      [=](timeout_atom) { sweep_expired(self); },
       [=](opened_atom) {
         auto& s = self->state;
         if (s.phase == Phase::missing) s.phase = Phase::unloaded;

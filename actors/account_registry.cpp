@@ -131,6 +131,13 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         it->second.last_used_ms = now_ms();
         for (auto& send : held) send(it->second.account);
       },
+      [=](retire_atom, const std::string& user_id) {
+        // Retire this one account now if it is idle (the idle scan, for one account on demand).
+        auto it = self->state.accounts.find(user_id);
+        if (it == self->state.accounts.end() || it->second.retiring) return;
+        it->second.retiring = true;
+        self->send(it->second.account, retire_atom::value);
+      },
       [=](tick_atom) {
         scan_idle(self);
         release_memory_after_retirements(self);

@@ -3,26 +3,68 @@
 #include "actors/idempotency_gate.hpp"
 #include "actors/transfer_coordinator.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace wallet::actors {
 
-Ledger::Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options)
+namespace {
+
+// Purges expired idempotency outcomes in small batches: at once again while batches come back
+// full, otherwise after `every`. Never on the money path: its own actor, the pool's threads.
+caf::behavior outcome_purger(caf::event_based_actor* self,
+                             std::shared_ptr<persistence::LedgerBackend> backend,
+                             std::chrono::milliseconds every) {
+  self->send(self, purge_atom::value);
+  return {
+      [=](purge_atom) {
+        auto me = caf::actor_cast<caf::actor>(self);
+        backend->purge_expired_outcomes([me, every](domain::Result<size_t> purged) {
+          if (purged && purged.value() > 0) {
+            spdlog::info("event=idempotency_purged rows={}", purged.value());
+          }
+          caf::anon_send(me, purge_atom::value, purged && purged.value() >= 1'000);
+        });
+      },
+      [=](purge_atom, bool more) {
+        if (more) {
+          self->send(self, purge_atom::value);
+        } else {
+          self->delayed_send(self, every, purge_atom::value);
+        }
+      },
+  };
+}
+
+}  // namespace
+
+Ledger::Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerBackend> backend,
+               LedgerOptions options)
     : system_(system),
       options_(std::move(options)),
       counter_(std::make_shared<std::atomic<size_t>>(0)) {
-  writer_ = system_.spawn<caf::detached>(ledger_writer, options_.database_url, options_.max_batch,
-                                         options_.on_commit, gauges_);
+  if (options_.detached_writer) {
+    writer_ = system_.spawn<caf::detached>(ledger_writer, backend, options_.max_batch,
+                                           options_.on_commit, gauges_);
+  } else {
+    writer_ = system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit,
+                            gauges_);
+  }
   AccountContext context;
   context.writer = writer_;
-  context.pool = &pool;
+  context.backend = backend;
   context.max_stash = options_.max_stash_per_account;
   registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
-  gate_ = system_.spawn(idempotency_gate, &pool, options_.idempotency_cache);
+  gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
+                        options_.idempotency_ttl);
+  if (options_.purge_every.count() > 0) {
+    purger_ = system_.spawn(outcome_purger, backend, options_.purge_every);
+  }
 }
 
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle : {&gate_, &registry_, &writer_}) {
+  for (auto* handle : {&purger_, &gate_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
@@ -50,8 +92,17 @@ void Ledger::run_idempotent(const IdempotencyTag& tag, ReplyFn reply,
   caf::anon_send(gate_, call_atom::value, IdempotentCall{tag, std::move(reply), std::move(run)});
 }
 
+Deadline Ledger::deadline_from_now() const {
+  return system_.clock().now() + options_.request_deadline;
+}
+
+void Ledger::retire(const std::string& user_id) {
+  caf::anon_send(registry_, retire_atom::value, user_id);
+}
+
 void Ledger::deposit(DepositCommand command) {
   if (!admit(command.reply)) return;
+  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   if (!command.tag) {
     caf::anon_send(registry_, deposit_atom::value, std::move(command));
     return;
@@ -67,6 +118,7 @@ void Ledger::deposit(DepositCommand command) {
 
 void Ledger::transfer(TransferCommand command) {
   if (!admit(command.reply)) return;
+  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   auto start = [this](TransferCommand cmd) {
     system_.spawn(transfer_coordinator, std::move(cmd), registry_, writer_);
   };

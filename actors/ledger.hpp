@@ -15,23 +15,33 @@
 #include "actors/account_registry.hpp"
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
-#include "persistence/db_pool.hpp"
+#include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
 
 struct LedgerOptions {
-  std::string database_url;
   size_t max_batch = 512;
   std::chrono::milliseconds idle_after{60'000};
   size_t max_in_flight = 20'000;  // operations accepted but not answered; beyond: 429
   size_t max_stash_per_account = 10'000;
   size_t idempotency_cache = 100'000;
+  std::chrono::seconds idempotency_ttl{24 * 3600};
+  // A money operation not handed to the writer within this time of its arrival is dropped and
+  // answered `503 timeout`; once handed over it always gets its real outcome.
+  std::chrono::milliseconds request_deadline{5'000};
+  // How often the background purge of expired idempotency outcomes runs when there is nothing to
+  // purge (it goes on at once while it finds full batches). Zero: no purge (the simulation).
+  std::chrono::milliseconds purge_every{60'000};
+  // The service's writer runs on its own thread (the Postgres backend blocks); the simulation's is
+  // scheduled like every other actor.
+  bool detached_writer = true;
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
 };
 
 class Ledger {
  public:
-  Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options);
+  Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerBackend> backend,
+         LedgerOptions options);
   ~Ledger();
 
   void deposit(DepositCommand command);
@@ -48,12 +58,16 @@ class Ledger {
   void refuse_new() { refusing_.store(true); }
   void stop();
 
+  // Asks the account's actor to retire now if it is idle (as the idle scan does).
+  void retire(const std::string& user_id);
+
   // The registry itself, for protocol tests that play a coordinator.
   caf::actor registry_for_tests() const { return registry_; }
 
  private:
   // Wraps a reply with the in-flight accounting; false (and the client answered 429) when full.
   bool admit(ReplyFn& reply);
+  Deadline deadline_from_now() const;
   void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
 
   caf::actor_system& system_;
@@ -61,6 +75,7 @@ class Ledger {
   caf::actor writer_;
   caf::actor registry_;
   caf::actor gate_;
+  caf::actor purger_;
   std::shared_ptr<std::atomic<size_t>> counter_;
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};

@@ -13,7 +13,7 @@
 #include <caf/all.hpp>
 
 #include "domain/result.hpp"
-#include "persistence/ledger_store.hpp"
+#include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
 
@@ -36,6 +36,9 @@ using call_atom = caf::atom_constant<caf::atom("call")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using executed_atom = caf::atom_constant<caf::atom("executed")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using applied_atom = caf::atom_constant<caf::atom("applied")>;
+using resolved_atom = caf::atom_constant<caf::atom("resolved")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -67,11 +70,19 @@ struct IdempotencyTag {
   std::string request_hash;
 };
 
+// The moment after which an operation that has not reached the LedgerWriter is dropped and
+// answered `503 timeout` (nothing changed, safe to retry). Once handed to the writer, an operation
+// always gets its real outcome, however long the commit takes. On the actor clock (simulated time
+// in the protocol simulation); Ledger fills it in from its request deadline when left unset.
+using Deadline = caf::actor_clock::time_point;
+constexpr Deadline kNoDeadline = Deadline::max();
+
 struct DepositCommand {
   std::string user_id;
   int64_t amount = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 struct TransferCommand {
@@ -80,6 +91,7 @@ struct TransferCommand {
   int64_t amount = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 struct BalanceQuery {
@@ -112,6 +124,7 @@ struct ReserveRequest {
   LegRole role = LegRole::debit;
   int64_t amount = 0;
   caf::actor coordinator;
+  Deadline deadline = kNoDeadline;
 };
 struct LegReservation {
   std::string user_id;

@@ -11,6 +11,12 @@ Reply error_reply(domain::ErrorCode code, std::string message) {
   return Reply{domain::http_status(code), domain::error_body(error)};
 }
 
+Reply timeout_reply() {
+  return error_reply(domain::ErrorCode::timeout,
+                     "the request's deadline passed before it could be executed; nothing changed, "
+                     "retry");
+}
+
 std::string deposit_body(const std::string& user_id, const std::string& transaction_id,
                          int64_t updated_balance) {
   return nlohmann::json{{"user_id", user_id},
@@ -38,7 +44,7 @@ std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<I
 
 void reject(caf::event_based_actor* self, const caf::actor& writer,
             const std::optional<IdempotencyTag>& tag, const domain::Error& error,
-            const ReplyFn& reply) {
+            const ReplyFn& reply, Deadline deadline) {
   Reply rejection = error_reply(error.code, error.message);
   // Only decisions about money are outcomes; not-found, overload and outages change nothing and
   // may succeed on a retry.
@@ -46,6 +52,10 @@ void reject(caf::event_based_actor* self, const caf::actor& writer,
                        error.code == domain::ErrorCode::balance_limit_exceeded;
   if (!tag || !decided) {
     reply(std::move(rejection));
+    return;
+  }
+  if (self->clock().now() > deadline) {
+    reply(timeout_reply());
     return;
   }
   WriteRequest request;

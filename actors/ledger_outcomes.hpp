@@ -23,9 +23,13 @@ std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<I
                                                            const Reply& reply);
 
 // Answers a refusal. A business rejection of a keyed request goes through the writer, to be
-// stored with its key; anything else is answered directly.
+// stored with its key (unless its deadline has passed: then it is dropped as `timeout`, like any
+// work not yet handed to the writer); anything else is answered directly.
 void reject(caf::event_based_actor* self, const caf::actor& writer,
             const std::optional<IdempotencyTag>& tag, const domain::Error& error,
-            const ReplyFn& reply);
+            const ReplyFn& reply, Deadline deadline);
+
+// The answer to work dropped because its deadline passed before it reached the writer.
+Reply timeout_reply();
 
 }  // namespace wallet::actors

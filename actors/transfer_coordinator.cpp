@@ -10,9 +10,12 @@ using Self = caf::stateful_actor<TransferState>*;
 
 void request_leg(Self self, const caf::actor& registry, const std::string& user_id) {
   const auto& cmd = self->state.command;
-  ReserveRequest request{self->state.transfer_id, user_id,
-                         user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit, cmd.amount,
-                         caf::actor_cast<caf::actor>(self)};
+  ReserveRequest request{self->state.transfer_id,
+                         user_id,
+                         user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit,
+                         cmd.amount,
+                         caf::actor_cast<caf::actor>(self),
+                         cmd.deadline};
   self->send(registry, reserve_atom::value, std::move(request));
 }
 
@@ -58,12 +61,21 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
         auto& s = self->state;
         if (leg.refusal) {
           for (auto& held : s.legs) self->send(held.account, release_atom::value, s.transfer_id, false);
-          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply);
+          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply, s.command.deadline);
           self->quit();
           return;
         }
         s.legs.push_back(std::move(leg));
         if (s.legs.size() == 2) {
+          if (self->clock().now() > s.command.deadline) {
+            // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
+            for (auto& held : s.legs) {
+              self->send(held.account, release_atom::value, s.transfer_id, false);
+            }
+            s.command.reply(timeout_reply());
+            self->quit();
+            return;
+          }
           commit(self, writer);
           return;
         }

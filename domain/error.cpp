@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 24> kCodes{{
+constexpr std::array<CodeInfo, 25> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -38,6 +38,7 @@ constexpr std::array<CodeInfo, 24> kCodes{{
     {ErrorCode::unavailable, "unavailable", 503},
     {ErrorCode::upstream_timeout, "upstream_timeout", 504},
     {ErrorCode::bad_request, "bad_request", 400},
+    {ErrorCode::timeout, "timeout", 503},
 }};
 
 const CodeInfo& info(ErrorCode code) {

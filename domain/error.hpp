@@ -32,6 +32,7 @@ enum class ErrorCode {
   unavailable,
   upstream_timeout,
   bad_request,  // the HTTP message itself is malformed (request line, headers, framing)
+  timeout,      // the request's deadline passed before it was handed to the writer: nothing changed
 };
 
 struct Error {

@@ -9,6 +9,7 @@
 #include "domain/requests.hpp"
 #include "http/common.hpp"
 #include "http/jwt.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::http {
 namespace {

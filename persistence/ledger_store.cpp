@@ -79,14 +79,31 @@ const char* entry_kind_name(EntryKind kind) {
   return "deposit";
 }
 
-LedgerStore::LedgerStore(std::string url) : url_(std::move(url)) {}
+LedgerStore::LedgerStore(std::string url, std::chrono::milliseconds statement_timeout)
+    : url_(std::move(url)), statement_timeout_(statement_timeout) {}
+
+void LedgerStore::ensure_connected() {
+  if (conn_ && conn_->is_open()) return;
+  conn_.reset();
+  auto conn = connect(url_);
+  // A stalled database must not stall the ledger silently: a statement that runs longer is
+  // cancelled (and so rolled back), and its clients are told 503.
+  pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
+                                   std::to_string(statement_timeout_.count()));
+  conn->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
+  conn_ = std::move(conn);
+}
 
 ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) {
   try {
-    if (!conn_ || !conn_->is_open()) {
-      conn_ = connect(url_);
-      conn_->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
-    }
+    ensure_connected();
+  } catch (const std::exception& e) {
+    // Nothing was sent: known not to be written.
+    conn_.reset();
+    spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+    return ApplyStatus::unavailable;
+  }
+  try {
     const std::string document = batch_document(batch);
     // A nontransaction runs the single statement in its own implicit transaction: one round trip,
     // one commit, durable when it returns (synchronous_commit stays on).
@@ -94,18 +111,50 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     txn.exec_prepared("ledger_apply_batch", document);
     return ApplyStatus::committed;
   } catch (const pqxx::sql_error& e) {
-    if (is_connection_failure(e)) {
+    if (is_connection_failure(e) || e.sqlstate().rfind("57P", 0) == 0) {
       conn_.reset();
-      spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+      spdlog::warn("event=ledger_commit_in_doubt size={} sqlstate={} cause=\"{}\"", batch.size(),
+                   e.sqlstate(), e.what());
+      return ApplyStatus::in_doubt;
+    }
+    if (e.sqlstate() == "57014" || e.sqlstate() == "25006" || e.sqlstate().rfind("08", 0) == 0) {
+      // Cancelled (statement timeout) or refused by a read-only server: rolled back.
+      conn_.reset();
+      spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"",
+                   batch.size(), e.sqlstate(), e.what());
       return ApplyStatus::unavailable;
     }
     spdlog::warn("event=ledger_commit_rejected size={} sqlstate={} cause=\"{}\"", batch.size(),
                  e.sqlstate(), e.what());
     return ApplyStatus::rejected;
   } catch (const std::exception& e) {
+    // The statement was sent and the connection broke: the commit may or may not have happened.
     conn_.reset();
-    spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
-    return ApplyStatus::unavailable;
+    spdlog::warn("event=ledger_commit_in_doubt size={} cause=\"{}\"", batch.size(), e.what());
+    return ApplyStatus::in_doubt;
+  }
+}
+
+domain::Result<bool> LedgerStore::was_committed(const LedgerMutation& probe) {
+  try {
+    ensure_connected();
+    pqxx::nontransaction txn(*conn_);
+    if (!probe.entries.empty()) {
+      return !txn.exec_params("SELECT 1 FROM transactions WHERE id = $1", probe.entries.front().id)
+                  .empty();
+    }
+    if (probe.outcome) {
+      const auto& o = *probe.outcome;
+      return !txn.exec_params(
+                     "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
+                     " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
+                     o.endpoint, o.key, o.request_hash, o.status, o.body)
+                  .empty();
+    }
+    return false;  // an empty mutation writes nothing
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return database_error(e, "ledger_was_committed");
   }
 }
 
@@ -117,15 +166,18 @@ std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& u
 }
 
 std::vector<IdempotencyOutcome> find_outcomes(
-    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys) {
+    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys,
+    std::chrono::seconds ttl) {
   nlohmann::json wanted = nlohmann::json::array();
   for (const auto& [endpoint, key] : keys) wanted.push_back({{"endpoint", endpoint}, {"key", key}});
   pqxx::nontransaction txn(conn);
   auto rows = txn.exec_params(
       "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
       "  FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)"
-      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key",
-      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
+      " WHERE i.created_at > now() - make_interval(secs => $2)",
+      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      static_cast<int64_t>(ttl.count()));
   std::vector<IdempotencyOutcome> found;
   found.reserve(rows.size());
   for (const auto& row : rows) {
@@ -134,6 +186,18 @@ std::vector<IdempotencyOutcome> find_outcomes(
                                        row[4].as<std::string>()});
   }
   return found;
+}
+
+size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit) {
+  // Small batches through the created_at index: short transactions that never hold up the
+  // writer's inserts for long.
+  pqxx::nontransaction txn(conn);
+  auto result = txn.exec_params(
+      "DELETE FROM idempotency_keys WHERE ctid IN ("
+      " SELECT ctid FROM idempotency_keys"
+      "  WHERE created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2)",
+      static_cast<int64_t>(ttl.count()), limit);
+  return static_cast<size_t>(result.affected_rows());
 }
 
 std::optional<std::vector<HistoryRow>> load_history(pqxx::connection& conn,

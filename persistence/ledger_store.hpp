@@ -3,6 +3,7 @@
 // LedgerStore::apply, the single-statement group commit used by the LedgerWriter.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,62 +12,38 @@
 
 #include <pqxx/pqxx>
 
+#include "persistence/ledger_backend.hpp"
+#include "persistence/ledger_types.hpp"
+
 namespace wallet::persistence {
 
-enum class EntryKind { deposit, transfer_debit, transfer_credit };
-const char* entry_kind_name(EntryKind kind);
-
-// One row of `transactions`: a balance change of one account, with the balances around it.
-struct LedgerEntry {
-  std::string id;
-  std::string user_id;
-  int64_t change = 0;
-  int64_t old_balance = 0;
-  int64_t new_balance = 0;
-  EntryKind kind = EntryKind::deposit;
-  std::string transfer_id;  // empty for deposits
-};
-
-// The stored answer to an idempotent request, replayed verbatim for later duplicates.
-struct IdempotencyOutcome {
-  std::string endpoint;
-  std::string key;
-  std::string request_hash;
-  int status = 0;
-  std::string body;
-};
-
-// What one client operation writes: its ledger rows (none for a stored business rejection) and
-// its idempotency outcome, if it carried a key. Entries of one account are in actor order.
-struct LedgerMutation {
-  std::vector<LedgerEntry> entries;
-  std::optional<IdempotencyOutcome> outcome;
-};
-
-enum class ApplyStatus {
-  committed,    // durable
-  rejected,     // refused by a constraint or a stale balance: nothing written
-  unavailable,  // connection lost or outcome unknown: nothing is known to be written
-};
-
-// Owns one connection; not thread-safe (the LedgerWriter is its only user).
+// Owns one connection; not thread-safe (the LedgerWriter's thread is its only user).
 class LedgerStore {
  public:
-  explicit LedgerStore(std::string url);
+  LedgerStore(std::string url, std::chrono::milliseconds statement_timeout);
 
   // Writes all mutations in one transaction. Either all are committed or none is.
   ApplyStatus apply(const std::vector<const LedgerMutation*>& batch);
+  // Whether a batch answered `in_doubt` committed (see LedgerBackend::was_committed).
+  domain::Result<bool> was_committed(const LedgerMutation& probe);
 
  private:
+  void ensure_connected();
+
   const std::string url_;
+  const std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> conn_;
 };
 
 // Reads, each throwing libpqxx exceptions (DbPool classifies them).
 std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id);
 // The stored outcomes among many (endpoint, key) pairs, in one query.
+// Outcomes older than `ttl` are expired: a key reused after that is a new operation.
 std::vector<IdempotencyOutcome> find_outcomes(
-    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys);
+    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys,
+    std::chrono::seconds ttl);
+// Deletes up to `limit` outcomes older than `ttl`; returns how many it deleted.
+size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit);
 
 struct HistoryRow {
   std::string id;

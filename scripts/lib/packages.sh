@@ -11,6 +11,8 @@ WALLET_APT_PACKAGES=(
   # servers of the local stack
   postgresql-15 postgresql-client-15 postgresql-contrib nats-server kcat
   openjdk-17-jre-headless maven
+  # the replicated stack (scripts/cluster): Patroni over a 3-member etcd
+  patroni etcd-server etcd-client
   # tooling and test drivers
   curl chromium chromium-driver fonts-liberation nodejs npm docker-compose
 )
@@ -47,5 +49,13 @@ ensure_packages() {
   # which would take the port our stack uses; we run our own, so switch the system one off.
   if [[ " ${missing[*]} " == *" nats-server "* && -d /run/systemd/system ]]; then
     "${SUDO[@]}" systemctl disable --now nats-server.service >/dev/null 2>&1 || true
+  fi
+  # Likewise etcd-server starts a system etcd on :2379 and patroni enables a unit; scripts/cluster
+  # runs its own members and Patroni nodes.
+  if [[ " ${missing[*]} " == *" etcd-server "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now etcd.service >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" patroni "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now patroni.service >/dev/null 2>&1 || true
   fi
 }

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/ledger.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
 #include "http/openapi.hpp"
@@ -71,8 +72,18 @@ int main() {
   auto pool = services::db_pool(database_url);
   persistence::DbPool& reader = *pool;
 
+  persistence::PostgresLedgerOptions backend_options;
+  backend_options.database_url = database_url;
+  backend_options.statement_timeout =
+      std::chrono::milliseconds(services::env_int("LEDGER_STATEMENT_TIMEOUT_MS", 5'000));
+  backend_options.idempotency_ttl =
+      std::chrono::seconds(services::env_int("IDEMPOTENCY_TTL", 24 * 3600));
+  auto backend = std::make_shared<persistence::PostgresLedgerBackend>(reader, backend_options);
+
   actors::LedgerOptions ledger_options;
-  ledger_options.database_url = database_url;
+  ledger_options.idempotency_ttl = backend_options.idempotency_ttl;
+  ledger_options.request_deadline =
+      std::chrono::milliseconds(services::env_int("REQUEST_DEADLINE_MS", 5'000));
   ledger_options.max_batch = static_cast<size_t>(services::env_int("LEDGER_MAX_BATCH", 512));
   ledger_options.idle_after = std::chrono::milliseconds(services::env_int("ACTOR_IDLE_MS", 60'000));
   ledger_options.max_in_flight = static_cast<size_t>(services::env_int("MAX_IN_FLIGHT", 20'000));
@@ -80,7 +91,7 @@ int main() {
     metrics.observe("ledger_commit_seconds", {}, latency.count() / 1e6);
     metrics.count("ledger_batch_mutations_total", {}, static_cast<double>(size));
   };
-  actors::Ledger ledger(system, reader, ledger_options);
+  actors::Ledger ledger(system, backend, ledger_options);
   register_ledger_metrics(metrics, ledger);
 
   messaging::ConsumerOptions consumer_options;
