@@ -20,6 +20,7 @@
 #include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
 #include "services/common/config.hpp"
+#include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
 
 using namespace wallet;
@@ -81,6 +82,7 @@ void register_ledger_event_metrics(http::Metrics& metrics, messaging::LedgerEven
 int main() {
   services::block_stop_signals();
   services::setup_logging("transaction-service");
+  services::install_crash_handler("transaction-service");
 
   const std::string database_url = services::env_or(
       "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/transaction_service");

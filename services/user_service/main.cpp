@@ -14,6 +14,7 @@
 #include "messaging/outbox_relay.hpp"
 #include "persistence/db_pool.hpp"
 #include "services/common/config.hpp"
+#include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
 
 using namespace wallet;
@@ -34,6 +35,7 @@ void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRela
 int main() {
   services::block_stop_signals();
   services::setup_logging("user-service");
+  services::install_crash_handler("user-service");
 
   const std::string database_url =
       services::env_or("DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");

@@ -252,7 +252,7 @@ std::vector<BadInput> catalogue(const std::string& a, const std::string& b,
       {"header line without a colon", T,
        "POST /addMoney HTTP/1.1\r\nContent-Type: application/json\r\nNoColonHere\r\n\r\n" +
            good_deposit,
-       408, "", false},
+       408, "request_timeout"},
       // ---- request line
       {"unknown method", T, http_request("BREW", "/addMoney", {}, good_deposit), 400,
        "bad_request"},
