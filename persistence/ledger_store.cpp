@@ -233,9 +233,16 @@ std::vector<IdempotencyOutcome> find_outcomes(
   nlohmann::json wanted = nlohmann::json::array();
   for (const auto& [endpoint, key] : keys) wanted.push_back({{"endpoint", endpoint}, {"key", key}});
   pqxx::nontransaction txn(conn);
+  // A key reused after its retention is a new operation: its expired outcome is deleted here, in
+  // the same statement, so that the new outcome's insert does not collide with it before the
+  // background purge reaches it.
   auto rows = txn.exec_params(
+      "WITH wanted AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)),"
+      " expired AS (DELETE FROM idempotency_keys i USING wanted w"
+      "   WHERE i.endpoint = w.endpoint AND i.key = w.key"
+      "     AND i.created_at <= now() - make_interval(secs => $2))"
       "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
-      "  FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)"
+      "  FROM wanted w"
       "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
       " WHERE i.created_at > now() - make_interval(secs => $2)",
       wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
