@@ -1,5 +1,6 @@
 #include "actors/account_actor.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "actors/ledger_outcomes.hpp"
@@ -23,12 +24,22 @@ void start_load(Self self) {
   s.phase = Phase::loading;
   auto me = caf::actor_cast<caf::actor>(self);
   auto user_id = s.user_id;
-  s.context.pool->run<std::optional<int64_t>>(
-      "load_account",
-      [user_id](pqxx::connection& conn) { return persistence::load_balance(conn, user_id); },
-      [me](domain::Result<std::optional<int64_t>> result) {
-        caf::anon_send(me, loaded_atom::value, LoadResult{std::move(result)});
-      });
+  using Account = std::optional<persistence::AccountRecord>;
+  s.context.backend->load_account(user_id, [me](domain::Result<Account> result) {
+    LoadResult loaded;
+    if (!result) {
+      loaded.balance = result.error();
+    } else if (result.value()) {
+      loaded.balance = std::optional<int64_t>{result.value()->balance};
+      loaded.holds = std::move(result.value()->pending_holds);
+    }
+    caf::anon_send(me, loaded_atom::value, std::move(loaded));
+  });
+}
+
+domain::Error timed_out() {
+  return {domain::ErrorCode::timeout,
+          "the request's deadline passed before it could be executed; nothing changed, retry"};
 }
 
 domain::Error not_found(const std::string& user_id) {
@@ -47,10 +58,13 @@ void fail(Self self, AccountState::Work& work, const domain::Error& error) {
   std::visit(
       [&](auto& item) {
         using T = std::decay_t<decltype(item)>;
-        if constexpr (std::is_same_v<T, DepositCommand>) {
+        if constexpr (std::is_same_v<T, DepositCommand> || std::is_same_v<T, WithdrawCommand> ||
+                      std::is_same_v<T, HoldCommand> || std::is_same_v<T, VoidCommand>) {
           item.reply(error_reply(error.code, error.message));
         } else if constexpr (std::is_same_v<T, ReserveRequest>) {
           refuse_reserve(self, item, error);
+        } else if constexpr (std::is_same_v<T, ExpireHold>) {
+          // Nothing to answer: the sweeper or the next load tries again.
         } else {
           item.reply(error);
         }
@@ -60,11 +74,15 @@ void fail(Self self, AccountState::Work& work, const domain::Error& error) {
 
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
+  if (self->clock().now() > cmd.deadline) {
+    cmd.reply(timeout_reply());
+    return;
+  }
   int64_t updated = 0;
   if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
-           cmd.reply);
+           cmd.reply, cmd.deadline);
     return;
   }
   persistence::LedgerEntry entry{domain::new_uuid_v4(), s.user_id, cmd.amount, s.pending, updated,
@@ -80,11 +98,200 @@ void deposit(Self self, DepositCommand& cmd) {
   self->send(s.context.writer, submit_atom::value, std::move(request));
 }
 
+// ---- Release 2: withdrawals and holds -------------------------------------------------------
+
+domain::Error hold_not_pending(const std::string& hold_id) {
+  return {domain::ErrorCode::hold_not_pending,
+          "hold " + hold_id + " is not pending (captured, voided or expired)"};
+}
+
+// Puts `work` back at the front of the stash until nothing is in flight, when a refusal is about
+// to be decided on balances or holds that an in-flight commit may still change. False when the
+// account has settled, i.e. the refusal may be decided now.
+template <class T>
+bool await_settle(Self self, T& work) {
+  auto& s = self->state;
+  if (s.in_flight == 0) return false;
+  s.stash.push_front(std::move(work));
+  s.awaiting_settle = true;
+  return true;
+}
+
+// Hands a hold-only mutation (no ledger row) to the writer; the balance is unchanged.
+void submit_hold_mutation(Self self, WriteRequest request) {
+  auto& s = self->state;
+  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), s.pending);
+  ++s.in_flight;
+  self->send(s.context.writer, submit_atom::value, std::move(request));
+}
+
+void expire_overdue(Self self);
+
+void withdraw(Self self, WithdrawCommand& cmd) {
+  auto& s = self->state;
+  expire_overdue(self);
+  if (s.pending - s.held < cmd.amount) {
+    if (await_settle(self, cmd)) return;
+    reject(self, s.context.writer, cmd.tag,
+           {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
+           cmd.reply, kNoDeadline);
+    return;
+  }
+  const int64_t updated = s.pending - cmd.amount;
+  persistence::LedgerEntry entry{domain::new_uuid_v4(),
+                                 s.user_id,
+                                 -cmd.amount,
+                                 s.pending,
+                                 updated,
+                                 persistence::EntryKind::withdrawal,
+                                 ""};
+  WriteRequest request;
+  request.on_commit = Reply{200, deposit_body(s.user_id, entry.id, updated)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.mutation.entries.push_back(std::move(entry));
+  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
+  request.reply = std::move(cmd.reply);
+  s.pending = updated;
+  ++s.in_flight;
+  self->send(s.context.writer, submit_atom::value, std::move(request));
+}
+
+void create_hold(Self self, HoldCommand& cmd) {
+  auto& s = self->state;
+  expire_overdue(self);
+  if (s.pending - s.held < cmd.amount) {
+    if (await_settle(self, cmd)) return;
+    reject(self, s.context.writer, cmd.tag,
+           {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
+           cmd.reply, kNoDeadline);
+    return;
+  }
+  persistence::HoldRecord hold;
+  hold.hold_id = domain::new_uuid_v4();
+  hold.from_user_id = s.user_id;
+  hold.to_user_id = cmd.to_user_id;
+  hold.amount = cmd.amount;
+  hold.expires_at_ms = now_ms() + cmd.timeout_seconds * 1000;
+  WriteRequest request;
+  request.on_commit = Reply{201, hold_created_body(hold, s.pending - s.held - cmd.amount)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.mutation.new_holds.push_back(hold);
+  request.reply = std::move(cmd.reply);
+  s.held += hold.amount;
+  s.holds.emplace(hold.hold_id, std::move(hold));
+  submit_hold_mutation(self, std::move(request));
+}
+
+// Closes a pending hold without moving money (void, expiry).
+void close_hold(Self self, const std::string& hold_id, const char* status, WriteRequest request) {
+  auto& s = self->state;
+  auto it = s.holds.find(hold_id);
+  s.held -= it->second.amount;
+  s.holds.erase(it);
+  request.mutation.hold_changes.push_back(persistence::HoldChange{hold_id, status, "", 0});
+  submit_hold_mutation(self, std::move(request));
+}
+
+// Expiry has no timer in the actor (a pending timer would keep a retired actor alive): the
+// HoldExpirySweeper sends ExpireHold for every overdue pending hold in Postgres within 250 ms,
+// and a debit closes the overdue holds of its account before it checks the available balance.
+bool overdue(const persistence::HoldRecord& hold) { return now_ms() >= hold.expires_at_ms; }
+
+void expire(Self self, const std::string& hold_id) {
+  auto& s = self->state;
+  auto it = s.holds.find(hold_id);
+  if (it == s.holds.end()) return;  // closed meanwhile (or by a capture being reserved)
+  if (!overdue(it->second)) return;  // not yet by this clock: the sweeper asks again
+  WriteRequest request;
+  request.reply = [](Reply) {};  // nobody waits for an expiry
+  close_hold(self, hold_id, "expired", std::move(request));
+}
+
+// Closes every overdue hold of this account (before a debit decides on the available balance).
+void expire_overdue(Self self) {
+  std::vector<std::string> due;
+  for (const auto& [hold_id, hold] : self->state.holds) {
+    if (overdue(hold)) due.push_back(hold_id);
+  }
+  for (const auto& hold_id : due) expire(self, hold_id);
+}
+
+void void_hold(Self self, VoidCommand& cmd) {
+  auto& s = self->state;
+  auto it = s.holds.find(cmd.hold_id);
+  if (it == s.holds.end() || overdue(it->second)) {
+    if (await_settle(self, cmd)) return;
+    if (it != s.holds.end()) expire(self, cmd.hold_id);
+    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply,
+           kNoDeadline);
+    return;
+  }
+  WriteRequest request;
+  request.on_commit = Reply{200, void_body(cmd.hold_id)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.reply = std::move(cmd.reply);
+  close_hold(self, cmd.hold_id, "voided", std::move(request));
+}
+
+// A capture's debit leg: the hold it consumes leaves the pending set while the account is locked
+// (restored if the transfer is released unsubmitted). False when refused (or put back to wait).
+bool take_hold_for_capture(Self self, ReserveRequest& request) {
+  auto& s = self->state;
+  auto it = s.holds.find(request.hold_id);
+  if (it == s.holds.end() || overdue(it->second) || request.amount > it->second.amount) {
+    if (await_settle(self, request)) return false;
+    refuse_reserve(self, request,
+                   it != s.holds.end() && !overdue(it->second)
+                       ? domain::Error{domain::ErrorCode::invalid_amount,
+                                       "the capture exceeds the held amount"}
+                       : hold_not_pending(request.hold_id));
+    return false;
+  }
+  s.held -= it->second.amount;
+  s.hold_before_lock = std::move(it->second);
+  s.holds.erase(it);
+  return true;
+}
+
+void answer_available(Self self, AvailableQuery& query) {
+  const auto& s = self->state;
+  // The committed balance; available from it, never above it, while debits may be in flight.
+  int64_t held = s.held;
+  for (const auto& [hold_id, hold] : s.holds) {
+    if (overdue(hold)) held -= hold.amount;  // available again, even before the sweeper closes it
+  }
+  const int64_t available = std::max<int64_t>(0, std::min(s.committed, s.pending) - held);
+  query.reply(BalanceFigures{s.committed, available});
+}
+
+void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
+  auto& s = self->state;
+  s.holds.clear();
+  s.held = 0;
+  s.hold_before_lock.reset();
+  s.awaiting_settle = false;
+  for (auto& hold : holds) {
+    s.held += hold.amount;
+    s.holds.emplace(hold.hold_id, std::move(hold));
+  }
+}
+
+// ---- end of release 2 ------------------------------------------------------------------------
+
 void reserve(Self self, ReserveRequest& request) {
   auto& s = self->state;
+  if (self->clock().now() > request.deadline) {
+    refuse_reserve(self, request, timed_out());
+    return;
+  }
+  if (!request.hold_id.empty() && request.role == LegRole::debit &&
+      !take_hold_for_capture(self, request)) {
+    return;
+  }
   int64_t updated = 0;
   if (request.role == LegRole::debit) {
-    if (s.pending < request.amount) {
+    expire_overdue(self);  // release 2
+    if (s.pending - s.held < request.amount) {
       refuse_reserve(self, request, {domain::ErrorCode::insufficient_funds, "insufficient funds"});
       return;
     }
@@ -123,6 +330,16 @@ void process(Self self, AccountState::Work& work) {
           deposit(self, item);
         } else if constexpr (std::is_same_v<T, ReserveRequest>) {
           reserve(self, item);
+        } else if constexpr (std::is_same_v<T, WithdrawCommand>) {
+          withdraw(self, item);
+        } else if constexpr (std::is_same_v<T, HoldCommand>) {
+          create_hold(self, item);
+        } else if constexpr (std::is_same_v<T, VoidCommand>) {
+          void_hold(self, item);
+        } else if constexpr (std::is_same_v<T, ExpireHold>) {
+          expire(self, item.hold_id);
+        } else if constexpr (std::is_same_v<T, AvailableQuery>) {
+          answer_available(self, item);
         } else {
           item.reply(self->state.committed);
         }
@@ -131,39 +348,99 @@ void process(Self self, AccountState::Work& work) {
 }
 
 bool accepts_mutations(const AccountState& s) {
-  return s.phase == Phase::ready && !s.dirty && s.stash.empty();
+  return s.phase == Phase::ready && !s.dirty && s.stash.empty() && !s.awaiting_settle;
 }
 
-// Runs stashed work in arrival order until the stash is empty or a transfer locks the account.
+// True when `work` would be refused against the pending balance while mutations are still in
+// flight: the refusal would rest on money that may yet come back, so it waits for them to settle.
+bool must_wait_for_settlement(const AccountState& s, const AccountState::Work& work) {
+#ifdef WALLET_PROTOCOL_BUG_EARLY_REFUSAL  // negative control of the simulation (test-only build)
+  return false;
+#endif
+  if (s.in_flight == 0) return false;
+  int64_t updated = 0;
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) {
+    return !domain::checked_add(s.pending, cmd->amount, updated) ||
+           updated > domain::kMaxBalanceMinor;
+  }
+  if (const auto* request = std::get_if<ReserveRequest>(&work)) {
+    if (request->role == LegRole::debit) return s.pending - s.held < request->amount;
+    return !domain::checked_add(s.pending, request->amount, updated) ||
+           updated > domain::kMaxBalanceMinor;
+  }
+  return false;
+}
+
+// Runs stashed work in arrival order until the stash is empty, a transfer locks the account, or
+// the head must wait for in-flight mutations to settle.
 void drain(Self self) {
   auto& s = self->state;
-  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty) {
+  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty && !s.awaiting_settle &&
+         !must_wait_for_settlement(s, s.stash.front())) {
     auto work = std::move(s.stash.front());
     s.stash.pop_front();
     process(self, work);
   }
 }
 
+// The one place a dirty account starts its reload: once nothing is in flight and no transfer holds
+// it. Called after every event that can make those true (settled, release).
 void resync_if_settled(Self self) {
   auto& s = self->state;
   if (s.dirty && s.in_flight == 0 && s.phase == Phase::ready) start_load(self);
+}
+
+constexpr std::chrono::milliseconds kSweepEvery{250};
+
+void arm_sweep(Self self) {
+  auto& s = self->state;
+  if (s.sweep_armed) return;
+  s.sweep_armed = true;
+  self->delayed_send(self, kSweepEvery, timeout_atom::value);
+}
+
+Deadline deadline_of(const AccountState::Work& work) {
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) return cmd->deadline;
+  if (const auto* request = std::get_if<ReserveRequest>(&work)) return request->deadline;
+  return kNoDeadline;
+}
+
+// Stashed work has not reached the writer: once its deadline passed it is answered `timeout`
+// (nothing changed), so a stalled load or a long queue never leaves a client without an answer.
+void sweep_expired(Self self) {
+  auto& s = self->state;
+  s.sweep_armed = false;
+  const auto now = self->clock().now();
+  std::deque<AccountState::Work> keep;
+  for (auto& work : s.stash) {
+    if (deadline_of(work) < now) {
+      fail(self, work, timed_out());
+    } else {
+      keep.push_back(std::move(work));
+    }
+  }
+  s.stash.swap(keep);
+  if (!s.stash.empty()) arm_sweep(self);
+  drain(self);
 }
 
 void accept(Self self, AccountState::Work work) {
   auto& s = self->state;
   ++s.handled;
   s.last_activity_ms = now_ms();
-  const bool is_query = std::holds_alternative<BalanceQuery>(work);
+  const bool is_query =
+      std::holds_alternative<BalanceQuery>(work) || std::holds_alternative<AvailableQuery>(work);
   if (s.phase == Phase::missing) {
     fail(self, work, not_found(s.user_id));
   } else if (is_query && (s.phase == Phase::ready || s.phase == Phase::locked)) {
     process(self, work);
-  } else if (accepts_mutations(s)) {
+  } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
     process(self, work);
   } else if (s.stash.size() >= s.context.max_stash) {
     fail(self, work, {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
   } else {
     s.stash.push_back(std::move(work));
+    arm_sweep(self);
     if (s.phase == Phase::unloaded) start_load(self);
   }
 }
@@ -171,6 +448,7 @@ void accept(Self self, AccountState::Work work) {
 const char* state_name(const AccountState& s) {
   switch (s.phase) {
     case Phase::unloaded:
+      return "unloaded";  // the next request loads it (a pending resync included)
     case Phase::loading:
       return s.dirty ? "resyncing" : "loading";
     case Phase::missing:
@@ -178,6 +456,7 @@ const char* state_name(const AccountState& s) {
     case Phase::locked:
       return "waiting_on_transfer";
     case Phase::ready:
+      if (s.dirty) return "resyncing";
       return (s.in_flight > 0 || !s.stash.empty()) ? "busy" : "idle";
   }
   return "idle";
@@ -194,6 +473,12 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
       [=](deposit_atom, DepositCommand& cmd) { accept(self, std::move(cmd)); },
       [=](reserve_atom, ReserveRequest& request) { accept(self, std::move(request)); },
       [=](balance_atom, BalanceQuery& query) { accept(self, std::move(query)); },
+      // Release 2.
+      [=](withdraw_atom, WithdrawCommand& cmd) { accept(self, std::move(cmd)); },
+      [=](hold_atom, HoldCommand& cmd) { accept(self, std::move(cmd)); },
+      [=](void_atom, VoidCommand& cmd) { accept(self, std::move(cmd)); },
+      [=](expire_atom, ExpireHold& expiry) { accept(self, std::move(expiry)); },
+      [=](available_atom, AvailableQuery& query) { accept(self, std::move(query)); },
       [=](loaded_atom, LoadResult& loaded) {
         auto& s = self->state;
         if (!loaded.balance) {
@@ -220,6 +505,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           return;
         }
         s.committed = s.pending = *loaded.balance.value();
+        load_holds(self, std::move(loaded.holds));
         s.phase = Phase::ready;
         drain(self);
       },
@@ -231,14 +517,26 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           ++s.in_flight;
         } else {
           s.pending = s.balance_before_lock;
+          if (s.hold_before_lock) {  // release 2: an aborted capture gives its hold back
+            s.held += s.hold_before_lock->amount;
+            auto hold = std::move(*s.hold_before_lock);
+            s.holds.emplace(hold.hold_id, std::move(hold));
+          }
         }
+        s.hold_before_lock.reset();
         s.lock_owner.clear();
         s.phase = Phase::ready;
+        // A commit of this account may have failed while it was locked: reload now, or nothing
+        // ever will and its stash waits forever.
+#ifndef WALLET_PROTOCOL_BUG_WEDGE  // negative control of the simulation (test-only build)
+        resync_if_settled(self);
+#endif
         drain(self);
       },
       [=](settled_atom, bool committed, int64_t new_balance) {
         auto& s = self->state;
         --s.in_flight;
+        if (s.in_flight == 0) s.awaiting_settle = false;
         if (committed) {
           s.committed = new_balance;
         } else {
@@ -247,6 +545,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         resync_if_settled(self);
         drain(self);
       },
+      [=](timeout_atom) { sweep_expired(self); },
       [=](opened_atom) {
         auto& s = self->state;
         if (s.phase == Phase::missing) s.phase = Phase::unloaded;
@@ -257,6 +556,8 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         AccountSnapshot snapshot{s.user_id,   state_name(s),       s.committed,
                                  s.pending,   self->mailbox().size(), s.stash.size(),
                                  s.handled,   s.in_flight,         s.last_activity_ms};
+        snapshot.holds_pending = s.holds.size();
+        snapshot.held = s.held;
         self->send(collector, snapshot_atom::value, std::move(snapshot));
       },
       [=](retire_atom) {

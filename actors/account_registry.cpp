@@ -95,6 +95,27 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         std::string user_id = query.user_id;
         forward(self, user_id, atom, std::move(query));
       },
+      // Release 2: routed to the account that pays (withdrawals, holds) or is asked.
+      [=](withdraw_atom atom, WithdrawCommand& cmd) {
+        std::string user_id = cmd.user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](hold_atom atom, HoldCommand& cmd) {
+        std::string user_id = cmd.from_user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](void_atom atom, VoidCommand& cmd) {
+        std::string user_id = cmd.user_id;
+        forward(self, user_id, atom, std::move(cmd));
+      },
+      [=](expire_atom atom, ExpireHold& expiry) {
+        std::string user_id = expiry.user_id;
+        forward(self, user_id, atom, std::move(expiry));
+      },
+      [=](available_atom atom, AvailableQuery& query) {
+        std::string user_id = query.user_id;
+        forward(self, user_id, atom, std::move(query));
+      },
       [=](opened_atom atom, const std::string& user_id) {
         // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.
         auto it = self->state.accounts.find(user_id);
@@ -130,6 +151,13 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         it->second.retiring = false;
         it->second.last_used_ms = now_ms();
         for (auto& send : held) send(it->second.account);
+      },
+      [=](retire_atom, const std::string& user_id) {
+        // Retire this one account now if it is idle (the idle scan, for one account on demand).
+        auto it = self->state.accounts.find(user_id);
+        if (it == self->state.accounts.end() || it->second.retiring) return;
+        it->second.retiring = true;
+        self->send(it->second.account, retire_atom::value);
       },
       [=](tick_atom) {
         scan_idle(self);

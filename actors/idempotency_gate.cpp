@@ -22,6 +22,7 @@ Reply replay_of(const Reply& outcome) {
 void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome) {
   auto& s = self->state;
   slot.phase = Phase::done;
+  slot.done_at = self->clock().now();
   slot.outcome = std::move(outcome);
   slot.execute = nullptr;
   s.done_order.push_back(name);
@@ -50,12 +51,8 @@ void run_lookups(Self self) {
   s.lookup_running = true;
   auto me = caf::actor_cast<caf::actor>(self);
   using Found = std::vector<persistence::IdempotencyOutcome>;
-  s.pool->run<Found>(
-      "find_idempotency_outcomes",
-      [keys = std::move(keys)](pqxx::connection& conn) {
-        return persistence::find_outcomes(conn, keys);
-      },
-      [me, names = std::move(names)](domain::Result<Found> found) mutable {
+  s.backend->find_outcomes(
+      std::move(keys), [me, names = std::move(names)](domain::Result<Found> found) mutable {
         StoredLookup lookup;
         lookup.slots = std::move(names);
         if (found) {
@@ -93,15 +90,25 @@ void answer_waiters(GateSlot& slot, Answer answer) {
 
 }  // namespace
 
-caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence::DbPool* pool,
-                               size_t capacity) {
-  self->state.pool = pool;
+caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
+                               std::shared_ptr<persistence::LedgerBackend> backend,
+                               size_t capacity,
+                               std::chrono::seconds ttl) {
+  self->state.backend = backend;
   self->state.capacity = capacity;
+  self->state.ttl = ttl;
   return {
       [=](call_atom, IdempotentCall& call) {
         auto& s = self->state;
         const std::string name = slot_name(call.tag);
         auto it = s.slots.find(name);
+        if (it != s.slots.end() && it->second.phase == Phase::done &&
+            self->clock().now() - it->second.done_at > s.ttl) {
+          // Expired: a key reused after its retention is a new operation.
+          s.done_order.erase(it->second.lru);
+          s.slots.erase(it);
+          it = s.slots.end();
+        }
         if (it == s.slots.end()) {
           GateSlot slot;
           slot.tag = call.tag;

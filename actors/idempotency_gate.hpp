@@ -15,7 +15,7 @@
 #include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
-#include "persistence/db_pool.hpp"
+#include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
 
@@ -27,10 +27,12 @@ struct GateSlot {
   std::vector<std::pair<std::string, ReplyFn>> waiters;  // request hash, how to answer
   std::function<void(ReplyFn)> execute;
   std::list<std::string>::iterator lru;  // valid when done
+  caf::actor_clock::time_point done_at;  // when the outcome became known here
 };
 
 struct GateState {
-  persistence::DbPool* pool = nullptr;
+  std::shared_ptr<persistence::LedgerBackend> backend;
+  std::chrono::seconds ttl{24 * 3600};  // an outcome older than this is forgotten
   std::unordered_map<std::string, GateSlot> slots;
   std::list<std::string> done_order;  // least recently used first
   // Lookups are batched: while one query runs, new keys queue up and go together in the next.
@@ -40,7 +42,9 @@ struct GateState {
   static inline const char* name = "idempotency_gate";
 };
 
-caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self, persistence::DbPool* pool,
-                               size_t capacity);
+caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
+                               std::shared_ptr<persistence::LedgerBackend> backend,
+                               size_t capacity,
+                               std::chrono::seconds ttl);
 
 }  // namespace wallet::actors

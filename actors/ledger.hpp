@@ -16,16 +16,28 @@
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
 #include "persistence/db_pool.hpp"
+#include "persistence/ledger_backend.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
 struct LedgerOptions {
-  std::string database_url;
   size_t max_batch = 512;
   std::chrono::milliseconds idle_after{60'000};
   size_t max_in_flight = 20'000;  // operations accepted but not answered; beyond: 429
   size_t max_stash_per_account = 10'000;
   size_t idempotency_cache = 100'000;
+  std::chrono::seconds idempotency_ttl{24 * 3600};
+  // A money operation not handed to the writer within this time of its arrival is dropped and
+  // answered `503 timeout`; once handed over it always gets its real outcome.
+  std::chrono::milliseconds request_deadline{5'000};
+  // How often the background purge of expired idempotency outcomes runs when there is nothing to
+  // purge (it goes on at once while it finds full batches). Zero: no purge (the simulation).
+  std::chrono::milliseconds purge_every{60'000};
+  // The service's writer runs on its own thread (the Postgres backend blocks); the simulation's is
+  // scheduled like every other actor.
+  bool detached_writer = true;
+  bool sweep_holds = true;  // release 2: the expiry sweep of holds in Postgres
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
 };
 
@@ -39,7 +51,11 @@ enum class AccountOpening {
 
 class Ledger {
  public:
-  Ledger(caf::actor_system& system, persistence::DbPool& pool, LedgerOptions options);
+  // `pool` serves the reads outside the account protocol (history, hold lookups, the expiry
+  // sweep); `backend` everything the protocol asks of storage (loads, lookups, commits).
+  // `pool` may be null only where those reads are never asked for (the protocol simulation).
+  Ledger(caf::actor_system& system, persistence::DbPool* pool,
+         std::shared_ptr<persistence::LedgerBackend> backend, LedgerOptions options);
   ~Ledger();
 
   void deposit(DepositCommand command);
@@ -53,6 +69,21 @@ class Ledger {
   void open_account(std::string user_id, std::string created_at,
                     std::function<void(AccountOpening)> done);
   // An account was opened elsewhere: an actor that found it missing must look again.
+  // Release 2. Each answers through its callback exactly once, as above.
+  void withdraw(WithdrawCommand command);
+  void create_hold(HoldCommand command);
+  // Capture: amount nullopt = all of the hold. Void: closes it without moving money.
+  void capture_hold(std::string hold_id, std::optional<int64_t> amount,
+                    std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply);
+  void hold(std::string hold_id,
+            std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> reply);
+  void balance_figures(AvailableQuery query);
+  // One page of an account's history, newest first, before the row `before` (0: from the newest).
+  void history(std::string user_id, int limit, int64_t before,
+               std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply);
+
+  // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
   size_t in_flight() const { return counter_->load(std::memory_order_relaxed); }
@@ -61,20 +92,26 @@ class Ledger {
   void refuse_new() { refusing_.store(true); }
   void stop();
 
+  // Asks the account's actor to retire now if it is idle (as the idle scan does).
+  void retire(const std::string& user_id);
+
   // The registry itself, for protocol tests that play a coordinator.
   caf::actor registry_for_tests() const { return registry_; }
 
  private:
   // Wraps a reply with the in-flight accounting; false (and the client answered 429) when full.
   bool admit(ReplyFn& reply);
+  Deadline deadline_from_now() const;
   void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
 
   caf::actor_system& system_;
-  persistence::DbPool& pool_;
   LedgerOptions options_;
   caf::actor writer_;
   caf::actor registry_;
   caf::actor gate_;
+  caf::actor purger_;
+  caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
+  persistence::DbPool* pool_;
   std::shared_ptr<std::atomic<size_t>> counter_;
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};

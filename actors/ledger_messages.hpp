@@ -13,7 +13,7 @@
 #include <caf/all.hpp>
 
 #include "domain/result.hpp"
-#include "persistence/ledger_store.hpp"
+#include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
 
@@ -36,6 +36,16 @@ using call_atom = caf::atom_constant<caf::atom("call")>;
 using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 using executed_atom = caf::atom_constant<caf::atom("executed")>;
 using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
+using applied_atom = caf::atom_constant<caf::atom("applied")>;
+using resolved_atom = caf::atom_constant<caf::atom("resolved")>;
+using purge_atom = caf::atom_constant<caf::atom("purge")>;
+// Release 2: withdrawals and holds.
+using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
+using hold_atom = caf::atom_constant<caf::atom("hold")>;
+using void_atom = caf::atom_constant<caf::atom("voidhold")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using available_atom = caf::atom_constant<caf::atom("available")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -45,6 +55,13 @@ struct LedgerGauges {
   std::atomic<uint64_t> actors_retired{0};
   std::atomic<uint64_t> registry_mailbox{0};
   std::atomic<uint64_t> writer_mailbox{0};
+  // Release 2: holds. The writer counts closings once committed; the expiry sweeper publishes how
+  // many holds are pending in the database.
+  std::atomic<uint64_t> holds_created{0};
+  std::atomic<uint64_t> holds_captured{0};
+  std::atomic<uint64_t> holds_voided{0};
+  std::atomic<uint64_t> holds_expired{0};
+  std::atomic<int64_t> holds_pending{0};
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency
@@ -67,11 +84,19 @@ struct IdempotencyTag {
   std::string request_hash;
 };
 
+// The moment after which an operation that has not reached the LedgerWriter is dropped and
+// answered `503 timeout` (nothing changed, safe to retry). Once handed to the writer, an operation
+// always gets its real outcome, however long the commit takes. On the actor clock (simulated time
+// in the protocol simulation); Ledger fills it in from its request deadline when left unset.
+using Deadline = caf::actor_clock::time_point;
+constexpr Deadline kNoDeadline = Deadline::max();
+
 struct DepositCommand {
   std::string user_id;
   int64_t amount = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 struct TransferCommand {
@@ -80,6 +105,49 @@ struct TransferCommand {
   int64_t amount = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
+  std::string hold_id = {};  // release 2: set when this transfer captures that hold
+};
+
+// Release 2 commands. A withdrawal takes money out of one account (checked against its available
+// balance). A hold reserves money of from_user_id for to_user_id; capture is a TransferCommand with
+// hold_id set; void and expiry close a hold in its payer's actor.
+struct WithdrawCommand {
+  std::string user_id;
+  int64_t amount = 0;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+};
+
+struct HoldCommand {
+  std::string from_user_id;
+  std::string to_user_id;
+  int64_t amount = 0;
+  int64_t timeout_seconds = 0;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+};
+
+struct VoidCommand {
+  std::string user_id;  // the payer, whose actor holds the hold
+  std::string hold_id;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+};
+
+// The hold's time is up (the payer actor's own timer, or the sweeper for accounts not loaded).
+struct ExpireHold {
+  std::string user_id;
+  std::string hold_id;
+};
+
+struct BalanceFigures {
+  int64_t balance = 0;    // committed
+  int64_t available = 0;  // balance - pending holds
+};
+struct AvailableQuery {
+  std::string user_id;
+  std::function<void(domain::Result<BalanceFigures>)> reply;
 };
 
 struct BalanceQuery {
@@ -98,6 +166,8 @@ struct AccountSnapshot {
   uint64_t messages_handled = 0;
   int in_flight = 0;
   int64_t last_activity_ms = 0;  // Unix epoch milliseconds
+  size_t holds_pending = 0;      // release 2: pending holds this account pays
+  int64_t held = 0;              // their sum
 };
 struct InspectQuery {
   std::optional<std::string> user_id;  // one actor, or all of them when empty
@@ -112,6 +182,8 @@ struct ReserveRequest {
   LegRole role = LegRole::debit;
   int64_t amount = 0;
   caf::actor coordinator;
+  Deadline deadline = kNoDeadline;
+  std::string hold_id = {};  // release 2: a capture's debit leg consumes this hold
 };
 struct LegReservation {
   std::string user_id;
@@ -131,6 +203,7 @@ struct WriteRequest {
 
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
+  std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
 };
 
 // An idempotent call handed to the IdempotencyGate: `execute` runs the operation once and must call
@@ -160,3 +233,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::WriteRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::LoadResult)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::IdempotentCall)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::StoredLookup)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::WithdrawCommand)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::HoldCommand)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::VoidCommand)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::ExpireHold)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AvailableQuery)

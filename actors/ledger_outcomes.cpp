@@ -3,12 +3,19 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/money.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
 Reply error_reply(domain::ErrorCode code, std::string message) {
   domain::Error error{code, std::move(message)};
   return Reply{domain::http_status(code), domain::error_body(error)};
+}
+
+Reply timeout_reply() {
+  return error_reply(domain::ErrorCode::timeout,
+                     "the request's deadline passed before it could be executed; nothing changed, "
+                     "retry");
 }
 
 std::string deposit_body(const std::string& user_id, const std::string& transaction_id,
@@ -29,6 +36,31 @@ std::string transfer_body(const std::string& transfer_id, const std::string& fro
       .dump();
 }
 
+std::string hold_created_body(const persistence::HoldRecord& hold, int64_t available_balance) {
+  return nlohmann::json{{"hold_id", hold.hold_id},
+                        {"from_user_id", hold.from_user_id},
+                        {"to_user_id", hold.to_user_id},
+                        {"amount", domain::format_minor_units(hold.amount)},
+                        {"status", "pending"},
+                        {"expires_at", persistence::format_epoch_ms(hold.expires_at_ms)},
+                        {"available_balance", domain::format_minor_units(available_balance)}}
+      .dump();
+}
+
+std::string capture_body(const std::string& hold_id, const std::string& transfer_id, int64_t amount,
+                         int64_t from_balance) {
+  return nlohmann::json{{"hold_id", hold_id},
+                        {"transfer_id", transfer_id},
+                        {"amount", domain::format_minor_units(amount)},
+                        {"status", "captured"},
+                        {"from_balance", domain::format_minor_units(from_balance)}}
+      .dump();
+}
+
+std::string void_body(const std::string& hold_id) {
+  return nlohmann::json{{"hold_id", hold_id}, {"status", "voided"}}.dump();
+}
+
 std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<IdempotencyTag>& tag,
                                                            const Reply& reply) {
   if (!tag) return std::nullopt;
@@ -38,14 +70,20 @@ std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<I
 
 void reject(caf::event_based_actor* self, const caf::actor& writer,
             const std::optional<IdempotencyTag>& tag, const domain::Error& error,
-            const ReplyFn& reply) {
+            const ReplyFn& reply, Deadline deadline) {
   Reply rejection = error_reply(error.code, error.message);
   // Only decisions about money are outcomes; not-found, overload and outages change nothing and
   // may succeed on a retry.
+  // A hold that is no longer pending never becomes pending again, so that refusal is decided too.
   const bool decided = error.code == domain::ErrorCode::insufficient_funds ||
-                       error.code == domain::ErrorCode::balance_limit_exceeded;
+                       error.code == domain::ErrorCode::balance_limit_exceeded ||
+                       error.code == domain::ErrorCode::hold_not_pending;
   if (!tag || !decided) {
     reply(std::move(rejection));
+    return;
+  }
+  if (self->clock().now() > deadline) {
+    reply(timeout_reply());
     return;
   }
   WriteRequest request;

@@ -18,14 +18,24 @@ std::string deposit_body(const std::string& user_id, const std::string& transact
 std::string transfer_body(const std::string& transfer_id, const std::string& from_user_id,
                           const std::string& to_user_id, int64_t amount, int64_t from_balance);
 
+// Release 2 bodies.
+std::string hold_created_body(const persistence::HoldRecord& hold, int64_t available_balance);
+std::string capture_body(const std::string& hold_id, const std::string& transfer_id, int64_t amount,
+                         int64_t from_balance);
+std::string void_body(const std::string& hold_id);
+
 // The idempotency outcome to store with an operation's rows, when it carries a key.
 std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<IdempotencyTag>& tag,
                                                            const Reply& reply);
 
 // Answers a refusal. A business rejection of a keyed request goes through the writer, to be
-// stored with its key; anything else is answered directly.
+// stored with its key (unless its deadline has passed: then it is dropped as `timeout`, like any
+// work not yet handed to the writer); anything else is answered directly.
 void reject(caf::event_based_actor* self, const caf::actor& writer,
             const std::optional<IdempotencyTag>& tag, const domain::Error& error,
-            const ReplyFn& reply);
+            const ReplyFn& reply, Deadline deadline);
+
+// The answer to work dropped because its deadline passed before it reached the writer.
+Reply timeout_reply();
 
 }  // namespace wallet::actors

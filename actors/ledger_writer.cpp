@@ -6,75 +6,154 @@ namespace wallet::actors {
 namespace {
 
 using Self = caf::stateful_actor<WriterState>*;
+using persistence::ApplyStatus;
+
+constexpr std::chrono::milliseconds kFirstResolveBackoff{50};
+constexpr std::chrono::milliseconds kMaxResolveBackoff{2'000};
+
+// Release 2: hold figures for /metrics, counted once the change is durable.
+void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutation) {
+  gauges.holds_created += mutation.new_holds.size();
+  for (const auto& change : mutation.hold_changes) {
+    if (change.status == "captured") ++gauges.holds_captured;
+    if (change.status == "voided") ++gauges.holds_voided;
+    if (change.status == "expired") ++gauges.holds_expired;
+  }
+}
 
 void settle(Self self, WriteRequest& request, bool committed) {
   for (auto& [account, balance] : request.participants) {
     self->send(account, settled_atom::value, committed, balance);
   }
   if (committed) {
+    count_holds(*self->state.gauges, request.mutation);  // release 2
     request.on_commit.durable = request.mutation.outcome.has_value();
     request.reply(std::move(request.on_commit));
   } else {
+    ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::unavailable,
                               "the ledger could not commit this operation, retry later"));
   }
 }
 
-persistence::ApplyStatus write_batch(Self self, const std::vector<const persistence::LedgerMutation*>& ops) {
+// The mutations of the unit being written: the whole batch, or the one being retried alone.
+std::vector<const persistence::LedgerMutation*> unit(Self self) {
   auto& s = self->state;
-  const auto started = std::chrono::steady_clock::now();
-  auto status = s.store->apply(ops);
-  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - started);
-  ++s.stats.batches;
-  s.stats.commit_micros_total += static_cast<uint64_t>(elapsed.count());
-  if (s.on_commit) s.on_commit(elapsed, ops.size());
-  return status;
+  std::vector<const persistence::LedgerMutation*> ops;
+  if (s.isolating) {
+    ops.push_back(&s.writing[s.isolate_index].mutation);
+  } else {
+    ops.reserve(s.writing.size());
+    for (const auto& request : s.writing) ops.push_back(&request.mutation);
+  }
+  return ops;
+}
+
+void write_unit(Self self) {
+  auto& s = self->state;
+  s.write_started = std::chrono::steady_clock::now();
+  auto me = caf::actor_cast<caf::actor>(self);
+  s.backend->apply(unit(self), [me](ApplyStatus status) {
+    caf::anon_send(me, applied_atom::value, status);
+  });
 }
 
 void flush(Self self) {
   auto& s = self->state;
   s.flush_queued = false;
-  if (s.batch.empty()) return;
-  std::vector<WriteRequest> batch;
-  batch.swap(s.batch);
-  std::vector<const persistence::LedgerMutation*> ops;
-  ops.reserve(batch.size());
-  for (const auto& request : batch) ops.push_back(&request.mutation);
-  s.stats.mutations += batch.size();
-  s.stats.largest_batch = std::max(s.stats.largest_batch, batch.size());
-
-  auto status = write_batch(self, ops);
-  if (status == persistence::ApplyStatus::rejected && batch.size() > 1) {
-    // Isolate: commit each mutation alone, in order. A mutation built on a refused one is refused
-    // too (its old balance no longer matches), which is what keeps the chains consistent.
-    for (auto& request : batch) {
-      std::vector<const persistence::LedgerMutation*> alone{&request.mutation};
-      bool committed = write_batch(self, alone) == persistence::ApplyStatus::committed;
-      if (!committed) ++s.stats.failed_mutations;
-      settle(self, request, committed);
-    }
-    return;
+  if (s.busy || s.batch.empty()) return;
+  if (s.batch.size() <= s.max_batch) {
+    s.writing.swap(s.batch);
+  } else {
+    auto split = s.batch.begin() + static_cast<std::ptrdiff_t>(s.max_batch);
+    s.writing.assign(std::make_move_iterator(s.batch.begin()), std::make_move_iterator(split));
+    s.batch.erase(s.batch.begin(), split);
   }
-  const bool committed = status == persistence::ApplyStatus::committed;
-  if (!committed) s.stats.failed_mutations += batch.size();
-  for (auto& request : batch) settle(self, request, committed);
+  s.busy = true;
+  s.isolating = false;
+  s.stats.mutations += s.writing.size();
+  s.stats.largest_batch = std::max(s.stats.largest_batch, s.writing.size());
+  write_unit(self);
+}
+
+// The unit's outcome is known: answer it, then go on with the next unit or the next batch.
+void finish_unit(Self self, bool committed) {
+  auto& s = self->state;
+  s.resolve_backoff = std::chrono::milliseconds{0};
+  if (s.isolating) {
+    settle(self, s.writing[s.isolate_index], committed);
+    if (++s.isolate_index < s.writing.size()) {
+      write_unit(self);
+      return;
+    }
+  } else {
+    for (auto& request : s.writing) settle(self, request, committed);
+  }
+  s.writing.clear();
+  s.busy = false;
+  s.isolating = false;
+  flush(self);
+}
+
+void ask_whether_committed(Self self) {
+  auto& s = self->state;
+  const auto& probe = s.isolating ? s.writing[s.isolate_index].mutation : s.writing.front().mutation;
+  auto me = caf::actor_cast<caf::actor>(self);
+  s.backend->was_committed(probe, [me](domain::Result<bool> known) {
+    caf::anon_send(me, resolved_atom::value, std::move(known));
+  });
+}
+
+void on_applied(Self self, ApplyStatus status) {
+  auto& s = self->state;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - s.write_started);
+  ++s.stats.batches;
+  s.stats.commit_micros_total += static_cast<uint64_t>(elapsed.count());
+  const size_t size = s.isolating ? 1 : s.writing.size();
+  if (s.on_commit) s.on_commit(elapsed, size);
+  switch (status) {
+    case ApplyStatus::committed:
+      finish_unit(self, true);
+      return;
+    case ApplyStatus::rejected:
+      if (!s.isolating && s.writing.size() > 1) {
+        // Isolate: commit each mutation alone, in order. A mutation built on a refused one is
+        // refused too (its old balance no longer matches), which is what keeps the chains intact.
+        s.isolating = true;
+        s.isolate_index = 0;
+        write_unit(self);
+        return;
+      }
+      finish_unit(self, false);
+      return;
+    case ApplyStatus::unavailable:
+      finish_unit(self, false);
+      return;
+    case ApplyStatus::in_doubt:
+      // Neither the clients nor the accounts may hear anything before we know.
+      ++s.stats.in_doubt;
+      ask_whether_committed(self);
+      return;
+  }
 }
 
 }  // namespace
 
-caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string database_url,
+caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
+                            std::shared_ptr<persistence::LedgerBackend> backend,
                             size_t max_batch,
                             std::function<void(std::chrono::microseconds, size_t)> observe,
                             std::shared_ptr<LedgerGauges> gauges) {
   self->state.gauges = std::move(gauges);
-  self->state.store = std::make_unique<persistence::LedgerStore>(std::move(database_url));
+  self->state.backend = backend;
   self->state.max_batch = max_batch;
   self->state.on_commit = std::move(observe);
   return {
       [=](submit_atom, WriteRequest& request) {
         auto& s = self->state;
         s.batch.push_back(std::move(request));
+        if (s.busy) return;  // the next batch forms while this one is written
         if (s.batch.size() >= s.max_batch) {
           flush(self);
         } else if (!s.flush_queued) {
@@ -86,6 +165,21 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string 
         flush(self);
         self->state.gauges->writer_mailbox = self->mailbox().size();
       },
+      [=](applied_atom, ApplyStatus status) { on_applied(self, status); },
+      [=](resolved_atom, domain::Result<bool>& known) {
+        auto& s = self->state;
+        if (known) {
+          spdlog::info("event=ledger_commit_resolved committed={}", known.value());
+          finish_unit(self, known.value());
+          return;
+        }
+        // Still unknown (the database is unreachable): ask again, backing off.
+        s.resolve_backoff = std::min(kMaxResolveBackoff, std::max(kFirstResolveBackoff,
+                                                                  s.resolve_backoff * 2));
+        spdlog::warn("event=ledger_commit_still_in_doubt retry_in_ms={}", s.resolve_backoff.count());
+        self->delayed_send(self, s.resolve_backoff, resolved_atom::value);
+      },
+      [=](resolved_atom) { ask_whether_committed(self); },
       [=](inspect_atom, const WriterInspect& inspect) {
         inspect.reply(self->state.stats, self->mailbox().size());
       },

@@ -1,9 +1,14 @@
-// LedgerWriter: the group-commit writer. A detached actor (its own thread, so the blocking libpqxx
-// call never runs on CAF's cooperative scheduler) that owns one connection. Submissions are
-// appended to a batch; a flush message queued behind them commits everything that arrived in the
-// meantime in one transaction, so batch size follows load and a lone request is never delayed.
-// Clients are answered only after their batch is durable. A batch refused by Postgres is retried
-// one mutation at a time, so one bad mutation fails alone and its batch-mates still commit.
+// LedgerWriter: the group-commit writer. Submissions are appended to a batch; a flush message
+// queued behind them hands everything that arrived in the meantime to the backend as one
+// transaction, so batch size follows load and a lone request is never delayed. One batch is
+// written at a time; what arrives meanwhile forms the next. Clients are answered only after their
+// batch is durable. A batch refused by Postgres is retried one mutation at a time, so one bad
+// mutation fails alone and its batch-mates still commit. A batch whose commit is in doubt (the
+// connection broke under it) is looked up until it is known whether it committed: nobody is
+// answered, and no account is told, before that is known.
+//
+// In the service it is a detached actor (its own thread: the Postgres backend blocks); in the
+// protocol simulation it is scheduled like every other actor over the model backend.
 #pragma once
 
 #include <chrono>
@@ -13,7 +18,7 @@
 #include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
-#include "persistence/ledger_store.hpp"
+#include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
 
@@ -21,6 +26,7 @@ struct WriterStats {
   uint64_t batches = 0;
   uint64_t mutations = 0;
   uint64_t failed_mutations = 0;
+  uint64_t in_doubt = 0;  // commits whose outcome had to be looked up
   uint64_t commit_micros_total = 0;
   size_t largest_batch = 0;
 };
@@ -30,8 +36,14 @@ struct WriterInspect {
 };
 
 struct WriterState {
-  std::unique_ptr<persistence::LedgerStore> store;
-  std::vector<WriteRequest> batch;
+  std::shared_ptr<persistence::LedgerBackend> backend;
+  std::vector<WriteRequest> batch;    // waiting for the next write
+  std::vector<WriteRequest> writing;  // being written now
+  bool busy = false;
+  bool isolating = false;       // retrying `writing` one mutation at a time
+  size_t isolate_index = 0;     // the mutation being retried alone
+  std::chrono::milliseconds resolve_backoff{0};
+  std::chrono::steady_clock::time_point write_started;
   bool flush_queued = false;
   size_t max_batch = 512;
   WriterStats stats;
@@ -41,7 +53,8 @@ struct WriterState {
 };
 
 // `observe` (may be empty) is called after every commit attempt with its latency and batch size.
-caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string database_url,
+caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
+                            std::shared_ptr<persistence::LedgerBackend> backend,
                             size_t max_batch,
                             std::function<void(std::chrono::microseconds, size_t)> observe,
                             std::shared_ptr<LedgerGauges> gauges);
@@ -49,3 +62,5 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self, std::string 
 }  // namespace wallet::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::WriterInspect)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::persistence::ApplyStatus)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::domain::Result<bool>)

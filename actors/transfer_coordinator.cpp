@@ -10,9 +10,13 @@ using Self = caf::stateful_actor<TransferState>*;
 
 void request_leg(Self self, const caf::actor& registry, const std::string& user_id) {
   const auto& cmd = self->state.command;
-  ReserveRequest request{self->state.transfer_id, user_id,
-                         user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit, cmd.amount,
-                         caf::actor_cast<caf::actor>(self)};
+  ReserveRequest request{self->state.transfer_id,
+                         user_id,
+                         user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit,
+                         cmd.amount,
+                         caf::actor_cast<caf::actor>(self),
+                         cmd.deadline};
+  if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
   self->send(registry, reserve_atom::value, std::move(request));
 }
 
@@ -37,6 +41,13 @@ void commit(Self self, const caf::actor& writer) {
   }
   request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
                                                cmd.amount, from_balance)};
+  if (!cmd.hold_id.empty()) {
+    // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
+    request.on_commit =
+        Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance)};
+    request.mutation.hold_changes.push_back(
+        persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount});
+  }
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = cmd.reply;
   // Order matters: the writer must hold this mutation before either account submits a later one.
@@ -58,12 +69,21 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
         auto& s = self->state;
         if (leg.refusal) {
           for (auto& held : s.legs) self->send(held.account, release_atom::value, s.transfer_id, false);
-          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply);
+          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply, s.command.deadline);
           self->quit();
           return;
         }
         s.legs.push_back(std::move(leg));
         if (s.legs.size() == 2) {
+          if (self->clock().now() > s.command.deadline) {
+            // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
+            for (auto& held : s.legs) {
+              self->send(held.account, release_atom::value, s.transfer_id, false);
+            }
+            s.command.reply(timeout_reply());
+            self->quit();
+            return;
+          }
           commit(self, writer);
           return;
         }

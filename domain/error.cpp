@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 24> kCodes{{
+constexpr std::array<CodeInfo, 30> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -38,6 +38,12 @@ constexpr std::array<CodeInfo, 24> kCodes{{
     {ErrorCode::unavailable, "unavailable", 503},
     {ErrorCode::upstream_timeout, "upstream_timeout", 504},
     {ErrorCode::bad_request, "bad_request", 400},
+    {ErrorCode::timeout, "timeout", 503},
+    {ErrorCode::invalid_timeout, "invalid_timeout", 400},
+    {ErrorCode::invalid_cursor, "invalid_cursor", 400},
+    {ErrorCode::invalid_hold_id, "invalid_hold_id", 400},
+    {ErrorCode::hold_not_found, "hold_not_found", 404},
+    {ErrorCode::hold_not_pending, "hold_not_pending", 409},
 }};
 
 const CodeInfo& info(ErrorCode code) {

@@ -32,6 +32,13 @@ enum class ErrorCode {
   unavailable,
   upstream_timeout,
   bad_request,  // the HTTP message itself is malformed (request line, headers, framing)
+  timeout,      // the request's deadline passed before it was handed to the writer: nothing changed
+  // Release 2.
+  invalid_timeout,
+  invalid_cursor,
+  invalid_hold_id,
+  hold_not_found,
+  hold_not_pending,
 };
 
 struct Error {

@@ -60,8 +60,14 @@ std::optional<std::string> normalize_uuid(std::string_view text) {
   return out;
 }
 
+namespace {
+thread_local std::mt19937_64 uuid_engine = make_engine();
+}  // namespace
+
+void seed_uuids_for_simulation(std::uint64_t seed) { uuid_engine.seed(seed); }
+
 std::string new_uuid_v4() {
-  thread_local std::mt19937_64 engine = make_engine();
+  auto& engine = uuid_engine;
   std::array<std::uint8_t, 16> bytes{};
   const std::uint64_t high = engine();
   const std::uint64_t low = engine();

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,8 @@ std::optional<std::string> normalize_uuid(std::string_view text);
 // A random version 4 UUID, lower case. Uses a per-thread std::mt19937_64 seeded from
 // std::random_device: unique enough for ids, but not secret; never use it for tokens.
 std::string new_uuid_v4();
+// Makes this thread's uuids a deterministic sequence (the protocol simulation replays a seed).
+void seed_uuids_for_simulation(std::uint64_t seed);
 
 // 1..255 characters, each printable ASCII 0x21..0x7E (no spaces, no control or non-ASCII bytes).
 bool is_valid_idempotency_key(std::string_view key);

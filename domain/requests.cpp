@@ -90,6 +90,65 @@ Result<TransferRequest> decode_transfer(std::string_view body,
                          std::move(key.value())};
 }
 
+Result<WithdrawRequest> decode_withdraw(std::string_view body,
+                                        const std::optional<std::string>& header_key) {
+  return decode_deposit(body, header_key);
+}
+
+Result<HoldRequest> decode_hold(std::string_view body,
+                                const std::optional<std::string>& header_key) {
+  auto fields = parse_flat_object(body);
+  if (!fields) return fields.error();
+  auto from = user_id_field(*fields, "from_user_id");
+  if (!from) return from.error();
+  auto to = user_id_field(*fields, "to_user_id");
+  if (!to) return to.error();
+  auto amount = amount_field(*fields, "amount");
+  if (!amount) return amount.error();
+  int64_t timeout = kDefaultHoldTimeoutSeconds;
+  if (const auto* field = find(*fields, "timeout_seconds")) {
+    // An integer number of seconds, written as a plain JSON integer.
+    const Error bad{ErrorCode::invalid_timeout,
+                    "timeout_seconds must be an integer from 1 to 604800"};
+    if (field->kind != JsonScalar::Kind::number || field->text.empty() || field->text.size() > 7) {
+      return bad;
+    }
+    timeout = 0;
+    for (char c : field->text) {
+      if (c < '0' || c > '9') return bad;
+      timeout = timeout * 10 + (c - '0');
+    }
+    if (timeout < 1 || timeout > kMaxHoldTimeoutSeconds) return bad;
+  }
+  if (from.value() == to.value()) {
+    return Error{ErrorCode::same_account, "from_user_id and to_user_id are the same account"};
+  }
+  auto key = idempotency_key(*fields, header_key);
+  if (!key) return key.error();
+  return HoldRequest{std::move(from.value()), std::move(to.value()), amount->minor(), timeout,
+                     std::move(key.value())};
+}
+
+Result<HoldCloseRequest> decode_hold_close(std::string_view body,
+                                           const std::optional<std::string>& header_key,
+                                           bool allow_amount) {
+  FlatObject empty;
+  Result<FlatObject> fields = empty;
+  if (body.find_first_not_of(" \t\r\n") != std::string_view::npos) fields = parse_flat_object(body);
+  if (!fields) return fields.error();
+  HoldCloseRequest request;
+  if (fields->count("amount")) {
+    if (!allow_amount) return Error{ErrorCode::invalid_amount, "a void takes no amount"};
+    auto amount = amount_field(*fields, "amount");
+    if (!amount) return amount.error();
+    request.amount = amount->minor();
+  }
+  auto key = idempotency_key(*fields, header_key);
+  if (!key) return key.error();
+  request.idempotency_key = std::move(key.value());
+  return request;
+}
+
 std::string canonical_deposit(const DepositRequest& request) {
   return "addMoney|" + request.user_id + '|' + std::to_string(request.amount);
 }
@@ -97,6 +156,25 @@ std::string canonical_deposit(const DepositRequest& request) {
 std::string canonical_transfer(const TransferRequest& request) {
   return "transferMoney|" + request.from_user_id + '|' + request.to_user_id + '|' +
          std::to_string(request.amount);
+}
+
+}  // namespace wallet::domain
+
+namespace wallet::domain {
+
+std::string canonical_withdraw(const WithdrawRequest& request) {
+  return "withdrawMoney|" + request.user_id + '|' + std::to_string(request.amount);
+}
+
+std::string canonical_hold(const HoldRequest& request) {
+  return "holds|" + request.from_user_id + '|' + request.to_user_id + '|' +
+         std::to_string(request.amount) + '|' + std::to_string(request.timeout_seconds);
+}
+
+std::string canonical_hold_close(const char* action, const std::string& hold_id,
+                                 const HoldCloseRequest& request) {
+  return std::string(action) + '|' + hold_id + '|' +
+         (request.amount ? std::to_string(*request.amount) : std::string("all"));
 }
 
 }  // namespace wallet::domain

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+
 namespace wallet::http {
 
 ReadinessProbe::ReadinessProbe(std::vector<Check> checks) : checks_(std::move(checks)) {
@@ -51,6 +53,14 @@ void ReadinessProbe::loop() {
 }
 
 void add_health_routes(Router& router, Metrics& metrics, const ReadinessProbe& probe) {
+  // Set by scripts/supervise: how many times this service was restarted before this process.
+  double restarts = 0;
+  if (const char* given = std::getenv("WALLET_RESTARTS"); given && *given) {
+    restarts = std::strtod(given, nullptr);
+  }
+  metrics.gauge("wallet_process_restarts",
+                "Times the supervisor restarted this service (crashes and other exits)",
+                [restarts] { return std::vector<std::pair<Labels, double>>{{{}, restarts}}; });
   router.add("GET", "/healthz", [](const HttpRequest&, ResponderPtr responder) {
     responder->send(200, R"({"status":"ok"})");
   });

@@ -4,37 +4,15 @@
 
 namespace wallet::http {
 
-using namespace Pistache;
-
-namespace {
-
-// Pistache 0.0.5 writes only typed headers into a response (raw ones are dropped), so extra
-// headers such as X-Request-Id travel as this one generic typed header.
-class NamedHeader : public Http::Header::Header {
- public:
-  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-  const char* name() const override { return name_.c_str(); }
-  void parse(const std::string& data) override { value_ = data; }
-  void write(std::ostream& stream) const override { stream << value_; }
-#ifdef SAFE_HEADER_CAST
-  uint64_t hash() const override { return std::hash<std::string>{}(name_); }
-#endif
-
- private:
-  std::string name_;
-  std::string value_;
-};
-
-}  // namespace
-
-Responder::Responder(Http::ResponseWriter writer, std::string request_id, std::string method,
-                     std::string route, Metrics* metrics)
-    : writer_(std::move(writer)),
+Responder::Responder(ReplyTarget target, std::string request_id, std::string method,
+                     std::string route, Metrics* metrics,
+                     std::chrono::steady_clock::time_point started)
+    : target_(std::move(target)),
       request_id_(std::move(request_id)),
       method_(std::move(method)),
       route_(std::move(route)),
       metrics_(metrics),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(started) {}
 
 Responder::~Responder() {
   if (!sent_.load()) {
@@ -53,16 +31,19 @@ void Responder::send(int status, const std::string& body, const HeaderList& head
   if (sent_.exchange(true)) return;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  try {
-    writer_.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id_));
-    for (const auto& [name, value] : headers) {
-      writer_.headers().add(std::make_shared<NamedHeader>(name, value));
-    }
-    writer_.send(static_cast<Http::Code>(status), body, Http::Mime::MediaType::fromString(content_type))
-        .then([](ssize_t) {}, Async::IgnoreException);
-  } catch (const std::exception& e) {
-    // The client went away before the answer: nothing to tell it, but say so in the log.
-    spdlog::info("event=response_dropped request_id={} cause=\"{}\"", request_id_, e.what());
+  PendingReply reply;
+  reply.peer = target_.peer;
+  reply.status = status;
+  reply.body = body;
+  reply.content_type = content_type;
+  reply.headers = headers;
+  reply.request_id = request_id_;
+  reply.close = target_.close;
+  for (const auto& [name, value] : headers) {
+    if (name == "Connection" && value == "close") reply.close = true;
+  }
+  if (!target_.queue || !target_.queue->push(std::move(reply))) {
+    spdlog::info("event=response_dropped request_id={} cause=\"server stopped\"", request_id_);
   }
   if (metrics_) {
     Labels labels{{"method", method_}, {"route", route_}, {"status", std::to_string(status)}};

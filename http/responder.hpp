@@ -2,6 +2,10 @@
 // shared_ptr and pass it into their continuations; the first send wins, later ones are ignored,
 // and a Responder dropped without an answer sends a 500 rather than leaving the client hanging.
 // It also finishes the request's log line and metrics.
+//
+// Thread safety: a Responder never touches Pistache. send() turns the answer into a PendingReply
+// and hands it to the connection's reactor through its ReplyQueue (see reply_queue.hpp), so sending
+// and destroying a Responder is safe on any thread.
 #pragma once
 
 #include <atomic>
@@ -11,19 +15,26 @@
 #include <utility>
 #include <vector>
 
-#include <pistache/http.h>
-
 #include "domain/error.hpp"
 #include "http/metrics.hpp"
+#include "http/reply_queue.hpp"
 
 namespace wallet::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// Where a Responder's answer goes: the reactor's queue and the connection it belongs to.
+struct ReplyTarget {
+  std::shared_ptr<ReplyQueue> queue;
+  std::weak_ptr<Pistache::Tcp::Peer> peer;
+  bool close = false;  // the client asked for Connection: close (or spoke HTTP/1.0 without it)
+};
+
 class Responder {
  public:
-  Responder(Pistache::Http::ResponseWriter writer, std::string request_id, std::string method,
-            std::string route, Metrics* metrics);
+  Responder(ReplyTarget target, std::string request_id, std::string method, std::string route,
+            Metrics* metrics,
+            std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now());
   ~Responder();
   Responder(const Responder&) = delete;
   Responder& operator=(const Responder&) = delete;
@@ -34,9 +45,11 @@ class Responder {
 
   const std::string& request_id() const { return request_id_; }
   void set_route(std::string route) { route_ = std::move(route); }
+  // When the request's first byte arrived (HttpRequest::received_at): deadlines count from here.
+  std::chrono::steady_clock::time_point started() const { return started_; }
 
  private:
-  Pistache::Http::ResponseWriter writer_;
+  ReplyTarget target_;
   std::string request_id_;
   std::string method_;
   std::string route_;

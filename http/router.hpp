@@ -3,6 +3,7 @@
 // of Pistache into a plain HttpRequest that continuations may keep.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,6 +22,10 @@ struct HttpRequest {
   std::map<std::string, std::string> query;       // percent-decoded
   std::map<std::string, std::string> headers;     // lower-case names
   std::map<std::string, std::string> params;      // from the route pattern
+  // When the server started waiting for this request (its connection opened, or the previous
+  // answer on it was written): deadlines for answering count from here. Pistache never answers a
+  // request on its own once it is read, so a handler's deadline is the only one.
+  std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now();
 
   std::optional<std::string> header(const std::string& lower_name) const;
   std::optional<std::string> query_value(const std::string& name) const;

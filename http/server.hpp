@@ -1,9 +1,11 @@
-// HttpServer: the Pistache endpoint of a service, configured deliberately (threads, request size,
+// HttpServer: the Pistache listener of a service, configured deliberately (threads, request size,
 // header/body timeouts against slow clients) and wrapped so that every request gets a request id,
 // a route match, a JSON answer for every failure, and no exception ever reaches Pistache.
+// Connections are handled by ServerTransport (server_transport.hpp): everything that touches
+// Pistache runs on the connection's reactor thread, answers come back through a queue.
 #pragma once
 
-#include <pistache/endpoint.h>
+#include <pistache/listener.h>
 
 #include <chrono>
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/server_transport.hpp"
 
 namespace wallet::http {
 
@@ -19,17 +22,16 @@ struct ServerOptions {
   uint16_t port = 8080;
   int threads = 2;
   size_t max_body = 64 * 1024;  // SPEC: larger bodies are 413 payload_too_large
+  // Reading a request only: measured from the connection's start or the previous answer. A request
+  // that has been read is never answered by the server on its own, however long its handler takes.
   std::chrono::milliseconds header_timeout{5'000};
   std::chrono::milliseconds body_timeout{10'000};
-  // How long a connection may sit idle between requests. Pistache does not close a connection after
-  // answering "Connection: Close"; without this (its default is 300 s) one request pins a socket.
+  // How long a connection may sit idle between requests.
   std::chrono::milliseconds keepalive_timeout{15'000};
   // Open connections beyond this are answered 503 and closed at once (Pistache has no such limit;
   // its `backlog` only sizes the kernel's accept queue).
   size_t max_connections = 1024;
 };
-
-class ConnectionGate;
 
 class HttpServer {
  public:
@@ -41,13 +43,14 @@ class HttpServer {
   uint16_t port() const;
 
  private:
-  class RequestHandler;
+  void dispatch(const Pistache::Http::Request& raw, ReplyTarget target,
+                std::chrono::steady_clock::time_point received_at) const;
 
   ServerOptions options_;
   Router router_;
   Metrics& metrics_;
   std::shared_ptr<ConnectionGate> gate_;
-  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<Pistache::Tcp::Listener> listener_;
   bool running_ = false;
 };
 

@@ -8,7 +8,9 @@
 #include "domain/money.hpp"
 #include "domain/requests.hpp"
 #include "http/common.hpp"
+#include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::http {
 namespace {
@@ -46,7 +48,9 @@ nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
           {"stashed", s.stashed},
           {"messages_handled", s.messages_handled},
           {"in_flight", s.in_flight},
-          {"last_activity_ms", s.last_activity_ms}};
+          {"last_activity_ms", s.last_activity_ms},
+          {"holds_pending", s.holds_pending},
+          {"held", domain::format_minor_units(s.held)}};
 }
 
 // The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
@@ -67,6 +71,115 @@ std::optional<JwtClaims> authenticate(const JwtVerifier& verifier, const HttpReq
 void forbid(const ResponderPtr& responder, const char* why) {
   responder->send_error({domain::ErrorCode::forbidden, why});
 }
+
+// ---- Release 2: withdrawals, holds, paged history -----------------------------------------------
+
+nlohmann::json history_json(const std::string& user_id, const persistence::HistoryPage& page) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : page.rows) {
+    rows.push_back({{"id", row.id},
+                    {"user_id", user_id},
+                    {"kind", row.kind},
+                    {"balance_change", domain::format_minor_units(row.change)},
+                    {"old_balance", domain::format_minor_units(row.old_balance)},
+                    {"new_balance", domain::format_minor_units(row.new_balance)},
+                    {"transfer_id",
+                     row.transfer_id.empty() ? nlohmann::json() : nlohmann::json(row.transfer_id)},
+                    {"created_at", row.created_at}});
+  }
+  return {{"transactions", std::move(rows)},
+          {"next_cursor", page.next_before ? nlohmann::json(encode_history_cursor(page.next_before))
+                                           : nlohmann::json()}};
+}
+
+nlohmann::json hold_json(const persistence::HoldRecord& hold) {
+  return {{"hold_id", hold.hold_id},
+          {"from_user_id", hold.from_user_id},
+          {"to_user_id", hold.to_user_id},
+          {"amount", domain::format_minor_units(hold.amount)},
+          {"status", hold.status},
+          {"expires_at", persistence::format_epoch_ms(hold.expires_at_ms)},
+          {"transfer_id",
+           hold.transfer_id.empty() ? nlohmann::json() : nlohmann::json(hold.transfer_id)},
+          {"captured_amount", hold.status == "captured"
+                                  ? nlohmann::json(domain::format_minor_units(hold.captured_amount))
+                                  : nlohmann::json()},
+          {"created_at", hold.created_at}};
+}
+
+std::optional<std::string> path_hold_id(const HttpRequest& request, const ResponderPtr& responder) {
+  auto id = domain::normalize_uuid(request.params.at("hold_id"));
+  if (!id) responder->send_error({domain::ErrorCode::invalid_hold_id, "hold_id must be a UUID"});
+  return id;
+}
+
+void add_release2_routes(Router& router, actors::Ledger& ledger) {
+  router.add(
+      "POST", "/withdrawMoney", [&ledger](const HttpRequest& request, ResponderPtr responder) {
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_withdraw(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        actors::WithdrawCommand command;
+        command.tag = tag_for("withdrawMoney", decoded->idempotency_key,
+                              domain::canonical_withdraw(*decoded));
+        command.user_id = std::move(decoded->user_id);
+        command.amount = decoded->amount;
+        command.reply = answer_with(std::move(responder));
+        ledger.withdraw(std::move(command));
+      });
+
+  router.add("POST", "/holds", [&ledger](const HttpRequest& request, ResponderPtr responder) {
+    if (!require_json(request, responder)) return;
+    auto decoded = domain::decode_hold(request.body, request.header("idempotency-key"));
+    if (!decoded) return responder->send_error(decoded.error());
+    actors::HoldCommand command;
+    command.tag = tag_for("holds", decoded->idempotency_key, domain::canonical_hold(*decoded));
+    command.from_user_id = std::move(decoded->from_user_id);
+    command.to_user_id = std::move(decoded->to_user_id);
+    command.amount = decoded->amount;
+    command.timeout_seconds = decoded->timeout_seconds;
+    command.reply = answer_with(std::move(responder));
+    ledger.create_hold(std::move(command));
+  });
+
+  // Capture and void keys are scoped per hold: the endpoint of the tag names the hold.
+  for (const bool capture : {true, false}) {
+    const char* action = capture ? "capture" : "void";
+    router.add("POST", std::string("/holds/{hold_id}/") + action,
+               [&ledger, capture, action](const HttpRequest& request, ResponderPtr responder) {
+                 auto hold_id = path_hold_id(request, responder);
+                 if (!hold_id) return;
+                 if (!request.body.empty() && !require_json(request, responder)) return;
+                 auto decoded = domain::decode_hold_close(
+                     request.body, request.header("idempotency-key"), capture);
+                 if (!decoded) return responder->send_error(decoded.error());
+                 const std::string endpoint = "holds/" + *hold_id + "/" + action;
+                 auto tag = tag_for(endpoint.c_str(), decoded->idempotency_key,
+                                    domain::canonical_hold_close(action, *hold_id, *decoded));
+                 if (capture) {
+                   ledger.capture_hold(*hold_id, decoded->amount, std::move(tag),
+                                       answer_with(std::move(responder)));
+                 } else {
+                   ledger.void_hold(*hold_id, std::move(tag), answer_with(std::move(responder)));
+                 }
+               });
+  }
+
+  router.add(
+      "GET", "/holds/{hold_id}", [&ledger](const HttpRequest& request, ResponderPtr responder) {
+        auto hold_id = path_hold_id(request, responder);
+        if (!hold_id) return;
+        using Found = std::optional<persistence::HoldRecord>;
+        ledger.hold(*hold_id, [responder, id = *hold_id](domain::Result<Found> found) {
+          if (!found) return responder->send_error(found.error());
+          if (!found.value())
+            return responder->send_error({domain::ErrorCode::hold_not_found, "no hold " + id});
+          responder->send(200, hold_json(*found.value()).dump());
+        });
+      });
+}
+
+// ---- end of release 2 ------------------------------------------------------------------------
 
 void add_money_routes(Router& router, const TransactionApiDeps& deps) {
   auto& ledger = deps.ledger;
@@ -124,20 +237,23 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
              [&ledger](const HttpRequest& request, ResponderPtr responder) {
                auto user_id = path_user_id(request, responder);
                if (!user_id) return;
-               actors::BalanceQuery query;
+               actors::AvailableQuery query;
                query.user_id = *user_id;
-               query.reply = [responder, id = *user_id](domain::Result<int64_t> balance) {
-                 if (!balance) return responder->send_error(balance.error());
-                 responder->send(200, nlohmann::json{{"user_id", id},
-                                                     {"balance", domain::format_minor_units(*balance)}}
-                                          .dump());
+               query.reply = [responder,
+                              id = *user_id](domain::Result<actors::BalanceFigures> figures) {
+                 if (!figures) return responder->send_error(figures.error());
+                 responder->send(
+                     200, nlohmann::json{{"user_id", id},
+                                         {"balance", domain::format_minor_units(figures->balance)},
+                                         {"available_balance",
+                                          domain::format_minor_units(figures->available)}}
+                              .dump());
                };
-               ledger.balance(std::move(query));
+               ledger.balance_figures(std::move(query));
              });
 
-  auto& reader = deps.reader;
   router.add("GET", "/users/{user_id}/transactions",
-             [&reader](const HttpRequest& request, ResponderPtr responder) {
+             [&ledger](const HttpRequest& request, ResponderPtr responder) {
                auto user_id = path_user_id(request, responder);
                if (!user_id) return;
                int limit = kDefaultHistoryLimit;
@@ -149,34 +265,29 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
                        {domain::ErrorCode::invalid_limit, "limit must be an integer from 1 to 1000"});
                  }
                }
-               using History = std::optional<std::vector<persistence::HistoryRow>>;
-               reader.run<History>(
-                   "load_history",
-                   [id = *user_id, limit](pqxx::connection& conn) {
-                     return persistence::load_history(conn, id, limit);
-                   },
-                   [responder, id = *user_id](domain::Result<History> history) {
-                     if (!history) return responder->send_error(history.error());
-                     if (!history.value()) {
+               int64_t before = 0;
+               if (auto cursor = request.query_value("before")) {
+                 auto seq = decode_history_cursor(*cursor);
+                 if (!seq) {
+                   return responder->send_error(
+                       {domain::ErrorCode::invalid_cursor,
+                        "before must be a next_cursor returned by this endpoint"});
+                 }
+                 before = *seq;
+               }
+               using Page = std::optional<persistence::HistoryPage>;
+               ledger.history(
+                   *user_id, limit, before, [responder, id = *user_id](domain::Result<Page> page) {
+                     if (!page) return responder->send_error(page.error());
+                     if (!page.value()) {
                        return responder->send_error(
                            {domain::ErrorCode::user_not_found, "no account for user " + id});
                      }
-                     nlohmann::json rows = nlohmann::json::array();
-                     for (const auto& row : *history.value()) {
-                       rows.push_back({{"id", row.id},
-                                       {"user_id", id},
-                                       {"kind", row.kind},
-                                       {"balance_change", domain::format_minor_units(row.change)},
-                                       {"old_balance", domain::format_minor_units(row.old_balance)},
-                                       {"new_balance", domain::format_minor_units(row.new_balance)},
-                                       {"transfer_id", row.transfer_id.empty()
-                                                           ? nlohmann::json()
-                                                           : nlohmann::json(row.transfer_id)},
-                                       {"created_at", row.created_at}});
-                     }
-                     responder->send(200, nlohmann::json{{"transactions", rows}}.dump());
+                     responder->send(200, history_json(id, *page.value()).dump());
                    });
              });
+
+  add_release2_routes(router, ledger);
 }
 
 void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
@@ -197,16 +308,22 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                  nlohmann::json list = nlohmann::json::array();
                  size_t mailbox = 0;
                  int64_t held = 0;
+                 size_t holds_pending = 0;
+                 int64_t holds_held = 0;
                  for (const auto& s : snapshots) {
                    list.push_back(snapshot_json(s));
                    mailbox += s.mailbox_size;
                    held += s.balance;
+                   holds_pending += s.holds_pending;
+                   holds_held += s.held;
                  }
                  nlohmann::json body{{"actors", list},
                                      {"totals",
                                       {{"live", snapshots.size()},
                                        {"mailbox_size", mailbox},
-                                       {"balance_held", domain::format_minor_units(held)}}}};
+                                       {"balance_held", domain::format_minor_units(held)},
+                                       {"holds_pending", holds_pending},
+                                       {"holds_held", domain::format_minor_units(holds_held)}}}};
                  responder->send(200, body.dump());
                };
                ledger.inspect(std::move(query));

@@ -1,22 +1,20 @@
 // transaction-service's HTTP API (SPEC.md section 2): addMoney, transferMoney, balance, history,
+// release 2's withdrawMoney and holds,
 // and the admin API that inspects live account actors. Handlers decode and validate, hand the
 // command to the Ledger, and answer from the Ledger's callback: they never block a reactor thread.
 #pragma once
 
 #include <functional>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "actors/ledger.hpp"
 #include "http/router.hpp"
-#include "persistence/db_pool.hpp"
 
 namespace wallet::http {
 
 struct TransactionApiDeps {
   actors::Ledger& ledger;
-  persistence::DbPool& reader;
   std::string admin_token;
   std::function<nlohmann::json()> bridges;  // state of the Kafka and NATS bridges
   // AUTH_JWT_SECRET: when set, addMoney needs an HS256 JWT with "role": "operator" and

@@ -1,11 +1,30 @@
 #include "messaging/nats_support.hpp"
 
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 namespace wallet::messaging {
 namespace {
 
 const std::string& name_of(void* closure) { return static_cast<NatsConnection*>(closure)->name(); }
+
+// NATS_URL may list several servers of one cluster, comma-separated ("nats://a:1,nats://b:2"):
+// the client connects to one of them and reconnects to another when that one goes away.
+std::vector<std::string> split_servers(const std::string& url) {
+  std::vector<std::string> servers;
+  size_t start = 0;
+  while (start <= url.size()) {
+    size_t end = url.find(',', start);
+    if (end == std::string::npos) end = url.size();
+    std::string item = url.substr(start, end - start);
+    const auto first = item.find_first_not_of(" \t");
+    const auto last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) servers.push_back(item.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return servers;
+}
 
 }  // namespace
 
@@ -35,7 +54,14 @@ void NatsConnection::on_error(natsConnection*, natsSubscription*, natsStatus sta
 NatsConnection::NatsConnection(const std::string& url, std::string name) : name_(std::move(name)) {
   void* closure = this;
   natsStatus s = natsOptions_Create(&options_);
-  if (s == NATS_OK) s = natsOptions_SetURL(options_, url.c_str());
+  const std::vector<std::string> servers = split_servers(url);
+  std::vector<const char*> server_ptrs;
+  for (const auto& server : servers) server_ptrs.push_back(server.c_str());
+  if (s == NATS_OK && server_ptrs.size() > 1) {
+    s = natsOptions_SetServers(options_, server_ptrs.data(), static_cast<int>(server_ptrs.size()));
+  } else if (s == NATS_OK) {
+    s = natsOptions_SetURL(options_, url.c_str());
+  }
   if (s == NATS_OK) s = natsOptions_SetName(options_, name_.c_str());
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(options_, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(options_, 250);

@@ -4,6 +4,7 @@
 
 namespace wallet::persistence {
 
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
   return std::make_unique<pqxx::connection>(session_url(url, SessionOptions{}));
 }

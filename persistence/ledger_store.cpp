@@ -1,10 +1,12 @@
 #include "persistence/ledger_store.hpp"
 
-#include <algorithm>
-#include <map>
-
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "domain/money.hpp"
 #include "persistence/connection.hpp"
@@ -20,6 +22,43 @@ int64_t minor_units(const pqxx::field& field) {
   return *value;
 }
 
+}  // namespace
+
+std::string format_epoch_ms(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(ms % 1000));
+  return text;
+}
+
+namespace {
+
+// The columns every hold read selects, in the order hold_from_row reads them.
+const std::string kHoldColumns =
+    std::string(
+        "hold_id, from_user_id, to_user_id, amount, status,"
+        " (extract(epoch FROM expires_at) * 1000)::bigint, coalesce(transfer_id::text, ''),"
+        " coalesce(captured_amount, 0), to_char(created_at AT TIME ZONE 'UTC', '") +
+    kRfc3339 + "')";
+
+HoldRecord hold_from_row(const pqxx::row& row) {
+  HoldRecord hold;
+  hold.hold_id = row[0].as<std::string>();
+  hold.from_user_id = row[1].as<std::string>();
+  hold.to_user_id = row[2].as<std::string>();
+  hold.amount = minor_units(row[3]);
+  hold.status = row[4].as<std::string>();
+  hold.expires_at_ms = row[5].as<int64_t>();
+  hold.transfer_id = row[6].as<std::string>();
+  hold.captured_amount = minor_units(row[7]);
+  hold.created_at = row[8].as<std::string>();
+  return hold;
+}
+
 // Builds the jsonb argument of ledger_apply_batch: per account the balance the batch starts
 // from (its first entry's old balance) and ends at (its last entry's new balance).
 std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
@@ -30,6 +69,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
   std::map<std::string, Span> accounts;  // ordered by id: a stable row-lock order
   nlohmann::json entries = nlohmann::json::array();
   nlohmann::json outcomes = nlohmann::json::array();
+  nlohmann::json new_holds = nlohmann::json::array();
+  nlohmann::json hold_changes = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
       // The first entry of an account fixes where the batch starts from; each later one moves its end.
@@ -43,6 +84,23 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
                          {"kind", entry_kind_name(entry.kind)}};
       row["transfer_id"] = entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
       entries.push_back(std::move(row));
+    }
+    for (const auto& hold : mutation->new_holds) {
+      new_holds.push_back({{"hold_id", hold.hold_id},
+                           {"from_user_id", hold.from_user_id},
+                           {"to_user_id", hold.to_user_id},
+                           {"amount", domain::format_minor_units(hold.amount)},
+                           {"expires_at", format_epoch_ms(hold.expires_at_ms)}});
+    }
+    for (const auto& change : mutation->hold_changes) {
+      const bool captured = change.status == "captured";
+      hold_changes.push_back(
+          {{"hold_id", change.hold_id},
+           {"status", change.status},
+           {"transfer_id", captured ? nlohmann::json(change.transfer_id) : nlohmann::json()},
+           {"captured_amount",
+            captured ? nlohmann::json(domain::format_minor_units(change.captured_amount))
+                     : nlohmann::json()}});
     }
     if (mutation->outcome) {
       const auto& o = *mutation->outcome;
@@ -62,6 +120,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
   nlohmann::json doc{{"accounts", std::move(account_rows)},
                      {"entries", std::move(entries)},
                      {"outcomes", std::move(outcomes)}};
+  if (!new_holds.empty()) doc["holds"] = std::move(new_holds);
+  if (!hold_changes.empty()) doc["hold_changes"] = std::move(hold_changes);
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -75,18 +135,37 @@ const char* entry_kind_name(EntryKind kind) {
       return "transfer_debit";
     case EntryKind::transfer_credit:
       return "transfer_credit";
+    case EntryKind::withdrawal:
+      return "withdrawal";
   }
   return "deposit";
 }
 
-LedgerStore::LedgerStore(std::string url) : url_(std::move(url)) {}
+LedgerStore::LedgerStore(std::string url, std::chrono::milliseconds statement_timeout)
+    : url_(std::move(url)), statement_timeout_(statement_timeout) {}
+
+void LedgerStore::ensure_connected() {
+  if (conn_ && conn_->is_open()) return;
+  conn_.reset();
+  auto conn = connect(url_);
+  // A stalled database must not stall the ledger silently: a statement that runs longer is
+  // cancelled (and so rolled back), and its clients are told 503.
+  pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
+                                   std::to_string(statement_timeout_.count()));
+  conn->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
+  conn_ = std::move(conn);
+}
 
 ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) {
   try {
-    if (!conn_ || !conn_->is_open()) {
-      conn_ = connect(url_);
-      conn_->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
-    }
+    ensure_connected();
+  } catch (const std::exception& e) {
+    // Nothing was sent: known not to be written.
+    conn_.reset();
+    spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+    return ApplyStatus::unavailable;
+  }
+  try {
     const std::string document = batch_document(batch);
     // A nontransaction runs the single statement in its own implicit transaction: one round trip,
     // one commit, durable when it returns (synchronous_commit stays on).
@@ -94,18 +173,50 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     txn.exec_prepared("ledger_apply_batch", document);
     return ApplyStatus::committed;
   } catch (const pqxx::sql_error& e) {
-    if (is_connection_failure(e)) {
+    if (is_connection_failure(e) || e.sqlstate().rfind("57P", 0) == 0) {
       conn_.reset();
-      spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
+      spdlog::warn("event=ledger_commit_in_doubt size={} sqlstate={} cause=\"{}\"", batch.size(),
+                   e.sqlstate(), e.what());
+      return ApplyStatus::in_doubt;
+    }
+    if (e.sqlstate() == "57014" || e.sqlstate() == "25006" || e.sqlstate().rfind("08", 0) == 0) {
+      // Cancelled (statement timeout) or refused by a read-only server: rolled back.
+      conn_.reset();
+      spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"",
+                   batch.size(), e.sqlstate(), e.what());
       return ApplyStatus::unavailable;
     }
     spdlog::warn("event=ledger_commit_rejected size={} sqlstate={} cause=\"{}\"", batch.size(),
                  e.sqlstate(), e.what());
     return ApplyStatus::rejected;
   } catch (const std::exception& e) {
+    // The statement was sent and the connection broke: the commit may or may not have happened.
     conn_.reset();
-    spdlog::warn("event=ledger_commit_unavailable size={} cause=\"{}\"", batch.size(), e.what());
-    return ApplyStatus::unavailable;
+    spdlog::warn("event=ledger_commit_in_doubt size={} cause=\"{}\"", batch.size(), e.what());
+    return ApplyStatus::in_doubt;
+  }
+}
+
+domain::Result<bool> LedgerStore::was_committed(const LedgerMutation& probe) {
+  try {
+    ensure_connected();
+    pqxx::nontransaction txn(*conn_);
+    if (!probe.entries.empty()) {
+      return !txn.exec_params("SELECT 1 FROM transactions WHERE id = $1", probe.entries.front().id)
+                  .empty();
+    }
+    if (probe.outcome) {
+      const auto& o = *probe.outcome;
+      return !txn.exec_params(
+                     "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
+                     " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
+                     o.endpoint, o.key, o.request_hash, o.status, o.body)
+                  .empty();
+    }
+    return false;  // an empty mutation writes nothing
+  } catch (const std::exception& e) {
+    conn_.reset();
+    return database_error(e, "ledger_was_committed");
   }
 }
 
@@ -117,15 +228,25 @@ std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& u
 }
 
 std::vector<IdempotencyOutcome> find_outcomes(
-    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys) {
+    pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys,
+    std::chrono::seconds ttl) {
   nlohmann::json wanted = nlohmann::json::array();
   for (const auto& [endpoint, key] : keys) wanted.push_back({{"endpoint", endpoint}, {"key", key}});
   pqxx::nontransaction txn(conn);
+  // A key reused after its retention is a new operation: its expired outcome is deleted here, in
+  // the same statement, so that the new outcome's insert does not collide with it before the
+  // background purge reaches it.
   auto rows = txn.exec_params(
+      "WITH wanted AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)),"
+      " expired AS (DELETE FROM idempotency_keys i USING wanted w"
+      "   WHERE i.endpoint = w.endpoint AND i.key = w.key"
+      "     AND i.created_at <= now() - make_interval(secs => $2))"
       "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
-      "  FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)"
-      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key",
-      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      "  FROM wanted w"
+      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
+      " WHERE i.created_at > now() - make_interval(secs => $2)",
+      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+      static_cast<int64_t>(ttl.count()));
   std::vector<IdempotencyOutcome> found;
   found.reserve(rows.size());
   for (const auto& row : rows) {
@@ -136,27 +257,80 @@ std::vector<IdempotencyOutcome> find_outcomes(
   return found;
 }
 
-std::optional<std::vector<HistoryRow>> load_history(pqxx::connection& conn,
-                                                    const std::string& user_id, int limit) {
+size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit) {
+  // Small batches through the created_at index: short transactions that never hold up the
+  // writer's inserts for long.
+  pqxx::nontransaction txn(conn);
+  auto result = txn.exec_params(
+      "DELETE FROM idempotency_keys WHERE ctid IN ("
+      " SELECT ctid FROM idempotency_keys"
+      "  WHERE created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2)",
+      static_cast<int64_t>(ttl.count()), limit);
+  return static_cast<size_t>(result.affected_rows());
+}
+
+std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
+                                             int limit, int64_t before) {
   pqxx::read_transaction txn(conn);
   if (txn.exec_params("SELECT 1 FROM users WHERE user_id = $1", user_id).empty()) {
     return std::nullopt;
   }
+  // One row more than asked tells whether another page follows. seq only grows, so rows that
+  // commit while a client pages land above its cursor and never shift a page.
   auto rows = txn.exec_params(
       std::string("SELECT id, balance_change, old_balance, new_balance, kind,"
                   " coalesce(transfer_id::text, ''),"
                   " to_char(created_at AT TIME ZONE 'UTC', '") +
           kRfc3339 +
-          "') FROM transactions WHERE user_id = $1 ORDER BY seq DESC LIMIT $2",
-      user_id, limit);
-  std::vector<HistoryRow> history;
-  history.reserve(rows.size());
+          "'), seq FROM transactions WHERE user_id = $1 AND ($2::bigint = 0 OR seq < $2::bigint)"
+          " ORDER BY seq DESC LIMIT $3",
+      user_id, before, limit + 1);
+  HistoryPage page;
+  page.rows.reserve(std::min<size_t>(rows.size(), static_cast<size_t>(limit)));
   for (const auto& row : rows) {
-    history.push_back(HistoryRow{row[0].as<std::string>(), minor_units(row[1]), minor_units(row[2]),
-                                 minor_units(row[3]), row[4].as<std::string>(),
-                                 row[5].as<std::string>(), row[6].as<std::string>()});
+    if (page.rows.size() == static_cast<size_t>(limit)) {
+      page.next_before = rows[limit - 1][7].as<int64_t>();
+      break;
+    }
+    page.rows.push_back(HistoryRow{
+        row[0].as<std::string>(), minor_units(row[1]), minor_units(row[2]), minor_units(row[3]),
+        row[4].as<std::string>(), row[5].as<std::string>(), row[6].as<std::string>()});
   }
-  return history;
+  return page;
+}
+
+std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::string& user_id) {
+  // One snapshot: the balance and the holds it backs must be read at the same moment.
+  pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
+  auto balance = txn.exec_params("SELECT balance FROM users WHERE user_id = $1", user_id);
+  if (balance.empty()) return std::nullopt;
+  AccountRecord account;
+  account.balance = minor_units(balance[0][0]);
+  auto holds = txn.exec_params(
+      "SELECT " + kHoldColumns + " FROM holds WHERE from_user_id = $1 AND status = 'pending'",
+      user_id);
+  for (const auto& row : holds) account.pending_holds.push_back(hold_from_row(row));
+  return account;
+}
+
+std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& hold_id) {
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params("SELECT " + kHoldColumns + " FROM holds WHERE hold_id = $1", hold_id);
+  if (rows.empty()) return std::nullopt;
+  return hold_from_row(rows[0]);
+}
+
+ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit) {
+  pqxx::nontransaction txn(conn);
+  ExpirySweep sweep;
+  auto rows = txn.exec_params("SELECT " + kHoldColumns +
+                                  " FROM holds WHERE status = 'pending' AND expires_at <= now()"
+                                  " ORDER BY expires_at LIMIT $1",
+                              limit);
+  for (const auto& row : rows) sweep.overdue.push_back(hold_from_row(row));
+  sweep.pending =
+      txn.exec("SELECT count(*) FROM holds WHERE status = 'pending'")[0][0].as<int64_t>();
+  return sweep;
 }
 
 bool open_account(pqxx::connection& conn, const std::string& user_id,

@@ -15,7 +15,7 @@ KAFKA_LOG=$LOG_DIR/kafka.log
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
 JAVA=${JAVA:-java}
 # The topics the services rely on: name and partition count.
-KAFKA_TOPICS=("user-created:3" "user-created.dlq:1")
+KAFKA_TOPICS=("user-created:3" "user-created.dlq:1" "ledger-events:3")
 
 kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
 kafka_ready() { kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2; }

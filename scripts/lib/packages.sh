@@ -2,6 +2,7 @@
 # The Debian 12 packages the project needs: the ONE list to edit, in two groups.
 #   run   what `scripts/up` needs to build and run the stack (compiler, C++ libraries, servers)
 #   test  what only `scripts/test` needs on top (test drivers, fuzzing compiler, compose checker)
+#   cluster  the replicated stack of `scripts/cluster` (scripts/test runs its failover tests)
 # ensure_packages GROUP... installs only what is missing and skips apt-get entirely when all are
 # present.
 
@@ -21,6 +22,8 @@ WALLET_APT_TEST_PACKAGES=(
   # e2e drivers and checkers: headless browser for the admin page, compose/check.sh
   chromium chromium-driver fonts-liberation nodejs npm docker-compose
 )
+# The replicated stack (scripts/cluster, whose failover tests scripts/test runs).
+WALLET_APT_CLUSTER_PACKAGES=(patroni etcd-server etcd-client)
 
 # A package whose command is already there from another source counts as present: images with
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm) must not get Debian's npm.
@@ -33,6 +36,7 @@ group_packages() {
     case $group in
       run) printf '%s\n' "${WALLET_APT_RUN_PACKAGES[@]}" ;;
       test) printf '%s\n' "${WALLET_APT_TEST_PACKAGES[@]}" ;;
+      cluster) printf '%s\n' "${WALLET_APT_CLUSTER_PACKAGES[@]}" ;;
       *) die "unknown package group: $group" ;;
     esac
   done
@@ -66,5 +70,13 @@ ensure_packages() { # group... (default: run)
   # which would take the port our stack uses; we run our own, so switch the system one off.
   if [[ " ${missing[*]} " == *" nats-server "* && -d /run/systemd/system ]]; then
     "${SUDO[@]}" systemctl disable --now nats-server.service >/dev/null 2>&1 || true
+  fi
+  # Likewise etcd-server starts a system etcd on :2379 and patroni enables a unit; scripts/cluster
+  # runs its own members and Patroni nodes.
+  if [[ " ${missing[*]} " == *" etcd-server "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now etcd.service >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" patroni "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now patroni.service >/dev/null 2>&1 || true
   fi
 }

@@ -31,6 +31,8 @@ build_tree() { # [all]
 
 svc_port() { [[ $1 == user-service ]] && echo "$USER_SERVICE_PORT" || echo "$TRANSACTION_SERVICE_PORT"; }
 svc_bin() { echo "$WALLET_BIN_DIR/$1"; }
+# $RUN_DIR/<name>.pid is the supervisor's (scripts/supervise, which restarts the service when it
+# dies); $RUN_DIR/<name>.service.pid the service process's own. WALLET_SUPERVISE=0 runs unsupervised.
 svc_pid() { live_pid "$RUN_DIR/$1.pid" "$1"; }
 svc_ready() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/readyz"; }
 # Identity of the binary on disk (mtime, size, inode): a relink changes it.
@@ -39,7 +41,7 @@ svc_stamp() { stat -c '%Y %s %i' "$(svc_bin "$1")" 2>/dev/null; }
 # Environment of each service (into SVC_ENV): the caller's value when set, else the stack's defaults.
 # Everything else in the caller's environment (log levels, ...) is inherited as well.
 svc_env() {
-  SVC_ENV=("KAFKA_BROKERS=$KAFKA_BROKERS" "NATS_URL=$NATS_URL")
+  SVC_ENV=("KAFKA_BROKERS=$KAFKA_BROKERS" "NATS_URL=$NATS_URL" "WALLET_CRASH_DIR=$LOG_DIR")
   if [[ $1 == user-service ]]; then
     # The admin token is transaction-service's alone.
     SVC_ENV=(-u ADMIN_TOKEN "${SVC_ENV[@]}" "HTTP_PORT=$USER_SERVICE_PORT" "DATABASE_URL=$USER_DB_URL")
@@ -63,7 +65,12 @@ svc_launch() {
   require_free_port "$name" "$port" || return 1
   svc_env "$name"
   svc_stamp "$name" >"$RUN_DIR/$name.stamp"
-  pid=$(launch "$log" env "${SVC_ENV[@]}" "$bin")
+  rm -f "$RUN_DIR/$name.restarts"
+  if [[ ${WALLET_SUPERVISE:-1} == 1 ]]; then
+    pid=$(launch "$log" env STOP_TIMEOUT="$STOP_TIMEOUT" "$WALLET_ROOT/scripts/supervise" "$name" "$RUN_DIR" -- env "${SVC_ENV[@]}" "$bin")
+  else
+    pid=$(launch "$log" env "${SVC_ENV[@]}" "$bin")
+  fi
   echo "$pid" >"$RUN_DIR/$name.pid"
   say "$name: started (pid $pid) on 127.0.0.1:$port"
 }

@@ -11,14 +11,17 @@
 
 #include "actors/ledger.hpp"
 #include "domain/contract.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
 #include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/transaction_api.hpp"
 #include "messaging/bridges.hpp"
+#include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
 #include "services/common/config.hpp"
+#include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
 
 using namespace wallet;
@@ -47,6 +50,32 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.registry_mailbox.load()); });
   gauge("ledger_writer_mailbox_depth", "Messages waiting in the ledger writer's mailbox",
         [&g] { return static_cast<double>(g.writer_mailbox.load()); });
+  // Release 2: holds.
+  gauge("ledger_holds_pending", "Holds pending in the database (published by the expiry sweeper)",
+        [&g] { return static_cast<double>(g.holds_pending.load()); });
+  gauge("ledger_holds_created_total", "Holds created since start",
+        [&g] { return static_cast<double>(g.holds_created.load()); });
+  gauge("ledger_holds_captured_total", "Holds captured since start",
+        [&g] { return static_cast<double>(g.holds_captured.load()); });
+  gauge("ledger_holds_voided_total", "Holds voided since start",
+        [&g] { return static_cast<double>(g.holds_voided.load()); });
+  gauge("ledger_holds_expired_total", "Holds that expired by themselves since start",
+        [&g] { return static_cast<double>(g.holds_expired.load()); });
+}
+
+void register_ledger_event_metrics(http::Metrics& metrics, messaging::LedgerEventRelay& relay) {
+  metrics.gauge("ledger_events_pending", "Ledger events committed and not yet acknowledged by Kafka",
+                [&relay] {
+                  return std::vector<std::pair<http::Labels, double>>{
+                      {{}, static_cast<double>(relay.pending())}};
+                });
+  metrics.describe("ledger_events_published_total", "counter",
+                   "Ledger events acknowledged by Kafka since start");
+  metrics.gauge("ledger_events_published_total", "Ledger events acknowledged by Kafka since start",
+                [&relay] {
+                  return std::vector<std::pair<http::Labels, double>>{
+                      {{}, static_cast<double>(relay.published())}};
+                });
 }
 
 }  // namespace
@@ -54,11 +83,18 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
 int main() {
   services::block_stop_signals();
   services::setup_logging("transaction-service");
+  services::install_crash_handler("transaction-service");
 
   const std::string database_url = services::env_or(
       "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/transaction_service");
   const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
   const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
+
+  const std::string ledger_events = services::env_or("LEDGER_EVENTS", "on");
+  if (ledger_events != "on" && ledger_events != "off") {
+    spdlog::critical("event=startup_failed cause=\"LEDGER_EVENTS must be on or off\"");
+    return 1;
+  }
 
   if (!services::migrate(database_url, "transaction_service")) return 1;
 
@@ -70,16 +106,41 @@ int main() {
   auto pool = services::db_pool(database_url);
   persistence::DbPool& reader = *pool;
 
+  persistence::PostgresLedgerOptions backend_options;
+  backend_options.database_url = database_url;
+  backend_options.statement_timeout =
+      std::chrono::milliseconds(services::env_int("LEDGER_STATEMENT_TIMEOUT_MS", 5'000));
+  backend_options.idempotency_ttl =
+      std::chrono::seconds(services::env_int("IDEMPOTENCY_TTL", 24 * 3600));
+  auto backend = std::make_shared<persistence::PostgresLedgerBackend>(reader, backend_options);
+  // The ledger-events relay publishes the outbox rows that each ledger commit writes (by trigger);
+  // LEDGER_EVENTS=off runs no relay here: rows keep being written and wait for one that runs.
+  std::unique_ptr<messaging::LedgerEventRelay> relay;
+  if (ledger_events == "on") {
+    messaging::LedgerEventRelayOptions relay_options;
+    relay_options.brokers = kafka_brokers;
+    relay_options.topic = services::env_or("LEDGER_EVENTS_TOPIC", "ledger-events");
+    relay_options.database_url = database_url;
+    relay_options.linger =
+        std::chrono::milliseconds(services::env_int("LEDGER_EVENTS_LINGER_MS", 50));
+    relay = std::make_unique<messaging::LedgerEventRelay>(system, relay_options);
+    register_ledger_event_metrics(metrics, *relay);
+  }
+
   actors::LedgerOptions ledger_options;
-  ledger_options.database_url = database_url;
+  ledger_options.idempotency_ttl = backend_options.idempotency_ttl;
+  ledger_options.request_deadline =
+      std::chrono::milliseconds(services::env_int("REQUEST_DEADLINE_MS", 5'000));
   ledger_options.max_batch = static_cast<size_t>(services::env_int("LEDGER_MAX_BATCH", 512));
   ledger_options.idle_after = std::chrono::milliseconds(services::env_int("ACTOR_IDLE_MS", 60'000));
   ledger_options.max_in_flight = static_cast<size_t>(services::env_int("MAX_IN_FLIGHT", 20'000));
-  ledger_options.on_commit = [&metrics](std::chrono::microseconds latency, size_t size) {
+  ledger_options.on_commit = [&metrics, events = relay.get()](std::chrono::microseconds latency,
+                                                              size_t size) {
     metrics.observe("ledger_commit_seconds", {}, latency.count() / 1e6);
     metrics.count("ledger_batch_mutations_total", {}, static_cast<double>(size));
+    if (events) events->wake();  // the commit wrote outbox rows
   };
-  actors::Ledger ledger(system, reader, ledger_options);
+  actors::Ledger ledger(system, &reader, backend, ledger_options);
   register_ledger_metrics(metrics, ledger);
 
   messaging::ConsumerOptions consumer_options;
@@ -114,10 +175,13 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
-      router, {ledger, reader, services::env_or("ADMIN_TOKEN", ""),
-               [&consumer, &responder] {
-                 return nlohmann::json{{"kafka_consumer", consumer.status()},
-                                       {"nats_responder", responder.status()}};
+      router, {ledger, services::env_or("ADMIN_TOKEN", ""),
+               [&consumer, &responder, events = relay.get()] {
+                 return nlohmann::json{
+                     {"kafka_consumer", consumer.status()},
+                     {"nats_responder", responder.status()},
+                     {"ledger_events", events ? events->status()
+                                              : nlohmann::json{{"state", "off"}}}};
                },
                services::env_or("AUTH_JWT_SECRET", "")});
   http::add_admin_page_routes(router);
@@ -154,6 +218,7 @@ int main() {
   server.stop();
   probe.stop();
   ledger.stop();
+  if (relay) relay->stop();  // after the last commit: its events get one bounded attempt now
   reader.stop();
   spdlog::info("event=stopped in_flight={}", ledger.in_flight());
   return 0;

@@ -16,6 +16,7 @@
 #include "persistence/db_pool.hpp"
 #include "users/user_directory.hpp"
 #include "services/common/config.hpp"
+#include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
 
 using namespace wallet;
@@ -36,6 +37,7 @@ void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRela
 int main() {
   services::block_stop_signals();
   services::setup_logging("user-service");
+  services::install_crash_handler("user-service");
 
   const std::string database_url =
       services::env_or("DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");

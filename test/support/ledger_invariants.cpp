@@ -71,11 +71,27 @@ std::vector<std::string> ledger_violations(pqxx::connection& conn,
          "                        WHERE user_id = ANY($1::uuid[]) AND transfer_id IS NOT NULL)"
          " GROUP BY transfer_id HAVING count(*) <> 2 OR sum(balance_change) <> 0"
          "  OR count(*) FILTER (WHERE kind = 'transfer_debit') <> 1");
-  report("money not conserved (balances vs deposits)",
-         "SELECT b.total, d.total FROM"
-         " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
-         " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
-         "   WHERE user_id = ANY($1::uuid[]) AND kind = 'deposit') d WHERE b.total <> d.total");
+  report(
+      "money not conserved (balances vs deposits - withdrawals)",
+      "SELECT b.total, d.total FROM"
+      " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
+      " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
+      "   WHERE user_id = ANY($1::uuid[]) AND kind IN ('deposit', 'withdrawal')) d"
+      " WHERE b.total <> d.total");
+  // Release 2: holds.
+  report("pending holds exceed the balance",
+         "SELECT u.user_id, u.balance, sum(h.amount) FROM users u JOIN holds h"
+         "  ON h.from_user_id = u.user_id AND h.status = 'pending'"
+         " WHERE u.user_id = ANY($1::uuid[]) GROUP BY u.user_id, u.balance"
+         " HAVING sum(h.amount) > u.balance");
+  report("captured hold without exactly its transfer",
+         "SELECT h.hold_id, h.transfer_id FROM holds h WHERE h.status = 'captured'"
+         "   AND h.from_user_id = ANY($1::uuid[])"
+         "   AND (SELECT count(*) FROM transactions t WHERE t.transfer_id = h.transfer_id"
+         "         AND ((t.kind = 'transfer_debit' AND t.user_id = h.from_user_id"
+         "               AND t.balance_change = -h.captured_amount)"
+         "           OR (t.kind = 'transfer_credit' AND t.user_id = h.to_user_id"
+         "               AND t.balance_change = h.captured_amount))) <> 2");
   txn.commit();
   return problems;
 }

@@ -1,7 +1,8 @@
 // The ledger invariants of SPEC.md section 5, checked in Postgres for a set of accounts: no
 // negative balance; balance = sum(balance_change); a gap-free old -> new chain per account in
 // commit order; every transfer is one debit and one credit netting to zero; and money conserved
-// (balances add up to the deposits). Returns one line per violation, empty when all hold.
+// (balances add up to the deposits minus the withdrawals); release 2: pending holds within the
+// balance, and every captured hold has exactly its transfer's two rows. Returns one line per violation, empty when all hold.
 #pragma once
 
 #include <string>

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "tools/wallet_stress/progress_bar.hpp"
@@ -35,12 +36,21 @@ class LoadState {
             const Clock::time_point* give_up_at) {
     const std::string key = plan_.key(transfer);
     const std::string body = plan_.body(transfer, accounts_);
+    std::string hold_id;
+    const auto kind = plan_.transfers[transfer].kind;
+    if (kind == OpKind::capture || kind == OpKind::void_hold) {
+      // Release 2: closes the hold its plan names, once that hold was answered 201; a hold that
+      // was refused (or never answered) leaves nothing to close, and this key is not sent.
+      hold_id = wait_for_hold(plan_.transfers[transfer].hold_op);
+      if (hold_id.empty()) return;
+    }
+    const std::string path = plan_.path(transfer, hold_id);
     {
       std::lock_guard<std::mutex> lock(stripe(transfer));
       result_.keys[transfer].sent = true;
     }
     for (int attempt = 1;; ++attempt) {
-      HttpAnswer answer = session.post("/transferMoney", body, key);
+      HttpAnswer answer = session.post(path, body, key);
       const double at = std::chrono::duration<double>(Clock::now() - started_).count();
       ++stats.requests;
       stats.count_status(answer.status);
@@ -50,7 +60,7 @@ class LoadState {
       counters_.requests.fetch_add(1, std::memory_order_relaxed);
       if (!is_retryable(answer.status)) {
         if (original) ++bucket.transfers;
-        if (answer.status == 200 && !answer.replayed) {
+        if ((answer.status == 200 || answer.status == 201) && !answer.replayed) {
           ++bucket.accepted;
           counters_.accepted.fetch_add(1, std::memory_order_relaxed);
         }
@@ -77,6 +87,27 @@ class LoadState {
 
  private:
   std::mutex& stripe(uint32_t transfer) { return stripes_[transfer % kStripes]; }
+
+  // The id of hold operation `hold_op` once it has a definitive answer (waiting up to 60 s for
+  // it); empty when it was not answered 201.
+  std::string wait_for_hold(uint32_t hold_op) {
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(stripe(hold_op));
+        const auto& k = result_.keys[hold_op];
+        if (k.status != 0) {
+          if (k.status != 201) return "";
+          auto body = nlohmann::json::parse(k.body, nullptr, false);
+          return body.is_object() && body["hold_id"].is_string()
+                     ? body["hold_id"].get<std::string>()
+                     : "";
+        }
+      }
+      if (Clock::now() > give_up || g_stop.load()) return "";
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
 
   void record(uint32_t transfer, const HttpAnswer& answer) {
     std::lock_guard<std::mutex> lock(stripe(transfer));

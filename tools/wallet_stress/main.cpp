@@ -68,7 +68,13 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "seconds new accounts get to reach transaction-service (via Kafka)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--mix", c.mix,
+                 "operation mix by weight: transfer, hold, capture, void, withdraw (release 2), "
+                 "e.g. transfer=70,hold=15,capture=10,void=5,withdraw=5")
+      ->capture_default_str();
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
+  app.add_flag("--self-check-corrupt-holds", c.self_check_corrupt_holds,
+               "miscount one account's pending holds on purpose: the run must then fail");
   app.add_flag(
       "--self-check-corrupt", c.self_check_corrupt,
       "miscount one expected balance on purpose: the run must then fail (tests the checks)");
@@ -150,7 +156,8 @@ int run(StressConfig config) {
   }
 
   const auto plan = build_plan(config, setup.accounts.size(), report.run_id);
-  note(config.quiet, "sending " + std::to_string(plan.transfers.size()) + " transfers + " +
+  note(config.quiet, "sending " + std::to_string(plan.transfers.size()) + " operations (" +
+                         config.mix + ") + " +
                          std::to_string(plan.concurrent_duplicates + plan.late_duplicates) +
                          " duplicates with " + std::to_string(config.concurrency) + " workers");
   auto load = run_load(config, plan, setup.accounts);
@@ -160,8 +167,8 @@ int run(StressConfig config) {
   report.invariants = std::move(verified.invariants);
   if (!config.database_url.empty()) {
     note(config.quiet, "checking the invariants in Postgres");
-    for (auto& i :
-         verify_in_database(config.database_url, setup.accounts, verified.expected_minor)) {
+    for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor,
+                                      verified.expected_held_minor)) {
       report.invariants.push_back(std::move(i));
     }
   }
@@ -190,7 +197,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  const std::string problem = wallet::stress::resolve_amounts(config);
+  std::string problem = wallet::stress::resolve_amounts(config);
+  if (problem.empty()) problem = wallet::stress::parse_mix(config);
   if (!problem.empty()) {
     std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());
     return 2;

@@ -9,7 +9,7 @@ namespace wallet::stress {
 const char* status_class_name(StatusClass c) {
   switch (c) {
     case StatusClass::ok:
-      return "200";
+      return "2xx";  // 200, and 201 for a hold (release 2)
     case StatusClass::insufficient_funds:
       return "409";
     case StatusClass::unprocessable:
@@ -31,6 +31,7 @@ StatusClass classify(int status) {
     case 0:
       return StatusClass::transport;
     case 200:
+    case 201:
       return StatusClass::ok;
     case 409:
       return StatusClass::insufficient_funds;

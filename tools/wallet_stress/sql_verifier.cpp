@@ -40,11 +40,26 @@ const Check kChecks[] = {
      "                        WHERE user_id = ANY($1::uuid[]) AND transfer_id IS NOT NULL)"
      " GROUP BY transfer_id HAVING count(*) <> 2 OR sum(balance_change) <> 0"
      "  OR count(*) FILTER (WHERE kind = 'transfer_debit') <> 1"},
-    {"sql: money conserved (sum of balances = sum of deposits)",
+    {"sql: money conserved (sum of balances = deposits - withdrawals)",
      "SELECT b.total, d.total FROM"
      " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
      " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
-     "   WHERE user_id = ANY($1::uuid[]) AND kind = 'deposit') d WHERE b.total <> d.total"},
+     "   WHERE user_id = ANY($1::uuid[]) AND kind IN ('deposit', 'withdrawal')) d"
+     " WHERE b.total <> d.total"},
+    // Release 2: holds.
+    {"sql: pending holds <= balance per account",
+     "SELECT u.user_id, u.balance, sum(h.amount) FROM users u JOIN holds h"
+     "  ON h.from_user_id = u.user_id AND h.status = 'pending'"
+     " WHERE u.user_id = ANY($1::uuid[]) GROUP BY u.user_id, u.balance"
+     " HAVING sum(h.amount) > u.balance"},
+    {"sql: every captured hold has exactly one transfer (its debit and credit)",
+     "SELECT h.hold_id, h.transfer_id FROM holds h"
+     " WHERE h.status = 'captured' AND h.from_user_id = ANY($1::uuid[])"
+     "   AND (SELECT count(*) FROM transactions t WHERE t.transfer_id = h.transfer_id) <> 2"
+     "    OR h.status = 'captured' AND h.from_user_id = ANY($1::uuid[]) AND NOT EXISTS ("
+     "       SELECT 1 FROM transactions t WHERE t.transfer_id = h.transfer_id"
+     "          AND t.user_id = h.from_user_id AND t.kind = 'transfer_debit'"
+     "          AND t.balance_change = -h.captured_amount)"},
 };
 
 std::string uuid_array(const std::vector<Account>& accounts) {
@@ -57,7 +72,8 @@ std::string uuid_array(const std::vector<Account>& accounts) {
 
 std::vector<InvariantResult> verify_in_database(const std::string& database_url,
                                                 const std::vector<Account>& accounts,
-                                                const std::vector<int64_t>& expected_minor) {
+                                                const std::vector<int64_t>& expected_minor,
+                                                const std::vector<int64_t>& expected_held_minor) {
   std::vector<InvariantResult> results;
   try {
     pqxx::connection conn(database_url);
@@ -96,6 +112,22 @@ std::vector<InvariantResult> verify_in_database(const std::string& database_url,
       stored.fail(std::to_string(accounts.size() - seen) + " accounts are not in the database");
     }
     results.push_back(std::move(stored));
+    // Release 2: available = balance - pending holds, with the pending holds the driver expects.
+    InvariantResult held("sql: pending holds per new account = the driver's expectation");
+    for (const auto& row :
+         txn.exec_params("SELECT u.user_id::text, coalesce(sum(h.amount), 0)::text FROM users u"
+                         " LEFT JOIN holds h ON h.from_user_id = u.user_id AND h.status = 'pending'"
+                         " WHERE u.user_id = ANY($1::uuid[]) GROUP BY u.user_id",
+                         ids)) {
+      auto it = index.find(row[0].c_str());
+      if (it == index.end() || accounts[it->second].reused) continue;
+      auto sum = domain::parse_minor_units(row[1].c_str());
+      if (!sum || *sum != expected_held_minor[it->second]) {
+        held.fail(it->first + ": pending holds " + row[1].c_str() + ", expected " +
+                  domain::format_minor_units(expected_held_minor[it->second]));
+      }
+    }
+    results.push_back(std::move(held));
     txn.commit();
   } catch (const std::exception& e) {
     InvariantResult failed("sql: the checks could run");

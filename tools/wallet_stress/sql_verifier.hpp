@@ -14,6 +14,7 @@ namespace wallet::stress {
 
 std::vector<InvariantResult> verify_in_database(const std::string& database_url,
                                                 const std::vector<Account>& accounts,
-                                                const std::vector<int64_t>& expected_minor);
+                                                const std::vector<int64_t>& expected_minor,
+                                                const std::vector<int64_t>& expected_held_minor);
 
 }  // namespace wallet::stress

@@ -2,6 +2,7 @@
 // it); also written into the JSON result so that a run can be repeated.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,9 +31,49 @@ struct StressConfig {
   std::string html_path;
   bool quiet = false;
   bool self_check_corrupt = false;
+  bool self_check_corrupt_holds = false;  // release 2: miscount one account's pending holds
   long request_timeout_ms = 30'000;
   double account_wait_seconds = 60;  // how long user-created events get to reach the ledger
+  // Release 2 operation mix, as weights (--mix transfer=70,hold=15,capture=10,void=5,withdraw=5).
+  std::string mix = "transfer=100";
+  int mix_transfer = 100, mix_hold = 0, mix_capture = 0, mix_void = 0, mix_withdraw = 0;
+  int64_t hold_timeout_seconds = 3600;  // holds of the run (long: none expires during a run)
 };
+
+// Parses --mix into the weights; an error text, empty when it is valid.
+inline std::string parse_mix(StressConfig& c) {
+  c.mix_transfer = c.mix_hold = c.mix_capture = c.mix_void = c.mix_withdraw = 0;
+  size_t start = 0;
+  int total = 0;
+  while (start <= c.mix.size()) {
+    const size_t end = std::min(c.mix.find(',', start), c.mix.size());
+    const std::string item = c.mix.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) return "--mix items are kind=weight";
+    const std::string kind = item.substr(0, eq);
+    const std::string digits = item.substr(eq + 1);
+    if (digits.empty() || digits.size() > 6 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      return "--mix weight of " + kind + " must be a whole number";
+    }
+    const int weight = std::stoi(digits);
+    int* slot = kind == "transfer"   ? &c.mix_transfer
+                : kind == "hold"     ? &c.mix_hold
+                : kind == "capture"  ? &c.mix_capture
+                : kind == "void"     ? &c.mix_void
+                : kind == "withdraw" ? &c.mix_withdraw
+                                     : nullptr;
+    if (!slot) return "--mix kinds are transfer, hold, capture, void, withdraw";
+    *slot = weight;
+    total += weight;
+    start = end + 1;
+  }
+  if (total <= 0) return "--mix weights must not all be 0";
+  if ((c.mix_capture > 0 || c.mix_void > 0) && c.mix_hold == 0) {
+    return "--mix capture and void need hold > 0";
+  }
+  return "";
+}
 
 inline nlohmann::json to_json(const StressConfig& c) {
   return {{"user_service", c.user_service},
@@ -50,7 +91,8 @@ inline nlohmann::json to_json(const StressConfig& c) {
           {"duration_limit", c.duration_limit},
           {"database_checks", !c.database_url.empty()},
           {"self_check_corrupt", c.self_check_corrupt},
-          {"request_timeout_ms", c.request_timeout_ms}};
+          {"request_timeout_ms", c.request_timeout_ms},
+          {"mix", c.mix}};
 }
 
 }  // namespace wallet::stress

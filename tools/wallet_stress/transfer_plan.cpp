@@ -23,8 +23,57 @@ std::string TransferPlan::key(uint32_t transfer) const {
   return "stress-" + run_id + "-t" + std::to_string(transfer);
 }
 
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::transfer:
+      return "transfer";
+    case OpKind::hold:
+      return "hold";
+    case OpKind::capture:
+      return "capture";
+    case OpKind::void_hold:
+      return "void";
+    case OpKind::withdraw:
+      return "withdraw";
+  }
+  return "transfer";
+}
+
+std::string TransferPlan::path(uint32_t transfer, const std::string& hold_id) const {
+  switch (transfers[transfer].kind) {
+    case OpKind::transfer:
+      return "/transferMoney";
+    case OpKind::hold:
+      return "/holds";
+    case OpKind::capture:
+      return "/holds/" + hold_id + "/capture";
+    case OpKind::void_hold:
+      return "/holds/" + hold_id + "/void";
+    case OpKind::withdraw:
+      return "/withdrawMoney";
+  }
+  return "/transferMoney";
+}
+
 std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& accounts) const {
   const auto& t = transfers[transfer];
+  const std::string amount = domain::format_minor_units(t.amount_minor);
+  switch (t.kind) {
+    case OpKind::transfer:
+      break;
+    case OpKind::hold:
+      return nlohmann::json{{"from_user_id", accounts[t.from].user_id},
+                            {"to_user_id", accounts[t.to].user_id},
+                            {"amount", amount},
+                            {"timeout_seconds", hold_timeout_seconds}}
+          .dump();
+    case OpKind::capture:
+      return t.capture_all ? "{}" : nlohmann::json{{"amount", amount}}.dump();
+    case OpKind::void_hold:
+      return "{}";
+    case OpKind::withdraw:
+      return nlohmann::json{{"user_id", accounts[t.from].user_id}, {"amount", amount}}.dump();
+  }
   return nlohmann::json{{"from_user_id", accounts[t.from].user_id},
                         {"to_user_id", accounts[t.to].user_id},
                         {"amount_to_transfer", domain::format_minor_units(t.amount_minor)}}
@@ -41,9 +90,57 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
   // Probabilities are compared in millionths, again for the same plan on every platform.
   const auto hot_millionths = static_cast<uint64_t>(std::llround(config.hot_share * 1e6));
 
+  plan.hold_timeout_seconds = config.hold_timeout_seconds;
+  const uint64_t weights =
+      static_cast<uint64_t>(config.mix_transfer + config.mix_hold + config.mix_capture +
+                            config.mix_void + config.mix_withdraw);
+  const bool mixed = static_cast<uint64_t>(config.mix_transfer) != weights;
+  // Holds not yet given a capture or void; a close picks one at least `close_gap` operations
+  // back, so that the hold has normally been answered when the close is sent.
+  std::vector<uint32_t> open_holds;
+  const size_t close_gap = static_cast<size_t>(std::max(config.concurrency, 1)) * 2;
   plan.transfers.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     PlannedTransfer t;
+    if (mixed) {
+      // Drawn only for a mix, so that a plain transfer run keeps the plans of earlier versions.
+      uint64_t pick = draw(random, 0, weights - 1);
+      auto take = [&pick](int weight) {
+        if (pick < static_cast<uint64_t>(weight)) return true;
+        pick -= static_cast<uint64_t>(weight);
+        return false;
+      };
+      t.kind = take(config.mix_transfer)  ? OpKind::transfer
+               : take(config.mix_hold)    ? OpKind::hold
+               : take(config.mix_capture) ? OpKind::capture
+               : take(config.mix_void)    ? OpKind::void_hold
+                                          : OpKind::withdraw;
+      if (t.kind == OpKind::capture || t.kind == OpKind::void_hold) {
+        size_t eligible = 0;
+        while (eligible < open_holds.size() && open_holds[eligible] + close_gap <= i) ++eligible;
+        if (eligible == 0) {
+          t.kind = OpKind::transfer;  // no hold old enough yet
+        } else {
+          const auto pos = static_cast<size_t>(draw(random, 0, eligible - 1));
+          t.hold_op = open_holds[pos];
+          open_holds.erase(open_holds.begin() + static_cast<std::ptrdiff_t>(pos));
+          const auto& hold = plan.transfers[t.hold_op];
+          t.from = hold.from;
+          t.to = hold.to;
+          t.amount_minor = hold.amount_minor;
+          if (t.kind == OpKind::capture) {
+            t.capture_all = draw(random, 0, 1) == 0;
+            if (!t.capture_all) {
+              t.amount_minor =
+                  static_cast<int64_t>(draw(random, 1, static_cast<uint64_t>(hold.amount_minor)));
+            }
+          }
+          plan.transfers.push_back(t);
+          continue;
+        }
+      }
+      if (t.kind == OpKind::hold) open_holds.push_back(static_cast<uint32_t>(i));
+    }
     if (draw(random, 0, 999'999) < hot_millionths) {
       // Account 0 is the hot one; it is on the paying side half of the time.
       const auto other = static_cast<uint32_t>(draw(random, 1, accounts - 1));

@@ -13,10 +13,19 @@
 
 namespace wallet::stress {
 
+// Release 2: an operation of the mix. Transfers, holds and withdrawals name their accounts
+// (a withdrawal only `from`); capture and void name the hold operation they close (each hold is
+// closed by at most one of them), and a capture its amount (capture_all: send {} for all of it).
+enum class OpKind : uint8_t { transfer, hold, capture, void_hold, withdraw };
+const char* op_kind_name(OpKind kind);
+
 struct PlannedTransfer {
   uint32_t from = 0;  // index into the accounts
   uint32_t to = 0;
   int64_t amount_minor = 0;
+  OpKind kind = OpKind::transfer;
+  uint32_t hold_op = 0;  // capture, void: the index of the hold operation
+  bool capture_all = false;
 };
 
 enum class SendKind : uint8_t { original, concurrent_duplicate, late_duplicate };
@@ -35,6 +44,9 @@ struct TransferPlan {
 
   std::string key(uint32_t transfer) const;
   std::string body(uint32_t transfer, const std::vector<Account>& accounts) const;
+  // The request path; capture and void need the hold's id (from its 201 answer).
+  std::string path(uint32_t transfer, const std::string& hold_id) const;
+  int64_t hold_timeout_seconds = 3600;
 };
 
 TransferPlan build_plan(const StressConfig& config, size_t account_count,

@@ -112,8 +112,8 @@
       const state = el('td');
       state.append(el('span', actor.state, 'state state-' + actor.state));
       tr.append(state);
-      for (const key of ['balance', 'pending_balance', 'mailbox_size', 'stashed',
-                         'messages_handled', 'in_flight']) {
+      for (const key of ['balance', 'pending_balance', 'held', 'holds_pending', 'mailbox_size',
+                         'stashed', 'messages_handled', 'in_flight']) {
         tr.append(el('td', actor[key], 'num'));
       }
       const age = el('td', formatAge(now - actor.last_activity_ms), 'num');
@@ -238,7 +238,7 @@
       if (mine !== generation) return;
       renderTotals(actors.totals || {});
       renderActors(actors.actors || []);
-      for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer']) {
+      for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer', 'ledger_events']) {
         renderBridge(name, bridges[name]);
       }
       els.dashboard.hidden = false;

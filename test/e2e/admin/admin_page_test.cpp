@@ -111,9 +111,11 @@ TEST_F(AdminPageTest, ShowsTheActorOfAJustUsedAccountAndA401ForAWrongToken) {
       "'\"]');"
       "return Array.from(tr.cells).map((td) => td.textContent);",
       row_args);
-  ASSERT_EQ(cells.size(), 9u) << cells.dump();
+  ASSERT_EQ(cells.size(), 11u) << cells.dump();  // release 2: held, holds
   EXPECT_EQ(cells[0], user_id);
   EXPECT_EQ(cells[2], "12.34") << cells.dump();
+  EXPECT_EQ(cells[4], "0.00") << cells.dump();  // held
+  EXPECT_EQ(cells[5], "0") << cells.dump();     // holds pending
   EXPECT_EQ(browser.script("return sessionStorage.getItem('wallet.adminToken');"), token);
   EXPECT_TRUE(browser.script("return document.getElementById('message').hidden;").get<bool>());
   EXPECT_NE(browser.script("return document.getElementById('total-live').textContent;"), "–");
@@ -139,7 +141,7 @@ TEST_F(AdminPageTest, ShowsTheActorOfAJustUsedAccountAndA401ForAWrongToken) {
   EXPECT_EQ(browser.script(sort_of, {"last_activity_ms"}), "none");
   EXPECT_TRUE(browser
                   .script("const v = Array.from(document.querySelectorAll('#actors tbody tr'))"
-                          "  .map((tr) => Number(tr.cells[4].textContent));"
+                          "  .map((tr) => Number(tr.cells[6].textContent));"
                           "return v.every((x, i) => i === 0 || v[i - 1] <= x);")
                   .get<bool>())
       << "rows are not in ascending mailbox order";

@@ -252,7 +252,7 @@ std::vector<BadInput> catalogue(const std::string& a, const std::string& b,
       {"header line without a colon", T,
        "POST /addMoney HTTP/1.1\r\nContent-Type: application/json\r\nNoColonHere\r\n\r\n" +
            good_deposit,
-       408, "", false},
+       408, "request_timeout"},
       // ---- request line
       {"unknown method", T, http_request("BREW", "/addMoney", {}, good_deposit), 400,
        "bad_request"},
@@ -351,6 +351,102 @@ std::vector<BadInput> catalogue(const std::string& a, const std::string& b,
        400, "invalid_user_id"},
       {"transactions with a 60 KiB path", T,
        get("/users/" + std::string(60 * 1024, 'a') + "/transactions"), 400, "invalid_user_id"},
+      {"transactions with a garbage cursor", T, get("/users/" + a + "/transactions?before=abc"),
+       400, "invalid_cursor"},
+      {"transactions with a cursor in clear", T, get("/users/" + a + "/transactions?before=5"), 400,
+       "invalid_cursor"},
+      {"transactions with an SQL cursor", T,
+       get("/users/" + a + "/transactions?before=1%3B%20DELETE%20FROM%20transactions"), 400,
+       "invalid_cursor"},
+      {"transactions with a future-version cursor", T,
+       get("/users/" + a + "/transactions?before=djI6NQ"), 400, "invalid_cursor"},
+      {"transactions with a 4 KiB cursor", T,
+       get("/users/" + a + "/transactions?before=" + std::string(4096, 'A')), 400,
+       "invalid_cursor"},
+      // ---- release 2: POST /withdrawMoney
+      {"withdraw amount is a boolean", T,
+       json_post("/withdrawMoney", R"({"user_id":")" + a + R"(","amount":true})"), 400,
+       "invalid_amount"},
+      {"withdraw negative amount", T, json_post("/withdrawMoney", deposit("-1.00")), 400,
+       "invalid_amount"},
+      {"withdraw exponent amount", T, json_post("/withdrawMoney", deposit("1e2")), 400,
+       "invalid_amount"},
+      {"withdraw more than the balance", T, json_post("/withdrawMoney", deposit("100.01")), 409,
+       "insufficient_funds"},
+      {"withdraw from an unknown user", T,
+       json_post("/withdrawMoney",
+                 nlohmann::json{{"user_id", domain::new_uuid_v4()}, {"amount", "1.00"}}.dump()),
+       404, "user_not_found"},
+      {"withdraw SQL user_id", T,
+       json_post("/withdrawMoney", nlohmann::json{{"user_id", sql}, {"amount", "1.00"}}.dump()),
+       400, "invalid_user_id"},
+      {"withdraw body is an array", T, json_post("/withdrawMoney", "[]"), 400, "invalid_json"},
+      {"withdraw as text/plain", T, json_post("/withdrawMoney", good_deposit, {}, "text/plain"),
+       415, "unsupported_media_type"},
+      {"withdraw by GET", T, get("/withdrawMoney"), 405, "method_not_allowed"},
+      // ---- release 2: holds
+      {"hold to the same account", T,
+       json_post("/holds",
+                 nlohmann::json{{"from_user_id", a}, {"to_user_id", a}, {"amount", "1"}}.dump()),
+       400, "same_account"},
+      {"hold with timeout 0", T,
+       json_post("/holds", R"({"from_user_id":")" + a + R"(","to_user_id":")" + b +
+                               R"(","amount":"1.00","timeout_seconds":0})"),
+       400, "invalid_timeout"},
+      {"hold with timeout over a week", T,
+       json_post("/holds", R"({"from_user_id":")" + a + R"(","to_user_id":")" + b +
+                               R"(","amount":"1.00","timeout_seconds":604801})"),
+       400, "invalid_timeout"},
+      {"hold with an SQL timeout", T,
+       json_post(
+           "/holds",
+           nlohmann::json{
+               {"from_user_id", a}, {"to_user_id", b}, {"amount", "1.00"}, {"timeout_seconds", sql}}
+               .dump()),
+       400, "invalid_timeout"},
+      {"hold with a 1e9 timeout", T,
+       json_post("/holds", R"({"from_user_id":")" + a + R"(","to_user_id":")" + b +
+                               R"(","amount":"1.00","timeout_seconds":1e9})"),
+       400, "invalid_timeout"},
+      {"hold of more than the balance", T,
+       json_post(
+           "/holds",
+           nlohmann::json{{"from_user_id", a}, {"to_user_id", b}, {"amount", "100.01"}}.dump()),
+       409, "insufficient_funds"},
+      {"hold for an unknown payee", T,
+       json_post("/holds",
+                 nlohmann::json{
+                     {"from_user_id", a}, {"to_user_id", domain::new_uuid_v4()}, {"amount", "1.00"}}
+                     .dump()),
+       404, "user_not_found"},
+      {"hold without amount", T,
+       json_post("/holds", nlohmann::json{{"from_user_id", a}, {"to_user_id", b}}.dump()), 400,
+       "invalid_amount"},
+      {"hold body nests objects", T, json_post("/holds", R"({"from_user_id":{"a":1}})"), 400,
+       "invalid_json"},
+      {"capture of a non-uuid hold", T, json_post("/holds/not-a-hold/capture", "{}"), 400,
+       "invalid_hold_id"},
+      {"capture of an SQL hold id", T, json_post("/holds/'%20OR%20'1'%3D'1/capture", "{}"), 400,
+       "invalid_hold_id"},
+      {"capture of an unknown hold", T,
+       json_post("/holds/" + domain::new_uuid_v4() + "/capture", "{}"), 404, "hold_not_found"},
+      {"capture with a zero amount", T,
+       json_post("/holds/" + domain::new_uuid_v4() + "/capture", R"({"amount":"0"})"), 400,
+       "invalid_amount"},
+      {"capture body is malformed", T,
+       json_post("/holds/" + domain::new_uuid_v4() + "/capture", "{\"amount\""), 400,
+       "invalid_json"},
+      {"void of an unknown hold", T, json_post("/holds/" + domain::new_uuid_v4() + "/void", "{}"),
+       404, "hold_not_found"},
+      {"void with an amount", T,
+       json_post("/holds/" + domain::new_uuid_v4() + "/void", R"({"amount":"1.00"})"), 400,
+       "invalid_amount"},
+      {"void with a control-char key", T,
+       json_post("/holds/" + domain::new_uuid_v4() + "/void", "{}", {{"Idempotency-Key", "a\tb"}}),
+       400, "invalid_idempotency_key"},
+      {"read of a non-uuid hold", T, get("/holds/%2e%2e"), 400, "invalid_hold_id"},
+      {"read of an unknown hold", T, get("/holds/" + domain::new_uuid_v4()), 404, "hold_not_found"},
+      {"hold by GET", T, get("/holds"), 405, "method_not_allowed"},
       // ---- admin
       {"admin actors without token", T, get("/admin/actors"), 401, "unauthorized"},
       {"admin actors with wrong token", T, get("/admin/actors", bearer("not-the-token")), 401,
@@ -470,9 +566,11 @@ struct Snapshot {
   long ledger_rows = 0;
   long users_with_email = 0;
   long outbox_rows = 0;
+  long holds = 0;  // release 2
   bool operator==(const Snapshot& o) const {
     return balance_a == o.balance_a && balance_b == o.balance_b && ledger_rows == o.ledger_rows &&
-           users_with_email == o.users_with_email && outbox_rows == o.outbox_rows;
+           holds == o.holds && users_with_email == o.users_with_email &&
+           outbox_rows == o.outbox_rows;
   }
 };
 
@@ -483,6 +581,8 @@ Snapshot snapshot(pqxx::connection& ledger_db, pqxx::connection& user_db, const 
   s.balance_b = db_balance(ledger_db, b);
   s.ledger_rows = count_rows(
       ledger_db, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", {a, b});
+  s.holds = count_rows(ledger_db, "SELECT count(*) FROM holds WHERE from_user_id = ANY($1::uuid[])",
+                       {a, b});
   pqxx::work txn(user_db);
   const std::string like = "%" + marker + "%";
   s.users_with_email =

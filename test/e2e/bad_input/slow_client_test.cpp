@@ -115,7 +115,7 @@ TEST(SlowClientTest, TricklingClientsAreCutOffWhileOthersAreServedQuickly) {
     std::printf("  slow %-6s client %2d: cut off after %.1f s (%zu bytes trickled), status %d\n",
                 header ? "header" : "body", i, o.seconds, o.bytes_sent, o.status);
     ASSERT_GE(o.seconds, 0) << "a slow client was never cut off";
-    // The timeouts plus Pistache's one-second idle-peer sweep, plus slack for a loaded machine.
+    // The timeouts plus the transport's half-second timeout sweep, plus slack for a loaded machine.
     if (header) {
       EXPECT_GE(o.seconds, 4.5);
       EXPECT_LE(o.seconds, 9.0);
@@ -123,7 +123,7 @@ TEST(SlowClientTest, TricklingClientsAreCutOffWhileOthersAreServedQuickly) {
       EXPECT_GE(o.seconds, 9.5);
       EXPECT_LE(o.seconds, 14.0);
     }
-    // Pistache 0.0.5 answers these timeouts itself with a bare 408 (docs/security.md).
+    // The transport answers a request not read in time with the JSON 408 (docs/security.md).
     EXPECT_TRUE(o.status == 408 || o.status == 0) << o.status;
   }
   EXPECT_EQ(db_balance(db, ids[0]), "0.00");

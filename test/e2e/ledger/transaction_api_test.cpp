@@ -35,7 +35,9 @@ TEST_F(TransactionApiTest, AmountsAreExactAsStringsAndAsNumbers) {
   EXPECT_TRUE(domain::is_uuid(r.json()["transaction_id"].get<std::string>()));
   auto balance = client_.get("/users/" + ids_[0] + "/balance");
   EXPECT_EQ(balance.status, 200);
-  EXPECT_EQ(balance.json(), (nlohmann::json{{"user_id", ids_[0]}, {"balance", "1000000000.30"}}));
+  EXPECT_EQ(balance.json(), (nlohmann::json{{"user_id", ids_[0]},
+                                            {"balance", "1000000000.30"},
+                                            {"available_balance", "1000000000.30"}}));
 }
 
 TEST_F(TransactionApiTest, InvalidAmountsAre400AndChangeNothing) {

@@ -55,6 +55,11 @@ const std::vector<RouteKey> kTransactionRoutes{{"POST", "/addMoney"},
                                                {"POST", "/transferMoney"},
                                                {"GET", "/users/{user_id}/balance"},
                                                {"GET", "/users/{user_id}/transactions"},
+                                               {"POST", "/withdrawMoney"},
+                                               {"POST", "/holds"},
+                                               {"POST", "/holds/{hold_id}/capture"},
+                                               {"POST", "/holds/{hold_id}/void"},
+                                               {"GET", "/holds/{hold_id}"},
                                                {"GET", "/admin/actors"},
                                                {"GET", "/admin/actors/{user_id}"},
                                                {"GET", "/admin/bridges"},
@@ -113,10 +118,13 @@ TEST(OpenApiDocumentTest, CoverTheContractOfSpecSection2) {
   }
 
   auto doc = repository_document("transaction-service");
-  for (const char* path : {"/addMoney", "/transferMoney"}) {
+  for (const char* path : {"/addMoney", "/transferMoney", "/withdrawMoney", "/holds",
+                           "/holds/{hold_id}/capture", "/holds/{hold_id}/void"}) {
     const auto& op = doc["paths"][path]["post"];
     EXPECT_EQ(op["parameters"][0]["$ref"], "#/components/parameters/IdempotencyKey") << path;
-    EXPECT_TRUE(op["responses"]["200"]["headers"].contains("Idempotent-Replayed")) << path;
+    const auto& success = op["responses"].contains("200") ? op["responses"]["200"]
+                                                          : op["responses"]["201"];  // POST /holds
+    EXPECT_TRUE(success["headers"].contains("Idempotent-Replayed")) << path;
     EXPECT_TRUE(op["responses"].contains("422")) << path;
   }
   EXPECT_EQ(doc["components"]["parameters"]["IdempotencyKey"]["name"], "Idempotency-Key");

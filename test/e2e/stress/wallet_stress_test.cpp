@@ -97,8 +97,8 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
     EXPECT_TRUE(invariant["passed"].get<bool>()) << invariant.dump(2);
     sql_checks += invariant["name"].get<std::string>().rfind("sql: ", 0) == 0 ? 1 : 0;
   }
-  EXPECT_EQ(run.result["invariants"].size(), 15u) << "7 checks through the API, 8 in SQL";
-  EXPECT_EQ(sql_checks, 8u);
+  EXPECT_EQ(run.result["invariants"].size(), 19u) << "8 checks through the API, 11 in SQL";
+  EXPECT_EQ(sql_checks, 11u);
 
   const auto& f = run.result["figures"];
   EXPECT_FALSE(f["stopped_early"].get<bool>());
@@ -120,6 +120,46 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_EQ(html.find("<script src"), std::string::npos) << "the report must be self-contained";
   EXPECT_NE(run.output.find("PASS  money conserved"), std::string::npos) << run.output;
+  remove_folder_unless_failed(run);
+}
+
+// Release 2: the full operation mix (holds, captures, voids, withdrawals among transfers), with
+// duplicated keys; every invariant, including available = balance - pending holds and one transfer
+// per captured hold, holds through the API and in Postgres.
+TEST(WalletStressTest, FullOperationMixHoldsEveryInvariant) {
+  auto run = run_wallet_stress({"--users=20", "--transfers=1500", "--concurrency=16",
+                                "--duplicate-share=0.25", "--seed=11", "--duration-limit=240",
+                                "--mix=transfer=70,hold=15,capture=10,void=5,withdraw=5"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_TRUE(run.result["all_invariants_passed"].get<bool>());
+  for (const auto& invariant : run.result["invariants"]) {
+    EXPECT_TRUE(invariant["passed"].get<bool>()) << invariant.dump(2);
+  }
+  const auto& f = run.result["figures"];
+  EXPECT_EQ(f["unresolved"].get<uint64_t>(), 0u);
+  EXPECT_GT(f["accepted"].get<uint64_t>(), 700u);
+  remove_folder_unless_failed(run);
+}
+
+// The negative control of the hold checks: one account's pending holds miscounted by one cent
+// fails exactly the two checks that compare them, through the API and in SQL.
+TEST(WalletStressTest, MiscountedHoldsFailTheRun) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
+                                "--mix=transfer=50,hold=30,capture=10,void=10",
+                                "--self-check-corrupt-holds", "--duration-limit=120"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  std::set<std::string> failed;
+  for (const auto& invariant : run.result["invariants"]) {
+    if (invariant["passed"].get<bool>()) continue;
+    failed.insert(invariant["name"].get<std::string>());
+    EXPECT_EQ(invariant["violations"].get<uint64_t>(), 1u) << invariant.dump(2);
+  }
+  EXPECT_EQ(failed, (std::set<std::string>{
+                        "available balance = balance - pending holds, per account (release 2)",
+                        "sql: pending holds per new account = the driver's expectation"}))
+      << run.output;
   remove_folder_unless_failed(run);
 }
 

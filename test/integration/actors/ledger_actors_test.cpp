@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/ledger.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "domain/ids.hpp"
 #include "persistence/migrations.hpp"
 #include "test/support/environment.hpp"
@@ -30,9 +31,10 @@ class LedgerActorsTest : public ::testing::Test {
     ASSERT_TRUE(persistence::apply_migrations(transaction_db_url(),
                                               WALLET_SOURCE_DIR "/schema/transaction_service"));
     actors::LedgerOptions options;
-    options.database_url = transaction_db_url();
     options.idle_after = idle_after;
-    ledger_ = std::make_unique<actors::Ledger>(system_, pool_, options);
+    auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
+        pool_, persistence::PostgresLedgerOptions{transaction_db_url()});
+    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
   }
 
   static std::optional<actors::IdempotencyTag> key(const std::string& endpoint, const std::string& k,

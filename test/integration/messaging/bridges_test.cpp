@@ -18,6 +18,7 @@
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "messaging/outbox_relay.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
@@ -154,10 +155,11 @@ class UserCreatedConsumerTest : public BridgeTest {
                           {"created_at", "2024-05-01T12:00:00.000001Z"}}
         .dump();
   }
-  static actors::LedgerOptions ledger_options(const std::string& url) {
-    actors::LedgerOptions o;
-    o.database_url = url;
-    return o;
+  // A Ledger over the scratch schema (its pool serves the reads, the backend the protocol).
+  std::unique_ptr<actors::Ledger> ledger(persistence::DbPool& pool, const std::string& url) {
+    auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
+        pool, persistence::PostgresLedgerOptions{url});
+    return std::make_unique<actors::Ledger>(system_, &pool, backend, actors::LedgerOptions{});
   }
   static uint64_t counter(const messaging::UserCreatedConsumer& c, const char* name) {
     return c.status()["counters"][name].get<uint64_t>();
@@ -187,8 +189,8 @@ TEST_F(UserCreatedConsumerTest, OpensAccountsOnceAndDeadLettersPoisonWithoutBloc
   produce(second, event(second));
 
   persistence::DbPool pool(schema.url(), 2, 100);
-  actors::Ledger ledger(system_, pool, ledger_options(schema.url()));
-  messaging::UserCreatedConsumer consumer(system_, options(), ledger);
+  auto ledger_ptr = ledger(pool, schema.url());
+  messaging::UserCreatedConsumer consumer(system_, options(), *ledger_ptr);
   ASSERT_TRUE(eventually([&] { return counter(consumer, "processed") == 4; }, 40s))
       << consumer.status().dump();
   EXPECT_EQ(counter(consumer, "opened"), 2u);
@@ -201,7 +203,7 @@ TEST_F(UserCreatedConsumerTest, OpensAccountsOnceAndDeadLettersPoisonWithoutBloc
     actors::BalanceQuery query;
     query.user_id = id;
     query.reply = [&balance](domain::Result<int64_t> answer) { balance.set_value(answer); };
-    ledger.balance(std::move(query));
+    ledger_ptr->balance(std::move(query));
     auto answer = balance.get_future().get();
     ASSERT_TRUE(answer.ok()) << answer.error().message;
     EXPECT_EQ(answer.value(), 0);
@@ -235,8 +237,8 @@ TEST_F(UserCreatedConsumerTest, DatabaseOutageDelaysButNeverSkipsAnEvent) {
   const auto id = domain::new_uuid_v4();
   produce(id, event(id));
   persistence::DbPool pool(schema.url(), 2, 100);
-  actors::Ledger ledger(system_, pool, ledger_options(schema.url()));
-  messaging::UserCreatedConsumer consumer(system_, options(), ledger);
+  auto ledger_ptr = ledger(pool, schema.url());
+  messaging::UserCreatedConsumer consumer(system_, options(), *ledger_ptr);
   ASSERT_TRUE(eventually([&] { return counter(consumer, "db_retries") >= 3; }, 40s))
       << consumer.status().dump();
   EXPECT_EQ(counter(consumer, "processed"), 0u);

@@ -1,0 +1,35 @@
+// HoldExpirySweeper (release 2): makes holds expire by themselves, whether or not their payer's
+// actor is loaded (retired, or never used since a restart). Every 250 ms it asks Postgres for
+// pending holds past expires_at and sends each an ExpireHold through the registry, which loads the
+// payer if needed; the payer's actor closes the hold through the group commit. Account actors keep
+// no timers of their own: a pending timer would keep a retired actor (and shutdown) waiting. One
+// query at a time; it also publishes how many holds are pending (LedgerGauges::holds_pending).
+#pragma once
+
+#include <caf/all.hpp>
+#include <memory>
+
+#include "actors/ledger_messages.hpp"
+#include "persistence/db_pool.hpp"
+#include "persistence/ledger_store.hpp"
+
+namespace wallet::actors {
+
+struct SweepResult {
+  domain::Result<persistence::ExpirySweep> sweep{persistence::ExpirySweep{}};
+};
+
+struct SweeperState {
+  persistence::DbPool* pool = nullptr;
+  caf::actor registry;
+  std::shared_ptr<LedgerGauges> gauges;
+  static inline const char* name = "hold_expiry_sweeper";
+};
+
+caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
+                                  persistence::DbPool* pool, caf::actor registry,
+                                  std::shared_ptr<LedgerGauges> gauges);
+
+}  // namespace wallet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::SweepResult)

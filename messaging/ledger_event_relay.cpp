@@ -1,0 +1,348 @@
+#include "messaging/ledger_event_relay.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "messaging/kafka_support.hpp"
+#include "messaging/ledger_outbox.hpp"
+#include "persistence/connection.hpp"
+
+namespace wallet::messaging {
+namespace {
+
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kProbeEvery = 2000ms;
+constexpr int kProbeTimeoutMs = 500;
+constexpr auto kHealthyWithin = 6000ms;
+constexpr auto kFinalFlush = 3000ms;
+constexpr auto kCountEvery = 1000ms;
+constexpr int64_t kCountCap = 1'000'000;
+
+struct CycleResult {
+  size_t rows = 0;
+  size_t delivered = 0;
+  bool ok = true;
+  bool standby = false;  // another instance's relay leads
+};
+
+}  // namespace
+
+struct LedgerEventRelay::Impl {
+  Impl(caf::actor_system& sys, LedgerEventRelayOptions opts)
+      : system(sys), options(std::move(opts)) {}
+
+  bool create_producer();
+  void run(caf::blocking_actor* self);
+  CycleResult cycle(std::chrono::milliseconds report_wait);
+  bool ensure_leader();
+  void count_pending(bool now);
+  void note(const char* new_state, const std::string& error = "");
+
+  caf::actor_system& system;
+  const LedgerEventRelayOptions options;
+  BrokerHealth health{"ledger-event-relay"};
+  DeliveryTracker reports;
+  std::unique_ptr<RdKafka::Producer> producer;
+  std::unique_ptr<pqxx::connection> db;  // actor thread only
+  bool leader = false;                   // this connection holds the relay lock
+  Clock::time_point counted_at{};
+  caf::actor worker;
+  std::atomic<bool> stopped{false};
+  // Set by wake(), cleared when a pass starts: at most one wake message waits in the mailbox, so
+  // a commit costs the relay's thread no wake-up while one is already due.
+  std::atomic<bool> wake_due{false};
+
+  std::atomic<int64_t> pending{-1};
+  std::atomic<uint64_t> published{0}, failed_deliveries{0}, cycles{0};
+  mutable std::mutex mutex;  // guards state and last_error
+  std::string state = "starting";
+  std::string last_error;
+};
+
+void LedgerEventRelay::Impl::note(const char* new_state, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex);
+  state = new_state;
+  if (!error.empty()) last_error = error;
+}
+
+bool LedgerEventRelay::Impl::create_producer() {
+  auto settings = base_kafka_settings(options.brokers, "transaction-service.ledger-events");
+  settings.insert(settings.end(),
+                  {{"enable.idempotence", "true"},
+                   {"acks", "all"},
+                   {"max.in.flight.requests.per.connection", "5"},
+                   {"message.timeout.ms", std::to_string(options.message_timeout_ms)},
+                   {"linger.ms", "5"}});  // a pass produces its rows at once: batch them
+  auto conf = make_kafka_conf(settings);
+  std::string error;
+  if (!conf) {
+    error = conf.error().message;
+  } else if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) ==
+                 RdKafka::Conf::CONF_OK &&
+             (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports), error) ==
+                 RdKafka::Conf::CONF_OK) {
+    producer.reset(RdKafka::Producer::create(conf->get(), error));
+  }
+  if (!producer) spdlog::critical("event=ledger_events_producer_create_failed cause=\"{}\"", error);
+  return producer != nullptr;
+}
+
+// Only one relay per outbox publishes: two would interleave one account's events.
+bool LedgerEventRelay::Impl::ensure_leader() {
+  if (!db) {
+    db = persistence::connect(options.database_url);
+    leader = false;
+    // The relay's own commits (deleting published rows) need no fsync: one lost in a crash only
+    // means those events are published again (at least once; consumers deduplicate). Without it,
+    // its commits would compete with the ledger writer's for the WAL flush.
+    pqxx::nontransaction(*db).exec("SET synchronous_commit = off");
+    // Hold events need the holds triggers; a database migrated before the holds table existed
+    // gets them here (see 004_hold_events.sql).
+    if (!attach_hold_events(*db)) spdlog::debug("event=ledger_events_no_holds_table");
+  }
+  if (!leader) {
+    leader = try_lead_ledger_events(*db);
+    if (leader) spdlog::info("event=ledger_events_relay_leading");
+  }
+  return leader;
+}
+
+void LedgerEventRelay::Impl::count_pending(bool now) {
+  if (!now && Clock::now() - counted_at < kCountEvery) return;
+  pending = count_ledger_events(*db, kCountCap);
+  counted_at = Clock::now();
+}
+
+// One pass: publish up to batch_size pending rows in id order, wait for their delivery reports,
+// delete exactly the delivered rows. The idempotent producer keeps each partition's messages in
+// produce order without gaps, so a row that failed was not overtaken by a later one of its key;
+// rows not delivered stay, and the next pass starts again from the first of them.
+CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
+  ++cycles;
+  if (!producer && !create_producer()) {
+    note("backoff", "kafka: the producer could not be created");
+    return {0, 0, false};
+  }
+  health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
+  LedgerOutboxBatch batch;
+  try {
+    if (!ensure_leader()) {
+      count_pending(false);
+      note("standby");
+      CycleResult standby;
+      standby.standby = true;
+      return standby;
+    }
+    batch = pending_ledger_events(*db, options.batch_size);
+  } catch (const std::exception& e) {
+    db.reset();
+    note("backoff", std::string("database: ") + e.what());
+    spdlog::warn("event=ledger_events_read_failed cause=\"{}\"", e.what());
+    return {0, 0, false};
+  }
+  const auto& rows = batch.rows;
+  if (rows.empty()) {
+    pending = 0;
+    note("running");
+    return {};
+  }
+
+  std::string fatal;
+  if (producer->fatal_error(fatal) != RdKafka::ERR_NO_ERROR) {
+    // An idempotent producer can fail for good (e.g. a sequence gap it cannot repair): start over.
+    spdlog::error("event=ledger_events_producer_fatal cause=\"{}\"", fatal);
+    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer.reset();
+    if (!create_producer()) return {rows.size(), 0, false};
+  }
+
+  reports.clear();
+  const auto deadline = Clock::now() + report_wait;
+  size_t queued = 0;
+  std::string produce_error;
+  std::string value;
+  value.reserve(512);
+  for (const auto& row : rows) {
+    encode_ledger_event(row, value);
+    RdKafka::ErrorCode code;
+    do {
+      code = producer->produce(options.topic, RdKafka::Topic::PARTITION_UA,
+                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                               value.size(), row.user_id.data(), row.user_id.size(), 0,
+                               as_opaque(static_cast<uint64_t>(row.id)));
+      if (code == RdKafka::ERR__QUEUE_FULL) producer->poll(50);
+    } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      // Nothing after a row that could not be queued: later rows of its key must not pass it.
+      produce_error = RdKafka::err2str(code);
+      break;
+    }
+    reports.expect(static_cast<uint64_t>(row.id));
+    ++queued;
+  }
+  while (reports.outstanding() > 0 && Clock::now() < deadline) {
+    producer->poll(100);
+    health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
+  }
+
+  std::vector<int64_t> sent;
+  sent.reserve(queued);
+  for (size_t i = 0; i < queued; ++i) {
+    if (reports.delivered(static_cast<uint64_t>(rows[i].id))) sent.push_back(rows[i].id);
+  }
+  const size_t unsent = queued - sent.size();
+  published += sent.size();
+  failed_deliveries += unsent;
+  std::string error =
+      !produce_error.empty() ? produce_error
+      : unsent > 0 ? (reports.outstanding() ? "no delivery report in time" : reports.last_error())
+                   : "";
+  try {
+    delete_ledger_events(*db, sent);
+    count_pending(!error.empty());
+  } catch (const std::exception& e) {
+    // Delivered but not deleted: published once more later, with the same event_id. At least
+    // once is the contract; consumers deduplicate.
+    db.reset();
+    spdlog::warn("event=ledger_events_delete_failed delivered={} cause=\"{}\"", sent.size(),
+                 e.what());
+    note("backoff", std::string("database: ") + e.what());
+    return {rows.size(), sent.size(), false};
+  }
+  if (!error.empty()) {
+    spdlog::warn("event=ledger_events_publish_failed rows={} delivered={} cause=\"{}\"",
+                 rows.size(), sent.size(), error);
+    note("backoff", "kafka: " + error);
+    return {rows.size(), sent.size(), false};
+  }
+  note("running");
+  return {rows.size(), sent.size(), true};
+}
+
+void LedgerEventRelay::Impl::run(caf::blocking_actor* self) {
+  note("running");
+  const auto report_wait = std::chrono::milliseconds(options.message_timeout_ms + 2000);
+  auto backoff = options.min_backoff;
+  bool failing = false;
+  bool more = true;  // publish at once what an earlier run left behind
+  bool stopping = false;
+  bool paused = false;  // failing, or standing by for another instance's relay
+  auto retry_at = Clock::now();
+  auto last_pass = Clock::now() - options.linger;
+  while (!stopping) {
+    std::chrono::milliseconds wait = options.idle_poll;
+    if (more) {
+      wait = 0ms;
+    } else if (paused) {
+      wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
+    }
+    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; }, caf::after(wait) >> [] {});
+    if (stopping) break;
+    if (paused && Clock::now() < retry_at) continue;  // a wake does not cut a pause short
+    // Linger: a pass per group commit would cost Postgres, Kafka and this process a round trip
+    // for a handful of rows; one pass per `linger` carries hundreds for the same fixed cost.
+    for (auto until = last_pass + options.linger; !more && !stopping && Clock::now() < until;) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+      self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; },
+                    caf::after(std::max(left, 1ms)) >> [] {});
+    }
+    if (stopping) break;
+    // Wakes that piled up during the last pass are all served by the next one.
+    for (bool got = true; got && !stopping;) {
+      got = false;
+      self->receive([&](wake_atom) { got = true; }, [&](stop_atom) { stopping = true; },
+                    caf::after(0ms) >> [] {});
+    }
+    if (stopping) break;
+    wake_due.store(false);  // rows committed from here on are seen by this pass or wake the next
+    last_pass = Clock::now();
+    const auto result = cycle(report_wait);
+    more = false;
+    if (result.standby) {
+      paused = true;
+      retry_at = Clock::now() + std::max(options.idle_poll, 1000ms);
+    } else if (result.ok) {
+      if (failing) spdlog::info("event=ledger_events_relay_recovered");
+      failing = paused = false;
+      backoff = options.min_backoff;
+      more = result.rows >= static_cast<size_t>(options.batch_size);
+    } else {
+      failing = paused = true;
+      retry_at = Clock::now() + backoff;
+      backoff = std::min(backoff * 2, options.max_backoff);
+    }
+  }
+  note("stopping");
+  const auto last = cycle(kFinalFlush);
+  // Whatever is still queued stays in the outbox and is published after the restart.
+  if (producer) {
+    producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    producer->flush(500);
+  }
+  note("stopped");
+  spdlog::info("event=ledger_events_relay_stopped final_rows={} final_delivered={} pending={}",
+               last.rows, last.delivered, pending.load());
+}
+
+LedgerEventRelay::LedgerEventRelay(caf::actor_system& system, LedgerEventRelayOptions options)
+    : impl_(std::make_unique<Impl>(system, std::move(options))) {
+  if (!impl_->create_producer()) {
+    impl_->note("failed", "the Kafka producer could not be created");
+    impl_->stopped = true;
+    return;
+  }
+  Impl* impl = impl_.get();
+  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
+    try {
+      impl->run(self);
+    } catch (const std::exception& e) {
+      spdlog::critical("event=ledger_events_relay_crashed cause=\"{}\"", e.what());
+      impl->note("failed", e.what());
+    }
+  });
+}
+
+LedgerEventRelay::~LedgerEventRelay() { stop(); }
+
+void LedgerEventRelay::wake() {
+  if (impl_->stopped.load(std::memory_order_relaxed) || impl_->wake_due.exchange(true)) return;
+  caf::anon_send(impl_->worker, wake_atom::value);
+}
+
+void LedgerEventRelay::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  caf::scoped_actor self{impl_->system};
+  self->send(impl_->worker, stop_atom::value);
+  self->wait_for(impl_->worker);
+}
+
+bool LedgerEventRelay::healthy() const {
+  return !impl_->stopped && impl_->health.healthy(kHealthyWithin);
+}
+
+int64_t LedgerEventRelay::pending() const { return impl_->pending.load(); }
+
+uint64_t LedgerEventRelay::published() const { return impl_->published.load(); }
+
+nlohmann::json LedgerEventRelay::status() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return {{"state", impl_->state},
+          {"topic", impl_->options.topic},
+          {"pending", impl_->pending.load()},
+          {"broker_reachable", impl_->health.healthy(kHealthyWithin)},
+          {"last_broker_contact_ms", impl_->health.last_contact_ms()},
+          {"last_error", impl_->last_error},
+          {"counters",
+           {{"published", impl_->published.load()},
+            {"failed_deliveries", impl_->failed_deliveries.load()},
+            {"cycles", impl_->cycles.load()}}}};
+}
+
+}  // namespace wallet::messaging

@@ -1,0 +1,56 @@
+// LedgerEventRelay: transaction-service's publisher of the `ledger-events` outbox
+// (schema/transaction_service/002_ledger_events.sql). A detached CAF actor with its own Postgres
+// connection and an idempotent Kafka producer (acks=all): it publishes pending rows in outbox order
+// (key = user_id, so each account's events stay in commit order within their partition) and
+// deletes a row only after its delivery report; while Kafka or Postgres are away it backs off
+// (100 ms .. 5 s) and then drains the backlog by itself. At least once: a row delivered but not
+// yet deleted when the process dies is published again with the same event_id.
+#pragma once
+
+#include <caf/all.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace wallet::messaging {
+
+struct LedgerEventRelayOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "ledger-events";
+  std::string database_url;
+  int batch_size = 2000;
+  // Looks for rows this often without a wake(): rows committed by another instance (this one is
+  // woken after its own commits), or left by one that crashed.
+  std::chrono::milliseconds idle_poll{250};
+  // At most one pass per linger unless the last one was full: bigger passes, far less overhead
+  // per event (Postgres statements, Kafka requests); events wait at most this much longer.
+  std::chrono::milliseconds linger{50};
+  std::chrono::milliseconds min_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  int message_timeout_ms = 10000;  // a delivery fails (and is retried) after this long
+};
+
+class LedgerEventRelay {
+ public:
+  LedgerEventRelay(caf::actor_system& system, LedgerEventRelayOptions options);
+  ~LedgerEventRelay();
+
+  // Rows were (or may have been) committed: publish soon. Cheap, callable from any thread; wakes
+  // that arrive during a pass are served by the next one.
+  void wake();
+  // One last bounded attempt to publish what is pending, then stops. Idempotent.
+  void stop();
+
+  bool healthy() const;        // Kafka answered a metadata probe recently
+  int64_t pending() const;     // rows not yet acknowledged, as of the last count; -1 before it
+  uint64_t published() const;  // events acknowledged by Kafka since start
+  nlohmann::json status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wallet::messaging

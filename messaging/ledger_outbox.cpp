@@ -1,0 +1,91 @@
+#include "messaging/ledger_outbox.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace wallet::messaging {
+namespace {
+
+constexpr const char* kPendingSql =
+    "SELECT id, event_id::text, user_id::text, coalesce(transaction_id::text, ''),"
+    " coalesce(kind, ''), coalesce(balance_change::text, ''), coalesce(old_balance::text, ''),"
+    " coalesce(new_balance::text, ''), coalesce(transfer_id::text, ''),"
+    " coalesce(hold_id::text, ''), coalesce(status, ''), coalesce(amount::text, ''),"
+    " coalesce(to_user_id::text, ''),"
+    " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    " FROM ledger_outbox ORDER BY id LIMIT $1";
+
+std::string bigint_array(const std::vector<int64_t>& ids) {
+  std::string text = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) text += ',';
+    text += std::to_string(ids[i]);
+  }
+  return text + "}";
+}
+
+}  // namespace
+
+LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
+  LedgerOutboxBatch batch;
+  {
+    pqxx::read_transaction txn(conn);
+    batch.result = txn.exec_params(kPendingSql, limit);
+  }
+  auto text = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
+  batch.rows.reserve(batch.result.size());
+  for (const auto& r : batch.result) {
+    LedgerOutboxRow row;
+    row.id = r[0].as<int64_t>();
+    row.event_id = text(r[1]);
+    row.user_id = text(r[2]);
+    row.transaction_id = text(r[3]);
+    row.kind = text(r[4]);
+    row.balance_change = text(r[5]);
+    row.old_balance = text(r[6]);
+    row.new_balance = text(r[7]);
+    row.transfer_id = text(r[8]);
+    row.hold_id = text(r[9]);
+    row.status = text(r[10]);
+    row.amount = text(r[11]);
+    row.to_user_id = text(r[12]);
+    row.expires_at = text(r[13]);
+    row.created_at = text(r[14]);
+    batch.rows.push_back(row);
+  }
+  return batch;
+}
+
+void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {
+  if (ids.empty()) return;
+  pqxx::work txn(conn);
+  txn.exec_params("DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])", bigint_array(ids));
+  txn.commit();
+}
+
+int64_t count_ledger_events(pqxx::connection& conn, int64_t cap) {
+  pqxx::read_transaction txn(conn);
+  return txn
+      .exec_params("SELECT count(*) FROM (SELECT 1 FROM ledger_outbox LIMIT $1) AS left_over",
+                   cap)[0][0]
+      .as<int64_t>();
+}
+
+bool try_lead_ledger_events(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  return txn
+      .exec(
+          "SELECT pg_try_advisory_lock(hashtext('wallet.ledger_events_relay.' ||"
+          " current_schema()))")[0][0]
+      .as<bool>();
+}
+
+bool attach_hold_events(pqxx::connection& conn) {
+  pqxx::work txn(conn);
+  const bool attached = txn.exec("SELECT ledger_events_attach_holds()")[0][0].as<bool>();
+  txn.commit();
+  return attached;
+}
+
+}  // namespace wallet::messaging

@@ -1,0 +1,55 @@
+// LedgerBackend: everything the ledger actors ask of durable storage, behind one interface, so that
+// the same actors run over Postgres in the service and over an in-memory model in the protocol
+// simulation (test/simulation), which fails, stalls and loses replies on command.
+//
+// Contract of every call: `done` is called exactly once, on any thread (possibly before the call
+// returns), with the outcome.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "persistence/ledger_types.hpp"
+
+namespace wallet::persistence {
+
+enum class ApplyStatus {
+  committed,    // durable
+  rejected,     // refused by a constraint or a stale balance: nothing written
+  unavailable,  // known not to be written (could not connect, or rolled back)
+  in_doubt,     // the connection broke while the commit was under way: it may have committed
+};
+
+using KeyRef = std::pair<std::string, std::string>;  // (endpoint, key)
+
+class LedgerBackend {
+ public:
+  virtual ~LedgerBackend() = default;
+
+  // The committed balance of an account and its pending holds; nullopt when it does not exist.
+  virtual void load_account(const std::string& user_id,
+                            std::function<void(domain::Result<std::optional<AccountRecord>>)> done) = 0;
+
+  // The stored idempotency outcomes among `keys` (only those still within their retention).
+  virtual void find_outcomes(std::vector<KeyRef> keys,
+                             std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) = 0;
+
+  // Writes all mutations in one transaction: all of them are committed or none is.
+  virtual void apply(const std::vector<const LedgerMutation*>& batch,
+                     std::function<void(ApplyStatus)> done) = 0;
+
+  // After `in_doubt`: whether that batch committed, found by looking up one of its rows (a batch
+  // commits whole, so one row tells). An error means "still unknown, ask again later".
+  virtual void was_committed(const LedgerMutation& probe,
+                             std::function<void(domain::Result<bool>)> done) = 0;
+
+  // Deletes one small batch of idempotency outcomes past their retention; answers how many.
+  virtual void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) = 0;
+};
+
+}  // namespace wallet::persistence

@@ -1,0 +1,72 @@
+// The values the ledger writes: rows of `transactions`, idempotency outcomes, and the mutation one
+// client operation commits. Plain data, no I/O: shared by the Postgres store and the simulation model.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wallet::persistence {
+
+enum class EntryKind { deposit, transfer_debit, transfer_credit, withdrawal };
+const char* entry_kind_name(EntryKind kind);
+
+// One row of `transactions`: a balance change of one account, with the balances around it.
+struct LedgerEntry {
+  std::string id;
+  std::string user_id;
+  int64_t change = 0;
+  int64_t old_balance = 0;
+  int64_t new_balance = 0;
+  EntryKind kind = EntryKind::deposit;
+  std::string transfer_id;  // empty for deposits
+};
+
+// The stored answer to an idempotent request, replayed verbatim for later duplicates.
+struct IdempotencyOutcome {
+  std::string endpoint;
+  std::string key;
+  std::string request_hash;
+  int status = 0;
+  std::string body;
+};
+
+// A row of `holds` (release 2): money of from_user_id reserved for to_user_id until expires_at.
+struct HoldRecord {
+  std::string hold_id;
+  std::string from_user_id;
+  std::string to_user_id;
+  int64_t amount = 0;
+  int64_t expires_at_ms = 0;       // Unix epoch milliseconds
+  std::string status = "pending";  // pending, captured, voided, expired
+  std::string transfer_id;         // set once captured
+  int64_t captured_amount = 0;     // set once captured
+  std::string created_at;          // RFC 3339, UTC (reads only)
+};
+
+// Closing a pending hold; applied only if the hold is still pending (else the batch fails).
+struct HoldChange {
+  std::string hold_id;
+  std::string status;           // captured, voided or expired
+  std::string transfer_id;      // captured only
+  int64_t captured_amount = 0;  // captured only
+};
+
+// What one client operation writes: its ledger rows (none for a stored business rejection) and
+// its idempotency outcome, if it carried a key. Entries of one account are in actor order.
+// Release 2: the holds it creates and the holds it closes, in the same commit as its rows.
+struct LedgerMutation {
+  std::vector<LedgerEntry> entries;
+  std::optional<IdempotencyOutcome> outcome;
+  std::vector<HoldRecord> new_holds;
+  std::vector<HoldChange> hold_changes;
+};
+
+// An account as loaded by its actor: the committed balance and its pending holds.
+struct AccountRecord {
+  int64_t balance = 0;
+  std::vector<HoldRecord> pending_holds;
+};
+
+}  // namespace wallet::persistence

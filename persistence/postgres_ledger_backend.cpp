@@ -1,0 +1,50 @@
+#include "persistence/postgres_ledger_backend.hpp"
+
+namespace wallet::persistence {
+
+PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options)
+    : pool_(pool),
+      options_(std::move(options)),
+      store_(options_.database_url, options_.statement_timeout) {}
+
+void PostgresLedgerBackend::load_account(
+    const std::string& user_id,
+    std::function<void(domain::Result<std::optional<AccountRecord>>)> done) {
+  pool_.run<std::optional<AccountRecord>>(
+      "load_account",
+      [user_id](pqxx::connection& conn) { return persistence::load_account(conn, user_id); },
+      std::move(done));
+}
+
+void PostgresLedgerBackend::find_outcomes(
+    std::vector<KeyRef> keys,
+    std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) {
+  pool_.run<std::vector<IdempotencyOutcome>>(
+      "find_idempotency_outcomes",
+      [keys = std::move(keys), ttl = options_.idempotency_ttl](pqxx::connection& conn) {
+        return persistence::find_outcomes(conn, keys, ttl);
+      },
+      std::move(done));
+}
+
+void PostgresLedgerBackend::apply(const std::vector<const LedgerMutation*>& batch,
+                                  std::function<void(ApplyStatus)> done) {
+  done(store_.apply(batch));
+}
+
+void PostgresLedgerBackend::was_committed(const LedgerMutation& probe,
+                                          std::function<void(domain::Result<bool>)> done) {
+  done(store_.was_committed(probe));
+}
+
+void PostgresLedgerBackend::purge_expired_outcomes(
+    std::function<void(domain::Result<size_t>)> done) {
+  pool_.run<size_t>(
+      "purge_idempotency_outcomes",
+      [ttl = options_.idempotency_ttl, limit = options_.purge_batch](pqxx::connection& conn) {
+        return persistence::purge_expired_outcomes(conn, ttl, limit);
+      },
+      std::move(done));
+}
+
+}  // namespace wallet::persistence

@@ -1,0 +1,164 @@
+// The ledger-events wire contract (SPEC.md section 3) as encoded from outbox rows, and the outbox
+// triggers in a scratch schema: ledger rows in commit order, and hold status changes once a holds
+// table exists (004_hold_events.sql attaches to it whenever it appears).
+#include "messaging/ledger_event.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "messaging/ledger_outbox.hpp"
+#include "test/support/environment.hpp"
+#include "test/support/scratch_schema.hpp"
+
+namespace wallet::messaging {
+namespace {
+
+TEST(LedgerEventTest, LedgerRowIsEncodedWithExactlyTheContractFieldsInOrder) {
+  LedgerOutboxRow row;
+  row.event_id = "6f1c1f7e-0000-4000-8000-000000000001";
+  row.user_id = "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab";
+  row.transaction_id = "7a000000-0000-4000-8000-000000000002";
+  row.kind = "transfer_debit";
+  row.balance_change = "-12.50";
+  row.old_balance = "100.00";
+  row.new_balance = "87.50";
+  row.transfer_id = "7b000000-0000-4000-8000-000000000003";
+  row.created_at = "2026-12-02T04:00:00.123456Z";
+  EXPECT_EQ(encode_ledger_event(row),
+            R"({"event_id":"6f1c1f7e-0000-4000-8000-000000000001",)"
+            R"("transaction_id":"7a000000-0000-4000-8000-000000000002",)"
+            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","kind":"transfer_debit",)"
+            R"("balance_change":"-12.50","old_balance":"100.00","new_balance":"87.50",)"
+            R"("transfer_id":"7b000000-0000-4000-8000-000000000003",)"
+            R"("created_at":"2026-12-02T04:00:00.123456Z"})");
+  row.kind = "deposit";
+  row.transfer_id = {};
+  auto deposit = nlohmann::json::parse(encode_ledger_event(row));
+  EXPECT_TRUE(deposit["transfer_id"].is_null());
+}
+
+TEST(LedgerEventTest, HoldChangeIsEncodedAndTextIsEscaped) {
+  LedgerOutboxRow row;
+  row.event_id = "e";
+  row.user_id = "u";
+  row.hold_id = "h";
+  row.status = "odd\"status\\\n";
+  row.amount = "5.00";
+  row.to_user_id = "t";
+  row.expires_at = "2026-12-02T05:00:00.000000Z";
+  row.created_at = "2026-12-02T04:00:00.000000Z";
+  const auto text = encode_ledger_event(row);
+  auto event = nlohmann::json::parse(text);
+  EXPECT_EQ(event["status"], "odd\"status\\\n");
+  EXPECT_EQ(event["amount"], "5.00");
+  EXPECT_TRUE(event["transfer_id"].is_null());
+  std::vector<std::string> keys;
+  for (auto it = event.begin(); it != event.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys.size(), 9u) << text;
+  EXPECT_FALSE(event.contains("transaction_id"));
+}
+
+int64_t cents_of(std::string_view text) {
+  return std::llround(std::stod(std::string(text)) * 100);  // test-only: small two-decimal values
+}
+
+TEST(LedgerOutboxTest, CommittedLedgerRowsAndHoldStatusChangesBecomeOutboxRowsInOrder) {
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  {
+    pqxx::work txn(db);
+    txn.exec(
+        "INSERT INTO users (user_id, balance) VALUES"
+        " ('00000000-0000-4000-8000-00000000000a', 0), ('00000000-0000-4000-8000-00000000000b', "
+        "0)");
+    // Two deposits and a transfer in one group-commit batch, through the service's own function.
+    txn.exec(R"(SELECT ledger_apply_batch('{
+      "accounts": [
+        {"user_id": "00000000-0000-4000-8000-00000000000a", "old_balance": "0", "new_balance": "7.00"},
+        {"user_id": "00000000-0000-4000-8000-00000000000b", "old_balance": "0", "new_balance": "3.00"}],
+      "entries": [
+        {"id": "10000000-0000-4000-8000-000000000001", "user_id": "00000000-0000-4000-8000-00000000000a",
+         "balance_change": "10.00", "old_balance": "0", "new_balance": "10.00", "kind": "deposit"},
+        {"id": "10000000-0000-4000-8000-000000000002", "user_id": "00000000-0000-4000-8000-00000000000a",
+         "balance_change": "-3.00", "old_balance": "10.00", "new_balance": "7.00",
+         "kind": "transfer_debit", "transfer_id": "20000000-0000-4000-8000-000000000001"},
+        {"id": "10000000-0000-4000-8000-000000000003", "user_id": "00000000-0000-4000-8000-00000000000b",
+         "balance_change": "3.00", "old_balance": "0", "new_balance": "3.00",
+         "kind": "transfer_credit", "transfer_id": "20000000-0000-4000-8000-000000000001"}],
+      "outcomes": []}'::jsonb))");
+    txn.commit();
+  }
+  auto batch = pending_ledger_events(db, 100);
+  auto& rows = batch.rows;
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].transaction_id, "10000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(rows[1].transaction_id, "10000000-0000-4000-8000-000000000002");
+  EXPECT_EQ(rows[2].transaction_id, "10000000-0000-4000-8000-000000000003");
+  EXPECT_EQ(rows[1].balance_change, "-3.00");
+  EXPECT_EQ(rows[1].old_balance, "10.00");
+  EXPECT_EQ(cents_of(rows[0].new_balance), 1000);
+  EXPECT_LT(rows[0].id, rows[1].id);
+  EXPECT_NE(rows[0].event_id, rows[1].event_id);
+  EXPECT_EQ(count_ledger_events(db, 2), 2);  // capped
+  delete_ledger_events(db, {rows[0].id, rows[1].id});
+  EXPECT_EQ(count_ledger_events(db, 100), 1);
+
+  // A rolled-back ledger statement leaves no event.
+  {
+    pqxx::work txn(db);
+    txn.exec(
+        "INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind)"
+        " VALUES (gen_random_uuid(), '00000000-0000-4000-8000-00000000000b', 1, 3, 4, 'deposit')");
+    txn.abort();
+  }
+  EXPECT_EQ(count_ledger_events(db, 100), 1);
+
+  // Holds: no table yet (release 2's 003 may come later): nothing to attach, no failure.
+  bool has_holds = false;
+  {
+    pqxx::nontransaction txn(db);
+    has_holds = !txn.exec("SELECT to_regclass('holds')")[0][0].is_null();
+  }
+  if (!has_holds) {
+    EXPECT_FALSE(attach_hold_events(db));
+    pqxx::work txn(db);
+    // The columns SPEC.md section 5 gives the holds table.
+    txn.exec(
+        "CREATE TABLE holds (hold_id uuid PRIMARY KEY, from_user_id uuid NOT NULL,"
+        " to_user_id uuid NOT NULL, amount numeric(20,2) NOT NULL, status text NOT NULL,"
+        " expires_at timestamptz NOT NULL, transfer_id uuid,"
+        " created_at timestamptz NOT NULL DEFAULT now())");
+    txn.commit();
+  }
+  EXPECT_TRUE(attach_hold_events(db));
+  EXPECT_TRUE(attach_hold_events(db));  // idempotent
+  {
+    pqxx::work txn(db);
+    txn.exec(
+        "INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, status, expires_at)"
+        " VALUES ('30000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-00000000000a',"
+        " '00000000-0000-4000-8000-00000000000b', 2.50, 'pending', now() + interval '1 hour')");
+    txn.exec("UPDATE holds SET status = status");  // no status change: not an event
+    txn.exec(
+        "UPDATE holds SET status = 'captured', transfer_id = "
+        "'20000000-0000-4000-8000-000000000009'");
+    txn.commit();
+  }
+  batch = pending_ledger_events(db, 100);
+  ASSERT_EQ(rows.size(), 3u);  // the transfer credit left above, then the two hold events
+  EXPECT_FALSE(rows[0].is_hold());
+  ASSERT_TRUE(rows[1].is_hold());
+  EXPECT_EQ(rows[1].status, "pending");
+  EXPECT_EQ(rows[1].user_id, "00000000-0000-4000-8000-00000000000a");  // the payer
+  EXPECT_EQ(rows[2].status, "captured");
+  auto captured = nlohmann::json::parse(encode_ledger_event(rows[2]));
+  EXPECT_EQ(captured["hold_id"], "30000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(captured["amount"], "2.50");
+  EXPECT_EQ(captured["to_user_id"], "00000000-0000-4000-8000-00000000000b");
+  EXPECT_EQ(captured["transfer_id"], "20000000-0000-4000-8000-000000000009");
+  EXPECT_EQ(captured["expires_at"].get<std::string>().back(), 'Z');
+}
+
+}  // namespace
+}  // namespace wallet::messaging

@@ -1,0 +1,172 @@
+// Differential test of the simulation's model store: random batches, many of which must be
+// refused (stale balances, broken arithmetic, negative balances, reused ids and keys, unknown
+// accounts, zero changes, wrongly signed legs), go through ModelState::apply and through the real
+// ledger_apply_batch on Postgres (in a scratch schema). Both must accept and refuse the same
+// batches and end with the same accounts, rows and outcomes: the model is only as good as this.
+#include <map>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "domain/ids.hpp"
+#include "domain/money.hpp"
+#include "persistence/ledger_store.hpp"
+#include "test/simulation/model_ledger.hpp"
+#include "test/support/environment.hpp"
+#include "test/support/scratch_schema.hpp"
+
+namespace wallet {
+namespace {
+
+using persistence::EntryKind;
+using persistence::LedgerEntry;
+using persistence::LedgerMutation;
+
+class Generator {
+ public:
+  Generator(uint64_t seed, std::vector<std::string> users, const simulation::ModelState& model)
+      : rng_(seed), users_(std::move(users)), model_(model) {}
+
+  // One batch: each mutation valid against the model's current balances (as a real account actor
+  // would build it), unless this batch is chosen to carry a defect.
+  std::vector<LedgerMutation> batch() {
+    std::map<std::string, int64_t> pending = model_.balances;
+    std::vector<LedgerMutation> out;
+    const int size = 1 + static_cast<int>(rng_() % 4);
+    for (int i = 0; i < size; ++i) out.push_back(mutation(pending));
+    if (rng_() % 3 == 0) corrupt(out);
+    return out;
+  }
+
+ private:
+  LedgerMutation mutation(std::map<std::string, int64_t>& pending) {
+    LedgerMutation m;
+    const auto& a = users_[rng_() % users_.size()];
+    auto b = users_[rng_() % users_.size()];
+    const int64_t amount = 100 * static_cast<int64_t>(1 + rng_() % 50);
+    const int kind = static_cast<int>(rng_() % 3);
+    if (kind == 0 || a == b) {
+      m.entries.push_back({domain::new_uuid_v4(), a, amount, pending[a], pending[a] + amount,
+                           EntryKind::deposit, ""});
+      pending[a] += amount;
+    } else if (kind == 1 && pending[a] >= amount) {
+      const auto transfer = domain::new_uuid_v4();
+      m.entries.push_back({domain::new_uuid_v4(), a, -amount, pending[a], pending[a] - amount,
+                           EntryKind::transfer_debit, transfer});
+      m.entries.push_back({domain::new_uuid_v4(), b, amount, pending[b], pending[b] + amount,
+                           EntryKind::transfer_credit, transfer});
+      pending[a] -= amount;
+      pending[b] += amount;
+    }
+    if (rng_() % 2 == 0 || m.entries.empty()) {
+      const int status = m.entries.empty() ? 409 : 200;
+      m.outcome = persistence::IdempotencyOutcome{
+          "/transferMoney", "key-" + std::to_string(rng_() % 40), "hash-" + std::to_string(rng_()),
+          status, "{\"n\":" + std::to_string(rng_() % 1000) + "}"};
+    }
+    return m;
+  }
+
+  void corrupt(std::vector<LedgerMutation>& batch) {
+    auto& m = batch[rng_() % batch.size()];
+    if (m.entries.empty()) {
+      m.outcome->key = "";  // violates the key length check
+      return;
+    }
+    auto& e = m.entries[rng_() % m.entries.size()];
+    switch (rng_() % 7) {
+      case 0: e.old_balance += 1; e.new_balance += 1; break;  // stale
+      case 1: e.new_balance += 1; break;                      // arithmetic
+      case 2: e.change = 0; e.new_balance = e.old_balance; break;
+      case 3: e.user_id = domain::new_uuid_v4(); break;       // unknown account
+      case 4: e.new_balance = -100; e.change = e.new_balance - e.old_balance; break;  // negative
+      case 5: if (!used_ids_.empty()) e.id = used_ids_[rng_() % used_ids_.size()]; break;
+      case 6: e.kind = e.kind == EntryKind::deposit ? EntryKind::transfer_credit : EntryKind::deposit; break;
+    }
+  }
+
+ public:
+  std::vector<std::string> used_ids_;
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<std::string> users_;
+  const simulation::ModelState& model_;
+};
+
+TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) {
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  simulation::ModelState model;
+  std::vector<std::string> users;
+  for (int i = 0; i < 5; ++i) {
+    users.push_back(domain::new_uuid_v4());
+    const int64_t initial = 10'000 * i;
+    pqxx::work txn(db);
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, $2::numeric)", users.back(),
+                    domain::format_minor_units(initial));
+    txn.commit();
+    model.balances[users.back()] = initial;
+  }
+  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
+  Generator generate(20261202, users, model);
+  int committed = 0;
+  int refused = 0;
+  for (int round = 0; round < 300; ++round) {
+    auto batch = generate.batch();
+    std::vector<const LedgerMutation*> ops;
+    for (const auto& m : batch) ops.push_back(&m);
+    std::string why;
+    const bool model_ok = model.apply(ops, &why);
+    const auto real = store.apply(ops);
+    ASSERT_NE(real, persistence::ApplyStatus::unavailable) << "round " << round;
+    ASSERT_NE(real, persistence::ApplyStatus::in_doubt) << "round " << round;
+    ASSERT_EQ(model_ok, real == persistence::ApplyStatus::committed)
+        << "round " << round << ": model " << (model_ok ? "committed" : "refused (" + why + ")");
+    (model_ok ? committed : refused) += 1;
+    if (model_ok) {
+      for (const auto& m : batch) {
+        for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
+      }
+    }
+  }
+  // Both kinds of batch were exercised.
+  EXPECT_GT(committed, 50);
+  EXPECT_GT(refused, 50);
+
+  pqxx::nontransaction read(db);
+  for (const auto& [user, balance] : model.balances) {
+    auto row = read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", user);
+    EXPECT_EQ(row[0].as<std::string>(), domain::format_minor_units(balance)) << user;
+  }
+  auto rows = read.exec(
+      "SELECT id::text, user_id::text, balance_change::text, old_balance::text, new_balance::text,"
+      " kind, coalesce(transfer_id::text, '') FROM transactions ORDER BY seq");
+  ASSERT_EQ(rows.size(), model.rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& e = model.rows[i].entry;
+    EXPECT_EQ(rows[i][0].as<std::string>(), e.id);
+    EXPECT_EQ(rows[i][1].as<std::string>(), e.user_id);
+    EXPECT_EQ(rows[i][2].as<std::string>(), domain::format_minor_units(e.change));
+    EXPECT_EQ(rows[i][3].as<std::string>(), domain::format_minor_units(e.old_balance));
+    EXPECT_EQ(rows[i][4].as<std::string>(), domain::format_minor_units(e.new_balance));
+    EXPECT_EQ(rows[i][5].as<std::string>(), persistence::entry_kind_name(e.kind));
+    EXPECT_EQ(rows[i][6].as<std::string>(), e.transfer_id);
+  }
+  auto outcomes = read.exec(
+      "SELECT endpoint, key, request_hash, status_code, response_body FROM idempotency_keys"
+      " ORDER BY endpoint COLLATE \"C\", key COLLATE \"C\"");
+  ASSERT_EQ(outcomes.size(), model.outcomes.size());
+  size_t i = 0;
+  for (const auto& [key, o] : model.outcomes) {
+    EXPECT_EQ(outcomes[i][1].as<std::string>(), o.key);
+    EXPECT_EQ(outcomes[i][2].as<std::string>(), o.request_hash);
+    EXPECT_EQ(outcomes[i][3].as<int>(), o.status);
+    EXPECT_EQ(outcomes[i][4].as<std::string>(), o.body);
+    ++i;
+  }
+}
+
+}  // namespace
+}  // namespace wallet

@@ -1,0 +1,173 @@
+#include "test/simulation/model_ledger.hpp"
+
+#include <set>
+
+namespace wallet::simulation {
+
+using persistence::ApplyStatus;
+using persistence::EntryKind;
+
+bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& batch,
+                       std::string* why) {
+  auto refuse = [why](const char* reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  // accounts: the balance each touched account starts from (its first entry's old balance) and
+  // ends at (its last entry's new balance); the update is conditional on the start.
+  std::map<std::string, std::pair<int64_t, int64_t>> spans;
+  std::set<std::string> ids;
+  for (const auto& row : rows) ids.insert(row.entry.id);
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const auto* mutation : batch) {
+    for (const auto& e : mutation->entries) {
+      auto it = spans.try_emplace(e.user_id, e.old_balance, e.new_balance).first;
+      it->second.second = e.new_balance;
+      if (!balances.count(e.user_id)) return refuse("foreign key: no such user");
+      if (e.change == 0) return refuse("check: balance_change <> 0");
+      if (e.old_balance < 0 || e.new_balance < 0) return refuse("check: balances >= 0");
+      if (e.old_balance + e.change != e.new_balance) return refuse("check: old + change = new");
+      if ((e.kind == EntryKind::deposit) != e.transfer_id.empty()) {
+        return refuse("check: transfer_id iff transfer");
+      }
+      if ((e.kind == EntryKind::transfer_debit) != (e.change < 0)) {
+        return refuse("check: debit iff negative");
+      }
+      if (!ids.insert(e.id).second) return refuse("primary key: transactions.id");
+    }
+    if (mutation->outcome) {
+      std::pair<std::string, std::string> key{mutation->outcome->endpoint, mutation->outcome->key};
+      if (outcomes.count(key) || !keys.insert(key).second) {
+        return refuse("primary key: idempotency_keys");
+      }
+      if (key.second.empty() || key.second.size() > 255) return refuse("check: key length");
+    }
+  }
+  std::set<std::string> new_hold_ids;
+  std::set<std::string> closed_hold_ids;
+  for (const auto* mutation : batch) {
+    for (const auto& h : mutation->new_holds) {
+      if (holds.count(h.hold_id) || !new_hold_ids.insert(h.hold_id).second) {
+        return refuse("primary key: holds.hold_id");
+      }
+    }
+    for (const auto& c : mutation->hold_changes) {
+      auto it = holds.find(c.hold_id);
+      if (it == holds.end() || it->second.status != "pending" ||
+          !closed_hold_ids.insert(c.hold_id).second) {
+        return refuse("hold not pending");
+      }
+    }
+  }
+  for (const auto& [user_id, span] : spans) {
+    if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
+    if (span.second < 0) return refuse("check: users.balance >= 0");
+  }
+  for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
+  for (const auto* mutation : batch) {
+    for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});
+    if (mutation->outcome) {
+      outcomes[{mutation->outcome->endpoint, mutation->outcome->key}] = *mutation->outcome;
+    }
+    for (const auto& h : mutation->new_holds) holds[h.hold_id] = h;
+    for (const auto& c : mutation->hold_changes) {
+      auto& hold = holds[c.hold_id];
+      hold.status = c.status;
+      hold.transfer_id = c.transfer_id;
+      hold.captured_amount = c.captured_amount;
+    }
+  }
+  return true;
+}
+
+bool ModelState::contains(const persistence::LedgerMutation& probe) const {
+  if (!probe.entries.empty()) {
+    for (const auto& row : rows) {
+      if (row.entry.id == probe.entries.front().id) return true;
+    }
+    return false;
+  }
+  if (probe.outcome) {
+    auto it = outcomes.find({probe.outcome->endpoint, probe.outcome->key});
+    return it != outcomes.end() && it->second.request_hash == probe.outcome->request_hash &&
+           it->second.status == probe.outcome->status && it->second.body == probe.outcome->body;
+  }
+  return false;
+}
+
+namespace {
+domain::Error unavailable() {
+  return {domain::ErrorCode::unavailable, "the database is unavailable, retry later"};
+}
+}  // namespace
+
+void ModelLedger::load_account(
+    const std::string& user_id,
+    std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) {
+  pending_.push_back({"load " + user_id.substr(24), false, [this, user_id, done](Fault fault) {
+                        if (fault != Fault::none) return done(unavailable());
+                        auto it = state_.balances.find(user_id);
+                        if (it == state_.balances.end()) {
+                          return done(std::optional<persistence::AccountRecord>{});
+                        }
+                        persistence::AccountRecord account{it->second, {}};
+                        for (const auto& [id, hold] : state_.holds) {
+                          if (hold.from_user_id == user_id && hold.status == "pending") {
+                            account.pending_holds.push_back(hold);
+                          }
+                        }
+                        done(std::optional<persistence::AccountRecord>{std::move(account)});
+                      }});
+}
+
+void ModelLedger::find_outcomes(
+    std::vector<persistence::KeyRef> keys,
+    std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done) {
+  pending_.push_back({"lookup " + std::to_string(keys.size()) + " keys", false,
+                      [this, keys, done](Fault fault) {
+                        if (fault != Fault::none) return done(unavailable());
+                        std::vector<persistence::IdempotencyOutcome> found;
+                        for (const auto& key : keys) {
+                          auto it = state_.outcomes.find(key);
+                          if (it != state_.outcomes.end()) found.push_back(it->second);
+                        }
+                        done(std::move(found));
+                      }});
+}
+
+void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& batch,
+                        std::function<void(ApplyStatus)> done) {
+  // The writer keeps the mutations alive until it is answered, but copy them: a model that reads
+  // freed memory would hide exactly the bugs it is here to find.
+  std::vector<persistence::LedgerMutation> copy;
+  for (const auto* m : batch) copy.push_back(*m);
+  pending_.push_back({"apply " + std::to_string(batch.size()) + " mutations", true,
+                      [this, copy, done](Fault fault) {
+                        std::vector<const persistence::LedgerMutation*> ops;
+                        for (const auto& m : copy) ops.push_back(&m);
+                        if (fault == Fault::fail) return done(ApplyStatus::unavailable);
+                        if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
+                        if (!state_.apply(ops, nullptr)) return done(ApplyStatus::rejected);
+                        if (on_balance) {
+                          for (const auto& m : copy) {
+                            for (const auto& e : m.entries) on_balance(e.user_id, e.new_balance);
+                          }
+                        }
+                        done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt
+                                                                : ApplyStatus::committed);
+                      }});
+}
+
+void ModelLedger::was_committed(const persistence::LedgerMutation& probe,
+                                std::function<void(domain::Result<bool>)> done) {
+  pending_.push_back({"was_committed", false, [this, probe, done](Fault fault) {
+                        if (fault != Fault::none) return done(unavailable());
+                        done(state_.contains(probe));
+                      }});
+}
+
+void ModelLedger::purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) {
+  done(size_t{0});
+}
+
+}  // namespace wallet::simulation

@@ -1,0 +1,79 @@
+// ModelLedger: an in-memory LedgerBackend with the semantics of ledger_apply_batch (schema/
+// transaction_service/001_ledger.sql): per account a conditional update on the balance the batch
+// starts from, the row constraints, the idempotency primary key, all or nothing. Every call is
+// held as a pending operation until the simulation completes it, with or without a fault, in the
+// order it chooses; that is how loads and commits stall, fail, or commit and lose their reply.
+// The differential test (test/integration/persistence/model_ledger_differential_test.cpp) holds
+// it to the real SQL.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "persistence/ledger_backend.hpp"
+
+namespace wallet::simulation {
+
+// The committed state, as Postgres would hold it.
+struct ModelRow {
+  persistence::LedgerEntry entry;
+  uint64_t seq = 0;
+};
+
+struct ModelState {
+  std::map<std::string, int64_t> balances;  // user_id -> balance (users table)
+  std::vector<ModelRow> rows;               // transactions, in commit order
+  std::map<std::pair<std::string, std::string>, persistence::IdempotencyOutcome> outcomes;
+  std::map<std::string, persistence::HoldRecord> holds;  // hold_id -> hold
+
+  // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
+  // Postgres would raise. `why` says which rule refused it.
+  bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why);
+  bool contains(const persistence::LedgerMutation& probe) const;
+};
+
+enum class Fault {
+  none,               // do it
+  fail,               // load/lookup: unavailable; apply: unavailable, nothing written
+  in_doubt_committed, // apply: commit, then the reply is lost
+  in_doubt_lost,      // apply: the connection breaks before the commit; reply lost
+};
+
+class ModelLedger : public persistence::LedgerBackend {
+ public:
+  struct Pending {
+    std::string what;  // for the trace: "load u1", "apply 3 mutations", ...
+    bool is_apply = false;
+    std::function<void(Fault)> complete;
+  };
+
+  explicit ModelLedger(ModelState state) : state_(std::move(state)) {}
+
+  void load_account(
+      const std::string& user_id,
+      std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) override;
+  void find_outcomes(std::vector<persistence::KeyRef> keys,
+                     std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)>
+                         done) override;
+  void apply(const std::vector<const persistence::LedgerMutation*>& batch,
+             std::function<void(persistence::ApplyStatus)> done) override;
+  void was_committed(const persistence::LedgerMutation& probe,
+                     std::function<void(domain::Result<bool>)> done) override;
+  void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
+
+  std::deque<Pending>& pending() { return pending_; }
+  const ModelState& state() const { return state_; }
+  // Called after every commit with the balances it changed (the simulation's balance history).
+  std::function<void(const std::string& user_id, int64_t balance)> on_balance;
+
+ private:
+  ModelState state_;
+  std::deque<Pending> pending_;
+};
+
+}  // namespace wallet::simulation

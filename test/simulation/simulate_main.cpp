@@ -1,0 +1,87 @@
+// wallet-simulate: runs seeded schedules of the protocol simulation (simulation.hpp) and reports
+// the first failing seed with its trace and the one command that replays it.
+//
+//   wallet-simulate --seeds 2000              seeds 1..2000
+//   wallet-simulate --seed 1234 --trace       one schedule, with its trace
+//   wallet-simulate --seeds 2000 --expect-failure
+//                                             negative control: exit 0 only if a seed fails
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "test/simulation/simulation.hpp"
+
+using wallet::simulation::run_schedule;
+using wallet::simulation::ScheduleResult;
+using wallet::simulation::SimulationOptions;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Deterministic simulation of the ledger actor protocol"};
+  uint64_t seeds = 500;
+  uint64_t first = 1;
+  std::optional<uint64_t> only;
+  bool expect_failure = false;
+  SimulationOptions options;
+  app.add_option("--seeds", seeds, "how many schedules to run");
+  app.add_option("--first-seed", first, "the first seed of --seeds");
+  app.add_option("--seed", only, "run only this seed (replay)");
+  app.add_flag("--trace", options.trace, "print the trace even when the schedule passes");
+  app.add_flag("--expect-failure", expect_failure,
+               "negative control: succeed only if some schedule fails");
+  app.add_option("--accounts", options.accounts, "accounts per schedule");
+  app.add_option("--operations", options.max_operations, "client requests per schedule");
+  app.add_option("--steps", options.faulty_steps, "steps with faults per schedule");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::off);  // the writer's warnings are the faults we inject
+
+  if (only) {
+    first = *only;
+    seeds = 1;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  uint64_t ran = 0;
+  long steps = 0;
+  long operations = 0;
+  std::optional<ScheduleResult> failed;
+  for (uint64_t seed = first; seed < first + seeds; ++seed) {
+    auto result = run_schedule(seed, options);
+    ++ran;
+    steps += result.steps;
+    operations += result.operations;
+    if (options.trace || !result.ok) {
+      for (const auto& line : result.trace) std::cout << line << '\n';
+    }
+    if (!result.ok) {
+      failed = std::move(result);
+      break;
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("simulate: %llu schedules, %ld steps, %ld client requests in %.1f s (%.0f schedules/s)\n",
+              static_cast<unsigned long long>(ran), steps, operations, seconds,
+              seconds > 0 ? static_cast<double>(ran) / seconds : 0.0);
+  if (failed) {
+    std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
+    for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
+    std::printf("replay: %s --seed %llu --accounts %d --operations %d --steps %d\n", argv[0],
+                static_cast<unsigned long long>(failed->seed), options.accounts,
+                options.max_operations, options.faulty_steps);
+    if (expect_failure) {
+      std::printf("simulate: the negative control was caught, as it must be\n");
+      return 0;
+    }
+    return 1;
+  }
+  if (expect_failure) {
+    std::printf("simulate: the negative control was NOT caught in %llu schedules\n",
+                static_cast<unsigned long long>(ran));
+    return 1;
+  }
+  std::printf("simulate: all schedules passed\n");
+  return 0;
+}

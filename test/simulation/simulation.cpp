@@ -1,0 +1,457 @@
+#include "test/simulation/simulation.hpp"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/ledger.hpp"
+#include "domain/ids.hpp"
+#include "domain/money.hpp"
+#include "test/simulation/model_ledger.hpp"
+
+namespace wallet::simulation {
+namespace {
+
+using actors::Reply;
+using namespace std::chrono_literals;
+
+// One request a simulated client sent, and what it was told.
+struct ClientOp {
+  int id = 0;
+  bool transfer = false;
+  std::string from;  // payer (transfer) or account (deposit)
+  std::string to;
+  int64_t amount = 0;
+  std::optional<actors::IdempotencyTag> tag;
+  int sent_step = 0;
+  int answered_step = -1;
+  int replies = 0;
+  Reply reply;
+};
+
+std::string account_id(int i) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "00000000-0000-4000-8000-%012d", i);
+  return buf;
+}
+
+std::string money(int64_t minor) { return domain::format_minor_units(minor); }
+
+class Simulation {
+ public:
+  Simulation(uint64_t seed, const SimulationOptions& options)
+      : options_(options), rng_(seed), config_(make_config()), system_(*config_),
+        sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
+    result_.seed = seed;
+    // Nothing runs the actors once the schedule is over: do not wait for them at destruction.
+    system_.await_actors_before_shutdown(false);
+    domain::seed_uuids_for_simulation(seed);
+    sched_.clock().current_time += std::chrono::hours(1);
+    ModelState state;
+    for (int i = 0; i < options_.accounts; ++i) {
+      const int64_t initial = static_cast<int64_t>(pick(4)) * 5'000;  // 0, 50.00, 100.00, 150.00
+      accounts_.push_back(account_id(i));
+      state.balances[accounts_.back()] = initial;
+      history_[accounts_.back()].push_back({0, initial});
+      initial_total_ += initial;
+    }
+    unknown_ = account_id(99);
+    model_ = std::make_shared<ModelLedger>(std::move(state));
+    model_->on_balance = [this](const std::string& user_id, int64_t balance) {
+      history_[user_id].push_back({step_, balance});
+    };
+    actors::LedgerOptions ledger_options;
+    ledger_options.detached_writer = false;
+    ledger_options.purge_every = 0ms;
+    ledger_options.sweep_holds = false;
+    ledger_options.idle_after = std::chrono::hours(24 * 365);  // retirement is the seed's choice
+    ledger_options.max_batch = 1 + pick(4);
+    ledger_options.max_stash_per_account = pick(3) == 0 ? 2 : 1'000;  // back-pressure
+    ledger_options.request_deadline = std::chrono::milliseconds(100 + pick(400));
+    ledger_ = std::make_unique<actors::Ledger>(system_, nullptr, model_, ledger_options);
+    fail_percent_ = static_cast<int>(pick(4)) * 8;  // 0..24 % of completions are faults
+  }
+
+  ~Simulation() {
+    ledger_->stop();
+    sched_.run(100'000);
+  }
+
+  ScheduleResult run() {
+    for (; step_ < options_.faulty_steps; ++step_) faulty_step();
+    const int settled_at = settle();
+    if (settled_at < 0) {
+      fail("liveness: not quiet after " + std::to_string(options_.settle_steps) +
+           " fault-free steps (" + std::to_string(unanswered()) + " requests unanswered, " +
+           std::to_string(model_->pending().size()) + " store operations pending, " +
+           std::to_string(sched_.jobs.size()) + " actors with mail)");
+    } else {
+      check_answers();
+      check_model();
+      check_keys();
+      check_refusals();
+      check_actors();
+    }
+    result_.steps = step_;
+    result_.operations = static_cast<int>(ops_.size());
+    result_.ok = result_.failures.empty();
+    if (result_.ok && !options_.trace) result_.trace.clear();
+    return std::move(result_);
+  }
+
+ private:
+  static std::unique_ptr<caf::actor_system_config> make_config() {
+    auto cfg = std::make_unique<caf::actor_system_config>();
+    cfg->set("scheduler.policy", caf::atom("testing"));
+    cfg->set("logger.file-verbosity", caf::atom("quiet"));
+    cfg->set("logger.console-verbosity", caf::atom("quiet"));
+    return cfg;
+  }
+
+  uint64_t pick(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+  bool chance(int percent) { return static_cast<int>(pick(100)) < percent; }
+
+  void note(std::string line) {
+    result_.trace.push_back("[" + std::to_string(step_) + "] " + std::move(line));
+  }
+  void fail(std::string what) { result_.failures.push_back(std::move(what)); }
+
+  // ---- the schedule ----------------------------------------------------------------------------
+
+  void faulty_step() {
+    const int roll = static_cast<int>(pick(100));
+    if (roll < 45) {
+      deliver();
+    } else if (roll < 60) {
+      if (static_cast<int>(ops_.size()) < options_.max_operations) {
+        send_operation();
+      } else {
+        deliver();
+      }
+    } else if (roll < 82) {
+      complete_store_operation(true);
+    } else if (roll < 87) {
+      retire();
+    } else if (roll < 92) {
+      const auto by = std::chrono::milliseconds(1 + pick(120));
+      note("time +" + std::to_string(by.count()) + " ms");
+      sched_.advance_time(by);
+    } else {
+      deliver();
+    }
+  }
+
+  // Runs without faults until every request is answered, nothing waits in the store and no actor
+  // has mail. Returns the step count, or -1 when the bound is hit.
+  int settle() {
+    note("--- faults stop ---");
+    const int limit = step_ + options_.settle_steps;
+    for (; step_ < limit; ++step_) {
+      if (sched_.has_job()) {
+        deliver();
+      } else if (!model_->pending().empty()) {
+        complete_store_operation(false);
+      } else if (unanswered() > 0) {
+        note("time +100 ms");
+        sched_.advance_time(100ms);
+        if (!sched_.has_job()) {
+          // Nothing woke up: the only timer is the registry's idle scan.
+          if (++idle_ticks_ > 200) return -1;
+        }
+      } else {
+        return step_;
+      }
+    }
+    return -1;
+  }
+
+  void deliver() {
+    if (!sched_.has_job()) return;
+    const size_t i = pick(sched_.jobs.size());
+    auto* job = sched_.jobs[i];
+    if (i != 0) std::rotate(sched_.jobs.begin(), sched_.jobs.begin() + static_cast<long>(i),
+                            sched_.jobs.begin() + static_cast<long>(i) + 1);
+    auto* actor = dynamic_cast<caf::scheduled_actor*>(job);
+    note(std::string("deliver to ") + (actor ? actor->name() : "?") + "#" +
+         std::to_string(actor ? actor->id() : 0));
+    sched_.run_once();
+  }
+
+  void complete_store_operation(bool faults) {
+    auto& pending = model_->pending();
+    if (pending.empty()) {
+      deliver();
+      return;
+    }
+    const size_t i = pick(pending.size());
+    auto op = std::move(pending[i]);
+    pending.erase(pending.begin() + static_cast<long>(i));
+    Fault fault = Fault::none;
+    if (faults && chance(fail_percent_)) {
+      if (op.is_apply) {
+        const auto kind = pick(3);
+        fault = kind == 0 ? Fault::fail : kind == 1 ? Fault::in_doubt_committed : Fault::in_doubt_lost;
+      } else {
+        fault = Fault::fail;
+      }
+    }
+    static const char* kFaultNames[] = {"ok", "fail", "in-doubt (committed)", "in-doubt (lost)"};
+    note("store: " + op.what + " -> " + kFaultNames[static_cast<int>(fault)]);
+    op.complete(fault);
+  }
+
+  void retire() {
+    const auto& user = accounts_[pick(accounts_.size())];
+    note("retire " + user.substr(24));
+    ledger_->retire(user);
+  }
+
+  const std::string& any_account() {
+    if (chance(3)) return unknown_;
+    return accounts_[pick(accounts_.size())];
+  }
+
+  void send_operation() {
+    auto op = std::make_shared<ClientOp>();
+    op->id = static_cast<int>(ops_.size());
+    op->sent_step = step_;
+    // A duplicate (same key, usually the same body: a retry; sometimes another body: misuse).
+    const ClientOp* original = nullptr;
+    if (!keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
+    if (original && !chance(15)) {
+      op->transfer = original->transfer;
+      op->from = original->from;
+      op->to = original->to;
+      op->amount = original->amount;
+    } else {
+      op->transfer = chance(65);
+      op->from = any_account();
+      do {
+        op->to = accounts_[pick(accounts_.size())];
+      } while (op->to == op->from);
+      op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
+    }
+    if (original && original->transfer == op->transfer) {
+      op->tag = actors::IdempotencyTag{original->tag->endpoint, original->tag->key, hash(*op)};
+    } else if (chance(50)) {
+      const std::string key = "k" + std::to_string(op->id);
+      op->tag = actors::IdempotencyTag{op->transfer ? "/transferMoney" : "/addMoney", key, hash(*op)};
+      keyed_.push_back(op->id);
+    }
+    auto reply = [this, op](Reply answer) {
+      ++op->replies;
+      op->answered_step = step_;
+      op->reply = std::move(answer);
+    };
+    note(describe(*op));
+    ops_.push_back(op);
+    if (op->transfer) {
+      ledger_->transfer({op->from, op->to, op->amount, op->tag, reply});
+    } else {
+      ledger_->deposit({op->from, op->amount, op->tag, reply});
+    }
+  }
+
+  static std::string hash(const ClientOp& op) {
+    return (op.transfer ? "t|" + op.from + "|" + op.to : "d|" + op.from) + "|" +
+           std::to_string(op.amount);
+  }
+
+  static std::string describe(const ClientOp& op) {
+    std::string text = "client #" + std::to_string(op.id) + ": " +
+                       (op.transfer ? "transfer " + op.from.substr(24) + "->" + op.to.substr(24)
+                                    : "deposit " + op.from.substr(24)) +
+                       " " + money(op.amount);
+    if (op.tag) text += " key=" + op.tag->key;
+    return text;
+  }
+
+  int unanswered() const {
+    int n = 0;
+    for (const auto& op : ops_) n += op->replies == 0;
+    return n;
+  }
+
+  // ---- the checks ------------------------------------------------------------------------------
+
+  static std::optional<std::string> body_field(const Reply& reply, const char* name) {
+    auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains(name) || !doc[name].is_string()) {
+      return std::nullopt;
+    }
+    return doc[name].get<std::string>();
+  }
+
+  // Every request answered exactly once; 200 only for what committed; everything that committed
+  // was answered 200 to someone (never 503 for work that may commit).
+  void check_answers() {
+    std::set<std::string> committed;
+    for (const auto& row : model_->state().rows) {
+      committed.insert(row.entry.transfer_id.empty() ? row.entry.id : row.entry.transfer_id);
+    }
+    std::set<std::string> acknowledged;
+    for (const auto& op : ops_) {
+      if (op->replies != 1) {
+        fail("client #" + std::to_string(op->id) + " got " + std::to_string(op->replies) +
+             " replies");
+        continue;
+      }
+      if (op->reply.status != 200) continue;
+      auto id = body_field(op->reply, op->transfer ? "transfer_id" : "transaction_id");
+      if (!id || !committed.count(*id)) {
+        fail("client #" + std::to_string(op->id) + " was told 200 for what never committed: " +
+             op->reply.body);
+        continue;
+      }
+      acknowledged.insert(*id);
+    }
+    for (const auto& id : committed) {
+      if (!acknowledged.count(id)) fail("committed but nobody was told 200: " + id);
+    }
+  }
+
+  // SPEC.md section 5 on the model: balance = initial + sum(changes); gap-free chains; a transfer
+  // is two rows summing to zero; money is conserved.
+  void check_model() {
+    const auto& state = model_->state();
+    std::map<std::string, int64_t> last;
+    for (const auto& user : accounts_) last[user] = history_[user].front().second;
+    std::map<std::string, std::vector<const persistence::LedgerEntry*>> transfers;
+    int64_t deposits = 0;
+    for (const auto& row : state.rows) {
+      const auto& e = row.entry;
+      if (e.old_balance != last[e.user_id]) {
+        fail("chain broken for " + e.user_id + ": row " + e.id + " starts at " +
+             money(e.old_balance) + " after " + money(last[e.user_id]));
+      }
+      if (e.old_balance + e.change != e.new_balance) fail("row arithmetic broken: " + e.id);
+      last[e.user_id] = e.new_balance;
+      if (e.transfer_id.empty()) {
+        deposits += e.change;
+      } else {
+        transfers[e.transfer_id].push_back(&e);
+      }
+    }
+    int64_t total = 0;
+    for (const auto& [user, balance] : state.balances) {
+      if (balance != last[user]) fail("balance of " + user + " is not the end of its chain");
+      if (balance < 0) fail("negative balance: " + user);
+      total += balance;
+    }
+    if (total != initial_total_ + deposits) fail("money not conserved");
+    for (const auto& [id, rows] : transfers) {
+      if (rows.size() != 2 || rows[0]->change + rows[1]->change != 0) {
+        fail("transfer " + id + " is not two rows summing to zero");
+      }
+    }
+  }
+
+  // Every key has one outcome, and each answer given under it is that outcome, byte for byte.
+  void check_keys() {
+    const auto& stored = model_->state().outcomes;
+    for (const auto& op : ops_) {
+      if (!op->tag || op->replies != 1) continue;
+      const int status = op->reply.status;
+      if (status != 200 && status != 409) continue;
+      auto it = stored.find({op->tag->endpoint, op->tag->key});
+      if (it == stored.end()) {
+        fail("client #" + std::to_string(op->id) + " got " + std::to_string(status) +
+             " under key " + op->tag->key + " but no outcome was stored");
+        continue;
+      }
+      if (it->second.request_hash != op->tag->request_hash || it->second.status != status ||
+          it->second.body != op->reply.body) {
+        fail("client #" + std::to_string(op->id) + " under key " + op->tag->key +
+             " got an answer other than the stored outcome: " + op->reply.body + " vs " +
+             it->second.body);
+      }
+    }
+  }
+
+  // A 409 insufficient_funds is decided on money Postgres held: at some moment while the request
+  // was being handled, the payer's committed balance was below the amount.
+  void check_refusals() {
+    for (const auto& op : ops_) {
+      if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
+      const auto& points = history_[op->from];
+      int64_t lowest = INT64_MAX;
+      int64_t before = points.front().second;
+      for (const auto& [step, balance] : points) {
+        if (step <= op->sent_step) before = balance;
+        if (step > op->sent_step && step <= op->answered_step) lowest = std::min(lowest, balance);
+      }
+      lowest = std::min(lowest, before);
+      if (lowest >= op->amount) {
+        fail("client #" + std::to_string(op->id) + " was refused insufficient_funds for " +
+             money(op->amount) + " but Postgres held at least " + money(lowest) +
+             " for the payer all along");
+      }
+    }
+  }
+
+  // Liveness: every actor idle (or unloaded/missing), unlocked, clean, nothing stashed or in
+  // flight, and its balance the model's.
+  void check_actors() {
+    std::optional<std::vector<actors::AccountSnapshot>> seen;
+    ledger_->inspect({std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) {
+                        seen = std::move(s);
+                      }});
+    for (int i = 0; i < 100'000 && !seen && sched_.has_job(); ++i) sched_.run_once();
+    if (!seen) {
+      fail("liveness: the registry did not answer an inspection");
+      return;
+    }
+    for (const auto& a : *seen) {
+      const std::string who = "account " + a.user_id.substr(24);
+      if (a.stashed != 0 || a.in_flight != 0) {
+        fail("liveness: " + who + " is " + a.state + " with " + std::to_string(a.stashed) +
+             " stashed and " + std::to_string(a.in_flight) + " in flight");
+      }
+      if (a.state != "idle" && a.state != "missing" && a.state != "unloaded") {
+        fail("liveness: " + who + " is left " + a.state);
+      }
+      if (a.state == "idle") {
+        auto it = model_->state().balances.find(a.user_id);
+        const int64_t truth = it == model_->state().balances.end() ? -1 : it->second;
+        if (a.balance != truth || a.pending_balance != truth) {
+          fail("liveness: " + who + " holds " + money(a.balance) + " (pending " +
+               money(a.pending_balance) + ") but the store holds " + money(truth));
+        }
+      }
+    }
+  }
+
+  SimulationOptions options_;
+  std::mt19937_64 rng_;
+  std::unique_ptr<caf::actor_system_config> config_;
+  caf::actor_system system_;
+  caf::scheduler::test_coordinator& sched_;
+  std::shared_ptr<ModelLedger> model_;
+  std::unique_ptr<actors::Ledger> ledger_;
+  std::vector<std::string> accounts_;
+  std::string unknown_;
+  std::map<std::string, std::vector<std::pair<int, int64_t>>> history_;  // committed balances
+  int64_t initial_total_ = 0;
+  std::vector<std::shared_ptr<ClientOp>> ops_;
+  std::vector<int> keyed_;
+  int fail_percent_ = 0;
+  int step_ = 0;
+  int idle_ticks_ = 0;
+  ScheduleResult result_;
+};
+
+}  // namespace
+
+ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options) {
+  Simulation simulation(seed, options);
+  return simulation.run();
+}
+
+}  // namespace wallet::simulation

@@ -1,0 +1,37 @@
+// The deterministic protocol simulation (DESIGN.md "Proving the protocol"): the real ledger actors
+// (registry, account actors, transfer coordinators, idempotency gate, writer) run under CAF 0.17's
+// test_coordinator over a ModelLedger. One seed decides everything: which pending message is
+// delivered next, which operations clients send (deposits and transfers both ways, duplicated and
+// concurrent keys, reused keys with another body), which faults happen (a commit that fails,
+// stalls, or commits and loses its reply; a load that fails or stalls; lookups that fail),
+// retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes).
+// After the faulty phase the schedule runs on without faults until it is quiet, then safety and
+// liveness are checked; a failure comes with the trace of the whole schedule.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wallet::simulation {
+
+struct SimulationOptions {
+  int accounts = 4;
+  int max_operations = 40;
+  int faulty_steps = 600;     // steps with faults
+  int settle_steps = 20'000;  // bound for the fault-free phase: liveness
+  bool trace = false;         // keep the trace even when the schedule passes
+};
+
+struct ScheduleResult {
+  uint64_t seed = 0;
+  bool ok = true;
+  std::vector<std::string> failures;
+  std::vector<std::string> trace;
+  int steps = 0;
+  int operations = 0;
+};
+
+ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);
+
+}  // namespace wallet::simulation
