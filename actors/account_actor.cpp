@@ -80,13 +80,15 @@ void deposit(Self self, DepositCommand& cmd) {
   }
   int64_t updated = 0;
   if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
-    reject(self, s.context.writer, cmd.tag,
-           {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
-           cmd.reply, cmd.deadline);
+    reject(
+        self, s.context.writer, cmd.tag,
+        {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
+        cmd.reply, cmd.deadline);
     return;
   }
-  persistence::LedgerEntry entry{domain::new_uuid_v4(), s.user_id, cmd.amount, s.pending, updated,
-                                 persistence::EntryKind::deposit, ""};
+  persistence::LedgerEntry entry{
+      domain::new_uuid_v4(),           s.user_id, cmd.amount, s.pending, updated,
+      persistence::EntryKind::deposit, ""};
   WriteRequest request;
   request.on_commit = Reply{200, deposit_body(s.user_id, entry.id, updated)};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
@@ -200,7 +202,7 @@ bool overdue(const persistence::HoldRecord& hold) { return now_ms() >= hold.expi
 void expire(Self self, const std::string& hold_id) {
   auto& s = self->state;
   auto it = s.holds.find(hold_id);
-  if (it == s.holds.end()) return;  // closed meanwhile (or by a capture being reserved)
+  if (it == s.holds.end()) return;   // closed meanwhile (or by a capture being reserved)
   if (!overdue(it->second)) return;  // not yet by this clock: the sweeper asks again
   WriteRequest request;
   request.reply = [](Reply) {};  // nobody waits for an expiry
@@ -222,8 +224,7 @@ void void_hold(Self self, VoidCommand& cmd) {
   if (it == s.holds.end() || overdue(it->second)) {
     if (await_settle(self, cmd)) return;
     if (it != s.holds.end()) expire(self, cmd.hold_id);
-    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply,
-           kNoDeadline);
+    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, kNoDeadline);
     return;
   }
   WriteRequest request;
@@ -437,7 +438,8 @@ void accept(Self self, AccountState::Work work) {
   } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
     process(self, work);
   } else if (s.stash.size() >= s.context.max_stash) {
-    fail(self, work, {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
+    fail(self, work,
+         {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
   } else {
     s.stash.push_back(std::move(work));
     arm_sweep(self);
@@ -526,8 +528,8 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         s.hold_before_lock.reset();
         s.lock_owner.clear();
         s.phase = Phase::ready;
-        // A commit of this account may have failed while it was locked: reload now, or nothing
-        // ever will and its stash waits forever.
+    // A commit of this account may have failed while it was locked: reload now, or nothing
+    // ever will and its stash waits forever.
 #ifndef WALLET_PROTOCOL_BUG_WEDGE  // negative control of the simulation (test-only build)
         resync_if_settled(self);
 #endif
@@ -553,18 +555,18 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
       },
       [=](inspect_atom, const caf::actor& collector) {
         const auto& s = self->state;
-        AccountSnapshot snapshot{s.user_id,   state_name(s),       s.committed,
-                                 s.pending,   self->mailbox().size(), s.stash.size(),
-                                 s.handled,   s.in_flight,         s.last_activity_ms};
+        AccountSnapshot snapshot{
+            s.user_id,      state_name(s), s.committed, s.pending,         self->mailbox().size(),
+            s.stash.size(), s.handled,     s.in_flight, s.last_activity_ms};
         snapshot.holds_pending = s.holds.size();
         snapshot.held = s.held;
         self->send(collector, snapshot_atom::value, std::move(snapshot));
       },
       [=](retire_atom) {
         const auto& s = self->state;
-        const bool idle = (s.phase == Phase::ready || s.phase == Phase::missing ||
-                           s.phase == Phase::unloaded) &&
-                          s.in_flight == 0 && s.stash.empty() && !s.dirty;
+        const bool idle =
+            (s.phase == Phase::ready || s.phase == Phase::missing || s.phase == Phase::unloaded) &&
+            s.in_flight == 0 && s.stash.empty() && !s.dirty;
         self->send(s.context.registry, retired_atom::value, s.user_id, idle);
         if (idle) self->quit();
       },

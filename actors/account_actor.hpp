@@ -49,9 +49,9 @@ struct AccountState {
   int64_t committed = 0;
   int64_t pending = 0;
   int in_flight = 0;
-  bool dirty = false;  // a commit failed: reload before the next mutation
+  bool dirty = false;                 // a commit failed: reload before the next mutation
   bool opened_while_loading = false;  // the account was created while a load was running
-  bool sweep_armed = false;  // a timer will answer stashed work whose deadline passed
+  bool sweep_armed = false;           // a timer will answer stashed work whose deadline passed
   std::string lock_owner;
   int64_t balance_before_lock = 0;
   std::deque<Work> stash;

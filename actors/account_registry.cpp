@@ -35,9 +35,8 @@ template <class... Ts>
 void forward(Self self, const std::string& user_id, Ts... message) {
   auto& entry = entry_for(self, user_id);
   if (entry.retiring) {
-    entry.held.push_back([self, message...](const caf::actor& account) {
-      self->send(account, message...);
-    });
+    entry.held.push_back(
+        [self, message...](const caf::actor& account) { self->send(account, message...); });
     return;
   }
   self->send(entry.account, std::move(message)...);

@@ -1,17 +1,16 @@
 // AccountRegistry: knows the live AccountActors, spawns one on first use and retires it when idle.
 // Every message for an account enters through the registry, which forwards it; this is what makes
-// eviction race-free: while the registry asks an actor to retire, messages for that account are held
-// here and then go to the same actor (if it declined) or to a fresh one (if it quit, with nothing
-// in flight, so the fresh one loads the committed balance).
+// eviction race-free: while the registry asks an actor to retire, messages for that account are
+// held here and then go to the same actor (if it declined) or to a fresh one (if it quit, with
+// nothing in flight, so the fresh one loads the committed balance).
 #pragma once
 
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "actors/account_actor.hpp"
 

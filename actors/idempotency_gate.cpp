@@ -51,17 +51,17 @@ void run_lookups(Self self) {
   s.lookup_running = true;
   auto me = caf::actor_cast<caf::actor>(self);
   using Found = std::vector<persistence::IdempotencyOutcome>;
-  s.backend->find_outcomes(
-      std::move(keys), [me, names = std::move(names)](domain::Result<Found> found) mutable {
-        StoredLookup lookup;
-        lookup.slots = std::move(names);
-        if (found) {
-          lookup.found.swap(found.value());
-        } else {
-          lookup.error = found.error();
-        }
-        caf::anon_send(me, lookup_atom::value, std::move(lookup));
-      });
+  s.backend->find_outcomes(std::move(keys),
+                           [me, names = std::move(names)](domain::Result<Found> found) mutable {
+                             StoredLookup lookup;
+                             lookup.slots = std::move(names);
+                             if (found) {
+                               lookup.found.swap(found.value());
+                             } else {
+                               lookup.error = found.error();
+                             }
+                             caf::anon_send(me, lookup_atom::value, std::move(lookup));
+                           });
 }
 
 void lookup(Self self, const std::string& name) {
@@ -91,8 +91,7 @@ void answer_waiters(GateSlot& slot, Answer answer) {
 }  // namespace
 
 caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
-                               std::shared_ptr<persistence::LedgerBackend> backend,
-                               size_t capacity,
+                               std::shared_ptr<persistence::LedgerBackend> backend, size_t capacity,
                                std::chrono::seconds ttl) {
   self->state.backend = backend;
   self->state.capacity = capacity;
@@ -146,7 +145,8 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
           }
           const persistence::IdempotencyOutcome* stored = nullptr;
           for (const auto& outcome : lookup.found) {
-            if (outcome.endpoint == slot.tag.endpoint && outcome.key == slot.tag.key) stored = &outcome;
+            if (outcome.endpoint == slot.tag.endpoint && outcome.key == slot.tag.key)
+              stored = &outcome;
           }
           if (stored) {
             slot.request_hash = stored->request_hash;

@@ -4,15 +4,15 @@
 // for that one outcome. Outcomes that were committed with the operation are kept (LRU-bounded) and
 // replayed with the identical status and body; a different request under a used key is refused
 // with 422. Postgres lookups of new keys are batched (one query for all keys that arrived while the
-// previous query ran). Outcomes that changed nothing (outages, unknown users) are not kept, so a retry runs.
+// previous query ran). Outcomes that changed nothing (outages, unknown users) are not kept, so a
+// retry runs.
 #pragma once
 
+#include <caf/all.hpp>
 #include <list>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
@@ -43,8 +43,7 @@ struct GateState {
 };
 
 caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
-                               std::shared_ptr<persistence::LedgerBackend> backend,
-                               size_t capacity,
+                               std::shared_ptr<persistence::LedgerBackend> backend, size_t capacity,
                                std::chrono::seconds ttl);
 
 }  // namespace wallet::actors

@@ -3,10 +3,9 @@
 // stash still answers, but the admin page must never hang on one).
 #pragma once
 
+#include <caf/all.hpp>
 #include <functional>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
 

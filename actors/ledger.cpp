@@ -1,12 +1,12 @@
 #include "actors/ledger.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "actors/hold_expiry_sweeper.hpp"
 #include "actors/idempotency_gate.hpp"
 #include "actors/transfer_coordinator.hpp"
-#include "persistence/ledger_store.hpp"
 #include "domain/money.hpp"
-
-#include <spdlog/spdlog.h>
+#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
@@ -50,8 +50,8 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
     writer_ = system_.spawn<caf::detached>(ledger_writer, backend, options_.max_batch,
                                            options_.on_commit, gauges_);
   } else {
-    writer_ = system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit,
-                            gauges_);
+    writer_ =
+        system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit, gauges_);
   }
   AccountContext context;
   context.writer = writer_;
@@ -161,7 +161,8 @@ void Ledger::open_account(std::string user_id, std::string created_at,
       [user_id, created_at = std::move(created_at)](pqxx::connection& conn) {
         return persistence::open_account(conn, user_id, created_at);
       },
-      [registry = registry_, user_id, done = std::move(done)](persistence::DbResult<bool> inserted) {
+      [registry = registry_, user_id,
+       done = std::move(done)](persistence::DbResult<bool> inserted) {
         if (inserted) {
           caf::anon_send(registry, opened_atom::value, user_id);
           return done(*inserted ? AccountOpening::opened : AccountOpening::already_open);

@@ -5,12 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <caf/all.hpp>
 
 #include "actors/account_registry.hpp"
 #include "actors/ledger_messages.hpp"

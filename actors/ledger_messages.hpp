@@ -4,13 +4,12 @@
 #pragma once
 
 #include <atomic>
+#include <caf/all.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "domain/result.hpp"
 #include "persistence/ledger_backend.hpp"
@@ -158,7 +157,7 @@ struct BalanceQuery {
 // One account actor as it describes itself to the admin API.
 struct AccountSnapshot {
   std::string user_id;
-  std::string state;  // loading, idle, busy, waiting_on_transfer, missing, resyncing
+  std::string state;            // loading, idle, busy, waiting_on_transfer, missing, resyncing
   int64_t balance = 0;          // committed (durable) balance
   int64_t pending_balance = 0;  // including mutations not yet committed
   size_t mailbox_size = 0;

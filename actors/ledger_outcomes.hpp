@@ -3,10 +3,9 @@
 // are committed as outcomes so that a retry replays the rejection instead of re-deciding it.
 #pragma once
 
+#include <caf/all.hpp>
 #include <optional>
 #include <string>
-
-#include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
 

@@ -53,9 +53,8 @@ void write_unit(Self self) {
   auto& s = self->state;
   s.write_started = std::chrono::steady_clock::now();
   auto me = caf::actor_cast<caf::actor>(self);
-  s.backend->apply(unit(self), [me](ApplyStatus status) {
-    caf::anon_send(me, applied_atom::value, status);
-  });
+  s.backend->apply(unit(self),
+                   [me](ApplyStatus status) { caf::anon_send(me, applied_atom::value, status); });
 }
 
 void flush(Self self) {
@@ -97,7 +96,8 @@ void finish_unit(Self self, bool committed) {
 
 void ask_whether_committed(Self self) {
   auto& s = self->state;
-  const auto& probe = s.isolating ? s.writing[s.isolate_index].mutation : s.writing.front().mutation;
+  const auto& probe =
+      s.isolating ? s.writing[s.isolate_index].mutation : s.writing.front().mutation;
   auto me = caf::actor_cast<caf::actor>(self);
   s.backend->was_committed(probe, [me](domain::Result<bool> known) {
     caf::anon_send(me, resolved_atom::value, std::move(known));
@@ -141,8 +141,7 @@ void on_applied(Self self, ApplyStatus status) {
 }  // namespace
 
 caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
-                            std::shared_ptr<persistence::LedgerBackend> backend,
-                            size_t max_batch,
+                            std::shared_ptr<persistence::LedgerBackend> backend, size_t max_batch,
                             std::function<void(std::chrono::microseconds, size_t)> observe,
                             std::shared_ptr<LedgerGauges> gauges) {
   self->state.gauges = std::move(gauges);
@@ -174,9 +173,10 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
           return;
         }
         // Still unknown (the database is unreachable): ask again, backing off.
-        s.resolve_backoff = std::min(kMaxResolveBackoff, std::max(kFirstResolveBackoff,
-                                                                  s.resolve_backoff * 2));
-        spdlog::warn("event=ledger_commit_still_in_doubt retry_in_ms={}", s.resolve_backoff.count());
+        s.resolve_backoff =
+            std::min(kMaxResolveBackoff, std::max(kFirstResolveBackoff, s.resolve_backoff * 2));
+        spdlog::warn("event=ledger_commit_still_in_doubt retry_in_ms={}",
+                     s.resolve_backoff.count());
         self->delayed_send(self, s.resolve_backoff, resolved_atom::value);
       },
       [=](resolved_atom) { ask_whether_committed(self); },

@@ -11,11 +11,10 @@
 // protocol simulation it is scheduled like every other actor over the model backend.
 #pragma once
 
+#include <caf/all.hpp>
 #include <chrono>
 #include <memory>
 #include <vector>
-
-#include <caf/all.hpp>
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
@@ -40,8 +39,8 @@ struct WriterState {
   std::vector<WriteRequest> batch;    // waiting for the next write
   std::vector<WriteRequest> writing;  // being written now
   bool busy = false;
-  bool isolating = false;       // retrying `writing` one mutation at a time
-  size_t isolate_index = 0;     // the mutation being retried alone
+  bool isolating = false;    // retrying `writing` one mutation at a time
+  size_t isolate_index = 0;  // the mutation being retried alone
   std::chrono::milliseconds resolve_backoff{0};
   std::chrono::steady_clock::time_point write_started;
   bool flush_queued = false;
@@ -54,8 +53,7 @@ struct WriterState {
 
 // `observe` (may be empty) is called after every commit attempt with its latency and batch size.
 caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
-                            std::shared_ptr<persistence::LedgerBackend> backend,
-                            size_t max_batch,
+                            std::shared_ptr<persistence::LedgerBackend> backend, size_t max_batch,
                             std::function<void(std::chrono::microseconds, size_t)> observe,
                             std::shared_ptr<LedgerGauges> gauges);
 

@@ -30,11 +30,13 @@ void commit(Self self, const caf::actor& writer) {
   WriteRequest request;
   int64_t from_balance = 0;
   for (auto& leg : s.legs) {
-    if (leg.entry.kind == persistence::EntryKind::transfer_debit) from_balance = leg.entry.new_balance;
+    if (leg.entry.kind == persistence::EntryKind::transfer_debit)
+      from_balance = leg.entry.new_balance;
     request.participants.emplace_back(leg.account, leg.entry.new_balance);
   }
   // Debit row first, so the history reads in the order the money moved.
-  for (auto kind : {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit}) {
+  for (auto kind :
+       {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit}) {
     for (auto& leg : s.legs) {
       if (leg.entry.kind == kind) request.mutation.entries.push_back(leg.entry);
     }
@@ -68,7 +70,8 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
       [=](reserved_atom, LegReservation& leg) {
         auto& s = self->state;
         if (leg.refusal) {
-          for (auto& held : s.legs) self->send(held.account, release_atom::value, s.transfer_id, false);
+          for (auto& held : s.legs)
+            self->send(held.account, release_atom::value, s.transfer_id, false);
           reject(self, writer, s.command.tag, *leg.refusal, s.command.reply, s.command.deadline);
           self->quit();
           return;

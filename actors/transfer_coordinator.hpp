@@ -24,7 +24,6 @@ struct TransferState {
 };
 
 caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
-                                   TransferCommand command, caf::actor registry,
-                                   caf::actor writer);
+                                   TransferCommand command, caf::actor registry, caf::actor writer);
 
 }  // namespace wallet::actors

@@ -12,8 +12,8 @@ namespace wallet::domain {
 template <class T>
 class Result {
  public:
-  Result(T value) : state_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : state_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
   Result(ErrorCode code, std::string message) : state_(Error{code, std::move(message)}) {}
 
   bool ok() const { return state_.index() == 0; }

@@ -1,9 +1,8 @@
 #include "domain/user_created_event.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
 

@@ -3,9 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 namespace wallet::http {
 
@@ -60,7 +59,9 @@ void add_health_routes(Router& router, Metrics& metrics, const ReadinessProbe& p
   }
   metrics.gauge("wallet_process_restarts",
                 "Times the supervisor restarted this service (crashes and other exits)",
-                [restarts] { return std::vector<std::pair<Labels, double>>{{{}, restarts}}; });
+                [restarts] {
+                  return std::vector<std::pair<Labels, double>>{{{}, restarts}};
+                });
   router.add("GET", "/healthz", [](const HttpRequest&, ResponderPtr responder) {
     responder->send(200, R"({"status":"ok"})");
   });
@@ -72,9 +73,8 @@ void add_health_routes(Router& router, Metrics& metrics, const ReadinessProbe& p
     }
     std::string parts;
     for (const auto& part : failing) parts += (parts.empty() ? "" : ", ") + part;
-    nlohmann::json body{
-        {"error", {{"code", "unavailable"}, {"message", "not ready: " + parts}}},
-        {"failing", failing}};
+    nlohmann::json body{{"error", {{"code", "unavailable"}, {"message", "not ready: " + parts}}},
+                        {"failing", failing}};
     responder->send(503, body.dump());
   });
   router.add("GET", "/metrics", [&metrics](const HttpRequest&, ResponderPtr responder) {
@@ -91,8 +91,8 @@ bool require_json(const HttpRequest& request, const ResponderPtr& responder) {
   std::string media = value.substr(0, semicolon);
   while (!media.empty() && media.back() == ' ') media.pop_back();
   if (media == "application/json") return true;
-  responder->send_error({domain::ErrorCode::unsupported_media_type,
-                         "the request body must be application/json"});
+  responder->send_error(
+      {domain::ErrorCode::unsupported_media_type, "the request body must be application/json"});
   return false;
 }
 
@@ -100,7 +100,8 @@ bool bearer_matches(const HttpRequest& request, const std::string& expected) {
   if (expected.empty()) return false;
   auto header = request.header("authorization");
   static const std::string kPrefix = "Bearer ";
-  if (!header || header->size() < kPrefix.size() || header->compare(0, kPrefix.size(), kPrefix) != 0) {
+  if (!header || header->size() < kPrefix.size() ||
+      header->compare(0, kPrefix.size(), kPrefix) != 0) {
     return false;
   }
   std::string given = header->substr(kPrefix.size());

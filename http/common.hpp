@@ -3,12 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
-#include <condition_variable>
 #include <vector>
 
 #include "http/metrics.hpp"

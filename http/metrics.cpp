@@ -32,8 +32,8 @@ std::string render_labels(const Labels& labels, const std::string& extra = "") {
 }  // namespace
 
 const std::vector<double>& latency_buckets() {
-  static const std::vector<double> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                           0.05,   0.1,   0.25,   0.5,   1.0,  2.5, 5.0};
+  static const std::vector<double> buckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                           0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
   return buckets;
 }
 

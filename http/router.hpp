@@ -19,9 +19,9 @@ struct HttpRequest {
   std::string method;
   std::string path;
   std::string body;
-  std::map<std::string, std::string> query;       // percent-decoded
-  std::map<std::string, std::string> headers;     // lower-case names
-  std::map<std::string, std::string> params;      // from the route pattern
+  std::map<std::string, std::string> query;    // percent-decoded
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> params;   // from the route pattern
   // When the server started waiting for this request (its connection opened, or the previous
   // answer on it was written): deadlines for answering count from here. Pistache never answers a
   // request on its own once it is read, so a handler's deadline is the only one.

@@ -233,24 +233,24 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
         ledger.transfer(std::move(command));
       });
 
-  router.add("GET", "/users/{user_id}/balance",
-             [&ledger](const HttpRequest& request, ResponderPtr responder) {
-               auto user_id = path_user_id(request, responder);
-               if (!user_id) return;
-               actors::AvailableQuery query;
-               query.user_id = *user_id;
-               query.reply = [responder,
-                              id = *user_id](domain::Result<actors::BalanceFigures> figures) {
-                 if (!figures) return responder->send_error(figures.error());
-                 responder->send(
-                     200, nlohmann::json{{"user_id", id},
-                                         {"balance", domain::format_minor_units(figures->balance)},
-                                         {"available_balance",
-                                          domain::format_minor_units(figures->available)}}
-                              .dump());
-               };
-               ledger.balance_figures(std::move(query));
-             });
+  router.add(
+      "GET", "/users/{user_id}/balance",
+      [&ledger](const HttpRequest& request, ResponderPtr responder) {
+        auto user_id = path_user_id(request, responder);
+        if (!user_id) return;
+        actors::AvailableQuery query;
+        query.user_id = *user_id;
+        query.reply = [responder, id = *user_id](domain::Result<actors::BalanceFigures> figures) {
+          if (!figures) return responder->send_error(figures.error());
+          responder->send(
+              200,
+              nlohmann::json{{"user_id", id},
+                             {"balance", domain::format_minor_units(figures->balance)},
+                             {"available_balance", domain::format_minor_units(figures->available)}}
+                  .dump());
+        };
+        ledger.balance_figures(std::move(query));
+      });
 
   router.add("GET", "/users/{user_id}/transactions",
              [&ledger](const HttpRequest& request, ResponderPtr responder) {
@@ -261,8 +261,8 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
                  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
                  if (ec != std::errc() || end != text->data() + text->size() || limit < 1 ||
                      limit > kMaxHistoryLimit) {
-                   return responder->send_error(
-                       {domain::ErrorCode::invalid_limit, "limit must be an integer from 1 to 1000"});
+                   return responder->send_error({domain::ErrorCode::invalid_limit,
+                                                 "limit must be an integer from 1 to 1000"});
                  }
                }
                int64_t before = 0;
@@ -295,8 +295,9 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
   auto token = deps.admin_token;
   auto authorized = [token](const HttpRequest& request, const ResponderPtr& responder) {
     if (bearer_matches(request, token)) return true;
-    responder->send_error({domain::ErrorCode::unauthorized, "a valid admin bearer token is required"},
-                          {{"WWW-Authenticate", "Bearer"}});
+    responder->send_error(
+        {domain::ErrorCode::unauthorized, "a valid admin bearer token is required"},
+        {{"WWW-Authenticate", "Bearer"}});
     return false;
   };
 
@@ -336,7 +337,8 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                if (!user_id) return;
                actors::InspectQuery query;
                query.user_id = *user_id;
-               query.reply = [responder, id = *user_id](std::vector<actors::AccountSnapshot> found) {
+               query.reply = [responder,
+                              id = *user_id](std::vector<actors::AccountSnapshot> found) {
                  if (found.empty()) {
                    return responder->send_error(
                        {domain::ErrorCode::not_found, "no live actor for user " + id});
@@ -347,19 +349,20 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
              });
 
   auto bridges = deps.bridges;
-  router.add("GET", "/admin/bridges",
-             [&ledger, bridges, authorized](const HttpRequest& request, ResponderPtr responder) {
-               if (!authorized(request, responder)) return;
-               nlohmann::json body = bridges ? bridges() : nlohmann::json::object();
-               ledger.inspect_writer([responder, body](actors::WriterStats stats, size_t mailbox) mutable {
-                 body["ledger_writer"] = {{"batches", stats.batches},
-                                          {"mutations", stats.mutations},
-                                          {"failed_mutations", stats.failed_mutations},
-                                          {"largest_batch", stats.largest_batch},
-                                          {"mailbox_size", mailbox}};
-                 responder->send(200, body.dump());
-               });
-             });
+  router.add(
+      "GET", "/admin/bridges",
+      [&ledger, bridges, authorized](const HttpRequest& request, ResponderPtr responder) {
+        if (!authorized(request, responder)) return;
+        nlohmann::json body = bridges ? bridges() : nlohmann::json::object();
+        ledger.inspect_writer([responder, body](actors::WriterStats stats, size_t mailbox) mutable {
+          body["ledger_writer"] = {{"batches", stats.batches},
+                                   {"mutations", stats.mutations},
+                                   {"failed_mutations", stats.failed_mutations},
+                                   {"largest_batch", stats.largest_batch},
+                                   {"mailbox_size", mailbox}};
+          responder->send(200, body.dump());
+        });
+      });
 }
 
 }  // namespace

@@ -2,13 +2,12 @@
 // is an actor (detached, since librdkafka and cnats calls block) behind a small facade.
 #pragma once
 
+#include <caf/all.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string>
-
-#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "domain/contract.hpp"
 #include "domain/result.hpp"

@@ -1,8 +1,8 @@
 #include "messaging/nats_support.hpp"
 
-#include <vector>
-
 #include <spdlog/spdlog.h>
+
+#include <vector>
 
 namespace wallet::messaging {
 namespace {

@@ -132,8 +132,8 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
     do {
       code = producer->produce(
           row.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-          const_cast<char*>(row.payload.data()), row.payload.size(), row.key.data(),
-          row.key.size(), 0, as_opaque(static_cast<uint64_t>(row.id)));
+          const_cast<char*>(row.payload.data()), row.payload.size(), row.key.data(), row.key.size(),
+          0, as_opaque(static_cast<uint64_t>(row.id)));
       if (code == RdKafka::ERR__QUEUE_FULL) producer->poll(50);
     } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
     if (code != RdKafka::ERR_NO_ERROR) {

@@ -1,5 +1,5 @@
-// OutboxRelay: user-service's publisher of the transactional outbox. A detached CAF actor that reads
-// the outbox through users::Outbox (which owns the database sessions) and publishes with an
+// OutboxRelay: user-service's publisher of the transactional outbox. A detached CAF actor that
+// reads the outbox through users::Outbox (which owns the database sessions) and publishes with an
 // idempotent Kafka producer: it sends pending rows in id order and marks a row sent only after its
 // delivery report, backing off (100 ms .. 5 s) while Kafka or Postgres are away and draining the
 // backlog by itself once they are back. It is woken by the outbox's NOTIFY (any instance's

@@ -1,8 +1,8 @@
-// UserCreatedConsumer: a detached (blocking) CAF actor that owns a KafkaConsumer and a DLQ producer.
-// Per message: decode; open the account through actors::Ledger::open_account (the one place that
-// creates accounts and tells the account actors) or dead-letter the value; only then, in the
-// completion, commit that message's offset synchronously. A database or DLQ outage retries the same
-// message with backoff, so nothing is ever skipped.
+// UserCreatedConsumer: a detached (blocking) CAF actor that owns a KafkaConsumer and a DLQ
+// producer. Per message: decode; open the account through actors::Ledger::open_account (the one
+// place that creates accounts and tells the account actors) or dead-letter the value; only then, in
+// the completion, commit that message's offset synchronously. A database or DLQ outage retries the
+// same message with backoff, so nothing is ever skipped.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -11,8 +11,8 @@
 #include "actors/ledger.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/dead_letter_producer.hpp"
-#include "messaging/partition_tracker.hpp"
 #include "messaging/kafka_support.hpp"
+#include "messaging/partition_tracker.hpp"
 #include "messaging/user_created_event.hpp"
 
 namespace wallet::messaging {
@@ -30,7 +30,6 @@ constexpr int kProbeTimeoutMs = 1000;
 constexpr auto kHealthyWithin = 6000ms;
 constexpr auto kStatsEvery = 2000ms;
 constexpr auto kOpenAccountWait = 60000ms;  // the pool always answers; this only guards a bug
-
 
 enum class Step { done, rejected, stopped };
 
@@ -192,7 +191,8 @@ Step UserCreatedConsumer::Impl::open_account(caf::blocking_actor* self,
     bool answered = false;
     // Waits for the Ledger's answer; a stop request meanwhile leaves the message uncommitted.
     while (!answered && !stopping) {
-      self->receive([&](opening_atom, int value) {
+      self->receive(
+          [&](opening_atom, int value) {
             outcome = static_cast<actors::AccountOpening>(value);
             answered = true;
           },

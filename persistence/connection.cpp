@@ -4,7 +4,6 @@
 
 namespace wallet::persistence {
 
-
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
   return std::make_unique<pqxx::connection>(session_url(url, SessionOptions{}));
 }

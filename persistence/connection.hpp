@@ -5,10 +5,9 @@
 
 #include <exception>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
-
-#include <pqxx/pqxx>
 
 #include "domain/error.hpp"
 

@@ -5,9 +5,8 @@
 
 #include <functional>
 #include <memory>
-#include <string>
-
 #include <pqxx/pqxx>
+#include <string>
 
 #include "domain/result.hpp"
 #include "persistence/session.hpp"
@@ -27,10 +26,9 @@ class DbPool {
   template <class T>
   void run(std::string operation, std::function<T(pqxx::connection&)> work,
            std::function<void(domain::Result<T>)> done) {
-    run_classified<T>(std::move(operation), std::move(work),
-                      [done = std::move(done)](DbResult<T> result) {
-                        done(std::move(result).result());
-                      });
+    run_classified<T>(
+        std::move(operation), std::move(work),
+        [done = std::move(done)](DbResult<T> result) { done(std::move(result).result()); });
   }
 
   // As run, but `done` gets the classified failure (retryable or not, invalid data, ...) for

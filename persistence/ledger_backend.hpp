@@ -32,12 +32,14 @@ class LedgerBackend {
   virtual ~LedgerBackend() = default;
 
   // The committed balance of an account and its pending holds; nullopt when it does not exist.
-  virtual void load_account(const std::string& user_id,
-                            std::function<void(domain::Result<std::optional<AccountRecord>>)> done) = 0;
+  virtual void load_account(
+      const std::string& user_id,
+      std::function<void(domain::Result<std::optional<AccountRecord>>)> done) = 0;
 
   // The stored idempotency outcomes among `keys` (only those still within their retention).
-  virtual void find_outcomes(std::vector<KeyRef> keys,
-                             std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) = 0;
+  virtual void find_outcomes(
+      std::vector<KeyRef> keys,
+      std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) = 0;
 
   // Writes all mutations in one transaction: all of them are committed or none is.
   virtual void apply(const std::vector<const LedgerMutation*>& batch,

@@ -73,7 +73,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
   nlohmann::json hold_changes = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
-      // The first entry of an account fixes where the batch starts from; each later one moves its end.
+      // The first entry of an account fixes where the batch starts from; each later one moves its
+      // end.
       auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0}).first;
       it->second.last_new = entry.new_balance;
       nlohmann::json row{{"id", entry.id},
@@ -82,7 +83,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
                          {"old_balance", domain::format_minor_units(entry.old_balance)},
                          {"new_balance", domain::format_minor_units(entry.new_balance)},
                          {"kind", entry_kind_name(entry.kind)}};
-      row["transfer_id"] = entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
+      row["transfer_id"] =
+          entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
       entries.push_back(std::move(row));
     }
     for (const auto& hold : mutation->new_holds) {
@@ -182,8 +184,8 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     if (e.sqlstate() == "57014" || e.sqlstate() == "25006" || e.sqlstate().rfind("08", 0) == 0) {
       // Cancelled (statement timeout) or refused by a read-only server: rolled back.
       conn_.reset();
-      spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"",
-                   batch.size(), e.sqlstate(), e.what());
+      spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"", batch.size(),
+                   e.sqlstate(), e.what());
       return ApplyStatus::unavailable;
     }
     spdlog::warn("event=ledger_commit_rejected size={} sqlstate={} cause=\"{}\"", batch.size(),

@@ -7,10 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_types.hpp"
@@ -82,6 +81,7 @@ std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::
                                              int limit, int64_t before);
 
 // Creates an account with balance 0 if it does not exist; true when this call created it.
-bool open_account(pqxx::connection& conn, const std::string& user_id, const std::string& created_at);
+bool open_account(pqxx::connection& conn, const std::string& user_id,
+                  const std::string& created_at);
 
 }  // namespace wallet::persistence

@@ -1,5 +1,6 @@
 // The values the ledger writes: rows of `transactions`, idempotency outcomes, and the mutation one
-// client operation commits. Plain data, no I/O: shared by the Postgres store and the simulation model.
+// client operation commits. Plain data, no I/O: shared by the Postgres store and the simulation
+// model.
 #pragma once
 
 #include <cstdint>

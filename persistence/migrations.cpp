@@ -1,12 +1,12 @@
 #include "persistence/migrations.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "persistence/connection.hpp"
 
@@ -18,7 +18,8 @@ constexpr long kMigrationLockId = 7'400'113;
 std::vector<std::filesystem::path> migration_files(const std::string& folder) {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".sql")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   return files;

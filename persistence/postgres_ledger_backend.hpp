@@ -24,10 +24,12 @@ class PostgresLedgerBackend : public LedgerBackend {
  public:
   PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options);
 
-  void load_account(const std::string& user_id,
-                    std::function<void(domain::Result<std::optional<AccountRecord>>)> done) override;
-  void find_outcomes(std::vector<KeyRef> keys,
-                     std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;
+  void load_account(
+      const std::string& user_id,
+      std::function<void(domain::Result<std::optional<AccountRecord>>)> done) override;
+  void find_outcomes(
+      std::vector<KeyRef> keys,
+      std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;
   // Called only from the LedgerWriter's thread.
   void apply(const std::vector<const LedgerMutation*>& batch,
              std::function<void(ApplyStatus)> done) override;

@@ -1,6 +1,5 @@
 #include "persistence/user_store.hpp"
 
-
 namespace wallet::persistence {
 namespace {
 

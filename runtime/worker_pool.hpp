@@ -1,6 +1,6 @@
 // WorkerPool: a few threads for blocking calls (database work, NATS requests) kept off Pistache's
-// reactor threads and CAF's scheduler. The queue is bounded: a full or stopping pool refuses at once, and
-// every accepted task is either run or cancelled, exactly once.
+// reactor threads and CAF's scheduler. The queue is bounded: a full or stopping pool refuses at
+// once, and every accepted task is either run or cancelled, exactly once.
 #pragma once
 
 #include <condition_variable>

@@ -1,12 +1,11 @@
 #include "services/common/config.hpp"
 
 #include <pthread.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <cstdlib>
-
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 namespace wallet::services {
 

@@ -2,10 +2,9 @@
 // configuration and the pool for blocking database work, each read from the environment.
 #pragma once
 
+#include <caf/all.hpp>
 #include <memory>
 #include <string>
-
-#include <caf/all.hpp>
 
 #include "persistence/db_pool.hpp"
 

@@ -1,17 +1,16 @@
 // transaction-service: the ledger. Reads configuration, applies migrations, starts the actor
 // system (ledger writer, account registry, idempotency gate), the Kafka and NATS bridges and the
-// HTTP API; on SIGINT/SIGTERM stops taking requests, lets in-flight ones finish, then stops the rest
-// in reverse order.
+// HTTP API; on SIGINT/SIGTERM stops taking requests, lets in-flight ones finish, then stops the
+// rest in reverse order.
+#include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
 #include <chrono>
 #include <functional>
 #include <thread>
 
-#include <caf/all.hpp>
-#include <spdlog/spdlog.h>
-
 #include "actors/ledger.hpp"
 #include "domain/contract.hpp"
-#include "persistence/postgres_ledger_backend.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
 #include "http/openapi.hpp"
@@ -20,6 +19,7 @@
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
@@ -64,8 +64,8 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
 }
 
 void register_ledger_event_metrics(http::Metrics& metrics, messaging::LedgerEventRelay& relay) {
-  metrics.gauge("ledger_events_pending", "Ledger events committed and not yet acknowledged by Kafka",
-                [&relay] {
+  metrics.gauge("ledger_events_pending",
+                "Ledger events committed and not yet acknowledged by Kafka", [&relay] {
                   return std::vector<std::pair<http::Labels, double>>{
                       {{}, static_cast<double>(relay.pending())}};
                 });
@@ -160,13 +160,14 @@ int main() {
       },
       services::env_or("NATS_BALANCE_SUBJECT", domain::kBalanceSubject));
 
-  metrics.gauge("kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
-                [&consumer] {
-                  auto status = consumer.status();
-                  double lag = status.value("total_lag", 0.0);
-                  return std::vector<std::pair<http::Labels, double>>{
-                      {{{"topic", status.value("topic", std::string(domain::kUserCreatedTopic))}}, lag}};
-                });
+  metrics.gauge(
+      "kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
+      [&consumer] {
+        auto status = consumer.status();
+        double lag = status.value("total_lag", 0.0);
+        return std::vector<std::pair<http::Labels, double>>{
+            {{{"topic", status.value("topic", std::string(domain::kUserCreatedTopic))}}, lag}};
+      });
 
   http::ReadinessProbe probe({{"postgres", [&reader] { return reader.ping(); }},
                               {"kafka", [&consumer] { return consumer.healthy(); }},
@@ -175,15 +176,15 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
-      router, {ledger, services::env_or("ADMIN_TOKEN", ""),
-               [&consumer, &responder, events = relay.get()] {
-                 return nlohmann::json{
-                     {"kafka_consumer", consumer.status()},
-                     {"nats_responder", responder.status()},
-                     {"ledger_events", events ? events->status()
-                                              : nlohmann::json{{"state", "off"}}}};
-               },
-               services::env_or("AUTH_JWT_SECRET", "")});
+      router,
+      {ledger, services::env_or("ADMIN_TOKEN", ""),
+       [&consumer, &responder, events = relay.get()] {
+         return nlohmann::json{
+             {"kafka_consumer", consumer.status()},
+             {"nats_responder", responder.status()},
+             {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
+       },
+       services::env_or("AUTH_JWT_SECRET", "")});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service",
                                 services::env_int("OPENAPI_CHECK", 0) == 1)) {

@@ -14,10 +14,10 @@
 #include "messaging/nats_requester.hpp"
 #include "messaging/outbox_relay.hpp"
 #include "persistence/db_pool.hpp"
-#include "users/user_directory.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
 #include "services/common/startup.hpp"
+#include "users/user_directory.hpp"
 
 using namespace wallet;
 

@@ -3,16 +3,17 @@
 // persistence::is_connection_failure classifies as a connection failure (so the connection is
 // dropped and reopened through the multi-host URL), while ordinary SQL errors are not; and a NATS
 // connection given several comma-separated servers reaches one of them when the first is dead.
-#include <chrono>
-#include <cstdlib>
-#include <thread>
+#include "persistence/connection.hpp"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "messaging/nats_support.hpp"
-#include "persistence/connection.hpp"
 #include "test/support/environment.hpp"
 
 namespace wallet::test {

@@ -1,23 +1,23 @@
 // Failover of the replicated stack (scripts/cluster, DESIGN.md section 8) under keyed load: clients
 // retry every request without a definitive answer with the same key, a part of the cluster is
-// killed with SIGKILL (or switched over), and afterwards every acknowledged operation is in Postgres
-// exactly once. Each test prints the outage it measured. The cluster is brought back to full
-// strength by `scripts/cluster up` after each test, even when an assertion failed.
+// killed with SIGKILL (or switched over), and afterwards every acknowledged operation is in
+// Postgres exactly once. Each test prints the outage it measured. The cluster is brought back to
+// full strength by `scripts/cluster up` after each test, even when an assertion failed.
 //
 // Needs the variables of `scripts/cluster env` (scripts/test exports them); without them every test
 // fails with a message saying so rather than passing silently.
+#include <dirent.h>
+#include <gtest/gtest.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <dirent.h>
 #include <fstream>
 #include <mutex>
-#include <sstream>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"
@@ -125,8 +125,7 @@ struct Cluster {
 
   // scripts/cluster up: restarts whatever is not running and waits until all of it is healthy.
   bool restore() const {
-    const std::string command =
-        "WALLET_SKIP_BUILD=1 '" + scripts_dir() + "/cluster' up >&2";
+    const std::string command = "WALLET_SKIP_BUILD=1 '" + scripts_dir() + "/cluster' up >&2";
     return std::system(command.c_str()) == 0;
   }
 };
@@ -262,7 +261,8 @@ std::pair<long, long> provisioning(const Cluster& cluster, const std::vector<std
   pqxx::nontransaction utx(*users);
   nlohmann::json wanted = emails;
   auto rows = utx.exec_params(
-      "SELECT user_id::text FROM users WHERE email IN (SELECT jsonb_array_elements_text($1::jsonb))",
+      "SELECT user_id::text FROM users WHERE email IN (SELECT "
+      "jsonb_array_elements_text($1::jsonb))",
       wanted.dump());
   std::vector<std::string> user_ids;
   for (const auto& row : rows) user_ids.push_back(row[0].as<std::string>());
@@ -481,7 +481,8 @@ TEST_F(FailoverTest, NatsNodeSigkillBalanceQueriesRecoverWithinSeconds) {
   ASSERT_EQ(users.post("/createUser", nlohmann::json{{"email", email}}.dump()).status, 201);
   const std::string path = "/getBalance?email=" + url_encode(email);
   const auto ready_by = Clock::now() + 60s;
-  while (users.get(path).status != 200 && Clock::now() < ready_by) std::this_thread::sleep_for(200ms);
+  while (users.get(path).status != 200 && Clock::now() < ready_by)
+    std::this_thread::sleep_for(200ms);
   ASSERT_EQ(users.get(path).status, 200) << "the account was never provisioned";
 
   // The node that holds the responder's connection is the one whose loss matters.
@@ -533,8 +534,9 @@ TEST_F(FailoverTest, NatsNodeSigkillBalanceQueriesRecoverWithinSeconds) {
   EXPECT_GT(after - failures, 20) << "too few successful balance queries after the kill";
 }
 
-// Negative control of the provisioning check above: a user written straight into user_service.users,
-// without its outbox row, never gets an event, and the check must count it as lost.
+// Negative control of the provisioning check above: a user written straight into
+// user_service.users, without its outbox row, never gets an event, and the check must count it as
+// lost.
 TEST_F(FailoverTest, ProvisioningCheckCountsAUserWhoseEventNeverCame) {
   const std::string email = "control-" + domain::new_uuid_v4().substr(0, 8) + "@cluster.test";
   {

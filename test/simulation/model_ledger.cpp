@@ -123,16 +123,16 @@ void ModelLedger::load_account(
 void ModelLedger::find_outcomes(
     std::vector<persistence::KeyRef> keys,
     std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done) {
-  pending_.push_back({"lookup " + std::to_string(keys.size()) + " keys", false,
-                      [this, keys, done](Fault fault) {
-                        if (fault != Fault::none) return done(unavailable());
-                        std::vector<persistence::IdempotencyOutcome> found;
-                        for (const auto& key : keys) {
-                          auto it = state_.outcomes.find(key);
-                          if (it != state_.outcomes.end()) found.push_back(it->second);
-                        }
-                        done(std::move(found));
-                      }});
+  pending_.push_back(
+      {"lookup " + std::to_string(keys.size()) + " keys", false, [this, keys, done](Fault fault) {
+         if (fault != Fault::none) return done(unavailable());
+         std::vector<persistence::IdempotencyOutcome> found;
+         for (const auto& key : keys) {
+           auto it = state_.outcomes.find(key);
+           if (it != state_.outcomes.end()) found.push_back(it->second);
+         }
+         done(std::move(found));
+       }});
 }
 
 void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& batch,

@@ -38,10 +38,10 @@ struct ModelState {
 };
 
 enum class Fault {
-  none,               // do it
-  fail,               // load/lookup: unavailable; apply: unavailable, nothing written
-  in_doubt_committed, // apply: commit, then the reply is lost
-  in_doubt_lost,      // apply: the connection breaks before the commit; reply lost
+  none,                // do it
+  fail,                // load/lookup: unavailable; apply: unavailable, nothing written
+  in_doubt_committed,  // apply: commit, then the reply is lost
+  in_doubt_lost,       // apply: the connection breaks before the commit; reply lost
 };
 
 class ModelLedger : public persistence::LedgerBackend {
@@ -57,9 +57,10 @@ class ModelLedger : public persistence::LedgerBackend {
   void load_account(
       const std::string& user_id,
       std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) override;
-  void find_outcomes(std::vector<persistence::KeyRef> keys,
-                     std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)>
-                         done) override;
+  void find_outcomes(
+      std::vector<persistence::KeyRef> keys,
+      std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done)
+      override;
   void apply(const std::vector<const persistence::LedgerMutation*>& batch,
              std::function<void(persistence::ApplyStatus)> done) override;
   void was_committed(const persistence::LedgerMutation& probe,

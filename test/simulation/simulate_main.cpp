@@ -5,13 +5,13 @@
 //   wallet-simulate --seed 1234 --trace       one schedule, with its trace
 //   wallet-simulate --seeds 2000 --expect-failure
 //                                             negative control: exit 0 only if a seed fails
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include "test/simulation/simulation.hpp"
 
@@ -62,9 +62,10 @@ int main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("simulate: %llu schedules, %ld steps, %ld client requests in %.1f s (%.0f schedules/s)\n",
-              static_cast<unsigned long long>(ran), steps, operations, seconds,
-              seconds > 0 ? static_cast<double>(ran) / seconds : 0.0);
+  std::printf(
+      "simulate: %llu schedules, %ld steps, %ld client requests in %.1f s (%.0f schedules/s)\n",
+      static_cast<unsigned long long>(ran), steps, operations, seconds,
+      seconds > 0 ? static_cast<double>(ran) / seconds : 0.0);
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());

@@ -1,15 +1,14 @@
 #include "test/simulation/simulation.hpp"
 
 #include <algorithm>
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
-
-#include <caf/all.hpp>
-#include <caf/scheduler/test_coordinator.hpp>
-#include <nlohmann/json.hpp>
 
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
@@ -47,7 +46,10 @@ std::string money(int64_t minor) { return domain::format_minor_units(minor); }
 class Simulation {
  public:
   Simulation(uint64_t seed, const SimulationOptions& options)
-      : options_(options), rng_(seed), config_(make_config()), system_(*config_),
+      : options_(options),
+        rng_(seed),
+        config_(make_config()),
+        system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     result_.seed = seed;
     // Nothing runs the actors once the schedule is over: do not wait for them at destruction.
@@ -176,8 +178,9 @@ class Simulation {
     if (!sched_.has_job()) return;
     const size_t i = pick(sched_.jobs.size());
     auto* job = sched_.jobs[i];
-    if (i != 0) std::rotate(sched_.jobs.begin(), sched_.jobs.begin() + static_cast<long>(i),
-                            sched_.jobs.begin() + static_cast<long>(i) + 1);
+    if (i != 0)
+      std::rotate(sched_.jobs.begin(), sched_.jobs.begin() + static_cast<long>(i),
+                  sched_.jobs.begin() + static_cast<long>(i) + 1);
     auto* actor = dynamic_cast<caf::scheduled_actor*>(job);
     note(std::string("deliver to ") + (actor ? actor->name() : "?") + "#" +
          std::to_string(actor ? actor->id() : 0));
@@ -197,7 +200,9 @@ class Simulation {
     if (faults && chance(fail_percent_)) {
       if (op.is_apply) {
         const auto kind = pick(3);
-        fault = kind == 0 ? Fault::fail : kind == 1 ? Fault::in_doubt_committed : Fault::in_doubt_lost;
+        fault = kind == 0   ? Fault::fail
+                : kind == 1 ? Fault::in_doubt_committed
+                            : Fault::in_doubt_lost;
       } else {
         fault = Fault::fail;
       }
@@ -242,7 +247,8 @@ class Simulation {
       op->tag = actors::IdempotencyTag{original->tag->endpoint, original->tag->key, hash(*op)};
     } else if (chance(50)) {
       const std::string key = "k" + std::to_string(op->id);
-      op->tag = actors::IdempotencyTag{op->transfer ? "/transferMoney" : "/addMoney", key, hash(*op)};
+      op->tag =
+          actors::IdempotencyTag{op->transfer ? "/transferMoney" : "/addMoney", key, hash(*op)};
       keyed_.push_back(op->id);
     }
     auto reply = [this, op](Reply answer) {
@@ -306,8 +312,8 @@ class Simulation {
       if (op->reply.status != 200) continue;
       auto id = body_field(op->reply, op->transfer ? "transfer_id" : "transaction_id");
       if (!id || !committed.count(*id)) {
-        fail("client #" + std::to_string(op->id) + " was told 200 for what never committed: " +
-             op->reply.body);
+        fail("client #" + std::to_string(op->id) +
+             " was told 200 for what never committed: " + op->reply.body);
         continue;
       }
       acknowledged.insert(*id);
@@ -400,9 +406,8 @@ class Simulation {
   // flight, and its balance the model's.
   void check_actors() {
     std::optional<std::vector<actors::AccountSnapshot>> seen;
-    ledger_->inspect({std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) {
-                        seen = std::move(s);
-                      }});
+    ledger_->inspect(
+        {std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) { seen = std::move(s); }});
     for (int i = 0; i < 100'000 && !seen && sched_.has_job(); ++i) sched_.run_once();
     if (!seen) {
       fail("liveness: the registry did not answer an inspection");

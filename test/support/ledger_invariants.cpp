@@ -27,7 +27,8 @@ std::string db_balance(pqxx::connection& conn, const std::string& user_id) {
   return rows.empty() ? "" : rows[0][0].as<std::string>();
 }
 
-long count_rows(pqxx::connection& conn, const std::string& sql, const std::vector<std::string>& ids) {
+long count_rows(pqxx::connection& conn, const std::string& sql,
+                const std::vector<std::string>& ids) {
   pqxx::nontransaction txn(conn);
   return txn.exec_params(sql, uuid_array(ids))[0][0].as<long>();
 }
@@ -42,7 +43,8 @@ std::vector<std::string> ledger_violations(pqxx::connection& conn,
   auto report = [&](const std::string& what, const std::string& sql) {
     for (const auto& row : txn.exec_params(sql, ids)) {
       std::string line = what + ":";
-      for (const auto& field : row) line += " " + std::string(field.is_null() ? "NULL" : field.c_str());
+      for (const auto& field : row)
+        line += " " + std::string(field.is_null() ? "NULL" : field.c_str());
       problems.push_back(line);
     }
   };

@@ -2,13 +2,13 @@
 // negative balance; balance = sum(balance_change); a gap-free old -> new chain per account in
 // commit order; every transfer is one debit and one credit netting to zero; and money conserved
 // (balances add up to the deposits minus the withdrawals); release 2: pending holds within the
-// balance, and every captured hold has exactly its transfer's two rows. Returns one line per violation, empty when all hold.
+// balance, and every captured hold has exactly its transfer's two rows. Returns one line per
+// violation, empty when all hold.
 #pragma once
 
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 namespace wallet::test {
 
@@ -20,7 +20,8 @@ std::vector<std::string> create_accounts(pqxx::connection& conn, int count);
 
 // Helpers for assertions.
 std::string db_balance(pqxx::connection& conn, const std::string& user_id);
-long count_rows(pqxx::connection& conn, const std::string& sql, const std::vector<std::string>& ids);
+long count_rows(pqxx::connection& conn, const std::string& sql,
+                const std::vector<std::string>& ids);
 
 // A Postgres array literal of uuids, for `= ANY($1::uuid[])`.
 std::string uuid_array(const std::vector<std::string>& ids);

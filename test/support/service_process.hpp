@@ -19,8 +19,8 @@ class ServiceProcess {
   void start();
   // Polls GET <url>/readyz until 200; false on timeout or when the child exited.
   bool wait_ready(const std::string& base_url, std::chrono::seconds timeout);
-  void kill_now();                                   // SIGKILL and reap
-  int terminate(std::chrono::seconds grace);         // SIGTERM, wait; returns the exit status
+  void kill_now();                            // SIGKILL and reap
+  int terminate(std::chrono::seconds grace);  // SIGTERM, wait; returns the exit status
   bool running() const;
   pid_t pid() const { return pid_; }
   const std::string& log_path() const { return log_path_; }

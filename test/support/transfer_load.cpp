@@ -1,8 +1,7 @@
 #include "test/support/transfer_load.hpp"
 
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "domain/ids.hpp"
 #include "test/support/http_client.hpp"
@@ -23,10 +22,11 @@ TransferLoad::TransferLoad(LoadOptions options) : options_(std::move(options)) {
                     static_cast<long>(cents % 100));
       KeyedTransfer transfer;
       transfer.key = domain::new_uuid_v4();
-      transfer.body = nlohmann::json{{"from_user_id", options_.accounts[from]},
-                                     {"to_user_id", options_.accounts[to]},
-                                     {"amount_to_transfer", amount}}
-                          .dump();
+      transfer.body = nlohmann::json{
+          {"from_user_id", options_.accounts[from]},
+          {"to_user_id", options_.accounts[to]},
+          {"amount_to_transfer",
+           amount}}.dump();
       list.push_back(std::move(transfer));
     }
   }
@@ -42,8 +42,9 @@ void TransferLoad::client_loop(int index) {
   HttpClient client(options_.url, options_.request_timeout);
   for (auto& transfer : work_[index]) {
     while (!stopping_.load()) {
-      auto response = client.post("/transferMoney", transfer.body,
-                                  {{"Idempotency-Key", transfer.key}, {"Connection", "keep-alive"}});
+      auto response =
+          client.post("/transferMoney", transfer.body,
+                      {{"Idempotency-Key", transfer.key}, {"Connection", "keep-alive"}});
       {
         std::lock_guard<std::mutex> lock(mutex_);
         ++transfer.attempts;

@@ -26,10 +26,10 @@ struct LoadOptions {
 struct KeyedTransfer {
   std::string key;
   std::string body;
-  int final_status = 0;      // 200 or 409 once settled; 0 while it has none
+  int final_status = 0;  // 200 or 409 once settled; 0 while it has none
   std::string final_body;
   int attempts = 0;
-  int unanswered = 0;        // attempts that got no HTTP answer
+  int unanswered = 0;           // attempts that got no HTTP answer
   std::map<int, int> statuses;  // every status seen (0 = no answer)
 };
 

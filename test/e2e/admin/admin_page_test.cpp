@@ -3,9 +3,9 @@
 // token into a clear 401 message, and show an account actor the test just made busy within
 // seconds, with its balance, the totals and the bridges. Screenshots go to
 // <build>/test-artifacts/admin-page.png and admin-page-401.png for a person to look at.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"

@@ -44,9 +44,10 @@ class JwtAuthTest : public testing::Test {
   static void SetUpTestSuite() {
     const int port = free_port();
     url_ = "http://127.0.0.1:" + std::to_string(port);
-    service_ = new ServiceProcess(bin_dir() + "/transaction-service",
-                                  private_transaction_service_env(port, "jwt", {{"AUTH_JWT_SECRET", kSecret}}),
-                                  "transaction-service-jwt");
+    service_ = new ServiceProcess(
+        bin_dir() + "/transaction-service",
+        private_transaction_service_env(port, "jwt", {{"AUTH_JWT_SECRET", kSecret}}),
+        "transaction-service-jwt");
     service_->start();
     ready_ = service_->wait_ready(url_, 60s);
   }

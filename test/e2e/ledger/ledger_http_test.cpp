@@ -1,15 +1,15 @@
 // transaction-service's money API over HTTP against the running service (scripts/up): thousands of
 // concurrent and duplicated transfers with every ledger invariant checked in Postgres afterwards,
 // opposing transfers, and idempotency across a SIGKILL and restart of the service.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"
@@ -22,7 +22,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string transfer_body(const std::string& from, const std::string& to, const std::string& amount) {
+std::string transfer_body(const std::string& from, const std::string& to,
+                          const std::string& amount) {
   return nlohmann::json{{"from_user_id", from}, {"to_user_id", to}, {"amount_to_transfer", amount}}
       .dump();
 }
@@ -90,7 +91,8 @@ TEST(LedgerHttpTest, TenThousandConcurrentDuplicatedTransfersKeepEveryInvariant)
     clients.emplace_back([&] {
       HttpClient mine(transaction_service_url(), 30s);
       for (size_t i = next++; i < work.size(); i = next++) {
-        auto response = mine.post("/transferMoney", work[i].body, {{"Idempotency-Key", work[i].key}});
+        auto response =
+            mine.post("/transferMoney", work[i].body, {{"Idempotency-Key", work[i].key}});
         std::lock_guard<std::mutex> lock(mutex);
         latencies.push_back(response.seconds);
         outcomes[work[i].key].push_back(
@@ -99,12 +101,14 @@ TEST(LedgerHttpTest, TenThousandConcurrentDuplicatedTransfersKeepEveryInvariant)
     });
   }
   for (auto& t : clients) t.join();
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf("[ledger-stress] %zu requests (%d transfers) from %d clients in %.2f s: %.0f req/s, "
-              "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              work.size(), kTransfers, kClients, elapsed, work.size() / elapsed,
-              percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000,
-              percentile(latencies, 1.0) * 1000);
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf(
+      "[ledger-stress] %zu requests (%d transfers) from %d clients in %.2f s: %.0f req/s, "
+      "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      work.size(), kTransfers, kClients, elapsed, work.size() / elapsed,
+      percentile(latencies, 0.50) * 1000, percentile(latencies, 0.99) * 1000,
+      percentile(latencies, 1.0) * 1000);
 
   // Every key has exactly one outcome: one original answer, every other copy a replay of it.
   int succeeded = 0;
@@ -145,7 +149,8 @@ TEST(LedgerHttpTest, OpposingTransfersAllFinishWithoutDeadlock) {
   pqxx::connection db(transaction_db_url());
   auto ids = create_accounts(db, 2);
   HttpClient client(transaction_service_url());
-  for (const auto& id : ids) ASSERT_EQ(client.post("/addMoney", deposit_body(id, "500.00")).status, 200);
+  for (const auto& id : ids)
+    ASSERT_EQ(client.post("/addMoney", deposit_body(id, "500.00")).status, 200);
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
   for (int side = 0; side < 2; ++side) {
@@ -195,7 +200,8 @@ TEST(LedgerHttpTest, KeyIsReplayedAfterTheServiceIsKilledAndRestarted) {
   auto other = client.post("/addMoney", deposit_body(ids[0], "1.00"), {{"Idempotency-Key", key}});
   EXPECT_EQ(other.status, 422);
   EXPECT_EQ(db_balance(db, ids[0]), "42.42");
-  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids), 1);
+  EXPECT_EQ(
+      count_rows(db, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids), 1);
   EXPECT_EQ(service.terminate(20s), 0);
 }
 

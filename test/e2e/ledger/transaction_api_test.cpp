@@ -1,6 +1,7 @@
 // transaction-service's HTTP contract (SPEC.md section 2) as a client sees it: exact money in and
 // out, every error code with the JSON error shape, history, and the admin API.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
@@ -41,10 +42,10 @@ TEST_F(TransactionApiTest, AmountsAreExactAsStringsAndAsNumbers) {
 }
 
 TEST_F(TransactionApiTest, InvalidAmountsAre400AndChangeNothing) {
-  for (const char* amount : {R"("")", R"("0")", "0", R"("-1.00")", "-5", R"("1.001")", "1e3",
-                             R"("1e3")", R"("NaN")", R"("Infinity")", R"("1000000000.01")",
-                             "1000000000.01", R"(" 1.00")", "true", "null", R"("1,00")",
-                             "123456789012345678901234567890"}) {
+  for (const char* amount :
+       {R"("")", R"("0")", "0", R"("-1.00")", "-5", R"("1.001")", "1e3", R"("1e3")", R"("NaN")",
+        R"("Infinity")", R"("1000000000.01")", "1000000000.01", R"(" 1.00")", "true", "null",
+        R"("1,00")", "123456789012345678901234567890"}) {
     auto r = add(R"({"user_id":")" + ids_[0] + R"(","amount":)" + amount + "}");
     EXPECT_EQ(r.status, 400) << amount;
     EXPECT_EQ(r.error_code(), "invalid_amount") << amount << " " << r.body;
@@ -65,14 +66,17 @@ TEST_F(TransactionApiTest, MalformedRequestsGetTheirErrorCodes) {
       {"/addMoney", R"({"user_id":"nope","amount":"1.00"})", "invalid_user_id", 400},
       {"/addMoney", R"({"user_id":7,"amount":"1.00"})", "invalid_user_id", 400},
       {"/addMoney", R"({"amount":"1.00"})", "invalid_user_id", 400},
-      {"/addMoney", R"({"user_id":")" + a + R"(","amount":"1.00","amount":"2.00"})", "invalid_json", 400},
+      {"/addMoney", R"({"user_id":")" + a + R"(","amount":"1.00","amount":"2.00"})", "invalid_json",
+       400},
       {"/addMoney", R"({"user_id":")" + a + R"(","amount":{"v":1}})", "invalid_json", 400},
       {"/addMoney", R"({"user_id":")" + domain::new_uuid_v4() + R"(","amount":"1.00"})",
        "user_not_found", 404},
-      {"/transferMoney", R"({"from_user_id":")" + a + R"(","to_user_id":")" + a +
-                             R"(","amount_to_transfer":"1.00"})", "same_account", 400},
-      {"/transferMoney", R"({"from_user_id":")" + a + R"(","to_user_id":")" + b +
-                             R"(","amount_to_transfer":"1.00"})", "insufficient_funds", 409},
+      {"/transferMoney",
+       R"({"from_user_id":")" + a + R"(","to_user_id":")" + a + R"(","amount_to_transfer":"1.00"})",
+       "same_account", 400},
+      {"/transferMoney",
+       R"({"from_user_id":")" + a + R"(","to_user_id":")" + b + R"(","amount_to_transfer":"1.00"})",
+       "insufficient_funds", 409},
       {"/transferMoney", R"({"from_user_id":")" + a + R"(","to_user_id":")" + b + R"("})",
        "invalid_amount", 400},
       {"/transferMoney", R"({"from_user_id":")" + a + R"(","to_user_id":"x","amount":"1.00"})",
@@ -84,8 +88,9 @@ TEST_F(TransactionApiTest, MalformedRequestsGetTheirErrorCodes) {
     EXPECT_EQ(r.error_code(), c.code) << c.body;
     EXPECT_TRUE(r.json()["error"]["message"].is_string()) << r.body;
   }
-  EXPECT_EQ(count_rows(db_, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids_),
-            0);
+  EXPECT_EQ(
+      count_rows(db_, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids_),
+      0);
 }
 
 TEST_F(TransactionApiTest, TransferAcceptsTheAmountAliasAndReportsThePayerBalance) {
@@ -117,7 +122,8 @@ TEST_F(TransactionApiTest, PathQueryMethodAndBodyErrors) {
   EXPECT_EQ(client_.get("/users/" + domain::new_uuid_v4() + "/balance").status, 404);
   EXPECT_EQ(client_.get("/users/" + domain::new_uuid_v4() + "/transactions").error_code(),
             "user_not_found");
-  EXPECT_EQ(client_.get("/users/" + ids_[0] + "/transactions?limit=0").error_code(), "invalid_limit");
+  EXPECT_EQ(client_.get("/users/" + ids_[0] + "/transactions?limit=0").error_code(),
+            "invalid_limit");
   EXPECT_EQ(client_.get("/users/" + ids_[0] + "/transactions?limit=abc").status, 400);
   auto unknown = client_.get("/nowhere");
   EXPECT_EQ(unknown.status, 404);

@@ -13,13 +13,13 @@
 //    document at /openapi.json;
 //  - checks that the documents cover SPEC.md section 2 (routes, error shape, Idempotency-Key,
 //    admin bearer auth) and that the running stack serves the same documents.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "http/openapi_check.hpp"
 #include "test/support/environment.hpp"

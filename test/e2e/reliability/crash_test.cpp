@@ -2,12 +2,12 @@
 // clients transfer money, restarted each time, and every unanswered request is retried with its
 // key. Afterwards every acknowledged transfer is in Postgres exactly once and every invariant
 // holds. And SIGTERM under load: requests already sent are answered before the process exits.
+#include <gtest/gtest.h>
+
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"
@@ -26,8 +26,7 @@ struct OwnInstance {
   OwnInstance()
       : port(free_port()),
         url("http://127.0.0.1:" + std::to_string(port)),
-        process(bin_dir() + "/transaction-service",
-                private_transaction_service_env(port, "crash"),
+        process(bin_dir() + "/transaction-service", private_transaction_service_env(port, "crash"),
                 "transaction-service-crash") {}
 
   int port;
@@ -126,12 +125,12 @@ TEST(CrashTest, SigtermUnderLoadAnswersWhatWasSentThenExits) {
         const int64_t sent = now_ms();
         const int64_t signal = signal_at_ms.load();
         if (signal != 0 && sent > signal) break;  // only requests sent before the signal count
-        auto r = client.post(
-            "/transferMoney",
-            nlohmann::json{{"from_user_id", ids[c % 8]}, {"to_user_id", ids[(c + 1) % 8]},
-                           {"amount_to_transfer", "0.01"}}
-                .dump(),
-            {{"Connection", "keep-alive"}});
+        auto r = client.post("/transferMoney",
+                             nlohmann::json{{"from_user_id", ids[c % 8]},
+                                            {"to_user_id", ids[(c + 1) % 8]},
+                                            {"amount_to_transfer", "0.01"}}
+                                 .dump(),
+                             {{"Connection", "keep-alive"}});
         if (r.status == 0) {
           ++cut_off;
         } else {

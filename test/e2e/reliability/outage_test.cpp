@@ -3,11 +3,11 @@
 // While Postgres is down the ledger answers 503 promptly and /readyz names it; afterwards the
 // service recovers by itself and every keyed transfer settles exactly once. Kafka and NATS outages
 // do not stop the ledger, and /readyz follows each of them.
-#include <cstdio>
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "test/support/environment.hpp"
@@ -47,7 +47,8 @@ class OutageTest : public ::testing::Test {
     ids_ = create_accounts(db(), 10);
     HttpClient client(url_);
     for (const auto& id : ids_) {
-      auto r = client.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "300.00"}}.dump());
+      auto r =
+          client.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "300.00"}}.dump());
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
@@ -98,15 +99,17 @@ TEST_F(OutageTest, PostgresRestartUnderLoadAnswers503ThenRecoversAndLosesNothing
   db_.reset();
 
   HttpClient client(url_, 15s);
-  auto not_ready = wait_readiness(client, 15s, [](const HttpResponse& r) { return r.status == 503; });
+  auto not_ready =
+      wait_readiness(client, 15s, [](const HttpResponse& r) { return r.status == 503; });
   EXPECT_EQ(not_ready.status, 503);
   EXPECT_NE(not_ready.body.find("postgres"), std::string::npos) << not_ready.body;
   // A transfer while the database is down is refused promptly, not left hanging.
-  auto refused = client.post("/transferMoney",
-                             nlohmann::json{{"from_user_id", ids_[0]}, {"to_user_id", ids_[1]},
-                                            {"amount_to_transfer", "1.00"}}
-                                 .dump(),
-                             {{"Idempotency-Key", domain::new_uuid_v4()}});
+  auto refused = client.post(
+      "/transferMoney",
+      nlohmann::json{
+          {"from_user_id", ids_[0]}, {"to_user_id", ids_[1]}, {"amount_to_transfer", "1.00"}}
+          .dump(),
+      {{"Idempotency-Key", domain::new_uuid_v4()}});
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_LT(refused.seconds, 10.0);
   EXPECT_EQ(refused.error_code(), "unavailable");
@@ -117,9 +120,11 @@ TEST_F(OutageTest, PostgresRestartUnderLoadAnswers503ThenRecoversAndLosesNothing
   ASSERT_TRUE(load.wait(120s)) << "transfers did not settle after Postgres came back";
   auto results = load.results();
   int refused_while_down = 0;
-  for (const auto& t : results) refused_while_down += t.statuses.count(503) ? t.statuses.at(503) : 0;
-  std::printf("[outage] postgres: %zu keyed transfers settled; %d answers were 503 while it was down\n",
-              results.size(), refused_while_down);
+  for (const auto& t : results)
+    refused_while_down += t.statuses.count(503) ? t.statuses.at(503) : 0;
+  std::printf(
+      "[outage] postgres: %zu keyed transfers settled; %d answers were 503 while it was down\n",
+      results.size(), refused_while_down);
   expect_all_settled_once(results);
 }
 
@@ -134,10 +139,10 @@ TEST_F(OutageTest, KafkaAndNatsOutagesDoNotStopTheLedgerAndReadinessFollows) {
     EXPECT_EQ(down.status, 503) << part;
     EXPECT_NE(down.body.find(part), std::string::npos) << down.body;
     // Money keeps moving: the ledger needs only Postgres.
-    auto moved = client.post("/transferMoney",
-                             nlohmann::json{{"from_user_id", ids_[2]}, {"to_user_id", ids_[3]},
-                                            {"amount_to_transfer", "0.01"}}
-                                 .dump());
+    auto moved = client.post("/transferMoney", nlohmann::json{{"from_user_id", ids_[2]},
+                                                              {"to_user_id", ids_[3]},
+                                                              {"amount_to_transfer", "0.01"}}
+                                                   .dump());
     EXPECT_EQ(moved.status, 200) << part << " " << moved.body;
     if (moved.status == 200) ++outside_load;
     stack("up", part);

@@ -1,11 +1,11 @@
 // Idempotency outcomes have a retention (IDEMPOTENCY_TTL): within it a key replays its outcome;
 // after it the key is a new operation (also before the background purge removed the old row), and
 // the purge deletes expired outcomes in small batches, oldest first, leaving fresh ones alone.
-#include <chrono>
-#include <future>
+#include <gtest/gtest.h>
 
 #include <caf/all.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <future>
 
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
@@ -40,7 +40,8 @@ class IdempotencyRetentionTest : public ::testing::Test {
 
   Reply deposit(const std::string& user, int64_t amount, const std::string& key) {
     auto promise = std::make_shared<std::promise<Reply>>();
-    ledger_->deposit({user, amount, actors::IdempotencyTag{"/addMoney", key, "h" + std::to_string(amount)},
+    ledger_->deposit({user, amount,
+                      actors::IdempotencyTag{"/addMoney", key, "h" + std::to_string(amount)},
                       [promise](Reply r) { promise->set_value(r); }});
     auto f = promise->get_future();
     EXPECT_EQ(f.wait_for(20s), std::future_status::ready);
@@ -60,7 +61,8 @@ class IdempotencyRetentionTest : public ::testing::Test {
 
   long outcomes(const std::string& key) {
     pqxx::nontransaction q(db_);
-    return q.exec_params1("SELECT count(*) FROM idempotency_keys WHERE key = $1", key)[0].as<long>();
+    return q.exec_params1("SELECT count(*) FROM idempotency_keys WHERE key = $1", key)[0]
+        .as<long>();
   }
 
   caf::actor_system_config config_;
@@ -108,9 +110,8 @@ TEST_F(IdempotencyRetentionTest, PurgeDeletesExpiredOutcomesInSmallBatchesAndKee
   }
   auto purge = [this] {
     auto promise = std::make_shared<std::promise<size_t>>();
-    backend_->purge_expired_outcomes([promise](domain::Result<size_t> n) {
-      promise->set_value(n ? n.value() : 999);
-    });
+    backend_->purge_expired_outcomes(
+        [promise](domain::Result<size_t> n) { promise->set_value(n ? n.value() : 999); });
     return promise->get_future().get();
   };
   EXPECT_EQ(purge(), 2u);  // one batch of purge_batch rows

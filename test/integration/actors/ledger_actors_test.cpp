@@ -1,18 +1,18 @@
 // The ledger's actor protocol against the real Postgres: account actors, transfer coordinators,
 // the group-commit writer and the idempotency gate, driven through the Ledger facade and, for the
 // locking rules, directly with a CAF scoped actor standing in for a coordinator.
-#include <chrono>
-#include <future>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include <caf/all.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "actors/ledger.hpp"
-#include "persistence/postgres_ledger_backend.hpp"
 #include "domain/ids.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/ledger_invariants.hpp"
 
@@ -37,16 +37,17 @@ class LedgerActorsTest : public ::testing::Test {
     ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
   }
 
-  static std::optional<actors::IdempotencyTag> key(const std::string& endpoint, const std::string& k,
-                                                   const std::string& hash) {
+  static std::optional<actors::IdempotencyTag> key(const std::string& endpoint,
+                                                   const std::string& k, const std::string& hash) {
     return actors::IdempotencyTag{endpoint, k, hash};
   }
 
   std::future<Reply> deposit_async(const std::string& user_id, int64_t amount,
                                    std::optional<actors::IdempotencyTag> tag = std::nullopt) {
     auto promise = std::make_shared<std::promise<Reply>>();
-    actors::DepositCommand command{user_id, amount, std::move(tag),
-                                   [promise](Reply reply) { promise->set_value(std::move(reply)); }};
+    actors::DepositCommand command{user_id, amount, std::move(tag), [promise](Reply reply) {
+                                     promise->set_value(std::move(reply));
+                                   }};
     ledger_->deposit(std::move(command));
     return promise->get_future();
   }
@@ -54,8 +55,9 @@ class LedgerActorsTest : public ::testing::Test {
   std::future<Reply> transfer_async(const std::string& from, const std::string& to, int64_t amount,
                                     std::optional<actors::IdempotencyTag> tag = std::nullopt) {
     auto promise = std::make_shared<std::promise<Reply>>();
-    actors::TransferCommand command{from, to, amount, std::move(tag),
-                                    [promise](Reply reply) { promise->set_value(std::move(reply)); }};
+    actors::TransferCommand command{from, to, amount, std::move(tag), [promise](Reply reply) {
+                                      promise->set_value(std::move(reply));
+                                    }};
     ledger_->transfer(std::move(command));
     return promise->get_future();
   }
@@ -128,7 +130,8 @@ TEST_F(LedgerActorsTest, InsufficientFundsIsRefusedAndReplayedForItsKey) {
   EXPECT_EQ(first.status, 409);
   EXPECT_NE(first.body.find("insufficient_funds"), std::string::npos);
   ASSERT_EQ(wait(deposit_async(ids[0], 1'000)).status, 200);
-  // Funds arrived since, but a retry of the same request must not turn the rejection into a success.
+  // Funds arrived since, but a retry of the same request must not turn the rejection into a
+  // success.
   Reply retry = wait(transfer_async(ids[0], ids[1], 500, tag));
   EXPECT_EQ(retry.status, 409);
   EXPECT_TRUE(retry.replayed);
@@ -152,8 +155,8 @@ TEST_F(LedgerActorsTest, ConcurrentDuplicatesExecuteOnceAndReplayTheSameBody) {
   }
   EXPECT_EQ(originals, 1);
   EXPECT_EQ(db_balance(db_, ids[0]), "7.00");
-  EXPECT_EQ(count_rows(db_, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids),
-            1);
+  EXPECT_EQ(
+      count_rows(db_, "SELECT count(*) FROM transactions WHERE user_id = ANY($1::uuid[])", ids), 1);
 }
 
 TEST_F(LedgerActorsTest, SameKeyWithAnotherRequestIsRefusedWith422) {

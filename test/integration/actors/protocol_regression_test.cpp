@@ -9,13 +9,13 @@
 //    Postgres never justified.
 // Both make the writer's commit stall behind a table lock held by the test, then terminate its
 // backend (the commit fails; the writer looks the batch up and finds it absent).
-#include <chrono>
-#include <future>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include <caf/all.hpp>
-#include <gtest/gtest.h>
+#include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
@@ -129,18 +129,18 @@ TEST_F(ProtocolRegressionTest, WedgedAccountReloadsAfterItsCommitFailedWhileLock
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE users IN ACCESS EXCLUSIVE MODE");
 
-  auto stuck = deposit(a, 500);              // waits in the writer behind the lock
+  auto stuck = deposit(a, 500);  // waits in the writer behind the lock
   pqxx::connection observer(schema_.url());
   const int writer_pid = blocked_writer_pid(observer);
   ASSERT_NE(writer_pid, 0) << "the deposit never reached Postgres";
-  auto refused = transfer(b, a, 700);        // locks A, then waits for B's load (also blocked)
+  auto refused = transfer(b, a, 700);  // locks A, then waits for B's load (also blocked)
   ASSERT_TRUE(eventually([&] {
     auto s = snapshot(a);
     return s && s->state == "waiting_on_transfer";
   })) << "the transfer never locked A";
 
-  pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" +
-                                      std::to_string(writer_pid) + ")");
+  pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" + std::to_string(writer_pid) +
+                                      ")");
   Reply failed = await(stuck);
   EXPECT_EQ(failed.status, 503) << failed.body;  // known not committed after the lookup
   lock.commit();                                 // B loads 0.00 and refuses
@@ -181,8 +181,8 @@ TEST_F(ProtocolRegressionTest, RefusalWaitsForInFlightDebitThatThenFails) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(t2.wait_for(0s), std::future_status::timeout) << "T2 was decided on pending money";
 
-  pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" +
-                                      std::to_string(writer_pid) + ")");
+  pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" + std::to_string(writer_pid) +
+                                      ")");
   Reply first = await(t1);
   EXPECT_EQ(first.status, 503) << first.body;
   lock->commit();

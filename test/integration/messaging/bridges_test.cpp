@@ -8,23 +8,22 @@
 
 #include <caf/all.hpp>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
-#include <future>
-
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "messaging/outbox_relay.hpp"
-#include "persistence/postgres_ledger_backend.hpp"
 #include "persistence/db_pool.hpp"
+#include "persistence/postgres_ledger_backend.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
-#include "test/support/new_user.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/kafka_client.hpp"
+#include "test/support/new_user.hpp"
 #include "test/support/scratch_schema.hpp"
 
 namespace wallet::test {
@@ -60,7 +59,8 @@ class OutboxRelayTest : public BridgeTest {
 TEST_F(OutboxRelayTest, PublishesPendingRowsInOrderAndMarksThemSent) {
   std::vector<persistence::OutboxRow> rows;
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("relay-") + "@example.com", topic_)));
+    ASSERT_TRUE(
+        persistence::create_user(conn_, new_user(unique("relay-") + "@example.com", topic_)));
   }
   rows = persistence::pending_outbox(conn_, 100);
   ASSERT_EQ(rows.size(), 20u);
@@ -96,7 +96,8 @@ TEST_F(OutboxRelayTest, PublishesPendingRowsInOrderAndMarksThemSent) {
 
 TEST_F(OutboxRelayTest, RowsStayPendingWhileKafkaIsUnreachable) {
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("down-") + "@example.com", topic_)));
+    ASSERT_TRUE(
+        persistence::create_user(conn_, new_user(unique("down-") + "@example.com", topic_)));
   }
   auto o = options("127.0.0.1:1");  // nothing listens there
   o.message_timeout_ms = 500;
@@ -119,7 +120,8 @@ TEST_F(OutboxRelayTest, RowsWrittenByAnotherInstanceArePublishedAtOnceAndAStandb
   leader_options.idle_poll = 30s;
   auto leader = std::make_unique<messaging::OutboxRelay>(system_, leader_options);
   ASSERT_TRUE(eventually([&] { return leader->status()["state"] == "running"; }, 10s));
-  ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("elsewhere-") + "@example.com", topic_)));
+  ASSERT_TRUE(
+      persistence::create_user(conn_, new_user(unique("elsewhere-") + "@example.com", topic_)));
   EXPECT_TRUE(eventually([&] { return pending() == 0; }, 5s)) << leader->status().dump();
 
   auto standby_options = options(kafka_brokers());
@@ -131,7 +133,8 @@ TEST_F(OutboxRelayTest, RowsWrittenByAnotherInstanceArePublishedAtOnceAndAStandb
   EXPECT_EQ(standby.status()["counters"]["published"], 0);
 
   leader.reset();  // its session ends, and with it the lead
-  ASSERT_TRUE(persistence::create_user(conn_, new_user(unique("took-over-") + "@example.com", topic_)));
+  ASSERT_TRUE(
+      persistence::create_user(conn_, new_user(unique("took-over-") + "@example.com", topic_)));
   EXPECT_TRUE(eventually([&] { return pending() == 0; }, 10s)) << standby.status().dump();
   EXPECT_EQ(standby.status()["counters"]["published"], 1);
 }

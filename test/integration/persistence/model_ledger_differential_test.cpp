@@ -3,11 +3,11 @@
 // accounts, zero changes, wrongly signed legs), go through ModelState::apply and through the real
 // ledger_apply_batch on Postgres (in a scratch schema). Both must accept and refuse the same
 // batches and end with the same accounts, rows and outcomes: the model is only as good as this.
-#include <map>
-#include <random>
-
 #include <gtest/gtest.h>
+
+#include <map>
 #include <pqxx/pqxx>
+#include <random>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -76,13 +76,30 @@ class Generator {
     }
     auto& e = m.entries[rng_() % m.entries.size()];
     switch (rng_() % 7) {
-      case 0: e.old_balance += 1; e.new_balance += 1; break;  // stale
-      case 1: e.new_balance += 1; break;                      // arithmetic
-      case 2: e.change = 0; e.new_balance = e.old_balance; break;
-      case 3: e.user_id = domain::new_uuid_v4(); break;       // unknown account
-      case 4: e.new_balance = -100; e.change = e.new_balance - e.old_balance; break;  // negative
-      case 5: if (!used_ids_.empty()) e.id = used_ids_[rng_() % used_ids_.size()]; break;
-      case 6: e.kind = e.kind == EntryKind::deposit ? EntryKind::transfer_credit : EntryKind::deposit; break;
+      case 0:
+        e.old_balance += 1;
+        e.new_balance += 1;
+        break;  // stale
+      case 1:
+        e.new_balance += 1;
+        break;  // arithmetic
+      case 2:
+        e.change = 0;
+        e.new_balance = e.old_balance;
+        break;
+      case 3:
+        e.user_id = domain::new_uuid_v4();
+        break;  // unknown account
+      case 4:
+        e.new_balance = -100;
+        e.change = e.new_balance - e.old_balance;
+        break;  // negative
+      case 5:
+        if (!used_ids_.empty()) e.id = used_ids_[rng_() % used_ids_.size()];
+        break;
+      case 6:
+        e.kind = e.kind == EntryKind::deposit ? EntryKind::transfer_credit : EntryKind::deposit;
+        break;
     }
   }
 

@@ -104,7 +104,8 @@ TEST_F(UserStoreTest, FindsUsersByEmailAndById) {
 }
 
 TEST_F(UserStoreTest, OutboxServesPendingRowsInOrderUntilMarkedSent) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(persistence::create_user(conn_, new_user(unique_email(), "t")));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(persistence::create_user(conn_, new_user(unique_email(), "t")));
   auto rows = persistence::pending_outbox(conn_, 3);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_LT(rows[0].id, rows[1].id);

@@ -1,9 +1,9 @@
 // Unit tests of domain/requests for release 2's bodies: withdrawals, holds and hold closings.
-#include "domain/requests.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "domain/requests.hpp"
 
 namespace wallet::domain {
 namespace {

@@ -17,23 +17,25 @@ TEST(UserCreatedEventTest, AcceptsTheContractPayloadAndIgnoresExtraFields) {
 }
 
 TEST(UserCreatedEventTest, EncodedEventsDecodeToTheSameEvent) {
-  const auto at = std::chrono::system_clock::time_point(std::chrono::microseconds(1709251199123456));
+  const auto at =
+      std::chrono::system_clock::time_point(std::chrono::microseconds(1709251199123456));
   UserCreatedEvent event{"7d1c1c3e-0f6e-4b8e-9d55-3c1f0a4b2e10",
-                         "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab", "a@b.com", format_utc_timestamp(at)};
+                         "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab", "a@b.com",
+                         format_utc_timestamp(at)};
   EXPECT_EQ(event.created_at, "2024-02-29T23:59:59.123456Z");
   EXPECT_TRUE(is_rfc3339_timestamp(event.created_at));
   const auto text = encode_user_created(event);
-  EXPECT_EQ(text,
-            R"({"created_at":"2024-02-29T23:59:59.123456Z","email":"a@b.com",)"
-            R"("event_id":"7d1c1c3e-0f6e-4b8e-9d55-3c1f0a4b2e10",)"
-            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab"})");
+  EXPECT_EQ(text, R"({"created_at":"2024-02-29T23:59:59.123456Z","email":"a@b.com",)"
+                  R"("event_id":"7d1c1c3e-0f6e-4b8e-9d55-3c1f0a4b2e10",)"
+                  R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab"})");
   auto decoded = decode_user_created(text);
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->user_id, event.user_id);
   EXPECT_EQ(decoded->created_at, event.created_at);
   // Before the epoch and at a whole second: the fraction is still six digits.
-  EXPECT_EQ(format_utc_timestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(-1))),
-            "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(
+      format_utc_timestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(-1))),
+      "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(format_utc_timestamp(std::chrono::system_clock::time_point(std::chrono::seconds(0))),
             "1970-01-01T00:00:00.000000Z");
 }
