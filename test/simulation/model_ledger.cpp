@@ -148,11 +148,7 @@ void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& b
                         if (fault == Fault::fail) return done(ApplyStatus::unavailable);
                         if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
                         if (!state_.apply(ops, nullptr)) return done(ApplyStatus::rejected);
-                        if (on_balance) {
-                          for (const auto& m : copy) {
-                            for (const auto& e : m.entries) on_balance(e.user_id, e.new_balance);
-                          }
-                        }
+                        if (on_commit) on_commit();
                         done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt
                                                                 : ApplyStatus::committed);
                       }});

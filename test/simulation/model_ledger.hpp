@@ -69,8 +69,8 @@ class ModelLedger : public persistence::LedgerBackend {
 
   std::deque<Pending>& pending() { return pending_; }
   const ModelState& state() const { return state_; }
-  // Called after every commit with the balances it changed (the simulation's balance history).
-  std::function<void(const std::string& user_id, int64_t balance)> on_balance;
+  // Called after every commit (the simulation records what each account could spend).
+  std::function<void()> on_commit;
 
  private:
   ModelState state_;

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   app.add_option("--first-seed", first, "the first seed of --seeds");
   app.add_option("--seed", only, "run only this seed (replay)");
   app.add_flag("--trace", options.trace, "print the trace even when the schedule passes");
+  app.add_flag("--release2", options.release2, "also send withdrawals and holds");
   app.add_flag("--expect-failure", expect_failure,
                "negative control: succeed only if some schedule fails");
   app.add_option("--accounts", options.accounts, "accounts per schedule");
@@ -69,9 +70,10 @@ int main(int argc, char** argv) {
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
-    std::printf("replay: %s --seed %llu --accounts %d --operations %d --steps %d\n", argv[0],
-                static_cast<unsigned long long>(failed->seed), options.accounts,
-                options.max_operations, options.faulty_steps);
+    std::printf("replay: %s --seed %llu --accounts %d --operations %d --steps %d%s --trace\n",
+                argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
+                options.max_operations, options.faulty_steps,
+                options.release2 ? " --release2" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

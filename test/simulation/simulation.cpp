@@ -23,9 +23,11 @@ using namespace std::chrono_literals;
 
 // One request a simulated client sent, and what it was told.
 struct ClientOp {
+  enum class Kind { deposit, transfer, withdraw, hold };
   int id = 0;
-  bool transfer = false;
-  std::string from;  // payer (transfer) or account (deposit)
+  Kind kind = Kind::deposit;
+  bool transfer = false;  // kind == transfer
+  std::string from;       // payer (transfer) or account (deposit)
   std::string to;
   int64_t amount = 0;
   std::optional<actors::IdempotencyTag> tag;
@@ -66,9 +68,7 @@ class Simulation {
     }
     unknown_ = account_id(99);
     model_ = std::make_shared<ModelLedger>(std::move(state));
-    model_->on_balance = [this](const std::string& user_id, int64_t balance) {
-      history_[user_id].push_back({step_, balance});
-    };
+    model_->on_commit = [this] { record_available(); };
     actors::LedgerOptions ledger_options;
     ledger_options.detached_writer = false;
     ledger_options.purge_every = 0ms;
@@ -104,6 +104,14 @@ class Simulation {
     result_.steps = step_;
     result_.operations = static_cast<int>(ops_.size());
     result_.ok = result_.failures.empty();
+    if (!result_.ok || options_.trace) {
+      for (const auto& op : ops_) {
+        note("answer to client #" + std::to_string(op->id) + " (" + std::to_string(op->replies) +
+             " replies, step " + std::to_string(op->answered_step) +
+             "): " + std::to_string(op->reply.status) + " " + op->reply.body +
+             (op->reply.replayed ? " [replayed]" : ""));
+      }
+    }
     if (result_.ok && !options_.trace) result_.trace.clear();
     return std::move(result_);
   }
@@ -118,6 +126,20 @@ class Simulation {
   }
 
   uint64_t pick(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
+
+  // What each account could spend after a commit: balance - pending holds (SPEC release 2).
+  void record_available() {
+    const auto& state = model_->state();
+    for (const auto& user : accounts_) {
+      int64_t held = 0;
+      for (const auto& [id, hold] : state.holds) {
+        if (hold.from_user_id == user && hold.status == "pending") held += hold.amount;
+      }
+      const int64_t available = state.balances.at(user) - held;
+      auto& points = history_[user];
+      if (points.empty() || points.back().second != available) points.push_back({step_, available});
+    }
+  }
   bool chance(int percent) { return static_cast<int>(pick(100)) < percent; }
 
   void note(std::string line) {
@@ -182,8 +204,13 @@ class Simulation {
       std::rotate(sched_.jobs.begin(), sched_.jobs.begin() + static_cast<long>(i),
                   sched_.jobs.begin() + static_cast<long>(i) + 1);
     auto* actor = dynamic_cast<caf::scheduled_actor*>(job);
+    std::string what;
+    if (actor && options_.trace) {
+      if (auto* next = actor->mailbox().peek()) what = " " + next->content().stringify();
+      if (what.size() > 100) what.resize(100);
+    }
     note(std::string("deliver to ") + (actor ? actor->name() : "?") + "#" +
-         std::to_string(actor ? actor->id() : 0));
+         std::to_string(actor ? actor->id() : 0) + what);
     sched_.run_once();
   }
 
@@ -231,24 +258,30 @@ class Simulation {
     const ClientOp* original = nullptr;
     if (!keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
     if (original && !chance(15)) {
+      op->kind = original->kind;
       op->transfer = original->transfer;
       op->from = original->from;
       op->to = original->to;
       op->amount = original->amount;
     } else {
-      op->transfer = chance(65);
+      const int roll = static_cast<int>(pick(100));
+      const int mutations = options_.release2 ? 100 : 75;  // withdrawals, holds: opt-in
+      op->kind = roll * mutations / 100 < 50   ? ClientOp::Kind::transfer
+                 : roll * mutations / 100 < 75 ? ClientOp::Kind::deposit
+                 : roll < 87                   ? ClientOp::Kind::withdraw
+                                               : ClientOp::Kind::hold;
+      op->transfer = op->kind == ClientOp::Kind::transfer;
       op->from = any_account();
       do {
         op->to = accounts_[pick(accounts_.size())];
       } while (op->to == op->from);
       op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
     }
-    if (original && original->transfer == op->transfer) {
+    if (original && original->kind == op->kind) {
       op->tag = actors::IdempotencyTag{original->tag->endpoint, original->tag->key, hash(*op)};
     } else if (chance(50)) {
       const std::string key = "k" + std::to_string(op->id);
-      op->tag =
-          actors::IdempotencyTag{op->transfer ? "/transferMoney" : "/addMoney", key, hash(*op)};
+      op->tag = actors::IdempotencyTag{endpoint(op->kind), key, hash(*op)};
       keyed_.push_back(op->id);
     }
     auto reply = [this, op](Reply answer) {
@@ -258,23 +291,44 @@ class Simulation {
     };
     note(describe(*op));
     ops_.push_back(op);
-    if (op->transfer) {
-      ledger_->transfer({op->from, op->to, op->amount, op->tag, reply});
-    } else {
-      ledger_->deposit({op->from, op->amount, op->tag, reply});
+    switch (op->kind) {
+      case ClientOp::Kind::transfer:
+        ledger_->transfer({op->from, op->to, op->amount, op->tag, reply});
+        break;
+      case ClientOp::Kind::deposit:
+        ledger_->deposit({op->from, op->amount, op->tag, reply});
+        break;
+      case ClientOp::Kind::withdraw:
+        ledger_->withdraw({op->from, op->amount, op->tag, reply});
+        break;
+      case ClientOp::Kind::hold:
+        ledger_->create_hold({op->from, op->to, op->amount, 3600, op->tag, reply});
+        break;
     }
   }
 
+  static const char* endpoint(ClientOp::Kind kind) {
+    switch (kind) {
+      case ClientOp::Kind::transfer:
+        return "/transferMoney";
+      case ClientOp::Kind::deposit:
+        return "/addMoney";
+      case ClientOp::Kind::withdraw:
+        return "/withdrawMoney";
+      case ClientOp::Kind::hold:
+        return "/holds";
+    }
+    return "";
+  }
+
   static std::string hash(const ClientOp& op) {
-    return (op.transfer ? "t|" + op.from + "|" + op.to : "d|" + op.from) + "|" +
+    return std::string(endpoint(op.kind)) + "|" + op.from + "|" + op.to + "|" +
            std::to_string(op.amount);
   }
 
   static std::string describe(const ClientOp& op) {
-    std::string text = "client #" + std::to_string(op.id) + ": " +
-                       (op.transfer ? "transfer " + op.from.substr(24) + "->" + op.to.substr(24)
-                                    : "deposit " + op.from.substr(24)) +
-                       " " + money(op.amount);
+    std::string text = "client #" + std::to_string(op.id) + ": " + endpoint(op.kind) + " " +
+                       op.from.substr(24) + "->" + op.to.substr(24) + " " + money(op.amount);
     if (op.tag) text += " key=" + op.tag->key;
     return text;
   }
@@ -302,6 +356,7 @@ class Simulation {
     for (const auto& row : model_->state().rows) {
       committed.insert(row.entry.transfer_id.empty() ? row.entry.id : row.entry.transfer_id);
     }
+    for (const auto& [id, hold] : model_->state().holds) committed.insert(id);
     std::set<std::string> acknowledged;
     for (const auto& op : ops_) {
       if (op->replies != 1) {
@@ -309,8 +364,10 @@ class Simulation {
              " replies");
         continue;
       }
-      if (op->reply.status != 200) continue;
-      auto id = body_field(op->reply, op->transfer ? "transfer_id" : "transaction_id");
+      if (op->reply.status != 200 && op->reply.status != 201) continue;
+      auto id = body_field(op->reply, op->kind == ClientOp::Kind::transfer ? "transfer_id"
+                                      : op->kind == ClientOp::Kind::hold   ? "hold_id"
+                                                                           : "transaction_id");
       if (!id || !committed.count(*id)) {
         fail("client #" + std::to_string(op->id) +
              " was told 200 for what never committed: " + op->reply.body);
@@ -319,7 +376,14 @@ class Simulation {
       acknowledged.insert(*id);
     }
     for (const auto& id : committed) {
-      if (!acknowledged.count(id)) fail("committed but nobody was told 200: " + id);
+      if (acknowledged.count(id)) continue;
+      std::string what = "hold";
+      for (const auto& row : model_->state().rows) {
+        if (row.entry.id == id || row.entry.transfer_id == id) {
+          what = persistence::entry_kind_name(row.entry.kind);
+        }
+      }
+      fail("committed but nobody was told 200: " + what + " " + id);
     }
   }
 
@@ -352,6 +416,13 @@ class Simulation {
       total += balance;
     }
     if (total != initial_total_ + deposits) fail("money not conserved");
+    std::map<std::string, int64_t> held;
+    for (const auto& [id, hold] : state.holds) {
+      if (hold.status == "pending") held[hold.from_user_id] += hold.amount;
+    }
+    for (const auto& [user, amount] : held) {
+      if (amount > state.balances.at(user)) fail("pending holds exceed the balance of " + user);
+    }
     for (const auto& [id, rows] : transfers) {
       if (rows.size() != 2 || rows[0]->change + rows[1]->change != 0) {
         fail("transfer " + id + " is not two rows summing to zero");
@@ -365,7 +436,7 @@ class Simulation {
     for (const auto& op : ops_) {
       if (!op->tag || op->replies != 1) continue;
       const int status = op->reply.status;
-      if (status != 200 && status != 409) continue;
+      if (status != 200 && status != 201 && status != 409) continue;
       auto it = stored.find({op->tag->endpoint, op->tag->key});
       if (it == stored.end()) {
         fail("client #" + std::to_string(op->id) + " got " + std::to_string(status) +

@@ -142,7 +142,7 @@ TEST(LedgerOutboxTest, CommittedLedgerRowsAndHoldStatusChangesBecomeOutboxRowsIn
     txn.exec("UPDATE holds SET status = status");  // no status change: not an event
     txn.exec(
         "UPDATE holds SET status = 'captured', transfer_id = "
-        "'20000000-0000-4000-8000-000000000009'");
+        "'20000000-0000-4000-8000-000000000009', captured_amount = 2.50, closed_at = now()");
     txn.commit();
   }
   batch = pending_ledger_events(db, 100);
