@@ -22,7 +22,7 @@ struct SimulationOptions {
   int settle_steps = 20'000;  // bound for the fault-free phase: liveness
   bool trace = false;         // keep the trace even when the schedule passes
   // Also send release 2's withdrawals and holds (opt-in: `--release2` finds a schedule where a
-  // keyed hold commits while both its requests were answered 503; under investigation).
+  // keyed hold commits while both its requests were answered 503: an open lead).
   bool release2 = false;
 };
 
