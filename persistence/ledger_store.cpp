@@ -215,6 +215,18 @@ domain::Result<bool> LedgerStore::was_committed(const LedgerMutation& probe) {
                      o.endpoint, o.key, o.request_hash, o.status, o.body)
                   .empty();
     }
+    // Hold-only mutations (a new hold, a void, an expiry) write no ledger row: their hold tells.
+    if (!probe.new_holds.empty()) {
+      return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1",
+                              probe.new_holds.front().hold_id)
+                  .empty();
+    }
+    if (!probe.hold_changes.empty()) {
+      const auto& change = probe.hold_changes.front();
+      return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1 AND status = $2",
+                              change.hold_id, change.status)
+                  .empty();
+    }
     return false;  // an empty mutation writes nothing
   } catch (const std::exception& e) {
     conn_.reset();

@@ -92,10 +92,21 @@ bool ModelState::contains(const persistence::LedgerMutation& probe) const {
     return it != outcomes.end() && it->second.request_hash == probe.outcome->request_hash &&
            it->second.status == probe.outcome->status && it->second.body == probe.outcome->body;
   }
+  if (!probe.new_holds.empty()) return holds.count(probe.new_holds.front().hold_id) > 0;
+  if (!probe.hold_changes.empty()) {
+    auto it = holds.find(probe.hold_changes.front().hold_id);
+    return it != holds.end() && it->second.status == probe.hold_changes.front().status;
+  }
   return false;
 }
 
 namespace {
+std::string key_names(const std::vector<persistence::KeyRef>& keys) {
+  std::string names;
+  for (const auto& key : keys) names += " " + key.second;
+  return names;
+}
+
 domain::Error unavailable() {
   return {domain::ErrorCode::unavailable, "the database is unavailable, retry later"};
 }
@@ -123,16 +134,16 @@ void ModelLedger::load_account(
 void ModelLedger::find_outcomes(
     std::vector<persistence::KeyRef> keys,
     std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done) {
-  pending_.push_back(
-      {"lookup " + std::to_string(keys.size()) + " keys", false, [this, keys, done](Fault fault) {
-         if (fault != Fault::none) return done(unavailable());
-         std::vector<persistence::IdempotencyOutcome> found;
-         for (const auto& key : keys) {
-           auto it = state_.outcomes.find(key);
-           if (it != state_.outcomes.end()) found.push_back(it->second);
-         }
-         done(std::move(found));
-       }});
+  pending_.push_back({"lookup " + std::to_string(keys.size()) + " keys:" + key_names(keys), false,
+                      [this, keys, done](Fault fault) {
+                        if (fault != Fault::none) return done(unavailable());
+                        std::vector<persistence::IdempotencyOutcome> found;
+                        for (const auto& key : keys) {
+                          auto it = state_.outcomes.find(key);
+                          if (it != state_.outcomes.end()) found.push_back(it->second);
+                        }
+                        done(std::move(found));
+                      }});
 }
 
 void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& batch,
