@@ -63,6 +63,34 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
     if (span.second < 0) return refuse("check: users.balance >= 0");
   }
+  // WL004: for every account the batch debited or gave a new hold, its pending holds (after the
+  // batch) must not exceed its balance (after the batch).
+  std::set<std::string> guarded;
+  for (const auto* mutation : batch) {
+    for (const auto& e : mutation->entries) {
+      if (e.change < 0) guarded.insert(e.user_id);
+    }
+    for (const auto& h : mutation->new_holds) guarded.insert(h.from_user_id);
+  }
+  for (const auto& user_id : guarded) {
+    int64_t held = 0;
+    for (const auto& [id, hold] : holds) {
+      if (hold.from_user_id != user_id || hold.status != "pending") continue;
+      bool closing = false;
+      for (const auto* mutation : batch) {
+        for (const auto& c : mutation->hold_changes) closing = closing || c.hold_id == id;
+      }
+      if (!closing) held += hold.amount;
+    }
+    for (const auto* mutation : batch) {
+      for (const auto& h : mutation->new_holds) {
+        if (h.from_user_id == user_id) held += h.amount;
+      }
+    }
+    auto span = spans.find(user_id);
+    const int64_t balance = span != spans.end() ? span->second.second : balances.at(user_id);
+    if (held > balance) return refuse("pending holds exceed the balance (WL004)");
+  }
   for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
   for (const auto* mutation : batch) {
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});

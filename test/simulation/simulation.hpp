@@ -21,8 +21,7 @@ struct SimulationOptions {
   int faulty_steps = 600;     // steps with faults
   int settle_steps = 20'000;  // bound for the fault-free phase: liveness
   bool trace = false;         // keep the trace even when the schedule passes
-  // Also send release 2's withdrawals and holds (opt-in until seed 59's lead is settled: see
-  // README "Proving the protocol").
+  // Also send release 2's withdrawals and holds.
   bool release2 = false;
 };
 
