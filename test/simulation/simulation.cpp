@@ -26,8 +26,7 @@ struct ClientOp {
   enum class Kind { deposit, transfer, withdraw, hold };
   int id = 0;
   Kind kind = Kind::deposit;
-  bool transfer = false;  // kind == transfer
-  std::string from;       // payer (transfer) or account (deposit)
+  std::string from;  // payer (transfer) or account (deposit)
   std::string to;
   int64_t amount = 0;
   std::optional<actors::IdempotencyTag> tag;
@@ -259,7 +258,6 @@ class Simulation {
     if (!keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
     if (original && !chance(15)) {
       op->kind = original->kind;
-      op->transfer = original->transfer;
       op->from = original->from;
       op->to = original->to;
       op->amount = original->amount;
@@ -270,7 +268,6 @@ class Simulation {
                  : roll * mutations / 100 < 75 ? ClientOp::Kind::deposit
                  : roll < 87                   ? ClientOp::Kind::withdraw
                                                : ClientOp::Kind::hold;
-      op->transfer = op->kind == ClientOp::Kind::transfer;
       op->from = any_account();
       do {
         op->to = accounts_[pick(accounts_.size())];
