@@ -155,6 +155,10 @@ void LedgerStore::ensure_connected() {
   pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
                                    std::to_string(statement_timeout_.count()));
   conn->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
+  auto me = pqxx::nontransaction(*conn).exec(
+      "SELECT pid::text, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+  backend_pid_ = me.empty() ? "" : me[0][0].c_str();
+  backend_start_ = me.empty() ? "" : me[0][1].c_str();
   conn_ = std::move(conn);
 }
 
@@ -176,7 +180,7 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     return ApplyStatus::committed;
   } catch (const pqxx::sql_error& e) {
     if (is_connection_failure(e) || e.sqlstate().rfind("57P", 0) == 0) {
-      conn_.reset();
+      remember_doubt();
       spdlog::warn("event=ledger_commit_in_doubt size={} sqlstate={} cause=\"{}\"", batch.size(),
                    e.sqlstate(), e.what());
       return ApplyStatus::in_doubt;
@@ -193,16 +197,36 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     return ApplyStatus::rejected;
   } catch (const std::exception& e) {
     // The statement was sent and the connection broke: the commit may or may not have happened.
-    conn_.reset();
+    remember_doubt();
     spdlog::warn("event=ledger_commit_in_doubt size={} cause=\"{}\"", batch.size(), e.what());
     return ApplyStatus::in_doubt;
   }
+}
+
+void LedgerStore::remember_doubt() {
+  doubt_pid_ = backend_pid_;
+  doubt_start_ = backend_start_;
+  conn_.reset();
 }
 
 domain::Result<bool> LedgerStore::was_committed(const LedgerMutation& probe) {
   try {
     ensure_connected();
     pqxx::nontransaction txn(*conn_);
+    if (!doubt_pid_.empty()) {
+      // The old backend may still be running the batch (a client-side timeout or a cut network
+      // does not stop it): stop it, and look only once it is gone. (pid, backend_start) names it
+      // on this server only; after a failover it is not found here, and rightly so.
+      auto alive = txn.exec_params(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+          " WHERE pid = $1::int AND backend_start = $2::timestamptz",
+          doubt_pid_, doubt_start_);
+      if (!alive.empty()) {
+        return domain::Error{domain::ErrorCode::unavailable,
+                             "the in-doubt commit's backend is still running"};
+      }
+      doubt_pid_.clear();
+    }
     if (!probe.entries.empty()) {
       return !txn.exec_params("SELECT 1 FROM transactions WHERE id = $1", probe.entries.front().id)
                   .empty();

@@ -28,10 +28,16 @@ class LedgerStore {
 
  private:
   void ensure_connected();
+  void remember_doubt();
 
   const std::string url_;
   const std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<pqxx::connection> conn_;
+  // The server backend of the connection (pid and start time identify it on that server), and of
+  // the one that broke under an in-doubt commit: until that backend is gone, it may still commit,
+  // so "not found" is not an answer yet.
+  std::string backend_pid_, backend_start_;
+  std::string doubt_pid_, doubt_start_;
 };
 
 // Reads, each throwing libpqxx exceptions (DbPool classifies them).
