@@ -72,12 +72,17 @@ void fail(Self self, AccountState::Work& work, const domain::Error& error) {
       work);
 }
 
+// Work whose deadline passed before it could be executed is answered `timeout`: nothing changed.
+template <class T>
+bool past_deadline(Self self, T& cmd) {
+  if (self->clock().now() <= cmd.deadline) return false;
+  cmd.reply(timeout_reply());
+  return true;
+}
+
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
-  if (self->clock().now() > cmd.deadline) {
-    cmd.reply(timeout_reply());
-    return;
-  }
+  if (past_deadline(self, cmd)) return;
   int64_t updated = 0;
   if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
     reject(
@@ -131,12 +136,13 @@ void expire_overdue(Self self);
 
 void withdraw(Self self, WithdrawCommand& cmd) {
   auto& s = self->state;
+  if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
     if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
-           cmd.reply, kNoDeadline);
+           cmd.reply, cmd.deadline);
     return;
   }
   const int64_t updated = s.pending - cmd.amount;
@@ -160,12 +166,13 @@ void withdraw(Self self, WithdrawCommand& cmd) {
 
 void create_hold(Self self, HoldCommand& cmd) {
   auto& s = self->state;
+  if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
     if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
-           cmd.reply, kNoDeadline);
+           cmd.reply, cmd.deadline);
     return;
   }
   persistence::HoldRecord hold;
@@ -220,11 +227,14 @@ void expire_overdue(Self self) {
 
 void void_hold(Self self, VoidCommand& cmd) {
   auto& s = self->state;
+  if (past_deadline(self, cmd)) return;
   auto it = s.holds.find(cmd.hold_id);
   if (it == s.holds.end() || overdue(it->second)) {
+#ifndef WALLET_PROTOCOL_BUG_EARLY_HOLD_REFUSAL  // negative control of the simulation (test-only)
     if (await_settle(self, cmd)) return;
+#endif
     if (it != s.holds.end()) expire(self, cmd.hold_id);
-    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, kNoDeadline);
+    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, cmd.deadline);
     return;
   }
   WriteRequest request;
@@ -403,6 +413,9 @@ void arm_sweep(Self self) {
 Deadline deadline_of(const AccountState::Work& work) {
   if (const auto* cmd = std::get_if<DepositCommand>(&work)) return cmd->deadline;
   if (const auto* request = std::get_if<ReserveRequest>(&work)) return request->deadline;
+  if (const auto* cmd = std::get_if<WithdrawCommand>(&work)) return cmd->deadline;
+  if (const auto* cmd = std::get_if<HoldCommand>(&work)) return cmd->deadline;
+  if (const auto* cmd = std::get_if<VoidCommand>(&work)) return cmd->deadline;
   return kNoDeadline;
 }
 

@@ -45,6 +45,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
     : system_(system),
       options_(std::move(options)),
       pool_(pool),
+      backend_(backend),
       counter_(std::make_shared<std::atomic<size_t>>(0)) {
   if (options_.detached_writer) {
     writer_ = system_.spawn<caf::detached>(ledger_writer, backend, options_.max_batch,
@@ -192,6 +193,7 @@ domain::Error hold_not_found(const std::string& hold_id) {
 
 void Ledger::withdraw(WithdrawCommand command) {
   if (!admit(command.reply)) return;
+  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   if (!command.tag) {
     caf::anon_send(registry_, withdraw_atom::value, std::move(command));
     return;
@@ -207,6 +209,7 @@ void Ledger::withdraw(WithdrawCommand command) {
 
 void Ledger::create_hold(HoldCommand command) {
   if (!admit(command.reply)) return;
+  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   // The payee must exist (its account actor says so); then the payer's actor decides.
   auto start = [registry = registry_](HoldCommand cmd) {
     AvailableQuery payee;
@@ -233,14 +236,13 @@ void Ledger::create_hold(HoldCommand command) {
 void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
                           std::optional<IdempotencyTag> tag, ReplyFn reply) {
   if (!admit(reply)) return;
+  const Deadline deadline = deadline_from_now();
   // The hold's row names its payer (whose actor holds it) and payee; a capture is then a transfer
   // whose debit leg consumes the hold.
-  auto start = [this, hold_id, amount, tag](ReplyFn done) {
+  auto start = [this, hold_id, amount, tag, deadline](ReplyFn done) {
     using Found = std::optional<persistence::HoldRecord>;
-    pool_->run<Found>(
-        "load_hold",
-        [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
-        [this, hold_id, amount, tag, done](domain::Result<Found> found) {
+    backend_->find_hold(
+        hold_id, [this, hold_id, amount, tag, done, deadline](domain::Result<Found> found) {
           if (!found) return done(error_reply(found.error().code, found.error().message));
           if (!found.value())
             return done(
@@ -257,6 +259,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
           command.amount = amount.value_or(hold.amount);
           command.tag = tag;
           command.reply = done;
+          command.deadline = deadline;
           command.hold_id = hold_id;
           system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
         });
@@ -267,19 +270,17 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
 
 void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply) {
   if (!admit(reply)) return;
-  auto start = [this, hold_id, tag](ReplyFn done) {
+  const Deadline deadline = deadline_from_now();
+  auto start = [this, hold_id, tag, deadline](ReplyFn done) {
     using Found = std::optional<persistence::HoldRecord>;
-    pool_->run<Found>(
-        "load_hold",
-        [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
-        [this, hold_id, tag, done](domain::Result<Found> found) {
-          if (!found) return done(error_reply(found.error().code, found.error().message));
-          if (!found.value())
-            return done(
-                error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
-          VoidCommand command{found.value()->from_user_id, hold_id, tag, done};
-          caf::anon_send(registry_, void_atom::value, std::move(command));
-        });
+    backend_->find_hold(hold_id, [this, hold_id, tag, done, deadline](domain::Result<Found> found) {
+      if (!found) return done(error_reply(found.error().code, found.error().message));
+      if (!found.value())
+        return done(
+            error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+      VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
+      caf::anon_send(registry_, void_atom::value, std::move(command));
+    });
   };
   if (!tag) return start(std::move(reply));
   run_idempotent(*tag, std::move(reply), start);
@@ -288,10 +289,7 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
 void Ledger::hold(
     std::string hold_id,
     std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> reply) {
-  pool_->run<std::optional<persistence::HoldRecord>>(
-      "load_hold",
-      [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
-      std::move(reply));
+  backend_->find_hold(hold_id, std::move(reply));
 }
 
 void Ledger::balance_figures(AvailableQuery query) {

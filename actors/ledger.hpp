@@ -111,6 +111,7 @@ class Ledger {
   caf::actor purger_;
   caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
   persistence::DbPool* pool_;
+  std::shared_ptr<persistence::LedgerBackend> backend_;
   std::shared_ptr<std::atomic<size_t>> counter_;
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};

@@ -116,6 +116,7 @@ struct WithdrawCommand {
   int64_t amount = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 struct HoldCommand {
@@ -125,6 +126,7 @@ struct HoldCommand {
   int64_t timeout_seconds = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 struct VoidCommand {
@@ -132,6 +134,7 @@ struct VoidCommand {
   std::string hold_id;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
+  Deadline deadline = kNoDeadline;
 };
 
 // The hold's time is up (the payer actor's own timer, or the sweeper for accounts not loaded).

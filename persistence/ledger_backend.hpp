@@ -36,6 +36,10 @@ class LedgerBackend {
       const std::string& user_id,
       std::function<void(domain::Result<std::optional<AccountRecord>>)> done) = 0;
 
+  // A hold by id, whatever its status; nullopt when there is none.
+  virtual void find_hold(const std::string& hold_id,
+                         std::function<void(domain::Result<std::optional<HoldRecord>>)> done) = 0;
+
   // The stored idempotency outcomes among `keys` (only those still within their retention).
   virtual void find_outcomes(
       std::vector<KeyRef> keys,

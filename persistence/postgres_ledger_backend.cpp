@@ -16,6 +16,15 @@ void PostgresLedgerBackend::load_account(
       std::move(done));
 }
 
+void PostgresLedgerBackend::find_hold(
+    const std::string& hold_id,
+    std::function<void(domain::Result<std::optional<HoldRecord>>)> done) {
+  pool_.run<std::optional<HoldRecord>>(
+      "load_hold",
+      [hold_id](pqxx::connection& conn) { return persistence::load_hold(conn, hold_id); },
+      std::move(done));
+}
+
 void PostgresLedgerBackend::find_outcomes(
     std::vector<KeyRef> keys,
     std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) {

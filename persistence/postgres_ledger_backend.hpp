@@ -27,6 +27,8 @@ class PostgresLedgerBackend : public LedgerBackend {
   void load_account(
       const std::string& user_id,
       std::function<void(domain::Result<std::optional<AccountRecord>>)> done) override;
+  void find_hold(const std::string& hold_id,
+                 std::function<void(domain::Result<std::optional<HoldRecord>>)> done) override;
   void find_outcomes(
       std::vector<KeyRef> keys,
       std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;

@@ -27,12 +27,10 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       if (e.change == 0) return refuse("check: balance_change <> 0");
       if (e.old_balance < 0 || e.new_balance < 0) return refuse("check: balances >= 0");
       if (e.old_balance + e.change != e.new_balance) return refuse("check: old + change = new");
-      if ((e.kind == EntryKind::deposit) != e.transfer_id.empty()) {
-        return refuse("check: transfer_id iff transfer");
-      }
-      if ((e.kind == EntryKind::transfer_debit) != (e.change < 0)) {
-        return refuse("check: debit iff negative");
-      }
+      const bool unlinked = e.kind == EntryKind::deposit || e.kind == EntryKind::withdrawal;
+      if (unlinked != e.transfer_id.empty()) return refuse("check: transfer_id iff transfer");
+      const bool debit = e.kind == EntryKind::transfer_debit || e.kind == EntryKind::withdrawal;
+      if (debit != (e.change < 0)) return refuse("check: debits are negative");
       if (!ids.insert(e.id).second) return refuse("primary key: transactions.id");
     }
     if (mutation->outcome) {
@@ -43,53 +41,100 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       if (key.second.empty() || key.second.size() > 255) return refuse("check: key length");
     }
   }
-  std::set<std::string> new_hold_ids;
-  std::set<std::string> closed_hold_ids;
-  for (const auto* mutation : batch) {
-    for (const auto& h : mutation->new_holds) {
-      if (holds.count(h.hold_id) || !new_hold_ids.insert(h.hold_id).second) {
-        return refuse("primary key: holds.hold_id");
-      }
-    }
-    for (const auto& c : mutation->hold_changes) {
-      auto it = holds.find(c.hold_id);
-      if (it == holds.end() || it->second.status != "pending" ||
-          !closed_hold_ids.insert(c.hold_id).second) {
-        return refuse("hold not pending");
-      }
-    }
-  }
   for (const auto& [user_id, span] : spans) {
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
     if (span.second < 0) return refuse("check: users.balance >= 0");
   }
-  // WL004: for every account the batch debited or gave a new hold, its pending holds (after the
-  // batch) must not exceed its balance (after the batch).
-  std::set<std::string> guarded;
+  // Holds, in the order of the SQL: new holds are inserted, then the closings update them.
+  std::map<std::string, persistence::HoldRecord> holds_after = holds;
   for (const auto* mutation : batch) {
-    for (const auto& e : mutation->entries) {
-      if (e.change < 0) guarded.insert(e.user_id);
+    for (const auto& h : mutation->new_holds) {
+      if (!holds_after.emplace(h.hold_id, h).second) return refuse("primary key: holds.hold_id");
+      if (!balances.count(h.from_user_id) || !balances.count(h.to_user_id)) {
+        return refuse("foreign key: holds' users");
+      }
+      if (h.amount <= 0) return refuse("check: holds.amount > 0");
+      if (h.from_user_id == h.to_user_id) return refuse("check: from_user_id <> to_user_id");
+      holds_after[h.hold_id].status = "pending";
+      holds_after[h.hold_id].transfer_id.clear();
+      holds_after[h.hold_id].captured_amount = 0;
     }
-    for (const auto& h : mutation->new_holds) guarded.insert(h.from_user_id);
   }
-  for (const auto& user_id : guarded) {
-    int64_t held = 0;
-    for (const auto& [id, hold] : holds) {
-      if (hold.from_user_id != user_id || hold.status != "pending") continue;
-      bool closing = false;
-      for (const auto* mutation : batch) {
-        for (const auto& c : mutation->hold_changes) closing = closing || c.hold_id == id;
+  std::set<std::string> closed_hold_ids;
+  std::vector<std::string> captured;
+  for (const auto* mutation : batch) {
+    for (const auto& c : mutation->hold_changes) {
+      auto it = holds_after.find(c.hold_id);
+      if (it == holds_after.end() || it->second.status != "pending" ||
+          !closed_hold_ids.insert(c.hold_id).second) {
+        return refuse("hold not pending (WL002)");
       }
-      if (!closing) held += hold.amount;
+      if (c.status != "captured" && c.status != "voided" && c.status != "expired") {
+        return refuse("check: holds.status");
+      }
+      auto& hold = it->second;
+      hold.status = c.status;
+      // The store sends a transfer and an amount only with a capture.
+      hold.transfer_id = c.status == "captured" ? c.transfer_id : "";
+      hold.captured_amount = c.status == "captured" ? c.captured_amount : 0;
+      if (c.status == "captured") {
+        if (hold.transfer_id.empty()) return refuse("check: captured iff transfer_id");
+        if (hold.captured_amount <= 0 || hold.captured_amount > hold.amount) {
+          return refuse("check: 0 < captured_amount <= amount");
+        }
+        captured.push_back(c.hold_id);
+      }
     }
+  }
+  std::set<std::string> capture_transfers;
+  for (const auto& [id, hold] : holds_after) {
+    if (!hold.transfer_id.empty() && !capture_transfers.insert(hold.transfer_id).second) {
+      return refuse("unique: holds_transfer");
+    }
+  }
+  // WL003: a captured hold names a transfer whose debit of its payer and credit of its payee, by
+  // the captured amount, are in the ledger (this batch's rows included).
+  for (const auto& hold_id : captured) {
+    const auto& hold = holds_after.at(hold_id);
+    int matching = 0;
+    auto count = [&](const persistence::LedgerEntry& e) {
+      if (e.transfer_id != hold.transfer_id) return;
+      if ((e.kind == EntryKind::transfer_debit && e.user_id == hold.from_user_id &&
+           e.change == -hold.captured_amount) ||
+          (e.kind == EntryKind::transfer_credit && e.user_id == hold.to_user_id &&
+           e.change == hold.captured_amount)) {
+        ++matching;
+      }
+    };
+    for (const auto& row : rows) count(row.entry);
     for (const auto* mutation : batch) {
-      for (const auto& h : mutation->new_holds) {
-        if (h.from_user_id == user_id) held += h.amount;
+      for (const auto& e : mutation->entries) count(e);
+    }
+    if (matching != 2) return refuse("a captured hold has no matching transfer (WL003)");
+  }
+  // WL004: pending holds (after the batch) must not exceed the balance (after the batch) of every
+  // account whose balance the batch lowered, and of every payer of a new hold.
+  auto held_after = [&holds_after](const std::string& user_id) {
+    int64_t held = 0;
+    for (const auto& [id, hold] : holds_after) {
+      if (hold.from_user_id == user_id && hold.status == "pending") held += hold.amount;
+    }
+    return held;
+  };
+  for (const auto& [user_id, span] : spans) {
+    if (span.second < span.first && span.second < held_after(user_id)) {
+      return refuse("pending holds exceed the balance (WL004)");
+    }
+  }
+  for (const auto* mutation : batch) {
+    for (const auto& h : mutation->new_holds) {
+      auto span = spans.find(h.from_user_id);
+      const int64_t balance =
+          span != spans.end() ? span->second.second : balances.at(h.from_user_id);
+      if (balance < held_after(h.from_user_id)) {
+        return refuse("pending holds exceed the balance (WL004)");
       }
     }
-    auto span = spans.find(user_id);
-    const int64_t balance = span != spans.end() ? span->second.second : balances.at(user_id);
-    if (held > balance) return refuse("pending holds exceed the balance (WL004)");
   }
   for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
   for (const auto* mutation : batch) {
@@ -97,14 +142,8 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     if (mutation->outcome) {
       outcomes[{mutation->outcome->endpoint, mutation->outcome->key}] = *mutation->outcome;
     }
-    for (const auto& h : mutation->new_holds) holds[h.hold_id] = h;
-    for (const auto& c : mutation->hold_changes) {
-      auto& hold = holds[c.hold_id];
-      hold.status = c.status;
-      hold.transfer_id = c.transfer_id;
-      hold.captured_amount = c.captured_amount;
-    }
   }
+  holds = std::move(holds_after);
   return true;
 }
 
@@ -157,6 +196,20 @@ void ModelLedger::load_account(
                         }
                         done(std::optional<persistence::AccountRecord>{std::move(account)});
                       }});
+}
+
+void ModelLedger::find_hold(
+    const std::string& hold_id,
+    std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> done) {
+  pending_.push_back(
+      {"find hold " + hold_id.substr(0, 8), false, [this, hold_id, done](Fault fault) {
+         if (fault != Fault::none) return done(unavailable());
+         auto it = state_.holds.find(hold_id);
+         if (it == state_.holds.end()) {
+           return done(std::optional<persistence::HoldRecord>{});
+         }
+         done(std::optional<persistence::HoldRecord>{it->second});
+       }});
 }
 
 void ModelLedger::find_outcomes(

@@ -57,6 +57,9 @@ class ModelLedger : public persistence::LedgerBackend {
   void load_account(
       const std::string& user_id,
       std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) override;
+  void find_hold(
+      const std::string& hold_id,
+      std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> done) override;
   void find_outcomes(
       std::vector<persistence::KeyRef> keys,
       std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done)

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "test/simulation/simulation.hpp"
@@ -48,11 +49,13 @@ int main(int argc, char** argv) {
   long steps = 0;
   long operations = 0;
   std::optional<ScheduleResult> failed;
+  std::map<std::string, long> answers;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     auto result = run_schedule(seed, options);
     ++ran;
     steps += result.steps;
     operations += result.operations;
+    for (const auto& [what, n] : result.answers) answers[what] += n;
     if (options.trace || !result.ok) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -67,6 +70,9 @@ int main(int argc, char** argv) {
       "simulate: %llu schedules, %ld steps, %ld client requests in %.1f s (%.0f schedules/s)\n",
       static_cast<unsigned long long>(ran), steps, operations, seconds,
       seconds > 0 ? static_cast<double>(ran) / seconds : 0.0);
+  std::string tally;
+  for (const auto& [what, n] : answers) tally += "  " + what + ": " + std::to_string(n);
+  std::printf("simulate: answers by endpoint and status:%s\n", tally.c_str());
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());

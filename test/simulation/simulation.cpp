@@ -23,12 +23,14 @@ using namespace std::chrono_literals;
 
 // One request a simulated client sent, and what it was told.
 struct ClientOp {
-  enum class Kind { deposit, transfer, withdraw, hold };
+  enum class Kind { deposit, transfer, withdraw, hold, capture, void_hold };
   int id = 0;
   Kind kind = Kind::deposit;
-  std::string from;  // payer (transfer) or account (deposit)
+  std::string from;  // payer (transfer, hold, capture) or account (deposit)
   std::string to;
-  int64_t amount = 0;
+  int64_t amount = 0;       // a capture's 0: all of the hold
+  std::string hold_id;      // capture, void
+  bool hold_known = false;  // the hold was committed when the request was sent
   std::optional<actors::IdempotencyTag> tag;
   int sent_step = 0;
   int answered_step = -1;
@@ -98,10 +100,14 @@ class Simulation {
       check_model();
       check_keys();
       check_refusals();
+      check_hold_winners();
       check_actors();
     }
     result_.steps = step_;
     result_.operations = static_cast<int>(ops_.size());
+    for (const auto& op : ops_) {
+      ++result_.answers[std::string(endpoint(op->kind)) + " " + std::to_string(op->reply.status)];
+    }
     result_.ok = result_.failures.empty();
     if (!result_.ok || options_.trace) {
       for (const auto& op : ops_) {
@@ -261,6 +267,10 @@ class Simulation {
       op->from = original->from;
       op->to = original->to;
       op->amount = original->amount;
+      op->hold_id = original->hold_id;
+      op->hold_known = model_->state().holds.count(op->hold_id) > 0;
+    } else if (options_.release2 && chance(25) && (!model_->state().holds.empty() || chance(10))) {
+      aim_at_hold(*op, original);
     } else {
       const int roll = static_cast<int>(pick(100));
       const int mutations = options_.release2 ? 100 : 75;  // withdrawals, holds: opt-in
@@ -274,17 +284,18 @@ class Simulation {
       } while (op->to == op->from);
       op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
     }
-    if (original && original->kind == op->kind) {
+    if (original && original->kind == op->kind && op->hold_id == original->hold_id) {
       op->tag = actors::IdempotencyTag{original->tag->endpoint, original->tag->key, hash(*op)};
     } else if (chance(50)) {
       const std::string key = "k" + std::to_string(op->id);
-      op->tag = actors::IdempotencyTag{endpoint(op->kind), key, hash(*op)};
+      op->tag = actors::IdempotencyTag{tag_endpoint(*op), key, hash(*op)};
       keyed_.push_back(op->id);
     }
     auto reply = [this, op](Reply answer) {
       ++op->replies;
       op->answered_step = step_;
       op->reply = std::move(answer);
+      check_hold_refusal(*op);
     };
     note(describe(*op));
     ops_.push_back(op);
@@ -301,6 +312,42 @@ class Simulation {
       case ClientOp::Kind::hold:
         ledger_->create_hold({op->from, op->to, op->amount, 3600, op->tag, reply});
         break;
+      case ClientOp::Kind::capture:
+        ledger_->capture_hold(op->hold_id,
+                              op->amount == 0 ? std::nullopt : std::optional<int64_t>(op->amount),
+                              op->tag, reply);
+        break;
+      case ClientOp::Kind::void_hold:
+        ledger_->void_hold(op->hold_id, op->tag, reply);
+        break;
+    }
+  }
+
+  // A capture or a void, of a committed hold (any status; a new duplicate of an earlier close
+  // when `original` is one) or, rarely, of a hold that does not exist. A capture takes all of the
+  // hold, or part of it, or (rarely) more than it holds.
+  void aim_at_hold(ClientOp& op, const ClientOp* original) {
+    op.kind = chance(60) ? ClientOp::Kind::capture : ClientOp::Kind::void_hold;
+    const auto& holds = model_->state().holds;
+    if (original && (original->kind == ClientOp::Kind::capture ||
+                     original->kind == ClientOp::Kind::void_hold)) {
+      op.hold_id = original->hold_id;  // the same hold under the same key: another body
+    } else if (!holds.empty() && !chance(5)) {
+      auto it = holds.begin();
+      std::advance(it, static_cast<long>(pick(holds.size())));
+      op.hold_id = it->first;
+    } else {
+      op.hold_id = "00000000-0000-4000-8000-00000000dead";
+    }
+    auto it = holds.find(op.hold_id);
+    op.hold_known = it != holds.end();
+    if (op.hold_known) {
+      op.from = it->second.from_user_id;
+      op.to = it->second.to_user_id;
+    }
+    op.amount = 0;
+    if (op.kind == ClientOp::Kind::capture && op.hold_known && chance(50)) {
+      op.amount = static_cast<int64_t>(1 + pick(static_cast<uint64_t>(it->second.amount) + 500));
     }
   }
 
@@ -314,18 +361,30 @@ class Simulation {
         return "/withdrawMoney";
       case ClientOp::Kind::hold:
         return "/holds";
+      case ClientOp::Kind::capture:
+        return "/capture";
+      case ClientOp::Kind::void_hold:
+        return "/void";
     }
     return "";
   }
 
+  // Capture and void keys are scoped per hold, as in http/transaction_api.cpp.
+  static std::string tag_endpoint(const ClientOp& op) {
+    if (op.hold_id.empty()) return endpoint(op.kind);
+    return "holds/" + op.hold_id + endpoint(op.kind);
+  }
+
   static std::string hash(const ClientOp& op) {
     return std::string(endpoint(op.kind)) + "|" + op.from + "|" + op.to + "|" +
-           std::to_string(op.amount);
+           std::to_string(op.amount) + "|" + op.hold_id;
   }
 
   static std::string describe(const ClientOp& op) {
+    auto tail = [](const std::string& id) { return id.size() > 24 ? id.substr(24) : id; };
     std::string text = "client #" + std::to_string(op.id) + ": " + endpoint(op.kind) + " " +
-                       op.from.substr(24) + "->" + op.to.substr(24) + " " + money(op.amount);
+                       tail(op.from) + "->" + tail(op.to) + " " + money(op.amount);
+    if (!op.hold_id.empty()) text += " hold " + op.hold_id;
     if (op.tag) text += " key=" + op.tag->key;
     return text;
   }
@@ -346,6 +405,14 @@ class Simulation {
     return doc[name].get<std::string>();
   }
 
+  static std::string error_code(const Reply& reply) {
+    auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("error")) return "";
+    const auto& error = doc["error"];
+    if (!error.is_object() || !error.contains("code") || !error["code"].is_string()) return "";
+    return error["code"].get<std::string>();
+  }
+
   // Every request answered exactly once; 200 only for what committed; everything that committed
   // was answered 200 to someone (never 503 for work that may commit).
   void check_answers() {
@@ -362,9 +429,28 @@ class Simulation {
         continue;
       }
       if (op->reply.status != 200 && op->reply.status != 201) continue;
-      auto id = body_field(op->reply, op->kind == ClientOp::Kind::transfer ? "transfer_id"
-                                      : op->kind == ClientOp::Kind::hold   ? "hold_id"
-                                                                           : "transaction_id");
+      if (op->kind == ClientOp::Kind::void_hold) {
+        auto it = model_->state().holds.find(op->hold_id);
+        if (it == model_->state().holds.end() || it->second.status != "voided") {
+          fail("client #" + std::to_string(op->id) + " was told its void committed but hold " +
+               op->hold_id + " is not voided");
+        }
+        acknowledged.insert("void " + op->hold_id);
+        continue;
+      }
+      auto id = body_field(
+          op->reply, op->kind == ClientOp::Kind::transfer || op->kind == ClientOp::Kind::capture
+                         ? "transfer_id"
+                     : op->kind == ClientOp::Kind::hold ? "hold_id"
+                                                        : "transaction_id");
+      if (op->kind == ClientOp::Kind::capture) {
+        auto it = model_->state().holds.find(op->hold_id);
+        if (!id || it == model_->state().holds.end() || it->second.status != "captured" ||
+            it->second.transfer_id != *id) {
+          fail("client #" + std::to_string(op->id) + " was told its capture committed but hold " +
+               op->hold_id + " is not captured by that transfer: " + op->reply.body);
+        }
+      }
       if (!id || !committed.count(*id)) {
         fail("client #" + std::to_string(op->id) +
              " was told 200 for what never committed: " + op->reply.body);
@@ -372,9 +458,12 @@ class Simulation {
       }
       acknowledged.insert(*id);
     }
+    for (const auto& [id, hold] : model_->state().holds) {
+      if (hold.status == "voided") committed.insert("void " + id);
+    }
     for (const auto& id : committed) {
       if (acknowledged.count(id)) continue;
-      std::string what = "hold";
+      std::string what = id.rfind("void ", 0) == 0 ? "void of a hold" : "hold";
       for (const auto& row : model_->state().rows) {
         if (row.entry.id == id || row.entry.transfer_id == id) {
           what = persistence::entry_kind_name(row.entry.kind);
@@ -454,6 +543,13 @@ class Simulation {
   void check_refusals() {
     for (const auto& op : ops_) {
       if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
+      if (op->kind == ClientOp::Kind::capture || op->kind == ClientOp::Kind::void_hold) {
+        if (error_code(op->reply) != "hold_not_pending") {
+          fail("client #" + std::to_string(op->id) +
+               " closing a hold was refused: " + op->reply.body);
+        }
+        continue;  // hold_not_pending is checked when answered (check_hold_refusal)
+      }
       const auto& points = history_[op->from];
       int64_t lowest = INT64_MAX;
       int64_t before = points.front().second;
@@ -467,6 +563,67 @@ class Simulation {
              money(op->amount) + " but Postgres held at least " + money(lowest) +
              " for the payer all along");
       }
+    }
+  }
+
+  // A hold is closed by one request at most: every 200 of a capture or void of one hold names
+  // the same closing (a capture's transfer_id; a void's idempotency key, or the request itself).
+  void check_hold_winners() {
+    std::map<std::string, std::set<std::string>> closings;
+    for (const auto& op : ops_) {
+      if (op->replies != 1 || op->reply.status != 200) continue;
+      if (op->kind == ClientOp::Kind::capture) {
+        closings[op->hold_id].insert("capture " +
+                                     body_field(op->reply, "transfer_id").value_or("?"));
+      } else if (op->kind == ClientOp::Kind::void_hold) {
+        closings[op->hold_id].insert(op->tag ? "void key " + op->tag->key
+                                             : "void by client #" + std::to_string(op->id));
+      }
+    }
+    for (const auto& [hold_id, winners] : closings) {
+      if (winners.size() > 1) {
+        std::string names;
+        for (const auto& w : winners) names += " [" + w + "]";
+        fail("hold " + hold_id + " was closed more than once:" + names);
+      }
+    }
+    // A captured hold moved at most its amount, as one transfer from its payer to its payee.
+    for (const auto& [hold_id, hold] : model_->state().holds) {
+      if (hold.status != "captured") continue;
+      int64_t debited = 0, credited = 0;
+      for (const auto& row : model_->state().rows) {
+        if (row.entry.transfer_id != hold.transfer_id) continue;
+        if (row.entry.change < 0 && row.entry.user_id == hold.from_user_id) {
+          debited -= row.entry.change;
+        } else if (row.entry.change > 0 && row.entry.user_id == hold.to_user_id) {
+          credited += row.entry.change;
+        } else {
+          fail("capture of hold " + hold_id + " touched an account not its payer's or payee's");
+        }
+      }
+      if (debited != hold.captured_amount || credited != hold.captured_amount ||
+          debited > hold.amount || debited == 0) {
+        fail("capture of hold " + hold_id + " moved " + money(debited) + " -> " + money(credited) +
+             " for a captured amount of " + money(hold.captured_amount) + " of " +
+             money(hold.amount));
+      }
+    }
+  }
+
+  // When answered: a 409 hold_not_pending is decided on a hold Postgres had closed (holds never
+  // reopen, so it is still closed); a 404 hold_not_found only for a hold that was never committed.
+  void check_hold_refusal(const ClientOp& op) {
+    if (op.kind != ClientOp::Kind::capture && op.kind != ClientOp::Kind::void_hold) return;
+    const auto& holds = model_->state().holds;
+    auto it = holds.find(op.hold_id);
+    const auto code = error_code(op.reply);
+    if (op.reply.status == 409 && (it == holds.end() || it->second.status == "pending")) {
+      fail("client #" + std::to_string(op.id) + " was refused " + code + " for hold " + op.hold_id +
+           " while Postgres held it pending");
+    }
+    if (op.reply.status == 404 && op.hold_known) {
+      fail("client #" + std::to_string(op.id) + " was told hold " + op.hold_id +
+           " does not exist, but it was committed before the request");
     }
   }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ScheduleResult {
   std::vector<std::string> trace;
   int steps = 0;
   int operations = 0;
+  std::map<std::string, int> answers;  // "<endpoint> <status>" -> how many (what was exercised)
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

@@ -1,6 +1,8 @@
-// Differential test of the simulation's model store: random batches, many of which must be
-// refused (stale balances, broken arithmetic, negative balances, reused ids and keys, unknown
-// accounts, zero changes, wrongly signed legs), go through ModelState::apply and through the real
+// Differential test of the simulation's model store: random batches of deposits, transfers,
+// withdrawals, new holds, captures, voids and expiries, many of which must be refused (stale
+// balances, broken arithmetic, negative balances, reused ids and keys, unknown accounts, zero
+// changes, wrongly signed legs, holds beyond the balance or on one account, closings of closed
+// holds, captures without their transfer), go through ModelState::apply and through the real
 // ledger_apply_batch on Postgres (in a scratch schema). Both must accept and refuse the same
 // batches and end with the same accounts, rows and outcomes: the model is only as good as this.
 #include <gtest/gtest.h>
@@ -28,41 +30,87 @@ class Generator {
   Generator(uint64_t seed, std::vector<std::string> users, const simulation::ModelState& model)
       : rng_(seed), users_(std::move(users)), model_(model) {}
 
-  // One batch: each mutation valid against the model's current balances (as a real account actor
+  // One batch: each mutation valid against the model's current state (as a real account actor
   // would build it), unless this batch is chosen to carry a defect.
   std::vector<LedgerMutation> batch() {
     std::map<std::string, int64_t> pending = model_.balances;
+    std::map<std::string, persistence::HoldRecord> open;  // pending holds, as the batch goes
+    for (const auto& [id, hold] : model_.holds) {
+      if (hold.status == "pending") open[id] = hold;
+    }
     std::vector<LedgerMutation> out;
     const int size = 1 + static_cast<int>(rng_() % 4);
-    for (int i = 0; i < size; ++i) out.push_back(mutation(pending));
+    for (int i = 0; i < size; ++i) out.push_back(mutation(pending, open));
     if (rng_() % 3 == 0) corrupt(out);
     return out;
   }
 
  private:
-  LedgerMutation mutation(std::map<std::string, int64_t>& pending) {
+  static int64_t held(const std::map<std::string, persistence::HoldRecord>& open,
+                      const std::string& user) {
+    int64_t sum = 0;
+    for (const auto& [id, hold] : open) sum += hold.from_user_id == user ? hold.amount : 0;
+    return sum;
+  }
+
+  // The two rows of a transfer of `amount` from a to b.
+  void transfer_rows(LedgerMutation& m, std::map<std::string, int64_t>& pending,
+                     const std::string& a, const std::string& b, int64_t amount,
+                     const std::string& transfer) {
+    m.entries.push_back({domain::new_uuid_v4(), a, -amount, pending[a], pending[a] - amount,
+                         EntryKind::transfer_debit, transfer});
+    m.entries.push_back({domain::new_uuid_v4(), b, amount, pending[b], pending[b] + amount,
+                         EntryKind::transfer_credit, transfer});
+    pending[a] -= amount;
+    pending[b] += amount;
+  }
+
+  LedgerMutation mutation(std::map<std::string, int64_t>& pending,
+                          std::map<std::string, persistence::HoldRecord>& open) {
     LedgerMutation m;
     const auto& a = users_[rng_() % users_.size()];
     auto b = users_[rng_() % users_.size()];
     const int64_t amount = 100 * static_cast<int64_t>(1 + rng_() % 50);
-    const int kind = static_cast<int>(rng_() % 3);
-    if (kind == 0 || a == b) {
+    const int64_t available = pending[a] - held(open, a);
+    const int kind = static_cast<int>(rng_() % 7);
+    if (kind == 0 || (a == b && kind < 4)) {
       m.entries.push_back({domain::new_uuid_v4(), a, amount, pending[a], pending[a] + amount,
                            EntryKind::deposit, ""});
       pending[a] += amount;
-    } else if (kind == 1 && pending[a] >= amount) {
-      const auto transfer = domain::new_uuid_v4();
+    } else if (kind == 1 && available >= amount) {
+      transfer_rows(m, pending, a, b, amount, domain::new_uuid_v4());
+    } else if (kind == 2 && available >= amount) {
       m.entries.push_back({domain::new_uuid_v4(), a, -amount, pending[a], pending[a] - amount,
-                           EntryKind::transfer_debit, transfer});
-      m.entries.push_back({domain::new_uuid_v4(), b, amount, pending[b], pending[b] + amount,
-                           EntryKind::transfer_credit, transfer});
+                           EntryKind::withdrawal, ""});
       pending[a] -= amount;
-      pending[b] += amount;
+    } else if (kind == 3 && a != b && available >= amount) {
+      persistence::HoldRecord hold;
+      hold.hold_id = domain::new_uuid_v4();
+      hold.from_user_id = a;
+      hold.to_user_id = b;
+      hold.amount = amount;
+      hold.expires_at_ms = 1'900'000'000'000;
+      m.new_holds.push_back(hold);
+      open[hold.hold_id] = hold;
+    } else if (kind >= 4 && !open.empty()) {
+      auto it = open.begin();
+      std::advance(it, static_cast<long>(rng_() % open.size()));
+      const auto hold = it->second;
+      open.erase(it);
+      if (kind == 4) {
+        m.hold_changes.push_back({hold.hold_id, rng_() % 2 ? "voided" : "expired", "", 0});
+      } else {
+        const int64_t part = hold.amount - static_cast<int64_t>(rng_() % 2) * (hold.amount / 2);
+        const auto transfer = domain::new_uuid_v4();
+        transfer_rows(m, pending, hold.from_user_id, hold.to_user_id, part, transfer);
+        m.hold_changes.push_back({hold.hold_id, "captured", transfer, part});
+      }
     }
-    if (rng_() % 2 == 0 || m.entries.empty()) {
-      const int status = m.entries.empty() ? 409 : 200;
+    if (rng_() % 2 == 0 || (m.entries.empty() && m.new_holds.empty() && m.hold_changes.empty())) {
+      const bool empty = m.entries.empty() && m.new_holds.empty() && m.hold_changes.empty();
+      const int status = empty ? 409 : 200;
       m.outcome = persistence::IdempotencyOutcome{
-          "/transferMoney", "key-" + std::to_string(rng_() % 40), "hash-" + std::to_string(rng_()),
+          "/transferMoney", "key-" + std::to_string(rng_() % 400), "hash-" + std::to_string(rng_()),
           status, "{\"n\":" + std::to_string(rng_() % 1000) + "}"};
     }
     return m;
@@ -70,12 +118,51 @@ class Generator {
 
   void corrupt(std::vector<LedgerMutation>& batch) {
     auto& m = batch[rng_() % batch.size()];
+    if (!m.new_holds.empty()) {
+      auto& h = m.new_holds.front();
+      switch (rng_() % 4) {
+        case 0:
+          h.amount += 1'000'000;  // beyond the balance (WL004)
+          break;
+        case 1:
+          h.to_user_id = h.from_user_id;
+          break;
+        case 2:
+          h.amount = 0;
+          break;
+        case 3:
+          if (!model_.holds.empty()) h.hold_id = model_.holds.begin()->first;  // reused id
+          break;
+      }
+      return;
+    }
+    if (!m.hold_changes.empty()) {
+      auto& c = m.hold_changes.front();
+      switch (rng_() % 4) {
+        case 0:  // a hold already closed, or none at all
+          c.hold_id = domain::new_uuid_v4();
+          for (const auto& [id, hold] : model_.holds) {
+            if (hold.status != "pending") c.hold_id = id;
+          }
+          break;
+        case 1:
+          if (c.status == "captured") c.captured_amount += 100;  // no matching rows (WL003)
+          break;
+        case 2:
+          if (c.status == "captured") c.transfer_id = domain::new_uuid_v4();  // WL003
+          break;
+        case 3:
+          c.status = c.status == "captured" ? "pending" : "captured";  // status checks
+          break;
+      }
+      return;
+    }
     if (m.entries.empty()) {
       m.outcome->key = "";  // violates the key length check
       return;
     }
     auto& e = m.entries[rng_() % m.entries.size()];
-    switch (rng_() % 7) {
+    switch (rng_() % 8) {
       case 0:
         e.old_balance += 1;
         e.new_balance += 1;
@@ -99,6 +186,9 @@ class Generator {
         break;
       case 6:
         e.kind = e.kind == EntryKind::deposit ? EntryKind::transfer_credit : EntryKind::deposit;
+        break;
+      case 7:
+        e.kind = e.kind == EntryKind::withdrawal ? EntryKind::deposit : EntryKind::withdrawal;
         break;
     }
   }
@@ -130,7 +220,7 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
   Generator generate(20261202, users, model);
   int committed = 0;
   int refused = 0;
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < 600; ++round) {
     auto batch = generate.batch();
     std::vector<const LedgerMutation*> ops;
     for (const auto& m : batch) ops.push_back(&m);
@@ -148,9 +238,16 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
       }
     }
   }
-  // Both kinds of batch were exercised.
-  EXPECT_GT(committed, 50);
-  EXPECT_GT(refused, 50);
+  // Both kinds of batch were exercised, and every kind of row and hold change committed.
+  EXPECT_GT(committed, 100);
+  EXPECT_GT(refused, 100);
+  std::map<std::string, int> kinds;
+  for (const auto& row : model.rows) ++kinds[persistence::entry_kind_name(row.entry.kind)];
+  for (const auto& [id, hold] : model.holds) ++kinds["hold " + hold.status];
+  for (const char* kind : {"deposit", "withdrawal", "transfer_debit", "hold captured",
+                           "hold voided", "hold expired"}) {
+    EXPECT_GT(kinds[kind], 5) << kind;
+  }
 
   pqxx::nontransaction read(db);
   for (const auto& [user, balance] : model.balances) {
@@ -181,6 +278,23 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
     EXPECT_EQ(outcomes[i][2].as<std::string>(), o.request_hash);
     EXPECT_EQ(outcomes[i][3].as<int>(), o.status);
     EXPECT_EQ(outcomes[i][4].as<std::string>(), o.body);
+    ++i;
+  }
+  auto holds = read.exec(
+      "SELECT hold_id::text, from_user_id::text, to_user_id::text, amount::text, status,"
+      " coalesce(transfer_id::text, ''), coalesce(captured_amount::text, '') FROM holds"
+      " ORDER BY hold_id::text COLLATE \"C\"");
+  ASSERT_EQ(holds.size(), model.holds.size());
+  i = 0;
+  for (const auto& [id, h] : model.holds) {
+    EXPECT_EQ(holds[i][0].as<std::string>(), id);
+    EXPECT_EQ(holds[i][1].as<std::string>(), h.from_user_id);
+    EXPECT_EQ(holds[i][2].as<std::string>(), h.to_user_id);
+    EXPECT_EQ(holds[i][3].as<std::string>(), domain::format_minor_units(h.amount));
+    EXPECT_EQ(holds[i][4].as<std::string>(), h.status);
+    EXPECT_EQ(holds[i][5].as<std::string>(), h.transfer_id);
+    EXPECT_EQ(holds[i][6].as<std::string>(),
+              h.status == "captured" ? domain::format_minor_units(h.captured_amount) : "");
     ++i;
   }
 }
