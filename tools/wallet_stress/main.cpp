@@ -11,6 +11,7 @@
 #include "domain/money.hpp"
 #include "tools/wallet_stress/account_setup.hpp"
 #include "tools/wallet_stress/api_verifier.hpp"
+#include "tools/wallet_stress/event_verifier.hpp"
 #include "tools/wallet_stress/html_report.hpp"
 #include "tools/wallet_stress/http_session.hpp"
 #include "tools/wallet_stress/load_runner.hpp"
@@ -59,6 +60,14 @@ void add_options(CLI::App& app, StressConfig& c) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--database-url", c.database_url,
                  "transaction_service Postgres URL: also check the ledger invariants in SQL");
+  app.add_option("--kafka-brokers", c.kafka_brokers,
+                 "also check the ledger-events stream (consumed from Kafka) against the run");
+  app.add_option("--ledger-events-topic", c.ledger_events_topic, "the stream's topic")
+      ->capture_default_str();
+  app.add_option("--event-wait", c.event_wait_seconds,
+                 "seconds the stream gets to catch up with the ledger after the load")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--json", c.json_path, "write the JSON result here");
   app.add_option("--html", c.html_path, "write the self-contained HTML report here");
   app.add_option("--request-timeout-ms", c.request_timeout_ms, "per-request timeout")
@@ -147,6 +156,11 @@ int run(StressConfig config) {
   }
   if (!report.error.empty()) return finish(report);
 
+  // The stream's end before the run touches an account: every event of the run comes after it.
+  EventStreamStart events_start;
+  if (!config.kafka_brokers.empty()) {
+    events_start = ledger_events_start(config.kafka_brokers, config.ledger_events_topic);
+  }
   auto setup = prepare_accounts(config, report.run_id);
   report.setup_seconds = setup.seconds;
   for (const auto& a : setup.accounts) report.user_ids.push_back(a.user_id);
@@ -169,6 +183,14 @@ int run(StressConfig config) {
     note(config.quiet, "checking the invariants in Postgres");
     for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor,
                                       verified.expected_held_minor)) {
+      report.invariants.push_back(std::move(i));
+    }
+  }
+  if (!config.kafka_brokers.empty()) {
+    note(config.quiet, "checking the ledger-events stream (" + config.ledger_events_topic + ")");
+    for (auto& i : verify_event_stream(config.kafka_brokers, config.ledger_events_topic,
+                                       events_start, setup.accounts, verified.expected_minor,
+                                       verified.expected_held_minor, config.event_wait_seconds)) {
       report.invariants.push_back(std::move(i));
     }
   }

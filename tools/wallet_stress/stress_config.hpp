@@ -27,6 +27,9 @@ struct StressConfig {
   uint64_t seed = 1;
   double duration_limit = 0;  // seconds; 0: no limit
   std::string database_url;   // empty: API checks only
+  std::string kafka_brokers;  // empty: the ledger-events stream is not checked
+  std::string ledger_events_topic = "ledger-events";
+  double event_wait_seconds = 30;  // how long the stream gets to add up after the load
   std::string json_path;
   std::string html_path;
   bool quiet = false;
@@ -90,6 +93,7 @@ inline nlohmann::json to_json(const StressConfig& c) {
           {"seed", c.seed},
           {"duration_limit", c.duration_limit},
           {"database_checks", !c.database_url.empty()},
+          {"event_checks", !c.kafka_brokers.empty()},
           {"self_check_corrupt", c.self_check_corrupt},
           {"request_timeout_ms", c.request_timeout_ms},
           {"mix", c.mix}};

@@ -125,11 +125,12 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
 
 // Release 2: the full operation mix (holds, captures, voids, withdrawals among transfers), with
 // duplicated keys; every invariant, including available = balance - pending holds and one transfer
-// per captured hold, holds through the API and in Postgres.
+// per captured hold, holds through the API, in Postgres and in the ledger-events stream.
 TEST(WalletStressTest, FullOperationMixHoldsEveryInvariant) {
   auto run = run_wallet_stress({"--users=20", "--transfers=1500", "--concurrency=16",
                                 "--duplicate-share=0.25", "--seed=11", "--duration-limit=240",
-                                "--mix=transfer=70,hold=15,capture=10,void=5,withdraw=5"});
+                                "--mix=transfer=70,hold=15,capture=10,void=5,withdraw=5",
+                                "--kafka-brokers=" + test::kafka_brokers()});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_TRUE(run.result.is_object()) << run.output;
   EXPECT_TRUE(run.result["all_invariants_passed"].get<bool>());
@@ -143,11 +144,12 @@ TEST(WalletStressTest, FullOperationMixHoldsEveryInvariant) {
 }
 
 // The negative control of the hold checks: one account's pending holds miscounted by one cent
-// fails exactly the two checks that compare them, through the API and in SQL.
+// fails exactly the three checks that compare them, through the API, in SQL and in the stream.
 TEST(WalletStressTest, MiscountedHoldsFailTheRun) {
   auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
                                 "--mix=transfer=50,hold=30,capture=10,void=10",
-                                "--self-check-corrupt-holds", "--duration-limit=120"});
+                                "--self-check-corrupt-holds", "--duration-limit=120",
+                                "--kafka-brokers=" + test::kafka_brokers(), "--event-wait=5"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   ASSERT_TRUE(run.result.is_object()) << run.output;
   std::set<std::string> failed;
@@ -156,9 +158,11 @@ TEST(WalletStressTest, MiscountedHoldsFailTheRun) {
     failed.insert(invariant["name"].get<std::string>());
     EXPECT_EQ(invariant["violations"].get<uint64_t>(), 1u) << invariant.dump(2);
   }
-  EXPECT_EQ(failed, (std::set<std::string>{
-                        "available balance = balance - pending holds, per account (release 2)",
-                        "sql: pending holds per new account = the driver's expectation"}))
+  EXPECT_EQ(failed,
+            (std::set<std::string>{
+                "available balance = balance - pending holds, per account (release 2)",
+                "sql: pending holds per new account = the driver's expectation",
+                "events: the holds ledger-events leave pending = the driver's expectation"}))
       << run.output;
   remove_folder_unless_failed(run);
 }
