@@ -112,18 +112,6 @@ domain::Error hold_not_pending(const std::string& hold_id) {
           "hold " + hold_id + " is not pending (captured, voided or expired)"};
 }
 
-// Puts `work` back at the front of the stash until nothing is in flight, when a refusal is about
-// to be decided on balances or holds that an in-flight commit may still change. False when the
-// account has settled, i.e. the refusal may be decided now.
-template <class T>
-bool await_settle(Self self, T& work) {
-  auto& s = self->state;
-  if (s.in_flight == 0) return false;
-  s.stash.push_front(std::move(work));
-  s.awaiting_settle = true;
-  return true;
-}
-
 // Hands a hold-only mutation (no ledger row) to the writer; the balance is unchanged.
 void submit_hold_mutation(Self self, WriteRequest request) {
   auto& s = self->state;
@@ -139,7 +127,6 @@ void withdraw(Self self, WithdrawCommand& cmd) {
   if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
-    if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
@@ -169,7 +156,6 @@ void create_hold(Self self, HoldCommand& cmd) {
   if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
-    if (await_settle(self, cmd)) return;
     reject(self, s.context.writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
@@ -230,9 +216,6 @@ void void_hold(Self self, VoidCommand& cmd) {
   if (past_deadline(self, cmd)) return;
   auto it = s.holds.find(cmd.hold_id);
   if (it == s.holds.end() || overdue(it->second)) {
-#ifndef WALLET_PROTOCOL_BUG_EARLY_HOLD_REFUSAL  // negative control of the simulation (test-only)
-    if (await_settle(self, cmd)) return;
-#endif
     if (it != s.holds.end()) expire(self, cmd.hold_id);
     reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, cmd.deadline);
     return;
@@ -245,12 +228,11 @@ void void_hold(Self self, VoidCommand& cmd) {
 }
 
 // A capture's debit leg: the hold it consumes leaves the pending set while the account is locked
-// (restored if the transfer is released unsubmitted). False when refused (or put back to wait).
+// (restored if the transfer is released unsubmitted). False when refused.
 bool take_hold_for_capture(Self self, ReserveRequest& request) {
   auto& s = self->state;
   auto it = s.holds.find(request.hold_id);
   if (it == s.holds.end() || overdue(it->second) || request.amount > it->second.amount) {
-    if (await_settle(self, request)) return false;
     refuse_reserve(self, request,
                    it != s.holds.end() && !overdue(it->second)
                        ? domain::Error{domain::ErrorCode::invalid_amount,
@@ -280,7 +262,6 @@ void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
   s.holds.clear();
   s.held = 0;
   s.hold_before_lock.reset();
-  s.awaiting_settle = false;
   for (auto& hold : holds) {
     s.held += hold.amount;
     s.holds.emplace(hold.hold_id, std::move(hold));
@@ -359,34 +340,70 @@ void process(Self self, AccountState::Work& work) {
 }
 
 bool accepts_mutations(const AccountState& s) {
-  return s.phase == Phase::ready && !s.dirty && s.stash.empty() && !s.awaiting_settle;
+  return s.phase == Phase::ready && !s.dirty && s.stash.empty();
 }
 
-// True when `work` would be refused against the pending balance while mutations are still in
-// flight: the refusal would rest on money that may yet come back, so it waits for them to settle.
+// What the account could spend once its overdue holds are closed (as every debit closes them
+// first).
+int64_t available_after_expiry(const AccountState& s) {
+  int64_t held = s.held;
+  for (const auto& [hold_id, hold] : s.holds) {
+    if (overdue(hold)) held -= hold.amount;
+  }
+  return s.pending - held;
+}
+
+// True when processing `work` now would refuse it: insufficient funds (against the available
+// balance), a balance limit, a hold that is not pending (or a capture beyond it).
+bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
+  int64_t updated = 0;
+  auto over_limit = [&s, &updated](int64_t amount) {
+    return !domain::checked_add(s.pending, amount, updated) || updated > domain::kMaxBalanceMinor;
+  };
+  auto hold_closed = [&s](const std::string& hold_id) {
+    auto it = s.holds.find(hold_id);
+    return it == s.holds.end() || overdue(it->second);
+  };
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) return over_limit(cmd->amount);
+  if (const auto* cmd = std::get_if<WithdrawCommand>(&work)) {
+    return available_after_expiry(s) < cmd->amount;
+  }
+  if (const auto* cmd = std::get_if<HoldCommand>(&work)) {
+    return available_after_expiry(s) < cmd->amount;
+  }
+  if (const auto* cmd = std::get_if<VoidCommand>(&work)) {
+#ifdef WALLET_PROTOCOL_BUG_EARLY_HOLD_REFUSAL  // negative control of the simulation (test-only)
+    return false;
+#endif
+    return hold_closed(cmd->hold_id);
+  }
+  if (const auto* request = std::get_if<ReserveRequest>(&work)) {
+    if (request->role == LegRole::credit) return over_limit(request->amount);
+    if (request->hold_id.empty()) return available_after_expiry(s) < request->amount;
+    // A capture: its hold must be pending and hold the amount; the hold's money is then free.
+    if (hold_closed(request->hold_id)) return true;
+    const int64_t hold_amount = s.holds.at(request->hold_id).amount;
+    return request->amount > hold_amount ||
+           available_after_expiry(s) + hold_amount < request->amount;
+  }
+  return false;
+}
+
+// A refusal is decided only against committed state: work that would be refused while mutations
+// are still in flight (whose commits may yet fail and give money or a hold back) waits at the
+// head of the stash until they settle; so does everything behind it (arrival order).
 bool must_wait_for_settlement(const AccountState& s, const AccountState::Work& work) {
 #ifdef WALLET_PROTOCOL_BUG_EARLY_REFUSAL  // negative control of the simulation (test-only build)
   return false;
 #endif
-  if (s.in_flight == 0) return false;
-  int64_t updated = 0;
-  if (const auto* cmd = std::get_if<DepositCommand>(&work)) {
-    return !domain::checked_add(s.pending, cmd->amount, updated) ||
-           updated > domain::kMaxBalanceMinor;
-  }
-  if (const auto* request = std::get_if<ReserveRequest>(&work)) {
-    if (request->role == LegRole::debit) return s.pending - s.held < request->amount;
-    return !domain::checked_add(s.pending, request->amount, updated) ||
-           updated > domain::kMaxBalanceMinor;
-  }
-  return false;
+  return s.in_flight > 0 && would_be_refused(s, work);
 }
 
 // Runs stashed work in arrival order until the stash is empty, a transfer locks the account, or
 // the head must wait for in-flight mutations to settle.
 void drain(Self self) {
   auto& s = self->state;
-  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty && !s.awaiting_settle &&
+  while (!s.stash.empty() && s.phase == Phase::ready && !s.dirty &&
          !must_wait_for_settlement(s, s.stash.front())) {
     auto work = std::move(s.stash.front());
     s.stash.pop_front();
@@ -551,7 +568,6 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
       [=](settled_atom, bool committed, int64_t new_balance) {
         auto& s = self->state;
         --s.in_flight;
-        if (s.in_flight == 0) s.awaiting_settle = false;
         if (committed) {
           s.committed = new_balance;
         } else {

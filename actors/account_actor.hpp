@@ -64,9 +64,6 @@ struct AccountState {
   std::map<std::string, persistence::HoldRecord> holds;
   int64_t held = 0;
   std::optional<persistence::HoldRecord> hold_before_lock;  // a capture's hold, until released
-  // A refusal (insufficient funds, hold not pending) is decided only against committed state: the
-  // work that would be refused waits at the front of the stash until nothing is in flight.
-  bool awaiting_settle = false;
 
   static inline const char* name = "account";
 };

@@ -19,10 +19,8 @@ std::unique_ptr<RdKafka::Conf> consumer_conf(const std::string& brokers, std::st
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   // Offsets are assigned by hand and never committed: the group id only satisfies the client.
   const std::pair<const char*, std::string> settings[] = {
-      {"bootstrap.servers", brokers},
-      {"group.id", "wallet-stress-events"},
-      {"enable.auto.commit", "false"},
-      {"enable.partition.eof", "false"},
+      {"bootstrap.servers", brokers},  {"group.id", "wallet-stress-events"},
+      {"enable.auto.commit", "false"}, {"enable.partition.eof", "false"},
       {"client.id", "wallet-stress"},
   };
   for (const auto& [name, value] : settings) {
@@ -78,13 +76,10 @@ EventStreamStart ledger_events_start(const std::string& brokers, const std::stri
   return start;
 }
 
-std::vector<InvariantResult> verify_event_stream(const std::string& brokers,
-                                                 const std::string& topic,
-                                                 const EventStreamStart& start,
-                                                 const std::vector<Account>& accounts,
-                                                 const std::vector<int64_t>& expected_minor,
-                                                 const std::vector<int64_t>& expected_held_minor,
-                                                 double wait_seconds) {
+std::vector<InvariantResult> verify_event_stream(
+    const std::string& brokers, const std::string& topic, const EventStreamStart& start,
+    const std::vector<Account>& accounts, const std::vector<int64_t>& expected_minor,
+    const std::vector<int64_t>& expected_held_minor, double wait_seconds) {
   InvariantResult chain("events: each account's ledger-events chain old->new, in order");
   InvariantResult sums("events: each account's ledger-events add up to its balance");
   InvariantResult held("events: the holds ledger-events leave pending = the driver's expectation");
@@ -128,10 +123,9 @@ std::vector<InvariantResult> verify_event_stream(const std::string& brokers,
   while (!settled() && Clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
     if (message->err() != RdKafka::ERR_NO_ERROR) continue;
-    auto event = nlohmann::json::parse(static_cast<const char*>(message->payload()),
-                                       static_cast<const char*>(message->payload()) +
-                                           message->len(),
-                                       nullptr, false);
+    auto event = nlohmann::json::parse(
+        static_cast<const char*>(message->payload()),
+        static_cast<const char*>(message->payload()) + message->len(), nullptr, false);
     if (event.is_discarded() || !event.is_object() || !event.contains("event_id") ||
         !event.contains("user_id")) {
       ++malformed;
@@ -156,7 +150,7 @@ std::vector<InvariantResult> verify_event_stream(const std::string& brokers,
         continue;
       }
       account.holds[event["hold_id"].get<std::string>()] = {event["status"].get<std::string>(),
-                                                           *amount};
+                                                            *amount};
       continue;
     }
     const auto change = minor("balance_change"), old_balance = minor("old_balance"),
@@ -169,8 +163,8 @@ std::vector<InvariantResult> verify_event_stream(const std::string& brokers,
         account.last_new < 0 ? accounts[who->second].baseline_minor : account.last_new;
     if (*old_balance != expected_old && account.chain_breaks++ == 0) {
       account.first_break = "row " + event.value("transaction_id", std::string("?")) +
-                            " starts at " + domain::format_minor_units(*old_balance) +
-                            " after " + domain::format_minor_units(expected_old);
+                            " starts at " + domain::format_minor_units(*old_balance) + " after " +
+                            domain::format_minor_units(expected_old);
     }
     account.sum += *change;
     account.last_new = *new_balance;

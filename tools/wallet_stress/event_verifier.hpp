@@ -23,12 +23,9 @@ struct EventStreamStart {
 
 EventStreamStart ledger_events_start(const std::string& brokers, const std::string& topic);
 
-std::vector<InvariantResult> verify_event_stream(const std::string& brokers,
-                                                 const std::string& topic,
-                                                 const EventStreamStart& start,
-                                                 const std::vector<Account>& accounts,
-                                                 const std::vector<int64_t>& expected_minor,
-                                                 const std::vector<int64_t>& expected_held_minor,
-                                                 double wait_seconds);
+std::vector<InvariantResult> verify_event_stream(
+    const std::string& brokers, const std::string& topic, const EventStreamStart& start,
+    const std::vector<Account>& accounts, const std::vector<int64_t>& expected_minor,
+    const std::vector<int64_t>& expected_held_minor, double wait_seconds);
 
 }  // namespace wallet::stress
