@@ -6,9 +6,9 @@
 #include <mutex>
 #include <vector>
 
+#include "actors/ledger_event_outbox.hpp"
 #include "messaging/kafka_support.hpp"
-#include "messaging/ledger_outbox.hpp"
-#include "persistence/connection.hpp"
+#include "messaging/ledger_event.hpp"
 
 namespace wallet::messaging {
 namespace {
@@ -36,13 +36,12 @@ struct CycleResult {
 
 struct LedgerEventRelay::Impl {
   Impl(caf::actor_system& sys, LedgerEventRelayOptions opts)
-      : system(sys), options(std::move(opts)) {}
+      : system(sys), options(std::move(opts)), outbox(options.database_url) {}
 
   bool create_producer();
   void run(caf::blocking_actor* self);
   CycleResult cycle(std::chrono::milliseconds report_wait);
-  bool ensure_leader();
-  void count_pending(bool now);
+  bool count_pending(bool now);
   void note(const char* new_state, const std::string& error = "");
 
   caf::actor_system& system;
@@ -50,8 +49,7 @@ struct LedgerEventRelay::Impl {
   BrokerHealth health{"ledger-event-relay"};
   DeliveryTracker reports;
   std::unique_ptr<RdKafka::Producer> producer;
-  std::unique_ptr<pqxx::connection> db;  // actor thread only
-  bool leader = false;                   // this connection holds the relay lock
+  actors::LedgerEventOutbox outbox;  // actor thread only
   Clock::time_point counted_at{};
   caf::actor worker;
   std::atomic<bool> stopped{false};
@@ -94,30 +92,14 @@ bool LedgerEventRelay::Impl::create_producer() {
   return producer != nullptr;
 }
 
-// Only one relay per outbox publishes: two would interleave one account's events.
-bool LedgerEventRelay::Impl::ensure_leader() {
-  if (!db) {
-    db = persistence::connect(options.database_url);
-    leader = false;
-    // The relay's own commits (deleting published rows) need no fsync: one lost in a crash only
-    // means those events are published again (at least once; consumers deduplicate). Without it,
-    // its commits would compete with the ledger writer's for the WAL flush.
-    pqxx::nontransaction(*db).exec("SET synchronous_commit = off");
-    // Hold events need the holds triggers; a database migrated before the holds table existed
-    // gets them here (see 004_hold_events.sql).
-    if (!attach_hold_events(*db)) spdlog::debug("event=ledger_events_no_holds_table");
-  }
-  if (!leader) {
-    leader = try_lead_ledger_events(*db);
-    if (leader) spdlog::info("event=ledger_events_relay_leading");
-  }
-  return leader;
-}
-
-void LedgerEventRelay::Impl::count_pending(bool now) {
-  if (!now && Clock::now() - counted_at < kCountEvery) return;
-  pending = count_ledger_events(*db, kCountCap);
+// False when the count failed (the database is away).
+bool LedgerEventRelay::Impl::count_pending(bool now) {
+  if (!now && Clock::now() - counted_at < kCountEvery) return true;
+  auto counted = outbox.count(kCountCap);
+  if (!counted) return false;
+  pending = *counted;
   counted_at = Clock::now();
+  return true;
 }
 
 // One pass: publish up to batch_size pending rows in id order, wait for their delivery reports,
@@ -131,23 +113,19 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
     return {0, 0, false};
   }
   health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
-  LedgerOutboxBatch batch;
-  try {
-    if (!ensure_leader()) {
-      count_pending(false);
-      note("standby");
-      CycleResult standby;
-      standby.standby = true;
-      return standby;
-    }
-    batch = pending_ledger_events(*db, options.batch_size);
-  } catch (const std::exception& e) {
-    db.reset();
-    note("backoff", std::string("database: ") + e.what());
-    spdlog::warn("event=ledger_events_read_failed cause=\"{}\"", e.what());
+  // Only one relay per outbox publishes: two would interleave one account's events.
+  auto pass = outbox.next(options.batch_size);
+  if (!pass || (!pass->leading && !count_pending(false))) {
+    note("backoff", "database: " + outbox.last_cause());
     return {0, 0, false};
   }
-  const auto& rows = batch.rows;
+  if (!pass->leading) {
+    note("standby");
+    CycleResult standby;
+    standby.standby = true;
+    return standby;
+  }
+  const auto& rows = pass->rows;
   if (rows.empty()) {
     pending = 0;
     note("running");
@@ -204,16 +182,11 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
       !produce_error.empty() ? produce_error
       : unsent > 0 ? (reports.outstanding() ? "no delivery report in time" : reports.last_error())
                    : "";
-  try {
-    delete_ledger_events(*db, sent);
-    count_pending(!error.empty());
-  } catch (const std::exception& e) {
+  if (!outbox.remove(sent) || !count_pending(!error.empty())) {
     // Delivered but not deleted: published once more later, with the same event_id. At least
     // once is the contract; consumers deduplicate.
-    db.reset();
-    spdlog::warn("event=ledger_events_delete_failed delivered={} cause=\"{}\"", sent.size(),
-                 e.what());
-    note("backoff", std::string("database: ") + e.what());
+    spdlog::warn("event=ledger_events_delete_failed delivered={}", sent.size());
+    note("backoff", "database: " + outbox.last_cause());
     return {rows.size(), sent.size(), false};
   }
   if (!error.empty()) {
