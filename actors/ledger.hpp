@@ -40,6 +40,11 @@ struct LedgerOptions {
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
 };
 
+// The facade's read results: plain records (persistence/ledger_types.hpp, ledger_store.hpp) with
+// no connection or store behind them; http/ renders them.
+using HoldRecord = persistence::HoldRecord;
+using HistoryPage = persistence::HistoryPage;
+
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {
   opened,        // the account row was inserted now

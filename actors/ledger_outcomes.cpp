@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/money.hpp"
+#include "domain/time_text.hpp"
 #include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
@@ -42,7 +43,7 @@ std::string hold_created_body(const persistence::HoldRecord& hold, int64_t avail
                         {"to_user_id", hold.to_user_id},
                         {"amount", domain::format_minor_units(hold.amount)},
                         {"status", "pending"},
-                        {"expires_at", persistence::format_epoch_ms(hold.expires_at_ms)},
+                        {"expires_at", domain::format_epoch_ms(hold.expires_at_ms)},
                         {"available_balance", domain::format_minor_units(available_balance)}}
       .dump();
 }

@@ -1,14 +1,27 @@
-// HS256 JWT verification: base64url, HMAC-SHA256 (OpenSSL) compared with CRYPTO_memcmp, and the
-// registered time claims. The signature is checked before the payload is parsed at all.
+// HS256 JWT verification over libjwt 1.10.2 (Debian libjwt-dev): libjwt decodes the token,
+// verifies the HMAC-SHA256 (compared in constant time, jwt_strcmp) and parses the claims. Kept
+// here, each for a defect of that version found by test (README, "Libraries"):
+//  - the strict base64url check of each segment: libjwt accepts padding ("...J9==") and characters
+//    outside the alphabet ("...In0!"), so one token would have many accepted spellings;
+//  - the algorithm pin, read from the header before libjwt sees the token: with no key libjwt
+//    accepts any token unverified, and every failure it reports is the same EINVAL, while clients
+//    are told which check failed;
+//  - typed claims: libjwt reads a grant as a string or a long only, and "exp": 1700000000.5 is a
+//    valid NumericDate (RFC 7519) that jwt_get_grant_int would truncate;
+//  - OpenSSL's HMAC, to say why libjwt refused (it answers EINVAL for everything) and for
+//    sign_hs256 (tests and tools), which signs arbitrary header texts, as libjwt's encoder cannot.
 #include "http/jwt.hpp"
 
+#include <jwt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
@@ -68,6 +81,13 @@ bool read_time(const Json& payload, const char* name, std::optional<double>& out
 
 JwtVerdict verdict(JwtStatus status) { return JwtVerdict{status, {}}; }
 
+struct JwtFree {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+struct CharFree {
+  void operator()(char* text) const { std::free(text); }
+};
+
 JwtVerdict verify_token(std::string_view token, std::string_view secret, double now) {
   if (token.empty()) return verdict(JwtStatus::missing);
   if (token.size() > kMaxJwtLength) return verdict(JwtStatus::malformed);
@@ -78,9 +98,14 @@ JwtVerdict verify_token(std::string_view token, std::string_view secret, double 
       token.find('.', second_dot + 1) != std::string_view::npos) {
     return verdict(JwtStatus::malformed);  // JWE (five segments) and anything else
   }
-  const std::string_view signing_input = token.substr(0, second_dot);
+  const std::string_view payload_text = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const std::string_view signature_text = token.substr(second_dot + 1);
+  // One spelling per token: libjwt would also take padded or non-alphabet segments.
+  if (!base64url_decode(payload_text) || !base64url_decode(signature_text)) {
+    return verdict(JwtStatus::malformed);
+  }
 
+  // The algorithm is pinned before libjwt sees the token (it takes alg from the token).
   const Json header = decode_object(token.substr(0, first_dot));
   if (header.is_discarded()) return verdict(JwtStatus::malformed);
   const auto alg = header.find("alg");
@@ -88,17 +113,31 @@ JwtVerdict verify_token(std::string_view token, std::string_view secret, double 
       header.contains("crit")) {
     return verdict(JwtStatus::unsupported_algorithm);
   }
+  if (secret.empty()) return verdict(JwtStatus::bad_signature);  // libjwt: no key = no check
 
-  const auto signature = base64url_decode(signature_text);
-  if (!signature) return verdict(JwtStatus::malformed);
-  const auto expected = hmac_sha256(secret, signing_input);
-  if (!expected || signature->size() != expected->size() ||
-      CRYPTO_memcmp(signature->data(), expected->data(), expected->size()) != 0) {
-    return verdict(JwtStatus::bad_signature);
+  // libjwt decides: decode, verify the MAC with the key, parse the claims.
+  const std::string text(token);
+  jwt_t* raw = nullptr;
+  const int failed =
+      jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
+                 static_cast<int>(secret.size()));
+  std::unique_ptr<jwt_t, JwtFree> jwt(raw);
+  if (failed != 0 || !jwt || jwt_get_alg(jwt.get()) != JWT_ALG_HS256) {
+    // It said no, and says only EINVAL: tell the client which check failed, the signature first
+    // (a payload altered in transit is a bad signature, whatever it decodes to).
+    const auto signature = base64url_decode(signature_text);
+    const auto expected = hmac_sha256(secret, token.substr(0, second_dot));
+    if (!signature || !expected || signature->size() != expected->size() ||
+        CRYPTO_memcmp(signature->data(), expected->data(), expected->size()) != 0) {
+      return verdict(JwtStatus::bad_signature);
+    }
+    return verdict(JwtStatus::malformed);  // signed, but the claims are not a JSON object
   }
 
-  const Json payload = decode_object(token.substr(first_dot + 1, second_dot - first_dot - 1));
-  if (payload.is_discarded()) return verdict(JwtStatus::malformed);
+  // The claims as libjwt parsed them, read with their JSON types.
+  std::unique_ptr<char, CharFree> grants(jwt_get_grants_json(jwt.get(), nullptr));
+  const Json payload = grants ? Json::parse(grants.get(), nullptr, false) : Json();
+  if (!payload.is_object()) return verdict(JwtStatus::malformed);
   JwtVerdict out{JwtStatus::valid, {}};
   if (!read_string(payload, "sub", out.claims.subject) ||
       !read_string(payload, "role", out.claims.role) ||

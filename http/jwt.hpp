@@ -1,7 +1,7 @@
 // JwtVerifier: the optional client authentication of transaction-service. Verifies compact HS256
 // JSON Web Tokens (RFC 7519) with the shared secret AUTH_JWT_SECRET: exactly alg "HS256" (never
-// "none" or any other), the MAC compared in constant time, then exp/nbf against the clock. Pure
-// (OpenSSL HMAC and nlohmann only), never throws.
+// "none" or any other), the MAC verified by libjwt (constant-time compare), then exp/nbf against
+// the clock. Pure (libjwt, OpenSSL HMAC and nlohmann only), never throws.
 #pragma once
 
 #include <cstddef>

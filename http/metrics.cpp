@@ -1,32 +1,19 @@
 #include "http/metrics.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
 #include <sstream>
 
 namespace wallet::http {
 namespace {
 
-std::string escape_label(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-std::string render_labels(const Labels& labels, const std::string& extra = "") {
-  if (labels.empty() && extra.empty()) return "";
-  std::string out = "{";
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i) out += ',';
-    out += labels[i].first + "=\"" + escape_label(labels[i].second) + '"';
-  }
-  if (!extra.empty()) out += (labels.empty() ? "" : ",") + extra;
-  return out + "}";
+prometheus::Labels label_map(const Labels& labels) {
+  return prometheus::Labels(labels.begin(), labels.end());
 }
 
 }  // namespace
@@ -37,83 +24,93 @@ const std::vector<double>& latency_buckets() {
   return buckets;
 }
 
-Metrics::Family& Metrics::family(const std::string& name, const std::string& type) {
-  auto& f = families_[name];
-  if (f.type.empty()) f.type = type;
-  return f;
-}
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {}
+
+Metrics::~Metrics() = default;
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto& f = family(name, type);
-  f.help = help;
+  described_[name] = {type, help};
+  if (auto it = callbacks_.find(name); it != callbacks_.end()) {
+    it->second.help = help;
+    it->second.counter = type == "counter";
+  }
+}
+
+prometheus::Family<prometheus::Counter>& Metrics::counter_family(const std::string& name) {
+  auto& family = counter_families_[name];
+  if (!family) {
+    family =
+        &prometheus::BuildCounter().Name(name).Help(described_[name].second).Register(*registry_);
+  }
+  return *family;
+}
+
+prometheus::Family<prometheus::Histogram>& Metrics::histogram_family(const std::string& name) {
+  auto& family = histogram_families_[name];
+  if (!family) {
+    family =
+        &prometheus::BuildHistogram().Name(name).Help(described_[name].second).Register(*registry_);
+  }
+  return *family;
 }
 
 void Metrics::count(const std::string& name, const Labels& labels, double by) {
   std::lock_guard<std::mutex> lock(mutex_);
-  family(name, "counter").counters[labels] += by;
+  auto& counter = counters_[{name, labels}];
+  if (!counter) counter = &counter_family(name).Add(label_map(labels));
+  counter->Increment(by);
 }
 
 void Metrics::observe(const std::string& name, const Labels& labels, double seconds) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto& h = family(name, "histogram").histograms[labels];
-  const auto& bounds = latency_buckets();
-  if (h.buckets.empty()) h.buckets.assign(bounds.size(), 0);
-  for (size_t i = 0; i < bounds.size(); ++i) {
-    if (seconds <= bounds[i]) ++h.buckets[i];
+  prometheus::Histogram* histogram;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& cached = histograms_[{name, labels}];
+    if (!cached) {
+      cached = &histogram_family(name).Add(
+          label_map(labels), prometheus::Histogram::BucketBoundaries(latency_buckets().begin(),
+                                                                     latency_buckets().end()));
+    }
+    histogram = cached;
   }
-  ++h.count;
-  h.sum += seconds;
+  histogram->Observe(seconds);  // the histogram's own lock
 }
 
-void Metrics::gauge(const std::string& name, const std::string& help,
-                    std::function<std::vector<std::pair<Labels, double>>()> read) {
+void Metrics::gauge(const std::string& name, const std::string& help, Read read) {
   std::lock_guard<std::mutex> lock(mutex_);
-  auto& f = family(name, "gauge");
-  f.help = help;
-  f.read = std::move(read);
+  auto& callback = callbacks_[name];
+  callback.help = help;
+  callback.counter = described_.count(name) && described_[name].first == "counter";
+  callback.read = std::move(read);
 }
 
 std::string Metrics::render() const {
-  std::map<std::string, std::vector<std::pair<Labels, double>>> gauges;
+  std::vector<std::pair<std::string, Callback>> callbacks;
   {
-    // Gauge readers may take other locks: call them outside ours.
-    std::vector<std::pair<std::string, std::function<std::vector<std::pair<Labels, double>>()>>>
-        readers;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      for (const auto& [name, f] : families_) {
-        if (f.read) readers.emplace_back(name, f.read);
-      }
-    }
-    for (auto& [name, read] : readers) gauges[name] = read();
+    std::lock_guard<std::mutex> lock(mutex_);
+    callbacks.assign(callbacks_.begin(), callbacks_.end());
   }
+  auto families = registry_->Collect();
+  // Gauge readers may take other locks: they run outside ours.
+  for (const auto& [name, callback] : callbacks) {
+    prometheus::MetricFamily family;
+    family.name = name;
+    family.help = callback.help;
+    family.type =
+        callback.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+    for (const auto& [labels, value] : callback.read()) {
+      prometheus::ClientMetric metric;
+      for (const auto& [label, text] : labels) metric.label.push_back({label, text});
+      (callback.counter ? metric.counter.value : metric.gauge.value) = value;
+      family.metric.push_back(std::move(metric));
+    }
+    families.push_back(std::move(family));
+  }
+  std::stable_sort(families.begin(), families.end(),
+                   [](const auto& a, const auto& b) { return a.name < b.name; });
   std::ostringstream out;
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (const auto& [name, f] : families_) {
-    if (!f.help.empty()) out << "# HELP " << name << ' ' << f.help << '\n';
-    out << "# TYPE " << name << ' ' << f.type << '\n';
-    for (const auto& [labels, value] : f.counters) {
-      out << name << render_labels(labels) << ' ' << value << '\n';
-    }
-    for (const auto& [labels, h] : f.histograms) {
-      const auto& bounds = latency_buckets();
-      for (size_t i = 0; i < bounds.size(); ++i) {
-        std::ostringstream le;
-        le << "le=\"" << bounds[i] << '"';
-        out << name << "_bucket" << render_labels(labels, le.str()) << ' ' << h.buckets[i] << '\n';
-      }
-      out << name << "_bucket" << render_labels(labels, "le=\"+Inf\"") << ' ' << h.count << '\n';
-      out << name << "_sum" << render_labels(labels) << ' ' << h.sum << '\n';
-      out << name << "_count" << render_labels(labels) << ' ' << h.count << '\n';
-    }
-    auto it = gauges.find(name);
-    if (it != gauges.end()) {
-      for (const auto& [labels, value] : it->second) {
-        out << name << render_labels(labels) << ' ' << value << '\n';
-      }
-    }
-  }
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

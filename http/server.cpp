@@ -54,7 +54,13 @@ HttpServer::HttpServer(ServerOptions options, Router router, Metrics& metrics)
     : options_(std::move(options)),
       router_(std::move(router)),
       metrics_(metrics),
-      gate_(std::make_shared<ConnectionGate>(options_.max_connections)) {}
+      gate_(std::make_shared<ConnectionGate>(options_.max_connections)) {
+  // Before the first request: prometheus-cpp fixes a family's help when it is first used.
+  metrics_.describe("http_requests_total", "counter",
+                    "HTTP requests answered, by route and status");
+  metrics_.describe("http_request_duration_seconds", "histogram",
+                    "Time from a request's arrival to its answer, by route and status");
+}
 
 HttpServer::~HttpServer() { stop(); }
 

@@ -7,10 +7,10 @@
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "domain/requests.hpp"
+#include "domain/time_text.hpp"
 #include "http/common.hpp"
 #include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::http {
 namespace {
@@ -74,7 +74,7 @@ void forbid(const ResponderPtr& responder, const char* why) {
 
 // ---- Release 2: withdrawals, holds, paged history -----------------------------------------------
 
-nlohmann::json history_json(const std::string& user_id, const persistence::HistoryPage& page) {
+nlohmann::json history_json(const std::string& user_id, const actors::HistoryPage& page) {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : page.rows) {
     rows.push_back({{"id", row.id},
@@ -92,13 +92,13 @@ nlohmann::json history_json(const std::string& user_id, const persistence::Histo
                                            : nlohmann::json()}};
 }
 
-nlohmann::json hold_json(const persistence::HoldRecord& hold) {
+nlohmann::json hold_json(const actors::HoldRecord& hold) {
   return {{"hold_id", hold.hold_id},
           {"from_user_id", hold.from_user_id},
           {"to_user_id", hold.to_user_id},
           {"amount", domain::format_minor_units(hold.amount)},
           {"status", hold.status},
-          {"expires_at", persistence::format_epoch_ms(hold.expires_at_ms)},
+          {"expires_at", domain::format_epoch_ms(hold.expires_at_ms)},
           {"transfer_id",
            hold.transfer_id.empty() ? nlohmann::json() : nlohmann::json(hold.transfer_id)},
           {"captured_amount", hold.status == "captured"
@@ -169,7 +169,7 @@ void add_release2_routes(Router& router, actors::Ledger& ledger) {
       "GET", "/holds/{hold_id}", [&ledger](const HttpRequest& request, ResponderPtr responder) {
         auto hold_id = path_hold_id(request, responder);
         if (!hold_id) return;
-        using Found = std::optional<persistence::HoldRecord>;
+        using Found = std::optional<actors::HoldRecord>;
         ledger.hold(*hold_id, [responder, id = *hold_id](domain::Result<Found> found) {
           if (!found) return responder->send_error(found.error());
           if (!found.value())
@@ -275,7 +275,7 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
                  }
                  before = *seq;
                }
-               using Page = std::optional<persistence::HistoryPage>;
+               using Page = std::optional<actors::HistoryPage>;
                ledger.history(
                    *user_id, limit, before, [responder, id = *user_id](domain::Result<Page> page) {
                      if (!page) return responder->send_error(page.error());

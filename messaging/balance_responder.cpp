@@ -1,6 +1,8 @@
 // BalanceResponder: answers `wallet.balance.get` requests (queue group `transaction-service`). The
 // cnats callback only decodes and hands the lookup to the ledger's actors; the reply is published
 // from the lookup's callback, on whatever thread the answer arrives. Nothing here blocks.
+#include "messaging/balance_responder.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -9,7 +11,6 @@
 #include "domain/ids.hpp"
 #include "domain/json_fields.hpp"
 #include "domain/money.hpp"
-#include "messaging/bridges.hpp"
 #include "messaging/contract.hpp"
 #include "messaging/nats_support.hpp"
 

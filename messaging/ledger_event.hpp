@@ -7,32 +7,12 @@
 #include <string>
 #include <string_view>
 
+#include "domain/ledger_outbox_row.hpp"
+
 namespace wallet::messaging {
 
-// One ledger_outbox row as the relay reads it: text as Postgres renders it (money is numeric(20,2),
-// so always two decimals; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
-// query result that holds the text (see LedgerOutboxBatch): no copy per field.
-struct LedgerOutboxRow {
-  int64_t id = 0;  // outbox order: each account's commit order
-  std::string_view event_id;
-  std::string_view user_id;  // the Kafka key
-  // a ledger row (transaction_id not empty)
-  std::string_view transaction_id;
-  std::string_view kind;
-  std::string_view balance_change;
-  std::string_view old_balance;
-  std::string_view new_balance;
-  std::string_view transfer_id;
-  // a hold status change (hold_id not empty)
-  std::string_view hold_id;
-  std::string_view status;
-  std::string_view amount;
-  std::string_view to_user_id;
-  std::string_view expires_at;
-  std::string_view created_at;
-
-  bool is_hold() const { return !hold_id.empty(); }
-};
+// The row the encoder reads (domain/ledger_outbox_row.hpp).
+using domain::LedgerOutboxRow;
 
 // A ledger row:
 //   {"event_id", "transaction_id", "user_id", "kind", "balance_change", "old_balance",

@@ -2,19 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <vector>
 
+#include "actors/ledger_event_outbox.hpp"
+#include "messaging/detached_bridge.hpp"
 #include "messaging/kafka_support.hpp"
-#include "messaging/ledger_outbox.hpp"
-#include "persistence/connection.hpp"
+#include "messaging/ledger_event.hpp"
 
 namespace wallet::messaging {
 namespace {
 
-using wake_atom = caf::atom_constant<caf::atom("wake")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -25,24 +25,18 @@ constexpr auto kFinalFlush = 3000ms;
 constexpr auto kCountEvery = 1000ms;
 constexpr int64_t kCountCap = 1'000'000;
 
-struct CycleResult {
-  size_t rows = 0;
-  size_t delivered = 0;
-  bool ok = true;
-  bool standby = false;  // another instance's relay leads
-};
+using CycleResult = PassResult;
 
 }  // namespace
 
 struct LedgerEventRelay::Impl {
   Impl(caf::actor_system& sys, LedgerEventRelayOptions opts)
-      : system(sys), options(std::move(opts)) {}
+      : system(sys), options(std::move(opts)), outbox(options.database_url) {}
 
   bool create_producer();
   void run(caf::blocking_actor* self);
   CycleResult cycle(std::chrono::milliseconds report_wait);
-  bool ensure_leader();
-  void count_pending(bool now);
+  bool count_pending(bool now);
   void note(const char* new_state, const std::string& error = "");
 
   caf::actor_system& system;
@@ -50,10 +44,9 @@ struct LedgerEventRelay::Impl {
   BrokerHealth health{"ledger-event-relay"};
   DeliveryTracker reports;
   std::unique_ptr<RdKafka::Producer> producer;
-  std::unique_ptr<pqxx::connection> db;  // actor thread only
-  bool leader = false;                   // this connection holds the relay lock
+  actors::LedgerEventOutbox outbox;  // actor thread only
   Clock::time_point counted_at{};
-  caf::actor worker;
+  DetachedBridge bridge;
   std::atomic<bool> stopped{false};
   // Set by wake(), cleared when a pass starts: at most one wake message waits in the mailbox, so
   // a commit costs the relay's thread no wake-up while one is already due.
@@ -97,30 +90,14 @@ bool LedgerEventRelay::Impl::create_producer() {
   return producer != nullptr;
 }
 
-// Only one relay per outbox publishes: two would interleave one account's events.
-bool LedgerEventRelay::Impl::ensure_leader() {
-  if (!db) {
-    db = persistence::connect(options.database_url);
-    leader = false;
-    // The relay's own commits (deleting published rows) need no fsync: one lost in a crash only
-    // means those events are published again (at least once; consumers deduplicate). Without it,
-    // its commits would compete with the ledger writer's for the WAL flush.
-    pqxx::nontransaction(*db).exec("SET synchronous_commit = off");
-    // Hold events need the holds triggers; a database migrated before the holds table existed
-    // gets them here (see 004_hold_events.sql).
-    if (!attach_hold_events(*db)) spdlog::debug("event=ledger_events_no_holds_table");
-  }
-  if (!leader) {
-    leader = try_lead_ledger_events(*db);
-    if (leader) spdlog::info("event=ledger_events_relay_leading");
-  }
-  return leader;
-}
-
-void LedgerEventRelay::Impl::count_pending(bool now) {
-  if (!now && Clock::now() - counted_at < kCountEvery) return;
-  pending = count_ledger_events(*db, kCountCap);
+// False when the count failed (the database is away).
+bool LedgerEventRelay::Impl::count_pending(bool now) {
+  if (!now && Clock::now() - counted_at < kCountEvery) return true;
+  auto counted = outbox.count(kCountCap);
+  if (!counted) return false;
+  pending = *counted;
   counted_at = Clock::now();
+  return true;
 }
 
 // One pass: publish up to batch_size pending rows in id order, wait for their delivery reports,
@@ -134,23 +111,19 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
     return {0, 0, false};
   }
   health.probe(*producer, kProbeEvery, kProbeTimeoutMs);
-  LedgerOutboxBatch batch;
-  try {
-    if (!ensure_leader()) {
-      count_pending(false);
-      note("standby");
-      CycleResult standby;
-      standby.standby = true;
-      return standby;
-    }
-    batch = pending_ledger_events(*db, options.batch_size);
-  } catch (const std::exception& e) {
-    db.reset();
-    note("backoff", std::string("database: ") + e.what());
-    spdlog::warn("event=ledger_events_read_failed cause=\"{}\"", e.what());
+  // Only one relay per outbox publishes: two would interleave one account's events.
+  auto pass = outbox.next(options.batch_size);
+  if (!pass || (!pass->leading && !count_pending(false))) {
+    note("backoff", "database: " + outbox.last_cause());
     return {0, 0, false};
   }
-  const auto& rows = batch.rows;
+  if (!pass->leading) {
+    note("standby");
+    CycleResult standby;
+    standby.standby = true;
+    return standby;
+  }
+  const auto& rows = pass->rows;
   if (rows.empty()) {
     pending = 0;
     note("running");
@@ -207,16 +180,11 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
       !produce_error.empty() ? produce_error
       : unsent > 0 ? (reports.outstanding() ? "no delivery report in time" : reports.last_error())
                    : "";
-  try {
-    delete_ledger_events(*db, sent);
-    count_pending(!error.empty());
-  } catch (const std::exception& e) {
+  if (!outbox.remove(sent) || !count_pending(!error.empty())) {
     // Delivered but not deleted: published once more later, with the same event_id. At least
     // once is the contract; consumers deduplicate.
-    db.reset();
-    spdlog::warn("event=ledger_events_delete_failed delivered={} cause=\"{}\"", sent.size(),
-                 e.what());
-    note("backoff", std::string("database: ") + e.what());
+    spdlog::warn("event=ledger_events_delete_failed delivered={}", sent.size());
+    note("backoff", "database: " + outbox.last_cause());
     return {rows.size(), sent.size(), false};
   }
   if (!error.empty()) {
@@ -232,56 +200,18 @@ CycleResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait)
 void LedgerEventRelay::Impl::run(caf::blocking_actor* self) {
   note("running");
   const auto report_wait = std::chrono::milliseconds(options.message_timeout_ms + 2000);
-  auto backoff = options.min_backoff;
-  bool failing = false;
-  bool more = true;  // publish at once what an earlier run left behind
-  bool stopping = false;
-  bool paused = false;  // failing, or standing by for another instance's relay
-  auto retry_at = Clock::now();
-  auto last_pass = Clock::now() - options.linger;
-  while (!stopping) {
-    std::chrono::milliseconds wait = options.idle_poll;
-    if (more) {
-      wait = 0ms;
-    } else if (paused) {
-      wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
-    }
-    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; }, caf::after(wait) >> [] {});
-    if (stopping) break;
-    if (paused && Clock::now() < retry_at) continue;  // a wake does not cut a pause short
-    // Linger: a pass per group commit would cost Postgres, Kafka and this process a round trip
-    // for a handful of rows; one pass per `linger` carries hundreds for the same fixed cost.
-    for (auto until = last_pass + options.linger; !more && !stopping && Clock::now() < until;) {
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
-      self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; },
-                    caf::after(std::max(left, 1ms)) >> [] {});
-    }
-    if (stopping) break;
-    // Wakes that piled up during the last pass are all served by the next one.
-    for (bool got = true; got && !stopping;) {
-      got = false;
-      self->receive([&](wake_atom) { got = true; }, [&](stop_atom) { stopping = true; },
-                    caf::after(0ms) >> [] {});
-    }
-    if (stopping) break;
+  RelayLoopOptions loop;
+  loop.name = "ledger_events_relay";
+  loop.batch_size = static_cast<size_t>(options.batch_size);
+  loop.idle_poll = options.idle_poll;
+  loop.linger = options.linger;
+  loop.min_backoff = options.min_backoff;
+  loop.max_backoff = options.max_backoff;
+  loop.standby_retry = std::max(options.idle_poll, std::chrono::milliseconds(1000));
+  run_relay_loop(self, loop, [this, report_wait] {
     wake_due.store(false);  // rows committed from here on are seen by this pass or wake the next
-    last_pass = Clock::now();
-    const auto result = cycle(report_wait);
-    more = false;
-    if (result.standby) {
-      paused = true;
-      retry_at = Clock::now() + std::max(options.idle_poll, 1000ms);
-    } else if (result.ok) {
-      if (failing) spdlog::info("event=ledger_events_relay_recovered");
-      failing = paused = false;
-      backoff = options.min_backoff;
-      more = result.rows >= static_cast<size_t>(options.batch_size);
-    } else {
-      failing = paused = true;
-      retry_at = Clock::now() + backoff;
-      backoff = std::min(backoff * 2, options.max_backoff);
-    }
-  }
+    return cycle(report_wait);
+  });
   note("stopping");
   const auto last = cycle(kFinalFlush);
   // Whatever is still queued stays in the outbox and is published after the restart.
@@ -302,28 +232,21 @@ LedgerEventRelay::LedgerEventRelay(caf::actor_system& system, LedgerEventRelayOp
     return;
   }
   Impl* impl = impl_.get();
-  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
-    try {
-      impl->run(self);
-    } catch (const std::exception& e) {
-      spdlog::critical("event=ledger_events_relay_crashed cause=\"{}\"", e.what());
-      impl->note("failed", e.what());
-    }
-  });
+  impl_->bridge.start(
+      system, "ledger_events_relay", [impl](caf::blocking_actor* self) { impl->run(self); },
+      [impl](const std::string& cause) { impl->note("failed", cause); });
 }
 
 LedgerEventRelay::~LedgerEventRelay() { stop(); }
 
 void LedgerEventRelay::wake() {
   if (impl_->stopped.load(std::memory_order_relaxed) || impl_->wake_due.exchange(true)) return;
-  caf::anon_send(impl_->worker, wake_atom::value);
+  impl_->bridge.wake();
 }
 
 void LedgerEventRelay::stop() {
   if (impl_->stopped.exchange(true)) return;
-  caf::scoped_actor self{impl_->system};
-  self->send(impl_->worker, stop_atom::value);
-  self->wait_for(impl_->worker);
+  impl_->bridge.stop();
 }
 
 bool LedgerEventRelay::healthy() const {

@@ -1,6 +1,7 @@
 // LedgerEventRelay: transaction-service's publisher of the `ledger-events` outbox
-// (schema/transaction_service/002_ledger_events.sql). A detached CAF actor with its own Postgres
-// connection and an idempotent Kafka producer (acks=all): it publishes pending rows in outbox order
+// (schema/transaction_service/002_ledger_events.sql). A detached CAF actor that reads the outbox
+// through actors::LedgerEventOutbox (which owns the database session) and publishes with an
+// idempotent Kafka producer (acks=all): it publishes pending rows in outbox order
 // (key = user_id, so each account's events stay in commit order within their partition) and
 // deletes a row only after its delivery report; while Kafka or Postgres are away it backs off
 // (100 ms .. 5 s) and then drains the backlog by itself. At least once: a row delivered but not

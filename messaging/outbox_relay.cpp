@@ -5,14 +5,13 @@
 #include <mutex>
 #include <thread>
 
+#include "messaging/detached_bridge.hpp"
 #include "messaging/kafka_support.hpp"
 #include "users/outbox.hpp"
 
 namespace wallet::messaging {
 namespace {
 
-using wake_atom = caf::atom_constant<caf::atom("wake")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
@@ -21,12 +20,7 @@ constexpr int kProbeTimeoutMs = 500;
 constexpr auto kHealthyWithin = 6000ms;
 constexpr auto kFinalFlush = 3000ms;
 
-struct CycleResult {
-  size_t rows = 0;
-  size_t delivered = 0;
-  bool ok = true;
-  bool standby = false;  // another instance's relay leads
-};
+using CycleResult = PassResult;
 
 }  // namespace
 
@@ -46,7 +40,7 @@ struct OutboxRelay::Impl {
   DeliveryTracker reports;
   std::unique_ptr<RdKafka::Producer> producer;
   users::Outbox outbox;  // next/settle on the actor thread, await_commit on the listener thread
-  caf::actor worker;
+  DetachedBridge bridge;
   std::thread listener;
   std::atomic<bool> stopped{false};
 
@@ -182,46 +176,14 @@ CycleResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
 void OutboxRelay::Impl::run(caf::blocking_actor* self) {
   note("running");
   const auto report_wait = std::chrono::milliseconds(options.message_timeout_ms + 2000);
-  auto backoff = options.min_backoff;
-  bool failing = false;
-  bool more = true;  // publish at once what an earlier run left behind
-  bool stopping = false;
-  bool paused = false;  // failing, or standing by for another instance's relay
-  auto retry_at = Clock::now();
-  while (!stopping) {
-    std::chrono::milliseconds wait = options.idle_poll;
-    if (more) {
-      wait = 0ms;
-    } else if (paused) {
-      wait = std::max(0ms, std::chrono::ceil<std::chrono::milliseconds>(retry_at - Clock::now()));
-    }
-    self->receive([](wake_atom) {}, [&](stop_atom) { stopping = true; }, caf::after(wait) >> [] {});
-    if (stopping) break;
-    if (paused && Clock::now() < retry_at) continue;  // a wake does not cut a pause short
-    // Wakes that piled up during the last pass are all served by the next one.
-    for (bool got = true; got && !stopping;) {
-      got = false;
-      self->receive([&](wake_atom) { got = true; }, [&](stop_atom) { stopping = true; },
-                    caf::after(0ms) >> [] {});
-    }
-    if (stopping) break;
-    const auto result = cycle(report_wait);
-    more = false;
-    if (result.standby) {
-      // Only the leader publishes; look again for leadership at the idle pace, not per wake.
-      paused = true;
-      retry_at = Clock::now() + options.idle_poll;
-    } else if (result.ok) {
-      if (failing) spdlog::info("event=outbox_relay_recovered");
-      failing = paused = false;
-      backoff = options.min_backoff;
-      more = result.rows >= static_cast<size_t>(options.batch_size);
-    } else {
-      failing = paused = true;
-      retry_at = Clock::now() + backoff;
-      backoff = std::min(backoff * 2, options.max_backoff);
-    }
-  }
+  RelayLoopOptions loop;
+  loop.name = "outbox_relay";
+  loop.batch_size = static_cast<size_t>(options.batch_size);
+  loop.idle_poll = options.idle_poll;
+  loop.min_backoff = options.min_backoff;
+  loop.max_backoff = options.max_backoff;
+  loop.standby_retry = options.idle_poll;
+  run_relay_loop(self, loop, [this, report_wait] { return cycle(report_wait); });
   note("stopping");
   const auto last = cycle(kFinalFlush);
   // Whatever is still queued stays pending in the outbox and is published after the restart.
@@ -238,7 +200,7 @@ void OutboxRelay::Impl::run(caf::blocking_actor* self) {
 // the leading relay publishes at once also what other instances wrote.
 void OutboxRelay::Impl::listen_loop() {
   while (!stopped) {
-    if (outbox.await_commit(1000ms)) caf::anon_send(worker, wake_atom::value);
+    if (outbox.await_commit(1000ms)) bridge.wake();
   }
 }
 
@@ -250,28 +212,21 @@ OutboxRelay::OutboxRelay(caf::actor_system& system, OutboxRelayOptions options)
     return;
   }
   Impl* impl = impl_.get();
-  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
-    try {
-      impl->run(self);
-    } catch (const std::exception& e) {
-      spdlog::critical("event=outbox_relay_crashed cause=\"{}\"", e.what());
-      impl->note("failed", e.what());
-    }
-  });
+  impl_->bridge.start(
+      system, "outbox_relay", [impl](caf::blocking_actor* self) { impl->run(self); },
+      [impl](const std::string& cause) { impl->note("failed", cause); });
   impl_->listener = std::thread([impl] { impl->listen_loop(); });
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
 void OutboxRelay::wake() {
-  if (!impl_->stopped) caf::anon_send(impl_->worker, wake_atom::value);
+  if (!impl_->stopped) impl_->bridge.wake();
 }
 
 void OutboxRelay::stop() {
   if (impl_->stopped.exchange(true)) return;
-  caf::scoped_actor self{impl_->system};
-  self->send(impl_->worker, stop_atom::value);
-  self->wait_for(impl_->worker);
+  impl_->bridge.stop();
   if (impl_->listener.joinable()) impl_->listener.join();
 }
 

@@ -3,14 +3,16 @@
 // place that creates accounts and tells the account actors) or dead-letter the value; only then, in
 // the completion, commit that message's offset synchronously. A database or DLQ outage retries the
 // same message with backoff, so nothing is ever skipped.
+#include "messaging/user_created_consumer.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <mutex>
 
 #include "actors/ledger.hpp"
-#include "messaging/bridges.hpp"
 #include "messaging/dead_letter_producer.hpp"
+#include "messaging/detached_bridge.hpp"
 #include "messaging/kafka_support.hpp"
 #include "messaging/partition_tracker.hpp"
 #include "messaging/user_created_event.hpp"
@@ -18,7 +20,7 @@
 namespace wallet::messaging {
 namespace {
 
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using stop_atom = bridge_stop_atom;
 using opening_atom = caf::atom_constant<caf::atom("opening")>;
 using namespace std::chrono_literals;
 
@@ -59,7 +61,7 @@ struct UserCreatedConsumer::Impl {
   BrokerHealth health{"user-created-consumer"};
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   DeadLetterProducer dlq;
-  caf::actor worker;
+  DetachedBridge bridge;
   bool stopping = false;  // actor thread only
   std::chrono::steady_clock::time_point stats_at;
 
@@ -272,26 +274,14 @@ UserCreatedConsumer::UserCreatedConsumer(caf::actor_system& system, ConsumerOpti
     return;
   }
   Impl* impl = impl_.get();
-  impl_->worker = system.spawn<caf::detached>([impl](caf::blocking_actor* self) {
-    try {
-      impl->run(self);
-    } catch (const std::exception& e) {
-      // Nothing is expected to throw here; if it does, the service reports not ready.
-      spdlog::critical("event=kafka_consumer_crashed cause=\"{}\"", e.what());
-      impl->set_state("failed");
-    }
-  });
+  impl_->bridge.start(
+      system, "kafka_consumer", [impl](caf::blocking_actor* self) { impl->run(self); },
+      [impl](const std::string&) { impl->set_state("failed"); });
 }
 
 UserCreatedConsumer::~UserCreatedConsumer() { stop(); }
 
-void UserCreatedConsumer::stop() {
-  if (!impl_->worker) return;
-  caf::scoped_actor self{impl_->system};
-  self->send(impl_->worker, stop_atom::value);
-  self->wait_for(impl_->worker);
-  impl_->worker = nullptr;
-}
+void UserCreatedConsumer::stop() { impl_->bridge.stop(); }
 
 bool UserCreatedConsumer::healthy() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);

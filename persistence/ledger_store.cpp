@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -21,21 +19,6 @@ int64_t minor_units(const pqxx::field& field) {
   if (!value) throw std::runtime_error("unexpected numeric value in the ledger");
   return *value;
 }
-
-}  // namespace
-
-std::string format_epoch_ms(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(ms % 1000));
-  return text;
-}
-
-namespace {
 
 // The columns every hold read selects, in the order hold_from_row reads them.
 const std::string kHoldColumns =

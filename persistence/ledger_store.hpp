@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/time_text.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_types.hpp"
 
@@ -60,8 +61,7 @@ struct HistoryRow {
   std::string created_at;  // RFC 3339, UTC
 };
 
-// Epoch milliseconds as RFC 3339 UTC text with milliseconds ("2030-01-01T00:00:00.000Z").
-std::string format_epoch_ms(int64_t ms);
+using domain::format_epoch_ms;  // domain/time_text.hpp
 
 // Release 2 reads.
 // An account as its actor loads it: the balance and its pending holds as payer, read in one

@@ -5,33 +5,19 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <cstdlib>
 
 namespace wallet::services {
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return (value && *value) ? std::string(value) : fallback;
-}
-
-int64_t env_int(const char* name, int64_t fallback) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return fallback;
-  char* end = nullptr;
-  long long parsed = std::strtoll(value, &end, 10);
-  if (end == value || *end != '\0') {
-    spdlog::warn("event=bad_config name={} value=\"{}\" using={}", name, value, fallback);
-    return fallback;
-  }
-  return parsed;
-}
-
-void setup_logging(const std::string& service) {
+void setup_logging(const std::string& service, const std::string& level) {
   auto logger = spdlog::stderr_logger_mt(service);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l service=%n %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(env_or("LOG_LEVEL", "info")));
+  logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+}
+
+void log_config_problems(const std::vector<std::string>& problems) {
+  for (const auto& problem : problems) spdlog::warn("event=bad_config {}", problem);
 }
 
 void block_stop_signals() {
@@ -53,8 +39,8 @@ int wait_for_stop_signal() {
   return received;
 }
 
-std::string schema_folder(const std::string& service) {
-  return env_or("SCHEMA_DIR", WALLET_SOURCE_SCHEMA_DIR) + "/" + service;
+std::string schema_folder(const std::string& schema_dir, const std::string& service) {
+  return (schema_dir.empty() ? std::string(WALLET_SOURCE_SCHEMA_DIR) : schema_dir) + "/" + service;
 }
 
 }  // namespace wallet::services

@@ -1,5 +1,5 @@
 // The start-up steps both services share: migrations of their database, the CAF actor system
-// configuration and the pool for blocking database work, each read from the environment.
+// configuration and the pool for blocking database work, from the service's configuration.
 #pragma once
 
 #include <caf/all.hpp>
@@ -7,16 +7,19 @@
 #include <string>
 
 #include "persistence/db_pool.hpp"
+#include "services/common/service_config.hpp"
 
 namespace wallet::services {
 
-// Applies schema/<service>/ to `database_url`; false (after logging why) when it failed.
-bool migrate(const std::string& database_url, const std::string& service);
+// Applies <schema_dir>/<service>/ to `database_url`; false (after logging why) when it failed.
+bool migrate(const std::string& database_url, const CommonConfig& config,
+             const std::string& service);
 
-// ACTOR_THREADS scheduler threads (default 2), CAF's own console logging off.
-void configure_actors(caf::actor_system_config& config);
+// actor_threads scheduler threads, CAF's own console logging off.
+void configure_actors(caf::actor_system_config& caf_config, const CommonConfig& config);
 
-// DB_POOL_SIZE threads (default 4) with a DB_QUEUE_LIMIT bound (default 10000).
-std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url);
+// db_pool_size threads with a db_queue_limit bound.
+std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,
+                                             const CommonConfig& config);
 
 }  // namespace wallet::services

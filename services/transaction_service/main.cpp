@@ -22,6 +22,7 @@
 #include "persistence/postgres_ledger_backend.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
+#include "services/common/service_config.hpp"
 #include "services/common/startup.hpp"
 
 using namespace wallet;
@@ -82,58 +83,52 @@ void register_ledger_event_metrics(http::Metrics& metrics, messaging::LedgerEven
 
 int main() {
   services::block_stop_signals();
-  services::setup_logging("transaction-service");
+  std::vector<std::string> config_problems;
+  const auto config = services::load_config<services::TransactionServiceConfig>(config_problems);
+  services::setup_logging("transaction-service", config.log_level);
+  services::log_config_problems(config_problems);
   services::install_crash_handler("transaction-service");
 
-  const std::string database_url = services::env_or(
-      "DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/transaction_service");
-  const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
-  const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
-
-  const std::string ledger_events = services::env_or("LEDGER_EVENTS", "on");
-  if (ledger_events != "on" && ledger_events != "off") {
+  const std::string& database_url = config.database_url;
+  if (config.ledger_events != "on" && config.ledger_events != "off") {
     spdlog::critical("event=startup_failed cause=\"LEDGER_EVENTS must be on or off\"");
     return 1;
   }
 
-  if (!services::migrate(database_url, "transaction_service")) return 1;
+  if (!services::migrate(database_url, config, "transaction_service")) return 1;
 
   caf::actor_system_config caf_config;
-  services::configure_actors(caf_config);
+  services::configure_actors(caf_config, config);
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;
-  auto pool = services::db_pool(database_url);
+  auto pool = services::db_pool(database_url, config);
   persistence::DbPool& reader = *pool;
 
   persistence::PostgresLedgerOptions backend_options;
   backend_options.database_url = database_url;
-  backend_options.statement_timeout =
-      std::chrono::milliseconds(services::env_int("LEDGER_STATEMENT_TIMEOUT_MS", 5'000));
-  backend_options.idempotency_ttl =
-      std::chrono::seconds(services::env_int("IDEMPOTENCY_TTL", 24 * 3600));
+  backend_options.statement_timeout = std::chrono::milliseconds(config.ledger_statement_timeout_ms);
+  backend_options.idempotency_ttl = std::chrono::seconds(config.idempotency_ttl);
   auto backend = std::make_shared<persistence::PostgresLedgerBackend>(reader, backend_options);
   // The ledger-events relay publishes the outbox rows that each ledger commit writes (by trigger);
   // LEDGER_EVENTS=off runs no relay here: rows keep being written and wait for one that runs.
   std::unique_ptr<messaging::LedgerEventRelay> relay;
-  if (ledger_events == "on") {
+  if (config.ledger_events == "on") {
     messaging::LedgerEventRelayOptions relay_options;
-    relay_options.brokers = kafka_brokers;
-    relay_options.topic = services::env_or("LEDGER_EVENTS_TOPIC", "ledger-events");
+    relay_options.brokers = config.kafka_brokers;
+    relay_options.topic = config.ledger_events_topic;
     relay_options.database_url = database_url;
-    relay_options.linger =
-        std::chrono::milliseconds(services::env_int("LEDGER_EVENTS_LINGER_MS", 50));
+    relay_options.linger = std::chrono::milliseconds(config.ledger_events_linger_ms);
     relay = std::make_unique<messaging::LedgerEventRelay>(system, relay_options);
     register_ledger_event_metrics(metrics, *relay);
   }
 
   actors::LedgerOptions ledger_options;
   ledger_options.idempotency_ttl = backend_options.idempotency_ttl;
-  ledger_options.request_deadline =
-      std::chrono::milliseconds(services::env_int("REQUEST_DEADLINE_MS", 5'000));
-  ledger_options.max_batch = static_cast<size_t>(services::env_int("LEDGER_MAX_BATCH", 512));
-  ledger_options.idle_after = std::chrono::milliseconds(services::env_int("ACTOR_IDLE_MS", 60'000));
-  ledger_options.max_in_flight = static_cast<size_t>(services::env_int("MAX_IN_FLIGHT", 20'000));
+  ledger_options.request_deadline = std::chrono::milliseconds(config.request_deadline_ms);
+  ledger_options.max_batch = static_cast<size_t>(config.ledger_max_batch);
+  ledger_options.idle_after = std::chrono::milliseconds(config.actor_idle_ms);
+  ledger_options.max_in_flight = static_cast<size_t>(config.max_in_flight);
   ledger_options.on_commit = [&metrics, events = relay.get()](std::chrono::microseconds latency,
                                                               size_t size) {
     metrics.observe("ledger_commit_seconds", {}, latency.count() / 1e6);
@@ -144,21 +139,21 @@ int main() {
   register_ledger_metrics(metrics, ledger);
 
   messaging::ConsumerOptions consumer_options;
-  consumer_options.brokers = kafka_brokers;
-  consumer_options.topic = services::env_or("KAFKA_TOPIC", domain::kUserCreatedTopic);
-  consumer_options.dlq_topic = services::env_or("KAFKA_DLQ_TOPIC", consumer_options.topic + ".dlq");
-  consumer_options.group = services::env_or("KAFKA_GROUP_ID", domain::kUserCreatedConsumerGroup);
+  consumer_options.brokers = config.kafka_brokers;
+  consumer_options.topic = config.kafka_topic;
+  consumer_options.dlq_topic = config.dlq_topic();
+  consumer_options.group = config.kafka_group_id;
   messaging::UserCreatedConsumer consumer(system, consumer_options, ledger);
 
   messaging::BalanceResponder responder(
-      system, nats_url,
+      system, config.nats_url,
       [&ledger](const std::string& user_id, std::function<void(domain::Result<int64_t>)> reply) {
         actors::BalanceQuery query;
         query.user_id = user_id;
         query.reply = std::move(reply);
         ledger.balance(std::move(query));
       },
-      services::env_or("NATS_BALANCE_SUBJECT", domain::kBalanceSubject));
+      config.nats_balance_subject);
 
   metrics.gauge(
       "kafka_consumer_lag", "Messages of user-created not yet processed, all partitions",
@@ -177,24 +172,23 @@ int main() {
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
       router,
-      {ledger, services::env_or("ADMIN_TOKEN", ""),
+      {ledger, config.admin_token,
        [&consumer, &responder, events = relay.get()] {
          return nlohmann::json{
              {"kafka_consumer", consumer.status()},
              {"nats_responder", responder.status()},
              {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
        },
-       services::env_or("AUTH_JWT_SECRET", "")});
+       config.auth_jwt_secret});
   http::add_admin_page_routes(router);
-  if (!http::add_openapi_routes(router, "transaction-service",
-                                services::env_int("OPENAPI_CHECK", 0) == 1)) {
+  if (!http::add_openapi_routes(router, "transaction-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
   }
 
   http::ServerOptions server_options;
-  server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");
-  server_options.port = static_cast<uint16_t>(services::env_int("HTTP_PORT", 8081));
-  server_options.threads = static_cast<int>(services::env_int("HTTP_THREADS", 2));
+  server_options.host = config.http_host;
+  server_options.port = static_cast<uint16_t>(config.http_port);
+  server_options.threads = static_cast<int>(config.http_threads);
   http::HttpServer server(server_options, std::move(router), metrics);
   try {
     server.start();

@@ -16,6 +16,7 @@
 #include "persistence/db_pool.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
+#include "services/common/service_config.hpp"
 #include "services/common/startup.hpp"
 #include "users/user_directory.hpp"
 
@@ -36,39 +37,35 @@ void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRela
 
 int main() {
   services::block_stop_signals();
-  services::setup_logging("user-service");
+  std::vector<std::string> config_problems;
+  const auto config = services::load_config<services::UserServiceConfig>(config_problems);
+  services::setup_logging("user-service", config.log_level);
+  services::log_config_problems(config_problems);
   services::install_crash_handler("user-service");
 
-  const std::string database_url =
-      services::env_or("DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:55432/user_service");
-  const std::string kafka_brokers = services::env_or("KAFKA_BROKERS", "127.0.0.1:9092");
-  const std::string kafka_topic = services::env_or("KAFKA_TOPIC", messaging::kUserCreatedTopic);
-  const std::string nats_url = services::env_or("NATS_URL", "nats://127.0.0.1:4222");
-
-  if (!services::migrate(database_url, "user_service")) return 1;
+  const std::string& database_url = config.database_url;
+  if (!services::migrate(database_url, config, "user_service")) return 1;
 
   caf::actor_system_config caf_config;
-  services::configure_actors(caf_config);
+  services::configure_actors(caf_config, config);
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;
-  auto pool = services::db_pool(database_url);
+  auto pool = services::db_pool(database_url, config);
   persistence::DbPool& db = *pool;
 
   messaging::OutboxRelayOptions relay_options;
-  relay_options.brokers = kafka_brokers;
+  relay_options.brokers = config.kafka_brokers;
   relay_options.database_url = database_url;
-  relay_options.batch_size = static_cast<int>(services::env_int("OUTBOX_BATCH", 500));
-  relay_options.message_timeout_ms =
-      static_cast<int>(services::env_int("KAFKA_MESSAGE_TIMEOUT_MS", 10'000));
+  relay_options.batch_size = static_cast<int>(config.outbox_batch);
+  relay_options.message_timeout_ms = static_cast<int>(config.kafka_message_timeout_ms);
   messaging::OutboxRelay relay(system, relay_options);
   register_bridge_metrics(metrics, relay);
 
   messaging::NatsRequesterOptions requester_options;
-  requester_options.url = nats_url;
-  requester_options.timeout =
-      std::chrono::milliseconds(services::env_int("NATS_REQUEST_TIMEOUT_MS", 2000));
-  requester_options.threads = static_cast<int>(services::env_int("NATS_REQUEST_THREADS", 8));
+  requester_options.url = config.nats_url;
+  requester_options.timeout = std::chrono::milliseconds(config.nats_request_timeout_ms);
+  requester_options.threads = static_cast<int>(config.nats_request_threads);
   requester_options.on_result = [&metrics](const std::string& outcome,
                                            std::chrono::microseconds latency) {
     metrics.count("nats_requests_total", {{"outcome", outcome}});
@@ -81,7 +78,7 @@ int main() {
                               {"nats", [&requester] { return requester.healthy(); }}});
 
   users::UserDirectory directory(
-      db, kafka_topic,
+      db, config.kafka_topic,
       [&requester](const std::string& payload,
                    std::function<void(domain::Result<std::string>)> reply) {
         requester.request(messaging::kBalanceSubject, payload, std::move(reply));
@@ -90,15 +87,14 @@ int main() {
   http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_user_routes(router, directory);
-  if (!http::add_openapi_routes(router, "user-service",
-                                services::env_int("OPENAPI_CHECK", 0) == 1)) {
+  if (!http::add_openapi_routes(router, "user-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
   }
 
   http::ServerOptions server_options;
-  server_options.host = services::env_or("HTTP_HOST", "127.0.0.1");
-  server_options.port = static_cast<uint16_t>(services::env_int("HTTP_PORT", 8080));
-  server_options.threads = static_cast<int>(services::env_int("HTTP_THREADS", 2));
+  server_options.host = config.http_host;
+  server_options.port = static_cast<uint16_t>(config.http_port);
+  server_options.threads = static_cast<int>(config.http_threads);
   http::HttpServer server(server_options, std::move(router), metrics);
   try {
     server.start();
@@ -106,7 +102,7 @@ int main() {
     spdlog::critical("event=startup_failed cause=\"cannot listen: {}\"", e.what());
     return 1;
   }
-  spdlog::info("event=started port={} topic={}", server.port(), kafka_topic);
+  spdlog::info("event=started port={} topic={}", server.port(), config.kafka_topic);
 
   const int signal = services::wait_for_stop_signal();
   spdlog::info("event=stopping signal={} outbox_pending={}", signal, relay.pending());

@@ -1,63 +1,25 @@
-// The ledger-events wire contract (SPEC.md section 3) as encoded from outbox rows, and the outbox
-// triggers in a scratch schema: ledger rows in commit order, and hold status changes once a holds
-// table exists (004_hold_events.sql attaches to it whenever it appears).
+// The ledger-events outbox in a scratch schema: the triggers write ledger rows in commit order, and
+// hold status changes once a holds table exists (004_hold_events.sql attaches to it whenever it
+// appears); the relay's reads see them. The encoding itself: test/unit/messaging.
 #include "messaging/ledger_event.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <string>
 
-#include "messaging/ledger_outbox.hpp"
+#include "persistence/ledger_event_outbox.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
 
 namespace wallet::messaging {
 namespace {
 
-TEST(LedgerEventTest, LedgerRowIsEncodedWithExactlyTheContractFieldsInOrder) {
-  LedgerOutboxRow row;
-  row.event_id = "6f1c1f7e-0000-4000-8000-000000000001";
-  row.user_id = "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab";
-  row.transaction_id = "7a000000-0000-4000-8000-000000000002";
-  row.kind = "transfer_debit";
-  row.balance_change = "-12.50";
-  row.old_balance = "100.00";
-  row.new_balance = "87.50";
-  row.transfer_id = "7b000000-0000-4000-8000-000000000003";
-  row.created_at = "2026-12-02T04:00:00.123456Z";
-  EXPECT_EQ(encode_ledger_event(row),
-            R"({"event_id":"6f1c1f7e-0000-4000-8000-000000000001",)"
-            R"("transaction_id":"7a000000-0000-4000-8000-000000000002",)"
-            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","kind":"transfer_debit",)"
-            R"("balance_change":"-12.50","old_balance":"100.00","new_balance":"87.50",)"
-            R"("transfer_id":"7b000000-0000-4000-8000-000000000003",)"
-            R"("created_at":"2026-12-02T04:00:00.123456Z"})");
-  row.kind = "deposit";
-  row.transfer_id = {};
-  auto deposit = nlohmann::json::parse(encode_ledger_event(row));
-  EXPECT_TRUE(deposit["transfer_id"].is_null());
-}
-
-TEST(LedgerEventTest, HoldChangeIsEncodedAndTextIsEscaped) {
-  LedgerOutboxRow row;
-  row.event_id = "e";
-  row.user_id = "u";
-  row.hold_id = "h";
-  row.status = "odd\"status\\\n";
-  row.amount = "5.00";
-  row.to_user_id = "t";
-  row.expires_at = "2026-12-02T05:00:00.000000Z";
-  row.created_at = "2026-12-02T04:00:00.000000Z";
-  const auto text = encode_ledger_event(row);
-  auto event = nlohmann::json::parse(text);
-  EXPECT_EQ(event["status"], "odd\"status\\\n");
-  EXPECT_EQ(event["amount"], "5.00");
-  EXPECT_TRUE(event["transfer_id"].is_null());
-  std::vector<std::string> keys;
-  for (auto it = event.begin(); it != event.end(); ++it) keys.push_back(it.key());
-  EXPECT_EQ(keys.size(), 9u) << text;
-  EXPECT_FALSE(event.contains("transaction_id"));
-}
+using persistence::attach_hold_events;
+using persistence::count_ledger_events;
+using persistence::delete_ledger_events;
+using persistence::pending_ledger_events;
 
 int64_t cents_of(std::string_view text) {
   return std::llround(std::stod(std::string(text)) * 100);  // test-only: small two-decimal values

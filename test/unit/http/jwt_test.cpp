@@ -3,6 +3,8 @@
 #include "http/jwt.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <string>
 
@@ -151,6 +153,54 @@ TEST(JwtTest, Base64UrlRoundTripsAndIsStrict) {
   EXPECT_EQ(base64url_decode("Q"), std::nullopt);
   EXPECT_EQ(base64url_decode("+/8"), std::nullopt);
   EXPECT_EQ(base64url_decode(""), "");
+}
+
+// A token over any signing input, correctly signed: what an attacker who knows nothing but
+// a valid token cannot make, and what shows that spelling checks do not rest on the MAC.
+std::string signed_input(const std::string& input, const std::string& secret = kSecret) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &length);
+  return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), length));
+}
+
+TEST(JwtTest, SignedInputHelperMakesTokensTheVerifierAccepts) {
+  // The positive control of the two tests below.
+  EXPECT_EQ(
+      verify(signed_input(base64url_encode(kHs256) + "." + base64url_encode(R"({"sub":"x"})")))
+          .status,
+      JwtStatus::valid);
+}
+
+TEST(JwtTest, NonCanonicalSegmentsAreRefusedEvenWhenSigned) {
+  // libjwt 1.10.2 accepts both of these (padding, a character outside the alphabet): one token
+  // must have one spelling, so the verifier refuses them before libjwt sees them.
+  const std::string header = base64url_encode(kHs256);
+  const std::string payload = base64url_encode(R"({"sub":"x"})");
+  EXPECT_EQ(verify(signed_input(header + "==." + payload)).status, JwtStatus::malformed);
+  EXPECT_EQ(verify(signed_input(header + "." + payload + "!")).status, JwtStatus::malformed);
+  EXPECT_EQ(verify(signed_input(header + "." + payload + "==")).status, JwtStatus::malformed);
+}
+
+TEST(JwtTest, ExpiredWrongAlgorithmBadSignatureAndNoneAreAllRefused) {
+  const std::string claims = R"({"sub":"x","exp":1699999000})";
+  EXPECT_EQ(verify(token(claims)).status, JwtStatus::expired);
+  EXPECT_EQ(verify(token(R"({"sub":"x"})", R"({"alg":"HS384","typ":"JWT"})")).status,
+            JwtStatus::unsupported_algorithm);
+  EXPECT_EQ(verify(token(R"({"sub":"x","exp":1800000000})", kHs256, "wrong-secret")).status,
+            JwtStatus::bad_signature);
+  // alg none with an empty signature, and with a MAC appended: never accepted.
+  const std::string none = base64url_encode(R"({"alg":"none"})") + "." +
+                           base64url_encode(R"({"sub":"x","role":"operator"})");
+  EXPECT_EQ(verify(none + ".").status, JwtStatus::unsupported_algorithm);
+  EXPECT_EQ(verify(signed_input(none)).status, JwtStatus::unsupported_algorithm);
+}
+
+TEST(JwtTest, EmptySecretAcceptsNothing) {
+  // libjwt given no key verifies nothing: a verifier without a secret must not reach it.
+  EXPECT_EQ(JwtVerifier("").verify(token(R"({"sub":"x"})", kHs256, ""), kNow).status,
+            JwtStatus::bad_signature);
 }
 
 TEST(JwtTest, DescribesEveryFailureWithoutDetails) {

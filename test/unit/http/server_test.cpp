@@ -121,6 +121,14 @@ std::string get(const std::string& path, bool close = false) {
          "\r\n";
 }
 
+// Responders count into the server's Metrics when they answer, and a test's LateAnswers threads
+// (declared before its server, so destroyed after it) may still answer once the server is gone:
+// the metrics live as long as the process, as in the services (main's outlives every answer).
+Metrics& process_metrics() {
+  static Metrics* metrics = new Metrics;  // never destroyed: answers may come until exit
+  return *metrics;
+}
+
 struct TestServer {
   explicit TestServer(Router router, ServerOptions options = {}) {
     options.port = 0;
@@ -129,7 +137,7 @@ struct TestServer {
     server->start();
   }
   ~TestServer() { server->stop(); }
-  Metrics metrics;
+  Metrics& metrics = process_metrics();
   std::unique_ptr<HttpServer> server;
 };
 

@@ -1,9 +1,9 @@
-#include "messaging/ledger_outbox.hpp"
+#include "persistence/ledger_event_outbox.hpp"
 
 #include <string>
 #include <string_view>
 
-namespace wallet::messaging {
+namespace wallet::persistence {
 namespace {
 
 constexpr const char* kPendingSql =
@@ -36,7 +36,7 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
   auto text = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
   batch.rows.reserve(batch.result.size());
   for (const auto& r : batch.result) {
-    LedgerOutboxRow row;
+    domain::LedgerOutboxRow row;
     row.id = r[0].as<int64_t>();
     row.event_id = text(r[1]);
     row.user_id = text(r[2]);
@@ -88,4 +88,4 @@ bool attach_hold_events(pqxx::connection& conn) {
   return attached;
 }
 
-}  // namespace wallet::messaging
+}  // namespace wallet::persistence

@@ -1,21 +1,22 @@
 // The relay's side of ledger_outbox (schema/transaction_service/002_ledger_events.sql): reading
 // pending rows in outbox order, deleting the ones Kafka acknowledged, counting what is left, and
 // the lock that names the one relay publishing a schema's outbox. Free functions over one
-// connection, owned by the relay's thread; libpqxx exceptions propagate to the relay.
+// connection; libpqxx exceptions propagate to the Session that runs them (the relay reaches them
+// through actors::LedgerEventOutbox, never directly).
 #pragma once
 
 #include <cstdint>
 #include <pqxx/pqxx>
 #include <vector>
 
-#include "messaging/ledger_event.hpp"
+#include "domain/ledger_outbox_row.hpp"
 
-namespace wallet::messaging {
+namespace wallet::persistence {
 
 // Rows and the query result their text lives in (moving the batch keeps the views valid).
 struct LedgerOutboxBatch {
   pqxx::result result;
-  std::vector<LedgerOutboxRow> rows;
+  std::vector<domain::LedgerOutboxRow> rows;
 };
 
 // Up to `limit` rows in id order (the order they must be published in).
@@ -32,4 +33,4 @@ bool try_lead_ledger_events(pqxx::connection& conn);
 // true when they are in place. Safe to call from several instances at once.
 bool attach_hold_events(pqxx::connection& conn);
 
-}  // namespace wallet::messaging
+}  // namespace wallet::persistence

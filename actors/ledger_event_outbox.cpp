@@ -1,0 +1,81 @@
+#include "actors/ledger_event_outbox.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+
+#include "persistence/ledger_event_outbox.hpp"
+#include "persistence/session.hpp"
+
+namespace wallet::actors {
+
+struct LedgerEventOutbox::Impl {
+  explicit Impl(const std::string& url) : session(url) {
+    session.on_connect([](pqxx::connection& conn) {
+      pqxx::nontransaction(conn).exec("SET synchronous_commit = off");
+      if (!persistence::attach_hold_events(conn)) {
+        spdlog::debug("event=ledger_events_no_holds_table");
+      }
+    });
+  }
+
+  template <class T>
+  domain::Result<T> answer(persistence::DbResult<T> result, const char* operation) {
+    if (!result) {
+      cause = result.failure().cause;
+      spdlog::warn("event=ledger_events_db_failed op={} cause=\"{}\"", operation, cause);
+    }
+    return std::move(result).result();
+  }
+
+  persistence::Session session;
+  uint64_t leading_generation = 0;  // the session's connection that holds the lead; 0: none
+  std::string cause;
+};
+
+LedgerEventOutbox::LedgerEventOutbox(std::string database_url)
+    : impl_(std::make_unique<Impl>(database_url)) {}
+
+LedgerEventOutbox::~LedgerEventOutbox() = default;
+
+domain::Result<LedgerEventPass> LedgerEventOutbox::next(int limit) {
+  Impl& s = *impl_;
+  return s.answer(s.session.run([&s, limit](pqxx::connection& conn) {
+    LedgerEventPass pass;
+    // The lock lives as long as the connection that took it: a new connection must take it again.
+    if (s.leading_generation != s.session.generation()) {
+      s.leading_generation = 0;
+      if (persistence::try_lead_ledger_events(conn)) {
+        s.leading_generation = s.session.generation();
+        spdlog::info("event=ledger_events_relay_leading");
+      }
+    }
+    pass.leading = s.leading_generation != 0;
+    if (!pass.leading) return pass;
+    auto batch = std::make_shared<persistence::LedgerOutboxBatch>(
+        persistence::pending_ledger_events(conn, limit));
+    pass.rows = std::move(batch->rows);  // the views point into batch->result, which stays
+    pass.text = std::move(batch);
+    return pass;
+  }),
+                  "ledger_events_read");
+}
+
+domain::Result<bool> LedgerEventOutbox::remove(const std::vector<int64_t>& ids) {
+  return impl_->answer(impl_->session.run([&ids](pqxx::connection& conn) {
+    persistence::delete_ledger_events(conn, ids);
+    return true;
+  }),
+                       "ledger_events_delete");
+}
+
+domain::Result<int64_t> LedgerEventOutbox::count(int64_t cap) {
+  return impl_->answer(impl_->session.run([cap](pqxx::connection& conn) {
+    return persistence::count_ledger_events(conn, cap);
+  }),
+                       "ledger_events_count");
+}
+
+const std::string& LedgerEventOutbox::last_cause() const { return impl_->cause; }
+
+}  // namespace wallet::actors

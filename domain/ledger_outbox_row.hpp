@@ -1,0 +1,36 @@
+// One row of transaction-service's ledger_outbox (schema/transaction_service/002_ledger_events.sql)
+// as the ledger-events relay reads it: plain views, no I/O. persistence/ fills it, the facade in
+// actors/ hands it over, messaging/ledger_event encodes it.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace wallet::domain {
+
+// One ledger_outbox row as the relay reads it: text as Postgres renders it (money is numeric(20,2),
+// so always two decimals; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
+// query result that holds the text (see actors::LedgerEventPass): no copy per field.
+struct LedgerOutboxRow {
+  int64_t id = 0;  // outbox order: each account's commit order
+  std::string_view event_id;
+  std::string_view user_id;  // the Kafka key
+  // a ledger row (transaction_id not empty)
+  std::string_view transaction_id;
+  std::string_view kind;
+  std::string_view balance_change;
+  std::string_view old_balance;
+  std::string_view new_balance;
+  std::string_view transfer_id;
+  // a hold status change (hold_id not empty)
+  std::string_view hold_id;
+  std::string_view status;
+  std::string_view amount;
+  std::string_view to_user_id;
+  std::string_view expires_at;
+  std::string_view created_at;
+
+  bool is_hold() const { return !hold_id.empty(); }
+};
+
+}  // namespace wallet::domain

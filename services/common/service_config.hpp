@@ -1,0 +1,124 @@
+// The configuration of each service: one struct per service, each default written once (the member
+// initializers below), loaded once from the environment by load_config(). README's configuration
+// table lists exactly these variables with these defaults; test/unit/services/config_readme_test
+// holds the two together. `visit` names each field's environment variable: the loader, the README
+// check and anything else that needs the list walk it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/contract.hpp"
+
+namespace wallet::services {
+
+// What both services read.
+struct CommonConfig {
+  std::string http_host = "127.0.0.1";
+  int64_t http_threads = 2;
+  int64_t db_pool_size = 4;
+  int64_t db_queue_limit = 10'000;
+  std::string kafka_brokers = "127.0.0.1:9092";
+  std::string kafka_topic = domain::kUserCreatedTopic;
+  std::string nats_url = "nats://127.0.0.1:4222";
+  int64_t openapi_check = 0;  // 1: exit at start-up if the routes and the OpenAPI document differ
+  int64_t actor_threads = 2;
+  std::string schema_dir;  // empty: the source tree's schema/
+  std::string log_level = "info";
+};
+
+struct UserServiceConfig : CommonConfig {
+  int64_t http_port = 8080;
+  std::string database_url = "postgresql://wallet:wallet@127.0.0.1:55432/user_service";
+  int64_t kafka_message_timeout_ms = 10'000;
+  int64_t outbox_batch = 500;
+  int64_t nats_request_timeout_ms = 2'000;
+  int64_t nats_request_threads = 8;
+};
+
+struct TransactionServiceConfig : CommonConfig {
+  int64_t http_port = 8081;
+  std::string database_url = "postgresql://wallet:wallet@127.0.0.1:55432/transaction_service";
+  std::string kafka_dlq_topic;  // empty: <kafka_topic>.dlq
+  std::string kafka_group_id = domain::kUserCreatedConsumerGroup;
+  std::string admin_token;      // empty: the admin API refuses every request
+  std::string auth_jwt_secret;  // empty: no JWT required
+  std::string nats_balance_subject = domain::kBalanceSubject;
+  int64_t actor_idle_ms = 60'000;
+  int64_t ledger_max_batch = 512;
+  int64_t max_in_flight = 20'000;
+  int64_t request_deadline_ms = 5'000;
+  int64_t idempotency_ttl = 24 * 3600;  // seconds
+  int64_t ledger_statement_timeout_ms = 5'000;
+  std::string ledger_events = "on";  // on or off
+  std::string ledger_events_topic = "ledger-events";
+  int64_t ledger_events_linger_ms = 50;
+
+  std::string dlq_topic() const {
+    return kafka_dlq_topic.empty() ? kafka_topic + ".dlq" : kafka_dlq_topic;
+  }
+};
+
+template <class F>
+void visit_common(CommonConfig& c, F&& f) {
+  f("HTTP_HOST", c.http_host);
+  f("HTTP_THREADS", c.http_threads);
+  f("DB_POOL_SIZE", c.db_pool_size);
+  f("DB_QUEUE_LIMIT", c.db_queue_limit);
+  f("KAFKA_BROKERS", c.kafka_brokers);
+  f("KAFKA_TOPIC", c.kafka_topic);
+  f("NATS_URL", c.nats_url);
+  f("OPENAPI_CHECK", c.openapi_check);
+  f("ACTOR_THREADS", c.actor_threads);
+  f("SCHEMA_DIR", c.schema_dir);
+  f("LOG_LEVEL", c.log_level);
+}
+
+template <class F>
+void visit(UserServiceConfig& c, F&& f) {
+  visit_common(c, f);
+  f("HTTP_PORT", c.http_port);
+  f("DATABASE_URL", c.database_url);
+  f("KAFKA_MESSAGE_TIMEOUT_MS", c.kafka_message_timeout_ms);
+  f("OUTBOX_BATCH", c.outbox_batch);
+  f("NATS_REQUEST_TIMEOUT_MS", c.nats_request_timeout_ms);
+  f("NATS_REQUEST_THREADS", c.nats_request_threads);
+}
+
+template <class F>
+void visit(TransactionServiceConfig& c, F&& f) {
+  visit_common(c, f);
+  f("HTTP_PORT", c.http_port);
+  f("DATABASE_URL", c.database_url);
+  f("KAFKA_DLQ_TOPIC", c.kafka_dlq_topic);
+  f("KAFKA_GROUP_ID", c.kafka_group_id);
+  f("ADMIN_TOKEN", c.admin_token);
+  f("AUTH_JWT_SECRET", c.auth_jwt_secret);
+  f("NATS_BALANCE_SUBJECT", c.nats_balance_subject);
+  f("ACTOR_IDLE_MS", c.actor_idle_ms);
+  f("LEDGER_MAX_BATCH", c.ledger_max_batch);
+  f("MAX_IN_FLIGHT", c.max_in_flight);
+  f("REQUEST_DEADLINE_MS", c.request_deadline_ms);
+  f("IDEMPOTENCY_TTL", c.idempotency_ttl);
+  f("LEDGER_STATEMENT_TIMEOUT_MS", c.ledger_statement_timeout_ms);
+  f("LEDGER_EVENTS", c.ledger_events);
+  f("LEDGER_EVENTS_TOPIC", c.ledger_events_topic);
+  f("LEDGER_EVENTS_LINGER_MS", c.ledger_events_linger_ms);
+}
+
+// Reads one variable into `field` when it is set and not empty. A value that does not parse
+// (an integer field given "12x") leaves the default and adds a line to `problems`.
+void read_env(const char* name, std::string& field, std::vector<std::string>& problems);
+void read_env(const char* name, int64_t& field, std::vector<std::string>& problems);
+
+// The default configuration overridden by the environment. `problems` lists what was ignored;
+// the caller logs it (logging is configured from the result).
+template <class Config>
+Config load_config(std::vector<std::string>& problems) {
+  Config config;
+  visit(config, [&problems](const char* name, auto& field) { read_env(name, field, problems); });
+  return config;
+}
+
+}  // namespace wallet::services
