@@ -12,6 +12,7 @@
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 #include "test/simulation/model_ledger.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -112,6 +113,41 @@ class Generator {
   const simulation::ModelState& model_;
 };
 
+// The database holds what the model holds: balances, rows in commit order, outcomes.
+void expect_same_state(pqxx::connection& db, const simulation::ModelState& model) {
+  pqxx::nontransaction read(db);
+  for (const auto& [user, balance] : model.balances) {
+    auto row = read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", user);
+    EXPECT_EQ(row[0].as<std::string>(), domain::format_minor_units(balance)) << user;
+  }
+  auto rows = read.exec(
+      "SELECT id::text, user_id::text, balance_change::text, old_balance::text, new_balance::text,"
+      " kind, coalesce(transfer_id::text, '') FROM transactions ORDER BY seq");
+  ASSERT_EQ(rows.size(), model.rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& e = model.rows[i].entry;
+    EXPECT_EQ(rows[i][0].as<std::string>(), e.id);
+    EXPECT_EQ(rows[i][1].as<std::string>(), e.user_id);
+    EXPECT_EQ(rows[i][2].as<std::string>(), domain::format_minor_units(e.change));
+    EXPECT_EQ(rows[i][3].as<std::string>(), domain::format_minor_units(e.old_balance));
+    EXPECT_EQ(rows[i][4].as<std::string>(), domain::format_minor_units(e.new_balance));
+    EXPECT_EQ(rows[i][5].as<std::string>(), persistence::entry_kind_name(e.kind));
+    EXPECT_EQ(rows[i][6].as<std::string>(), e.transfer_id);
+  }
+  auto outcomes = read.exec(
+      "SELECT endpoint, key, request_hash, status_code, response_body FROM idempotency_keys"
+      " ORDER BY endpoint COLLATE \"C\", key COLLATE \"C\"");
+  ASSERT_EQ(outcomes.size(), model.outcomes.size());
+  size_t i = 0;
+  for (const auto& [key, o] : model.outcomes) {
+    EXPECT_EQ(outcomes[i][1].as<std::string>(), o.key);
+    EXPECT_EQ(outcomes[i][2].as<std::string>(), o.request_hash);
+    EXPECT_EQ(outcomes[i][3].as<int>(), o.status);
+    EXPECT_EQ(outcomes[i][4].as<std::string>(), o.body);
+    ++i;
+  }
+}
+
 TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) {
   test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
   pqxx::connection db(schema.url());
@@ -152,37 +188,87 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
   EXPECT_GT(committed, 50);
   EXPECT_GT(refused, 50);
 
-  pqxx::nontransaction read(db);
-  for (const auto& [user, balance] : model.balances) {
-    auto row = read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", user);
-    EXPECT_EQ(row[0].as<std::string>(), domain::format_minor_units(balance)) << user;
+  expect_same_state(db, model);
+}
+
+}  // namespace
+}  // namespace wallet
+
+namespace wallet {
+namespace {
+
+// The ownership fence (006_partition_owner.sql): two instances take partitions back and forth,
+// and random batches go out under claims that are current, stale (an epoch another instance
+// bumped since), partial (a partition dropped) or of an instance that holds nothing, through
+// ModelState::commit and the real ledger_commit_batch. Both must commit, refuse (WL001..WL004) or
+// fence (WL005) the same batches, and end with the same state.
+TEST(ModelLedgerDifferentialTest, ModelAndLedgerCommitBatchAgreeOnFences) {
+  constexpr int kPartitions = 12;
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  simulation::ModelState model;
+  std::vector<std::string> users;
+  for (int i = 0; i < 6; ++i) {
+    users.push_back(domain::new_uuid_v4());
+    const int64_t initial = 10'000 * i;
+    pqxx::nontransaction txn(db);
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, $2::numeric)", users.back(),
+                    domain::format_minor_units(initial));
+    model.balances[users.back()] = initial;
   }
-  auto rows = read.exec(
-      "SELECT id::text, user_id::text, balance_change::text, old_balance::text, new_balance::text,"
-      " kind, coalesce(transfer_id::text, '') FROM transactions ORDER BY seq");
-  ASSERT_EQ(rows.size(), model.rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& e = model.rows[i].entry;
-    EXPECT_EQ(rows[i][0].as<std::string>(), e.id);
-    EXPECT_EQ(rows[i][1].as<std::string>(), e.user_id);
-    EXPECT_EQ(rows[i][2].as<std::string>(), domain::format_minor_units(e.change));
-    EXPECT_EQ(rows[i][3].as<std::string>(), domain::format_minor_units(e.old_balance));
-    EXPECT_EQ(rows[i][4].as<std::string>(), domain::format_minor_units(e.new_balance));
-    EXPECT_EQ(rows[i][5].as<std::string>(), persistence::entry_kind_name(e.kind));
-    EXPECT_EQ(rows[i][6].as<std::string>(), e.transfer_id);
+  ASSERT_EQ(persistence::init_partitions(db, kPartitions), kPartitions);
+  model.create_partitions(kPartitions);
+  // What each instance believes it holds (its claim), which may be stale.
+  std::map<std::string, std::map<int, int64_t>> believed;
+  auto take = [&](int partition, const std::string& instance) {
+    const int64_t real = persistence::take_partition(db, partition, instance);
+    const int64_t modelled = model.take_partition(partition, instance);
+    EXPECT_EQ(real, modelled);
+    believed[instance][partition] = modelled;
+  };
+  for (int p = 0; p < kPartitions; ++p) take(p, "a");
+
+  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
+  Generator generate(20261203, users, model);
+  std::mt19937_64 rng(7);
+  std::map<persistence::ApplyStatus, int> seen;
+  for (int round = 0; round < 400; ++round) {
+    if (rng() % 8 == 0) take(static_cast<int>(rng() % kPartitions), rng() % 3 ? "a" : "b");
+    persistence::OwnershipClaim claim;
+    const int kind = static_cast<int>(rng() % 6);
+    claim.instance_id = kind == 5 ? "c" : (rng() % 3 ? "a" : "b");  // c holds nothing
+    auto& beliefs = believed[claim.instance_id];
+    if (rng() % 2 == 0) {
+      // It learnt of the takes since (a revocation): it claims what it holds now.
+      beliefs.clear();
+      for (const auto& [p, row] : model.partition_owner) {
+        if (row.owner == claim.instance_id) beliefs[p] = row.epoch;
+      }
+    }
+    for (const auto& [p, e] : beliefs) claim.epochs.push_back({p, e});
+    if (kind == 4 && !claim.epochs.empty()) {
+      claim.epochs.erase(claim.epochs.begin() + static_cast<long>(rng() % claim.epochs.size()));
+    }
+    auto batch = generate.batch();
+    std::vector<const LedgerMutation*> ops;
+    for (const auto& m : batch) ops.push_back(&m);
+    std::string why;
+    const auto modelled = model.commit(ops, &claim, &why);
+    const auto real = store.apply(ops, &claim);
+    ASSERT_EQ(static_cast<int>(modelled), static_cast<int>(real))
+        << "round " << round << ": model " << static_cast<int>(modelled) << " (" << why << ")";
+    ++seen[real];
+    if (modelled == persistence::ApplyStatus::committed) {
+      for (const auto& m : batch) {
+        for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
+      }
+    }
   }
-  auto outcomes = read.exec(
-      "SELECT endpoint, key, request_hash, status_code, response_body FROM idempotency_keys"
-      " ORDER BY endpoint COLLATE \"C\", key COLLATE \"C\"");
-  ASSERT_EQ(outcomes.size(), model.outcomes.size());
-  size_t i = 0;
-  for (const auto& [key, o] : model.outcomes) {
-    EXPECT_EQ(outcomes[i][1].as<std::string>(), o.key);
-    EXPECT_EQ(outcomes[i][2].as<std::string>(), o.request_hash);
-    EXPECT_EQ(outcomes[i][3].as<int>(), o.status);
-    EXPECT_EQ(outcomes[i][4].as<std::string>(), o.body);
-    ++i;
-  }
+  // Every verdict was exercised.
+  EXPECT_GT(seen[persistence::ApplyStatus::committed], 20);
+  EXPECT_GT(seen[persistence::ApplyStatus::rejected], 20);
+  EXPECT_GT(seen[persistence::ApplyStatus::fenced], 20);
+  expect_same_state(db, model);
 }
 
 }  // namespace
