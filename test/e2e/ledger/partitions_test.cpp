@@ -59,9 +59,10 @@ TEST(PartitionsTest, AMovedPartitionRefusesCommitsWith503AndTheMapShowsIt) {
   EXPECT_EQ(client.get("/admin/partitions").status, 401);
   auto map = client.get("/admin/partitions", admin);
   ASSERT_EQ(map.status, 200) << map.body;
-  ASSERT_EQ(map.json()["partition_count"], 12);
-  EXPECT_EQ(map.json()["instance_id"], "e2e-owner");
-  for (const auto& p : map.json()["partitions"]) {
+  auto doc = map.json();  // a value: json() returns a temporary
+  ASSERT_EQ(doc["partition_count"], 12);
+  EXPECT_EQ(doc["instance_id"], "e2e-owner");
+  for (const auto& p : doc["partitions"]) {
     EXPECT_EQ(p["owner"], "e2e-owner") << p.dump();
     EXPECT_EQ(p["epoch"], 1) << p.dump();
     EXPECT_EQ(p["held_here"], true) << p.dump();
@@ -87,7 +88,7 @@ TEST(PartitionsTest, AMovedPartitionRefusesCommitsWith503AndTheMapShowsIt) {
   EXPECT_GE(metric(client, "ledger_commits_fenced_total"), 2);
   map = client.get("/admin/partitions", admin);
   ASSERT_EQ(map.status, 200);
-  const auto& entry = map.json()["partitions"][moved];
+  const auto entry = map.json()["partitions"][moved];
   EXPECT_EQ(entry["owner"], "intruder");
   EXPECT_EQ(entry["epoch"], 2);
   EXPECT_EQ(entry["held_here"], false);
@@ -106,9 +107,9 @@ TEST(PartitionsTest, AMovedPartitionRefusesCommitsWith503AndTheMapShowsIt) {
   EXPECT_EQ(read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", x)[0]
                 .as<std::string>(),
             "15.00");
-  map = client.get("/admin/partitions", admin);
-  EXPECT_EQ(map.json()["partitions"][moved]["owner"], "e2e-owner");
-  EXPECT_EQ(map.json()["partitions"][moved]["epoch"], 3);
+  const auto after = client.get("/admin/partitions", admin).json()["partitions"][moved];
+  EXPECT_EQ(after["owner"], "e2e-owner");
+  EXPECT_EQ(after["epoch"], 3);
   EXPECT_EQ(service.terminate(20s), 0);
 }
 
