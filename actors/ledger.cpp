@@ -308,3 +308,16 @@ void Ledger::history(
 }
 
 }  // namespace wallet::actors
+
+// ---- Beyond one machine ------------------------------------------------------------------------
+
+namespace wallet::actors {
+
+void Ledger::partitions(
+    std::function<void(domain::Result<std::vector<persistence::PartitionOwner>>)> reply) {
+  pool_->run<std::vector<persistence::PartitionOwner>>(
+      "list_partitions", [](pqxx::connection& conn) { return persistence::list_partitions(conn); },
+      std::move(reply));
+}
+
+}  // namespace wallet::actors

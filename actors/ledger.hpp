@@ -17,6 +17,7 @@
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 
 namespace wallet::actors {
 
@@ -86,6 +87,10 @@ class Ledger {
   // One page of an account's history, newest first, before the row `before` (0: from the newest).
   void history(std::string user_id, int limit, int64_t before,
                std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply);
+
+  // Beyond one machine: every partition with its owner and epoch, as Postgres holds them.
+  void partitions(
+      std::function<void(domain::Result<std::vector<persistence::PartitionOwner>>)> reply);
 
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);

@@ -61,6 +61,8 @@ struct LedgerGauges {
   std::atomic<uint64_t> holds_voided{0};
   std::atomic<uint64_t> holds_expired{0};
   std::atomic<int64_t> holds_pending{0};
+  // Beyond one machine: batches the ownership fence refused (the writer counts them).
+  std::atomic<uint64_t> commits_fenced{0};
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency

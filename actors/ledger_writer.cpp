@@ -21,7 +21,12 @@ void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutati
   }
 }
 
-void settle(Self self, WriteRequest& request, bool committed) {
+// How a unit ended. `fenced`: refused by the ownership fence, nothing written; the client is told
+// the partition moved (503, retry), which is a different answer from an outage's.
+enum class Ending { committed, failed, fenced };
+
+void settle(Self self, WriteRequest& request, Ending ending) {
+  const bool committed = ending == Ending::committed;
   for (auto& [account, balance] : request.participants) {
     self->send(account, settled_atom::value, committed, balance);
   }
@@ -29,6 +34,11 @@ void settle(Self self, WriteRequest& request, bool committed) {
     count_holds(*self->state.gauges, request.mutation);  // release 2
     request.on_commit.durable = request.mutation.outcome.has_value();
     request.reply(std::move(request.on_commit));
+  } else if (ending == Ending::fenced) {
+    ++self->state.stats.failed_mutations;
+    request.reply(error_reply(domain::ErrorCode::partition_moved,
+                              "this account's partition moved to another instance while the "
+                              "operation was being committed; nothing changed, retry"));
   } else {
     ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::unavailable,
@@ -76,17 +86,23 @@ void flush(Self self) {
 }
 
 // The unit's outcome is known: answer it, then go on with the next unit or the next batch.
-void finish_unit(Self self, bool committed) {
+// A fenced unit ends the isolation too: every later mutation carries the same stale claim.
+void finish_unit(Self self, Ending ending) {
   auto& s = self->state;
   s.resolve_backoff = std::chrono::milliseconds{0};
   if (s.isolating) {
-    settle(self, s.writing[s.isolate_index], committed);
+    settle(self, s.writing[s.isolate_index], ending);
     if (++s.isolate_index < s.writing.size()) {
-      write_unit(self);
-      return;
+      if (ending != Ending::fenced) {
+        write_unit(self);
+        return;
+      }
+      for (; s.isolate_index < s.writing.size(); ++s.isolate_index) {
+        settle(self, s.writing[s.isolate_index], ending);
+      }
     }
   } else {
-    for (auto& request : s.writing) settle(self, request, committed);
+    for (auto& request : s.writing) settle(self, request, ending);
   }
   s.writing.clear();
   s.busy = false;
@@ -114,7 +130,7 @@ void on_applied(Self self, ApplyStatus status) {
   if (s.on_commit) s.on_commit(elapsed, size);
   switch (status) {
     case ApplyStatus::committed:
-      finish_unit(self, true);
+      finish_unit(self, Ending::committed);
       return;
     case ApplyStatus::rejected:
       if (!s.isolating && s.writing.size() > 1) {
@@ -125,10 +141,18 @@ void on_applied(Self self, ApplyStatus status) {
         write_unit(self);
         return;
       }
-      finish_unit(self, false);
+      finish_unit(self, Ending::failed);
       return;
     case ApplyStatus::unavailable:
-      finish_unit(self, false);
+      finish_unit(self, Ending::failed);
+      return;
+    case ApplyStatus::fenced:
+      // Another instance took a partition this one claims: nothing was written, and no retry
+      // here can commit it. Each client hears 503 partition_moved, each account reloads.
+      ++s.stats.fenced;
+      ++s.gauges->commits_fenced;
+      spdlog::warn("event=ledger_batch_fenced size={}", size);
+      finish_unit(self, Ending::fenced);
       return;
     case ApplyStatus::in_doubt:
       // Neither the clients nor the accounts may hear anything before we know.
@@ -169,7 +193,7 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
         auto& s = self->state;
         if (known) {
           spdlog::info("event=ledger_commit_resolved committed={}", known.value());
-          finish_unit(self, known.value());
+          finish_unit(self, known.value() ? Ending::committed : Ending::failed);
           return;
         }
         // Still unknown (the database is unreachable): ask again, backing off.

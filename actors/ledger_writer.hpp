@@ -5,7 +5,9 @@
 // batch is durable. A batch refused by Postgres is retried one mutation at a time, so one bad
 // mutation fails alone and its batch-mates still commit. A batch whose commit is in doubt (the
 // connection broke under it) is looked up until it is known whether it committed: nobody is
-// answered, and no account is told, before that is known.
+// answered, and no account is told, before that is known. A batch refused by the ownership fence
+// (another instance took a partition this one claims) wrote nothing: its clients are answered
+// 503 partition_moved and its accounts reload; it is not retried.
 //
 // In the service it is a detached actor (its own thread: the Postgres backend blocks); in the
 // protocol simulation it is scheduled like every other actor over the model backend.
@@ -26,6 +28,7 @@ struct WriterStats {
   uint64_t mutations = 0;
   uint64_t failed_mutations = 0;
   uint64_t in_doubt = 0;  // commits whose outcome had to be looked up
+  uint64_t fenced = 0;    // commits refused by the ownership fence (a partition moved)
   uint64_t commit_micros_total = 0;
   size_t largest_batch = 0;
 };

@@ -39,6 +39,9 @@ enum class ErrorCode {
   invalid_hold_id,
   hold_not_found,
   hold_not_pending,
+  // Beyond one machine (SPEC.md section 7): the account's partition moved to another instance
+  // while the operation was being committed; nothing changed, retry (503).
+  partition_moved,
 };
 
 struct Error {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +21,8 @@ struct TransactionApiDeps {
   // AUTH_JWT_SECRET: when set, addMoney needs an HS256 JWT with "role": "operator" and
   // transferMoney one whose "sub" is from_user_id (docs/security.md). Empty: no JWT required.
   std::string jwt_secret = {};
+  // The partitions this instance holds (GET /admin/partitions marks them); null: none.
+  std::shared_ptr<const persistence::OwnedPartitions> owned = nullptr;
 };
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps);

@@ -23,6 +23,8 @@ enum class ApplyStatus {
   rejected,     // refused by a constraint or a stale balance: nothing written
   unavailable,  // known not to be written (could not connect, or rolled back)
   in_doubt,     // the connection broke while the commit was under way: it may have committed
+  fenced,       // refused as a whole: this instance no longer holds a partition it claims (WL005);
+                // nothing written, and retrying here cannot help
 };
 
 using KeyRef = std::pair<std::string, std::string>;  // (endpoint, key)

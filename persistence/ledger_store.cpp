@@ -44,7 +44,8 @@ HoldRecord hold_from_row(const pqxx::row& row) {
 
 // Builds the jsonb argument of ledger_apply_batch: per account the balance the batch starts
 // from (its first entry's old balance) and ends at (its last entry's new balance).
-std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
+std::string batch_document(const std::vector<const LedgerMutation*>& batch,
+                           const OwnershipClaim* claim) {
   struct Span {
     int64_t first_old;
     int64_t last_new;
@@ -107,6 +108,13 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch) {
                      {"outcomes", std::move(outcomes)}};
   if (!new_holds.empty()) doc["holds"] = std::move(new_holds);
   if (!hold_changes.empty()) doc["hold_changes"] = std::move(hold_changes);
+  if (claim && !claim->instance_id.empty()) {
+    nlohmann::json epochs = nlohmann::json::array();
+    for (const auto& [partition, epoch] : claim->epochs) {
+      epochs.push_back({{"partition", partition}, {"epoch", epoch}});
+    }
+    doc["fence"] = {{"instance", claim->instance_id}, {"epochs", std::move(epochs)}};
+  }
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -137,7 +145,8 @@ void LedgerStore::ensure_connected() {
   // cancelled (and so rolled back), and its clients are told 503.
   pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
                                    std::to_string(statement_timeout_.count()));
-  conn->prepare("ledger_apply_batch", "SELECT ledger_apply_batch($1::jsonb)");
+  // ledger_commit_batch: the ownership fence, then ledger_apply_batch, in one statement.
+  conn->prepare("ledger_commit_batch", "SELECT ledger_commit_batch($1::jsonb)");
   auto me = pqxx::nontransaction(*conn).exec(
       "SELECT pid::text, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
   backend_pid_ = me.empty() ? "" : me[0][0].c_str();
@@ -145,7 +154,8 @@ void LedgerStore::ensure_connected() {
   conn_ = std::move(conn);
 }
 
-ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) {
+ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
+                               const OwnershipClaim* claim) {
   try {
     ensure_connected();
   } catch (const std::exception& e) {
@@ -155,11 +165,11 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
     return ApplyStatus::unavailable;
   }
   try {
-    const std::string document = batch_document(batch);
+    const std::string document = batch_document(batch, claim);
     // A nontransaction runs the single statement in its own implicit transaction: one round trip,
     // one commit, durable when it returns (synchronous_commit stays on).
     pqxx::nontransaction txn(*conn_);
-    txn.exec_prepared("ledger_apply_batch", document);
+    txn.exec_prepared("ledger_commit_batch", document);
     return ApplyStatus::committed;
   } catch (const pqxx::sql_error& e) {
     if (is_connection_failure(e) || e.sqlstate().rfind("57P", 0) == 0) {
@@ -174,6 +184,11 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch) 
       spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"", batch.size(),
                    e.sqlstate(), e.what());
       return ApplyStatus::unavailable;
+    }
+    if (e.sqlstate() == "WL005") {
+      // The fence: another instance took a partition this one claims. Rolled back as a whole.
+      spdlog::warn("event=ledger_commit_fenced size={} cause=\"{}\"", batch.size(), e.what());
+      return ApplyStatus::fenced;
     }
     spdlog::warn("event=ledger_commit_rejected size={} sqlstate={} cause=\"{}\"", batch.size(),
                  e.sqlstate(), e.what());

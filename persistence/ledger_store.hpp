@@ -22,8 +22,10 @@ class LedgerStore {
  public:
   LedgerStore(std::string url, std::chrono::milliseconds statement_timeout);
 
-  // Writes all mutations in one transaction. Either all are committed or none is.
-  ApplyStatus apply(const std::vector<const LedgerMutation*>& batch);
+  // Writes all mutations in one transaction. Either all are committed or none is. `claim` is the
+  // batch's fence (none when null or empty): a stale claim makes the batch `fenced`.
+  ApplyStatus apply(const std::vector<const LedgerMutation*>& batch,
+                    const OwnershipClaim* claim = nullptr);
   // Whether a batch answered `in_doubt` committed (see LedgerBackend::was_committed).
   domain::Result<bool> was_committed(const LedgerMutation& probe);
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace wallet::persistence {
@@ -62,6 +63,14 @@ struct LedgerMutation {
   std::optional<IdempotencyOutcome> outcome;
   std::vector<HoldRecord> new_holds;
   std::vector<HoldChange> hold_changes;
+};
+
+// The fence of a commit (schema/transaction_service/006_partition_owner.sql): the instance that
+// writes it and every partition it holds, with the epoch it took each at. An empty instance_id is
+// no fence (refused once any partition has an owner).
+struct OwnershipClaim {
+  std::string instance_id;
+  std::vector<std::pair<int, int64_t>> epochs;  // (partition, epoch)
 };
 
 // An account as loaded by its actor: the committed balance and its pending holds.

@@ -2,9 +2,11 @@
 
 namespace wallet::persistence {
 
-PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options)
+PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options,
+                                             std::shared_ptr<const OwnedPartitions> owned)
     : pool_(pool),
       options_(std::move(options)),
+      owned_(std::move(owned)),
       store_(options_.database_url, options_.statement_timeout) {}
 
 void PostgresLedgerBackend::load_account(
@@ -38,7 +40,9 @@ void PostgresLedgerBackend::find_outcomes(
 
 void PostgresLedgerBackend::apply(const std::vector<const LedgerMutation*>& batch,
                                   std::function<void(ApplyStatus)> done) {
-  done(store_.apply(batch));
+  if (!owned_) return done(store_.apply(batch));
+  const OwnershipClaim claim = owned_->claim();
+  done(store_.apply(batch, &claim));
 }
 
 void PostgresLedgerBackend::was_committed(const LedgerMutation& probe,

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 
 namespace wallet::persistence {
 
@@ -22,7 +24,10 @@ struct PostgresLedgerOptions {
 
 class PostgresLedgerBackend : public LedgerBackend {
  public:
-  PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options);
+  // `owned`: the partitions this instance holds; every commit is fenced with them. Null: commits
+  // carry no fence (PARTITION_OWNERSHIP=shared, and tests of the store).
+  PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions options,
+                        std::shared_ptr<const OwnedPartitions> owned = nullptr);
 
   void load_account(
       const std::string& user_id,
@@ -42,6 +47,7 @@ class PostgresLedgerBackend : public LedgerBackend {
  private:
   DbPool& pool_;
   const PostgresLedgerOptions options_;
+  const std::shared_ptr<const OwnedPartitions> owned_;
   LedgerStore store_;
 };
 

@@ -54,6 +54,11 @@ struct TransactionServiceConfig : CommonConfig {
   std::string ledger_events = "on";  // on or off
   std::string ledger_events_topic = "ledger-events";
   int64_t ledger_events_linger_ms = 50;
+  // Ownership (SPEC.md section 7): "all" takes every partition at start and fences every commit;
+  // "shared" takes none and commits unfenced (test instances beside the stack's).
+  std::string partition_ownership = "all";
+  int64_t ledger_partitions = 12;  // domain::kDefaultPartitions; fixed per cluster
+  std::string instance_id;         // empty: "<hostname>:<HTTP_PORT>"
 
   std::string dlq_topic() const {
     return kafka_dlq_topic.empty() ? kafka_topic + ".dlq" : kafka_dlq_topic;
@@ -105,6 +110,9 @@ void visit(TransactionServiceConfig& c, F&& f) {
   f("LEDGER_EVENTS", c.ledger_events);
   f("LEDGER_EVENTS_TOPIC", c.ledger_events_topic);
   f("LEDGER_EVENTS_LINGER_MS", c.ledger_events_linger_ms);
+  f("PARTITION_OWNERSHIP", c.partition_ownership);
+  f("LEDGER_PARTITIONS", c.ledger_partitions);
+  f("INSTANCE_ID", c.instance_id);
 }
 
 // Reads one variable into `field` when it is set and not empty. A value that does not parse

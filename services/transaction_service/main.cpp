@@ -3,14 +3,17 @@
 // HTTP API; on SIGINT/SIGTERM stops taking requests, lets in-flight ones finish, then stops the
 // rest in reverse order.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <caf/all.hpp>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <thread>
 
 #include "actors/ledger.hpp"
 #include "domain/contract.hpp"
+#include "domain/partitioning.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
 #include "http/openapi.hpp"
@@ -19,6 +22,7 @@
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
+#include "persistence/partition_store.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
@@ -62,6 +66,20 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.holds_voided.load()); });
   gauge("ledger_holds_expired_total", "Holds that expired by themselves since start",
         [&g] { return static_cast<double>(g.holds_expired.load()); });
+  // Beyond one machine.
+  gauge("ledger_commits_fenced_total",
+        "Ledger batches refused by the ownership fence (a partition this instance claimed had "
+        "moved to another instance) since start",
+        [&g] { return static_cast<double>(g.commits_fenced.load()); });
+}
+
+// INSTANCE_ID, or by default "<hostname>:<HTTP_PORT>": stable across restarts of the same
+// deployment (which static group membership will rely on), distinct between instances of a host.
+std::string instance_id(const services::TransactionServiceConfig& config) {
+  if (!config.instance_id.empty()) return config.instance_id;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return std::string(host) + ":" + std::to_string(config.http_port);
 }
 
 void register_ledger_event_metrics(http::Metrics& metrics, messaging::LedgerEventRelay& relay) {
@@ -97,6 +115,32 @@ int main() {
 
   if (!services::migrate(database_url, config, "transaction_service")) return 1;
 
+  // Ownership (SPEC.md section 7): accounts hash to LEDGER_PARTITIONS partitions (fixed when the
+  // cluster is created). PARTITION_OWNERSHIP=all: this instance takes them all at start, which
+  // fences out any former holder, and every commit carries the epochs taken here. shared: it takes
+  // none and commits unfenced (several instances on one database, guarded by Postgres alone).
+  const std::string& ownership = config.partition_ownership;
+  const int64_t partitions = config.ledger_partitions;
+  if (ownership != "all" && ownership != "shared") {
+    spdlog::critical("event=startup_failed cause=\"PARTITION_OWNERSHIP must be all or shared\"");
+    return 1;
+  }
+  if (partitions < 1 || partitions > 4096) {
+    spdlog::critical("event=startup_failed cause=\"LEDGER_PARTITIONS must be 1..4096\"");
+    return 1;
+  }
+  auto owned =
+      std::make_shared<persistence::OwnedPartitions>(instance_id(config),
+                                                      static_cast<int>(partitions));
+  if (ownership == "all") {
+    if (auto taken = persistence::take_all_partitions(database_url, *owned); !taken) {
+      spdlog::critical("event=startup_failed cause=\"{}\"", taken.error().message);
+      return 1;
+    }
+  }
+  spdlog::info("event=ownership mode={} instance={} partitions={} held={}", ownership,
+               owned->instance_id(), partitions, owned->held().size());
+
   caf::actor_system_config caf_config;
   services::configure_actors(caf_config, config);
   caf::actor_system system{caf_config};
@@ -109,7 +153,8 @@ int main() {
   backend_options.database_url = database_url;
   backend_options.statement_timeout = std::chrono::milliseconds(config.ledger_statement_timeout_ms);
   backend_options.idempotency_ttl = std::chrono::seconds(config.idempotency_ttl);
-  auto backend = std::make_shared<persistence::PostgresLedgerBackend>(reader, backend_options);
+  auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
+      reader, backend_options, ownership == "all" ? owned : nullptr);
   // The ledger-events relay publishes the outbox rows that each ledger commit writes (by trigger);
   // LEDGER_EVENTS=off runs no relay here: rows keep being written and wait for one that runs.
   std::unique_ptr<messaging::LedgerEventRelay> relay;
@@ -179,7 +224,7 @@ int main() {
              {"nats_responder", responder.status()},
              {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
        },
-       config.auth_jwt_secret});
+       config.auth_jwt_secret, owned});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)

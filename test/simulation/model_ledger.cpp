@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "domain/partitioning.hpp"
+
 namespace wallet::simulation {
 
 using persistence::ApplyStatus;
@@ -147,6 +149,56 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   return true;
 }
 
+void ModelState::create_partitions(int count) {
+  if (!partition_owner.empty()) return;
+  for (int p = 0; p < count; ++p) partition_owner[p] = ModelPartition{};
+}
+
+int64_t ModelState::take_partition(int partition, const std::string& instance) {
+  auto& row = partition_owner.at(partition);
+  row.owner = instance;
+  return ++row.epoch;
+}
+
+ApplyStatus ModelState::commit(const std::vector<const persistence::LedgerMutation*>& batch,
+                               const persistence::OwnershipClaim* claim, std::string* why) {
+  if (claim && !claim->instance_id.empty()) {
+    auto fenced = [why](const char* reason) {
+      if (why) *why = reason;
+      return ApplyStatus::fenced;
+    };
+    const int partitions = static_cast<int>(partition_owner.size());
+    if (partitions == 0) return fenced("fence: no partitions exist (WL005)");
+    std::set<int> claimed;
+    for (const auto& [partition, epoch] : claim->epochs) claimed.insert(partition);
+    // The accounts the batch writes: balances it moves, payers of holds it creates or closes.
+    std::set<std::string> touched;
+    for (const auto* mutation : batch) {
+      for (const auto& e : mutation->entries) touched.insert(e.user_id);
+      for (const auto& h : mutation->new_holds) touched.insert(h.from_user_id);
+      for (const auto& c : mutation->hold_changes) {
+        auto it = holds.find(c.hold_id);
+        if (it != holds.end()) touched.insert(it->second.from_user_id);
+      }
+    }
+    for (const auto& user_id : touched) {
+      if (!claimed.count(domain::partition_of(user_id, partitions))) {
+        return fenced("fence: the batch touches a partition it does not claim (WL005)");
+      }
+    }
+    size_t current = 0;
+    for (const auto& [partition, epoch] : claim->epochs) {
+      auto it = partition_owner.find(partition);
+      if (it != partition_owner.end() && it->second.owner == claim->instance_id &&
+          it->second.epoch == epoch) {
+        ++current;
+      }
+    }
+    if (current != claim->epochs.size()) return fenced("fence: partition moved (WL005)");
+  }
+  return apply(batch, why) ? ApplyStatus::committed : ApplyStatus::rejected;
+}
+
 bool ModelState::contains(const persistence::LedgerMutation& probe) const {
   if (!probe.entries.empty()) {
     for (const auto& row : rows) {
@@ -234,12 +286,14 @@ void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& b
   std::vector<persistence::LedgerMutation> copy;
   for (const auto* m : batch) copy.push_back(*m);
   pending_.push_back({"apply " + std::to_string(batch.size()) + " mutations", true,
-                      [this, copy, done](Fault fault) {
+                      // The claim as the writer sends it: taken now, checked at commit.
+                      [this, copy, claim = claim_, done](Fault fault) {
                         std::vector<const persistence::LedgerMutation*> ops;
                         for (const auto& m : copy) ops.push_back(&m);
                         if (fault == Fault::fail) return done(ApplyStatus::unavailable);
                         if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
-                        if (!state_.apply(ops, nullptr)) return done(ApplyStatus::rejected);
+                        const auto status = state_.commit(ops, &claim, nullptr);
+                        if (status != ApplyStatus::committed) return done(status);
                         if (on_commit) on_commit();
                         done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt
                                                                 : ApplyStatus::committed);

@@ -1,6 +1,7 @@
-// ModelLedger: an in-memory LedgerBackend with the semantics of ledger_apply_batch (schema/
-// transaction_service/001_ledger.sql): per account a conditional update on the balance the batch
-// starts from, the row constraints, the idempotency primary key, all or nothing. Every call is
+// ModelLedger: an in-memory LedgerBackend with the semantics of ledger_commit_batch (schema/
+// transaction_service/001_ledger.sql, 003 and 006): the ownership fence, then per account a
+// conditional update on the balance the batch starts from, the row constraints, the idempotency
+// primary key, all or nothing. Every call is
 // held as a pending operation until the simulation completes it, with or without a fault, in the
 // order it chooses; that is how loads and commits stall, fail, or commit and lose their reply.
 // The differential test (test/integration/persistence/model_ledger_differential_test.cpp) holds
@@ -25,15 +26,29 @@ struct ModelRow {
   uint64_t seq = 0;
 };
 
+// A row of partition_owner (006_partition_owner.sql).
+struct ModelPartition {
+  std::string owner;  // empty: never taken
+  int64_t epoch = 0;
+};
+
 struct ModelState {
   std::map<std::string, int64_t> balances;  // user_id -> balance (users table)
   std::vector<ModelRow> rows;               // transactions, in commit order
   std::map<std::pair<std::string, std::string>, persistence::IdempotencyOutcome> outcomes;
   std::map<std::string, persistence::HoldRecord> holds;  // hold_id -> hold
+  std::map<int, ModelPartition> partition_owner;         // empty: no partitions created
 
   // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
   // Postgres would raise. `why` says which rule refused it.
   bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why);
+  // Commits a batch as ledger_commit_batch does: the fence (`claim`, none when null or with no
+  // instance), then apply. committed, rejected (apply refused) or fenced (WL005).
+  persistence::ApplyStatus commit(const std::vector<const persistence::LedgerMutation*>& batch,
+                                  const persistence::OwnershipClaim* claim, std::string* why);
+  // partition_init and partition_take.
+  void create_partitions(int count);
+  int64_t take_partition(int partition, const std::string& instance);
   bool contains(const persistence::LedgerMutation& probe) const;
 };
 
@@ -72,11 +87,17 @@ class ModelLedger : public persistence::LedgerBackend {
 
   std::deque<Pending>& pending() { return pending_; }
   const ModelState& state() const { return state_; }
+  // Another instance's moves (an owner change, its own commits) act on the state directly.
+  ModelState& shared_state() { return state_; }
+  // The fence every apply of this instance carries (none while unset).
+  void set_claim(persistence::OwnershipClaim claim) { claim_ = std::move(claim); }
+  const persistence::OwnershipClaim& claim() const { return claim_; }
   // Called after every commit (the simulation records what each account could spend).
   std::function<void()> on_commit;
 
  private:
   ModelState state_;
+  persistence::OwnershipClaim claim_;
   std::deque<Pending> pending_;
 };
 

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   app.add_option("--accounts", options.accounts, "accounts per schedule");
   app.add_option("--operations", options.max_operations, "client requests per schedule");
   app.add_option("--steps", options.faulty_steps, "steps with faults per schedule");
+  app.add_option("--owner-changes", options.owner_change_percent,
+                 "percent of schedules in which another instance takes a partition");
+  app.add_flag("--unfenced", options.unfenced,
+               "negative control: commit without the ownership fence (with --expect-failure)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::off);  // the writer's warnings are the faults we inject
 
@@ -48,6 +52,8 @@ int main(int argc, char** argv) {
   uint64_t ran = 0;
   long steps = 0;
   long operations = 0;
+  long owner_changes = 0;
+  uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
@@ -56,6 +62,8 @@ int main(int argc, char** argv) {
     steps += result.steps;
     operations += result.operations;
     for (const auto& [what, n] : result.answers) answers[what] += n;
+    owner_changes += result.owner_changed ? 1 : 0;
+    fenced += result.fenced_batches;
     if (options.trace || !result.ok) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -73,13 +81,20 @@ int main(int argc, char** argv) {
   std::string tally;
   for (const auto& [what, n] : answers) tally += "  " + what + ": " + std::to_string(n);
   std::printf("simulate: answers by endpoint and status:%s\n", tally.c_str());
+  std::printf(
+      "simulate: %ld schedules with an owner change, %llu batches of the former owner refused by "
+      "the fence%s\n",
+      owner_changes, static_cast<unsigned long long>(fenced),
+      failed ? "" : ", none of its batches committed after the change");
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
-    std::printf("replay: %s --seed %llu --accounts %d --operations %d --steps %d%s --trace\n",
-                argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
-                options.max_operations, options.faulty_steps,
-                options.release2 ? " --release2" : "");
+    std::printf(
+        "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes %d%s%s "
+        "--trace\n",
+        argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
+        options.max_operations, options.faulty_steps, options.owner_change_percent,
+        options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

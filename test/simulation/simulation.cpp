@@ -13,6 +13,7 @@
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
+#include "domain/partitioning.hpp"
 #include "test/simulation/model_ledger.hpp"
 
 namespace wallet::simulation {
@@ -51,6 +52,7 @@ class Simulation {
   Simulation(uint64_t seed, const SimulationOptions& options)
       : options_(options),
         rng_(seed),
+        owner_rng_(seed ^ 0x6f776e6572ULL),
         config_(make_config()),
         system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
@@ -69,7 +71,24 @@ class Simulation {
     }
     unknown_ = account_id(99);
     model_ = std::make_shared<ModelLedger>(std::move(state));
-    model_->on_commit = [this] { record_available(); };
+    model_->on_commit = [this] {
+      record_available();
+      if (moved_) ++commits_after_move_;  // must stay 0: the fence
+    };
+    // The simulated instance owns every partition, as a single instance does at start.
+    auto& shared = model_->shared_state();
+    shared.create_partitions(domain::kDefaultPartitions);
+    persistence::OwnershipClaim claim{kThisInstance, {}};
+    for (int p = 0; p < domain::kDefaultPartitions; ++p) {
+      claim.epochs.push_back({p, shared.take_partition(p, kThisInstance)});
+    }
+    if (!options_.unfenced) model_->set_claim(std::move(claim));
+    // Drawn from a generator of its own, so that schedules without an owner change are exactly
+    // those of the same seed before owner changes existed.
+    if (static_cast<int>(owner_rng_() % 100) < options_.owner_change_percent &&
+        options_.faulty_steps > 0) {
+      move_at_ = static_cast<int>(owner_rng_() % static_cast<uint64_t>(options_.faulty_steps));
+    }
     actors::LedgerOptions ledger_options;
     ledger_options.detached_writer = false;
     ledger_options.purge_every = 0ms;
@@ -88,7 +107,10 @@ class Simulation {
   }
 
   ScheduleResult run() {
-    for (; step_ < options_.faulty_steps; ++step_) faulty_step();
+    for (; step_ < options_.faulty_steps; ++step_) {
+      if (step_ == move_at_) change_owner();
+      faulty_step();
+    }
     const int settled_at = settle();
     if (settled_at < 0) {
       fail("liveness: not quiet after " + std::to_string(options_.settle_steps) +
@@ -102,8 +124,11 @@ class Simulation {
       check_refusals();
       check_hold_winners();
       check_actors();
+      check_fence();
     }
     result_.steps = step_;
+    result_.owner_changed = moved_;
+    result_.fenced_batches = ledger_->gauges().commits_fenced.load();
     result_.operations = static_cast<int>(ops_.size());
     for (const auto& op : ops_) {
       ++result_.answers[std::string(endpoint(op->kind)) + " " + std::to_string(op->reply.status)];
@@ -395,6 +420,49 @@ class Simulation {
     return n;
   }
 
+  // ---- beyond one machine ----------------------------------------------------------------------
+
+  static constexpr const char* kThisInstance = "sim-a";
+  static constexpr const char* kOtherInstance = "sim-b";
+
+  bool moved_account(const std::string& user) const {
+    return moved_ && domain::partition_of(user, domain::kDefaultPartitions) == moved_partition_;
+  }
+
+  // Another instance takes the partition of one account (its epoch bumped), unknown to the
+  // simulated one, and may commit a deposit there as its new owner, through the same fence.
+  void change_owner() {
+    auto& shared = model_->shared_state();
+    const auto& user = accounts_[owner_rng_() % accounts_.size()];
+    moved_partition_ = domain::partition_of(user, domain::kDefaultPartitions);
+    const int64_t epoch = shared.take_partition(moved_partition_, kOtherInstance);
+    moved_ = true;
+    note("owner change: partition " + std::to_string(moved_partition_) + " (account " +
+         user.substr(24) + ") taken by " + kOtherInstance + " at epoch " + std::to_string(epoch));
+    if (owner_rng_() % 2 != 0) return;
+    persistence::LedgerMutation deposit;
+    const int64_t balance = shared.balances.at(user);
+    deposit.entries.push_back({domain::new_uuid_v4(), user, 5'000, balance, balance + 5'000,
+                               persistence::EntryKind::deposit, ""});
+    const persistence::OwnershipClaim claim{kOtherInstance, {{moved_partition_, epoch}}};
+    std::string why;
+    if (shared.commit({&deposit}, &claim, &why) != persistence::ApplyStatus::committed) {
+      fail("the new owner could not commit in its own partition: " + why);
+      return;
+    }
+    foreign_rows_.insert(deposit.entries.front().id);
+    record_available();
+    note(std::string(kOtherInstance) + " deposits 50.00 into " + user.substr(24));
+  }
+
+  // The fence: after the owner change, not one batch of the former owner committed.
+  void check_fence() {
+    if (commits_after_move_ > 0) {
+      fail("fence: the former owner committed " + std::to_string(commits_after_move_) +
+           " batches after another instance took partition " + std::to_string(moved_partition_));
+    }
+  }
+
   // ---- the checks ------------------------------------------------------------------------------
 
   static std::optional<std::string> body_field(const Reply& reply, const char* name) {
@@ -418,6 +486,7 @@ class Simulation {
   void check_answers() {
     std::set<std::string> committed;
     for (const auto& row : model_->state().rows) {
+      if (foreign_rows_.count(row.entry.id)) continue;  // the other instance's, not a client's
       committed.insert(row.entry.transfer_id.empty() ? row.entry.id : row.entry.transfer_id);
     }
     for (const auto& [id, hold] : model_->state().holds) committed.insert(id);
@@ -550,6 +619,10 @@ class Simulation {
         }
         continue;  // hold_not_pending is checked when answered (check_hold_refusal)
       }
+      // Known limit of fencing: an instance that lost a partition without knowing it still
+      // answers unkeyed refusals from its memory (no commit, so no fence). Ownership by the group
+      // protocol retires those actors on revocation; a paused instance needs a lease to bound it.
+      if (!op->tag && moved_account(op->from) && op->answered_step >= move_at_) continue;
       const auto& points = history_[op->from];
       int64_t lowest = INT64_MAX;
       int64_t before = points.front().second;
@@ -647,7 +720,9 @@ class Simulation {
       if (a.state != "idle" && a.state != "missing" && a.state != "unloaded") {
         fail("liveness: " + who + " is left " + a.state);
       }
-      if (a.state == "idle") {
+      // An account of a moved partition belongs to the other instance: this one's view of it may
+      // be stale (that is what the fence is for).
+      if (a.state == "idle" && !moved_account(a.user_id)) {
         auto it = model_->state().balances.find(a.user_id);
         const int64_t truth = it == model_->state().balances.end() ? -1 : it->second;
         if (a.balance != truth || a.pending_balance != truth) {
@@ -660,6 +735,12 @@ class Simulation {
 
   SimulationOptions options_;
   std::mt19937_64 rng_;
+  std::mt19937_64 owner_rng_;
+  int move_at_ = -1;  // the faulty step of the owner change; -1: none in this schedule
+  bool moved_ = false;
+  int moved_partition_ = -1;
+  int commits_after_move_ = 0;
+  std::set<std::string> foreign_rows_;  // rows the other instance committed
   std::unique_ptr<caf::actor_system_config> config_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;

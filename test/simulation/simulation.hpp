@@ -4,7 +4,8 @@
 // delivered next, which operations clients send (deposits and transfers both ways, duplicated and
 // concurrent keys, reused keys with another body), which faults happen (a commit that fails,
 // stalls, or commits and loses its reply; a load that fails or stalls; lookups that fail),
-// retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes).
+// retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes),
+// and in some schedules an owner change: another instance takes a partition (006_partition_owner).
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
 // liveness are checked; a failure comes with the trace of the whole schedule.
 #pragma once
@@ -24,6 +25,13 @@ struct SimulationOptions {
   bool trace = false;         // keep the trace even when the schedule passes
   // Also send release 2's withdrawals and holds.
   bool release2 = false;
+  // Beyond one machine: in this share of schedules another instance takes the partition of one
+  // account at a random faulty step (and may commit a deposit there), unknown to the simulated
+  // instance, whose commits must all be refused from then on by the fence.
+  int owner_change_percent = 25;
+  // Negative control: the simulated instance commits without a fence (its claim is not sent), so
+  // an owner change must be caught by the checks.
+  bool unfenced = false;
 };
 
 struct ScheduleResult {
@@ -34,6 +42,8 @@ struct ScheduleResult {
   int steps = 0;
   int operations = 0;
   std::map<std::string, int> answers;  // "<endpoint> <status>" -> how many (what was exercised)
+  bool owner_changed = false;
+  uint64_t fenced_batches = 0;  // batches of the simulated instance refused by the fence
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

@@ -114,7 +114,10 @@ std::map<std::string, std::string> private_transaction_service_env(
                                          {"KAFKA_GROUP_ID", own},
                                          {"NATS_URL", nats_url()},
                                          {"NATS_BALANCE_SUBJECT", own + ".balance.get"},
-                                         {"ADMIN_TOKEN", "test"}};
+                                         {"ADMIN_TOKEN", "test"},
+                                         // Beside the stack's instance, which owns every
+                                         // partition: take none, commit unfenced.
+                                         {"PARTITION_OWNERSHIP", "shared"}};
   for (auto& [key, value] : extra) env[key] = std::move(value);
   return env;
 }

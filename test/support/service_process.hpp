@@ -37,7 +37,8 @@ int free_port();
 
 // The environment of a transaction-service of a test's own, beside the stack's: same database and
 // brokers, but its own port, a Kafka topic and group of its own (it never takes partitions from the
-// stack's instance) and a NATS subject of its own (it never answers the stack's balance requests).
+// stack's instance) and a NATS subject of its own (it never answers the stack's balance requests);
+// PARTITION_OWNERSHIP=shared, so it takes no ledger partition from the stack's instance either.
 // `extra` adds or overrides variables.
 std::map<std::string, std::string> private_transaction_service_env(
     int port, const std::string& name, std::map<std::string, std::string> extra = {});

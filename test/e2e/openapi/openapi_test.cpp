@@ -153,6 +153,8 @@ void expect_service_starts_with_the_check(const std::string& service, const std:
                           {"KAFKA_GROUP_ID", "openapi-check"},
                           {"NATS_URL", "nats://127.0.0.1:1"},
                           {"ADMIN_TOKEN", "openapi-check"},
+                          // Takes no partitions from the stack's instance (same database).
+                          {"PARTITION_OWNERSHIP", "shared"},
                           {"LOG_LEVEL", "info"}},
                          "openapi-check-" + service);
   std::filesystem::remove(process.log_path());

@@ -14,6 +14,7 @@
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 #include "test/simulation/model_ledger.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -202,53 +203,8 @@ class Generator {
   const simulation::ModelState& model_;
 };
 
-TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) {
-  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
-  pqxx::connection db(schema.url());
-  simulation::ModelState model;
-  std::vector<std::string> users;
-  for (int i = 0; i < 5; ++i) {
-    users.push_back(domain::new_uuid_v4());
-    const int64_t initial = 10'000 * i;
-    pqxx::work txn(db);
-    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, $2::numeric)", users.back(),
-                    domain::format_minor_units(initial));
-    txn.commit();
-    model.balances[users.back()] = initial;
-  }
-  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
-  Generator generate(20261202, users, model);
-  int committed = 0;
-  int refused = 0;
-  for (int round = 0; round < 600; ++round) {
-    auto batch = generate.batch();
-    std::vector<const LedgerMutation*> ops;
-    for (const auto& m : batch) ops.push_back(&m);
-    std::string why;
-    const bool model_ok = model.apply(ops, &why);
-    const auto real = store.apply(ops);
-    ASSERT_NE(real, persistence::ApplyStatus::unavailable) << "round " << round;
-    ASSERT_NE(real, persistence::ApplyStatus::in_doubt) << "round " << round;
-    ASSERT_EQ(model_ok, real == persistence::ApplyStatus::committed)
-        << "round " << round << ": model " << (model_ok ? "committed" : "refused (" + why + ")");
-    (model_ok ? committed : refused) += 1;
-    if (model_ok) {
-      for (const auto& m : batch) {
-        for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
-      }
-    }
-  }
-  // Both kinds of batch were exercised, and every kind of row and hold change committed.
-  EXPECT_GT(committed, 100);
-  EXPECT_GT(refused, 100);
-  std::map<std::string, int> kinds;
-  for (const auto& row : model.rows) ++kinds[persistence::entry_kind_name(row.entry.kind)];
-  for (const auto& [id, hold] : model.holds) ++kinds["hold " + hold.status];
-  for (const char* kind : {"deposit", "withdrawal", "transfer_debit", "hold captured",
-                           "hold voided", "hold expired"}) {
-    EXPECT_GT(kinds[kind], 5) << kind;
-  }
-
+// The database holds what the model holds: balances, rows in commit order, outcomes.
+void expect_same_state(pqxx::connection& db, const simulation::ModelState& model) {
   pqxx::nontransaction read(db);
   for (const auto& [user, balance] : model.balances) {
     auto row = read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", user);
@@ -297,6 +253,136 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
               h.status == "captured" ? domain::format_minor_units(h.captured_amount) : "");
     ++i;
   }
+}
+
+TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) {
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  simulation::ModelState model;
+  std::vector<std::string> users;
+  for (int i = 0; i < 5; ++i) {
+    users.push_back(domain::new_uuid_v4());
+    const int64_t initial = 10'000 * i;
+    pqxx::work txn(db);
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, $2::numeric)", users.back(),
+                    domain::format_minor_units(initial));
+    txn.commit();
+    model.balances[users.back()] = initial;
+  }
+  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
+  Generator generate(20261202, users, model);
+  int committed = 0;
+  int refused = 0;
+  for (int round = 0; round < 600; ++round) {
+    auto batch = generate.batch();
+    std::vector<const LedgerMutation*> ops;
+    for (const auto& m : batch) ops.push_back(&m);
+    std::string why;
+    const bool model_ok = model.apply(ops, &why);
+    const auto real = store.apply(ops);
+    ASSERT_NE(real, persistence::ApplyStatus::unavailable) << "round " << round;
+    ASSERT_NE(real, persistence::ApplyStatus::in_doubt) << "round " << round;
+    ASSERT_EQ(model_ok, real == persistence::ApplyStatus::committed)
+        << "round " << round << ": model " << (model_ok ? "committed" : "refused (" + why + ")");
+    (model_ok ? committed : refused) += 1;
+    if (model_ok) {
+      for (const auto& m : batch) {
+        for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
+      }
+    }
+  }
+  // Both kinds of batch were exercised, and every kind of row and hold change committed.
+  EXPECT_GT(committed, 100);
+  EXPECT_GT(refused, 100);
+  std::map<std::string, int> kinds;
+  for (const auto& row : model.rows) ++kinds[persistence::entry_kind_name(row.entry.kind)];
+  for (const auto& [id, hold] : model.holds) ++kinds["hold " + hold.status];
+  for (const char* kind : {"deposit", "withdrawal", "transfer_debit", "hold captured",
+                           "hold voided", "hold expired"}) {
+    EXPECT_GT(kinds[kind], 5) << kind;
+  }
+
+  expect_same_state(db, model);
+}
+
+}  // namespace
+}  // namespace wallet
+
+namespace wallet {
+namespace {
+
+// The ownership fence (006_partition_owner.sql): two instances take partitions back and forth,
+// and random batches go out under claims that are current, stale (an epoch another instance
+// bumped since), partial (a partition dropped) or of an instance that holds nothing, through
+// ModelState::commit and the real ledger_commit_batch. Both must commit, refuse (WL001..WL004) or
+// fence (WL005) the same batches, and end with the same state.
+TEST(ModelLedgerDifferentialTest, ModelAndLedgerCommitBatchAgreeOnFences) {
+  constexpr int kPartitions = 12;
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  simulation::ModelState model;
+  std::vector<std::string> users;
+  for (int i = 0; i < 6; ++i) {
+    users.push_back(domain::new_uuid_v4());
+    const int64_t initial = 10'000 * i;
+    pqxx::nontransaction txn(db);
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, $2::numeric)", users.back(),
+                    domain::format_minor_units(initial));
+    model.balances[users.back()] = initial;
+  }
+  ASSERT_EQ(persistence::init_partitions(db, kPartitions), kPartitions);
+  model.create_partitions(kPartitions);
+  // What each instance believes it holds (its claim), which may be stale.
+  std::map<std::string, std::map<int, int64_t>> believed;
+  auto take = [&](int partition, const std::string& instance) {
+    const int64_t real = persistence::take_partition(db, partition, instance);
+    const int64_t modelled = model.take_partition(partition, instance);
+    EXPECT_EQ(real, modelled);
+    believed[instance][partition] = modelled;
+  };
+  for (int p = 0; p < kPartitions; ++p) take(p, "a");
+
+  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
+  Generator generate(20261203, users, model);
+  std::mt19937_64 rng(7);
+  std::map<persistence::ApplyStatus, int> seen;
+  for (int round = 0; round < 400; ++round) {
+    if (rng() % 8 == 0) take(static_cast<int>(rng() % kPartitions), rng() % 3 ? "a" : "b");
+    persistence::OwnershipClaim claim;
+    const int kind = static_cast<int>(rng() % 6);
+    claim.instance_id = kind == 5 ? "c" : (rng() % 3 ? "a" : "b");  // c holds nothing
+    auto& beliefs = believed[claim.instance_id];
+    if (rng() % 2 == 0) {
+      // It learnt of the takes since (a revocation): it claims what it holds now.
+      beliefs.clear();
+      for (const auto& [p, row] : model.partition_owner) {
+        if (row.owner == claim.instance_id) beliefs[p] = row.epoch;
+      }
+    }
+    for (const auto& [p, e] : beliefs) claim.epochs.push_back({p, e});
+    if (kind == 4 && !claim.epochs.empty()) {
+      claim.epochs.erase(claim.epochs.begin() + static_cast<long>(rng() % claim.epochs.size()));
+    }
+    auto batch = generate.batch();
+    std::vector<const LedgerMutation*> ops;
+    for (const auto& m : batch) ops.push_back(&m);
+    std::string why;
+    const auto modelled = model.commit(ops, &claim, &why);
+    const auto real = store.apply(ops, &claim);
+    ASSERT_EQ(static_cast<int>(modelled), static_cast<int>(real))
+        << "round " << round << ": model " << static_cast<int>(modelled) << " (" << why << ")";
+    ++seen[real];
+    if (modelled == persistence::ApplyStatus::committed) {
+      for (const auto& m : batch) {
+        for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
+      }
+    }
+  }
+  // Every verdict was exercised.
+  EXPECT_GT(seen[persistence::ApplyStatus::committed], 20);
+  EXPECT_GT(seen[persistence::ApplyStatus::rejected], 20);
+  EXPECT_GT(seen[persistence::ApplyStatus::fenced], 20);
+  expect_same_state(db, model);
 }
 
 }  // namespace

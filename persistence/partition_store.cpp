@@ -1,0 +1,84 @@
+#include "persistence/partition_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "domain/partitioning.hpp"
+#include "persistence/connection.hpp"
+
+namespace wallet::persistence {
+
+int init_partitions(pqxx::connection& conn, int partitions) {
+  pqxx::nontransaction txn(conn);
+  return txn.exec_params1("SELECT partition_init($1)", partitions)[0].as<int>();
+}
+
+int64_t take_partition(pqxx::connection& conn, int partition, const std::string& instance_id) {
+  pqxx::nontransaction txn(conn);
+  return txn.exec_params1("SELECT partition_take($1, $2)", partition, instance_id)[0].as<int64_t>();
+}
+
+std::vector<PartitionOwner> list_partitions(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec(
+      "SELECT partition, coalesce(owner, ''), epoch,"
+      " coalesce(to_char(taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
+      " FROM partition_owner ORDER BY partition");
+  std::vector<PartitionOwner> list;
+  list.reserve(rows.size());
+  for (const auto& row : rows) {
+    list.push_back({row[0].as<int>(), row[1].as<std::string>(), row[2].as<int64_t>(),
+                    row[3].as<std::string>()});
+  }
+  return list;
+}
+
+OwnedPartitions::OwnedPartitions(std::string instance_id, int partitions)
+    : instance_id_(std::move(instance_id)), partitions_(partitions) {}
+
+void OwnedPartitions::hold(int partition, int64_t epoch) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  epochs_[partition] = epoch;
+}
+
+void OwnedPartitions::drop(int partition) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  epochs_.erase(partition);
+}
+
+bool OwnedPartitions::owns(std::string_view user_id) const {
+  const int partition = domain::partition_of(user_id, partitions_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  return epochs_.count(partition) > 0;
+}
+
+std::vector<std::pair<int, int64_t>> OwnedPartitions::held() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {epochs_.begin(), epochs_.end()};
+}
+
+OwnershipClaim OwnedPartitions::claim() const { return {instance_id_, held()}; }
+
+domain::Result<int> take_all_partitions(const std::string& database_url, OwnedPartitions& owned) {
+  try {
+    auto conn = connect(database_url);
+    const int existing = init_partitions(*conn, owned.partitions());
+    if (existing != owned.partitions()) {
+      return domain::Error{domain::ErrorCode::internal,
+                           "the database has " + std::to_string(existing) +
+                               " partitions but LEDGER_PARTITIONS is " +
+                               std::to_string(owned.partitions()) +
+                               " (the count is fixed when the cluster is created)"};
+    }
+    for (int partition = 0; partition < existing; ++partition) {
+      const int64_t epoch = take_partition(*conn, partition, owned.instance_id());
+      owned.hold(partition, epoch);
+      spdlog::info("event=partition_taken partition={} epoch={} instance={}", partition, epoch,
+                   owned.instance_id());
+    }
+    return existing;
+  } catch (const std::exception& e) {
+    return database_error(e, "take_all_partitions");
+  }
+}
+
+}  // namespace wallet::persistence

@@ -1,0 +1,63 @@
+// Ownership of account partitions in Postgres (schema/transaction_service/006_partition_owner.sql):
+// creating the partitions, taking one (which bumps its epoch), listing them; and OwnedPartitions,
+// the epochs this instance holds, which every ledger commit carries as its fence.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "domain/result.hpp"
+#include "persistence/ledger_types.hpp"
+
+namespace wallet::persistence {
+
+struct PartitionOwner {
+  int partition = 0;
+  std::string owner;  // empty: never taken
+  int64_t epoch = 0;
+  std::string taken_at;  // RFC 3339, UTC; empty: never taken
+};
+
+// Creates partitions 0..partitions-1 if there are none yet; returns how many exist (another count
+// means the cluster was created with another P). Throws libpqxx exceptions.
+int init_partitions(pqxx::connection& conn, int partitions);
+// Takes `partition` for `instance_id`; returns its new epoch. Throws libpqxx exceptions.
+int64_t take_partition(pqxx::connection& conn, int partition, const std::string& instance_id);
+// Every partition, in order. Throws libpqxx exceptions.
+std::vector<PartitionOwner> list_partitions(pqxx::connection& conn);
+
+// The partitions this instance holds and the epoch it took each at. Thread-safe: the ownership
+// side writes it, the LedgerWriter's thread reads a claim from it for every commit.
+class OwnedPartitions {
+ public:
+  OwnedPartitions(std::string instance_id, int partitions);
+
+  const std::string& instance_id() const { return instance_id_; }
+  int partitions() const { return partitions_; }
+
+  void hold(int partition, int64_t epoch);
+  void drop(int partition);
+  bool owns(std::string_view user_id) const;
+  std::vector<std::pair<int, int64_t>> held() const;
+  // The fence of the next commit: every partition held, with its epoch.
+  OwnershipClaim claim() const;
+
+ private:
+  const std::string instance_id_;
+  const int partitions_;
+  mutable std::mutex mutex_;
+  std::map<int, int64_t> epochs_;
+};
+
+// Single-instance ownership: creates the partitions if needed and takes every one of them (each
+// epoch bumped, so any former holder is fenced out). Fails when the database holds another
+// partition count than `owned.partitions()`, or cannot be reached. Returns how many it took.
+domain::Result<int> take_all_partitions(const std::string& database_url, OwnedPartitions& owned);
+
+}  // namespace wallet::persistence
