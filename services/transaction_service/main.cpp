@@ -129,9 +129,8 @@ int main() {
     spdlog::critical("event=startup_failed cause=\"LEDGER_PARTITIONS must be 1..4096\"");
     return 1;
   }
-  auto owned =
-      std::make_shared<persistence::OwnedPartitions>(instance_id(config),
-                                                      static_cast<int>(partitions));
+  auto owned = std::make_shared<persistence::OwnedPartitions>(instance_id(config),
+                                                              static_cast<int>(partitions));
   if (ownership == "all") {
     if (auto taken = persistence::take_all_partitions(database_url, *owned); !taken) {
       spdlog::critical("event=startup_failed cause=\"{}\"", taken.error().message);
