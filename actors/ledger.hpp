@@ -45,6 +45,8 @@ struct LedgerOptions {
 // no connection or store behind them; http/ renders them.
 using HoldRecord = persistence::HoldRecord;
 using HistoryPage = persistence::HistoryPage;
+using PartitionOwner = persistence::PartitionOwner;
+using OwnedPartitions = persistence::OwnedPartitions;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {

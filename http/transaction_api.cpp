@@ -369,36 +369,35 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
   // Beyond one machine (SPEC.md section 7): the partition map as Postgres holds it, and which
   // entries are this instance's (same owner and the epoch it took: its commits pass the fence).
   auto owned = deps.owned;
-  router.add(
-      "GET", "/admin/partitions",
-      [&ledger, owned, authorized](const HttpRequest& request, ResponderPtr responder) {
-        if (!authorized(request, responder)) return;
-        ledger.partitions(
-            [responder, owned](domain::Result<std::vector<persistence::PartitionOwner>> rows) {
-              if (!rows) return responder->send_error(rows.error());
-              std::map<int, int64_t> mine;
-              if (owned) {
-                for (const auto& [partition, epoch] : owned->held()) mine[partition] = epoch;
-              }
-              const std::string me = owned ? owned->instance_id() : "";
-              nlohmann::json list = nlohmann::json::array();
-              for (const auto& row : rows.value()) {
-                auto held = mine.find(row.partition);
-                list.push_back(
-                    {{"partition", row.partition},
-                     {"owner", row.owner.empty() ? nlohmann::json() : nlohmann::json(row.owner)},
-                     {"epoch", row.epoch},
-                     {"taken_at",
-                      row.taken_at.empty() ? nlohmann::json() : nlohmann::json(row.taken_at)},
-                     {"held_here",
-                      held != mine.end() && row.owner == me && held->second == row.epoch}});
-              }
-              nlohmann::json body{{"instance_id", me},
-                                  {"partition_count", list.size()},
-                                  {"partitions", std::move(list)}};
-              responder->send(200, body.dump());
-            });
-      });
+  router.add("GET", "/admin/partitions",
+             [&ledger, owned, authorized](const HttpRequest& request, ResponderPtr responder) {
+               if (!authorized(request, responder)) return;
+               ledger.partitions([responder,
+                                  owned](domain::Result<std::vector<actors::PartitionOwner>> rows) {
+                 if (!rows) return responder->send_error(rows.error());
+                 std::map<int, int64_t> mine;
+                 if (owned) {
+                   for (const auto& [partition, epoch] : owned->held()) mine[partition] = epoch;
+                 }
+                 const std::string me = owned ? owned->instance_id() : "";
+                 nlohmann::json list = nlohmann::json::array();
+                 for (const auto& row : rows.value()) {
+                   auto held = mine.find(row.partition);
+                   list.push_back(
+                       {{"partition", row.partition},
+                        {"owner", row.owner.empty() ? nlohmann::json() : nlohmann::json(row.owner)},
+                        {"epoch", row.epoch},
+                        {"taken_at",
+                         row.taken_at.empty() ? nlohmann::json() : nlohmann::json(row.taken_at)},
+                        {"held_here",
+                         held != mine.end() && row.owner == me && held->second == row.epoch}});
+                 }
+                 nlohmann::json body{{"instance_id", me},
+                                     {"partition_count", list.size()},
+                                     {"partitions", std::move(list)}};
+                 responder->send(200, body.dump());
+               });
+             });
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ struct TransactionApiDeps {
   // transferMoney one whose "sub" is from_user_id (docs/security.md). Empty: no JWT required.
   std::string jwt_secret = {};
   // The partitions this instance holds (GET /admin/partitions marks them); null: none.
-  std::shared_ptr<const persistence::OwnedPartitions> owned = nullptr;
+  std::shared_ptr<const actors::OwnedPartitions> owned = nullptr;
 };
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps);
