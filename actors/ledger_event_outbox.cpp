@@ -29,7 +29,7 @@ struct LedgerEventOutbox::Impl {
   }
 
   persistence::Session session;
-  uint64_t leading_generation = 0;  // the session's connection that holds the lead; 0: none
+  persistence::SessionLock lead;  // one relay per database publishes
   std::string cause;
 };
 
@@ -42,15 +42,8 @@ domain::Result<LedgerEventPass> LedgerEventOutbox::next(int limit) {
   Impl& s = *impl_;
   return s.answer(s.session.run([&s, limit](pqxx::connection& conn) {
     LedgerEventPass pass;
-    // The lock lives as long as the connection that took it: a new connection must take it again.
-    if (s.leading_generation != s.session.generation()) {
-      s.leading_generation = 0;
-      if (persistence::try_lead_ledger_events(conn)) {
-        s.leading_generation = s.session.generation();
-        spdlog::info("event=ledger_events_relay_leading");
-      }
-    }
-    pass.leading = s.leading_generation != 0;
+    pass.leading = s.lead.hold(s.session, conn, persistence::try_lead_ledger_events);
+    if (s.lead.taken_now()) spdlog::info("event=ledger_events_relay_leading");
     if (!pass.leading) return pass;
     auto batch = std::make_shared<persistence::LedgerOutboxBatch>(
         persistence::pending_ledger_events(conn, limit));

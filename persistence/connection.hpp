@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/error.hpp"
 
@@ -25,5 +26,8 @@ bool is_connection_failure(const std::exception& error);
 
 // Serialization failures, deadlocks, statement timeouts: safe to retry the whole transaction.
 bool is_retryable(const std::exception& error);
+
+// Postgres array literal of integer ids, {1,2,3}, for `= ANY($1::bigint[])` (no quoting needed).
+std::string bigint_array_literal(const std::vector<int64_t>& ids);
 
 }  // namespace wallet::persistence

@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "persistence/connection.hpp"
+
 namespace wallet::persistence {
 namespace {
 
@@ -15,15 +17,6 @@ constexpr const char* kPendingSql =
     " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     " FROM ledger_outbox ORDER BY id LIMIT $1";
-
-std::string bigint_array(const std::vector<int64_t>& ids) {
-  std::string text = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(ids[i]);
-  }
-  return text + "}";
-}
 
 }  // namespace
 
@@ -60,7 +53,8 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
   pqxx::work txn(conn);
-  txn.exec_params("DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])", bigint_array(ids));
+  txn.exec_params("DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])",
+                  bigint_array_literal(ids));
   txn.commit();
 }
 

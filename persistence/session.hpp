@@ -159,4 +159,28 @@ class Session {
   uint64_t generation_ = 0;
 };
 
+// A session-level lock (an advisory lock taken by `try_take`) held by a Session's connection: it
+// lives as long as that connection, so after a reconnect it is taken again. Call from inside
+// session.run, with the connection it passes.
+class SessionLock {
+ public:
+  // True when the session's current connection holds the lock (taking it now if needed).
+  template <class TryTake>
+  bool hold(const Session& session, pqxx::connection& conn, TryTake&& try_take) {
+    if (generation_ != session.generation()) {
+      generation_ = try_take(conn) ? session.generation() : 0;
+      taken_now_ = generation_ != 0;
+    } else {
+      taken_now_ = false;
+    }
+    return generation_ != 0;
+  }
+  // The last hold() took the lock (for a log line).
+  bool taken_now() const { return taken_now_; }
+
+ private:
+  uint64_t generation_ = 0;  // the connection that holds the lock; 0: none
+  bool taken_now_ = false;
+};
+
 }  // namespace wallet::persistence

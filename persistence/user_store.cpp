@@ -1,5 +1,7 @@
 #include "persistence/user_store.hpp"
 
+#include "persistence/connection.hpp"
+
 namespace wallet::persistence {
 namespace {
 
@@ -11,16 +13,6 @@ std::optional<UserRecord> first_user(const pqxx::result& rows) {
   if (rows.empty()) return std::nullopt;
   const auto& row = rows[0];
   return UserRecord{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()};
-}
-
-// Postgres array literal of ids: {1,2,3}. Ids are integers, so no quoting is needed.
-std::string id_array(const std::vector<int64_t>& ids) {
-  std::string text = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(ids[i]);
-  }
-  return text + "}";
 }
 
 }  // namespace
@@ -79,7 +71,7 @@ void mark_outbox_sent(pqxx::connection& conn, const std::vector<int64_t>& ids) {
   txn.exec_params(
       "UPDATE outbox SET sent_at = now(), attempts = attempts + 1"
       " WHERE id = ANY($1::bigint[]) AND sent_at IS NULL",
-      id_array(ids));
+      bigint_array_literal(ids));
   txn.commit();
 }
 
@@ -87,7 +79,7 @@ void count_outbox_attempts(pqxx::connection& conn, const std::vector<int64_t>& i
   if (ids.empty()) return;
   pqxx::work txn(conn);
   txn.exec_params("UPDATE outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-                  id_array(ids));
+                  bigint_array_literal(ids));
   txn.commit();
 }
 

@@ -28,9 +28,9 @@ struct Outbox::Impl {
     return std::move(result).result();
   }
 
-  persistence::Session relay;       // relay thread
-  persistence::Session listener;    // listener thread
-  uint64_t leading_generation = 0;  // the relay session's connection that holds the lead; 0: none
+  persistence::Session relay;     // relay thread
+  persistence::Session listener;  // listener thread
+  persistence::SessionLock lead;  // one relay per database publishes (relay session)
   std::chrono::steady_clock::time_point checked = std::chrono::steady_clock::now();
   mutable std::mutex mutex;  // guards cause
   std::string cause;
@@ -44,15 +44,8 @@ domain::Result<OutboxPass> Outbox::next(int limit) {
   Impl& s = *impl_;
   return s.answer(s.relay.run([&s, limit](pqxx::connection& conn) {
     OutboxPass pass;
-    // The lock lives as long as the connection that took it: a new connection must take it again.
-    if (s.leading_generation != s.relay.generation()) {
-      s.leading_generation = 0;
-      if (persistence::try_lead_outbox(conn)) {
-        s.leading_generation = s.relay.generation();
-        spdlog::info("event=outbox_relay_leading");
-      }
-    }
-    pass.leading = s.leading_generation != 0;
+    pass.leading = s.lead.hold(s.relay, conn, persistence::try_lead_outbox);
+    if (s.lead.taken_now()) spdlog::info("event=outbox_relay_leading");
     if (!pass.leading) {
       pass.pending = persistence::count_pending_outbox(conn);
       return pass;
