@@ -29,7 +29,7 @@ CL_TX_BASE=${CL_TX_BASE:-28081}      # transaction-service i on 28081, 28082, ..
 
 CL_ETCD_N=3 CL_PG_N=2 CL_KAFKA_N=3 CL_NATS_N=3
 CL_KAFKA_HEAP_OPTS=${CL_KAFKA_HEAP_OPTS:--Xms96m -Xmx384m}
-CL_KAFKA_TOPICS=("user-created:3" "user-created.dlq:1" "ledger-events:3")
+CL_KAFKA_TOPICS=("user-created:3" "user-created.dlq:1" "ledger-events:3" "ledger-partitions:$LEDGER_PARTITIONS")
 CL_SCOPE=wallet
 CL_PG_SUPERUSER_PASSWORD=wallet-cluster-postgres
 CL_PG_REPLICATION_PASSWORD=wallet-cluster-replicator
@@ -393,7 +393,10 @@ cl_kafka_wait() {
   listing=$(kcat -b "$(cl_kafka_brokers)" -L -m 5 2>/dev/null || true)
   for topic in "${CL_KAFKA_TOPICS[@]}"; do
     name=${topic%%:*} parts=${topic##*:}
-    grep -qF "topic \"$name\" with" <<<"$listing" && continue
+    if grep -qF "topic \"$name\" with" <<<"$listing"; then
+      kafka_check_partitions "$listing" "$name" "$parts"
+      continue
+    fi
     say "kafka: creating topic $name ($parts partitions, replication factor 3, min.insync.replicas 2)"
     cl_kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cl_kafka_brokers)" \
       --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 3 \

@@ -14,8 +14,18 @@ KAFKA_LOG=$LOG_DIR/kafka.log
 # Small heap: a single test broker needs little, and the machine also builds C++ meanwhile.
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
 JAVA=${JAVA:-java}
-# The topics the services rely on: name and partition count.
-KAFKA_TOPICS=("user-created:3" "user-created.dlq:1" "ledger-events:3")
+# The topics the services rely on: name and partition count. ledger-partitions carries no messages:
+# the transaction-service instances join one consumer group on it, and the partitions the group
+# assigns an instance are the ledger partitions it owns (one per LEDGER_PARTITIONS).
+KAFKA_TOPICS=("user-created:3" "user-created.dlq:1" "ledger-events:3" "ledger-partitions:$LEDGER_PARTITIONS")
+
+# Warns when an existing topic has another partition count than wanted (ledger-partitions must
+# match LEDGER_PARTITIONS; Kafka cannot shrink a topic, so this is left to a person).
+kafka_check_partitions() { # listing name partitions
+  local have
+  have=$(sed -n "s/^ *topic \"$2\" with \([0-9]*\) partitions.*/\1/p" <<<"$1" | head -n1)
+  [[ -z $have || $have == "$3" ]] || warn "kafka: topic $2 has $have partitions, expected $3"
+}
 
 kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
 kafka_ready() { kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2; }
@@ -137,7 +147,10 @@ kafka_wait() {
   listing=$(kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 5 2>/dev/null || true)
   for topic in "${KAFKA_TOPICS[@]}"; do
     name=${topic%%:*} parts=${topic##*:}
-    grep -qF "topic \"$name\" with" <<<"$listing" && continue
+    if grep -qF "topic \"$name\" with" <<<"$listing"; then
+      kafka_check_partitions "$listing" "$name" "$parts"
+      continue
+    fi
     say "kafka: creating topic $name ($parts partitions)"
     kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
       --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \

@@ -29,14 +29,39 @@ build_tree() { # [all]
     { fail_msg build "the C++ build failed (see above)"; return 1; }
 }
 
-svc_port() { [[ $1 == user-service ]] && echo "$USER_SERVICE_PORT" || echo "$TRANSACTION_SERVICE_PORT"; }
-svc_bin() { echo "$WALLET_BIN_DIR/$1"; }
+# A service is named by its part (user-service, transaction-service) or, for the further
+# transaction-service instances of `up --instances N`, transaction-service-<port> (stack.sh).
+svc_port() {
+  case $1 in
+    user-service) echo "$USER_SERVICE_PORT" ;;
+    transaction-service) echo "$TRANSACTION_SERVICE_PORT" ;;
+    *) echo "${1##*-}" ;;
+  esac
+}
+svc_bin() { [[ $1 == transaction-service-* ]] && echo "$WALLET_BIN_DIR/transaction-service" || echo "$WALLET_BIN_DIR/$1"; }
 # $RUN_DIR/<name>.pid is the supervisor's (scripts/supervise, which restarts the service when it
 # dies); $RUN_DIR/<name>.service.pid the service process's own. WALLET_SUPERVISE=0 runs unsupervised.
-svc_pid() { live_pid "$RUN_DIR/$1.pid" "$1"; }
+# The pattern is the binary's name: both the supervisor's and the bare service's command line hold it.
+svc_pid() { live_pid "$RUN_DIR/$1.pid" "$(basename "$(svc_bin "$1")")"; }
 svc_ready() { curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/readyz"; }
 # Identity of the binary on disk (mtime, size, inode): a relink changes it.
 svc_stamp() { stat -c '%Y %s %i' "$(svc_bin "$1")" 2>/dev/null; }
+
+# What a transaction-service instance gets beyond the single instance's environment: with more than
+# one, each takes its partitions through Kafka's group protocol (PARTITION_OWNERSHIP=kafka;
+# WALLET_INSTANCE_OWNERSHIP overrides it, e.g. `shared`, to try the scripts on a service without
+# that mode) and names itself txn-<port>. One instance (the default) gets nothing: `all`.
+svc_instance_env() { # name
+  SVC_INSTANCE_ENV=()
+  [[ $1 == transaction-service* ]] && (($(tx_instance_count) > 1)) || return 0
+  SVC_INSTANCE_ENV=("PARTITION_OWNERSHIP=${WALLET_INSTANCE_OWNERSHIP:-kafka}" "INSTANCE_ID=txn-$(svc_port "$1")")
+}
+# The binary's identity plus that environment: a change of either restarts the service (the stamp
+# of a single instance is the binary's alone, as before there were several).
+svc_config_stamp() {
+  svc_instance_env "$1"
+  echo "$(svc_stamp "$1")${SVC_INSTANCE_ENV[*]+ ${SVC_INSTANCE_ENV[*]}}"
+}
 
 # Environment of each service (into SVC_ENV): the caller's value when set, else the stack's defaults.
 # Everything else in the caller's environment (log levels, ...) is inherited as well.
@@ -46,25 +71,28 @@ svc_env() {
     # The admin token is transaction-service's alone.
     SVC_ENV=(-u ADMIN_TOKEN "${SVC_ENV[@]}" "HTTP_PORT=$USER_SERVICE_PORT" "DATABASE_URL=$USER_DB_URL")
   else
-    SVC_ENV+=("HTTP_PORT=$TRANSACTION_SERVICE_PORT" "DATABASE_URL=$TRANSACTION_DB_URL" "ADMIN_TOKEN=$ADMIN_TOKEN")
+    svc_instance_env "$1"
+    SVC_ENV+=("HTTP_PORT=$(svc_port "$1")" "DATABASE_URL=$TRANSACTION_DB_URL" "ADMIN_TOKEN=$ADMIN_TOKEN"
+      ${SVC_INSTANCE_ENV[@]+"${SVC_INSTANCE_ENV[@]}"})
   fi
 }
 
-# Start (or restart after a rebuild) without waiting; svc_wait waits for /readyz.
+# Start (or restart after a rebuild or a change of its instance environment) without waiting;
+# svc_wait waits for /readyz.
 svc_launch() {
   local name=$1 pid bin port log
   bin=$(svc_bin "$name") port=$(svc_port "$name") log=$LOG_DIR/$name.log
   if pid=$(svc_pid "$name"); then
-    if [[ $(svc_stamp "$name") == "$(cat "$RUN_DIR/$name.stamp" 2>/dev/null)" ]]; then
+    if [[ $(svc_config_stamp "$name") == "$(cat "$RUN_DIR/$name.stamp" 2>/dev/null)" ]]; then
       return 0
     fi
-    say "$name: binary was rebuilt since pid $pid started; restarting"
-    stop_pidfile "$name" "$RUN_DIR/$name.pid" "$name"
+    say "$name: binary was rebuilt or its environment changed since pid $pid started; restarting"
+    stop_pidfile "$name" "$RUN_DIR/$name.pid" "$(basename "$bin")"
   fi
   [[ -x $bin ]] || { report_failure "$name" "$log" "no binary at $bin (did the build produce it?)"; return 1; }
   require_free_port "$name" "$port" || return 1
   svc_env "$name"
-  svc_stamp "$name" >"$RUN_DIR/$name.stamp"
+  svc_config_stamp "$name" >"$RUN_DIR/$name.stamp"
   rm -f "$RUN_DIR/$name.restarts"
   if [[ ${WALLET_SUPERVISE:-1} == 1 ]]; then
     pid=$(launch "$log" env STOP_TIMEOUT="$STOP_TIMEOUT" "$WALLET_ROOT/scripts/supervise" "$name" "$RUN_DIR" -- env "${SVC_ENV[@]}" "$bin")
@@ -72,7 +100,7 @@ svc_launch() {
     pid=$(launch "$log" env "${SVC_ENV[@]}" "$bin")
   fi
   echo "$pid" >"$RUN_DIR/$name.pid"
-  say "$name: started (pid $pid) on 127.0.0.1:$port"
+  say "$name: started (pid $pid) on 127.0.0.1:$port${SVC_INSTANCE_ENV[*]+ (${SVC_INSTANCE_ENV[*]})}"
 }
 
 svc_wait() {
@@ -88,4 +116,22 @@ svc_wait() {
   return 1
 }
 
-svc_down() { stop_pidfile "$1" "$RUN_DIR/$1.pid" "$1"; rm -f "$RUN_DIR/$1.stamp"; }
+svc_down() { stop_pidfile "$1" "$RUN_DIR/$1.pid" "$(basename "$(svc_bin "$1")")"; rm -f "$RUN_DIR/$1.stamp"; }
+
+# The instances of a part: user-service is one; transaction-service is every configured instance
+# (launch) or every instance with a pid file (stop).
+part_services() { # part [configured|running]
+  if [[ $1 != transaction-service ]]; then echo "$1"
+  elif [[ ${2:-configured} == running ]]; then tx_instance_names_running
+  else tx_instance_names
+  fi
+}
+
+# Stops the instances beyond the configured count (after `up --instances` with a smaller N).
+tx_stop_extra() {
+  local name keep
+  keep=" $(tx_instance_names | tr '\n' ' ') "
+  for name in $(tx_instance_names_running); do
+    [[ $keep == *" $name "* ]] || svc_down "$name"
+  done
+}

@@ -37,6 +37,16 @@ TRANSACTION_DB_URL=${TRANSACTION_DB_URL:-postgresql://wallet:wallet@127.0.0.1:$P
 USER_SERVICE_URL=${USER_SERVICE_URL:-http://127.0.0.1:$USER_SERVICE_PORT}
 TRANSACTION_SERVICE_URL=${TRANSACTION_SERVICE_URL:-http://127.0.0.1:$TRANSACTION_SERVICE_PORT}
 
+# Partitions the accounts hash to (the services' LEDGER_PARTITIONS) and of the Kafka topic
+# ledger-partitions, whose partitions the consumer group assigns to the live instances.
+LEDGER_PARTITIONS=${LEDGER_PARTITIONS:-12}
+
+# transaction-service instances (`scripts/up --instances N`): instance 1 on TRANSACTION_SERVICE_PORT
+# under today's names (transaction-service.pid, .log), instance i on TRANSACTION_SERVICE_PORT + i - 1
+# named transaction-service-<port>. The count is kept in $INSTANCES_FILE for later runs.
+INSTANCES_FILE=$WALLET_STATE/instances
+MAX_INSTANCES=16
+
 STOP_TIMEOUT=${WALLET_STOP_TIMEOUT:-15}    # seconds between SIGTERM and SIGKILL
 READY_TIMEOUT=${WALLET_READY_TIMEOUT:-60}  # seconds a service gets to answer /readyz
 
@@ -203,9 +213,42 @@ resolve_admin_token() {
   export ADMIN_TOKEN
 }
 
-# Everything a test (or a person) needs to reach the stack.
+# ---- transaction-service instances -----------------------------------------------------------
+tx_instance_count() {
+  local n
+  n=$(head -n1 "$INSTANCES_FILE" 2>/dev/null || true)
+  [[ $n =~ ^[1-9][0-9]*$ ]] && ((n <= MAX_INSTANCES)) || n=1
+  echo "$n"
+}
+tx_instance_name() { # index (1-based)
+  if (($1 == 1)); then echo transaction-service; else echo "transaction-service-$((TRANSACTION_SERVICE_PORT + $1 - 1))"; fi
+}
+# Names of the configured instances, in port order.
+tx_instance_names() {
+  local i
+  for ((i = 1; i <= $(tx_instance_count); i++)); do tx_instance_name "$i"; done
+}
+# Every instance with a pid file, configured or not (an earlier, larger --instances).
+tx_instance_names_running() {
+  local f
+  echo transaction-service
+  for f in "$RUN_DIR"/transaction-service-*.pid; do
+    [[ -e $f ]] || continue
+    f=$(basename "$f" .pid)
+    [[ $f =~ ^transaction-service-[0-9]+$ ]] && echo "$f"
+  done
+}
+tx_instance_urls() {
+  local i urls=()
+  for ((i = 1; i <= $(tx_instance_count); i++)); do urls+=("http://127.0.0.1:$((TRANSACTION_SERVICE_PORT + i - 1))"); done
+  (IFS=,; echo "${urls[*]}")
+}
+
+# Everything a test (or a person) needs to reach the stack. TRANSACTION_SERVICE_URLS lists every
+# transaction-service instance (comma-separated; wallet-stress --transaction-service takes it).
 export_stack_env() {
+  TRANSACTION_SERVICE_URLS=${TRANSACTION_SERVICE_URLS:-$(tx_instance_urls)}
   export WALLET_ROOT WALLET_SCRIPTS WALLET_STATE WALLET_BIN_DIR
-  export USER_SERVICE_URL TRANSACTION_SERVICE_URL USER_DB_URL TRANSACTION_DB_URL
+  export USER_SERVICE_URL TRANSACTION_SERVICE_URL TRANSACTION_SERVICE_URLS USER_DB_URL TRANSACTION_DB_URL
   export KAFKA_BROKERS NATS_URL PG_PORT
 }
