@@ -577,6 +577,13 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         drain(self);
       },
       [=](timeout_atom) { sweep_expired(self); },
+      [=](moved_atom) {
+        // Beyond one machine: this account's partition changed hands, so its balance may have
+        // moved elsewhere: reload once nothing of ours is in flight.
+        auto& s = self->state;
+        if (s.phase != Phase::unloaded && s.phase != Phase::missing) s.dirty = true;
+        resync_if_settled(self);
+      },
       [=](opened_atom) {
         auto& s = self->state;
         if (s.phase == Phase::missing) s.phase = Phase::unloaded;

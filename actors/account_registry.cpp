@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include "actors/inspection_collector.hpp"
+#include "domain/partitioning.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -157,6 +158,21 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         if (it == self->state.accounts.end() || it->second.retiring) return;
         it->second.retiring = true;
         self->send(it->second.account, retire_atom::value);
+      },
+      [=](moved_atom, int partition, int partitions, bool taken) {
+        // Beyond one machine. Given up: the partition's idle accounts retire (busy ones stay until
+        // the next idle scan). Taken: any account of it still here reloads once settled, since
+        // another instance may have moved its balance meanwhile.
+        auto& s = self->state;
+        for (auto& [user_id, entry] : s.accounts) {
+          if (entry.retiring || domain::partition_of(user_id, partitions) != partition) continue;
+          if (taken) {
+            self->send(entry.account, moved_atom::value);
+          } else {
+            entry.retiring = true;
+            self->send(entry.account, retire_atom::value);
+          }
+        }
       },
       [=](tick_atom) {
         scan_idle(self);

@@ -14,7 +14,9 @@ constexpr int kMaxPerSweep = 1000;
 
 caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
                                   persistence::DbPool* pool, caf::actor registry,
-                                  std::shared_ptr<LedgerGauges> gauges) {
+                                  std::shared_ptr<LedgerGauges> gauges,
+                                  std::shared_ptr<const persistence::OwnedPartitions> owned) {
+  self->state.owned = std::move(owned);
   self->state.pool = pool;
   self->state.registry = std::move(registry);
   self->state.gauges = std::move(gauges);
@@ -37,6 +39,7 @@ caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
         if (sweep) {
           s.gauges->holds_pending = sweep->pending;
           for (auto& hold : sweep->overdue) {
+            if (s.owned && !s.owned->owns(hold.from_user_id)) continue;
             self->send(s.registry, expire_atom::value, ExpireHold{hold.from_user_id, hold.hold_id});
           }
         } else {

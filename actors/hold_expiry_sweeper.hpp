@@ -4,6 +4,8 @@
 // payer if needed; the payer's actor closes the hold through the group commit. Account actors keep
 // no timers of their own: a pending timer would keep a retired actor (and shutdown) waiting. One
 // query at a time; it also publishes how many holds are pending (LedgerGauges::holds_pending).
+// Beyond one machine: only holds whose payer lies in a partition this instance serves (`owned`;
+// null: all of them); the others are their owners' to expire.
 #pragma once
 
 #include <caf/all.hpp>
@@ -12,6 +14,7 @@
 #include "actors/ledger_messages.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 
 namespace wallet::actors {
 
@@ -23,12 +26,14 @@ struct SweeperState {
   persistence::DbPool* pool = nullptr;
   caf::actor registry;
   std::shared_ptr<LedgerGauges> gauges;
+  std::shared_ptr<const persistence::OwnedPartitions> owned;
   static inline const char* name = "hold_expiry_sweeper";
 };
 
 caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
                                   persistence::DbPool* pool, caf::actor registry,
-                                  std::shared_ptr<LedgerGauges> gauges);
+                                  std::shared_ptr<LedgerGauges> gauges,
+                                  std::shared_ptr<const persistence::OwnedPartitions> owned);
 
 }  // namespace wallet::actors
 

@@ -2,15 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <thread>
+
 #include "actors/hold_expiry_sweeper.hpp"
 #include "actors/idempotency_gate.hpp"
+#include "actors/in_transit_receiver.hpp"
 #include "actors/transfer_coordinator.hpp"
 #include "domain/money.hpp"
+#include "domain/partitioning.hpp"
 #include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
 namespace {
+
+Reply partition_moved_reply() {
+  return error_reply(domain::ErrorCode::partition_moved,
+                     "this instance does not own the account's partition (it moved or is "
+                     "moving); nothing changed, retry");
+}
 
 // Purges expired idempotency outcomes in small batches: at once again while batches come back
 // full, otherwise after `every`. Never on the money path: its own actor, the pool's threads.
@@ -65,22 +76,41 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
     purger_ = system_.spawn(outcome_purger, backend, options_.purge_every);
   }
   if (options_.sweep_holds && pool) {
-    sweeper_ = system_.spawn(hold_expiry_sweeper, pool, registry_, gauges_);
+    sweeper_ = system_.spawn(hold_expiry_sweeper, pool, registry_, gauges_, options_.owned);
+  }
+  if (options_.owned) {
+    partition_load_ =
+        std::make_shared<std::vector<std::atomic<int64_t>>>(options_.owned->partitions());
+    if (pool && options_.arrivals_every.count() > 0) {
+      CreditFn credit = [this](persistence::InTransit leg, std::function<void(bool)> done) {
+        arrive(std::move(leg), std::move(done));
+      };
+      receiver_ = system_.spawn(in_transit_receiver, pool, options_.owned, std::move(credit),
+                                gauges_, options_.arrivals_every);
+    }
   }
 }
 
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle : {&purger_, &sweeper_, &gate_, &registry_, &writer_}) {
+  for (auto* handle : {&receiver_, &purger_, &sweeper_, &gate_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
 
-bool Ledger::admit(ReplyFn& reply) {
+bool Ledger::admit(ReplyFn& reply, const std::string& account) {
   if (refusing_.load()) {
     reply(error_reply(domain::ErrorCode::unavailable, "the service is shutting down, retry"));
     return false;
+  }
+  int partition = -1;
+  if (options_.owned && !account.empty()) {
+    partition = domain::partition_of(account, options_.owned->partitions());
+    if (!options_.owned->owns_partition(partition)) {
+      reply(partition_moved_reply());
+      return false;
+    }
   }
   if (counter_->fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
     counter_->fetch_sub(1, std::memory_order_relaxed);
@@ -88,8 +118,11 @@ bool Ledger::admit(ReplyFn& reply) {
                       "too many operations in flight, retry later"));
     return false;
   }
-  reply = [counter = counter_, inner = std::move(reply)](Reply answer) {
+  if (partition >= 0) (*partition_load_)[partition].fetch_add(1, std::memory_order_relaxed);
+  reply = [counter = counter_, load = partition_load_, partition,
+           inner = std::move(reply)](Reply answer) {
     counter->fetch_sub(1, std::memory_order_relaxed);
+    if (partition >= 0) (*load)[partition].fetch_sub(1, std::memory_order_relaxed);
     inner(std::move(answer));
   };
   return true;
@@ -109,7 +142,7 @@ void Ledger::retire(const std::string& user_id) {
 }
 
 void Ledger::deposit(DepositCommand command) {
-  if (!admit(command.reply)) return;
+  if (!admit(command.reply, command.user_id)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   if (!command.tag) {
     caf::anon_send(registry_, deposit_atom::value, std::move(command));
@@ -125,25 +158,58 @@ void Ledger::deposit(DepositCommand command) {
 }
 
 void Ledger::transfer(TransferCommand command) {
-  if (!admit(command.reply)) return;
+  if (!admit(command.reply, command.from_user_id)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  auto start = [this](TransferCommand cmd) {
-    system_.spawn(transfer_coordinator, std::move(cmd), registry_, writer_);
-  };
   if (!command.tag) {
-    start(std::move(command));
+    start_transfer(std::move(command));
     return;
   }
   auto tag = *command.tag;
   ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, std::move(reply),
-                 [start, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   start(std::move(command));
-                 });
+  run_idempotent(tag, std::move(reply), [this, command = std::move(command)](ReplyFn done) mutable {
+    command.reply = std::move(done);
+    start_transfer(std::move(command));
+  });
+}
+
+void Ledger::start_transfer(TransferCommand command) {
+  const auto& owned = options_.owned;
+  if (!owned || command.arrival || owned->owns(command.to_user_id)) {
+    system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+    return;
+  }
+  // Across owners: the payee must exist (its owner cannot refuse the credit later for that), then
+  // this instance commits the debit with the in-transit row.
+  command.payee_partition = domain::partition_of(command.to_user_id, owned->partitions());
+  auto payee = command.to_user_id;
+  backend_->load_account(
+      payee, [this, command = std::move(command)](
+                 domain::Result<std::optional<persistence::AccountRecord>> found) mutable {
+        if (!found) return command.reply(error_reply(found.error().code, found.error().message));
+        if (!found.value()) {
+          return command.reply(error_reply(domain::ErrorCode::user_not_found,
+                                           "no account for user " + command.to_user_id));
+        }
+        system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+      });
 }
 
 void Ledger::balance(BalanceQuery query) {
+  if (options_.owned && !options_.owned->owns(query.user_id)) {
+    // Another instance's account: its committed balance is what Postgres holds.
+    auto user_id = query.user_id;
+    backend_->load_account(
+        user_id, [reply = std::move(query.reply), user_id](
+                     domain::Result<std::optional<persistence::AccountRecord>> found) {
+          if (!found) return reply(found.error());
+          if (!found.value()) {
+            return reply(domain::Error{domain::ErrorCode::user_not_found,
+                                       "no account for user " + user_id});
+          }
+          reply(found.value()->balance);
+        });
+    return;
+  }
   caf::anon_send(registry_, balance_atom::value, std::move(query));
 }
 
@@ -192,7 +258,7 @@ domain::Error hold_not_found(const std::string& hold_id) {
 }  // namespace
 
 void Ledger::withdraw(WithdrawCommand command) {
-  if (!admit(command.reply)) return;
+  if (!admit(command.reply, command.user_id)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   if (!command.tag) {
     caf::anon_send(registry_, withdraw_atom::value, std::move(command));
@@ -208,7 +274,7 @@ void Ledger::withdraw(WithdrawCommand command) {
 }
 
 void Ledger::create_hold(HoldCommand command) {
-  if (!admit(command.reply)) return;
+  if (!admit(command.reply, command.from_user_id)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   // The payee must exist (its account actor says so); then the payer's actor decides.
   auto start = [registry = registry_](HoldCommand cmd) {
@@ -235,7 +301,7 @@ void Ledger::create_hold(HoldCommand command) {
 
 void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
                           std::optional<IdempotencyTag> tag, ReplyFn reply) {
-  if (!admit(reply)) return;
+  if (!admit(reply, {})) return;
   const Deadline deadline = deadline_from_now();
   // The hold's row names its payer (whose actor holds it) and payee; a capture is then a transfer
   // whose debit leg consumes the hold.
@@ -253,6 +319,9 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
                                     "amount must be at most the held amount " +
                                         domain::format_minor_units(hold.amount)));
           }
+          if (options_.owned && !options_.owned->owns(hold.from_user_id)) {
+            return done(partition_moved_reply());
+          }
           TransferCommand command;
           command.from_user_id = hold.from_user_id;
           command.to_user_id = hold.to_user_id;
@@ -261,7 +330,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
           command.reply = done;
           command.deadline = deadline;
           command.hold_id = hold_id;
-          system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+          start_transfer(std::move(command));
         });
   };
   if (!tag) return start(std::move(reply));
@@ -269,7 +338,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
 }
 
 void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply) {
-  if (!admit(reply)) return;
+  if (!admit(reply, {})) return;
   const Deadline deadline = deadline_from_now();
   auto start = [this, hold_id, tag, deadline](ReplyFn done) {
     using Found = std::optional<persistence::HoldRecord>;
@@ -278,6 +347,9 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
       if (!found.value())
         return done(
             error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+      if (options_.owned && !options_.owned->owns(found.value()->from_user_id)) {
+        return done(partition_moved_reply());
+      }
       VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
       caf::anon_send(registry_, void_atom::value, std::move(command));
     });
@@ -293,6 +365,29 @@ void Ledger::hold(
 }
 
 void Ledger::balance_figures(AvailableQuery query) {
+  if (options_.owned && !options_.owned->owns(query.user_id)) {
+    // Another instance's account: committed balance and pending holds as Postgres holds them.
+    auto user_id = query.user_id;
+    backend_->load_account(
+        user_id, [reply = std::move(query.reply), user_id](
+                     domain::Result<std::optional<persistence::AccountRecord>> found) {
+          if (!found) return reply(found.error());
+          if (!found.value()) {
+            return reply(domain::Error{domain::ErrorCode::user_not_found,
+                                       "no account for user " + user_id});
+          }
+          const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+          int64_t held = 0;
+          for (const auto& hold : found.value()->pending_holds) {
+            if (hold.expires_at_ms > now_ms) held += hold.amount;
+          }
+          const int64_t balance = found.value()->balance;
+          reply(BalanceFigures{balance, std::max<int64_t>(0, balance - held)});
+        });
+    return;
+  }
   caf::anon_send(registry_, available_atom::value, std::move(query));
 }
 
@@ -318,6 +413,88 @@ void Ledger::partitions(
   pool_->run<std::vector<persistence::PartitionOwner>>(
       "list_partitions", [](pqxx::connection& conn) { return persistence::list_partitions(conn); },
       std::move(reply));
+}
+
+}  // namespace wallet::actors
+
+namespace wallet::actors {
+
+void Ledger::in_transit(int limit, std::function<void(domain::Result<InTransitSummary>)> reply) {
+  pool_->run<InTransitSummary>(
+      "in_transit_summary",
+      [limit](pqxx::connection& conn) { return persistence::in_transit_summary(conn, limit); },
+      std::move(reply));
+}
+
+void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
+  if (refusing_.load() || (options_.owned && !options_.owned->owns(leg.to_user_id))) {
+    return done(false);  // whoever serves the payee's partition will find it
+  }
+  TransferCommand command;
+  command.from_user_id = std::move(leg.from_user_id);
+  command.to_user_id = std::move(leg.to_user_id);
+  command.amount = leg.amount;
+  command.transfer_id = std::move(leg.transfer_id);
+  command.arrival = true;
+  command.deadline = deadline_from_now();
+  command.reply = [done = std::move(done)](Reply reply) { done(reply.status == 200); };
+  system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+}
+
+bool Ledger::take_partitions(const std::vector<int>& partitions) {
+  auto& owned = options_.owned;
+  if (!owned || partitions.empty()) return true;
+  std::promise<domain::Result<std::vector<std::pair<int, int64_t>>>> taken;
+  pool_->run<std::vector<std::pair<int, int64_t>>>(
+      "take_partitions",
+      [partitions, instance = owned->instance_id()](pqxx::connection& conn) {
+        std::vector<std::pair<int, int64_t>> epochs;
+        for (int partition : partitions) {
+          epochs.emplace_back(partition, persistence::take_partition(conn, partition, instance));
+        }
+        return epochs;
+      },
+      [&taken](domain::Result<std::vector<std::pair<int, int64_t>>> result) {
+        taken.set_value(std::move(result));
+      });
+  auto result = taken.get_future().get();
+  if (!result) {
+    spdlog::warn("event=partition_take_failed partitions={} cause=\"{}\"", partitions.size(),
+                 result.error().message);
+    return false;
+  }
+  for (const auto& [partition, epoch] : result.value()) {
+    owned->hold(partition, epoch);
+    // Accounts of it still loaded here may be stale: another owner may have moved them.
+    caf::anon_send(registry_, moved_atom::value, partition, owned->partitions(), true);
+    spdlog::info("event=partition_taken partition={} epoch={} instance={}", partition, epoch,
+                 owned->instance_id());
+  }
+  if (receiver_) caf::anon_send(receiver_, wake_atom::value);
+  return true;
+}
+
+void Ledger::give_up_partitions(const std::vector<int>& partitions,
+                                std::chrono::milliseconds drain) {
+  auto& owned = options_.owned;
+  if (!owned || partitions.empty()) return;
+  for (int partition : partitions) owned->leave(partition);
+  const auto until = std::chrono::steady_clock::now() + drain;
+  auto busy = [&] {
+    int64_t load = 0;
+    for (int partition : partitions) load += (*partition_load_)[partition].load();
+    return load;
+  };
+  while (busy() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int64_t left = busy();
+  for (int partition : partitions) {
+    owned->drop(partition);
+    caf::anon_send(registry_, moved_atom::value, partition, owned->partitions(), false);
+  }
+  spdlog::info("event=partitions_given_up count={} unanswered={} instance={}", partitions.size(),
+               left, owned->instance_id());
 }
 
 }  // namespace wallet::actors

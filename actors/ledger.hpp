@@ -39,6 +39,14 @@ struct LedgerOptions {
   bool detached_writer = true;
   bool sweep_holds = true;  // release 2: the expiry sweep of holds in Postgres
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
+  // Beyond one machine: the partitions this instance holds (null: it owns every account). Money
+  // work for an account it does not serve is refused 503 partition_moved (the HTTP layer routes it
+  // to the owner first); reads of such accounts go to Postgres; a transfer to such an account
+  // settles across owners (debit here, credit on the payee's owner).
+  std::shared_ptr<persistence::OwnedPartitions> owned;
+  // How often the payee side looks for credits in transit to the partitions it holds (the payer
+  // side also wakes it through arrivals_due()). Zero: never (the simulation drives it itself).
+  std::chrono::milliseconds arrivals_every{250};
 };
 
 // The facade's read results: plain records (persistence/ledger_types.hpp, ledger_store.hpp) with
@@ -47,6 +55,8 @@ using HoldRecord = persistence::HoldRecord;
 using HistoryPage = persistence::HistoryPage;
 using PartitionOwner = persistence::PartitionOwner;
 using OwnedPartitions = persistence::OwnedPartitions;
+using InTransit = persistence::InTransit;
+using InTransitSummary = persistence::InTransitSummary;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {
@@ -94,6 +104,21 @@ class Ledger {
   void partitions(
       std::function<void(domain::Result<std::vector<persistence::PartitionOwner>>)> reply);
 
+  // Transfers between owners not credited yet: how many, their total, the oldest `limit`.
+  void in_transit(int limit, std::function<void(domain::Result<InTransitSummary>)> reply);
+  // Applies the credit of a transfer in transit to an account this instance serves, exactly once
+  // (its commit deletes the in-transit row, or fails and changes nothing). `done(true)`: committed.
+  void arrive(InTransit leg, std::function<void(bool)> done);
+
+  // Ownership changes, from the thread that follows the Kafka group (they block it; never call
+  // them from an actor or a reactor thread). take: bumps each partition's epoch in Postgres and
+  // serves it from then on; false if Postgres could not be reached (nothing held then).
+  // give_up: stops accepting work for the partitions, waits up to `drain` for the work accepted
+  // for them to be answered, then drops them from the fence and retires their idle actors.
+  bool take_partitions(const std::vector<int>& partitions);
+  void give_up_partitions(const std::vector<int>& partitions, std::chrono::milliseconds drain);
+  const std::shared_ptr<persistence::OwnedPartitions>& owned() const { return options_.owned; }
+
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
@@ -111,7 +136,10 @@ class Ledger {
 
  private:
   // Wraps a reply with the in-flight accounting; false (and the client answered 429) when full.
-  bool admit(ReplyFn& reply);
+  bool admit(ReplyFn& reply, const std::string& account);
+  // Starts a transfer (or capture) whose payer this instance serves; across owners when the
+  // payee's partition is held elsewhere.
+  void start_transfer(TransferCommand command);
   Deadline deadline_from_now() const;
   void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
 
@@ -125,6 +153,10 @@ class Ledger {
   persistence::DbPool* pool_;
   std::shared_ptr<persistence::LedgerBackend> backend_;
   std::shared_ptr<std::atomic<size_t>> counter_;
+  // Operations accepted and not answered, per partition of the account they were admitted for
+  // (give_up_partitions waits for its partitions' counts to reach zero).
+  std::shared_ptr<std::vector<std::atomic<int64_t>>> partition_load_;
+  caf::actor receiver_;  // beyond one machine: applies credits in transit to held partitions
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};
 };

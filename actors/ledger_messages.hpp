@@ -45,6 +45,11 @@ using void_atom = caf::atom_constant<caf::atom("voidhold")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using available_atom = caf::atom_constant<caf::atom("available")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+// Beyond one machine: a partition was taken or given up (the registry tells its accounts), and
+// the receiver of cross-owner credits.
+using moved_atom = caf::atom_constant<caf::atom("moved")>;
+using arrive_atom = caf::atom_constant<caf::atom("arrive")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -63,6 +68,11 @@ struct LedgerGauges {
   std::atomic<int64_t> holds_pending{0};
   // Beyond one machine: batches the ownership fence refused (the writer counts them).
   std::atomic<uint64_t> commits_fenced{0};
+  // Transfers between owners whose credit is not committed yet, across the whole ledger (every
+  // instance reads them from Postgres), and the credits this instance applied.
+  std::atomic<int64_t> in_transit_count{0};
+  std::atomic<int64_t> in_transit_amount{0};
+  std::atomic<uint64_t> credits_arrived{0};
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency
@@ -108,6 +118,13 @@ struct TransferCommand {
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
   std::string hold_id = {};  // release 2: set when this transfer captures that hold
+  // Beyond one machine (SPEC.md section 7). payee_partition >= 0: the payee's account belongs to
+  // another instance, so this one commits only the debit, with the transfer's in-transit row, and
+  // the payee's owner commits the credit later. arrival: this is that credit (transfer_id given,
+  // only the payee's leg, its commit deletes the in-transit row).
+  int payee_partition = -1;
+  bool arrival = false;
+  std::string transfer_id = {};
 };
 
 // Release 2 commands. A withdrawal takes money out of one account (checked against its available

@@ -1,5 +1,7 @@
 #include "actors/transfer_coordinator.hpp"
 
+#include <algorithm>
+
 #include "actors/ledger_outcomes.hpp"
 #include "domain/ids.hpp"
 
@@ -20,8 +22,21 @@ void request_leg(Self self, const caf::actor& registry, const std::string& user_
   self->send(registry, reserve_atom::value, std::move(request));
 }
 
-const std::string& lock_order_first(const TransferCommand& cmd) {
+// The leg to reserve first: both in global lock order, or the one leg this instance commits.
+const std::string& first_leg(const TransferCommand& cmd) {
+  if (cmd.arrival) return cmd.to_user_id;
+  if (cmd.payee_partition >= 0) return cmd.from_user_id;
   return std::min(cmd.from_user_id, cmd.to_user_id);
+}
+
+size_t legs_needed(const TransferCommand& cmd) {
+  return cmd.arrival || cmd.payee_partition >= 0 ? 1 : 2;
+}
+
+persistence::InTransit in_transit(const TransferState& s) {
+  const auto& cmd = s.command;
+  return {s.transfer_id, cmd.from_user_id, cmd.to_user_id, cmd.amount,
+          std::max(cmd.payee_partition, 0), {}};
 }
 
 void commit(Self self, const caf::actor& writer) {
@@ -50,6 +65,9 @@ void commit(Self self, const caf::actor& writer) {
     request.mutation.hold_changes.push_back(
         persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount});
   }
+  // Beyond one machine: the debit departs with its in-transit row, or the credit arrives.
+  if (cmd.payee_partition >= 0) request.mutation.departures.push_back(in_transit(s));
+  if (cmd.arrival) request.mutation.arrivals.push_back(in_transit(s));
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = cmd.reply;
   // Order matters: the writer must hold this mutation before either account submits a later one.
@@ -64,8 +82,10 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
                                    TransferCommand command, caf::actor registry,
                                    caf::actor writer) {
   self->state.command = std::move(command);
-  self->state.transfer_id = domain::new_uuid_v4();
-  request_leg(self, registry, lock_order_first(self->state.command));
+  self->state.transfer_id = self->state.command.transfer_id.empty()
+                               ? domain::new_uuid_v4()
+                               : self->state.command.transfer_id;
+  request_leg(self, registry, first_leg(self->state.command));
   return {
       [=](reserved_atom, LegReservation& leg) {
         auto& s = self->state;
@@ -77,7 +97,7 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
           return;
         }
         s.legs.push_back(std::move(leg));
-        if (s.legs.size() == 2) {
+        if (s.legs.size() == legs_needed(s.command)) {
           if (self->clock().now() > s.command.deadline) {
             // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
             for (auto& held : s.legs) {

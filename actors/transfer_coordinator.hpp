@@ -8,6 +8,9 @@
 // Because every coordinator locks in the same global order, A->B and B->A cannot wait on each
 // other; because the mutation reaches the writer before either account is released, each account's
 // rows reach the writer (and the database) in the order the account applied them.
+// Across owners (SPEC.md section 7) a coordinator reserves one leg only: on the payer's owner the
+// debit, committed with the transfer's in-transit row (the client is answered then); on the
+// payee's owner, later, the credit, committed with the deletion of that row (an "arrival").
 #pragma once
 
 #include <caf/all.hpp>

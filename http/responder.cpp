@@ -42,7 +42,9 @@ void Responder::send(int status, const std::string& body, const HeaderList& head
   for (const auto& [name, value] : headers) {
     if (name == "Connection" && value == "close") reply.close = true;
   }
-  if (!target_.queue || !target_.queue->push(std::move(reply))) {
+  if (target_.sink) {
+    target_.sink(std::move(reply));
+  } else if (!target_.queue || !target_.queue->push(std::move(reply))) {
     spdlog::info("event=response_dropped request_id={} cause=\"server stopped\"", request_id_);
   }
   if (metrics_) {

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,6 +29,9 @@ struct ReplyTarget {
   std::shared_ptr<ReplyQueue> queue;
   std::weak_ptr<Pistache::Tcp::Peer> peer;
   bool close = false;  // the client asked for Connection: close (or spoke HTTP/1.0 without it)
+  // Beyond one machine: a request forwarded by another instance is answered through this (set,
+  // the queue and peer are unused).
+  std::function<void(PendingReply)> sink = nullptr;
 };
 
 class Responder {

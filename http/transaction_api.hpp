@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/ledger.hpp"
+#include "http/forwarding.hpp"
 #include "http/router.hpp"
 
 namespace wallet::http {
@@ -23,6 +24,9 @@ struct TransactionApiDeps {
   std::string jwt_secret = {};
   // The partitions this instance holds (GET /admin/partitions marks them); null: none.
   std::shared_ptr<const actors::OwnedPartitions> owned = nullptr;
+  // Beyond one machine: hands money requests for accounts served elsewhere to their owner; null:
+  // this instance serves every account (one instance, PARTITION_OWNERSHIP=all or shared).
+  std::shared_ptr<const OwnerRouting> routing = nullptr;
 };
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps);

@@ -55,6 +55,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   nlohmann::json outcomes = nlohmann::json::array();
   nlohmann::json new_holds = nlohmann::json::array();
   nlohmann::json hold_changes = nlohmann::json::array();
+  nlohmann::json departures = nlohmann::json::array();
+  nlohmann::json arrivals = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
       // The first entry of an account fixes where the batch starts from; each later one moves its
@@ -88,6 +90,18 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
             captured ? nlohmann::json(domain::format_minor_units(change.captured_amount))
                      : nlohmann::json()}});
     }
+    for (const auto& leg : mutation->departures) {
+      departures.push_back({{"transfer_id", leg.transfer_id},
+                            {"from_user_id", leg.from_user_id},
+                            {"to_user_id", leg.to_user_id},
+                            {"amount", domain::format_minor_units(leg.amount)},
+                            {"to_partition", leg.to_partition}});
+    }
+    for (const auto& leg : mutation->arrivals) {
+      arrivals.push_back({{"transfer_id", leg.transfer_id},
+                          {"to_user_id", leg.to_user_id},
+                          {"amount", domain::format_minor_units(leg.amount)}});
+    }
     if (mutation->outcome) {
       const auto& o = *mutation->outcome;
       outcomes.push_back({{"endpoint", o.endpoint},
@@ -108,6 +122,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                      {"outcomes", std::move(outcomes)}};
   if (!new_holds.empty()) doc["holds"] = std::move(new_holds);
   if (!hold_changes.empty()) doc["hold_changes"] = std::move(hold_changes);
+  if (!departures.empty()) doc["departures"] = std::move(departures);
+  if (!arrivals.empty()) doc["arrivals"] = std::move(arrivals);
   if (claim && !claim->instance_id.empty()) {
     nlohmann::json epochs = nlohmann::json::array();
     for (const auto& [partition, epoch] : claim->epochs) {
@@ -379,6 +395,55 @@ bool open_account(pqxx::connection& conn, const std::string& user_id,
       user_id, created_at);
   txn.commit();
   return !rows.empty();
+}
+
+namespace {
+
+InTransit in_transit_row(const pqxx::row& row) {
+  InTransit leg;
+  leg.transfer_id = row[0].c_str();
+  leg.from_user_id = row[1].c_str();
+  leg.to_user_id = row[2].c_str();
+  leg.amount = minor_units(row[3]);
+  leg.to_partition = row[4].as<int>();
+  leg.created_at = row[5].c_str();
+  return leg;
+}
+
+const std::string kInTransitColumns =
+    std::string(
+        "SELECT transfer_id::text, from_user_id::text, to_user_id::text, amount::text,"
+        " to_partition, to_char(created_at AT TIME ZONE 'UTC', '") +
+    kRfc3339 + "') FROM transfers_in_transit ";
+
+}  // namespace
+
+std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<int>& partitions,
+                                      int limit) {
+  std::vector<InTransit> legs;
+  if (partitions.empty()) return legs;
+  std::vector<int64_t> wanted(partitions.begin(), partitions.end());
+  pqxx::nontransaction txn(conn);
+  auto rows = txn.exec_params(kInTransitColumns +
+                                  "WHERE to_partition = ANY ($1::bigint[]) "
+                                  "ORDER BY created_at LIMIT $2",
+                              bigint_array_literal(wanted), limit);
+  legs.reserve(rows.size());
+  for (const auto& row : rows) legs.push_back(in_transit_row(row));
+  return legs;
+}
+
+InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
+  InTransitSummary summary;
+  pqxx::read_transaction txn(conn);  // one snapshot: the total and the rows agree
+  auto totals =
+      txn.exec("SELECT count(*), coalesce(sum(amount), 0)::text FROM transfers_in_transit");
+  summary.count = totals[0][0].as<int64_t>();
+  summary.total = minor_units(totals[0][1]);
+  auto rows =
+      txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
+  for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
+  return summary;
 }
 
 }  // namespace wallet::persistence

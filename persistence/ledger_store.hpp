@@ -50,6 +50,17 @@ std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& u
 std::vector<IdempotencyOutcome> find_outcomes(
     pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys,
     std::chrono::seconds ttl);
+// Beyond one machine: transfers in transit whose payee lies in one of `partitions`, oldest first,
+// at most `limit` (the credits their owner still has to apply).
+std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<int>& partitions,
+                                      int limit);
+// Every transfer in transit: how many, their total, and the oldest `limit` of them.
+struct InTransitSummary {
+  int64_t count = 0;
+  int64_t total = 0;
+  std::vector<InTransit> oldest;
+};
+InTransitSummary in_transit_summary(pqxx::connection& conn, int limit);
 // Deletes up to `limit` outcomes older than `ttl`; returns how many it deleted.
 size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit);
 

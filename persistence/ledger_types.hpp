@@ -55,14 +55,29 @@ struct HoldChange {
   int64_t captured_amount = 0;  // captured only
 };
 
+// A transfer between accounts of different owners, between its debit and its credit (a row of
+// `transfers_in_transit`, schema/transaction_service/007_in_transit.sql).
+struct InTransit {
+  std::string transfer_id;
+  std::string from_user_id;
+  std::string to_user_id;
+  int64_t amount = 0;
+  int to_partition = 0;    // the payee's partition, whose owner applies the credit
+  std::string created_at;  // RFC 3339, UTC (reads only)
+};
+
 // What one client operation writes: its ledger rows (none for a stored business rejection) and
 // its idempotency outcome, if it carried a key. Entries of one account are in actor order.
 // Release 2: the holds it creates and the holds it closes, in the same commit as its rows.
+// Beyond one machine: a cross-owner transfer's debit departs (its in-transit row is written with
+// the debit row); its credit arrives later in another commit (which deletes that row).
 struct LedgerMutation {
   std::vector<LedgerEntry> entries;
   std::optional<IdempotencyOutcome> outcome;
   std::vector<HoldRecord> new_holds;
   std::vector<HoldChange> hold_changes;
+  std::vector<InTransit> departures;
+  std::vector<InTransit> arrivals;
 };
 
 // The fence of a commit (schema/transaction_service/006_partition_owner.sql): the instance that

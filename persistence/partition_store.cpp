@@ -1,5 +1,7 @@
 #include "persistence/partition_store.hpp"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include "domain/partitioning.hpp"
@@ -38,17 +40,27 @@ OwnedPartitions::OwnedPartitions(std::string instance_id, int partitions)
 void OwnedPartitions::hold(int partition, int64_t epoch) {
   std::lock_guard<std::mutex> lock(mutex_);
   epochs_[partition] = epoch;
+  leaving_.erase(partition);
+}
+
+void OwnedPartitions::leave(int partition) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (epochs_.count(partition) > 0) leaving_.insert(partition);
 }
 
 void OwnedPartitions::drop(int partition) {
   std::lock_guard<std::mutex> lock(mutex_);
   epochs_.erase(partition);
+  leaving_.erase(partition);
 }
 
 bool OwnedPartitions::owns(std::string_view user_id) const {
-  const int partition = domain::partition_of(user_id, partitions_);
+  return owns_partition(domain::partition_of(user_id, partitions_));
+}
+
+bool OwnedPartitions::owns_partition(int partition) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return epochs_.count(partition) > 0;
+  return epochs_.count(partition) > 0 && leaving_.count(partition) == 0;
 }
 
 std::vector<std::pair<int, int64_t>> OwnedPartitions::held() const {
@@ -56,26 +68,55 @@ std::vector<std::pair<int, int64_t>> OwnedPartitions::held() const {
   return {epochs_.begin(), epochs_.end()};
 }
 
+std::vector<int> OwnedPartitions::serving() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<int> list;
+  for (const auto& [partition, epoch] : epochs_) {
+    if (leaving_.count(partition) == 0) list.push_back(partition);
+  }
+  return list;
+}
+
 OwnershipClaim OwnedPartitions::claim() const { return {instance_id_, held()}; }
+
+namespace {
+
+// Creates the partitions if needed; an error when the database holds another count.
+std::optional<domain::Error> check_partition_count(pqxx::connection& conn,
+                                                   const OwnedPartitions& owned) {
+  const int existing = init_partitions(conn, owned.partitions());
+  if (existing == owned.partitions()) return std::nullopt;
+  return domain::Error{domain::ErrorCode::internal,
+                       "the database has " + std::to_string(existing) +
+                           " partitions but LEDGER_PARTITIONS is " +
+                           std::to_string(owned.partitions()) +
+                           " (the count is fixed when the cluster is created)"};
+}
+
+}  // namespace
+
+domain::Result<int> ensure_partitions(const std::string& database_url,
+                                      const OwnedPartitions& owned) {
+  try {
+    auto conn = connect(database_url);
+    if (auto mismatch = check_partition_count(*conn, owned)) return *mismatch;
+    return owned.partitions();
+  } catch (const std::exception& e) {
+    return database_error(e, "ensure_partitions");
+  }
+}
 
 domain::Result<int> take_all_partitions(const std::string& database_url, OwnedPartitions& owned) {
   try {
     auto conn = connect(database_url);
-    const int existing = init_partitions(*conn, owned.partitions());
-    if (existing != owned.partitions()) {
-      return domain::Error{domain::ErrorCode::internal,
-                           "the database has " + std::to_string(existing) +
-                               " partitions but LEDGER_PARTITIONS is " +
-                               std::to_string(owned.partitions()) +
-                               " (the count is fixed when the cluster is created)"};
-    }
-    for (int partition = 0; partition < existing; ++partition) {
+    if (auto mismatch = check_partition_count(*conn, owned)) return *mismatch;
+    for (int partition = 0; partition < owned.partitions(); ++partition) {
       const int64_t epoch = take_partition(*conn, partition, owned.instance_id());
       owned.hold(partition, epoch);
       spdlog::info("event=partition_taken partition={} epoch={} instance={}", partition, epoch,
                    owned.instance_id());
     }
-    return existing;
+    return owned.partitions();
   } catch (const std::exception& e) {
     return database_error(e, "take_all_partitions");
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
@@ -42,9 +43,15 @@ class OwnedPartitions {
   int partitions() const { return partitions_; }
 
   void hold(int partition, int64_t epoch);
+  // A revoked partition first leaves: no new work is accepted for it (owns() is false), while the
+  // work already accepted still commits under its epoch (claim() keeps it); then it is dropped.
+  void leave(int partition);
   void drop(int partition);
   bool owns(std::string_view user_id) const;
+  bool owns_partition(int partition) const;
   std::vector<std::pair<int, int64_t>> held() const;
+  // The partitions this instance accepts work for (held and not leaving).
+  std::vector<int> serving() const;
   // The fence of the next commit: every partition held, with its epoch.
   OwnershipClaim claim() const;
 
@@ -53,11 +60,15 @@ class OwnedPartitions {
   const int partitions_;
   mutable std::mutex mutex_;
   std::map<int, int64_t> epochs_;
+  std::set<int> leaving_;
 };
 
 // Single-instance ownership: creates the partitions if needed and takes every one of them (each
 // epoch bumped, so any former holder is fenced out). Fails when the database holds another
 // partition count than `owned.partitions()`, or cannot be reached. Returns how many it took.
 domain::Result<int> take_all_partitions(const std::string& database_url, OwnedPartitions& owned);
+// For kafka ownership: creates the partitions if needed and checks their count; takes none.
+domain::Result<int> ensure_partitions(const std::string& database_url,
+                                      const OwnedPartitions& owned);
 
 }  // namespace wallet::persistence

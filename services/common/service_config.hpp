@@ -55,10 +55,18 @@ struct TransactionServiceConfig : CommonConfig {
   std::string ledger_events_topic = "ledger-events";
   int64_t ledger_events_linger_ms = 50;
   // Ownership (SPEC.md section 7): "all" takes every partition at start and fences every commit;
-  // "shared" takes none and commits unfenced (test instances beside the stack's).
+  // "shared" takes none and commits unfenced (test instances beside the stack's); "kafka" owns the
+  // partitions a consumer group assigns it, among every instance of the group.
   std::string partition_ownership = "all";
   int64_t ledger_partitions = 12;  // domain::kDefaultPartitions; fixed per cluster
   std::string instance_id;         // empty: "<hostname>:<HTTP_PORT>"
+  std::string ownership_topic = "ledger-partitions";
+  std::string ownership_group = "wallet-ledger-owners";
+  int64_t ownership_session_timeout_ms = 6'000;
+  int64_t ownership_replication = 1;
+  std::string nats_ledger_subject = "wallet.ledger";  // requests for partition p: <this>.p<p>
+  int64_t forward_timeout_ms = 15'000;
+  int64_t forward_threads = 64;
 
   std::string dlq_topic() const {
     return kafka_dlq_topic.empty() ? kafka_topic + ".dlq" : kafka_dlq_topic;
@@ -113,6 +121,13 @@ void visit(TransactionServiceConfig& c, F&& f) {
   f("PARTITION_OWNERSHIP", c.partition_ownership);
   f("LEDGER_PARTITIONS", c.ledger_partitions);
   f("INSTANCE_ID", c.instance_id);
+  f("OWNERSHIP_TOPIC", c.ownership_topic);
+  f("OWNERSHIP_GROUP", c.ownership_group);
+  f("OWNERSHIP_SESSION_TIMEOUT_MS", c.ownership_session_timeout_ms);
+  f("OWNERSHIP_REPLICATION", c.ownership_replication);
+  f("NATS_LEDGER_SUBJECT", c.nats_ledger_subject);
+  f("FORWARD_TIMEOUT_MS", c.forward_timeout_ms);
+  f("FORWARD_THREADS", c.forward_threads);
 }
 
 // Reads one variable into `field` when it is set and not empty. A value that does not parse

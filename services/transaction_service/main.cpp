@@ -19,6 +19,8 @@
 #include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/transaction_api.hpp"
+#include "messaging/partition_ownership.hpp"
+#include "messaging/partition_requests.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
@@ -121,8 +123,9 @@ int main() {
   // none and commits unfenced (several instances on one database, guarded by Postgres alone).
   const std::string& ownership = config.partition_ownership;
   const int64_t partitions = config.ledger_partitions;
-  if (ownership != "all" && ownership != "shared") {
-    spdlog::critical("event=startup_failed cause=\"PARTITION_OWNERSHIP must be all or shared\"");
+  if (ownership != "all" && ownership != "shared" && ownership != "kafka") {
+    spdlog::critical(
+        "event=startup_failed cause=\"PARTITION_OWNERSHIP must be all, kafka or shared\"");
     return 1;
   }
   if (partitions < 1 || partitions > 4096) {
@@ -134,6 +137,12 @@ int main() {
   if (ownership == "all") {
     if (auto taken = persistence::take_all_partitions(database_url, *owned); !taken) {
       spdlog::critical("event=startup_failed cause=\"{}\"", taken.error().message);
+      return 1;
+    }
+  } else if (ownership == "kafka") {
+    // The partitions come from the group later; they must exist, with this count.
+    if (auto created = persistence::ensure_partitions(database_url, *owned); !created) {
+      spdlog::critical("event=startup_failed cause=\"{}\"", created.error().message);
       return 1;
     }
   }
@@ -153,7 +162,7 @@ int main() {
   backend_options.statement_timeout = std::chrono::milliseconds(config.ledger_statement_timeout_ms);
   backend_options.idempotency_ttl = std::chrono::seconds(config.idempotency_ttl);
   auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
-      reader, backend_options, ownership == "all" ? owned : nullptr);
+      reader, backend_options, ownership == "shared" ? nullptr : owned);
   // The ledger-events relay publishes the outbox rows that each ledger commit writes (by trigger);
   // LEDGER_EVENTS=off runs no relay here: rows keep being written and wait for one that runs.
   std::unique_ptr<messaging::LedgerEventRelay> relay;
@@ -179,8 +188,63 @@ int main() {
     metrics.count("ledger_batch_mutations_total", {}, static_cast<double>(size));
     if (events) events->wake();  // the commit wrote outbox rows
   };
+  if (ownership == "kafka") ledger_options.owned = owned;
   actors::Ledger ledger(system, &reader, backend, ledger_options);
   register_ledger_metrics(metrics, ledger);
+
+  // Beyond one machine (kafka ownership): the group assigns partitions; requests for partitions
+  // served elsewhere go to their owner over NATS, requests for ours come in the same way.
+  http::Router router;
+  std::unique_ptr<messaging::PartitionRequests> partition_requests;
+  std::unique_ptr<messaging::PartitionOwnership> ownership_group;
+  std::shared_ptr<http::OwnerRouting> routing;
+  if (ownership == "kafka") {
+    messaging::NatsRequesterOptions forward_options;
+    forward_options.url = config.nats_url;
+    forward_options.timeout = std::chrono::milliseconds(config.forward_timeout_ms);
+    forward_options.threads = static_cast<int>(config.forward_threads);
+    forward_options.max_queue = static_cast<size_t>(config.max_in_flight);
+    forward_options.on_result = [&metrics](const std::string& outcome,
+                                           std::chrono::microseconds latency) {
+      metrics.count("wallet_forwarded_requests_total", {{"outcome", outcome}});
+      metrics.observe("wallet_forward_seconds", {}, latency.count() / 1e6);
+    };
+    partition_requests = std::make_unique<messaging::PartitionRequests>(
+        config.nats_ledger_subject,
+        [&router, &routing](std::string payload, std::function<void(std::string)> reply) {
+          routing->serve(router, payload, std::move(reply));
+        },
+        forward_options);
+    routing = std::make_shared<http::OwnerRouting>(
+        owned,
+        [requests = partition_requests.get()](
+            int partition, std::string payload,
+            std::function<void(domain::Result<std::string>)> done) {
+          requests->forward(partition, std::move(payload), std::move(done));
+        },
+        &metrics);
+    messaging::PartitionOwnershipOptions group_options;
+    group_options.brokers = config.kafka_brokers;
+    group_options.topic = config.ownership_topic;
+    group_options.group = config.ownership_group;
+    group_options.instance_id = owned->instance_id();
+    group_options.partitions = static_cast<int>(partitions);
+    group_options.replication = static_cast<int>(config.ownership_replication);
+    group_options.session_timeout = std::chrono::milliseconds(config.ownership_session_timeout_ms);
+    group_options.take = [&ledger, requests = partition_requests.get()](
+                             const std::vector<int>& taken) {
+      if (!ledger.take_partitions(taken)) return false;
+      for (int partition : taken) requests->serve(partition);
+      return true;
+    };
+    group_options.give_up = [&ledger, requests = partition_requests.get(),
+                             drain = ledger_options.request_deadline](
+                                const std::vector<int>& given) {
+      for (int partition : given) requests->stop_serving(partition);
+      ledger.give_up_partitions(given, drain);
+    };
+    ownership_group = std::make_unique<messaging::PartitionOwnership>(group_options);
+  }
 
   messaging::ConsumerOptions consumer_options;
   consumer_options.brokers = config.kafka_brokers;
@@ -212,18 +276,21 @@ int main() {
                               {"kafka", [&consumer] { return consumer.healthy(); }},
                               {"nats", [&responder] { return responder.healthy(); }}});
 
-  http::Router router;
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
       router,
       {ledger, config.admin_token,
-       [&consumer, &responder, events = relay.get()] {
-         return nlohmann::json{
+       [&consumer, &responder, events = relay.get(), group = ownership_group.get(),
+        requests = partition_requests.get()] {
+         nlohmann::json state{
              {"kafka_consumer", consumer.status()},
              {"nats_responder", responder.status()},
              {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
+         if (group) state["partition_ownership"] = group->status();
+         if (requests) state["partition_requests"] = requests->status();
+         return state;
        },
-       config.auth_jwt_secret, owned});
+       config.auth_jwt_secret, owned, routing});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
@@ -241,6 +308,11 @@ int main() {
     return 1;
   }
   spdlog::info("event=started port={}", server.port());
+  // Join the ownership group only once this instance can answer forwarded requests.
+  if (ownership_group && !ownership_group->start()) {
+    server.stop();
+    return 1;
+  }
 
   const int signal = services::wait_for_stop_signal();
   spdlog::info("event=stopping signal={} in_flight={}", signal, ledger.in_flight());
@@ -248,6 +320,10 @@ int main() {
   ledger.refuse_new();
   responder.stop();
   consumer.stop();
+  // Leave the group at once (its partitions are given up, drained, and taken by the others now
+  // rather than after a session timeout), then stop answering forwarded requests.
+  if (ownership_group) ownership_group->stop();
+  if (partition_requests) partition_requests->stop();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (ledger.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

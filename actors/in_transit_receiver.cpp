@@ -1,0 +1,92 @@
+#include "actors/in_transit_receiver.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<ReceiverState>*;
+
+constexpr int kPage = 256;
+
+void read(Self self) {
+  auto& s = self->state;
+  if (s.reading) {
+    s.again = true;
+    return;
+  }
+  s.reading = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto serving = s.owned->serving();
+  s.pool->run<InTransitPass>(
+      "in_transit_pass",
+      [serving = std::move(serving)](pqxx::connection& conn) {
+        InTransitPass pass;
+        pass.summary = persistence::in_transit_summary(conn, 0);
+        pass.due = persistence::in_transit_for(conn, serving, kPage);
+        return pass;
+      },
+      [me](domain::Result<InTransitPass> pass) {
+        if (!pass) {
+          InTransitPass failed;
+          failed.summary = pass.error();
+          caf::anon_send(me, arrive_atom::value, std::move(failed));
+          return;
+        }
+        caf::anon_send(me, arrive_atom::value, std::move(pass.value()));
+      });
+}
+
+}  // namespace
+
+caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
+                                  persistence::DbPool* pool,
+                                  std::shared_ptr<const persistence::OwnedPartitions> owned,
+                                  CreditFn credit, std::shared_ptr<LedgerGauges> gauges,
+                                  std::chrono::milliseconds every) {
+  auto& s = self->state;
+  s.pool = pool;
+  s.owned = std::move(owned);
+  s.credit = std::move(credit);
+  s.gauges = std::move(gauges);
+  s.every = every;
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) {
+        read(self);
+        self->delayed_send(self, self->state.every, tick_atom::value);
+      },
+      [=](wake_atom) { read(self); },
+      [=](arrive_atom, InTransitPass& pass) {
+        auto& s = self->state;
+        s.reading = false;
+        if (!pass.summary) {
+          spdlog::warn("event=in_transit_pass_failed cause=\"{}\"", pass.summary.error().message);
+          return;
+        }
+        s.gauges->in_transit_count = pass.summary->count;
+        s.gauges->in_transit_amount = pass.summary->total;
+        auto me = caf::actor_cast<caf::actor>(self);
+        size_t started = 0;
+        for (auto& leg : pass.due) {
+          if (!s.applying.insert(leg.transfer_id).second) continue;
+          ++started;
+          auto transfer_id = leg.transfer_id;
+          s.credit(std::move(leg), [me, transfer_id](bool committed) {
+            caf::anon_send(me, executed_atom::value, transfer_id, committed);
+          });
+        }
+        if (s.again || (started > 0 && pass.due.size() == static_cast<size_t>(kPage))) {
+          s.again = false;
+          read(self);
+        }
+      },
+      [=](executed_atom, const std::string& transfer_id, bool committed) {
+        auto& s = self->state;
+        s.applying.erase(transfer_id);
+        if (committed) ++s.gauges->credits_arrived;
+      },
+  };
+}
+
+}  // namespace wallet::actors

@@ -1,0 +1,241 @@
+#include "messaging/partition_ownership.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "messaging/kafka_support.hpp"
+
+namespace wallet::messaging {
+namespace {
+
+constexpr int kPollMs = 100;
+constexpr std::chrono::seconds kRetryTakeEvery{1};
+
+std::string list_text(const std::vector<int>& partitions) {
+  std::string text;
+  for (int p : partitions) text += (text.empty() ? "" : ",") + std::to_string(p);
+  return text;
+}
+
+// The topic's partition count from broker metadata; 0 when it does not exist, -1 when unknown.
+int partition_count(RdKafka::Handle& handle, const std::string& topic_name) {
+  std::string error;
+  std::unique_ptr<RdKafka::Topic> topic(
+      RdKafka::Topic::create(&handle, topic_name, nullptr, error));
+  if (!topic) return -1;
+  RdKafka::Metadata* raw = nullptr;
+  if (handle.metadata(false, topic.get(), &raw, 5000) != RdKafka::ERR_NO_ERROR) return -1;
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  for (const auto* t : *metadata->topics()) {
+    if (t->topic() != topic_name) continue;
+    if (t->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) return 0;
+    if (t->err() != RdKafka::ERR_NO_ERROR) return -1;
+    return static_cast<int>(t->partitions()->size());
+  }
+  return 0;
+}
+
+// Creates the topic through the admin API of the consumer's handle; true when it exists after.
+bool create_topic(RdKafka::Handle& handle, const std::string& name, int partitions,
+                  int replication) {
+  rd_kafka_t* rk = handle.c_ptr();
+  char error[512];
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(name.c_str(), partitions, replication, error, sizeof error);
+  if (!topic) {
+    spdlog::error("event=ownership_topic_create_failed cause=\"{}\"", error);
+    return false;
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &topic, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15'000);
+  bool ok = false;
+  if (event) {
+    const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results =
+        result ? rd_kafka_CreateTopics_result_topics(result, &count) : nullptr;
+    if (results && count == 1) {
+      const auto code = rd_kafka_topic_result_error(results[0]);
+      ok = code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS;
+      if (!ok) {
+        spdlog::error("event=ownership_topic_create_failed topic={} cause=\"{}\"", name,
+                      rd_kafka_err2str(code));
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(topic);
+  return ok;
+}
+
+}  // namespace
+
+struct PartitionOwnership::Impl : public RdKafka::RebalanceCb {
+  explicit Impl(PartitionOwnershipOptions o) : options(std::move(o)) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& changed) override;
+  void run();
+  void retry_takes();
+
+  PartitionOwnershipOptions options;
+  BrokerHealth health{"partition-ownership"};
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> rebalances{0}, takes_failed{0};
+  mutable std::mutex mutex;
+  std::set<int> assigned;    // by the group
+  std::set<int> untaken;     // assigned, but the take failed: retried
+  std::chrono::steady_clock::time_point last_retry;
+};
+
+void PartitionOwnership::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                                            std::vector<RdKafka::TopicPartition*>& changed) {
+  std::vector<int> partitions;
+  for (const auto* tp : changed) partitions.push_back(tp->partition());
+  const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
+  ++rebalances;
+  RdKafka::Error* error = nullptr;
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    spdlog::info("event=ownership_assigned partitions=[{}] instance={}", list_text(partitions),
+                 options.instance_id);
+    error = cooperative ? c->incremental_assign(changed) : nullptr;
+    if (!cooperative) c->assign(changed);
+    const bool taken = options.take(partitions);
+    std::lock_guard<std::mutex> lock(mutex);
+    for (int p : partitions) {
+      assigned.insert(p);
+      if (!taken) untaken.insert(p);
+    }
+    if (!taken) ++takes_failed;
+  } else {
+    spdlog::info("event=ownership_revoked partitions=[{}] lost={} instance={}",
+                 list_text(partitions), c->assignment_lost(), options.instance_id);
+    // Drain and drop before acknowledging: the next owner takes them after this returns.
+    options.give_up(partitions);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      for (int p : partitions) {
+        assigned.erase(p);
+        untaken.erase(p);
+      }
+    }
+    if (cooperative) {
+      error = c->incremental_unassign(changed);
+    } else {
+      c->unassign();
+    }
+  }
+  if (error) {
+    spdlog::error("event=ownership_rebalance_failed cause=\"{}\"", error->str());
+    delete error;
+  }
+}
+
+void PartitionOwnership::Impl::retry_takes() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_retry < kRetryTakeEvery) return;
+  last_retry = now;
+  std::vector<int> retry;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    retry.assign(untaken.begin(), untaken.end());
+  }
+  if (retry.empty() || !options.take(retry)) return;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (int p : retry) untaken.erase(p);
+}
+
+void PartitionOwnership::Impl::run() {
+  while (!stopping.load()) {
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(kPollMs));
+    health.probe(*consumer, std::chrono::seconds(5), 2000);
+    retry_takes();
+  }
+  // Leaving the group revokes everything through rebalance_cb (drained there), then others take
+  // the partitions at once instead of after a session timeout.
+  consumer->close();
+}
+
+PartitionOwnership::PartitionOwnership(PartitionOwnershipOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+PartitionOwnership::~PartitionOwnership() { stop(); }
+
+bool PartitionOwnership::start() {
+  auto& o = impl_->options;
+  auto settings = base_kafka_settings(o.brokers, "transaction-service.ownership");
+  settings.insert(settings.end(),
+                  {{"group.id", o.group},
+                   {"group.instance.id", o.instance_id},
+                   {"partition.assignment.strategy", "cooperative-sticky"},
+                   {"session.timeout.ms", std::to_string(o.session_timeout.count())},
+                   {"heartbeat.interval.ms", std::to_string(o.session_timeout.count() / 4)},
+                   {"enable.auto.commit", "false"},
+                   {"allow.auto.create.topics", "false"}});
+  auto conf = make_kafka_conf(settings);
+  if (!conf) {
+    spdlog::critical("event=ownership_config_failed cause=\"{}\"", conf.error().message);
+    return false;
+  }
+  std::string error;
+  if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&impl_->health), error) !=
+          RdKafka::Conf::CONF_OK) {
+    spdlog::critical("event=ownership_config_failed cause=\"{}\"", error);
+    return false;
+  }
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!impl_->consumer) {
+    spdlog::critical("event=ownership_consumer_failed cause=\"{}\"", error);
+    return false;
+  }
+  int count = partition_count(*impl_->consumer, o.topic);
+  if (count == 0) {
+    create_topic(*impl_->consumer, o.topic, o.partitions, o.replication);
+    count = partition_count(*impl_->consumer, o.topic);
+  }
+  if (count != o.partitions) {
+    spdlog::critical(
+        "event=ownership_topic_mismatch topic={} partitions={} expected={} (-1: unknown)", o.topic,
+        count, o.partitions);
+    return false;
+  }
+  if (impl_->consumer->subscribe({o.topic}) != RdKafka::ERR_NO_ERROR) {
+    spdlog::critical("event=ownership_subscribe_failed topic={}", o.topic);
+    return false;
+  }
+  spdlog::info("event=ownership_started topic={} group={} instance={} partitions={}", o.topic,
+               o.group, o.instance_id, o.partitions);
+  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  return true;
+}
+
+void PartitionOwnership::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+bool PartitionOwnership::healthy() const { return impl_->health.healthy(std::chrono::seconds(15)); }
+
+nlohmann::json PartitionOwnership::status() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return {{"topic", impl_->options.topic},
+          {"group", impl_->options.group},
+          {"instance", impl_->options.instance_id},
+          {"assigned", std::vector<int>(impl_->assigned.begin(), impl_->assigned.end())},
+          {"untaken", std::vector<int>(impl_->untaken.begin(), impl_->untaken.end())},
+          {"rebalances", impl_->rebalances.load()},
+          {"takes_failed", impl_->takes_failed.load()}};
+}
+
+}  // namespace wallet::messaging

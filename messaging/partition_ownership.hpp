@@ -1,0 +1,58 @@
+// PartitionOwnership (beyond one machine, SPEC.md section 7): which ledger partitions this
+// transaction-service instance owns, decided by Kafka's group protocol. The topic `ledger-partitions`
+// has one Kafka partition per ledger partition and carries no messages; every instance joins one
+// consumer group on it (cooperative-sticky assignor, static membership with group.instance.id =
+// INSTANCE_ID), and the partitions the group assigns to an instance are the ones it owns.
+//
+// A dedicated thread polls the consumer; the rebalance callbacks run on it and may block:
+// - assigned: `take(partitions)` bumps their epochs in Postgres (the fence) and starts serving
+//   them; partitions it could not take are tried again every second while still assigned;
+// - revoked (or lost, after a session timeout): `give_up(partitions)` stops accepting work for
+//   them, drains, and drops them, before the revocation is acknowledged to the group.
+// A paused member (SIGSTOP) stops heartbeating: after session.timeout.ms the group gives its
+// partitions to others, whose takes fence every commit it may still attempt.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace wallet::messaging {
+
+struct PartitionOwnershipOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "ledger-partitions";
+  std::string group = "wallet-ledger-owners";
+  std::string instance_id;  // group.instance.id (static membership)
+  int partitions = 12;      // the topic is created with this many; another count is refused
+  int replication = 1;      // replication factor when this instance creates the topic
+  std::chrono::milliseconds session_timeout{6'000};
+  // take: true when every partition was taken. give_up: returns when they are dropped.
+  std::function<bool(const std::vector<int>&)> take;
+  std::function<void(const std::vector<int>&)> give_up;
+};
+
+class PartitionOwnership {
+ public:
+  explicit PartitionOwnership(PartitionOwnershipOptions options);
+  ~PartitionOwnership();
+  PartitionOwnership(const PartitionOwnership&) = delete;
+  PartitionOwnership& operator=(const PartitionOwnership&) = delete;
+
+  // Creates the topic if needed, checks its partition count, joins the group. False (logged) when
+  // the configuration is refused or the topic has another partition count.
+  bool start();
+  // Leaves the group: the partitions are given up (drained) first, so others take them at once.
+  void stop();
+  bool healthy() const;
+  nlohmann::json status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wallet::messaging

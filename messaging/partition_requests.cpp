@@ -1,0 +1,136 @@
+#include "messaging/partition_requests.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace wallet::messaging {
+namespace {
+
+constexpr const char* kOwnersQueue = "owners";
+
+}  // namespace
+
+// What answers need; it outlives the subscriptions, because an answer may come after stop().
+struct PartitionRequests::Channel {
+  std::mutex mutex;
+  natsConnection* conn = nullptr;  // null once stopped
+  std::atomic<uint64_t> served{0}, forwarded{0}, publish_failures{0};
+
+  void publish(const std::string& subject, const std::string& body) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!conn) return;  // stopped: the caller times out, as it would if we had crashed
+    const natsStatus s =
+        natsConnection_Publish(conn, subject.c_str(), body.data(), static_cast<int>(body.size()));
+    if (s != NATS_OK) {
+      ++publish_failures;
+      spdlog::warn("event=partition_reply_failed cause=\"{}\"", natsStatus_GetText(s));
+    }
+  }
+};
+
+PartitionRequests::PartitionRequests(std::string prefix, Serve serve,
+                                     NatsRequesterOptions requester)
+    : prefix_(std::move(prefix)),
+      serve_(std::move(serve)),
+      connection_(requester.url, "transaction-service.partition-requests"),
+      channel_(std::make_shared<Channel>()),
+      requester_(std::move(requester)) {
+  channel_->conn = connection_.get();
+}
+
+PartitionRequests::~PartitionRequests() { stop(); }
+
+std::string PartitionRequests::subject(int partition) const {
+  return prefix_ + ".p" + std::to_string(partition);
+}
+
+void PartitionRequests::on_message(natsConnection*, natsSubscription*, natsMsg* msg,
+                                   void* closure) {
+  auto* self = static_cast<PartitionRequests*>(closure);
+  const char* reply = natsMsg_GetReply(msg);
+  std::string reply_to = reply ? reply : "";
+  std::string data(natsMsg_GetData(msg) ? natsMsg_GetData(msg) : "",
+                   static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  if (reply_to.empty()) return;  // a publish, not a request: nobody to answer
+  ++self->channel_->served;
+  try {
+    self->serve_(std::move(data), [channel = self->channel_, reply_to](std::string answer) {
+      channel->publish(reply_to, answer);
+    });
+  } catch (const std::exception& e) {
+    spdlog::error("event=partition_request_failed cause=\"{}\"", e.what());
+  }
+}
+
+void PartitionRequests::serve(int partition) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stopped_ || !connection_.get() || subscriptions_.count(partition) > 0) return;
+  natsSubscription* subscription = nullptr;
+  const std::string name = subject(partition);
+  const natsStatus s = natsConnection_QueueSubscribe(&subscription, connection_.get(), name.c_str(),
+                                                     kOwnersQueue, &on_message, this);
+  if (s != NATS_OK) {
+    spdlog::error("event=nats_subscribe_failed subject={} cause=\"{}\"", name,
+                  natsStatus_GetText(s));
+    if (subscription) natsSubscription_Destroy(subscription);
+    return;
+  }
+  subscriptions_[partition] = subscription;
+  spdlog::info("event=partition_serving subject={}", name);
+}
+
+void PartitionRequests::stop_serving(int partition) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = subscriptions_.find(partition);
+  if (it == subscriptions_.end()) return;
+  natsSubscription_Unsubscribe(it->second);
+  natsSubscription_Destroy(it->second);
+  subscriptions_.erase(it);
+  spdlog::info("event=partition_not_serving subject={}", subject(partition));
+}
+
+void PartitionRequests::forward(int partition, std::string payload,
+                                std::function<void(domain::Result<std::string>)> done) {
+  ++channel_->forwarded;
+  requester_.request(subject(partition), std::move(payload), std::move(done));
+}
+
+bool PartitionRequests::healthy() const { return connection_.connected() && requester_.healthy(); }
+
+nlohmann::json PartitionRequests::status() const {
+  std::vector<int> serving;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [partition, subscription] : subscriptions_) serving.push_back(partition);
+  }
+  return {{"prefix", prefix_},
+          {"state", connection_.state()},
+          {"serving", serving},
+          {"served", channel_->served.load()},
+          {"forwarded", channel_->forwarded.load()},
+          {"publish_failures", channel_->publish_failures.load()},
+          {"requester", requester_.status()}};
+}
+
+void PartitionRequests::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [partition, subscription] : subscriptions_) {
+      natsSubscription_Unsubscribe(subscription);
+      natsSubscription_Destroy(subscription);
+    }
+    subscriptions_.clear();
+  }
+  requester_.stop();
+  {
+    std::lock_guard<std::mutex> lock(channel_->mutex);
+    channel_->conn = nullptr;
+  }
+  connection_.close();
+}
+
+}  // namespace wallet::messaging
