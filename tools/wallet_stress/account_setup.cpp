@@ -68,7 +68,7 @@ void wait_for_accounts(const StressConfig& config, std::vector<Account>& account
                        FirstError& failure) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(
                                            static_cast<long>(config.account_wait_seconds * 1000));
-  run_parallel(accounts.size(), config.concurrency, config.transaction_service,
+  run_parallel(accounts.size(), config.concurrency, config.transaction_services,
                config.request_timeout_ms, [&](HttpSession& session, size_t i) {
                  auto& account = accounts[i];
                  HttpAnswer answer;
@@ -94,7 +94,7 @@ void wait_for_accounts(const StressConfig& config, std::vector<Account>& account
 
 void fund_accounts(const StressConfig& config, const std::string& run_id,
                    std::vector<Account>& accounts, FirstError& failure) {
-  run_parallel(accounts.size(), config.concurrency, config.transaction_service,
+  run_parallel(accounts.size(), config.concurrency, config.transaction_services,
                config.request_timeout_ms, [&](HttpSession& session, size_t i) {
                  auto& account = accounts[i];
                  const std::string key = "stress-" + run_id + "-fund-" + std::to_string(i);

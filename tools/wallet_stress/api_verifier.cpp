@@ -1,9 +1,11 @@
 // The end-of-run checks through the public API.
 #include "tools/wallet_stress/api_verifier.hpp"
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -12,6 +14,7 @@
 namespace wallet::stress {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr int kHistoryLimit = 1000;  // the most GET /users/{id}/transactions returns
 constexpr int kMaxAttempts = 20;
 
@@ -345,10 +348,28 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
   if (config.self_check_corrupt && !out.expected_minor.empty()) out.expected_minor[0] += 1;
 
   std::vector<AccountView> views(accounts.size());
-  run_parallel(accounts.size(), config.concurrency, config.transaction_service,
+  run_parallel(accounts.size(), config.concurrency, config.transaction_services,
                config.request_timeout_ms, [&](HttpSession& session, size_t a) {
                  views[a] = read_account(session, accounts[a].user_id);
                });
+  // A transfer between accounts of two owners is answered once its debit is durable; its credit
+  // lands a moment later. Accounts whose balance is not yet what the answers say are read again
+  // for up to --settle-wait seconds: at rest they must match, and a lasting difference still fails.
+  const auto settle_until =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long>(config.settle_wait_seconds * 1000));
+  for (;;) {
+    std::vector<size_t> unsettled;
+    for (size_t a = 0; a < accounts.size(); ++a) {
+      if (views[a].balance && *views[a].balance != out.expected_minor[a]) unsettled.push_back(a);
+    }
+    if (unsettled.empty() || Clock::now() >= settle_until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    run_parallel(unsettled.size(), config.concurrency, config.transaction_services,
+                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
+                   views[unsettled[i]] = read_account(session, accounts[unsettled[i]].user_id);
+                 });
+  }
 
   InvariantResult balances("each balance = funding + credits - debits of its 200 answers");
   InvariantResult conserved(

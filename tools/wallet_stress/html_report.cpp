@@ -174,11 +174,21 @@ std::string render_html(const StressReport& r) {
       "p50 " + fixed(r.latency.p50_ms, 2) + " ms, p90 " + fixed(r.latency.p90_ms, 2) + " ms, p99 " +
           fixed(r.latency.p99_ms, 2) + " ms, max " + fixed(r.latency.max_ms, 2) + " ms");
   html << "</table><h2>Status breakdown (every request)</h2><table><tr>";
+  const auto& urls = r.config.transaction_services;
+  if (urls.size() > 1) html << "<th>instance</th><th>requests</th>";
   for (size_t i = 0; i < kStatusClasses; ++i) {
     html << "<th>" << status_class_name(static_cast<StatusClass>(i)) << "</th>";
   }
   html << "</tr><tr>";
+  if (urls.size() > 1) html << "<td>all</td><td>" << r.stats.requests << "</td>";
   for (size_t i = 0; i < kStatusClasses; ++i) html << "<td>" << r.stats.statuses[i] << "</td>";
+  // Several instances: one row each (every request of the load, retries included).
+  for (size_t u = 0; urls.size() > 1 && u < urls.size(); ++u) {
+    const InstanceStats none;
+    const auto& in = u < r.stats.instances.size() ? r.stats.instances[u] : none;
+    html << "</tr><tr><td>" << escape(urls[u]) << "</td><td>" << in.requests << "</td>";
+    for (size_t i = 0; i < kStatusClasses; ++i) html << "<td>" << in.statuses[i] << "</td>";
+  }
   html << "</tr></table><h2>Invariants</h2><table>";
   for (const auto& i : r.invariants) {
     html << "<tr><td class='" << (i.passed ? "pass'>PASS" : "fail'>FAIL") << "</td><td>"

@@ -29,10 +29,15 @@ void on_sigint(int) {
 class LoadState {
  public:
   LoadState(const TransferPlan& plan, const std::vector<Account>& accounts, LoadResult& result)
-      : plan_(plan), accounts_(accounts), result_(result), started_(Clock::now()) {}
+      : plan_(plan),
+        accounts_(accounts),
+        result_(result),
+        started_(Clock::now()),
+        sends_(plan.transfers.size()) {}
 
-  // Sends one copy of a key until it gets a definitive answer or runs out of attempts.
-  void send(HttpSession& session, uint32_t transfer, bool original, RunStats& stats,
+  // Sends one copy of a key until it gets a definitive answer or runs out of attempts; each
+  // request goes to the instance instance_for() picks.
+  void send(InstanceSessions& sessions, uint32_t transfer, bool original, RunStats& stats,
             const Clock::time_point* give_up_at) {
     const std::string key = plan_.key(transfer);
     const std::string body = plan_.body(transfer, accounts_);
@@ -50,10 +55,12 @@ class LoadState {
       result_.keys[transfer].sent = true;
     }
     for (int attempt = 1;; ++attempt) {
-      HttpAnswer answer = session.post(path, body, key);
+      const size_t instance = instance_for(transfer, sessions.size());
+      HttpAnswer answer = sessions.at(instance).post(path, body, key);
       const double at = std::chrono::duration<double>(Clock::now() - started_).count();
       ++stats.requests;
       stats.count_status(answer.status);
+      stats.count_instance(instance, answer.status);
       stats.latencies_us.push_back(static_cast<uint32_t>(std::min(answer.seconds * 1e6, 4e9)));
       auto& bucket = stats.bucket(at);
       ++bucket.requests;
@@ -87,6 +94,16 @@ class LoadState {
 
  private:
   std::mutex& stripe(uint32_t transfer) { return stripes_[transfer % kStripes]; }
+
+  // Keys are spread round-robin (key t's first send goes to instance t % n); every later request
+  // with the same key (a duplicate, a retry) goes to another instance than that first one, in turn,
+  // so that a replay is answered by an instance that did not execute the key.
+  size_t instance_for(uint32_t transfer, size_t n) {
+    const uint32_t nth = sends_[transfer].fetch_add(1, std::memory_order_relaxed);
+    const size_t first = transfer % n;
+    if (n < 2 || nth == 0) return first;
+    return (first + 1 + (nth - 1) % (n - 1)) % n;
+  }
 
   // The id of hold operation `hold_op` once it has a definitive answer (waiting up to 60 s for
   // it); empty when it was not answered 201.
@@ -131,6 +148,7 @@ class LoadState {
   Clock::time_point started_;
   ProgressCounters counters_;
   std::array<std::mutex, kStripes> stripes_;
+  std::vector<std::atomic<uint32_t>> sends_;  // requests sent per key so far
 };
 
 }  // namespace
@@ -157,7 +175,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
     std::vector<std::thread> workers;
     for (int w = 0; w < config.concurrency; ++w) {
       workers.emplace_back([&] {
-        HttpSession session(config.transaction_service, config.request_timeout_ms);
+        InstanceSessions sessions(config.transaction_services, config.request_timeout_ms);
         RunStats mine;
         mine.latencies_us.reserve(plan.schedule.size() / static_cast<size_t>(config.concurrency) +
                                   16);
@@ -172,10 +190,10 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
           const Send& s = plan.schedule[i];
           const bool original = s.kind == SendKind::original;
           ++(original ? mine.transfers_sent : mine.duplicates_sent);
-          state.send(session, s.transfer, original, mine, limited ? &retry_until : nullptr);
+          state.send(sessions, s.transfer, original, mine, limited ? &retry_until : nullptr);
           state.counters().sends_done.fetch_add(1, std::memory_order_relaxed);
         }
-        mine.connections_opened = session.connections_opened();
+        mine.connections_opened = sessions.connections_opened();
         std::lock_guard<std::mutex> lock(merge_mutex);
         result.stats.merge(mine);
       });
@@ -200,15 +218,23 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
         Clock::now() + std::chrono::milliseconds(static_cast<long>(kResolveSeconds * 1000));
     RunStats after;
     std::mutex after_mutex;
-    run_parallel(open.size(), config.concurrency, config.transaction_service,
-                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
-                   RunStats mine;
-                   state.send(session, open[i], false, mine, &give_up_at);
-                   // Every resolution request re-sends a key already sent: all are retries.
-                   mine.retries = mine.requests;
-                   std::lock_guard<std::mutex> lock(after_mutex);
-                   after.merge(mine);
-                 });
+    std::atomic<size_t> next_open{0};
+    std::vector<std::thread> resolvers;
+    const size_t threads = std::min<size_t>(static_cast<size_t>(config.concurrency), open.size());
+    for (size_t w = 0; w < threads; ++w) {
+      resolvers.emplace_back([&] {
+        InstanceSessions sessions(config.transaction_services, config.request_timeout_ms);
+        RunStats mine;
+        for (size_t i = next_open++; i < open.size(); i = next_open++) {
+          state.send(sessions, open[i], false, mine, &give_up_at);
+        }
+        // Every resolution request re-sends a key already sent: all are retries.
+        mine.retries = mine.requests;
+        std::lock_guard<std::mutex> lock(after_mutex);
+        after.merge(mine);
+      });
+    }
+    for (auto& resolver : resolvers) resolver.join();
     for (uint32_t t : open) result.resolved_after_run += result.keys[t].answers > 0 ? 1 : 0;
     result.stats.merge(after);
   }

@@ -27,8 +27,13 @@ void add_options(CLI::App& app, StressConfig& c) {
   app.add_option("--user-service", c.user_service, "user-service base URL")
       ->envname("USER_SERVICE_URL")
       ->capture_default_str();
-  app.add_option("--transaction-service", c.transaction_service, "transaction-service base URL")
+  app.add_option("--transaction-service", c.transaction_services,
+                 "transaction-service base URL; several instances: repeat the option or separate "
+                 "the URLs with commas (keys are spread over them, and a duplicate or a retry of a "
+                 "key goes to another instance than its first send)")
       ->envname("TRANSACTION_SERVICE_URL")
+      ->delimiter(',')
+      ->allow_extra_args(false)
       ->capture_default_str();
   app.add_option("--users", c.users, "users to create through user-service")
       ->check(CLI::Range(2, 1'000'000))
@@ -81,12 +86,30 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "operation mix by weight: transfer, hold, capture, void, withdraw (release 2), "
                  "e.g. transfer=70,hold=15,capture=10,void=5,withdraw=5")
       ->capture_default_str();
+  app.add_option("--settle-wait", c.settle_wait_seconds,
+                 "seconds transfers still in transit between two owners get to land before the "
+                 "balance checks and the in-transit checks count them as violations")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
+  app.add_flag("--self-check-corrupt-in-transit", c.self_check_corrupt_in_transit,
+               "with --database-url: plant an in-transit row for a settled transfer and a second "
+               "debit for another in a private copy the SQL checks read: the run must then fail");
   app.add_flag("--self-check-corrupt-holds", c.self_check_corrupt_holds,
                "miscount one account's pending holds on purpose: the run must then fail");
   app.add_flag(
       "--self-check-corrupt", c.self_check_corrupt,
       "miscount one expected balance on purpose: the run must then fail (tests the checks)");
+}
+
+// The instances' URLs: at least one, none empty; the first is the one of the single-URL fields.
+std::string resolve_urls(StressConfig& c) {
+  if (c.transaction_services.empty()) return "--transaction-service needs a URL";
+  for (const auto& url : c.transaction_services) {
+    if (url.empty()) return "--transaction-service has an empty URL";
+  }
+  c.transaction_service = c.transaction_services.front();
+  return "";
 }
 
 // Amounts are parsed by the one money parser; "0" is allowed only for --fund.
@@ -150,7 +173,9 @@ int run(StressConfig config) {
   init_http();
   stop_load_on_sigint();
 
-  report.error = check_ready("transaction-service", config.transaction_service);
+  for (const auto& url : config.transaction_services) {
+    if (report.error.empty()) report.error = check_ready("transaction-service", url);
+  }
   if (report.error.empty() && config.reuse_users.empty()) {
     report.error = check_ready("user-service", config.user_service);
   }
@@ -181,8 +206,10 @@ int run(StressConfig config) {
   report.invariants = std::move(verified.invariants);
   if (!config.database_url.empty()) {
     note(config.quiet, "checking the invariants in Postgres");
+    const InTransitOptions in_transit{config.settle_wait_seconds,
+                                      config.self_check_corrupt_in_transit};
     for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor,
-                                      verified.expected_held_minor)) {
+                                      verified.expected_held_minor, in_transit)) {
       report.invariants.push_back(std::move(i));
     }
   }
@@ -219,7 +246,8 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  std::string problem = wallet::stress::resolve_amounts(config);
+  std::string problem = wallet::stress::resolve_urls(config);
+  if (problem.empty()) problem = wallet::stress::resolve_amounts(config);
   if (problem.empty()) problem = wallet::stress::parse_mix(config);
   if (!problem.empty()) {
     std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());

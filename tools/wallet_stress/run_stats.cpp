@@ -66,6 +66,12 @@ void RunStats::merge(const RunStats& other) {
     timeline[i].accepted += other.timeline[i].accepted;
   }
   connections_opened += other.connections_opened;
+  if (instances.size() < other.instances.size()) instances.resize(other.instances.size());
+  for (size_t i = 0; i < other.instances.size(); ++i) {
+    instances[i].requests += other.instances[i].requests;
+    for (size_t c = 0; c < kStatusClasses; ++c)
+      instances[i].statuses[c] += other.instances[i].statuses[c];
+  }
 }
 
 LatencySummary summarize_latency(std::vector<uint32_t>& latencies_us) {

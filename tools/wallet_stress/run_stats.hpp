@@ -29,6 +29,12 @@ struct SecondBucket {
   uint64_t accepted = 0;   // first executions answered 200 (not replays)
 };
 
+// Requests of one transaction-service instance (indexed like StressConfig::transaction_services).
+struct InstanceStats {
+  uint64_t requests = 0;
+  std::array<uint64_t, kStatusClasses> statuses{};
+};
+
 struct RunStats {
   uint64_t requests = 0;
   uint64_t transfers_sent = 0;   // distinct keys sent (originals)
@@ -39,7 +45,14 @@ struct RunStats {
   std::vector<SecondBucket> timeline;
   long connections_opened = 0;
 
+  std::vector<InstanceStats> instances;  // requests (load and resolution) per instance
+
   void count_status(int status) { ++statuses[static_cast<size_t>(classify(status))]; }
+  void count_instance(size_t instance, int status) {
+    if (instances.size() <= instance) instances.resize(instance + 1);
+    ++instances[instance].requests;
+    ++instances[instance].statuses[static_cast<size_t>(classify(status))];
+  }
   SecondBucket& bucket(double seconds_since_start);
   void merge(const RunStats& other);
 };

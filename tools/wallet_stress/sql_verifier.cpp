@@ -1,7 +1,10 @@
 // The ledger invariants in SQL, one InvariantResult ("sql: ...") per query.
 #include "tools/wallet_stress/sql_verifier.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <pqxx/pqxx>
+#include <thread>
 #include <unordered_map>
 
 #include "domain/money.hpp"
@@ -11,8 +14,20 @@ namespace {
 
 struct Check {
   const char* name;
-  const char* sql;  // $1 is the uuid[] of the run's accounts; every row returned is a violation
+  // $1 is the uuid[] of the run's accounts; every row returned is a violation. `sql` runs while
+  // transfers_in_transit does not exist (before migration 007), `in_transit_sql` (when not null)
+  // once it does.
+  const char* sql;
+  const char* in_transit_sql = nullptr;
 };
+
+// The transfers of the run: every transfer_id on a row of its accounts.
+#define RUN_TRANSFERS                                                    \
+  "SELECT transfer_id FROM transactions WHERE user_id = ANY($1::uuid[])" \
+  " AND transfer_id IS NOT NULL"
+#define RUN_IN_TRANSIT                                                      \
+  "SELECT * FROM transfers_in_transit WHERE from_user_id = ANY($1::uuid[])" \
+  " OR to_user_id = ANY($1::uuid[])"
 
 const Check kChecks[] = {
     {"sql: no negative balance",
@@ -34,18 +49,38 @@ const Check kChecks[] = {
      "  SELECT new_balance FROM transactions t WHERE t.user_id = u.user_id"
      "  ORDER BY seq DESC LIMIT 1) last ON true"
      " WHERE u.user_id = ANY($1::uuid[]) AND last.new_balance <> u.balance"},
-    {"sql: each transfer is one debit and one credit netting to zero",
+    // Across owners a transfer is its debit and, until the payee's owner credits it, an in-transit
+    // row; then its credit, and the in-transit row is gone: a debit and (a credit xor in transit).
+    {"sql: each transfer is one debit and (its credit xor its in-transit row), netting to zero",
      "SELECT transfer_id, count(*), sum(balance_change) FROM transactions"
-     " WHERE transfer_id IN (SELECT transfer_id FROM transactions"
-     "                        WHERE user_id = ANY($1::uuid[]) AND transfer_id IS NOT NULL)"
+     " WHERE transfer_id IN (" RUN_TRANSFERS ")"
      " GROUP BY transfer_id HAVING count(*) <> 2 OR sum(balance_change) <> 0"
-     "  OR count(*) FILTER (WHERE kind = 'transfer_debit') <> 1"},
-    {"sql: money conserved (sum of balances = deposits - withdrawals)",
+     "  OR count(*) FILTER (WHERE kind = 'transfer_debit') <> 1",
+     "SELECT coalesce(l.transfer_id, m.transfer_id), l.debits, l.credits, l.net, m.amount FROM ("
+     "  SELECT transfer_id, count(*) AS legs, sum(balance_change) AS net,"
+     "         count(*) FILTER (WHERE kind = 'transfer_debit') AS debits,"
+     "         count(*) FILTER (WHERE kind = 'transfer_credit') AS credits"
+     "    FROM transactions WHERE transfer_id IN (" RUN_TRANSFERS ") GROUP BY transfer_id) l"
+     " FULL JOIN (" RUN_IN_TRANSIT ") m ON m.transfer_id = l.transfer_id"
+     " WHERE l.transfer_id IS NULL OR l.debits <> 1 OR l.credits > 1"
+     "    OR l.legs <> l.debits + l.credits OR (l.credits = 1) = (m.transfer_id IS NOT NULL)"
+     "    OR l.net + coalesce(m.amount, 0) <> 0"},
+    {"sql: no transfer has two debits or two credits",
+     "SELECT transfer_id, kind, count(*) FROM transactions WHERE transfer_id IN (" RUN_TRANSFERS ")"
+     " GROUP BY transfer_id, kind HAVING count(*) > 1"},
+    {"sql: money conserved (sum of balances + in transit = deposits - withdrawals)",
      "SELECT b.total, d.total FROM"
      " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
      " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
      "   WHERE user_id = ANY($1::uuid[]) AND kind IN ('deposit', 'withdrawal')) d"
-     " WHERE b.total <> d.total"},
+     " WHERE b.total <> d.total",
+     "SELECT b.total, m.total, d.total FROM"
+     " (SELECT coalesce(sum(balance), 0) AS total FROM users WHERE user_id = ANY($1::uuid[])) b,"
+     " (SELECT coalesce(sum(amount), 0) AS total FROM transfers_in_transit"
+     "   WHERE from_user_id = ANY($1::uuid[])) m,"
+     " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
+     "   WHERE user_id = ANY($1::uuid[]) AND kind IN ('deposit', 'withdrawal')) d"
+     " WHERE b.total + m.total <> d.total"},
     // Release 2: holds.
     {"sql: pending holds <= balance per account",
      "SELECT u.user_id, u.balance, sum(h.amount) FROM users u JOIN holds h"
@@ -59,8 +94,23 @@ const Check kChecks[] = {
      "    OR h.status = 'captured' AND h.from_user_id = ANY($1::uuid[]) AND NOT EXISTS ("
      "       SELECT 1 FROM transactions t WHERE t.transfer_id = h.transfer_id"
      "          AND t.user_id = h.from_user_id AND t.kind = 'transfer_debit'"
+     "          AND t.balance_change = -h.captured_amount)",
+     // Its credit may still be in transit.
+     "SELECT h.hold_id, h.transfer_id FROM holds h"
+     " WHERE h.status = 'captured' AND h.from_user_id = ANY($1::uuid[])"
+     "   AND (SELECT count(*) FROM transactions t WHERE t.transfer_id = h.transfer_id)"
+     "     + (SELECT count(*) FROM transfers_in_transit m WHERE m.transfer_id = h.transfer_id) <> 2"
+     "    OR h.status = 'captured' AND h.from_user_id = ANY($1::uuid[]) AND NOT EXISTS ("
+     "       SELECT 1 FROM transactions t WHERE t.transfer_id = h.transfer_id"
+     "          AND t.user_id = h.from_user_id AND t.kind = 'transfer_debit'"
      "          AND t.balance_change = -h.captured_amount)"},
+    {"sql: nothing left in transit at rest", "SELECT 1 FROM unnest($1::uuid[]) WHERE false",
+     "SELECT transfer_id, from_user_id, to_user_id, amount, created_at FROM (" RUN_IN_TRANSIT
+     ") m"},
 };
+
+#undef RUN_TRANSFERS
+#undef RUN_IN_TRANSIT
 
 std::string uuid_array(const std::vector<Account>& accounts) {
   std::string out = "{";
@@ -68,27 +118,129 @@ std::string uuid_array(const std::vector<Account>& accounts) {
   return out + "}";
 }
 
+bool has_in_transit_table(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  return !txn.exec("SELECT to_regclass('transfers_in_transit')")[0][0].is_null();
+}
+
+// Waits (up to `seconds`) until no transfer of the run is in transit; returns how many still are.
+long wait_for_in_transit(pqxx::connection& conn, const std::string& ids, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  for (;;) {
+    pqxx::nontransaction txn(conn);
+    const long left = txn.exec_params(
+                             "SELECT count(*) FROM transfers_in_transit WHERE from_user_id = "
+                             "ANY($1::uuid[]) OR to_user_id = ANY($1::uuid[])",
+                             ids)[0][0]
+                          .as<long>();
+    if (left == 0 || std::chrono::steady_clock::now() >= deadline) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// The negative control of the in-transit checks (--self-check-corrupt-in-transit): inside the
+// checks' own transaction, private temporary copies of the run's rows of `transactions` and
+// `transfers_in_transit` (an empty one when the table does not exist yet) shadow the real tables
+// (pg_temp comes first in the search path), and two defects are planted there: an in-transit row
+// for a transfer whose credit already landed, and another settled transfer's credit relabelled as a
+// second debit. Nothing real is written; the copies go with the transaction.
+std::string plant_in_transit_defects(pqxx::work& txn, const std::string& ids, bool table_exists) {
+  // The real tables, schema-qualified (they may live in any schema of the search path).
+  auto qualified = [&](const char* table) {
+    return txn
+        .exec_params1(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+            table)[0]
+        .as<std::string>();
+  };
+  txn.exec_params("CREATE TEMP TABLE transactions ON COMMIT DROP AS SELECT * FROM " +
+                      qualified("transactions") + " WHERE user_id = ANY($1::uuid[])",
+                  ids);
+  if (table_exists) {
+    txn.exec_params("CREATE TEMP TABLE transfers_in_transit ON COMMIT DROP AS SELECT * FROM " +
+                        qualified("transfers_in_transit") +
+                        " WHERE from_user_id = ANY($1::uuid[]) OR to_user_id = ANY($1::uuid[])",
+                    ids);
+  } else {
+    txn.exec(
+        "CREATE TEMP TABLE transfers_in_transit (transfer_id uuid, from_user_id uuid,"
+        " to_user_id uuid, amount numeric(20,2), to_partition integer, created_at timestamptz)"
+        " ON COMMIT DROP");
+  }
+  const char* const captures = "SELECT transfer_id FROM holds WHERE transfer_id IS NOT NULL";
+  const auto in_transit = txn.exec(
+      std::string("INSERT INTO transfers_in_transit"
+                  " (transfer_id, from_user_id, to_user_id, amount, to_partition, created_at)"
+                  " SELECT d.transfer_id, d.user_id, c.user_id, c.balance_change, 0, now()"
+                  "   FROM transactions d JOIN transactions c ON c.transfer_id = d.transfer_id"
+                  "    AND c.kind = 'transfer_credit'"
+                  "  WHERE d.kind = 'transfer_debit' AND d.transfer_id NOT IN (") +
+      captures + ") ORDER BY d.seq LIMIT 1");
+  const auto second_debit = txn.exec(
+      std::string("UPDATE transactions SET kind = 'transfer_debit' WHERE id = ("
+                  " SELECT c.id FROM transactions c WHERE c.kind = 'transfer_credit'"
+                  "    AND c.transfer_id NOT IN (SELECT transfer_id FROM transfers_in_transit)"
+                  "    AND c.transfer_id NOT IN (") +
+      captures + ") ORDER BY c.seq LIMIT 1)");
+  if (in_transit.affected_rows() != 1 || second_debit.affected_rows() != 1) {
+    return "the run has fewer than two settled transfers to corrupt";
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<InvariantResult> verify_in_database(const std::string& database_url,
                                                 const std::vector<Account>& accounts,
                                                 const std::vector<int64_t>& expected_minor,
-                                                const std::vector<int64_t>& expected_held_minor) {
+                                                const std::vector<int64_t>& expected_held_minor,
+                                                const InTransitOptions& in_transit) {
   std::vector<InvariantResult> results;
   try {
     pqxx::connection conn(database_url);
+    const std::string ids = uuid_array(accounts);
+    // Cross-owner transfers still in transit get settle_wait seconds to land: the checks are of
+    // the ledger at rest.
+    bool table_exists = has_in_transit_table(conn);
+    std::string at_rest_note;
+    if (!table_exists) {
+      at_rest_note =
+          "transfers_in_transit does not exist (before migration 007): checked without it";
+    } else if (const long left = wait_for_in_transit(conn, ids, in_transit.settle_wait_seconds)) {
+      char waited[32];
+      std::snprintf(waited, sizeof waited, "%.1f", in_transit.settle_wait_seconds);
+      at_rest_note =
+          std::to_string(left) + " transfers still in transit after waiting " + waited + " s";
+    }
     // One snapshot for every check, so that they all see the same moment.
     pqxx::work txn(conn);
     txn.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-    const std::string ids = uuid_array(accounts);
+    if (in_transit.self_check_corrupt) {
+      InvariantResult planted("sql: the in-transit self-check planted its defects");
+      const std::string problem = plant_in_transit_defects(txn, ids, table_exists);
+      if (!problem.empty()) planted.fail(problem);
+      table_exists = true;  // the private copy exists now
+      at_rest_note.clear();
+      results.push_back(std::move(planted));
+    }
     for (const auto& check : kChecks) {
       InvariantResult result(check.name);
-      for (const auto& row : txn.exec_params(check.sql, ids)) {
+      const bool with_table = table_exists && check.in_transit_sql;
+      for (const auto& row : txn.exec_params(with_table ? check.in_transit_sql : check.sql, ids)) {
         std::string line;
         for (const auto& field : row) {
           line += (line.empty() ? "" : " ") + std::string(field.is_null() ? "NULL" : field.c_str());
         }
         result.fail(line);
+      }
+      if (check.in_transit_sql && !table_exists) {
+        result.note =
+            "transfers_in_transit does not exist (before migration 007): checked without it";
+      }
+      if (std::string(check.name) == "sql: nothing left in transit at rest") {
+        result.note = at_rest_note;
       }
       results.push_back(std::move(result));
     }

@@ -6,11 +6,15 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace wallet::stress {
 
 struct StressConfig {
   std::string user_service = "http://127.0.0.1:8080";
+  // Every transaction-service instance (--transaction-service repeated or comma-separated); the
+  // load is spread over them. transaction_service is the first.
+  std::vector<std::string> transaction_services{"http://127.0.0.1:8081"};
   std::string transaction_service = "http://127.0.0.1:8081";
   int users = 100;
   std::string reuse_users;  // path of a previous run's JSON; empty: create `users` new users
@@ -35,6 +39,12 @@ struct StressConfig {
   bool quiet = false;
   bool self_check_corrupt = false;
   bool self_check_corrupt_holds = false;  // release 2: miscount one account's pending holds
+  // Plant, in a private copy the SQL checks read, an in-transit row for a settled transfer and a
+  // second debit for another: the in-transit checks must then fail.
+  bool self_check_corrupt_in_transit = false;
+  // Seconds cross-owner transfers still in transit get to land (credit committed, in-transit row
+  // gone) before the balance checks and the "nothing in transit at rest" check fail.
+  double settle_wait_seconds = 10;
   long request_timeout_ms = 30'000;
   double account_wait_seconds = 60;  // how long user-created events get to reach the ledger
   // Release 2 operation mix, as weights (--mix transfer=70,hold=15,capture=10,void=5,withdraw=5).
@@ -81,6 +91,7 @@ inline std::string parse_mix(StressConfig& c) {
 inline nlohmann::json to_json(const StressConfig& c) {
   return {{"user_service", c.user_service},
           {"transaction_service", c.transaction_service},
+          {"transaction_services", c.transaction_services},
           {"users", c.users},
           {"reuse_users", c.reuse_users},
           {"fund", c.fund},
@@ -95,6 +106,8 @@ inline nlohmann::json to_json(const StressConfig& c) {
           {"database_checks", !c.database_url.empty()},
           {"event_checks", !c.kafka_brokers.empty()},
           {"self_check_corrupt", c.self_check_corrupt},
+          {"self_check_corrupt_in_transit", c.self_check_corrupt_in_transit},
+          {"settle_wait", c.settle_wait_seconds},
           {"request_timeout_ms", c.request_timeout_ms},
           {"mix", c.mix}};
 }

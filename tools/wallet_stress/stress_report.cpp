@@ -8,12 +8,19 @@ namespace {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
-nlohmann::json status_json(const RunStats& stats) {
+nlohmann::json status_json(const std::array<uint64_t, kStatusClasses>& statuses) {
   nlohmann::json out = nlohmann::json::object();
   for (size_t i = 0; i < kStatusClasses; ++i) {
-    out[status_class_name(static_cast<StatusClass>(i))] = stats.statuses[i];
+    out[status_class_name(static_cast<StatusClass>(i))] = statuses[i];
   }
   return out;
+}
+
+void print_statuses(std::FILE* out, const std::array<uint64_t, kStatusClasses>& statuses) {
+  for (size_t i = 0; i < kStatusClasses; ++i) {
+    std::fprintf(out, " %s: %llu", status_class_name(static_cast<StatusClass>(i)),
+                 ull(statuses[i]));
+  }
 }
 
 }  // namespace
@@ -56,6 +63,14 @@ nlohmann::json to_json(const StressReport& r) {
                         {"transfers", b.transfers},
                         {"accepted", b.accepted}});
   }
+  nlohmann::json instances = nlohmann::json::array();
+  for (size_t i = 0; i < r.config.transaction_services.size(); ++i) {
+    const InstanceStats none;
+    const auto& in = i < r.stats.instances.size() ? r.stats.instances[i] : none;
+    instances.push_back({{"url", r.config.transaction_services[i]},
+                         {"requests", in.requests},
+                         {"status", status_json(in.statuses)}});
+  }
   nlohmann::json histogram = nlohmann::json::array();
   for (const auto& bin : r.histogram)
     histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
@@ -86,7 +101,8 @@ nlohmann::json to_json(const StressReport& r) {
               {"p99", r.latency.p99_ms},
               {"max", r.latency.max_ms},
               {"mean", r.latency.mean_ms}}}}},
-          {"status", status_json(r.stats)},
+          {"status", status_json(r.stats.statuses)},
+          {"instances", instances},
           {"invariants", invariants},
           {"all_invariants_passed", r.all_passed()},
           {"exit_code", r.exit_code()},
@@ -118,9 +134,15 @@ void print_summary(std::FILE* out, const StressReport& r) {
                r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
                r.latency.mean_ms);
   std::fprintf(out, "  status         ");
-  for (size_t i = 0; i < kStatusClasses; ++i) {
-    std::fprintf(out, " %s: %llu", status_class_name(static_cast<StatusClass>(i)),
-                 ull(s.statuses[i]));
+  print_statuses(out, s.statuses);
+  // Several instances: the load phase's requests and statuses per instance.
+  const auto& urls = r.config.transaction_services;
+  for (size_t i = 0; urls.size() > 1 && i < urls.size(); ++i) {
+    const InstanceStats none;
+    const auto& in = i < s.instances.size() ? s.instances[i] : none;
+    std::fprintf(out, "\n  %-15s %s: %llu requests,", i == 0 ? "per instance" : "", urls[i].c_str(),
+                 ull(in.requests));
+    print_statuses(out, in.statuses);
   }
   std::fprintf(out, "\n  connections     %ld opened by %d workers\n", s.connections_opened,
                r.config.concurrency);
