@@ -199,12 +199,12 @@ void Ledger::balance(BalanceQuery query) {
     // Another instance's account: its committed balance is what Postgres holds.
     auto user_id = query.user_id;
     backend_->load_account(
-        user_id, [reply = std::move(query.reply), user_id](
-                     domain::Result<std::optional<persistence::AccountRecord>> found) {
+        user_id, [reply = std::move(query.reply),
+                  user_id](domain::Result<std::optional<persistence::AccountRecord>> found) {
           if (!found) return reply(found.error());
           if (!found.value()) {
-            return reply(domain::Error{domain::ErrorCode::user_not_found,
-                                       "no account for user " + user_id});
+            return reply(
+                domain::Error{domain::ErrorCode::user_not_found, "no account for user " + user_id});
           }
           reply(found.value()->balance);
         });
@@ -369,12 +369,12 @@ void Ledger::balance_figures(AvailableQuery query) {
     // Another instance's account: committed balance and pending holds as Postgres holds them.
     auto user_id = query.user_id;
     backend_->load_account(
-        user_id, [reply = std::move(query.reply), user_id](
-                     domain::Result<std::optional<persistence::AccountRecord>> found) {
+        user_id, [reply = std::move(query.reply),
+                  user_id](domain::Result<std::optional<persistence::AccountRecord>> found) {
           if (!found) return reply(found.error());
           if (!found.value()) {
-            return reply(domain::Error{domain::ErrorCode::user_not_found,
-                                       "no account for user " + user_id});
+            return reply(
+                domain::Error{domain::ErrorCode::user_not_found, "no account for user " + user_id});
           }
           const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())

@@ -35,8 +35,12 @@ size_t legs_needed(const TransferCommand& cmd) {
 
 persistence::InTransit in_transit(const TransferState& s) {
   const auto& cmd = s.command;
-  return {s.transfer_id, cmd.from_user_id, cmd.to_user_id, cmd.amount,
-          std::max(cmd.payee_partition, 0), {}};
+  return {s.transfer_id,
+          cmd.from_user_id,
+          cmd.to_user_id,
+          cmd.amount,
+          std::max(cmd.payee_partition, 0),
+          {}};
 }
 
 void commit(Self self, const caf::actor& writer) {
@@ -83,8 +87,8 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
                                    caf::actor writer) {
   self->state.command = std::move(command);
   self->state.transfer_id = self->state.command.transfer_id.empty()
-                               ? domain::new_uuid_v4()
-                               : self->state.command.transfer_id;
+                                ? domain::new_uuid_v4()
+                                : self->state.command.transfer_id;
   request_leg(self, registry, first_leg(self->state.command));
   return {
       [=](reserved_atom, LegReservation& leg) {

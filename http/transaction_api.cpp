@@ -116,81 +116,81 @@ std::optional<std::string> path_hold_id(const HttpRequest& request, const Respon
 
 // Beyond one machine: true when the request went to the owner of `user_id`'s partition (or was
 // answered): the handler stops there.
-bool served_elsewhere(const std::shared_ptr<const OwnerRouting>& routing, const std::string& user_id,
-                      const HttpRequest& request, const ResponderPtr& responder) {
+bool served_elsewhere(const std::shared_ptr<const OwnerRouting>& routing,
+                      const std::string& user_id, const HttpRequest& request,
+                      const ResponderPtr& responder) {
   return routing && routing->elsewhere(user_id, request, responder);
 }
 
 void add_release2_routes(Router& router, actors::Ledger& ledger,
                          std::shared_ptr<const OwnerRouting> routing) {
-  router.add(
-      "POST", "/withdrawMoney",
-      [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
-        if (!require_json(request, responder)) return;
-        auto decoded = domain::decode_withdraw(request.body, request.header("idempotency-key"));
-        if (!decoded) return responder->send_error(decoded.error());
-        if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-        actors::WithdrawCommand command;
-        command.tag = tag_for("withdrawMoney", decoded->idempotency_key,
-                              domain::canonical_withdraw(*decoded));
-        command.user_id = std::move(decoded->user_id);
-        command.amount = decoded->amount;
-        command.reply = answer_with(std::move(responder));
-        ledger.withdraw(std::move(command));
-      });
-
-  router.add("POST", "/holds",
+  router.add("POST", "/withdrawMoney",
              [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
-    if (!require_json(request, responder)) return;
-    auto decoded = domain::decode_hold(request.body, request.header("idempotency-key"));
-    if (!decoded) return responder->send_error(decoded.error());
-    if (served_elsewhere(routing, decoded->from_user_id, request, responder)) return;
-    actors::HoldCommand command;
-    command.tag = tag_for("holds", decoded->idempotency_key, domain::canonical_hold(*decoded));
-    command.from_user_id = std::move(decoded->from_user_id);
-    command.to_user_id = std::move(decoded->to_user_id);
-    command.amount = decoded->amount;
-    command.timeout_seconds = decoded->timeout_seconds;
-    command.reply = answer_with(std::move(responder));
-    ledger.create_hold(std::move(command));
-  });
+               if (!require_json(request, responder)) return;
+               auto decoded =
+                   domain::decode_withdraw(request.body, request.header("idempotency-key"));
+               if (!decoded) return responder->send_error(decoded.error());
+               if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
+               actors::WithdrawCommand command;
+               command.tag = tag_for("withdrawMoney", decoded->idempotency_key,
+                                     domain::canonical_withdraw(*decoded));
+               command.user_id = std::move(decoded->user_id);
+               command.amount = decoded->amount;
+               command.reply = answer_with(std::move(responder));
+               ledger.withdraw(std::move(command));
+             });
+
+  router.add(
+      "POST", "/holds", [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_hold(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        if (served_elsewhere(routing, decoded->from_user_id, request, responder)) return;
+        actors::HoldCommand command;
+        command.tag = tag_for("holds", decoded->idempotency_key, domain::canonical_hold(*decoded));
+        command.from_user_id = std::move(decoded->from_user_id);
+        command.to_user_id = std::move(decoded->to_user_id);
+        command.amount = decoded->amount;
+        command.timeout_seconds = decoded->timeout_seconds;
+        command.reply = answer_with(std::move(responder));
+        ledger.create_hold(std::move(command));
+      });
 
   // Capture and void keys are scoped per hold: the endpoint of the tag names the hold.
   for (const bool capture : {true, false}) {
     const char* action = capture ? "capture" : "void";
-    router.add("POST", std::string("/holds/{hold_id}/") + action,
-               [&ledger, capture, action, routing](const HttpRequest& request,
-                                                   ResponderPtr responder) {
-                 auto hold_id = path_hold_id(request, responder);
-                 if (!hold_id) return;
-                 if (!request.body.empty() && !require_json(request, responder)) return;
-                 auto decoded = domain::decode_hold_close(
-                     request.body, request.header("idempotency-key"), capture);
-                 if (!decoded) return responder->send_error(decoded.error());
-                 const std::string endpoint = "holds/" + *hold_id + "/" + action;
-                 auto tag = tag_for(endpoint.c_str(), decoded->idempotency_key,
-                                    domain::canonical_hold_close(action, *hold_id, *decoded));
-                 auto run = [&ledger, capture, id = *hold_id, amount = decoded->amount,
-                             tag = std::move(tag)](ResponderPtr responder) mutable {
-                   if (capture) {
-                     ledger.capture_hold(id, amount, std::move(tag),
-                                         answer_with(std::move(responder)));
-                   } else {
-                     ledger.void_hold(id, std::move(tag), answer_with(std::move(responder)));
-                   }
-                 };
-                 if (!routing) return run(std::move(responder));
-                 // Beyond one machine: the hold's payer decides who runs it (its owner).
-                 using Found = std::optional<actors::HoldRecord>;
-                 ledger.hold(*hold_id, [routing, request, responder, run = std::move(run)](
-                                           domain::Result<Found> found) mutable {
-                   if (found && found.value() &&
-                       routing->elsewhere(found.value()->from_user_id, request, responder)) {
-                     return;
-                   }
-                   run(std::move(responder));  // not found or unreadable: the ledger answers it
-                 });
-               });
+    router.add(
+        "POST", std::string("/holds/{hold_id}/") + action,
+        [&ledger, capture, action, routing](const HttpRequest& request, ResponderPtr responder) {
+          auto hold_id = path_hold_id(request, responder);
+          if (!hold_id) return;
+          if (!request.body.empty() && !require_json(request, responder)) return;
+          auto decoded =
+              domain::decode_hold_close(request.body, request.header("idempotency-key"), capture);
+          if (!decoded) return responder->send_error(decoded.error());
+          const std::string endpoint = "holds/" + *hold_id + "/" + action;
+          auto tag = tag_for(endpoint.c_str(), decoded->idempotency_key,
+                             domain::canonical_hold_close(action, *hold_id, *decoded));
+          auto run = [&ledger, capture, id = *hold_id, amount = decoded->amount,
+                      tag = std::move(tag)](ResponderPtr responder) mutable {
+            if (capture) {
+              ledger.capture_hold(id, amount, std::move(tag), answer_with(std::move(responder)));
+            } else {
+              ledger.void_hold(id, std::move(tag), answer_with(std::move(responder)));
+            }
+          };
+          if (!routing) return run(std::move(responder));
+          // Beyond one machine: the hold's payer decides who runs it (its owner).
+          using Found = std::optional<actors::HoldRecord>;
+          ledger.hold(*hold_id, [routing, request, responder,
+                                 run = std::move(run)](domain::Result<Found> found) mutable {
+            if (found && found.value() &&
+                routing->elsewhere(found.value()->from_user_id, request, responder)) {
+              return;
+            }
+            run(std::move(responder));  // not found or unreadable: the ledger answers it
+          });
+        });
   }
 
   router.add(
@@ -220,28 +220,28 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
     }
   }
   auto routing = deps.routing;
-  router.add(
-      "POST", "/addMoney",
-      [&ledger, verifier, routing](const HttpRequest& request, ResponderPtr responder) {
-        if (verifier) {
-          auto claims = authenticate(*verifier, request, responder);
-          if (!claims) return;
-          if (!has_role(*claims, "operator")) {
-            return forbid(responder, "adding money needs a token with the operator role");
-          }
-        }
-        if (!require_json(request, responder)) return;
-        auto decoded = domain::decode_deposit(request.body, request.header("idempotency-key"));
-        if (!decoded) return responder->send_error(decoded.error());
-        if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-        actors::DepositCommand command;
-        command.tag =
-            tag_for("addMoney", decoded->idempotency_key, domain::canonical_deposit(*decoded));
-        command.user_id = std::move(decoded->user_id);
-        command.amount = decoded->amount;
-        command.reply = answer_with(std::move(responder));
-        ledger.deposit(std::move(command));
-      });
+  router.add("POST", "/addMoney",
+             [&ledger, verifier, routing](const HttpRequest& request, ResponderPtr responder) {
+               if (verifier) {
+                 auto claims = authenticate(*verifier, request, responder);
+                 if (!claims) return;
+                 if (!has_role(*claims, "operator")) {
+                   return forbid(responder, "adding money needs a token with the operator role");
+                 }
+               }
+               if (!require_json(request, responder)) return;
+               auto decoded =
+                   domain::decode_deposit(request.body, request.header("idempotency-key"));
+               if (!decoded) return responder->send_error(decoded.error());
+               if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
+               actors::DepositCommand command;
+               command.tag = tag_for("addMoney", decoded->idempotency_key,
+                                     domain::canonical_deposit(*decoded));
+               command.user_id = std::move(decoded->user_id);
+               command.amount = decoded->amount;
+               command.reply = answer_with(std::move(responder));
+               ledger.deposit(std::move(command));
+             });
 
   router.add(
       "POST", "/transferMoney",
@@ -431,37 +431,38 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
              });
 
   // Transfers between owners whose credit is not committed yet (SPEC.md section 7), ledger-wide.
-  router.add("GET", "/admin/in-transit",
-             [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
-               if (!authorized(request, responder)) return;
-               int limit = 100;
-               if (auto text = request.query_value("limit")) {
-                 int value = 0;
-                 auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-                 if (error != std::errc() || end != text->data() + text->size() || value < 1 ||
-                     value > kMaxHistoryLimit) {
-                   return responder->send_error(
-                       {domain::ErrorCode::invalid_limit, "limit must be an integer from 1 to 1000"});
-                 }
-                 limit = value;
-               }
-               ledger.in_transit(limit, [responder](domain::Result<actors::InTransitSummary> found) {
-                 if (!found) return responder->send_error(found.error());
-                 nlohmann::json list = nlohmann::json::array();
-                 for (const auto& leg : found->oldest) {
-                   list.push_back({{"transfer_id", leg.transfer_id},
-                                   {"from_user_id", leg.from_user_id},
-                                   {"to_user_id", leg.to_user_id},
-                                   {"amount", domain::format_minor_units(leg.amount)},
-                                   {"to_partition", leg.to_partition},
-                                   {"since", leg.created_at}});
-                 }
-                 nlohmann::json body{{"count", found->count},
-                                     {"amount", domain::format_minor_units(found->total)},
-                                     {"transfers", std::move(list)}};
-                 responder->send(200, body.dump());
-               });
-             });
+  router.add(
+      "GET", "/admin/in-transit",
+      [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
+        if (!authorized(request, responder)) return;
+        int limit = 100;
+        if (auto text = request.query_value("limit")) {
+          int value = 0;
+          auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+          if (error != std::errc() || end != text->data() + text->size() || value < 1 ||
+              value > kMaxHistoryLimit) {
+            return responder->send_error(
+                {domain::ErrorCode::invalid_limit, "limit must be an integer from 1 to 1000"});
+          }
+          limit = value;
+        }
+        ledger.in_transit(limit, [responder](domain::Result<actors::InTransitSummary> found) {
+          if (!found) return responder->send_error(found.error());
+          nlohmann::json list = nlohmann::json::array();
+          for (const auto& leg : found->oldest) {
+            list.push_back({{"transfer_id", leg.transfer_id},
+                            {"from_user_id", leg.from_user_id},
+                            {"to_user_id", leg.to_user_id},
+                            {"amount", domain::format_minor_units(leg.amount)},
+                            {"to_partition", leg.to_partition},
+                            {"since", leg.created_at}});
+          }
+          nlohmann::json body{{"count", found->count},
+                              {"amount", domain::format_minor_units(found->total)},
+                              {"transfers", std::move(list)}};
+          responder->send(200, body.dump());
+        });
+      });
 }
 
 }  // namespace

@@ -92,8 +92,8 @@ struct PartitionOwnership::Impl : public RdKafka::RebalanceCb {
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> rebalances{0}, takes_failed{0};
   mutable std::mutex mutex;
-  std::set<int> assigned;    // by the group
-  std::set<int> untaken;     // assigned, but the take failed: retried
+  std::set<int> assigned;  // by the group
+  std::set<int> untaken;   // assigned, but the take failed: retried
   std::chrono::steady_clock::time_point last_retry;
 };
 

@@ -1,8 +1,9 @@
 // PartitionOwnership (beyond one machine, SPEC.md section 7): which ledger partitions this
-// transaction-service instance owns, decided by Kafka's group protocol. The topic `ledger-partitions`
-// has one Kafka partition per ledger partition and carries no messages; every instance joins one
-// consumer group on it (cooperative-sticky assignor, static membership with group.instance.id =
-// INSTANCE_ID), and the partitions the group assigns to an instance are the ones it owns.
+// transaction-service instance owns, decided by Kafka's group protocol. The topic
+// `ledger-partitions` has one Kafka partition per ledger partition and carries no messages; every
+// instance joins one consumer group on it (cooperative-sticky assignor, static membership with
+// group.instance.id = INSTANCE_ID), and the partitions the group assigns to an instance are the
+// ones it owns.
 //
 // A dedicated thread polls the consumer; the rebalance callbacks run on it and may block:
 // - assigned: `take(partitions)` bumps their epochs in Postgres (the fence) and starts serving

@@ -440,8 +440,7 @@ InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
       txn.exec("SELECT count(*), coalesce(sum(amount), 0)::text FROM transfers_in_transit");
   summary.count = totals[0][0].as<int64_t>();
   summary.total = minor_units(totals[0][1]);
-  auto rows =
-      txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
+  auto rows = txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
   for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
   return summary;
 }

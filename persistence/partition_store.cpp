@@ -1,8 +1,8 @@
 #include "persistence/partition_store.hpp"
 
-#include <optional>
-
 #include <spdlog/spdlog.h>
+
+#include <optional>
 
 #include "domain/partitioning.hpp"
 #include "persistence/connection.hpp"
@@ -86,11 +86,10 @@ std::optional<domain::Error> check_partition_count(pqxx::connection& conn,
                                                    const OwnedPartitions& owned) {
   const int existing = init_partitions(conn, owned.partitions());
   if (existing == owned.partitions()) return std::nullopt;
-  return domain::Error{domain::ErrorCode::internal,
-                       "the database has " + std::to_string(existing) +
-                           " partitions but LEDGER_PARTITIONS is " +
-                           std::to_string(owned.partitions()) +
-                           " (the count is fixed when the cluster is created)"};
+  return domain::Error{
+      domain::ErrorCode::internal,
+      "the database has " + std::to_string(existing) + " partitions but LEDGER_PARTITIONS is " +
+          std::to_string(owned.partitions()) + " (the count is fixed when the cluster is created)"};
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <set>
 #include <pqxx/pqxx>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>

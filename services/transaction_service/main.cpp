@@ -19,10 +19,10 @@
 #include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/transaction_api.hpp"
-#include "messaging/partition_ownership.hpp"
-#include "messaging/partition_requests.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
+#include "messaging/partition_ownership.hpp"
+#include "messaging/partition_requests.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/partition_store.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
@@ -195,6 +195,9 @@ int main() {
   // Beyond one machine (kafka ownership): the group assigns partitions; requests for partitions
   // served elsewhere go to their owner over NATS, requests for ours come in the same way.
   http::Router router;
+  // The routes forwarded requests run through: a copy of `router` once complete (the server takes
+  // `router`); nothing is forwarded here before the group assigns partitions, after start.
+  http::Router served_routes;
   std::unique_ptr<messaging::PartitionRequests> partition_requests;
   std::unique_ptr<messaging::PartitionOwnership> ownership_group;
   std::shared_ptr<http::OwnerRouting> routing;
@@ -211,8 +214,8 @@ int main() {
     };
     partition_requests = std::make_unique<messaging::PartitionRequests>(
         config.nats_ledger_subject,
-        [&router, &routing](std::string payload, std::function<void(std::string)> reply) {
-          routing->serve(router, payload, std::move(reply));
+        [&served_routes, &routing](std::string payload, std::function<void(std::string)> reply) {
+          routing->serve(served_routes, payload, std::move(reply));
         },
         forward_options);
     routing = std::make_shared<http::OwnerRouting>(
@@ -231,15 +234,15 @@ int main() {
     group_options.partitions = static_cast<int>(partitions);
     group_options.replication = static_cast<int>(config.ownership_replication);
     group_options.session_timeout = std::chrono::milliseconds(config.ownership_session_timeout_ms);
-    group_options.take = [&ledger, requests = partition_requests.get()](
-                             const std::vector<int>& taken) {
+    group_options.take = [&ledger,
+                          requests = partition_requests.get()](const std::vector<int>& taken) {
       if (!ledger.take_partitions(taken)) return false;
       for (int partition : taken) requests->serve(partition);
       return true;
     };
     group_options.give_up = [&ledger, requests = partition_requests.get(),
-                             drain = ledger_options.request_deadline](
-                                const std::vector<int>& given) {
+                             drain =
+                                 ledger_options.request_deadline](const std::vector<int>& given) {
       for (int partition : given) requests->stop_serving(partition);
       ledger.give_up_partitions(given, drain);
     };
@@ -278,19 +281,18 @@ int main() {
 
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(
-      router,
-      {ledger, config.admin_token,
-       [&consumer, &responder, events = relay.get(), group = ownership_group.get(),
-        requests = partition_requests.get()] {
-         nlohmann::json state{
-             {"kafka_consumer", consumer.status()},
-             {"nats_responder", responder.status()},
-             {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
-         if (group) state["partition_ownership"] = group->status();
-         if (requests) state["partition_requests"] = requests->status();
-         return state;
-       },
-       config.auth_jwt_secret, owned, routing});
+      router, {ledger, config.admin_token,
+               [&consumer, &responder, events = relay.get(), group = ownership_group.get(),
+                requests = partition_requests.get()] {
+                 nlohmann::json state{{"kafka_consumer", consumer.status()},
+                                      {"nats_responder", responder.status()},
+                                      {"ledger_events", events ? events->status()
+                                                               : nlohmann::json{{"state", "off"}}}};
+                 if (group) state["partition_ownership"] = group->status();
+                 if (requests) state["partition_requests"] = requests->status();
+                 return state;
+               },
+               config.auth_jwt_secret, owned, routing});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
@@ -300,6 +302,7 @@ int main() {
   server_options.host = config.http_host;
   server_options.port = static_cast<uint16_t>(config.http_port);
   server_options.threads = static_cast<int>(config.http_threads);
+  served_routes = router;
   http::HttpServer server(server_options, std::move(router), metrics);
   try {
     server.start();

@@ -1,0 +1,485 @@
+// Several transaction-service instances on one ledger (SPEC.md section 7), on loopback: three
+// instances of the test's own (kafka ownership, their own consumer group, topic and NATS subjects,
+// over a scratch schema) under keyed transfer load whose requests and duplicates go to any
+// instance, then a fault:
+//   - SIGKILL of one instance: its partitions move to the others within 15 s;
+//   - SIGSTOP of one past its session timeout, then SIGCONT: its commits are refused by the fence
+//     and counted (ledger_commits_fenced_total), nothing is applied twice;
+//   - a fourth instance joins under load: meanwhile only retryable errors (503, 504).
+// After each: every acknowledged transfer is in the ledger exactly once (one debit, one credit),
+// a retried key answers the same transfer, nothing is left in transit at rest, and
+// sum(balances) + in transit = deposits - withdrawals.
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "domain/ids.hpp"
+#include "test/support/environment.hpp"
+#include "test/support/http_client.hpp"
+#include "test/support/scratch_schema.hpp"
+#include "test/support/service_process.hpp"
+
+namespace wallet::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kAccounts = 40;
+constexpr int kWorkers = 6;
+
+class Instances {
+ public:
+  Instances() : schema_(transaction_db_url(), "transaction_service") {
+    suffix_ = domain::new_uuid_v4().substr(0, 8);
+  }
+
+  size_t add() {
+    const size_t index = processes_.size();
+    const int port = free_port();
+    const std::string id = "it-" + suffix_ + "-" + std::to_string(index);
+    auto env = private_transaction_service_env(
+        port, "instances-" + std::to_string(index),
+        {{"DATABASE_URL", schema_.url()},
+         {"PARTITION_OWNERSHIP", "kafka"},
+         {"INSTANCE_ID", id},
+         {"OWNERSHIP_TOPIC", "wallet-test-owners-" + suffix_},
+         {"OWNERSHIP_GROUP", "wallet-test-owners-" + suffix_},
+         {"OWNERSHIP_SESSION_TIMEOUT_MS", "6000"},
+         {"NATS_LEDGER_SUBJECT", "wallet-test-" + suffix_ + ".ledger"},
+         {"FORWARD_TIMEOUT_MS", "8000"},
+         {"LEDGER_EVENTS", "off"}});
+    processes_.push_back(std::make_unique<ServiceProcess>(
+        bin_dir() + "/transaction-service", env, "transaction-service-instance-" + id));
+    ids_.push_back(id);
+    urls_.push_back("http://127.0.0.1:" + std::to_string(port));
+    processes_.back()->start();
+    return index;
+  }
+
+  bool wait_ready(size_t index) {
+    return processes_[index]->wait_ready(urls_[index], 60s);
+  }
+
+  // Until every partition has an owner among the live instances and each of them owns one.
+  bool wait_balanced(const std::set<size_t>& live, std::chrono::seconds timeout) {
+    const auto until = Clock::now() + timeout;
+    while (Clock::now() < until) {
+      auto owners = partition_owners();
+      std::set<std::string> seen;
+      bool all_live = owners.size() == 12;
+      for (const auto& [partition, owner] : owners) {
+        seen.insert(owner);
+        bool known = false;
+        for (size_t i : live) known = known || ids_[i] == owner;
+        all_live = all_live && known;
+      }
+      if (all_live && seen.size() == live.size()) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  std::map<int, std::string> partition_owners() {
+    pqxx::connection db(schema_.url());
+    std::map<int, std::string> owners;
+    for (const auto& row :
+         pqxx::nontransaction(db).exec("SELECT partition, coalesce(owner, '') FROM partition_owner")) {
+      owners[row[0].as<int>()] = row[1].as<std::string>();
+    }
+    return owners;
+  }
+
+  ServiceProcess& process(size_t i) { return *processes_[i]; }
+  const std::string& url(size_t i) const { return urls_[i]; }
+  const std::string& id(size_t i) const { return ids_[i]; }
+  size_t size() const { return urls_.size(); }
+  const std::string& db_url() const { return schema_.url(); }
+
+ private:
+  ScratchSchema schema_;
+  std::string suffix_;
+  std::vector<std::unique_ptr<ServiceProcess>> processes_;
+  std::vector<std::string> urls_;
+  std::vector<std::string> ids_;
+};
+
+// Keyed transfers between `accounts`, each sent to a random live instance; an answer that is not
+// definitive (503, 504, no answer) is retried with the same key on another instance until it is
+// (200 or 409); one 200 in five is sent again elsewhere and must replay the same transfer.
+class Load {
+ public:
+  Load(Instances& instances, std::vector<std::string> accounts)
+      : instances_(instances), accounts_(std::move(accounts)) {
+    for (size_t i = 0; i < instances_.size(); ++i) live_.insert(i);
+  }
+
+  void start() {
+    for (int w = 0; w < kWorkers; ++w) workers_.emplace_back([this, w] { run(w); });
+  }
+  void stop() {
+    stopping_ = true;
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+  void set_live(std::set<size_t> live) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live_ = std::move(live);
+  }
+
+  std::map<std::string, std::string> acked;  // key -> transfer_id
+  std::map<int, int> statuses;               // every answer, by status (0: none)
+  int unresolved = 0;                        // keys given up on (must stay 0)
+  int replay_mismatches = 0;
+  int acked_count() const { return static_cast<int>(acked.size()); }
+
+ private:
+  size_t pick(std::mt19937& rng, std::optional<size_t> not_this) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<size_t> choices(live_.begin(), live_.end());
+    if (not_this && choices.size() > 1) {
+      choices.erase(std::remove(choices.begin(), choices.end(), *not_this), choices.end());
+    }
+    return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+  }
+
+  void record(int status) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++statuses[status];
+  }
+
+  // Sends until definitive; the final response (status 0 if given up).
+  HttpResponse send(std::mt19937& rng, const std::string& body, const std::string& key,
+                    std::optional<size_t> avoid) {
+    const auto until = Clock::now() + 60s;
+    std::optional<size_t> last = avoid;
+    while (Clock::now() < until) {
+      const size_t target = pick(rng, last);
+      HttpClient client(instances_.url(target), 10s);
+      auto response = client.post("/transferMoney", body,
+                                  {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
+      record(response.status);
+      if (response.status == 200 || response.status == 409) return response;
+      last = target;
+      std::this_thread::sleep_for(100ms);
+    }
+    return {};
+  }
+
+  void run(int worker) {
+    std::mt19937 rng(static_cast<unsigned>(worker * 7919 + 17));
+    std::uniform_int_distribution<size_t> account(0, accounts_.size() - 1);
+    std::uniform_int_distribution<int> cents(1, 500);
+    while (!stopping_) {
+      size_t from = account(rng), to = account(rng);
+      if (from == to) continue;
+      const std::string key = "it-" + domain::new_uuid_v4();
+      const auto amount = cents(rng);
+      const std::string body =
+          nlohmann::json{{"from_user_id", accounts_[from]},
+                         {"to_user_id", accounts_[to]},
+                         {"amount", std::to_string(amount / 100) + "." +
+                                        (amount % 100 < 10 ? "0" : "") +
+                                        std::to_string(amount % 100)}}
+              .dump();
+      auto first = send(rng, body, key, std::nullopt);
+      if (first.status == 0) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++unresolved;
+        continue;
+      }
+      if (first.status != 200) continue;
+      const std::string transfer_id = first.json().value("transfer_id", "");
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        acked[key] = transfer_id;
+      }
+      if (std::uniform_int_distribution<int>(0, 4)(rng) == 0) {
+        auto again = send(rng, body, key, std::nullopt);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (again.status != 200 || again.json().value("transfer_id", "") != transfer_id) {
+          ++replay_mismatches;
+        }
+      }
+    }
+  }
+
+  Instances& instances_;
+  std::vector<std::string> accounts_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::set<size_t> live_;
+};
+
+std::vector<std::string> open_accounts(Instances& instances) {
+  pqxx::connection db(instances.db_url());
+  std::vector<std::string> accounts;
+  for (int i = 0; i < kAccounts; ++i) {
+    accounts.push_back(domain::new_uuid_v4());
+    pqxx::nontransaction(db).exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 0)",
+                                         accounts.back());
+  }
+  // Deposits through any instance: forwarded to each account's owner.
+  for (size_t i = 0; i < accounts.size(); ++i) {
+    HttpClient client(instances.url(i % instances.size()), 20s);
+    auto response = client.post(
+        "/addMoney", nlohmann::json{{"user_id", accounts[i]}, {"amount", "100.00"}}.dump(),
+        {{"Content-Type", "application/json"}, {"Idempotency-Key", "open-" + accounts[i]}});
+    EXPECT_EQ(response.status, 200) << response.body;
+  }
+  return accounts;
+}
+
+double metric(const std::string& url, const std::string& name) {
+  const auto body = HttpClient(url, 5s).get("/metrics").body;
+  const auto at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
+// The ledger's invariants once at rest, and every acknowledged transfer exactly once.
+void expect_ledger_exact(Instances& instances, const Load& load, int min_acked = 50,
+                         std::chrono::seconds settle = 20s) {
+  pqxx::connection db(instances.db_url());
+  // Credits in transit are applied by their payee's owner within a second or so.
+  const auto until = Clock::now() + settle;
+  int64_t in_transit = -1;
+  while (Clock::now() < until) {
+    in_transit = pqxx::nontransaction(db)
+                     .exec("SELECT count(*) FROM transfers_in_transit")[0][0]
+                     .as<int64_t>();
+    if (in_transit == 0) break;
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_EQ(in_transit, 0) << "transfers left in transit at rest";
+  pqxx::nontransaction q(db);
+  auto sums = q.exec(
+      "SELECT (SELECT coalesce(sum(balance), 0) FROM users)::text,"
+      " (SELECT coalesce(sum(amount), 0) FROM transfers_in_transit)::text,"
+      " (SELECT coalesce(sum(balance_change), 0) FROM transactions"
+      "   WHERE kind IN ('deposit', 'withdrawal'))::text");
+  EXPECT_EQ(sums[0][0].as<std::string>(), sums[0][2].as<std::string>())
+      << "balances + in transit (" << sums[0][1].as<std::string>()
+      << ") != deposits - withdrawals";
+  auto legs = q.exec(
+      "SELECT transfer_id::text, count(*) FILTER (WHERE kind = 'transfer_debit'),"
+      " count(*) FILTER (WHERE kind = 'transfer_credit'), sum(balance_change)::text"
+      " FROM transactions WHERE transfer_id IS NOT NULL GROUP BY transfer_id");
+  std::map<std::string, std::tuple<int, int, std::string>> by_transfer;
+  for (const auto& row : legs) {
+    by_transfer[row[0].as<std::string>()] = {row[1].as<int>(), row[2].as<int>(),
+                                             row[3].as<std::string>()};
+  }
+  int missing = 0, broken = 0;
+  for (const auto& [key, transfer_id] : load.acked) {
+    auto it = by_transfer.find(transfer_id);
+    if (it == by_transfer.end()) {
+      ++missing;
+      continue;
+    }
+    const auto& [debits, credits, net] = it->second;
+    if (debits != 1 || credits != 1 || net != "0.00") ++broken;
+  }
+  EXPECT_EQ(missing, 0) << "acknowledged transfers not in the ledger";
+  EXPECT_EQ(broken, 0) << "transfers without exactly one debit and one matching credit";
+  EXPECT_EQ(static_cast<int>(by_transfer.size()), load.acked_count())
+      << "the ledger holds transfers nobody was told about (or applied twice)";
+  EXPECT_EQ(load.unresolved, 0) << "keys that never got a definitive answer in 60 s";
+  EXPECT_EQ(load.replay_mismatches, 0) << "a retried key answered another transfer";
+  EXPECT_GE(load.acked_count(), min_acked) << "the load did not get through";
+}
+
+void print_load(const char* name, const Load& load) {
+  std::string statuses;
+  for (const auto& [status, count] : load.statuses) {
+    statuses += " " + std::to_string(status) + ":" + std::to_string(count);
+  }
+  std::printf("%s: %d transfers acknowledged; answers by status%s\n", name, load.acked_count(),
+              statuses.c_str());
+}
+
+// Anything but success, a business refusal, or a retryable 503/504 (or no answer from a killed
+// or stopped instance) is a failure the client should not see.
+void expect_only_retryable_errors(const Load& load) {
+  for (const auto& [status, count] : load.statuses) {
+    EXPECT_TRUE(status == 0 || status == 200 || status == 409 || status == 503 || status == 504)
+        << count << " answers with status " << status;
+  }
+}
+
+struct Started {
+  Instances instances;
+  std::vector<std::string> accounts;
+};
+
+std::unique_ptr<Started> three_instances() {
+  auto started = std::make_unique<Started>();
+  for (int i = 0; i < 3; ++i) started->instances.add();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(started->instances.wait_ready(i))
+        << "see " << started->instances.process(i).log_path();
+  }
+  EXPECT_TRUE(started->instances.wait_balanced({0, 1, 2}, 30s)) << "partitions not spread";
+  started->accounts = open_accounts(started->instances);
+  return started;
+}
+
+TEST(InstancesTest, KilledInstanceLosesItsPartitionsWithin15sAndNothingIsLostOrDoubled) {
+  auto s = three_instances();
+  if (HasFailure()) return;
+  Load load(s->instances, s->accounts);
+  load.start();
+  std::this_thread::sleep_for(4s);
+  load.set_live({0, 2});
+  s->instances.process(1).kill_now();
+  const auto killed_at = Clock::now();
+  const bool moved = s->instances.wait_balanced({0, 2}, 15s);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
+  EXPECT_TRUE(moved) << "the killed instance's partitions did not move within 15 s";
+  std::printf("partitions of the killed instance moved in %lld ms\n",
+              static_cast<long long>(took.count()));
+  std::this_thread::sleep_for(4s);
+  load.stop();
+  print_load("kill", load);
+  expect_only_retryable_errors(load);
+  expect_ledger_exact(s->instances, load);
+}
+
+TEST(InstancesTest, StoppedInstanceIsFencedAfterItsSessionTimesOutAndAppliesNothingTwice) {
+  auto s = three_instances();
+  if (HasFailure()) return;
+  Load load(s->instances, s->accounts);
+  load.start();
+  std::this_thread::sleep_for(3s);
+  const size_t victim = 2;
+  load.set_live({0, 1});
+  ASSERT_EQ(::kill(s->instances.process(victim).pid(), SIGSTOP), 0);
+  // Requests sent to the stopped instance wait in its socket; it reads them when it wakes, before
+  // it has heard that its partitions are gone: its commits must then be refused by the fence.
+  std::vector<std::thread> stranded;
+  std::mutex stranded_mutex;
+  std::map<std::string, std::string> stranded_acked;  // key -> transfer_id
+  for (int i = 0; i < 20; ++i) {
+    stranded.emplace_back([&, i] {
+      const auto& from = s->accounts[static_cast<size_t>(i)];
+      const auto& to = s->accounts[static_cast<size_t>(i + 20)];
+      const std::string key = "stranded-" + domain::new_uuid_v4();
+      HttpClient client(s->instances.url(victim), 30s);
+      auto response = client.post(
+          "/transferMoney",
+          nlohmann::json{{"from_user_id", from}, {"to_user_id", to}, {"amount", "0.01"}}.dump(),
+          {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
+      if (response.status == 200) {
+        std::lock_guard<std::mutex> lock(stranded_mutex);
+        stranded_acked[key] = response.json().value("transfer_id", "");
+      }
+    });
+  }
+  const bool moved = s->instances.wait_balanced({0, 1}, 20s);
+  EXPECT_TRUE(moved) << "the stopped instance's partitions did not move";
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(::kill(s->instances.process(victim).pid(), SIGCONT), 0);
+  for (auto& t : stranded) t.join();
+  std::this_thread::sleep_for(3s);
+  load.stop();
+  const double fenced = metric(s->instances.url(victim), "ledger_commits_fenced_total");
+  std::printf("stopped instance: %g fenced commits; %zu of 20 stranded transfers answered 200\n",
+              fenced, stranded_acked.size());
+  EXPECT_GE(fenced, 1) << "the woken instance's commits were not refused by the fence";
+  print_load("stop", load);
+  expect_only_retryable_errors(load);
+  // The stranded transfers that were answered 200 must be in the ledger once, the others not.
+  load.acked.insert(stranded_acked.begin(), stranded_acked.end());
+  expect_ledger_exact(s->instances, load);
+}
+
+TEST(InstancesTest, AFourthInstanceJoinsUnderLoadWithOnlyRetryableErrors) {
+  auto s = three_instances();
+  if (HasFailure()) return;
+  Load load(s->instances, s->accounts);
+  load.start();
+  std::this_thread::sleep_for(3s);
+  const size_t fourth = s->instances.add();
+  ASSERT_TRUE(s->instances.wait_ready(fourth)) << "see " << s->instances.process(fourth).log_path();
+  load.set_live({0, 1, 2, 3});
+  EXPECT_TRUE(s->instances.wait_balanced({0, 1, 2, 3}, 30s)) << "the fourth instance got nothing";
+  std::this_thread::sleep_for(4s);
+  load.stop();
+  print_load("join", load);
+  expect_only_retryable_errors(load);
+  expect_ledger_exact(s->instances, load);
+}
+
+// The negative control of expect_ledger_exact: on a ledger with a transfer applied twice, one
+// whose credit never came, or one nobody was told about, it fails.
+TEST(InstancesTest, TheExactnessCheckFailsOnADoubledLostOrUnknownTransfer) {
+  Instances instances;  // only its scratch schema: no instance runs
+  const std::string a = domain::new_uuid_v4(), b = domain::new_uuid_v4();
+  pqxx::connection db(instances.db_url());
+  pqxx::nontransaction q(db);
+  q.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 90), ($2, 10)", a, b);
+  auto row = [&](const std::string& user, const char* change, const char* old_balance,
+                 const char* new_balance, const char* kind, const std::string& transfer) {
+    q.exec_params(
+        "INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind,"
+        " transfer_id) VALUES ($1, $2, $3::numeric, $4::numeric, $5::numeric, $6, $7)",
+        domain::new_uuid_v4(), user, change, old_balance, new_balance, kind,
+        transfer.empty() ? std::optional<std::string>() : std::optional<std::string>(transfer));
+  };
+  const std::string t = domain::new_uuid_v4();
+  row(a, "100", "0", "100", "deposit", "");
+  row(a, "-10", "100", "90", "transfer_debit", t);
+  row(b, "10", "0", "10", "transfer_credit", t);
+  // The failure messages expect_ledger_exact reports for this ledger and these acknowledgements.
+  auto failures = [&](std::map<std::string, std::string> acked) {
+    Load load(instances, {});
+    load.acked = std::move(acked);
+    testing::TestPartResultArray results;
+    {
+      testing::ScopedFakeTestPartResultReporter reporter(
+          testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
+      expect_ledger_exact(instances, load, 1, 1s);
+    }
+    std::string text;
+    for (int i = 0; i < results.size(); ++i) text += results.GetTestPartResult(i).message();
+    return text;
+  };
+  // The control of the control: the exact ledger passes.
+  EXPECT_EQ(failures({{"k", t}}), "");
+  // Unknown: a transfer in the ledger that no client was told about.
+  EXPECT_NE(failures({}).find("nobody was told about"), std::string::npos);
+  // Lost: acknowledged but not in the ledger.
+  EXPECT_NE(failures({{"k", t}, {"k2", domain::new_uuid_v4()}})
+                .find("acknowledged transfers not in the ledger"),
+            std::string::npos);
+  // Left in transit at rest.
+  q.exec_params(
+      "INSERT INTO transfers_in_transit (transfer_id, from_user_id, to_user_id, amount,"
+      " to_partition) VALUES ($1, $2, $3, 1, 0)",
+      domain::new_uuid_v4(), a, b);
+  EXPECT_NE(failures({{"k", t}}).find("left in transit"), std::string::npos);
+  q.exec("DELETE FROM transfers_in_transit");
+  // Doubled: the credit applied twice (the unique index refuses it, so drop it for the control).
+  q.exec("DROP INDEX transactions_transfer_leg");
+  q.exec_params("UPDATE users SET balance = 20 WHERE user_id = $1", b);
+  row(b, "10", "10", "20", "transfer_credit", t);
+  EXPECT_NE(failures({{"k", t}}).find("exactly one debit and one matching credit"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace wallet::test
