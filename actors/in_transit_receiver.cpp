@@ -17,35 +17,21 @@ void read(Self self) {
   }
   s.reading = true;
   auto me = caf::actor_cast<caf::actor>(self);
-  auto serving = s.owned->serving();
-  s.pool->run<InTransitPass>(
-      "in_transit_pass",
-      [serving = std::move(serving)](pqxx::connection& conn) {
-        InTransitPass pass;
-        pass.summary = persistence::in_transit_summary(conn, 0);
-        pass.due = persistence::in_transit_for(conn, serving, kPage);
-        return pass;
-      },
-      [me](domain::Result<InTransitPass> pass) {
-        if (!pass) {
-          InTransitPass failed;
-          failed.summary = pass.error();
-          caf::anon_send(me, arrive_atom::value, std::move(failed));
-          return;
-        }
-        caf::anon_send(me, arrive_atom::value, std::move(pass.value()));
+  s.backend->in_transit_due(
+      s.owned->serving(), kPage, [me](domain::Result<persistence::InTransitSummary> summary) {
+        caf::anon_send(me, arrive_atom::value, InTransitPass{std::move(summary)});
       });
 }
 
 }  // namespace
 
 caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
-                                  persistence::DbPool* pool,
+                                  std::shared_ptr<persistence::LedgerBackend> backend,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned,
                                   CreditFn credit, std::shared_ptr<LedgerGauges> gauges,
                                   std::chrono::milliseconds every) {
   auto& s = self->state;
-  s.pool = pool;
+  s.backend = std::move(backend);
   s.owned = std::move(owned);
   s.credit = std::move(credit);
   s.gauges = std::move(gauges);
@@ -68,15 +54,17 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
         s.gauges->in_transit_amount = pass.summary->total;
         auto me = caf::actor_cast<caf::actor>(self);
         size_t started = 0;
-        for (auto& leg : pass.due) {
+        auto& due = pass.summary->oldest;
+        for (auto& leg : due) {
           if (!s.applying.insert(leg.transfer_id).second) continue;
           ++started;
+          s.gauges->credits_applying = static_cast<int64_t>(s.applying.size());
           auto transfer_id = leg.transfer_id;
           s.credit(std::move(leg), [me, transfer_id](bool committed) {
             caf::anon_send(me, executed_atom::value, transfer_id, committed);
           });
         }
-        if (s.again || (started > 0 && pass.due.size() == static_cast<size_t>(kPage))) {
+        if (s.again || (started > 0 && due.size() == static_cast<size_t>(kPage))) {
           s.again = false;
           read(self);
         }
@@ -84,6 +72,7 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
       [=](executed_atom, const std::string& transfer_id, bool committed) {
         auto& s = self->state;
         s.applying.erase(transfer_id);
+        s.gauges->credits_applying = static_cast<int64_t>(s.applying.size());
         if (committed) ++s.gauges->credits_arrived;
       },
   };

@@ -1,6 +1,7 @@
 // InTransitReceiver (beyond one machine, SPEC.md section 7): the payee side of transfers between
 // owners. Every pass it reads from Postgres the transfers in transit to the partitions this
-// instance serves, oldest first, and has the Ledger apply each one's credit (a transfer is never
+// instance serves, oldest first (through the LedgerBackend, so that the protocol simulation runs
+// it over its model too), and has the Ledger apply each one's credit (a transfer is never
 // applied twice at once here; a credit that failed, or whose partition moved, is simply found
 // again by whoever serves its partition on a later pass: the in-transit row is the work list, and
 // the credit's commit deletes it, so each is applied exactly once). Passes run every `every`, at
@@ -17,21 +18,19 @@
 #include <string>
 
 #include "actors/ledger_messages.hpp"
-#include "persistence/db_pool.hpp"
-#include "persistence/ledger_store.hpp"
+#include "persistence/ledger_backend.hpp"
 #include "persistence/partition_store.hpp"
 
 namespace wallet::actors {
 
 struct InTransitPass {
   domain::Result<persistence::InTransitSummary> summary{persistence::InTransitSummary{}};
-  std::vector<persistence::InTransit> due;
 };
 
 using CreditFn = std::function<void(persistence::InTransit, std::function<void(bool)>)>;
 
 struct ReceiverState {
-  persistence::DbPool* pool = nullptr;
+  std::shared_ptr<persistence::LedgerBackend> backend;
   std::shared_ptr<const persistence::OwnedPartitions> owned;
   CreditFn credit;
   std::shared_ptr<LedgerGauges> gauges;
@@ -43,7 +42,7 @@ struct ReceiverState {
 };
 
 caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
-                                  persistence::DbPool* pool,
+                                  std::shared_ptr<persistence::LedgerBackend> backend,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned,
                                   CreditFn credit, std::shared_ptr<LedgerGauges> gauges,
                                   std::chrono::milliseconds every);

@@ -81,11 +81,11 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   if (options_.owned) {
     partition_load_ =
         std::make_shared<std::vector<std::atomic<int64_t>>>(options_.owned->partitions());
-    if (pool && options_.arrivals_every.count() > 0) {
+    if (options_.arrivals_every.count() > 0) {
       CreditFn credit = [this](persistence::InTransit leg, std::function<void(bool)> done) {
         arrive(std::move(leg), std::move(done));
       };
-      receiver_ = system_.spawn(in_transit_receiver, pool, options_.owned, std::move(credit),
+      receiver_ = system_.spawn(in_transit_receiver, backend_, options_.owned, std::move(credit),
                                 gauges_, options_.arrivals_every);
     }
   }
@@ -276,15 +276,16 @@ void Ledger::withdraw(WithdrawCommand command) {
 void Ledger::create_hold(HoldCommand command) {
   if (!admit(command.reply, command.from_user_id)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  // The payee must exist (its account actor says so); then the payer's actor decides.
-  auto start = [registry = registry_](HoldCommand cmd) {
+  // The payee must exist (its account actor says so, or Postgres when another instance owns
+  // it); then the payer's actor decides.
+  auto start = [this, registry = registry_](HoldCommand cmd) {
     AvailableQuery payee;
     payee.user_id = cmd.to_user_id;
     payee.reply = [registry, cmd = std::move(cmd)](domain::Result<BalanceFigures> found) mutable {
       if (!found) return cmd.reply(error_reply(found.error().code, found.error().message));
       caf::anon_send(registry, hold_atom::value, std::move(cmd));
     };
-    caf::anon_send(registry, available_atom::value, std::move(payee));
+    balance_figures(std::move(payee));
   };
   if (!command.tag) {
     start(std::move(command));

@@ -73,6 +73,7 @@ struct LedgerGauges {
   std::atomic<int64_t> in_transit_count{0};
   std::atomic<int64_t> in_transit_amount{0};
   std::atomic<uint64_t> credits_arrived{0};
+  std::atomic<int64_t> credits_applying{0};  // handed to the ledger, not yet answered
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency

@@ -71,7 +71,9 @@ void commit(Self self, const caf::actor& writer) {
   }
   // Beyond one machine: the debit departs with its in-transit row, or the credit arrives.
   if (cmd.payee_partition >= 0) request.mutation.departures.push_back(in_transit(s));
+#ifndef WALLET_PROTOCOL_BUG_LOST_RECEIPT  // negative control of the simulation (test-only build)
   if (cmd.arrival) request.mutation.arrivals.push_back(in_transit(s));
+#endif
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = cmd.reply;
   // Order matters: the writer must hold this mutation before either account submits a later one.

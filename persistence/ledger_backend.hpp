@@ -56,6 +56,10 @@ class LedgerBackend {
   virtual void was_committed(const LedgerMutation& probe,
                              std::function<void(domain::Result<bool>)> done) = 0;
 
+  // Beyond one machine: the ledger-wide count and total of transfers in transit, with (in
+  // `oldest`) up to `limit` of those whose payee lies in one of `partitions`, oldest first.
+  virtual void in_transit_due(std::vector<int> partitions, int limit,
+                              std::function<void(domain::Result<InTransitSummary>)> done) = 0;
   // Deletes one small batch of idempotency outcomes past their retention; answers how many.
   virtual void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) = 0;
 };

@@ -55,11 +55,6 @@ std::vector<IdempotencyOutcome> find_outcomes(
 std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<int>& partitions,
                                       int limit);
 // Every transfer in transit: how many, their total, and the oldest `limit` of them.
-struct InTransitSummary {
-  int64_t count = 0;
-  int64_t total = 0;
-  std::vector<InTransit> oldest;
-};
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit);
 // Deletes up to `limit` outcomes older than `ttl`; returns how many it deleted.
 size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit);

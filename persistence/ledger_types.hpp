@@ -66,6 +66,14 @@ struct InTransit {
   std::string created_at;  // RFC 3339, UTC (reads only)
 };
 
+// Transfers in transit, ledger-wide: how many and their total, with some of them (the oldest, or
+// those due to the partitions asked for).
+struct InTransitSummary {
+  int64_t count = 0;
+  int64_t total = 0;
+  std::vector<InTransit> oldest;
+};
+
 // What one client operation writes: its ledger rows (none for a stored business rejection) and
 // its idempotency outcome, if it carried a key. Entries of one account are in actor order.
 // Release 2: the holds it creates and the holds it closes, in the same commit as its rows.

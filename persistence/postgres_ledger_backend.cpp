@@ -60,4 +60,17 @@ void PostgresLedgerBackend::purge_expired_outcomes(
       std::move(done));
 }
 
+void PostgresLedgerBackend::in_transit_due(
+    std::vector<int> partitions, int limit,
+    std::function<void(domain::Result<InTransitSummary>)> done) {
+  pool_.run<InTransitSummary>(
+      "in_transit_due",
+      [partitions = std::move(partitions), limit](pqxx::connection& conn) {
+        InTransitSummary summary = in_transit_summary(conn, 0);
+        summary.oldest = in_transit_for(conn, partitions, limit);
+        return summary;
+      },
+      std::move(done));
+}
+
 }  // namespace wallet::persistence

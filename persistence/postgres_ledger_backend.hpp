@@ -43,6 +43,8 @@ class PostgresLedgerBackend : public LedgerBackend {
   void was_committed(const LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
+  void in_transit_due(std::vector<int> partitions, int limit,
+                      std::function<void(domain::Result<InTransitSummary>)> done) override;
 
  private:
   DbPool& pool_;

@@ -1,5 +1,6 @@
 #include "test/simulation/model_ledger.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "domain/partitioning.hpp"
@@ -46,6 +47,34 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   for (const auto& [user_id, span] : spans) {
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
     if (span.second < 0) return refuse("check: users.balance >= 0");
+  }
+  // 007: one debit and one credit per transfer (transactions_transfer_leg).
+  std::set<std::pair<std::string, int>> legs;
+  for (const auto& row : rows) {
+    if (!row.entry.transfer_id.empty()) {
+      legs.insert({row.entry.transfer_id, static_cast<int>(row.entry.kind)});
+    }
+  }
+  for (const auto* mutation : batch) {
+    for (const auto& e : mutation->entries) {
+      if (!e.transfer_id.empty() &&
+          !legs.insert({e.transfer_id, static_cast<int>(e.kind)}).second) {
+        return refuse("unique: transactions_transfer_leg");
+      }
+    }
+  }
+  // 007: departures are inserted before the rows (a capture may be checked against them).
+  std::map<std::string, persistence::InTransit> in_transit_after = in_transit;
+  for (const auto* mutation : batch) {
+    for (const auto& d : mutation->departures) {
+      if (!balances.count(d.from_user_id) || !balances.count(d.to_user_id)) {
+        return refuse("foreign key: transfers_in_transit's users");
+      }
+      if (d.amount <= 0) return refuse("check: transfers_in_transit.amount > 0");
+      if (!in_transit_after.emplace(d.transfer_id, d).second) {
+        return refuse("primary key: transfers_in_transit");
+      }
+    }
   }
   // Holds, in the order of the SQL: new holds are inserted, then the closings update them.
   std::map<std::string, persistence::HoldRecord> holds_after = holds;
@@ -112,6 +141,11 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     for (const auto* mutation : batch) {
       for (const auto& e : mutation->entries) count(e);
     }
+    auto moving = in_transit_after.find(hold.transfer_id);
+    if (moving != in_transit_after.end() && moving->second.to_user_id == hold.to_user_id &&
+        moving->second.amount == hold.captured_amount) {
+      ++matching;  // 007: the payee has another owner; its credit follows
+    }
     if (matching != 2) return refuse("a captured hold has no matching transfer (WL003)");
   }
   // WL004: pending holds (after the batch) must not exceed the balance (after the batch) of every
@@ -138,6 +172,18 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       }
     }
   }
+  // 007: each arrival deletes its in-transit row (same payee and amount), else WL006.
+  for (const auto* mutation : batch) {
+    for (const auto& a : mutation->arrivals) {
+      auto it = in_transit_after.find(a.transfer_id);
+      if (it == in_transit_after.end() || it->second.to_user_id != a.to_user_id ||
+          it->second.amount != a.amount) {
+        return refuse("credit not in transit (WL006)");
+      }
+      in_transit_after.erase(it);
+    }
+  }
+  in_transit = std::move(in_transit_after);
   for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
   for (const auto* mutation : batch) {
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});
@@ -310,6 +356,26 @@ void ModelLedger::was_committed(const persistence::LedgerMutation& probe,
 
 void ModelLedger::purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) {
   done(size_t{0});
+}
+
+void ModelLedger::in_transit_due(
+    std::vector<int> partitions, int limit,
+    std::function<void(domain::Result<persistence::InTransitSummary>)> done) {
+  pending_.push_back(
+      {"in transit", false, [this, partitions = std::move(partitions), limit, done](Fault fault) {
+         if (fault != Fault::none) return done(unavailable());
+         persistence::InTransitSummary summary;
+         for (const auto& [id, leg] : state_.in_transit) {
+           ++summary.count;
+           summary.total += leg.amount;
+           const bool due = std::find(partitions.begin(), partitions.end(), leg.to_partition) !=
+                            partitions.end();
+           if (due && static_cast<int>(summary.oldest.size()) < limit) {
+             summary.oldest.push_back(leg);
+           }
+         }
+         done(std::move(summary));
+       }});
 }
 
 }  // namespace wallet::simulation

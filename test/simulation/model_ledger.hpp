@@ -1,11 +1,10 @@
 // ModelLedger: an in-memory LedgerBackend with the semantics of ledger_commit_batch (schema/
-// transaction_service/001_ledger.sql, 003 and 006): the ownership fence, then per account a
-// conditional update on the balance the batch starts from, the row constraints, the idempotency
-// primary key, all or nothing. Every call is
-// held as a pending operation until the simulation completes it, with or without a fault, in the
-// order it chooses; that is how loads and commits stall, fail, or commit and lose their reply.
-// The differential test (test/integration/persistence/model_ledger_differential_test.cpp) holds
-// it to the real SQL.
+// transaction_service/001_ledger.sql, 003, 006 and 007's transfers in transit): the ownership
+// fence, then per account a conditional update on the balance the batch starts from, the row
+// constraints, the idempotency primary key, all or nothing. Every call is held as a pending
+// operation until the simulation completes it, with or without a fault, in the order it chooses;
+// that is how loads and commits stall, fail, or commit and lose their reply. The differential test
+// (test/integration/persistence/model_ledger_differential_test.cpp) holds it to the real SQL.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +35,9 @@ struct ModelState {
   std::map<std::string, int64_t> balances;  // user_id -> balance (users table)
   std::vector<ModelRow> rows;               // transactions, in commit order
   std::map<std::pair<std::string, std::string>, persistence::IdempotencyOutcome> outcomes;
-  std::map<std::string, persistence::HoldRecord> holds;  // hold_id -> hold
-  std::map<int, ModelPartition> partition_owner;         // empty: no partitions created
+  std::map<std::string, persistence::HoldRecord> holds;      // hold_id -> hold
+  std::map<int, ModelPartition> partition_owner;             // empty: no partitions created
+  std::map<std::string, persistence::InTransit> in_transit;  // transfer_id -> row (007)
 
   // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
   // Postgres would raise. `why` says which rule refused it.
@@ -84,6 +84,9 @@ class ModelLedger : public persistence::LedgerBackend {
   void was_committed(const persistence::LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
+  void in_transit_due(
+      std::vector<int> partitions, int limit,
+      std::function<void(domain::Result<persistence::InTransitSummary>)> done) override;
 
   std::deque<Pending>& pending() { return pending_; }
   const ModelState& state() const { return state_; }

@@ -41,8 +41,13 @@ int main(int argc, char** argv) {
                  "percent of schedules in which another instance takes a partition");
   app.add_flag("--unfenced", options.unfenced,
                "negative control: commit without the ownership fence (with --expect-failure)");
+  bool one_owner = false;
+  app.add_flag("--one-owner", one_owner,
+               "no second owner: no transfers across owners (the schedules before release 2's "
+               "section 7)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::off);  // the writer's warnings are the faults we inject
+  options.two_owners = !one_owner;
 
   if (only) {
     first = *only;
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   long steps = 0;
   long operations = 0;
   long owner_changes = 0;
+  long sent_across = 0, received_across = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
@@ -64,6 +70,8 @@ int main(int argc, char** argv) {
     for (const auto& [what, n] : result.answers) answers[what] += n;
     owner_changes += result.owner_changed ? 1 : 0;
     fenced += result.fenced_batches;
+    sent_across += result.sent_across;
+    received_across += result.received_across;
     if (options.trace || !result.ok) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -86,15 +94,21 @@ int main(int argc, char** argv) {
       "the fence%s\n",
       owner_changes, static_cast<unsigned long long>(fenced),
       failed ? "" : ", none of its batches committed after the change");
+  std::printf(
+      "simulate: across owners: %ld client transfers debited here and credited by the other "
+      "instance, %ld transfers from it credited here (each exactly once%s)\n",
+      sent_across, received_across,
+      failed ? " unless a failure says otherwise" : ", nothing left in transit");
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
-        "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes %d%s%s "
+        "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes %d%s%s%s "
         "--trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
-        options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "");
+        options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "",
+        options.two_owners ? "" : " --one-owner");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

@@ -53,6 +53,7 @@ class Simulation {
       : options_(options),
         rng_(seed),
         owner_rng_(seed ^ 0x6f776e6572ULL),
+        transit_rng_(seed ^ 0x7472616e736974ULL),
         config_(make_config()),
         system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
@@ -73,14 +74,23 @@ class Simulation {
     model_ = std::make_shared<ModelLedger>(std::move(state));
     model_->on_commit = [this] {
       record_available();
-      if (moved_) ++commits_after_move_;  // must stay 0: the fence
+      if (moved_ && !learned_) ++commits_after_move_;  // must stay 0: the fence
     };
-    // The simulated instance owns every partition, as a single instance does at start.
+    // The simulated instance owns every partition, as a single instance does at start, except,
+    // with two owners, the partitions of the remote accounts, which the other instance owns.
+    if (options_.two_owners) choose_remote_accounts();
     auto& shared = model_->shared_state();
     shared.create_partitions(domain::kDefaultPartitions);
     persistence::OwnershipClaim claim{kThisInstance, {}};
+    owned_ =
+        std::make_shared<persistence::OwnedPartitions>(kThisInstance, domain::kDefaultPartitions);
     for (int p = 0; p < domain::kDefaultPartitions; ++p) {
+      if (remote_partitions_.count(p)) {
+        remote_claim_.epochs.push_back({p, shared.take_partition(p, kOtherInstance)});
+        continue;
+      }
       claim.epochs.push_back({p, shared.take_partition(p, kThisInstance)});
+      owned_->hold(p, claim.epochs.back().second);
     }
     if (!options_.unfenced) model_->set_claim(std::move(claim));
     // Drawn from a generator of its own, so that schedules without an owner change are exactly
@@ -97,6 +107,14 @@ class Simulation {
     ledger_options.max_batch = 1 + pick(4);
     ledger_options.max_stash_per_account = pick(3) == 0 ? 2 : 1'000;  // back-pressure
     ledger_options.request_deadline = std::chrono::milliseconds(100 + pick(400));
+    if (!remote_.empty()) {
+      // Beyond one machine: transfers to remote accounts settle across owners; the credits of
+      // transfers from them are found and applied by this instance's receiver.
+      ledger_options.owned = owned_;
+      ledger_options.arrivals_every = std::chrono::milliseconds(50 + pick(100));
+    } else {
+      ledger_options.arrivals_every = 0ms;
+    }
     ledger_ = std::make_unique<actors::Ledger>(system_, nullptr, model_, ledger_options);
     fail_percent_ = static_cast<int>(pick(4)) * 8;  // 0..24 % of completions are faults
   }
@@ -109,6 +127,7 @@ class Simulation {
   ScheduleResult run() {
     for (; step_ < options_.faulty_steps; ++step_) {
       if (step_ == move_at_) change_owner();
+      if (!remote_.empty()) remote_step();
       faulty_step();
     }
     const int settled_at = settle();
@@ -129,6 +148,13 @@ class Simulation {
     result_.steps = step_;
     result_.owner_changed = moved_;
     result_.fenced_batches = ledger_->gauges().commits_fenced.load();
+    result_.received_across = static_cast<int>(incoming_.size());
+    for (const auto& op : ops_) {
+      if (op->kind == ClientOp::Kind::transfer && op->reply.status == 200 &&
+          std::find(remote_.begin(), remote_.end(), op->to) != remote_.end()) {
+        ++result_.sent_across;
+      }
+    }
     result_.operations = static_cast<int>(ops_.size());
     for (const auto& op : ops_) {
       ++result_.answers[std::string(endpoint(op->kind)) + " " + std::to_string(op->reply.status)];
@@ -206,17 +232,22 @@ class Simulation {
   // has mail. Returns the step count, or -1 when the bound is hit.
   int settle() {
     note("--- faults stop ---");
+    if (moved_ && !remote_.empty()) learn_of_the_move();
     const int limit = step_ + options_.settle_steps;
     for (; step_ < limit; ++step_) {
       if (sched_.has_job()) {
         deliver();
       } else if (!model_->pending().empty()) {
         complete_store_operation(false);
-      } else if (unanswered() > 0) {
+      } else if (unanswered() > 0 || !model_->state().in_transit.empty() ||
+                 ledger_->gauges().credits_applying.load() > 0) {
+        // The other instance credits what is in transit to it; this one's receiver wakes on time.
+        if (credit_remote_arrivals() > 0) continue;
         note("time +100 ms");
         sched_.advance_time(100ms);
         if (!sched_.has_job()) {
-          // Nothing woke up: the only timer is the registry's idle scan.
+          // Nothing woke up: the only timers are the registry's idle scan (and the receiver's
+          // pass, which keeps the schedule going until the settle bound if a credit never lands).
           if (++idle_ticks_ > 200) return -1;
         }
       } else {
@@ -307,6 +338,8 @@ class Simulation {
       do {
         op->to = accounts_[pick(accounts_.size())];
       } while (op->to == op->from);
+      // Beyond one machine: a payee of the other instance (from a generator of its own).
+      if (!remote_.empty() && transit_rng_() % 4 == 0) op->to = remote_[transit_rng_() % 2];
       op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
     }
     if (original && original->kind == op->kind && op->hold_id == original->hold_id) {
@@ -436,6 +469,7 @@ class Simulation {
     const auto& user = accounts_[owner_rng_() % accounts_.size()];
     moved_partition_ = domain::partition_of(user, domain::kDefaultPartitions);
     const int64_t epoch = shared.take_partition(moved_partition_, kOtherInstance);
+    moved_epoch_ = epoch;
     moved_ = true;
     note("owner change: partition " + std::to_string(moved_partition_) + " (account " +
          user.substr(24) + ") taken by " + kOtherInstance + " at epoch " + std::to_string(epoch));
@@ -453,6 +487,123 @@ class Simulation {
     foreign_rows_.insert(deposit.entries.front().id);
     record_available();
     note(std::string(kOtherInstance) + " deposits 50.00 into " + user.substr(24));
+  }
+
+  // Two owners: remote accounts live in partitions of the other instance (none shared with a
+  // local account or the unknown one), with money of their own.
+  void choose_remote_accounts() {
+    std::set<int> local;
+    for (const auto& user : accounts_)
+      local.insert(domain::partition_of(user, domain::kDefaultPartitions));
+    local.insert(domain::partition_of(unknown_, domain::kDefaultPartitions));
+    for (int i = 90; i < 99 && remote_.size() < 2; ++i) {
+      const auto id = account_id(i);
+      const int partition = domain::partition_of(id, domain::kDefaultPartitions);
+      if (local.count(partition)) continue;
+      remote_.push_back(id);
+      remote_partitions_.insert(partition);
+      local.insert(partition);  // one remote account per partition
+    }
+    if (remote_.size() < 2) {
+      remote_.clear();
+      remote_partitions_.clear();
+      return;
+    }
+    auto& shared = model_->shared_state();
+    for (const auto& id : remote_) {
+      shared.balances[id] = 50'000;  // 500.00
+      history_[id].push_back({0, 50'000});
+      initial_total_ += 50'000;
+    }
+  }
+
+  // The other instance at work, at random faulty steps: it sends a transfer from a remote account
+  // to a local one (its debit with the in-transit row: this instance's receiver must credit it
+  // exactly once), or credits what is in transit to its own accounts.
+  void remote_step() {
+    const auto roll = transit_rng_() % 100;
+    if (roll < 2) {
+      send_incoming();
+    } else if (roll < 5) {
+      credit_remote_arrivals();
+    }
+  }
+
+  void send_incoming() {
+    auto& shared = model_->shared_state();
+    const auto& payer = remote_[transit_rng_() % remote_.size()];
+    const auto& payee = accounts_[transit_rng_() % accounts_.size()];
+    const int64_t amount = static_cast<int64_t>(1 + transit_rng_() % 5) * 1'000;
+    const int64_t balance = shared.balances.at(payer);
+    if (balance < amount) return;
+    persistence::LedgerMutation debit;
+    const std::string transfer_id = domain::new_uuid_v4();
+    debit.entries.push_back({domain::new_uuid_v4(), payer, -amount, balance, balance - amount,
+                             persistence::EntryKind::transfer_debit, transfer_id});
+    debit.departures.push_back({transfer_id,
+                                payer,
+                                payee,
+                                amount,
+                                domain::partition_of(payee, domain::kDefaultPartitions),
+                                {}});
+    std::string why;
+    if (shared.commit({&debit}, &remote_claim_, &why) != persistence::ApplyStatus::committed) {
+      fail("the other instance could not send a transfer: " + why);
+      return;
+    }
+    foreign_rows_.insert(debit.entries.front().id);
+    incoming_.insert(transfer_id);
+    note(std::string(kOtherInstance) + " sends " + money(amount) + " from " + payer.substr(24) +
+         " to " + payee.substr(24) + " (in transit " + transfer_id.substr(0, 8) + ")");
+  }
+
+  // The other instance credits every transfer in transit to its accounts; returns how many.
+  int credit_remote_arrivals() {
+    auto& shared = model_->shared_state();
+    std::vector<persistence::InTransit> due;
+    // Its own partitions, and the one it took from this instance in an owner change.
+    auto claim = remote_claim_;
+    if (moved_) claim.epochs.push_back({moved_partition_, moved_epoch_});
+    for (const auto& [id, leg] : shared.in_transit) {
+      if (remote_partitions_.count(leg.to_partition) ||
+          (moved_ && leg.to_partition == moved_partition_)) {
+        due.push_back(leg);
+      }
+    }
+    for (const auto& leg : due) {
+      persistence::LedgerMutation credit;
+      const int64_t balance = shared.balances.at(leg.to_user_id);
+      credit.entries.push_back({domain::new_uuid_v4(), leg.to_user_id, leg.amount, balance,
+                                balance + leg.amount, persistence::EntryKind::transfer_credit,
+                                leg.transfer_id});
+      credit.arrivals.push_back(leg);
+      std::string why;
+      if (shared.commit({&credit}, &claim, &why) != persistence::ApplyStatus::committed) {
+        fail("the other instance could not credit " + leg.transfer_id + ": " + why);
+        continue;
+      }
+      foreign_rows_.insert(credit.entries.front().id);
+      note(std::string(kOtherInstance) + " credits " + money(leg.amount) + " to " +
+           leg.to_user_id.substr(24) + " (transfer " + leg.transfer_id.substr(0, 8) + ")");
+    }
+    return static_cast<int>(due.size());
+  }
+
+  // With two owners the schedule ends as the group would end it: the simulated instance hears
+  // that the moved partition is gone (it stops serving it and drops it from its claim), so that
+  // the credits in transit to its other accounts can land; the other instance credits those of
+  // the moved partition. Its commits count against the fence only before this.
+  void learn_of_the_move() {
+    learned_ = true;
+    note("sim-a hears that partition " + std::to_string(moved_partition_) + " moved");
+    ledger_->give_up_partitions({moved_partition_}, 0ms);
+    if (options_.unfenced) return;
+    auto claim = model_->claim();
+    claim.epochs.erase(
+        std::remove_if(claim.epochs.begin(), claim.epochs.end(),
+                       [this](const auto& e) { return e.first == moved_partition_; }),
+        claim.epochs.end());
+    model_->set_claim(std::move(claim));
   }
 
   // The fence: after the owner change, not one batch of the former owner committed.
@@ -486,7 +637,8 @@ class Simulation {
   void check_answers() {
     std::set<std::string> committed;
     for (const auto& row : model_->state().rows) {
-      if (foreign_rows_.count(row.entry.id)) continue;  // the other instance's, not a client's
+      if (foreign_rows_.count(row.entry.id)) continue;       // the other instance's, not a client's
+      if (incoming_.count(row.entry.transfer_id)) continue;  // a credit from the other instance
       committed.insert(row.entry.transfer_id.empty() ? row.entry.id : row.entry.transfer_id);
     }
     for (const auto& [id, hold] : model_->state().holds) committed.insert(id);
@@ -548,6 +700,7 @@ class Simulation {
     const auto& state = model_->state();
     std::map<std::string, int64_t> last;
     for (const auto& user : accounts_) last[user] = history_[user].front().second;
+    for (const auto& user : remote_) last[user] = history_[user].front().second;
     std::map<std::string, std::vector<const persistence::LedgerEntry*>> transfers;
     int64_t deposits = 0;
     for (const auto& row : state.rows) {
@@ -570,7 +723,21 @@ class Simulation {
       if (balance < 0) fail("negative balance: " + user);
       total += balance;
     }
-    if (total != initial_total_ + deposits) fail("money not conserved");
+    int64_t in_transit = 0;
+    for (const auto& [id, leg] : state.in_transit) in_transit += leg.amount;
+    if (total + in_transit != initial_total_ + deposits) fail("money not conserved");
+    // The credit hand-off: at rest nothing is in transit, and each credit landed exactly once.
+    if (!state.in_transit.empty()) {
+      fail("credit hand-off: " + std::to_string(state.in_transit.size()) +
+           " transfers still in transit at rest");
+    }
+    for (const auto& id : incoming_) {
+      const auto& legs = transfers[id];
+      if (legs.size() != 2) {
+        fail("credit hand-off: incoming transfer " + id + " has " + std::to_string(legs.size()) +
+             " rows");
+      }
+    }
     std::map<std::string, int64_t> held;
     for (const auto& [id, hold] : state.holds) {
       if (hold.status == "pending") held[hold.from_user_id] += hold.amount;
@@ -739,8 +906,18 @@ class Simulation {
   int move_at_ = -1;  // the faulty step of the owner change; -1: none in this schedule
   bool moved_ = false;
   int moved_partition_ = -1;
+  int64_t moved_epoch_ = 0;
+  bool learned_ = false;  // two owners: the simulated instance heard of the move (at settle)
+  std::shared_ptr<persistence::OwnedPartitions> owned_;
   int commits_after_move_ = 0;
   std::set<std::string> foreign_rows_;  // rows the other instance committed
+  // Two owners: the other instance's accounts and partitions, its claim, and the transfers it
+  // sent to local accounts (whose credits this instance's receiver applies).
+  std::mt19937_64 transit_rng_;
+  std::vector<std::string> remote_;
+  std::set<int> remote_partitions_;
+  persistence::OwnershipClaim remote_claim_{kOtherInstance, {}};
+  std::set<std::string> incoming_;
   std::unique_ptr<caf::actor_system_config> config_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;

@@ -5,7 +5,8 @@
 // concurrent keys, reused keys with another body), which faults happen (a commit that fails,
 // stalls, or commits and loses its reply; a load that fails or stalls; lookups that fail),
 // retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes),
-// and in some schedules an owner change: another instance takes a partition (006_partition_owner).
+// and in some schedules an owner change: another instance takes a partition (006_partition_owner);
+// and two owners: transfers across them settle through transfers in transit (007_in_transit).
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
 // liveness are checked; a failure comes with the trace of the whole schedule.
 #pragma once
@@ -32,6 +33,10 @@ struct SimulationOptions {
   // Negative control: the simulated instance commits without a fence (its claim is not sent), so
   // an owner change must be caught by the checks.
   bool unfenced = false;
+  // Two owners: two remote accounts live in partitions of another instance; clients send
+  // transfers to them (debit here, credit there, in transit between), and the other instance
+  // sends transfers from them, whose credits this instance's receiver must apply exactly once.
+  bool two_owners = true;
 };
 
 struct ScheduleResult {
@@ -44,6 +49,8 @@ struct ScheduleResult {
   std::map<std::string, int> answers;  // "<endpoint> <status>" -> how many (what was exercised)
   bool owner_changed = false;
   uint64_t fenced_batches = 0;  // batches of the simulated instance refused by the fence
+  int sent_across = 0;          // client transfers to the other owner's accounts answered 200
+  int received_across = 0;      // transfers from the other owner credited here
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

@@ -17,9 +17,9 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <pqxx/pqxx>
 #include <random>
 #include <set>
@@ -61,17 +61,15 @@ class Instances {
          {"NATS_LEDGER_SUBJECT", "wallet-test-" + suffix_ + ".ledger"},
          {"FORWARD_TIMEOUT_MS", "8000"},
          {"LEDGER_EVENTS", "off"}});
-    processes_.push_back(std::make_unique<ServiceProcess>(
-        bin_dir() + "/transaction-service", env, "transaction-service-instance-" + id));
+    processes_.push_back(std::make_unique<ServiceProcess>(bin_dir() + "/transaction-service", env,
+                                                          "transaction-service-instance-" + id));
     ids_.push_back(id);
     urls_.push_back("http://127.0.0.1:" + std::to_string(port));
     processes_.back()->start();
     return index;
   }
 
-  bool wait_ready(size_t index) {
-    return processes_[index]->wait_ready(urls_[index], 60s);
-  }
+  bool wait_ready(size_t index) { return processes_[index]->wait_ready(urls_[index], 60s); }
 
   // Until every partition has an owner among the live instances and each of them owns one.
   bool wait_balanced(const std::set<size_t>& live, std::chrono::seconds timeout) {
@@ -95,8 +93,8 @@ class Instances {
   std::map<int, std::string> partition_owners() {
     pqxx::connection db(schema_.url());
     std::map<int, std::string> owners;
-    for (const auto& row :
-         pqxx::nontransaction(db).exec("SELECT partition, coalesce(owner, '') FROM partition_owner")) {
+    for (const auto& row : pqxx::nontransaction(db).exec(
+             "SELECT partition, coalesce(owner, '') FROM partition_owner")) {
       owners[row[0].as<int>()] = row[1].as<std::string>();
     }
     return owners;
@@ -187,13 +185,13 @@ class Load {
       if (from == to) continue;
       const std::string key = "it-" + domain::new_uuid_v4();
       const auto amount = cents(rng);
-      const std::string body =
-          nlohmann::json{{"from_user_id", accounts_[from]},
-                         {"to_user_id", accounts_[to]},
-                         {"amount", std::to_string(amount / 100) + "." +
-                                        (amount % 100 < 10 ? "0" : "") +
-                                        std::to_string(amount % 100)}}
-              .dump();
+      const std::string body = nlohmann::json{
+          {"from_user_id", accounts_[from]},
+          {"to_user_id", accounts_[to]},
+          {"amount",
+           std::to_string(amount / 100) + "." + (amount % 100 < 10 ? "0" : "") +
+               std::to_string(
+                   amount % 100)}}.dump();
       auto first = send(rng, body, key, std::nullopt);
       if (first.status == 0) {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -272,8 +270,7 @@ void expect_ledger_exact(Instances& instances, const Load& load, int min_acked =
       " (SELECT coalesce(sum(balance_change), 0) FROM transactions"
       "   WHERE kind IN ('deposit', 'withdrawal'))::text");
   EXPECT_EQ(sums[0][0].as<std::string>(), sums[0][2].as<std::string>())
-      << "balances + in transit (" << sums[0][1].as<std::string>()
-      << ") != deposits - withdrawals";
+      << "balances + in transit (" << sums[0][1].as<std::string>() << ") != deposits - withdrawals";
   auto legs = q.exec(
       "SELECT transfer_id::text, count(*) FILTER (WHERE kind = 'transfer_debit'),"
       " count(*) FILTER (WHERE kind = 'transfer_credit'), sum(balance_change)::text"
@@ -347,8 +344,7 @@ TEST(InstancesTest, KilledInstanceLosesItsPartitionsWithin15sAndNothingIsLostOrD
   s->instances.process(1).kill_now();
   const auto killed_at = Clock::now();
   const bool moved = s->instances.wait_balanced({0, 2}, 15s);
-  const auto took =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed_at);
   EXPECT_TRUE(moved) << "the killed instance's partitions did not move within 15 s";
   std::printf("partitions of the killed instance moved in %lld ms\n",
               static_cast<long long>(took.count()));

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -97,8 +98,8 @@ TEST(WalletStressTest, BoundedRunHoldsEveryInvariantThroughTheApiAndInPostgres) 
     EXPECT_TRUE(invariant["passed"].get<bool>()) << invariant.dump(2);
     sql_checks += invariant["name"].get<std::string>().rfind("sql: ", 0) == 0 ? 1 : 0;
   }
-  EXPECT_EQ(run.result["invariants"].size(), 19u) << "8 checks through the API, 11 in SQL";
-  EXPECT_EQ(sql_checks, 11u);
+  EXPECT_EQ(run.result["invariants"].size(), 21u) << "8 checks through the API, 13 in SQL";
+  EXPECT_EQ(sql_checks, 13u);
 
   const auto& f = run.result["figures"];
   EXPECT_FALSE(f["stopped_early"].get<bool>());
@@ -167,9 +168,35 @@ TEST(WalletStressTest, MiscountedHoldsFailTheRun) {
   remove_folder_unless_failed(run);
 }
 
+// The negative control of the in-transit checks: in private temporary copies of the run's rows
+// (they shadow transactions and transfers_in_transit inside the checks' transaction; nothing real
+// is written) an in-transit row is put beside a credit that landed and another transfer's credit is
+// relabelled as a second debit: exactly the four checks that see transfers in transit fail.
+TEST(WalletStressTest, PlantedInTransitDefectsFailTheRun) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
+                                "--self-check-corrupt-in-transit", "--duration-limit=120"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  std::map<std::string, uint64_t> failed;
+  for (const auto& invariant : run.result["invariants"]) {
+    if (invariant["passed"].get<bool>()) continue;
+    failed[invariant["name"].get<std::string>()] = invariant["violations"].get<uint64_t>();
+  }
+  EXPECT_EQ(failed,
+            (std::map<std::string, uint64_t>{
+                {"sql: each transfer is one debit and (its credit xor its in-transit row), "
+                 "netting to zero",
+                 2},
+                {"sql: no transfer has two debits or two credits", 1},
+                {"sql: money conserved (sum of balances + in transit = deposits - withdrawals)", 1},
+                {"sql: nothing left in transit at rest", 1}}))
+      << run.output;
+  remove_folder_unless_failed(run);
+}
+
 TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
   auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=8",
-                                "--self-check-corrupt", "--duration-limit=120"});
+                                "--self-check-corrupt", "--settle-wait=1", "--duration-limit=120"});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   ASSERT_TRUE(run.result.is_object()) << run.output;
   EXPECT_FALSE(run.result["all_invariants_passed"].get<bool>());
