@@ -81,13 +81,15 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   if (options_.owned) {
     partition_load_ =
         std::make_shared<std::vector<std::atomic<int64_t>>>(options_.owned->partitions());
-    if (options_.arrivals_every.count() > 0) {
-      CreditFn credit = [this](persistence::InTransit leg, std::function<void(bool)> done) {
-        arrive(std::move(leg), std::move(done));
-      };
-      receiver_ = system_.spawn(in_transit_receiver, backend_, options_.owned, std::move(credit),
-                                gauges_, options_.arrivals_every);
-    }
+  }
+  std::shared_ptr<const persistence::OwnedPartitions> receive_for = options_.owned;
+  if (!receive_for) receive_for = options_.arrivals_for;
+  if (receive_for && options_.arrivals_every.count() > 0) {
+    CreditFn credit = [this](persistence::InTransit leg, std::function<void(bool)> done) {
+      arrive(std::move(leg), std::move(done));
+    };
+    receiver_ = system_.spawn(in_transit_receiver, backend_, receive_for, std::move(credit),
+                              gauges_, options_.arrivals_every);
   }
 }
 

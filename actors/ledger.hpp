@@ -47,6 +47,9 @@ struct LedgerOptions {
   // How often the payee side looks for credits in transit to the partitions it holds (the payer
   // side also wakes it through arrivals_due()). Zero: never (the simulation drives it itself).
   std::chrono::milliseconds arrivals_every{250};
+  // Without `owned`: the partitions whose credits in transit this instance applies anyway (an
+  // instance that owns every partition, after a run of several; null: none).
+  std::shared_ptr<const persistence::OwnedPartitions> arrivals_for;
 };
 
 // The facade's read results: plain records (persistence/ledger_types.hpp, ledger_store.hpp) with

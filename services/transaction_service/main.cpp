@@ -73,6 +73,15 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
         "Ledger batches refused by the ownership fence (a partition this instance claimed had "
         "moved to another instance) since start",
         [&g] { return static_cast<double>(g.commits_fenced.load()); });
+  gauge("wallet_in_transit_amount",
+        "Money of transfers across owners debited and not yet credited, ledger-wide, in currency "
+        "units (read from Postgres every 250 ms; the exact decimal is GET /admin/in-transit)",
+        [&g] { return static_cast<double>(g.in_transit_amount.load()) / 100.0; });
+  gauge("wallet_in_transit_count", "Transfers across owners not yet credited, ledger-wide",
+        [&g] { return static_cast<double>(g.in_transit_count.load()); });
+  gauge("wallet_credits_arrived_total",
+        "Credits of transfers across owners this instance applied since start",
+        [&g] { return static_cast<double>(g.credits_arrived.load()); });
 }
 
 // INSTANCE_ID, or by default "<hostname>:<HTTP_PORT>": stable across restarts of the same
@@ -189,6 +198,9 @@ int main() {
     if (events) events->wake();  // the commit wrote outbox rows
   };
   if (ownership == "kafka") ledger_options.owned = owned;
+  // One instance that owns everything still credits transfers left in transit by an earlier
+  // run of several instances.
+  if (ownership == "all") ledger_options.arrivals_for = owned;
   actors::Ledger ledger(system, &reader, backend, ledger_options);
   register_ledger_metrics(metrics, ledger);
 

@@ -39,9 +39,10 @@ class Generator {
     for (const auto& [id, hold] : model_.holds) {
       if (hold.status == "pending") open[id] = hold;
     }
+    std::map<std::string, persistence::InTransit> moving = model_.in_transit;  // 007
     std::vector<LedgerMutation> out;
     const int size = 1 + static_cast<int>(rng_() % 4);
-    for (int i = 0; i < size; ++i) out.push_back(mutation(pending, open));
+    for (int i = 0; i < size; ++i) out.push_back(mutation(pending, open, moving));
     if (rng_() % 3 == 0) corrupt(out);
     return out;
   }
@@ -54,27 +55,50 @@ class Generator {
     return sum;
   }
 
-  // The two rows of a transfer of `amount` from a to b.
+  // The two rows of a transfer of `amount` from a to b; or, across owners (007), the debit row
+  // and the transfer's in-transit row.
   void transfer_rows(LedgerMutation& m, std::map<std::string, int64_t>& pending,
                      const std::string& a, const std::string& b, int64_t amount,
-                     const std::string& transfer) {
+                     const std::string& transfer,
+                     std::map<std::string, persistence::InTransit>* moving = nullptr) {
     m.entries.push_back({domain::new_uuid_v4(), a, -amount, pending[a], pending[a] - amount,
                          EntryKind::transfer_debit, transfer});
+    pending[a] -= amount;
+    if (moving) {
+      persistence::InTransit leg{transfer, a, b, amount, static_cast<int>(rng_() % 12), {}};
+      m.departures.push_back(leg);
+      (*moving)[transfer] = leg;
+      return;
+    }
     m.entries.push_back({domain::new_uuid_v4(), b, amount, pending[b], pending[b] + amount,
                          EntryKind::transfer_credit, transfer});
-    pending[a] -= amount;
     pending[b] += amount;
   }
 
   LedgerMutation mutation(std::map<std::string, int64_t>& pending,
-                          std::map<std::string, persistence::HoldRecord>& open) {
+                          std::map<std::string, persistence::HoldRecord>& open,
+                          std::map<std::string, persistence::InTransit>& moving) {
     LedgerMutation m;
     const auto& a = users_[rng_() % users_.size()];
     auto b = users_[rng_() % users_.size()];
     const int64_t amount = 100 * static_cast<int64_t>(1 + rng_() % 50);
     const int64_t available = pending[a] - held(open, a);
-    const int kind = static_cast<int>(rng_() % 7);
-    if (kind == 0 || (a == b && kind < 4)) {
+    const int kind = static_cast<int>(rng_() % 9);
+    if (kind == 7 && a != b && available >= amount) {
+      // 007: a transfer across owners departs: its debit and its in-transit row.
+      transfer_rows(m, pending, a, b, amount, domain::new_uuid_v4(), &moving);
+    } else if (kind == 8 && !moving.empty()) {
+      // 007: the credit of a transfer in transit arrives, deleting its row.
+      auto it = moving.begin();
+      std::advance(it, static_cast<long>(rng_() % moving.size()));
+      const auto leg = it->second;
+      moving.erase(it);
+      const auto& to = leg.to_user_id;
+      m.entries.push_back({domain::new_uuid_v4(), to, leg.amount, pending[to],
+                           pending[to] + leg.amount, EntryKind::transfer_credit, leg.transfer_id});
+      pending[to] += leg.amount;
+      m.arrivals.push_back(leg);
+    } else if (kind == 0 || (a == b && kind < 4)) {
       m.entries.push_back({domain::new_uuid_v4(), a, amount, pending[a], pending[a] + amount,
                            EntryKind::deposit, ""});
       pending[a] += amount;
@@ -103,7 +127,9 @@ class Generator {
       } else {
         const int64_t part = hold.amount - static_cast<int64_t>(rng_() % 2) * (hold.amount / 2);
         const auto transfer = domain::new_uuid_v4();
-        transfer_rows(m, pending, hold.from_user_id, hold.to_user_id, part, transfer);
+        // A capture whose payee has another owner departs like any transfer across owners.
+        transfer_rows(m, pending, hold.from_user_id, hold.to_user_id, part, transfer,
+                      rng_() % 3 == 0 ? &moving : nullptr);
         m.hold_changes.push_back({hold.hold_id, "captured", transfer, part});
       }
     }
@@ -119,6 +145,37 @@ class Generator {
 
   void corrupt(std::vector<LedgerMutation>& batch) {
     auto& m = batch[rng_() % batch.size()];
+    if (!m.arrivals.empty()) {
+      auto& a = m.arrivals.front();
+      switch (rng_() % 3) {
+        case 0:
+          a.amount += 100;  // not what is in transit (WL006)
+          break;
+        case 1:
+          a.transfer_id = domain::new_uuid_v4();  // nothing in transit (WL006)
+          break;
+        case 2:
+          m.arrivals.clear();  // a credit without its receipt: a second credit may follow
+          if (!model_.rows.empty()) {
+            for (const auto& row : model_.rows) {
+              if (row.entry.kind == EntryKind::transfer_credit) {
+                m.entries.front().transfer_id = row.entry.transfer_id;  // one credit per transfer
+              }
+            }
+          }
+          break;
+      }
+      return;
+    }
+    if (!m.departures.empty()) {
+      auto& d = m.departures.front();
+      if (rng_() % 2 == 0 && !model_.in_transit.empty()) {
+        d.transfer_id = model_.in_transit.begin()->first;  // primary key of transfers_in_transit
+      } else {
+        d.amount = 0;  // check: amount > 0
+      }
+      return;
+    }
     if (!m.new_holds.empty()) {
       auto& h = m.new_holds.front();
       switch (rng_() % 4) {
@@ -236,6 +293,19 @@ void expect_same_state(pqxx::connection& db, const simulation::ModelState& model
     EXPECT_EQ(outcomes[i][4].as<std::string>(), o.body);
     ++i;
   }
+  auto moving = read.exec(
+      "SELECT transfer_id::text, from_user_id::text, to_user_id::text, amount::text, to_partition"
+      " FROM transfers_in_transit ORDER BY transfer_id::text COLLATE \"C\"");
+  ASSERT_EQ(moving.size(), model.in_transit.size());
+  size_t m = 0;
+  for (const auto& [id, leg] : model.in_transit) {
+    EXPECT_EQ(moving[m][0].as<std::string>(), id);
+    EXPECT_EQ(moving[m][1].as<std::string>(), leg.from_user_id);
+    EXPECT_EQ(moving[m][2].as<std::string>(), leg.to_user_id);
+    EXPECT_EQ(moving[m][3].as<std::string>(), domain::format_minor_units(leg.amount));
+    EXPECT_EQ(moving[m][4].as<int>(), leg.to_partition);
+    ++m;
+  }
   auto holds = read.exec(
       "SELECT hold_id::text, from_user_id::text, to_user_id::text, amount::text, status,"
       " coalesce(transfer_id::text, ''), coalesce(captured_amount::text, '') FROM holds"
@@ -273,7 +343,9 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
   Generator generate(20261202, users, model);
   int committed = 0;
   int refused = 0;
-  for (int round = 0; round < 600; ++round) {
+  int departed = 0;
+  int arrived = 0;
+  for (int round = 0; round < 900; ++round) {
     auto batch = generate.batch();
     std::vector<const LedgerMutation*> ops;
     for (const auto& m : batch) ops.push_back(&m);
@@ -288,9 +360,14 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
     if (model_ok) {
       for (const auto& m : batch) {
         for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
+        departed += static_cast<int>(m.departures.size());
+        arrived += static_cast<int>(m.arrivals.size());
       }
     }
   }
+  // 007: transfers across owners departed and arrived (and some are still in transit).
+  EXPECT_GT(departed, 5);
+  EXPECT_GT(arrived, 5);
   // Both kinds of batch were exercised, and every kind of row and hold change committed.
   EXPECT_GT(committed, 100);
   EXPECT_GT(refused, 100);
