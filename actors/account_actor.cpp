@@ -419,6 +419,10 @@ void resync_if_settled(Self self) {
 }
 
 constexpr std::chrono::milliseconds kSweepEvery{250};
+// A missing account is looked up again by a request this long after it was found missing: with
+// several instances the user-created event may be consumed by another one, whose notice does not
+// reach this instance's actors.
+constexpr std::chrono::milliseconds kRecheckMissing{500};
 
 void arm_sweep(Self self) {
   auto& s = self->state;
@@ -461,6 +465,9 @@ void accept(Self self, AccountState::Work work) {
   s.last_activity_ms = now_ms();
   const bool is_query =
       std::holds_alternative<BalanceQuery>(work) || std::holds_alternative<AvailableQuery>(work);
+  if (s.phase == Phase::missing && self->clock().now() - s.missing_since >= kRecheckMissing) {
+    s.phase = Phase::unloaded;  // look again (below): it may have been opened meanwhile
+  }
   if (s.phase == Phase::missing) {
     fail(self, work, not_found(s.user_id));
   } else if (is_query && (s.phase == Phase::ready || s.phase == Phase::locked)) {
@@ -531,6 +538,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         s.opened_while_loading = false;
         if (!loaded.balance.value()) {
           s.phase = Phase::missing;
+          s.missing_since = self->clock().now();
           auto waiting = std::move(s.stash);
           s.stash.clear();
           for (auto& work : waiting) fail(self, work, not_found(s.user_id));

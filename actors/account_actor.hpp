@@ -57,6 +57,9 @@ struct AccountState {
   std::deque<Work> stash;
   uint64_t handled = 0;
   int64_t last_activity_ms = 0;
+  // When the account was found missing (actor clock): a request after kRecheckMissing looks again,
+  // because another instance's consumer may have opened it (it cannot tell this one).
+  caf::actor_clock::time_point missing_since{};
 
   // Release 2: holds this account pays. `holds` are the pending ones (including those handed to the
   // writer and not yet settled), `held` their sum; available = pending - held, and every debit

@@ -27,13 +27,13 @@
 # fresh run tag (deleted/unused afterwards), LEDGER_EVENTS=off; accounts are inserted into the
 # scratch database's users table and given to wallet-stress with --reuse-users (no user-service).
 # Never starts an instance in the default `all` mode. Everything it starts is stopped by pid; a
-# watchdog ends the script after --budget seconds (default 360). Every wallet-stress run checks the
+# watchdog ends the script after --budget seconds (default 320). Every wallet-stress run checks the
 # ledger invariants (API and SQL). Results: a table on stdout, appended as one line to
 # $WALLET_BUILD_DIR/bench-instances/results.txt, the table and logs in that folder.
 #
 #   scripts/bench.d/instances.sh         (or scripts/bench --instances [options])
 #   options: --clients N (32)  --seconds S (20)  --accounts N (100)  --port P (18081)
-#            --budget S (360)  --keep-topics
+#            --budget S (320; cleanup adds at most 50 s)  --keep-topics
 # Exit status: 0 measured and every invariant held; 1 otherwise.
 set -euo pipefail
 LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib
@@ -43,7 +43,7 @@ source "$LIB/kafka.sh"
 source "$WALLET_SCRIPTS/bench.d/cpu.sh"
 export_stack_env
 
-clients=32 seconds=20 accounts=100 base_port=18081 budget=360 keep_topics=0
+clients=32 seconds=20 accounts=100 base_port=18081 budget=320 keep_topics=0
 while (($#)); do
   case $1 in
     --clients) clients=${2:?--clients needs a number}; shift ;;
@@ -79,7 +79,8 @@ mkdir -p "$OUT"
 DB=wallet_scale
 DB_URL=postgresql://wallet:wallet@127.0.0.1:$PG_PORT/$DB
 TAG=$(date -u +%H%M%S)-$$
-export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=wallet PGPASSWORD=wallet PGCONNECT_TIMEOUT=5
+export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=wallet PGPASSWORD=wallet PGCONNECT_TIMEOUT=5 \
+  PGOPTIONS='-c client_min_messages=warning'
 psql_in() { timeout 60 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$@"; }
 sql() { psql_in "$DB" -At -c "$1"; }
 drop_db() { psql_in postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; }
@@ -109,15 +110,16 @@ cleanup() {
   drop_db
   if ((!keep_topics && ${#topics[@]})) && [[ -d $KAFKA_LIB ]]; then
     # Empty topics are harmless; deleting them keeps the broker's list short (best effort).
-    timeout 40 "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIB/*" kafka.admin.TopicCommand \
+    timeout 40 "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand \
       --bootstrap-server "$KAFKA_BROKERS" --delete --if-exists \
-      --topic "$(IFS='|'; echo "${topics[*]}")" >>"$OUT/topics-$TAG.log" 2>&1 || true
+      --topic "scale-.*-[ab]$TAG.*" >>"$OUT/topics-$TAG.log" 2>&1 || true
   fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'echo "instances.sh: stopped (budget of $budget s or a signal)" >&2; exit 1' TERM INT
-(sleep "$budget" && kill -TERM $$) 2>/dev/null &
+# The watchdog: its sleep ends with it, so nothing of it outlives the script.
+(trap 'kill "$sp" 2>/dev/null; exit 0' TERM; sleep "$budget" & sp=$!; wait "$sp" && kill -TERM $$) &
 watchdog_pid=$!
 
 start_instance() { # port run
@@ -181,13 +183,18 @@ metric_sum() { # port name: sum of a metric's samples (0 if absent)
 }
 
 # ---- CPU sampling ---------------------------------------------------------------------------
-# Every 0.5 s: "epoch pg_server pg_db ticks(pid1) ticks(pid2) ..." into $1.
-sampler() { # out pid...
-  local out=$1 dbp p line
-  shift
+# Every 0.5 s: "epoch pg_server pg_db forwarded ticks(pid1) ticks(pid2) ..." into $1, forwarded =
+# the instances' wallet_forwarded_requests_total added up.
+sampler() { # out "port..." pid...
+  local out=$1 ports=$2 dbp p line fwd
+  shift 2
   while :; do
     dbp=$(pgrep -P "$postmaster" -f "^postgres: wallet $DB " | tr '\n' ' ' || true)
-    line="$EPOCHREALTIME $(pg_cpu_ticks "$postmaster") $(cpu_ticks $dbp)"
+    fwd=0
+    for p in $ports; do
+      fwd=$(awk -v a="$fwd" -v b="$(metric_sum "$p" wallet_forwarded_requests_total)" 'BEGIN { print a + b }')
+    done
+    line="$EPOCHREALTIME $(pg_cpu_ticks "$postmaster") $(cpu_ticks $dbp) $fwd"
     for p in "$@"; do line+=" $(cpu_ticks "$p")"; done
     echo "$line" >>"$out"
     sleep 0.5
@@ -213,12 +220,11 @@ stress_failed=0
 run_load() { # label users_file port...
   local label=$1 users=$2 json=$OUT/stress-$1-$TAG.json log=$OUT/stress-$1-$TAG.log
   shift 2
-  local ports=("$@") urls='' p pids=() t0 rc=0 samples=$OUT/cpu-$1-$TAG.txt s0 s1 seq0 fwd0=0 fwd1=0
+  local ports=("$@") urls='' p pids=() t0 rc=0 samples=$OUT/cpu-$label-$TAG.txt s0 s1 seq0
   for p in "${ports[@]}"; do urls+="${urls:+,}http://127.0.0.1:$p"; pids+=("${PID[$p]}"); done
   seq0=$(sql "SELECT coalesce(max(seq), 0) FROM transactions")
-  for p in "${ports[@]}"; do fwd0=$(awk -v a="$fwd0" -v b="$(metric_sum "$p" wallet_forwarded_requests_total)" 'BEGIN { print a + b }'); done
   : >"$samples"
-  sampler "$samples" "${pids[@]}" &
+  sampler "$samples" "${ports[*]}" "${pids[@]}" &
   sampler_pid=$!
   t0=$(now)
   timeout $((seconds + 120)) "$STRESS" --transaction-service "$urls" --reuse-users "$users" \
@@ -237,14 +243,15 @@ run_load() { # label users_file port...
   sampler_pid=''
   ((rc != 2 && rc != 124)) || { cat "$log" >&2; die "wallet-stress could not run (log: $log)"; }
   ((rc == 0)) || { stress_failed=1; tail -n 30 "$log" >&2; }
-  for p in "${ports[@]}"; do fwd1=$(awk -v a="$fwd1" -v b="$(metric_sum "$p" wallet_forwarded_requests_total)" 'BEGIN { print a + b }'); done
   # The steady window: whole seconds 1 .. n-2 of the load.
-  local setup elapsed n from to counted requests
+  local setup elapsed n from to counted requests_w
   setup=$(jq -r '.figures.setup_seconds' "$json")
   elapsed=$(jq -r '.figures.elapsed_seconds' "$json")
   n=$(awk -v e="$elapsed" 'BEGIN { printf "%d", e }')
   counted=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
     | .transfers] | add // 0' "$json")
+  requests_w=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
+    | .requests] | add // 0' "$json")
   from=$(awk -v a="$t0" -v s="$setup" 'BEGIN { printf "%.3f", a + s + 1 }')
   to=$(awk -v a="$t0" -v s="$setup" -v n="$n" 'BEGIN { printf "%.3f", a + s + n - 1 }')
   read -r -a s0 < <(cols_at "$samples" "$from")
@@ -255,23 +262,22 @@ run_load() { # label users_file port...
   R[$label.pg_server]=$(us_per "$(awk -v a="${s0[0]}" -v b="${s1[0]}" 'BEGIN { print b - a }')" "$counted")
   R[$label.pg_db]=$(us_per "$(awk -v a="${s0[1]}" -v b="${s1[1]}" 'BEGIN { print b - a }')" "$counted")
   for ((k = 0; k < ${#ports[@]}; k++)); do
-    d=$(awk -v a="${s0[k + 2]}" -v b="${s1[k + 2]}" 'BEGIN { print b - a }')
+    d=$(awk -v a="${s0[k + 3]}" -v b="${s1[k + 3]}" 'BEGIN { print b - a }')
     inst_sum=$(awk -v a="$inst_sum" -v b="$d" 'BEGIN { print a + b }')
     inst_us+="${inst_us:+/}$(us_per "$d" "$counted")"
   done
   R[$label.inst_us]=$inst_us
   R[$label.inst_sum]=$(us_per "$inst_sum" "$counted")
-  R[$label.total]=$((R[$label.inst_sum] + R[$label.pg_db]))
+  R[$label.total]=$((${R[$label.inst_sum]} + ${R[$label.pg_db]}))
   R[$label.p50]=$(jq -r '.figures.latency_ms.p50 * 100 | round / 100' "$json")
   R[$label.p99]=$(jq -r '.figures.latency_ms.p99 * 100 | round / 100' "$json")
-  requests=$(jq -r '.figures.requests' "$json")
   R[$label.5xx]=$(jq -r '[.instances[].status | (."503" // 0) + (.other // 0) + (.transport_error // 0)] | add' "$json")
   R[$label.status]=$(jq -r '[.instances[] | (.url | sub(".*:"; "")) + " " + (.status | to_entries
     | map(select(.value > 0) | "\(.key)=\(.value)") | join(","))] | join("; ")' "$json")
   R[$label.ok]=$( ((rc == 0)) && echo held || echo VIOLATED)
-  # Forwarded share: requests handed to another owner / all requests of the run (funding included).
-  R[$label.fwd]=$(awk -v a="$fwd0" -v b="$fwd1" -v r="$requests" -v u="$accounts" \
-    'BEGIN { printf "%.3f", (b - a) / (r + u) }')
+  # Forwarded share: requests handed to another owner / requests, over the steady window.
+  R[$label.fwd]=$(awk -v a="${s0[2]}" -v b="${s1[2]}" -v r="$requests_w" \
+    'BEGIN { printf "%.3f", (r > 0 ? (b - a) / r : 0) }')
   # Transfers of the run: crossed owners (two transactions), by the owner map, commits per transfer,
   # and the time a crossing spent in transit (credit's commit time - debit's).
   local q
@@ -291,10 +297,11 @@ run_load() { # label users_file port...
                   coalesce(round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
                     FILTER (WHERE crossed))::numeric, 0), 0),
                   (SELECT count(DISTINCT xmin::text) FROM transactions WHERE seq > $seq0
-                     AND kind <> 'deposit')
+                     AND kind <> 'deposit'),
+                  (SELECT count(DISTINCT c.x) FROM c JOIN d USING (transfer_id) WHERE c.x <> d.x)
              FROM j")
   IFS='|' read -r R[$label.transfers] R[$label.crossed] R[$label.map_crossed] R[$label.transit_avg] \
-    R[$label.transit_p99] R[$label.commits] <<<"$q"
+    R[$label.transit_p99] R[$label.commits] R[$label.credit_commits] <<<"$q"
   R[$label.cross]=$(awk -v c="${R[$label.crossed]}" -v t="${R[$label.transfers]}" \
     'BEGIN { printf "%.3f", (t > 0 ? c / t : 0) }')
   R[$label.cpt]=$(awk -v c="${R[$label.commits]}" -v t="${R[$label.transfers]}" \
@@ -321,6 +328,16 @@ stop_instance "$P1"
 
 say "B: 3 instances, uniform accounts (forwarding and crossings)"
 start_group "b$TAG" "$P1" "$P2" "$P3"
+# What three idle instances cost (receivers polling transfers_in_transit, group heartbeats), 4 s.
+idle_pids=("${PID[$P1]}" "${PID[$P2]}" "${PID[$P3]}")
+idle_db() { cpu_ticks $(pgrep -P "$postmaster" -f "^postgres: wallet $DB " | tr '\n' ' ' || true); }
+i0=$(cpu_ticks "${idle_pids[@]}") d0=$(idle_db) t0=$(now)
+sleep 4
+i1=$(cpu_ticks "${idle_pids[@]}") d1=$(idle_db)
+idle_s=$(since "$t0")
+idle_inst=$(awk -v a="$i0" -v b="$i1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / s }')
+idle_pg=$(awk -v a="$d0" -v b="$d1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / s }')
+say "  idle: instances ${idle_inst} ms CPU/s, PG db ${idle_pg} ms CPU/s"
 new_accounts "$OUT/users-B-$TAG.json"
 run_load B "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
 
@@ -333,7 +350,6 @@ t0=$(now)
 start_instance "$P4" "b$TAG"
 wait_until 60 ready "$P4" || die "instance $P4 not ready (log: $OUT/instance-b$TAG-$P4.log)"
 j_ready=$(since "$t0")
-wait_until 60 sql "SELECT 1 FROM partition_owner WHERE owner = 's-$P4' LIMIT 1" \| grep -q 1 || true
 has_partition() { sql "SELECT count(*) FROM partition_owner WHERE owner = 's-$P4'" | grep -qv '^0$'; }
 wait_until 60 has_partition || die "the 4th instance took no partition in 60 s"
 j_first=$(since "$t0")
@@ -382,6 +398,8 @@ table=$OUT/table-$TAG.txt
   echo "  (us = CPU microseconds per transfer; total = instances + PG db; fwd = forwarded share of"
   echo "   requests; cross = share of transfers in two commits; commit/t = ledger commits per"
   echo "   transfer; transit_ms = credit commit - debit commit of crossings, mean/p99)"
+  echo "  B: ${R[B.crossed]} crossings' credits landed in ${R[B.credit_commits]} commits;" \
+    "3 idle instances cost ${idle_inst} ms CPU/s, their PG backends ${idle_pg} ms CPU/s"
   echo "  crossings by owner map: A ${R[A.map_crossed]}, B ${R[B.map_crossed]}, L ${R[L.map_crossed]}" \
     "(by xmin: ${R[A.crossed]}, ${R[B.crossed]}, ${R[L.crossed]} of ${R[A.transfers]}, ${R[B.transfers]}, ${R[L.transfers]})"
   echo "  per forwarded request (L - A)/fwd_L: $fwd_extra us;" \
@@ -402,7 +420,8 @@ table=$OUT/table-$TAG.txt
   done
   printf ' fwd_extra_us=%s cross_extra_us=%s join_ready_s=%s join_first_s=%s join_balanced_s=%s' \
     "$fwd_extra" "$cross_extra" "$j_ready" "$j_first" "$j_balanced"
-  printf ' kill_moved_s=%s kill_balanced_s=%s log_errors=%s\n' "$k_moved" "$k_balanced" "$log_errors"
+  printf ' kill_moved_s=%s kill_balanced_s=%s log_errors=%s B_credit_commits=%s idle_inst_ms_s=%s idle_pg_ms_s=%s\n' \
+    "$k_moved" "$k_balanced" "$log_errors" "${R[B.credit_commits]}" "$idle_inst" "$idle_pg"
 } >>"$OUT/results.txt"
 say "results: $table, a line in $OUT/results.txt"
 ((stress_failed == 0))
