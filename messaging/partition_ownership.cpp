@@ -160,8 +160,8 @@ void PartitionOwnership::Impl::run() {
     health.probe(*consumer, std::chrono::seconds(5), 2000);
     retry_takes();
   }
-  // Leaving the group revokes everything through rebalance_cb (drained there), then others take
-  // the partitions at once instead of after a session timeout.
+  // Closing revokes everything through rebalance_cb (drained there). A static member does not
+  // leave the group on close: its partitions wait for it for the session timeout, then move.
   consumer->close();
 }
 

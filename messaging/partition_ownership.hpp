@@ -46,7 +46,8 @@ class PartitionOwnership {
   // Creates the topic if needed, checks its partition count, joins the group. False (logged) when
   // the configuration is refused or the topic has another partition count.
   bool start();
-  // Leaves the group: the partitions are given up (drained) first, so others take them at once.
+  // Closes the consumer: the partitions are given up (drained) first. A static member stays in the
+  // group until its session times out (then the others take them), or until it comes back.
   void stop();
   bool healthy() const;
   nlohmann::json status() const;

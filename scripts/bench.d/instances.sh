@@ -110,9 +110,9 @@ cleanup() {
   drop_db
   if ((!keep_topics && ${#topics[@]})) && [[ -d $KAFKA_LIB ]]; then
     # Empty topics are harmless; deleting them keeps the broker's list short (best effort).
-    timeout 40 "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand \
+    timeout 45 "$JAVA" -Xmx128m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand \
       --bootstrap-server "$KAFKA_BROKERS" --delete --if-exists \
-      --topic "scale-.*-[ab]$TAG.*" >>"$OUT/topics-$TAG.log" 2>&1 || true
+      --topic "scale-.*-[abc]$TAG.*" >>"$OUT/topics-$TAG.log" 2>&1 || true
   fi
   exit "$rc"
 }
@@ -256,28 +256,21 @@ run_load() { # label users_file port...
   to=$(awk -v a="$t0" -v s="$setup" -v n="$n" 'BEGIN { printf "%.3f", a + s + n - 1 }')
   read -r -a s0 < <(cols_at "$samples" "$from")
   read -r -a s1 < <(cols_at "$samples" "$to")
-  local k inst_us='' inst_sum=0 d
-  R[$label.n]=$counted R[$label.w]=$((n - 2)) R[$label.inst]=${#ports[@]}
-  R[$label.tps]=$(awk -v c="$counted" -v w="$((n - 2))" 'BEGIN { printf "%.0f", c / w }')
-  R[$label.pg_server]=$(us_per "$(awk -v a="${s0[0]}" -v b="${s1[0]}" 'BEGIN { print b - a }')" "$counted")
-  R[$label.pg_db]=$(us_per "$(awk -v a="${s0[1]}" -v b="${s1[1]}" 'BEGIN { print b - a }')" "$counted")
+  # Raw figures (added up over the two runs of a configuration by combine), then derived ones.
+  local k
+  R[$label.inst]=${#ports[@]} R[$label.n]=$counted R[$label.w]=$((n - 2)) R[$label.reqw]=$requests_w
+  R[$label.t_srv]=$(awk -v a="${s0[0]}" -v b="${s1[0]}" 'BEGIN { print b - a }')
+  R[$label.t_db]=$(awk -v a="${s0[1]}" -v b="${s1[1]}" 'BEGIN { print b - a }')
+  R[$label.t_fwd]=$(awk -v a="${s0[2]}" -v b="${s1[2]}" 'BEGIN { print b - a }')
   for ((k = 0; k < ${#ports[@]}; k++)); do
-    d=$(awk -v a="${s0[k + 3]}" -v b="${s1[k + 3]}" 'BEGIN { print b - a }')
-    inst_sum=$(awk -v a="$inst_sum" -v b="$d" 'BEGIN { print a + b }')
-    inst_us+="${inst_us:+/}$(us_per "$d" "$counted")"
+    R[$label.t_i$k]=$(awk -v a="${s0[k + 3]}" -v b="${s1[k + 3]}" 'BEGIN { print b - a }')
   done
-  R[$label.inst_us]=$inst_us
-  R[$label.inst_sum]=$(us_per "$inst_sum" "$counted")
-  R[$label.total]=$((${R[$label.inst_sum]} + ${R[$label.pg_db]}))
-  R[$label.p50]=$(jq -r '.figures.latency_ms.p50 * 100 | round / 100' "$json")
-  R[$label.p99]=$(jq -r '.figures.latency_ms.p99 * 100 | round / 100' "$json")
+  R[$label.p50]=$(jq -r '.figures.latency_ms.p50 * 10 | round / 10' "$json")
+  R[$label.p99]=$(jq -r '.figures.latency_ms.p99 * 10 | round / 10' "$json")
   R[$label.5xx]=$(jq -r '[.instances[].status | (."503" // 0) + (.other // 0) + (.transport_error // 0)] | add' "$json")
   R[$label.status]=$(jq -r '[.instances[] | (.url | sub(".*:"; "")) + " " + (.status | to_entries
     | map(select(.value > 0) | "\(.key)=\(.value)") | join(","))] | join("; ")' "$json")
   R[$label.ok]=$( ((rc == 0)) && echo held || echo VIOLATED)
-  # Forwarded share: requests handed to another owner / requests, over the steady window.
-  R[$label.fwd]=$(awk -v a="${s0[2]}" -v b="${s1[2]}" -v r="$requests_w" \
-    'BEGIN { printf "%.3f", (r > 0 ? (b - a) / r : 0) }')
   # Transfers of the run: crossed owners (two transactions), by the owner map, commits per transfer,
   # and the time a crossing spent in transit (credit's commit time - debit's).
   local q
@@ -293,25 +286,61 @@ run_load() { # label users_file port...
                        WHERE od.partition = ledger_partition_of(d.user_id, p.n)
                          AND oc.partition = ledger_partition_of(c.user_id, p.n))
            SELECT count(*), count(*) FILTER (WHERE crossed), count(*) FILTER (WHERE map_crossed),
-                  coalesce(round((avg(ms) FILTER (WHERE crossed))::numeric, 0), 0),
+                  coalesce(round((sum(ms) FILTER (WHERE crossed))::numeric, 0), 0),
                   coalesce(round((percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
                     FILTER (WHERE crossed))::numeric, 0), 0),
                   (SELECT count(DISTINCT xmin::text) FROM transactions WHERE seq > $seq0
                      AND kind <> 'deposit'),
                   (SELECT count(DISTINCT c.x) FROM c JOIN d USING (transfer_id) WHERE c.x <> d.x)
              FROM j")
-  IFS='|' read -r R[$label.transfers] R[$label.crossed] R[$label.map_crossed] R[$label.transit_avg] \
+  IFS='|' read -r R[$label.transfers] R[$label.crossed] R[$label.map_crossed] R[$label.transit_sum] \
     R[$label.transit_p99] R[$label.commits] R[$label.credit_commits] <<<"$q"
-  R[$label.cross]=$(awk -v c="${R[$label.crossed]}" -v t="${R[$label.transfers]}" \
-    'BEGIN { printf "%.3f", (t > 0 ? c / t : 0) }')
-  R[$label.cpt]=$(awk -v c="${R[$label.commits]}" -v t="${R[$label.transfers]}" \
-    'BEGIN { printf "%.2f", (t > 0 ? c / t : 0) }')
+  derive "$label"
   printf '  %-5s %6s transfers/s  p50 %s ms p99 %s ms  CPU us/transfer: instances %s, PG db %s (server %s)\n' \
     "$label" "${R[$label.tps]}" "${R[$label.p50]}" "${R[$label.p99]}" "${R[$label.inst_us]}" \
     "${R[$label.pg_db]}" "${R[$label.pg_server]}"
   printf '        forwarded %s, crossed %s of %s (owner map: %s), 5xx %s, invariants %s\n' \
     "${R[$label.fwd]}" "${R[$label.crossed]}" "${R[$label.transfers]}" "${R[$label.map_crossed]}" \
     "${R[$label.5xx]}" "${R[$label.ok]}"
+}
+# Per-transfer figures from the raw ones of a label.
+per() { awk -v d="$1" -v n="$2" 'BEGIN { printf "%.3f", (n > 0 ? d / n : 0) }'; }
+derive() { # label
+  local l=$1 k inst_us='' inst_sum=0
+  R[$l.tps]=$(awk -v c="${R[$l.n]}" -v w="${R[$l.w]}" 'BEGIN { printf "%.0f", (w > 0 ? c / w : 0) }')
+  R[$l.pg_server]=$(us_per "${R[$l.t_srv]}" "${R[$l.n]}")
+  R[$l.pg_db]=$(us_per "${R[$l.t_db]}" "${R[$l.n]}")
+  for ((k = 0; k < ${R[$l.inst]}; k++)); do
+    inst_sum=$(awk -v a="$inst_sum" -v b="${R[$l.t_i$k]}" 'BEGIN { print a + b }')
+    inst_us+="${inst_us:+/}$(us_per "${R[$l.t_i$k]}" "${R[$l.n]}")"
+  done
+  R[$l.inst_us]=$inst_us
+  R[$l.inst_sum]=$(us_per "$inst_sum" "${R[$l.n]}")
+  R[$l.total]=$((${R[$l.inst_sum]} + ${R[$l.pg_db]}))
+  # Forwarded share: requests handed to another owner / requests, over the steady window.
+  R[$l.fwd]=$(per "${R[$l.t_fwd]}" "${R[$l.reqw]}")
+  R[$l.cross]=$(per "${R[$l.crossed]}" "${R[$l.transfers]}")
+  R[$l.cpt]=$(per "${R[$l.commits]}" "${R[$l.transfers]}")
+  R[$l.transit_avg]=$(awk -v s="${R[$l.transit_sum]}" -v c="${R[$l.crossed]}" \
+    'BEGIN { printf "%.0f", (c > 0 ? s / c : 0) }')
+}
+# Two runs of one configuration as one: raw figures added up (the runs are in mirrored order,
+# A B L L B A, so that a drift of the shared machine's load favours no configuration); latency
+# percentiles cannot be added: both are kept ("first|second").
+combine() { # label a b
+  local l=$1 a=$2 b=$3 f k
+  R[$l.inst]=${R[$a.inst]}
+  for f in n w reqw t_srv t_db t_fwd 5xx transfers crossed map_crossed transit_sum commits credit_commits; do
+    R[$l.$f]=$(awk -v x="${R[$a.$f]}" -v y="${R[$b.$f]}" 'BEGIN { print x + y }')
+  done
+  for ((k = 0; k < ${R[$l.inst]}; k++)); do
+    R[$l.t_i$k]=$(awk -v x="${R[$a.t_i$k]}" -v y="${R[$b.t_i$k]}" 'BEGIN { print x + y }')
+  done
+  R[$l.transit_p99]=$(awk -v x="${R[$a.transit_p99]}" -v y="${R[$b.transit_p99]}" 'BEGIN { print (x > y ? x : y) }')
+  R[$l.p50]="${R[$a.p50]}|${R[$b.p50]}" R[$l.p99]="${R[$a.p99]}|${R[$b.p99]}"
+  R[$l.status]="${R[$a.status]} / ${R[$b.status]}"
+  R[$l.ok]=$([[ ${R[$a.ok]} == held && ${R[$b.ok]} == held ]] && echo held || echo VIOLATED)
+  derive "$l"
 }
 
 # ---- the runs -------------------------------------------------------------------------------
@@ -320,10 +349,10 @@ say "scale: scratch database $DB, run tag $TAG, $clients clients, $seconds s per
 drop_db
 psql_in postgres -c "CREATE DATABASE $DB" >/dev/null
 
-say "A: 1 instance (kafka mode, owns every partition)"
+say "A1: 1 instance (kafka mode, owns every partition)"
 start_group "a$TAG" "$P1"
 new_accounts "$OUT/users-A-$TAG.json"
-run_load A "$OUT/users-A-$TAG.json" "$P1"
+run_load A1 "$OUT/users-A-$TAG.json" "$P1"
 stop_instance "$P1"
 
 say "B: 3 instances, uniform accounts (forwarding and crossings)"
@@ -339,11 +368,15 @@ idle_inst=$(awk -v a="$i0" -v b="$i1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { p
 idle_pg=$(awk -v a="$d0" -v b="$d1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / s }')
 say "  idle: instances ${idle_inst} ms CPU/s, PG db ${idle_pg} ms CPU/s"
 new_accounts "$OUT/users-B-$TAG.json"
-run_load B "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
+run_load B1 "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
 
-say "L: 3 instances, accounts all in s-$P1's partitions (forwarding, no crossing)"
+say "L1, L2: 3 instances, accounts all in s-$P1's partitions (forwarding, no crossing)"
 new_accounts "$OUT/users-L-$TAG.json" "$P1"
-run_load L "$OUT/users-L-$TAG.json" "$P1" "$P2" "$P3"
+run_load L1 "$OUT/users-L-$TAG.json" "$P1" "$P2" "$P3"
+run_load L2 "$OUT/users-L-$TAG.json" "$P1" "$P2" "$P3"
+
+say "B2: 3 instances, uniform accounts again"
+run_load B2 "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
 
 say "J: a 4th instance joins the group of B"
 t0=$(now)
@@ -369,6 +402,15 @@ k_moved=$(since "$t0")
 wait_until 60 balanced "$P1" "$P3" "$P4" || die "3 survivors did not balance: $(owner_counts | tr '\n' ';')"
 k_balanced=$(since "$t0")
 say "  partitions moved ${k_moved} s, balanced ${k_balanced} s: $(owner_counts | tr '\n' ' ')"
+
+say "A2: 1 instance again (the others stopped; a group of its own)"
+for port in "${!PID[@]}"; do stop_instance "$port"; done
+start_group "c$TAG" "$P1"
+run_load A2 "$OUT/users-A-$TAG.json" "$P1"
+stop_instance "$P1"
+combine A A1 A2
+combine B B1 B2
+combine L L1 L2
 
 # Errors and criticals in the instances' logs (a SIGKILL leaves none of its own).
 log_errors=$(cat "$OUT"/instance-*"$TAG"-*.log | grep -cE ' (error|critical) ' || true)

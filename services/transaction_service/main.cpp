@@ -335,8 +335,9 @@ int main() {
   ledger.refuse_new();
   responder.stop();
   consumer.stop();
-  // Leave the group at once (its partitions are given up, drained, and taken by the others now
-  // rather than after a session timeout), then stop answering forwarded requests.
+  // Give the partitions up (drained) and close the group consumer; with static membership the
+  // others take them after the session timeout, or this instance gets them back if it restarts
+  // within it. Then stop answering forwarded requests.
   if (ownership_group) ownership_group->stop();
   if (partition_requests) partition_requests->stop();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
