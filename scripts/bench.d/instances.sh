@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Scale on paper, from measurement (issue 15 item 7): what several transaction-service instances in
-# PARTITION_OWNERSHIP=kafka mode cost and how fast a partition moves, on this machine. In one run:
+# PARTITION_OWNERSHIP=kafka mode cost and how fast a partition moves, on this machine. Loads run in
+# mirrored order A1 B1 L1 L2 B2 (J K) A2 and each configuration's two runs are added up, so that a
+# drift of the shared machine's load favours none. The configurations:
 #   A  1 instance, kafka mode (it owns all 12 partitions: every transfer local, nothing forwarded):
 #      the all-local baseline. wallet-stress, uniform over --accounts accounts, --clients workers,
 #      --seconds of load, no duplicates.
@@ -429,15 +431,16 @@ table=$OUT/table-$TAG.txt
 {
   echo "scale (issue 15 item 7) $when commit $commit: $clients clients, $seconds s per load" \
     "(steady window = load minus first and last second), $accounts accounts, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  printf '%-3s %-4s %7s %8s %8s %-18s %7s %6s %7s %7s %6s %6s %7s %10s %4s\n' run inst tps p50_ms \
+  printf '%-3s %-4s %6s %11s %11s %-14s %7s %6s %6s %6s %6s %6s %8s %10s %4s\n' run inst tps p50_ms \
     p99_ms 'inst_us(each)' inst_us pg_db pg_srv total fwd cross commit/t transit_ms 5xx
   for l in A B L; do
-    printf '%-3s %-4s %7s %8s %8s %-18s %7s %6s %7s %7s %6s %6s %7s %10s %4s\n' "$l" \
+    printf '%-3s %-4s %6s %11s %11s %-14s %7s %6s %6s %6s %6s %6s %8s %10s %4s\n' "$l" \
       "${R[$l.inst]}" "${R[$l.tps]}" "${R[$l.p50]}" "${R[$l.p99]}" "${R[$l.inst_us]}" \
       "${R[$l.inst_sum]}" "${R[$l.pg_db]}" "${R[$l.pg_server]}" "${R[$l.total]}" "${R[$l.fwd]}" \
       "${R[$l.cross]}" "${R[$l.cpt]}" "${R[$l.transit_avg]}/${R[$l.transit_p99]}" "${R[$l.5xx]}"
   done
-  echo "  (us = CPU microseconds per transfer; total = instances + PG db; fwd = forwarded share of"
+  echo "  (each row: two runs of $seconds s added up, A1+A2, B1+B2, L1+L2; p50/p99: first|second run;"
+  echo "   us = CPU microseconds per transfer; total = instances + PG db; fwd = forwarded share of"
   echo "   requests; cross = share of transfers in two commits; commit/t = ledger commits per"
   echo "   transfer; transit_ms = credit commit - debit commit of crossings, mean/p99)"
   echo "  B: ${R[B.crossed]} crossings' credits landed in ${R[B.credit_commits]} commits;" \

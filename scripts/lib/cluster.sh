@@ -9,8 +9,9 @@ CL_DIR=$WALLET_STATE/cluster
 CL_LOG=$CL_DIR/logs
 CL_RUN=$CL_DIR/run
 
-# How many instances of each service. TX_INSTANCES > 1 needs the partitioned transaction-service
-# (issue 15); until then one instance owns every account.
+# How many instances of each service. With TX_INSTANCES > 1 the transaction-service instances own
+# the ledger partitions the Kafka group assigns them (PARTITION_OWNERSHIP=kafka, README "Several
+# instances"); with 1 it owns every account.
 CLUSTER_TX_INSTANCES=${CLUSTER_TX_INSTANCES:-1}
 CLUSTER_USER_INSTANCES=${CLUSTER_USER_INSTANCES:-2}
 
@@ -474,6 +475,9 @@ cl_svc_launch() { # name index
   else
     env+=("DATABASE_URL=$(cl_db_url transaction_service)" "ADMIN_TOKEN=$ADMIN_TOKEN" "INSTANCE_ID=tx-$i"
       "INSTANCES=$CLUSTER_TX_INSTANCES")
+    if ((CLUSTER_TX_INSTANCES > 1)); then
+      env+=("PARTITION_OWNERSHIP=kafka" "OWNERSHIP_REPLICATION=3")
+    fi
   fi
   svc_stamp "$name" >"$stampf"
   pid=$(launch "$log" env "${env[@]}" "$bin")
