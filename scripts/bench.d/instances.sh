@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Scale on paper, from measurement (issue 15 item 7): what several transaction-service instances in
 # PARTITION_OWNERSHIP=kafka mode cost and how fast a partition moves, on this machine. Loads run in
-# mirrored order A1 B1 L1 L2 B2 (J K) A2 and each configuration's two runs are added up, so that a
-# drift of the shared machine's load favours none. The configurations:
-#   A  1 instance, kafka mode (it owns all 12 partitions: every transfer local, nothing forwarded):
-#      the all-local baseline. wallet-stress, uniform over --accounts accounts, --clients workers,
-#      --seconds of load, no duplicates.
-#   B  3 instances, the same load spread round-robin over them: about 2/3 of requests are forwarded
-#      over NATS to the payer's owner and about 2/3 of transfers cross owners (debit + in-transit
-#      row on the payer's owner, credit by the payee's owner's receiver).
-#   L  3 instances, the same load over the 3 URLs but on --accounts accounts that all live in the
-#      partitions of the first instance: forwarding as in B, no transfer crosses owners. Separates
-#      the cost of forwarding (and of three smaller group commits) from that of crossing owners:
-#      per forwarded request (L - A) / forwarded share of L, per crossing (B - L) / crossing share of B.
+# mirrored order A1 B1 L1 S1 S2 L2 B2 (J K) A2 and each configuration's two runs are added up, so
+# that a drift of the shared machine's load favours none. All loads: wallet-stress, --clients
+# workers, --seconds of load, no duplicates, uniform over --accounts accounts. The configurations:
+#   A  1 instance, kafka mode (it owns all 12 partitions): every transfer local, nothing forwarded,
+#      one writer: the all-local baseline.
+#   L  3 instances, keys round-robin over the 3 URLs, accounts all in the partitions of the first:
+#      2/3 of requests forwarded over NATS, one writer, no transfer crosses owners.
+#   S  3 instances, 3 drivers (clients/3 each, all 3 URLs), each on accounts/3 accounts of one
+#      owner: forwarded as in L, three writers, no transfer crosses owners.
+#   B  3 instances, uniform accounts: 2/3 forwarded, three writers, about 2/3 of transfers cross
+#      owners (debit + in-transit row on the payer's owner, credit by the payee's owner's receiver).
+#   So per forwarded request (L - A) / forwarded share; three writers instead of one S - L;
+#   per crossing (B - S) / crossing share (instances and Postgres apart).
 #   J  a 4th instance joins (graceful move): time from its start to /readyz, to its first partition
 #      in partition_owner, to a balanced map (3 partitions each, all on live instances).
 #   K  SIGKILL of the 2nd instance: time until none of its partitions has it as owner (bounded below
@@ -34,7 +35,7 @@
 # $WALLET_BUILD_DIR/bench-instances/results.txt, the table and logs in that folder.
 #
 #   scripts/bench.d/instances.sh         (or scripts/bench --instances [options])
-#   options: --clients N (32)  --seconds S (20)  --accounts N (100)  --port P (18081)
+#   options: --clients N (33)  --seconds S (15)  --accounts N (99)  --port P (18081)
 #            --budget S (320; cleanup adds at most 50 s)  --keep-topics
 # Exit status: 0 measured and every invariant held; 1 otherwise.
 set -euo pipefail
@@ -45,7 +46,7 @@ source "$LIB/kafka.sh"
 source "$WALLET_SCRIPTS/bench.d/cpu.sh"
 export_stack_env
 
-clients=32 seconds=20 accounts=100 base_port=18081 budget=320 keep_topics=0
+clients=33 seconds=15 accounts=99 base_port=18081 budget=320 keep_topics=0
 while (($#)); do
   case $1 in
     --clients) clients=${2:?--clients needs a number}; shift ;;
@@ -91,7 +92,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # ---- processes of this script (stopped by pid in cleanup) -------------------------------------
 declare -A PID   # port -> pid of its instance
-sampler_pid='' stress_pid='' watchdog_pid='' topics=()
+sampler_pid='' stress_pids='' watchdog_pid='' topics=()
 stop_instance() { # port
   local pid=${PID[$1]:-}
   [[ -n $pid ]] || return 0
@@ -106,7 +107,7 @@ cleanup() {
   trap - EXIT TERM INT
   [[ -n $watchdog_pid ]] && kill "$watchdog_pid" 2>/dev/null
   [[ -n $sampler_pid ]] && kill "$sampler_pid" 2>/dev/null
-  [[ -n $stress_pid ]] && kill -TERM "$stress_pid" 2>/dev/null
+  [[ -n $stress_pids ]] && kill -TERM $stress_pids 2>/dev/null
   local port
   for port in "${!PID[@]}"; do stop_instance "$port"; done
   drop_db
@@ -149,7 +150,7 @@ balanced() { # port...
 }
 wait_until() { # seconds cmd... (polls every 0.1 s)
   local deadline
-  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN { print t + s }')
+  deadline=$(awk -v t="$(now)" -v s="$1" 'BEGIN { printf "%.3f", t + s }')
   shift
   until "$@" >/dev/null 2>&1; do
     awk -v t="$(now)" -v d="$deadline" 'BEGIN { exit !(t < d) }' || return 1
@@ -167,15 +168,15 @@ start_group() { # run port... : starts them together, waits for /readyz and a ba
   wait_until 60 balanced "$@" || die "the group of $* did not balance: $(owner_counts | tr '\n' ';')"
   say "  $# instance(s) ready and balanced in $(since "$t0") s: $(owner_counts | tr '\n' ' ')"
 }
-new_accounts() { # file [owner-port]: inserts --accounts accounts (in that instance's partitions)
-  local where='' gen=$accounts
+new_accounts() { # file [owner-port [count]]: inserts accounts (in that instance's partitions)
+  local where='' count=${3:-$accounts} gen=${3:-$accounts}
   if [[ -n ${2:-} ]]; then
-    gen=$((accounts * 12))
+    gen=$((count * 12))
     where="WHERE ledger_partition_of(u, (SELECT count(*)::int FROM partition_owner))
              IN (SELECT partition FROM partition_owner WHERE owner = 's-$2')"
   fi
   sql "INSERT INTO users (user_id) SELECT u FROM (SELECT gen_random_uuid() u
-         FROM generate_series(1, $gen)) g $where LIMIT $accounts RETURNING user_id" |
+         FROM generate_series(1, $gen)) g $where LIMIT $count RETURNING user_id" |
     awk 'BEGIN { printf "{\"users\": [" } NF { printf "%s\"%s\"", (n++ ? ", " : ""), $1 }
          END { print "]}" }' >"$1"
 }
@@ -219,59 +220,93 @@ cols_at() {
 # ---- one measured load ----------------------------------------------------------------------
 declare -A R   # label.key -> figure
 stress_failed=0
-run_load() { # label users_file port...
-  local label=$1 users=$2 json=$OUT/stress-$1-$TAG.json log=$OUT/stress-$1-$TAG.log
+run_load() { # label users_file[,users_file...] port... (one wallet-stress per file, clients shared)
+  local label=$1 files
+  IFS=, read -r -a files <<<"$2"
   shift 2
-  local ports=("$@") urls='' p pids=() t0 rc=0 samples=$OUT/cpu-$label-$TAG.txt s0 s1 seq0
+  local ports=("$@") urls='' p pids=() t0 rc=0 samples=$OUT/cpu-$label-$TAG.txt s0 s1 seq0 i
+  local nf=${#files[@]} spids=() json log
   for p in "${ports[@]}"; do urls+="${urls:+,}http://127.0.0.1:$p"; pids+=("${PID[$p]}"); done
   seq0=$(sql "SELECT coalesce(max(seq), 0) FROM transactions")
   : >"$samples"
   sampler "$samples" "${ports[*]}" "${pids[@]}" &
   sampler_pid=$!
   t0=$(now)
-  timeout $((seconds + 120)) "$STRESS" --transaction-service "$urls" --reuse-users "$users" \
-    --fund 1000000.00 --min-amount 0.01 --max-amount 1.00 --transfers $((seconds * 20000)) \
-    --concurrency "$clients" --duplicate-share 0 --duration-limit "$seconds" --settle-wait 10 \
-    --database-url "$DB_URL" --json "$json" --quiet >"$log" 2>&1 &
-  stress_pid=$!
+  for ((i = 0; i < nf; i++)); do
+    timeout $((seconds + 120)) "$STRESS" --transaction-service "$urls" --reuse-users "${files[i]}" \
+      --fund 1000000.00 --min-amount 0.01 --max-amount 1.00 --transfers $((seconds * 20000)) \
+      --concurrency $((clients / nf)) --duplicate-share 0 --duration-limit "$seconds" \
+      --settle-wait 10 --seed $((i + 1)) --database-url "$DB_URL" \
+      --json "$OUT/stress-$label.$i-$TAG.json" --quiet >"$OUT/stress-$label.$i-$TAG.log" 2>&1 &
+    spids+=($!)
+  done
+  stress_pids="${spids[*]}"
   # The owner map during the load (for the owner-map count of crossings).
   sleep 2
   sql "DROP TABLE IF EXISTS owners_$label; CREATE TABLE owners_$label AS
        SELECT partition, owner FROM partition_owner" >/dev/null
-  wait "$stress_pid" || rc=$?
-  stress_pid=''
+  local worst=0
+  for ((i = 0; i < nf; i++)); do
+    rc=0
+    wait "${spids[i]}" || rc=$?
+    log=$OUT/stress-$label.$i-$TAG.log
+    ((rc != 2 && rc != 124)) || { cat "$log" >&2; die "wallet-stress could not run (log: $log)"; }
+    ((rc == 0)) || { stress_failed=1 worst=1; tail -n 30 "$log" >&2; }
+  done
+  rc=$worst
+  stress_pids=''
   kill "$sampler_pid" 2>/dev/null || true
   wait "$sampler_pid" 2>/dev/null || true
   sampler_pid=''
-  ((rc != 2 && rc != 124)) || { cat "$log" >&2; die "wallet-stress could not run (log: $log)"; }
-  ((rc == 0)) || { stress_failed=1; tail -n 30 "$log" >&2; }
-  # The steady window: whole seconds 1 .. n-2 of the load.
-  local setup elapsed n from to counted requests_w
-  setup=$(jq -r '.figures.setup_seconds' "$json")
-  elapsed=$(jq -r '.figures.elapsed_seconds' "$json")
-  n=$(awk -v e="$elapsed" 'BEGIN { printf "%d", e }')
-  counted=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
-    | .transfers] | add // 0' "$json")
-  requests_w=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
-    | .requests] | add // 0' "$json")
-  from=$(awk -v a="$t0" -v s="$setup" 'BEGIN { printf "%.3f", a + s + 1 }')
-  to=$(awk -v a="$t0" -v s="$setup" -v n="$n" 'BEGIN { printf "%.3f", a + s + n - 1 }')
+  # The steady window of each driver: whole seconds 1 .. n-2 of its load. With several drivers the
+  # CPU window is the part common to all, and each driver's transfers are counted at its steady
+  # rate over that window.
+  local from='' to='' counted=0 requests_w=0 setup elapsed n f_i t_i c_i r_i
+  local -a wins=()
+  for ((i = 0; i < nf; i++)); do
+    json=$OUT/stress-$label.$i-$TAG.json
+    setup=$(jq -r '.figures.setup_seconds' "$json")
+    elapsed=$(jq -r '.figures.elapsed_seconds' "$json")
+    n=$(awk -v e="$elapsed" 'BEGIN { printf "%d", e }')
+    c_i=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
+      | .transfers] | add // 0' "$json")
+    r_i=$(jq -r --argjson n "$n" '[.timeline[] | select(.second >= 1 and .second <= $n - 2)
+      | .requests] | add // 0' "$json")
+    f_i=$(awk -v a="$t0" -v s="$setup" 'BEGIN { printf "%.3f", a + s + 1 }')
+    t_i=$(awk -v a="$t0" -v s="$setup" -v n="$n" 'BEGIN { printf "%.3f", a + s + n - 1 }')
+    wins+=("$f_i $t_i $c_i $r_i")
+    from=$(awk -v a="${from:-0}" -v b="$f_i" 'BEGIN { printf "%.3f", (b > a ? b : a) }')
+    to=$(awk -v a="${to:-1e18}" -v b="$t_i" 'BEGIN { printf "%.3f", (b < a ? b : a) }')
+  done
+  for ((i = 0; i < nf; i++)); do
+    read -r f_i t_i c_i r_i <<<"${wins[i]}"
+    counted=$(awk -v s="$counted" -v c="$c_i" -v f="$f_i" -v t="$t_i" -v F="$from" -v T="$to" \
+      'BEGIN { printf "%.0f", s + c * (T - F) / (t - f) }')
+    requests_w=$(awk -v s="$requests_w" -v c="$r_i" -v f="$f_i" -v t="$t_i" -v F="$from" -v T="$to" \
+      'BEGIN { printf "%.0f", s + c * (T - F) / (t - f) }')
+  done
+  n=$(awk -v f="$from" -v t="$to" 'BEGIN { print t - f + 2 }')
   read -r -a s0 < <(cols_at "$samples" "$from")
   read -r -a s1 < <(cols_at "$samples" "$to")
   # Raw figures (added up over the two runs of a configuration by combine), then derived ones.
   local k
-  R[$label.inst]=${#ports[@]} R[$label.n]=$counted R[$label.w]=$((n - 2)) R[$label.reqw]=$requests_w
+  R[$label.inst]=${#ports[@]} R[$label.n]=$counted R[$label.w]=$(awk -v n="$n" 'BEGIN { print n - 2 }') R[$label.reqw]=$requests_w
   R[$label.t_srv]=$(awk -v a="${s0[0]}" -v b="${s1[0]}" 'BEGIN { print b - a }')
   R[$label.t_db]=$(awk -v a="${s0[1]}" -v b="${s1[1]}" 'BEGIN { print b - a }')
   R[$label.t_fwd]=$(awk -v a="${s0[2]}" -v b="${s1[2]}" 'BEGIN { print b - a }')
   for ((k = 0; k < ${#ports[@]}; k++)); do
     R[$label.t_i$k]=$(awk -v a="${s0[k + 3]}" -v b="${s1[k + 3]}" 'BEGIN { print b - a }')
   done
-  R[$label.p50]=$(jq -r '.figures.latency_ms.p50 * 10 | round / 10' "$json")
-  R[$label.p99]=$(jq -r '.figures.latency_ms.p99 * 10 | round / 10' "$json")
-  R[$label.5xx]=$(jq -r '[.instances[].status | (."503" // 0) + (.other // 0) + (.transport_error // 0)] | add' "$json")
-  R[$label.status]=$(jq -r '[.instances[] | (.url | sub(".*:"; "")) + " " + (.status | to_entries
-    | map(select(.value > 0) | "\(.key)=\(.value)") | join(","))] | join("; ")' "$json")
+  # Latency: the worst driver's percentiles (one driver but for S).
+  local jsons=("$OUT"/stress-"$label".*-"$TAG".json)
+  R[$label.p50]=$(jq -s -r '[.[].figures.latency_ms.p50] | max * 10 | round / 10' "${jsons[@]}")
+  R[$label.p99]=$(jq -s -r '[.[].figures.latency_ms.p99] | max * 10 | round / 10' "${jsons[@]}")
+  R[$label.5xx]=$(jq -s -r '[.[].instances[].status | (."503" // 0) + (.other // 0)
+    + (.transport_error // 0)] | add' "${jsons[@]}")
+  R[$label.status]=$(jq -s -r '[.[].instances[]] | group_by(.url) | map((.[0].url | sub(".*:"; ""))
+    + " " + (map(.status | to_entries) | add | group_by(.key) | map({key: .[0].key,
+    value: (map(.value) | add)}) | map(select(.value > 0) | "\(.key)=\(.value)") | join(",")))
+    | join("; ")' "${jsons[@]}")
   R[$label.ok]=$( ((rc == 0)) && echo held || echo VIOLATED)
   # Transfers of the run: crossed owners (two transactions), by the owner map, commits per transfer,
   # and the time a crossing spent in transit (credit's commit time - debit's).
@@ -359,26 +394,39 @@ stop_instance "$P1"
 
 say "B: 3 instances, uniform accounts (forwarding and crossings)"
 start_group "b$TAG" "$P1" "$P2" "$P3"
-# What three idle instances cost (receivers polling transfers_in_transit, group heartbeats), 4 s.
-idle_pids=("${PID[$P1]}" "${PID[$P2]}" "${PID[$P3]}")
+# What three idle instances cost (receivers polling transfers_in_transit, group heartbeats...):
+# CPU ms per second over 4 s, just after the start and again after the loads.
 idle_db() { cpu_ticks $(pgrep -P "$postmaster" -f "^postgres: wallet $DB " | tr '\n' ' ' || true); }
-i0=$(cpu_ticks "${idle_pids[@]}") d0=$(idle_db) t0=$(now)
-sleep 4
-i1=$(cpu_ticks "${idle_pids[@]}") d1=$(idle_db)
-idle_s=$(since "$t0")
-idle_inst=$(awk -v a="$i0" -v b="$i1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / s }')
-idle_pg=$(awk -v a="$d0" -v b="$d1" -v s="$idle_s" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", (b - a) * 1000 / hz / s }')
-say "  idle: instances ${idle_inst} ms CPU/s, PG db ${idle_pg} ms CPU/s"
+idle_cost() { # prints "instances_ms_per_s pg_db_ms_per_s"
+  local pids=("${PID[$P1]}" "${PID[$P2]}" "${PID[$P3]}") i0 d0 i1 d1 t0 el
+  i0=$(cpu_ticks "${pids[@]}") d0=$(idle_db) t0=$(now)
+  sleep 4
+  i1=$(cpu_ticks "${pids[@]}") d1=$(idle_db) el=$(since "$t0")
+  awk -v a="$i0" -v b="$i1" -v c="$d0" -v d="$d1" -v s="$el" -v hz="$CLK_TCK" \
+    'BEGIN { printf "%.0f %.0f\n", (b - a) * 1000 / hz / s, (d - c) * 1000 / hz / s }'
+}
+read -r idle_inst idle_pg < <(idle_cost)
+say "  idle after start: instances ${idle_inst} ms CPU/s, PG db ${idle_pg} ms CPU/s"
 new_accounts "$OUT/users-B-$TAG.json"
 run_load B1 "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
 
 say "L1, L2: 3 instances, accounts all in s-$P1's partitions (forwarding, no crossing)"
 new_accounts "$OUT/users-L-$TAG.json" "$P1"
 run_load L1 "$OUT/users-L-$TAG.json" "$P1" "$P2" "$P3"
+
+say "S1, S2: 3 instances, 3 drivers each on accounts of one owner (3 writers, forwarding, no crossing)"
+for p in "$P1" "$P2" "$P3"; do new_accounts "$OUT/users-S$p-$TAG.json" "$p" $((accounts / 3)); done
+s_files="$OUT/users-S$P1-$TAG.json,$OUT/users-S$P2-$TAG.json,$OUT/users-S$P3-$TAG.json"
+run_load S1 "$s_files" "$P1" "$P2" "$P3"
+run_load S2 "$s_files" "$P1" "$P2" "$P3"
+
+say "L2: as L1"
 run_load L2 "$OUT/users-L-$TAG.json" "$P1" "$P2" "$P3"
 
 say "B2: 3 instances, uniform accounts again"
 run_load B2 "$OUT/users-B-$TAG.json" "$P1" "$P2" "$P3"
+read -r idle_inst2 idle_pg2 < <(idle_cost)
+say "  idle after the loads: instances ${idle_inst2} ms CPU/s, PG db ${idle_pg2} ms CPU/s"
 
 say "J: a 4th instance joins the group of B"
 t0=$(now)
@@ -413,6 +461,7 @@ stop_instance "$P1"
 combine A A1 A2
 combine B B1 B2
 combine L L1 L2
+combine S S1 S2
 
 # Errors and criticals in the instances' logs (a SIGKILL leaves none of its own).
 log_errors=$(cat "$OUT"/instance-*"$TAG"-*.log | grep -cE ' (error|critical) ' || true)
@@ -421,10 +470,13 @@ grep -hE ' (error|critical) ' "$OUT"/instance-*"$TAG"-*.log | sed -E 's/^[^ ]+ /
 
 # ---- results --------------------------------------------------------------------------------
 diff_per() { awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN { printf "%.0f", (s > 0 ? (a - b) / s : 0) }'; }
+# L - A: forwarding (one writer, as A); S - L: the writes spread over three writers (smaller group
+# commits); B - S: crossing owners (B and S forward the same share, both have three writers).
 fwd_extra=$(diff_per "${R[L.total]}" "${R[A.total]}" "${R[L.fwd]}")
-# B's forwarding costs what L's does per forwarded request; the rest of B over A is the crossings'.
-cross_extra=$(awk -v b="${R[B.total]}" -v a="${R[A.total]}" -v fb="${R[B.fwd]}" -v f="$fwd_extra" \
-  -v x="${R[B.cross]}" 'BEGIN { printf "%.0f", (x > 0 ? (b - a - fb * f) / x : 0) }')
+spread_extra=$(diff_per "${R[S.total]}" "${R[L.total]}" 1)
+cross_extra=$(diff_per "${R[B.total]}" "${R[S.total]}" "${R[B.cross]}")
+cross_pg=$(diff_per "${R[B.pg_db]}" "${R[S.pg_db]}" "${R[B.cross]}")
+cross_inst=$(diff_per "${R[B.inst_sum]}" "${R[S.inst_sum]}" "${R[B.cross]}")
 when=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$(git -C "$WALLET_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 table=$OUT/table-$TAG.txt
@@ -433,40 +485,46 @@ table=$OUT/table-$TAG.txt
     "(steady window = load minus first and last second), $accounts accounts, load $(cut -d' ' -f1-3 /proc/loadavg)"
   printf '%-3s %-4s %6s %11s %11s %-14s %7s %6s %6s %6s %6s %6s %8s %10s %4s\n' run inst tps p50_ms \
     p99_ms 'inst_us(each)' inst_us pg_db pg_srv total fwd cross commit/t transit_ms 5xx
-  for l in A B L; do
+  for l in A L S B; do
     printf '%-3s %-4s %6s %11s %11s %-14s %7s %6s %6s %6s %6s %6s %8s %10s %4s\n' "$l" \
       "${R[$l.inst]}" "${R[$l.tps]}" "${R[$l.p50]}" "${R[$l.p99]}" "${R[$l.inst_us]}" \
       "${R[$l.inst_sum]}" "${R[$l.pg_db]}" "${R[$l.pg_server]}" "${R[$l.total]}" "${R[$l.fwd]}" \
       "${R[$l.cross]}" "${R[$l.cpt]}" "${R[$l.transit_avg]}/${R[$l.transit_p99]}" "${R[$l.5xx]}"
   done
-  echo "  (each row: two runs of $seconds s added up, A1+A2, B1+B2, L1+L2; p50/p99: first|second run;"
+  echo "  (each row: two runs of $seconds s added up, A1+A2, L1+L2, S1+S2, B1+B2; p50/p99: first|second"
+  echo "   run, S: its worst driver;"
   echo "   us = CPU microseconds per transfer; total = instances + PG db; fwd = forwarded share of"
   echo "   requests; cross = share of transfers in two commits; commit/t = ledger commits per"
   echo "   transfer; transit_ms = credit commit - debit commit of crossings, mean/p99)"
   echo "  B: ${R[B.crossed]} crossings' credits landed in ${R[B.credit_commits]} commits;" \
-    "3 idle instances cost ${idle_inst} ms CPU/s, their PG backends ${idle_pg} ms CPU/s"
-  echo "  crossings by owner map: A ${R[A.map_crossed]}, B ${R[B.map_crossed]}, L ${R[L.map_crossed]}" \
-    "(by xmin: ${R[A.crossed]}, ${R[B.crossed]}, ${R[L.crossed]} of ${R[A.transfers]}, ${R[B.transfers]}, ${R[L.transfers]})"
-  echo "  per forwarded request (L - A)/fwd_L: $fwd_extra us;" \
-    "per crossing (B - A - fwd_B*that)/cross_B: $cross_extra us; B/A total: $(awk -v b="${R[B.total]}" \
-      -v a="${R[A.total]}" 'BEGIN { printf "%.2f", b / a }')"
+    "3 idle instances: ${idle_inst} ms CPU/s after start, ${idle_inst2} after the loads" \
+    "(their PG backends ${idle_pg}, ${idle_pg2})"
+  echo "  crossings by owner map: A ${R[A.map_crossed]}, L ${R[L.map_crossed]}, S ${R[S.map_crossed]}," \
+    "B ${R[B.map_crossed]} (by xmin: ${R[A.crossed]}, ${R[L.crossed]}, ${R[S.crossed]}, ${R[B.crossed]}" \
+    "of ${R[A.transfers]}, ${R[L.transfers]}, ${R[S.transfers]}, ${R[B.transfers]} transfers)"
+  echo "  CPU us, total per transfer: forwarding (L - A)/fwd_L = $fwd_extra per forwarded request;" \
+    "three writers S - L = $spread_extra per transfer;"
+  echo "    crossing (B - S)/cross_B = $cross_extra per crossing (instances $cross_inst, PG db $cross_pg);" \
+    "B/A = $(awk -v b="${R[B.total]}" -v a="${R[A.total]}" 'BEGIN { printf "%.2f", b / a }')"
   echo "  move: 4th joins: ready ${j_ready} s, first partition ${j_first} s, balanced ${j_balanced} s;" \
     "SIGKILL: partitions moved ${k_moved} s, balanced ${k_balanced} s (session timeout 6000 ms)"
-  for l in A B L; do echo "  statuses $l: ${R[$l.status]}"; done
+  for l in A L S B; do echo "  statuses $l: ${R[$l.status]}"; done
   echo "  instance log error/critical lines: $log_errors; invariants: $( ((stress_failed)) && echo VIOLATED || echo held)"
   sed 's/^/    /' "$OUT/log-errors-$TAG.txt"
 } | tee "$table"
 {
   printf '%s commit=%s clients=%s seconds=%s accounts=%s' "$when" "$commit" "$clients" "$seconds" "$accounts"
-  for l in A B L; do
+  for l in A L S B; do
     for k in tps p50 p99 inst_us inst_sum pg_db pg_server total fwd cross cpt transit_avg transit_p99 5xx ok; do
       printf ' %s_%s=%s' "$l" "$k" "${R[$l.$k]}"
     done
   done
-  printf ' fwd_extra_us=%s cross_extra_us=%s join_ready_s=%s join_first_s=%s join_balanced_s=%s' \
-    "$fwd_extra" "$cross_extra" "$j_ready" "$j_first" "$j_balanced"
+  printf ' fwd_extra_us=%s spread_extra_us=%s cross_extra_us=%s cross_inst_us=%s cross_pg_us=%s' \
+    "$fwd_extra" "$spread_extra" "$cross_extra" "$cross_inst" "$cross_pg"
+  printf ' join_ready_s=%s join_first_s=%s join_balanced_s=%s' \
+    "$j_ready" "$j_first" "$j_balanced"
   printf ' kill_moved_s=%s kill_balanced_s=%s log_errors=%s B_credit_commits=%s idle_inst_ms_s=%s idle_pg_ms_s=%s\n' \
-    "$k_moved" "$k_balanced" "$log_errors" "${R[B.credit_commits]}" "$idle_inst" "$idle_pg"
+    "$k_moved" "$k_balanced" "$log_errors" "${R[B.credit_commits]}" "$idle_inst/$idle_inst2" "$idle_pg/$idle_pg2"
 } >>"$OUT/results.txt"
 say "results: $table, a line in $OUT/results.txt"
 ((stress_failed == 0))
