@@ -24,6 +24,9 @@ struct CommonConfig {
   std::string nats_url = "nats://127.0.0.1:4222";
   int64_t openapi_check = 0;  // 1: exit at start-up if the routes and the OpenAPI document differ
   int64_t actor_threads = 2;
+  // Polls (50 us apart) an idle CAF worker makes before it sleeps until work is enqueued; CAF's
+  // default is 500 (see services/common/startup.cpp).
+  int64_t actor_moderate_polls = 20;
   std::string schema_dir;  // empty: the source tree's schema/
   std::string log_level = "info";
 };
@@ -84,6 +87,7 @@ void visit_common(CommonConfig& c, F&& f) {
   f("NATS_URL", c.nats_url);
   f("OPENAPI_CHECK", c.openapi_check);
   f("ACTOR_THREADS", c.actor_threads);
+  f("ACTOR_MODERATE_POLLS", c.actor_moderate_polls);
   f("SCHEMA_DIR", c.schema_dir);
   f("LOG_LEVEL", c.log_level);
 }
