@@ -15,6 +15,7 @@ namespace {
 
 constexpr int kPollMs = 100;
 constexpr std::chrono::seconds kRetryTakeEvery{1};
+constexpr std::chrono::seconds kStartWait{60};
 
 std::string list_text(const std::vector<int>& partitions) {
   std::string text;
@@ -199,7 +200,14 @@ bool PartitionOwnership::start() {
     spdlog::critical("event=ownership_consumer_failed cause=\"{}\"", error);
     return false;
   }
+  // Kafka may still be starting (or restarting): wait up to kStartWait for it to answer.
   int count = partition_count(*impl_->consumer, o.topic);
+  const auto until = std::chrono::steady_clock::now() + kStartWait;
+  while (count < 0 && std::chrono::steady_clock::now() < until) {
+    spdlog::warn("event=ownership_waiting_for_kafka topic={}", o.topic);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    count = partition_count(*impl_->consumer, o.topic);
+  }
   if (count == 0) {
     create_topic(*impl_->consumer, o.topic, o.partitions, o.replication);
     count = partition_count(*impl_->consumer, o.topic);

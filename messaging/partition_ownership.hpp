@@ -43,8 +43,9 @@ class PartitionOwnership {
   PartitionOwnership(const PartitionOwnership&) = delete;
   PartitionOwnership& operator=(const PartitionOwnership&) = delete;
 
-  // Creates the topic if needed, checks its partition count, joins the group. False (logged) when
-  // the configuration is refused or the topic has another partition count.
+  // Creates the topic if needed, checks its partition count, joins the group. Waits up to 60 s for
+  // Kafka to answer. False (logged) when the configuration is refused, Kafka does not answer, or
+  // the topic has another partition count (the supervisor restarts the process).
   bool start();
   // Closes the consumer: the partitions are given up (drained) first. A static member stays in the
   // group until its session times out (then the others take them), or until it comes back.
