@@ -78,6 +78,9 @@ void PartitionRequests::serve(int partition) {
     return;
   }
   subscriptions_[partition] = subscription;
+  // Until the server has the interest, requests for the partition find no responder: wait for it
+  // (bounded; on the ownership thread).
+  natsConnection_FlushTimeout(connection_.get(), 2'000);
   spdlog::info("event=partition_serving subject={}", name);
 }
 

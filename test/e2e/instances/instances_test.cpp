@@ -230,12 +230,19 @@ std::vector<std::string> open_accounts(Instances& instances) {
     pqxx::nontransaction(db).exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 0)",
                                          accounts.back());
   }
-  // Deposits through any instance: forwarded to each account's owner.
+  // Deposits through any instance: forwarded to each account's owner. Keyed, so a retryable answer
+  // (the group may still be settling: a partition moving answers 503) is simply sent again.
   for (size_t i = 0; i < accounts.size(); ++i) {
-    HttpClient client(instances.url(i % instances.size()), 20s);
-    auto response = client.post(
-        "/addMoney", nlohmann::json{{"user_id", accounts[i]}, {"amount", "100.00"}}.dump(),
-        {{"Content-Type", "application/json"}, {"Idempotency-Key", "open-" + accounts[i]}});
+    HttpResponse response;
+    const auto until = Clock::now() + 30s;
+    for (size_t attempt = 0; Clock::now() < until; ++attempt) {
+      HttpClient client(instances.url((i + attempt) % instances.size()), 20s);
+      response = client.post(
+          "/addMoney", nlohmann::json{{"user_id", accounts[i]}, {"amount", "100.00"}}.dump(),
+          {{"Content-Type", "application/json"}, {"Idempotency-Key", "open-" + accounts[i]}});
+      if (response.status != 503 && response.status != 504 && response.status != 0) break;
+      std::this_thread::sleep_for(200ms);
+    }
     EXPECT_EQ(response.status, 200) << response.body;
   }
   return accounts;
