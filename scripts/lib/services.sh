@@ -135,3 +135,30 @@ tx_stop_extra() {
     [[ $keep == *" $name "* ]] || svc_down "$name"
   done
 }
+
+# Several kafka-owned instances: /readyz answers before the consumer group has settled (the first
+# instance takes every partition, then gives most of them to the others), and meanwhile requests
+# for a moving partition get 503. Waits up to 30 s until every ledger partition is served by
+# exactly one instance (the "serving" list of each instance's GET /admin/bridges).
+tx_wait_partitions() {
+  (($(tx_instance_count) > 1)) || return 0
+  [[ ${WALLET_INSTANCE_OWNERSHIP:-kafka} == kafka ]] || return 0
+  local want=${LEDGER_PARTITIONS:-12} until=$((SECONDS + 30)) url lists total distinct
+  while ((SECONDS < until)); do
+    lists=$(for url in $(tx_instance_urls | tr , ' '); do
+      curl -fsS -m 2 -H "Authorization: Bearer $ADMIN_TOKEN" "$url/admin/bridges" 2>/dev/null |
+        sed -n 's/.*"serving":\[\([0-9,]*\)\].*/\1/p' | tr , '\n'
+      echo  # the body ends without a newline
+    done | grep -E '^[0-9]+$' || true)
+    total=$(printf '%s\n' "$lists" | grep -c . || true)
+    distinct=$(printf '%s\n' "$lists" | grep . | sort -u | wc -l)
+    if ((total == want && distinct == want)); then
+      say "transaction-service: the $(tx_instance_count) instances serve the $want partitions"
+      return 0
+    fi
+    sleep 0.2
+  done
+  say "transaction-service: the instances' group did not settle in 30 s (served: $total of $want)"
+  return 1
+}
+
