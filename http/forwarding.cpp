@@ -90,8 +90,9 @@ bool OwnerRouting::elsewhere(const std::string& user_id, const HttpRequest& requ
           if (answer.error().code == domain::ErrorCode::upstream_timeout) {
             return responder->send_error(
                 {domain::ErrorCode::upstream_timeout,
-                 "the instance that owns this account did not answer in time; the operation may "
-                 "still complete: retry with the same Idempotency-Key to learn its outcome"});
+                 "the instance that owns this account did not answer (in time, or the connection "
+                 "failed); the operation may still complete: retry with the same Idempotency-Key "
+                 "to learn its outcome"});
           }
           responder->send_error(
               {domain::ErrorCode::partition_moved,

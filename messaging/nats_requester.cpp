@@ -81,11 +81,14 @@ void NatsRequester::request(std::string subject, std::string payload,
         finish("no_responders", started);
         return answer(Error{ErrorCode::unavailable, "no balance service instance is running"});
       default:
-        // Disconnected mid-request, connection closed, ...: all transient from the client's view.
+        // Disconnected mid-request, connection closed, ...: the request may have reached a
+        // responder before the failure (a money request forwarded to its owner may still commit),
+        // so this is "no answer", like a timeout, never "unavailable" (which says it was not sent).
         spdlog::warn("event=nats_request_failed subject={} cause=\"{}\"", subject,
                      natsStatus_GetText(s));
         finish("error", started);
-        return answer(Error{ErrorCode::unavailable, "the balance service is unreachable"});
+        return answer(Error{ErrorCode::upstream_timeout,
+                            "the connection failed while the request was out: no answer"});
     }
   };
   auto cancel = [this, shared_done, started] {

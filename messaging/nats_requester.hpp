@@ -1,7 +1,8 @@
 // NatsRequester: user-service's side of NATS request/reply. The blocking natsConnection_Request
 // runs on a small worker pool, never on the caller's (reactor) thread, and its failure becomes the
-// contract's error: not connected or no responders -> unavailable (503), timeout ->
-// upstream_timeout (504).
+// contract's error: not connected, no responders, overloaded or stopping (the request was not
+// delivered) -> unavailable (503); a timeout, or a connection that failed while the request was out
+// (it may have been delivered) -> upstream_timeout (504).
 #pragma once
 
 #include <atomic>
