@@ -19,21 +19,11 @@ namespace {
 
 // What reply callbacks need; it outlives the responder, because a lookup may answer after stop().
 struct ReplyChannel {
-  std::mutex mutex;
-  natsConnection* conn = nullptr;  // null once the responder stopped
-  std::atomic<uint64_t> received{0}, answered{0}, errors{0}, publish_failures{0}, no_reply_to{0};
+  ReplyPublisher out;
+  std::atomic<uint64_t> received{0}, answered{0}, errors{0}, no_reply_to{0};
 
   void publish(const std::string& subject, const std::string& body, bool is_error) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!conn) return;  // stopped: the requester times out, as it would if we had crashed
-    const natsStatus s =
-        natsConnection_Publish(conn, subject.c_str(), body.data(), static_cast<int>(body.size()));
-    if (s != NATS_OK) {
-      ++publish_failures;
-      spdlog::warn("event=nats_reply_failed cause=\"{}\"", natsStatus_GetText(s));
-      return;
-    }
-    ++(is_error ? errors : answered);
+    if (out.publish(subject, body)) ++(is_error ? errors : answered);
   }
 };
 
@@ -120,7 +110,7 @@ BalanceResponder::BalanceResponder(caf::actor_system&, std::string nats_url, Bal
   auto& impl = *impl_;
   natsConnection* conn = impl.connection.get();
   if (!conn) return;
-  impl.channel->conn = conn;
+  impl.channel->out.open(conn);
   // Subscribing works while still connecting: cnats sends the interest once connected, and again
   // after every reconnect.
   natsStatus s = natsConnection_QueueSubscribe(&impl.subscription, conn, impl.subject.c_str(),
@@ -156,10 +146,7 @@ void BalanceResponder::stop() {
     natsSubscription_Destroy(impl.subscription);
     impl.subscription = nullptr;
   }
-  {
-    std::lock_guard<std::mutex> lock(impl.channel->mutex);
-    impl.channel->conn = nullptr;
-  }
+  { impl.channel->out.close(); }
   impl.connection.close();
   spdlog::info("event=balance_responder_stopped answered={} errors={}",
                impl.channel->answered.load(), impl.channel->errors.load());
@@ -179,7 +166,7 @@ nlohmann::json BalanceResponder::status() const {
            {{"received", c.received.load()},
             {"answered", c.answered.load()},
             {"error_replies", c.errors.load()},
-            {"publish_failures", c.publish_failures.load()},
+            {"publish_failures", c.out.failures()},
             {"without_reply_subject", c.no_reply_to.load()}}}};
 }
 

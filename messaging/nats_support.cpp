@@ -128,4 +128,25 @@ std::string NatsConnection::state() const {
   return "unknown";
 }
 
+void ReplyPublisher::open(natsConnection* conn) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  conn_ = conn;
+}
+
+void ReplyPublisher::close() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  conn_ = nullptr;
+}
+
+bool ReplyPublisher::publish(const std::string& subject, const std::string& body) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!conn_) return false;
+  const natsStatus s =
+      natsConnection_Publish(conn_, subject.c_str(), body.data(), static_cast<int>(body.size()));
+  if (s == NATS_OK) return true;
+  ++failures_;
+  spdlog::warn("event=nats_reply_failed subject={} cause=\"{}\"", subject, natsStatus_GetText(s));
+  return false;
+}
+
 }  // namespace wallet::messaging

@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -41,6 +42,23 @@ class NatsConnection {
   std::mutex mutex_;
   std::condition_variable closed_cv_;
   bool closed_ = false;  // the closed callback ran
+};
+
+// Publishes the replies of a responder. Answers come later, from actor or pool threads, and may
+// arrive after the responder stopped: they hold this by shared_ptr, and once close() has run they
+// are dropped (the requester times out, as it would if we had crashed). Thread-safe.
+class ReplyPublisher {
+ public:
+  void open(natsConnection* conn);
+  void close();
+  // True when published; false when closed or the publish failed (counted and logged).
+  bool publish(const std::string& subject, const std::string& body);
+  uint64_t failures() const { return failures_.load(); }
+
+ private:
+  std::mutex mutex_;
+  natsConnection* conn_ = nullptr;  // null until opened and once closed
+  std::atomic<uint64_t> failures_{0};
 };
 
 }  // namespace wallet::messaging

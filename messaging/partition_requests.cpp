@@ -13,20 +13,8 @@ constexpr const char* kOwnersQueue = "owners";
 
 // What answers need; it outlives the subscriptions, because an answer may come after stop().
 struct PartitionRequests::Channel {
-  std::mutex mutex;
-  natsConnection* conn = nullptr;  // null once stopped
-  std::atomic<uint64_t> served{0}, forwarded{0}, publish_failures{0};
-
-  void publish(const std::string& subject, const std::string& body) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!conn) return;  // stopped: the caller times out, as it would if we had crashed
-    const natsStatus s =
-        natsConnection_Publish(conn, subject.c_str(), body.data(), static_cast<int>(body.size()));
-    if (s != NATS_OK) {
-      ++publish_failures;
-      spdlog::warn("event=partition_reply_failed cause=\"{}\"", natsStatus_GetText(s));
-    }
-  }
+  ReplyPublisher out;
+  std::atomic<uint64_t> served{0}, forwarded{0};
 };
 
 PartitionRequests::PartitionRequests(std::string prefix, Serve serve,
@@ -36,7 +24,7 @@ PartitionRequests::PartitionRequests(std::string prefix, Serve serve,
       connection_(requester.url, "transaction-service.partition-requests"),
       channel_(std::make_shared<Channel>()),
       requester_(std::move(requester)) {
-  channel_->conn = connection_.get();
+  channel_->out.open(connection_.get());
 }
 
 PartitionRequests::~PartitionRequests() { stop(); }
@@ -57,7 +45,7 @@ void PartitionRequests::on_message(natsConnection*, natsSubscription*, natsMsg* 
   ++self->channel_->served;
   try {
     self->serve_(std::move(data), [channel = self->channel_, reply_to](std::string answer) {
-      channel->publish(reply_to, answer);
+      channel->out.publish(reply_to, answer);
     });
   } catch (const std::exception& e) {
     spdlog::error("event=partition_request_failed cause=\"{}\"", e.what());
@@ -113,7 +101,7 @@ nlohmann::json PartitionRequests::status() const {
           {"serving", serving},
           {"served", channel_->served.load()},
           {"forwarded", channel_->forwarded.load()},
-          {"publish_failures", channel_->publish_failures.load()},
+          {"publish_failures", channel_->out.failures()},
           {"requester", requester_.status()}};
 }
 
@@ -129,10 +117,7 @@ void PartitionRequests::stop() {
     subscriptions_.clear();
   }
   requester_.stop();
-  {
-    std::lock_guard<std::mutex> lock(channel_->mutex);
-    channel_->conn = nullptr;
-  }
+  channel_->out.close();
   connection_.close();
 }
 
