@@ -29,13 +29,14 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
                                   std::shared_ptr<persistence::LedgerBackend> backend,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned,
                                   CreditFn credit, std::shared_ptr<LedgerGauges> gauges,
-                                  std::chrono::milliseconds every) {
+                                  std::chrono::milliseconds every, bool until_empty) {
   auto& s = self->state;
   s.backend = std::move(backend);
   s.owned = std::move(owned);
   s.credit = std::move(credit);
   s.gauges = std::move(gauges);
   s.every = every;
+  s.until_empty = until_empty;
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) {
@@ -52,6 +53,11 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
         }
         s.gauges->in_transit_count = pass.summary->count;
         s.gauges->in_transit_amount = pass.summary->total;
+        if (s.until_empty && pass.summary->count == 0 && s.applying.empty()) {
+          spdlog::info("event=in_transit_drained");
+          self->quit();
+          return;
+        }
         auto me = caf::actor_cast<caf::actor>(self);
         size_t started = 0;
         auto& due = pass.summary->oldest;

@@ -38,6 +38,9 @@ struct ReceiverState {
   std::set<std::string> applying;  // transfer_ids whose credit is being committed
   bool reading = false;
   bool again = false;  // woken while reading: pass again at once
+  // An instance that owns every partition creates no transfers in transit: it only credits those
+  // an earlier run of several instances left, and stops once none is left.
+  bool until_empty = false;
   static inline const char* name = "in_transit_receiver";
 };
 
@@ -45,7 +48,7 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
                                   std::shared_ptr<persistence::LedgerBackend> backend,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned,
                                   CreditFn credit, std::shared_ptr<LedgerGauges> gauges,
-                                  std::chrono::milliseconds every);
+                                  std::chrono::milliseconds every, bool until_empty);
 
 }  // namespace wallet::actors
 

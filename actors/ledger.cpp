@@ -89,7 +89,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
       arrive(std::move(leg), std::move(done));
     };
     receiver_ = system_.spawn(in_transit_receiver, backend_, receive_for, std::move(credit),
-                              gauges_, options_.arrivals_every);
+                              gauges_, options_.arrivals_every, !options_.owned);
   }
 }
 
@@ -120,11 +120,19 @@ bool Ledger::admit(ReplyFn& reply, const std::string& account) {
                       "too many operations in flight, retry later"));
     return false;
   }
-  if (partition >= 0) (*partition_load_)[partition].fetch_add(1, std::memory_order_relaxed);
+  if (partition < 0) {
+    reply = [counter = counter_, inner = std::move(reply)](Reply answer) {
+      counter->fetch_sub(1, std::memory_order_relaxed);
+      inner(std::move(answer));
+    };
+    return true;
+  }
+  // Beyond one machine: also counted per partition (give_up_partitions drains on it).
+  (*partition_load_)[partition].fetch_add(1, std::memory_order_relaxed);
   reply = [counter = counter_, load = partition_load_, partition,
            inner = std::move(reply)](Reply answer) {
     counter->fetch_sub(1, std::memory_order_relaxed);
-    if (partition >= 0) (*load)[partition].fetch_sub(1, std::memory_order_relaxed);
+    (*load)[partition].fetch_sub(1, std::memory_order_relaxed);
     inner(std::move(answer));
   };
   return true;
@@ -175,41 +183,47 @@ void Ledger::transfer(TransferCommand command) {
 }
 
 void Ledger::start_transfer(TransferCommand command) {
-  const auto& owned = options_.owned;
-  if (!owned || command.arrival || owned->owns(command.to_user_id)) {
+  if (command.arrival || !owned_elsewhere(command.to_user_id)) {
     system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
     return;
   }
   // Across owners: the payee must exist (its owner cannot refuse the credit later for that), then
   // this instance commits the debit with the in-transit row.
-  command.payee_partition = domain::partition_of(command.to_user_id, owned->partitions());
+  command.payee_partition = domain::partition_of(command.to_user_id, options_.owned->partitions());
   auto payee = command.to_user_id;
+  read_elsewhere_owned(payee, [this, command = std::move(command)](
+                                  domain::Result<persistence::AccountRecord> found) mutable {
+    if (!found) return command.reply(error_reply(found.error().code, found.error().message));
+    system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+  });
+}
+
+void Ledger::read_elsewhere_owned(
+    const std::string& user_id,
+    std::function<void(domain::Result<persistence::AccountRecord>)> reply) {
   backend_->load_account(
-      payee, [this, command = std::move(command)](
-                 domain::Result<std::optional<persistence::AccountRecord>> found) mutable {
-        if (!found) return command.reply(error_reply(found.error().code, found.error().message));
+      user_id, [user_id, reply = std::move(reply)](
+                   domain::Result<std::optional<persistence::AccountRecord>> found) {
+        if (!found) return reply(found.error());
         if (!found.value()) {
-          return command.reply(error_reply(domain::ErrorCode::user_not_found,
-                                           "no account for user " + command.to_user_id));
+          return reply(
+              domain::Error{domain::ErrorCode::user_not_found, "no account for user " + user_id});
         }
-        system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+        reply(std::move(*found.value()));
       });
 }
 
+bool Ledger::owned_elsewhere(const std::string& user_id) const {
+  return options_.owned && !options_.owned->owns(user_id);
+}
+
 void Ledger::balance(BalanceQuery query) {
-  if (options_.owned && !options_.owned->owns(query.user_id)) {
-    // Another instance's account: its committed balance is what Postgres holds.
-    auto user_id = query.user_id;
-    backend_->load_account(
-        user_id, [reply = std::move(query.reply),
-                  user_id](domain::Result<std::optional<persistence::AccountRecord>> found) {
-          if (!found) return reply(found.error());
-          if (!found.value()) {
-            return reply(
-                domain::Error{domain::ErrorCode::user_not_found, "no account for user " + user_id});
-          }
-          reply(found.value()->balance);
-        });
+  if (owned_elsewhere(query.user_id)) {
+    read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
+                                            domain::Result<persistence::AccountRecord> account) {
+      if (!account) return reply(account.error());
+      reply(account->balance);
+    });
     return;
   }
   caf::anon_send(registry_, balance_atom::value, std::move(query));
@@ -322,9 +336,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
                                     "amount must be at most the held amount " +
                                         domain::format_minor_units(hold.amount)));
           }
-          if (options_.owned && !options_.owned->owns(hold.from_user_id)) {
-            return done(partition_moved_reply());
-          }
+          if (owned_elsewhere(hold.from_user_id)) return done(partition_moved_reply());
           TransferCommand command;
           command.from_user_id = hold.from_user_id;
           command.to_user_id = hold.to_user_id;
@@ -350,9 +362,7 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
       if (!found.value())
         return done(
             error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
-      if (options_.owned && !options_.owned->owns(found.value()->from_user_id)) {
-        return done(partition_moved_reply());
-      }
+      if (owned_elsewhere(found.value()->from_user_id)) return done(partition_moved_reply());
       VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
       caf::anon_send(registry_, void_atom::value, std::move(command));
     });
@@ -368,27 +378,19 @@ void Ledger::hold(
 }
 
 void Ledger::balance_figures(AvailableQuery query) {
-  if (options_.owned && !options_.owned->owns(query.user_id)) {
-    // Another instance's account: committed balance and pending holds as Postgres holds them.
-    auto user_id = query.user_id;
-    backend_->load_account(
-        user_id, [reply = std::move(query.reply),
-                  user_id](domain::Result<std::optional<persistence::AccountRecord>> found) {
-          if (!found) return reply(found.error());
-          if (!found.value()) {
-            return reply(
-                domain::Error{domain::ErrorCode::user_not_found, "no account for user " + user_id});
-          }
-          const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
-          int64_t held = 0;
-          for (const auto& hold : found.value()->pending_holds) {
-            if (hold.expires_at_ms > now_ms) held += hold.amount;
-          }
-          const int64_t balance = found.value()->balance;
-          reply(BalanceFigures{balance, std::max<int64_t>(0, balance - held)});
-        });
+  if (owned_elsewhere(query.user_id)) {
+    read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
+                                            domain::Result<persistence::AccountRecord> account) {
+      if (!account) return reply(account.error());
+      const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      int64_t held = 0;
+      for (const auto& hold : account->pending_holds) {
+        if (hold.expires_at_ms > now_ms) held += hold.amount;
+      }
+      reply(BalanceFigures{account->balance, std::max<int64_t>(0, account->balance - held)});
+    });
     return;
   }
   caf::anon_send(registry_, available_atom::value, std::move(query));
@@ -430,7 +432,7 @@ void Ledger::in_transit(int limit, std::function<void(domain::Result<InTransitSu
 }
 
 void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
-  if (refusing_.load() || (options_.owned && !options_.owned->owns(leg.to_user_id))) {
+  if (refusing_.load() || owned_elsewhere(leg.to_user_id)) {
     return done(false);  // whoever serves the payee's partition will find it
   }
   TransferCommand command;

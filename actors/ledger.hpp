@@ -48,7 +48,8 @@ struct LedgerOptions {
   // side also wakes it through arrivals_due()). Zero: never (the simulation drives it itself).
   std::chrono::milliseconds arrivals_every{250};
   // Without `owned`: the partitions whose credits in transit this instance applies anyway (an
-  // instance that owns every partition, after a run of several; null: none).
+  // instance that owns every partition, after a run of several; its receiver stops once nothing
+  // is in transit, since it creates none; null: none).
   std::shared_ptr<const persistence::OwnedPartitions> arrivals_for;
 };
 
@@ -143,6 +144,12 @@ class Ledger {
   // Starts a transfer (or capture) whose payer this instance serves; across owners when the
   // payee's partition is held elsewhere.
   void start_transfer(TransferCommand command);
+  // Beyond one machine: true when another instance serves the account's partition; then its
+  // committed figures are read from Postgres (what its owner's actor answers from), a missing
+  // account being user_not_found.
+  bool owned_elsewhere(const std::string& user_id) const;
+  void read_elsewhere_owned(const std::string& user_id,
+                            std::function<void(domain::Result<persistence::AccountRecord>)> reply);
   Deadline deadline_from_now() const;
   void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
 
