@@ -340,7 +340,7 @@ void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& b
                         if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
                         const auto status = state_.commit(ops, &claim, nullptr);
                         if (status != ApplyStatus::committed) return done(status);
-                        if (on_commit) on_commit();
+                        if (on_commit) on_commit(claim);
                         done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt
                                                                 : ApplyStatus::committed);
                       }});

@@ -95,8 +95,9 @@ class ModelLedger : public persistence::LedgerBackend {
   // The fence every apply of this instance carries (none while unset).
   void set_claim(persistence::OwnershipClaim claim) { claim_ = std::move(claim); }
   const persistence::OwnershipClaim& claim() const { return claim_; }
-  // Called after every commit (the simulation records what each account could spend).
-  std::function<void()> on_commit;
+  // Called after every commit of this instance with the claim it carried (the simulation records
+  // what each account could spend, and checks the fence).
+  std::function<void(const persistence::OwnershipClaim&)> on_commit;
 
  private:
   ModelState state_;

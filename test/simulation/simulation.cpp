@@ -72,9 +72,18 @@ class Simulation {
     }
     unknown_ = account_id(99);
     model_ = std::make_shared<ModelLedger>(std::move(state));
-    model_->on_commit = [this] {
+    model_->on_commit = [this](const persistence::OwnershipClaim& claim) {
       record_available();
-      if (moved_ && !learned_) ++commits_after_move_;  // must stay 0: the fence
+      // Must stay 0: the fence. After the owner change, a batch that claimed the moved partition
+      // (necessarily at a stale epoch), or claimed nothing (the unfenced control), must not commit.
+      // One that did not claim it (sent while the group had moved it away) may, if it does not
+      // touch it.
+      const bool claimed_moved =
+          std::any_of(claim.epochs.begin(), claim.epochs.end(),
+                      [this](const auto& e) { return e.first == moved_partition_; });
+      if (moved_ && !learned_ && (claim.instance_id.empty() || claimed_moved)) {
+        ++commits_after_move_;
+      }
     };
     // The simulated instance owns every partition, as a single instance does at start, except,
     // with two owners, the partitions of the remote accounts, which the other instance owns.
@@ -232,6 +241,7 @@ class Simulation {
   // has mail. Returns the step count, or -1 when the bound is hit.
   int settle() {
     note("--- faults stop ---");
+    if (away_partition_ >= 0) take_back();
     if (moved_ && !remote_.empty()) learn_of_the_move();
     const int limit = step_ + options_.settle_steps;
     for (; step_ < limit; ++step_) {
@@ -467,6 +477,9 @@ class Simulation {
   void change_owner() {
     auto& shared = model_->shared_state();
     const auto& user = accounts_[owner_rng_() % accounts_.size()];
+    // Not a partition the group has just moved away (this instance must claim it, at the epoch
+    // the other instance's take makes stale, for the fence check below to mean anything).
+    if (domain::partition_of(user, domain::kDefaultPartitions) == away_partition_) return;
     moved_partition_ = domain::partition_of(user, domain::kDefaultPartitions);
     const int64_t epoch = shared.take_partition(moved_partition_, kOtherInstance);
     moved_epoch_ = epoch;
@@ -521,12 +534,54 @@ class Simulation {
   // to a local one (its debit with the in-transit row: this instance's receiver must credit it
   // exactly once), or credits what is in transit to its own accounts.
   void remote_step() {
+    if (step_ == back_at_) take_back();
     const auto roll = transit_rng_() % 100;
     if (roll < 2) {
       send_incoming();
     } else if (roll < 5) {
       credit_remote_arrivals();
+    } else if (roll < 6 && away_partition_ < 0) {
+      give_away();
     }
+  }
+
+  // The group moves one of this instance's partitions away and, some steps later, back (as a
+  // cooperative rebalance does when an instance joins and leaves): given up (stops serving,
+  // idle actors retire) at once, then taken again at a new epoch (its actors still loaded must
+  // reload). Commits in flight with the old epoch are fenced, as they would be.
+  void give_away() {
+    const auto& user = accounts_[transit_rng_() % accounts_.size()];
+    const int partition = domain::partition_of(user, domain::kDefaultPartitions);
+    if (moved_ && partition == moved_partition_) return;
+    away_partition_ = partition;
+    back_at_ = step_ + 1 + static_cast<int>(transit_rng_() % 60);
+    note("the group moves partition " + std::to_string(partition) + " away from sim-a");
+    ledger_->give_up_partitions({partition}, 0ms);
+    set_claimed(partition, std::nullopt);
+  }
+
+  void take_back() {
+    auto& shared = model_->shared_state();
+    const int partition = away_partition_;
+    away_partition_ = back_at_ = -1;
+    const int64_t epoch = shared.take_partition(partition, kThisInstance);
+    owned_->hold(partition, epoch);
+    set_claimed(partition, epoch);
+    note("the group gives partition " + std::to_string(partition) + " back to sim-a at epoch " +
+         std::to_string(epoch));
+    caf::anon_send(ledger_->registry_for_tests(), actors::moved_atom::value, partition,
+                   domain::kDefaultPartitions, true);
+  }
+
+  // The claim the simulated instance's commits carry, for one partition (none: not claimed).
+  void set_claimed(int partition, std::optional<int64_t> epoch) {
+    if (options_.unfenced) return;
+    auto claim = model_->claim();
+    claim.epochs.erase(std::remove_if(claim.epochs.begin(), claim.epochs.end(),
+                                      [partition](const auto& e) { return e.first == partition; }),
+                       claim.epochs.end());
+    if (epoch) claim.epochs.push_back({partition, *epoch});
+    model_->set_claim(std::move(claim));
   }
 
   void send_incoming() {
@@ -597,13 +652,7 @@ class Simulation {
     learned_ = true;
     note("sim-a hears that partition " + std::to_string(moved_partition_) + " moved");
     ledger_->give_up_partitions({moved_partition_}, 0ms);
-    if (options_.unfenced) return;
-    auto claim = model_->claim();
-    claim.epochs.erase(
-        std::remove_if(claim.epochs.begin(), claim.epochs.end(),
-                       [this](const auto& e) { return e.first == moved_partition_; }),
-        claim.epochs.end());
-    model_->set_claim(std::move(claim));
+    set_claimed(moved_partition_, std::nullopt);
   }
 
   // The fence: after the owner change, not one batch of the former owner committed.
@@ -907,7 +956,9 @@ class Simulation {
   bool moved_ = false;
   int moved_partition_ = -1;
   int64_t moved_epoch_ = 0;
-  bool learned_ = false;  // two owners: the simulated instance heard of the move (at settle)
+  bool learned_ = false;     // two owners: the simulated instance heard of the move (at settle)
+  int away_partition_ = -1;  // given away by the group, until back_at_
+  int back_at_ = -1;
   std::shared_ptr<persistence::OwnedPartitions> owned_;
   int commits_after_move_ = 0;
   std::set<std::string> foreign_rows_;  // rows the other instance committed
