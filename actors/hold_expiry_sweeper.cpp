@@ -26,8 +26,8 @@ caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
         auto me = caf::actor_cast<caf::actor>(self);
         self->state.pool->run<persistence::ExpirySweep>(
             "sweep_overdue_holds",
-            [](pqxx::connection& conn) {
-              return persistence::sweep_overdue_holds(conn, kMaxPerSweep);
+            [owned = self->state.owned](pqxx::connection& conn) {
+              return persistence::sweep_overdue_holds(conn, kMaxPerSweep, owned.get());
             },
             [me](domain::Result<persistence::ExpirySweep> sweep) {
               caf::anon_send(me, sweep_atom::value, SweepResult{std::move(sweep)});
@@ -39,7 +39,6 @@ caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
         if (sweep) {
           s.gauges->holds_pending = sweep->pending;
           for (auto& hold : sweep->overdue) {
-            if (s.owned && !s.owned->owns(hold.from_user_id)) continue;
             self->send(s.registry, expire_atom::value, ExpireHold{hold.from_user_id, hold.hold_id});
           }
         } else {

@@ -5,7 +5,8 @@
 // no timers of their own: a pending timer would keep a retired actor (and shutdown) waiting. One
 // query at a time; it also publishes how many holds are pending (LedgerGauges::holds_pending).
 // Beyond one machine: only holds whose payer lies in a partition this instance serves (`owned`;
-// null: all of them); the others are their owners' to expire.
+// null: all of them), selected in the query so that others' overdue holds never crowd ours out;
+// the others are their owners' to expire.
 #pragma once
 
 #include <caf/all.hpp>

@@ -8,6 +8,7 @@
 
 #include "domain/money.hpp"
 #include "persistence/connection.hpp"
+#include "persistence/partition_store.hpp"
 
 namespace wallet::persistence {
 namespace {
@@ -372,13 +373,23 @@ std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& h
   return hold_from_row(rows[0]);
 }
 
-ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit) {
+ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit, const OwnedPartitions* only) {
   pqxx::nontransaction txn(conn);
   ExpirySweep sweep;
-  auto rows = txn.exec_params("SELECT " + kHoldColumns +
-                                  " FROM holds WHERE status = 'pending' AND expires_at <= now()"
-                                  " ORDER BY expires_at LIMIT $1",
-                              limit);
+  const std::string overdue =
+      "SELECT " + kHoldColumns + " FROM holds WHERE status = 'pending' AND expires_at <= now()";
+  pqxx::result rows;
+  if (!only) {
+    rows = txn.exec_params(overdue + " ORDER BY expires_at LIMIT $1", limit);
+  } else {
+    const auto serving = only->serving();
+    rows =
+        txn.exec_params(overdue +
+                            " AND ledger_partition_of(from_user_id, $2) = ANY ($3::bigint[])"
+                            " ORDER BY expires_at LIMIT $1",
+                        limit, only->partitions(),
+                        bigint_array_literal(std::vector<int64_t>(serving.begin(), serving.end())));
+  }
   for (const auto& row : rows) sweep.overdue.push_back(hold_from_row(row));
   sweep.pending =
       txn.exec("SELECT count(*) FROM holds WHERE status = 'pending'")[0][0].as<int64_t>();

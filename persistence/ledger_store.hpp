@@ -83,7 +83,10 @@ struct ExpirySweep {
   std::vector<HoldRecord> overdue;
   int64_t pending = 0;
 };
-ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit);
+class OwnedPartitions;
+// `only`: just the holds whose payer lies in a partition this instance serves (null: all).
+ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit,
+                                const OwnedPartitions* only = nullptr);
 
 // One page of history, newest first: rows with seq < before (all when before is 0), at most
 // `limit`; next_before is the seq to continue from, 0 on the last page.

@@ -8,7 +8,9 @@
 #include <chrono>
 
 #include "domain/ids.hpp"
+#include "domain/partitioning.hpp"
 #include "persistence/ledger_store.hpp"
+#include "persistence/partition_store.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
 
@@ -179,6 +181,26 @@ TEST_F(HoldsStoreTest, TheSweepFindsOverdueHolds) {
   EXPECT_EQ(sweep.pending, 2);
   ASSERT_EQ(apply(close(overdue.hold_id, "expired")), ApplyStatus::committed);
   EXPECT_TRUE(persistence::sweep_overdue_holds(conn_, 10).overdue.empty());
+}
+
+// Beyond one machine: an instance sweeps only the holds of payers in the partitions it serves.
+TEST_F(HoldsStoreTest, TheSweepOfAnInstanceKeepsToItsPartitions) {
+  ASSERT_EQ(apply(deposit(a_, 0, 1000)), ApplyStatus::committed);
+  const auto overdue = hold(100, -10);
+  ASSERT_EQ(apply(create(overdue)), ApplyStatus::committed);
+  const int payer = domain::partition_of(a_, 12);
+  persistence::OwnedPartitions others("other", 12);
+  for (int p = 0; p < 12; ++p) {
+    if (p != payer) others.hold(p, 1);
+  }
+  EXPECT_TRUE(persistence::sweep_overdue_holds(conn_, 10, &others).overdue.empty());
+  persistence::OwnedPartitions mine("mine", 12);
+  mine.hold(payer, 1);
+  auto sweep = persistence::sweep_overdue_holds(conn_, 10, &mine);
+  ASSERT_EQ(sweep.overdue.size(), 1u);
+  EXPECT_EQ(sweep.overdue[0].hold_id, overdue.hold_id);
+  mine.leave(payer);  // moving away: no longer this instance's to expire
+  EXPECT_TRUE(persistence::sweep_overdue_holds(conn_, 10, &mine).overdue.empty());
 }
 
 TEST_F(HoldsStoreTest, HistoryPagesBySeqNewestFirst) {
