@@ -27,4 +27,29 @@ std::string bigint_array_literal(const std::vector<int64_t>& ids) {
   return text + "}";
 }
 
+void ArrayLiteral::separate() {
+  if (size_++) text_ += ',';
+}
+
+ArrayLiteral& ArrayLiteral::plain(std::string_view element) {
+  separate();
+  text_ += element;
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::number(int64_t element) { return plain(std::to_string(element)); }
+
+ArrayLiteral& ArrayLiteral::quoted(std::string_view element) {
+  separate();
+  text_ += '"';
+  for (char c : element) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::null() { return plain("NULL"); }
+
 }  // namespace wallet::persistence

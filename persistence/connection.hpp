@@ -30,4 +30,25 @@ bool is_retryable(const std::exception& error);
 // Postgres array literal of integer ids, {1,2,3}, for `= ANY($1::bigint[])` (no quoting needed).
 std::string bigint_array_literal(const std::vector<int64_t>& ids);
 
+// Builds the text of a one-dimensional Postgres array literal, element by element, for a typed
+// array parameter ($1::text[], $2::uuid[], ...): one parameter carries a column of many rows, and
+// the server parses it with the element type's own input function (no JSON in between).
+class ArrayLiteral {
+ public:
+  // An element that needs no quoting: a number or a uuid (no blank, comma, quote or brace).
+  ArrayLiteral& plain(std::string_view element);
+  ArrayLiteral& number(int64_t element);
+  // Any text, double-quoted with `"` and `\` escaped.
+  ArrayLiteral& quoted(std::string_view element);
+  ArrayLiteral& null();
+  size_t size() const { return size_; }
+  // The literal: {} when empty.
+  std::string text() const { return text_ + "}"; }
+
+ private:
+  void separate();
+  std::string text_ = "{";
+  size_t size_ = 0;
+};
+
 }  // namespace wallet::persistence

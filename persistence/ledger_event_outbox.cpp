@@ -23,8 +23,10 @@ constexpr const char* kPendingSql =
 LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
   LedgerOutboxBatch batch;
   {
-    pqxx::read_transaction txn(conn);
-    batch.result = txn.exec_params(kPendingSql, limit);
+    // One statement: prepared once per connection, run on its own (no BEGIN/COMMIT round trips).
+    conn.prepare("wallet_pending_ledger_events", kPendingSql);
+    pqxx::nontransaction txn(conn);
+    batch.result = txn.exec_prepared("wallet_pending_ledger_events", limit);
   }
   auto text = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
   batch.rows.reserve(batch.result.size());
@@ -52,10 +54,9 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
 
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
-  pqxx::work txn(conn);
-  txn.exec_params("DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])",
-                  bigint_array_literal(ids));
-  txn.commit();
+  conn.prepare("wallet_delete_ledger_events", "DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])");
+  pqxx::nontransaction txn(conn);  // one statement, atomic on its own
+  txn.exec_prepared("wallet_delete_ledger_events", bigint_array_literal(ids));
 }
 
 int64_t count_ledger_events(pqxx::connection& conn, int64_t cap) {

@@ -43,15 +43,88 @@ HoldRecord hold_from_row(const pqxx::row& row) {
   return hold;
 }
 
-// Builds the jsonb argument of ledger_apply_batch: per account the balance the batch starts
-// from (its first entry's old balance) and ends at (its last entry's new balance).
+// Per account the balance a batch starts from (its first entry's old balance) and ends at (its
+// last entry's new balance), ordered by id: a stable row-lock order.
+struct Span {
+  int64_t first_old;
+  int64_t last_new;
+};
+std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation*>& batch) {
+  std::map<std::string, Span> accounts;
+  for (const auto* mutation : batch) {
+    for (const auto& entry : mutation->entries) {
+      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0}).first;
+      it->second.last_new = entry.new_balance;
+    }
+  }
+  return accounts;
+}
+
+// A batch that only moves balances (no hold created or closed, nothing in transit) goes as typed
+// columns to ledger_commit_rows (008_typed_batch.sql); any other as one jsonb document to
+// ledger_commit_batch.
+bool moves_balances_only(const std::vector<const LedgerMutation*>& batch) {
+  return std::all_of(batch.begin(), batch.end(), [](const LedgerMutation* m) {
+    return m->new_holds.empty() && m->hold_changes.empty() && m->departures.empty() &&
+           m->arrivals.empty();
+  });
+}
+
+// The 18 parameters of ledger_commit_rows, in its order.
+struct BatchColumns {
+  std::string fence_instance;
+  ArrayLiteral fence_partitions, fence_epochs;
+  ArrayLiteral account_ids, old_balances, new_balances;
+  ArrayLiteral entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
+      entry_transfers;
+  ArrayLiteral outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses, outcome_bodies;
+};
+
+BatchColumns batch_columns(const std::vector<const LedgerMutation*>& batch,
+                           const OwnershipClaim* claim) {
+  BatchColumns c;
+  if (claim && !claim->instance_id.empty()) {
+    c.fence_instance = claim->instance_id;
+    for (const auto& [partition, epoch] : claim->epochs) {
+      c.fence_partitions.number(partition);
+      c.fence_epochs.number(epoch);
+    }
+  }
+  for (const auto& [user_id, span] : account_spans(batch)) {
+    c.account_ids.plain(user_id);
+    c.old_balances.plain(domain::format_minor_units(span.first_old));
+    c.new_balances.plain(domain::format_minor_units(span.last_new));
+  }
+  for (const auto* mutation : batch) {
+    for (const auto& entry : mutation->entries) {
+      c.entry_ids.plain(entry.id);
+      c.entry_users.plain(entry.user_id);
+      c.entry_changes.plain(domain::format_minor_units(entry.change));
+      c.entry_old.plain(domain::format_minor_units(entry.old_balance));
+      c.entry_new.plain(domain::format_minor_units(entry.new_balance));
+      c.entry_kinds.plain(entry_kind_name(entry.kind));
+      if (entry.transfer_id.empty()) {
+        c.entry_transfers.null();
+      } else {
+        c.entry_transfers.plain(entry.transfer_id);
+      }
+    }
+    if (mutation->outcome) {
+      const auto& o = *mutation->outcome;
+      c.outcome_endpoints.quoted(o.endpoint);
+      c.outcome_keys.quoted(o.key);
+      c.outcome_hashes.quoted(o.request_hash);
+      c.outcome_statuses.number(o.status);
+      c.outcome_bodies.quoted(o.body);
+    }
+  }
+  return c;
+}
+
+// Builds the jsonb argument of ledger_commit_batch: as batch_columns, plus holds, hold changes
+// and the legs of cross-owner transfers.
 std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                            const OwnershipClaim* claim) {
-  struct Span {
-    int64_t first_old;
-    int64_t last_new;
-  };
-  std::map<std::string, Span> accounts;  // ordered by id: a stable row-lock order
   nlohmann::json entries = nlohmann::json::array();
   nlohmann::json outcomes = nlohmann::json::array();
   nlohmann::json new_holds = nlohmann::json::array();
@@ -60,10 +133,6 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   nlohmann::json arrivals = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
-      // The first entry of an account fixes where the batch starts from; each later one moves its
-      // end.
-      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0}).first;
-      it->second.last_new = entry.new_balance;
       nlohmann::json row{{"id", entry.id},
                          {"user_id", entry.user_id},
                          {"balance_change", domain::format_minor_units(entry.change)},
@@ -113,7 +182,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
     }
   }
   nlohmann::json account_rows = nlohmann::json::array();
-  for (const auto& [user_id, span] : accounts) {
+  for (const auto& [user_id, span] : account_spans(batch)) {
     account_rows.push_back({{"user_id", user_id},
                             {"old_balance", domain::format_minor_units(span.first_old)},
                             {"new_balance", domain::format_minor_units(span.last_new)}});
@@ -162,7 +231,13 @@ void LedgerStore::ensure_connected() {
   // cancelled (and so rolled back), and its clients are told 503.
   pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
                                    std::to_string(statement_timeout_.count()));
-  // ledger_commit_batch: the ownership fence, then ledger_apply_batch, in one statement.
+  // ledger_commit_rows / ledger_commit_batch: the ownership fence, then the batch's writes, in
+  // one statement.
+  conn->prepare("ledger_commit_rows",
+                "SELECT ledger_commit_rows($1, $2::integer[], $3::bigint[], $4::uuid[],"
+                " $5::numeric[], $6::numeric[], $7::uuid[], $8::uuid[], $9::numeric[],"
+                " $10::numeric[], $11::numeric[], $12::text[], $13::uuid[], $14::text[],"
+                " $15::text[], $16::text[], $17::integer[], $18::text[])");
   conn->prepare("ledger_commit_batch", "SELECT ledger_commit_batch($1::jsonb)");
   auto me = pqxx::nontransaction(*conn).exec(
       "SELECT pid::text, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
@@ -182,11 +257,22 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
     return ApplyStatus::unavailable;
   }
   try {
-    const std::string document = batch_document(batch, claim);
     // A nontransaction runs the single statement in its own implicit transaction: one round trip,
     // one commit, durable when it returns (synchronous_commit stays on).
     pqxx::nontransaction txn(*conn_);
-    txn.exec_prepared("ledger_commit_batch", document);
+    if (moves_balances_only(batch)) {
+      const auto c = batch_columns(batch, claim);
+      txn.exec_prepared("ledger_commit_rows", c.fence_instance, c.fence_partitions.text(),
+                        c.fence_epochs.text(), c.account_ids.text(), c.old_balances.text(),
+                        c.new_balances.text(), c.entry_ids.text(), c.entry_users.text(),
+                        c.entry_changes.text(), c.entry_old.text(), c.entry_new.text(),
+                        c.entry_kinds.text(), c.entry_transfers.text(),
+                        c.outcome_endpoints.text(), c.outcome_keys.text(),
+                        c.outcome_hashes.text(), c.outcome_statuses.text(),
+                        c.outcome_bodies.text());
+    } else {
+      txn.exec_prepared("ledger_commit_batch", batch_document(batch, claim));
+    }
     return ApplyStatus::committed;
   } catch (const pqxx::sql_error& e) {
     if (is_connection_failure(e) || e.sqlstate().rfind("57P", 0) == 0) {
@@ -283,23 +369,27 @@ std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& u
 std::vector<IdempotencyOutcome> find_outcomes(
     pqxx::connection& conn, const std::vector<std::pair<std::string, std::string>>& keys,
     std::chrono::seconds ttl) {
-  nlohmann::json wanted = nlohmann::json::array();
-  for (const auto& [endpoint, key] : keys) wanted.push_back({{"endpoint", endpoint}, {"key", key}});
+  ArrayLiteral endpoints, names;
+  for (const auto& [endpoint, key] : keys) {
+    endpoints.quoted(endpoint);
+    names.quoted(key);
+  }
+  // Prepared once per connection (parsed and planned once, not per lookup: the gate looks up
+  // every new key). A key reused after its retention is a new operation: its expired outcome is
+  // deleted here, in the same statement, so that the new outcome's insert does not collide with
+  // it before the background purge reaches it.
+  conn.prepare("wallet_find_outcomes",
+               "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(endpoint, key)),"
+               " expired AS (DELETE FROM idempotency_keys i USING wanted w"
+               "   WHERE i.endpoint = w.endpoint AND i.key = w.key"
+               "     AND i.created_at <= now() - make_interval(secs => $3))"
+               "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
+               "  FROM wanted w"
+               "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
+               " WHERE i.created_at > now() - make_interval(secs => $3)");
   pqxx::nontransaction txn(conn);
-  // A key reused after its retention is a new operation: its expired outcome is deleted here, in
-  // the same statement, so that the new outcome's insert does not collide with it before the
-  // background purge reaches it.
-  auto rows = txn.exec_params(
-      "WITH wanted AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS w(endpoint text, key text)),"
-      " expired AS (DELETE FROM idempotency_keys i USING wanted w"
-      "   WHERE i.endpoint = w.endpoint AND i.key = w.key"
-      "     AND i.created_at <= now() - make_interval(secs => $2))"
-      "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
-      "  FROM wanted w"
-      "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
-      " WHERE i.created_at > now() - make_interval(secs => $2)",
-      wanted.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-      static_cast<int64_t>(ttl.count()));
+  auto rows = txn.exec_prepared("wallet_find_outcomes", endpoints.text(), names.text(),
+                                static_cast<int64_t>(ttl.count()));
   std::vector<IdempotencyOutcome> found;
   found.reserve(rows.size());
   for (const auto& row : rows) {

@@ -12,6 +12,7 @@ WALLET_APT_RUN_PACKAGES=(
   # C++ libraries
   libcaf-dev libpistache-dev librdkafka-dev libnats-dev libpqxx-dev nlohmann-json3-dev libspdlog-dev
   libcli11-dev libcurl4-openssl-dev libssl-dev uuid-dev prometheus-cpp-dev libjwt-dev
+  libjemalloc-dev
   # servers of the local stack (kcat probes Kafka; Maven fetches its jars)
   postgresql-15 postgresql-client-15 postgresql-contrib nats-server kcat
   openjdk-17-jre-headless maven curl

@@ -24,8 +24,12 @@ struct CommonConfig {
   std::string nats_url = "nats://127.0.0.1:4222";
   int64_t openapi_check = 0;  // 1: exit at start-up if the routes and the OpenAPI document differ
   int64_t actor_threads = 2;
-  // Polls (50 us apart) an idle CAF worker makes before it sleeps until work is enqueued; CAF's
-  // default is 500 (see services/common/startup.cpp).
+  // CAF's scheduling policy: "sharing" (one queue, an idle worker sleeps on its condition
+  // variable until work is enqueued) or "stealing" (CAF's default: a queue per worker, idle
+  // workers poll and steal). See services/common/startup.cpp.
+  std::string actor_scheduler = "sharing";
+  // "stealing" only: polls (50 us apart) an idle CAF worker makes before it sleeps until work is
+  // enqueued; CAF's default is 500.
   int64_t actor_moderate_polls = 20;
   std::string schema_dir;  // empty: the source tree's schema/
   std::string log_level = "info";
@@ -88,6 +92,7 @@ void visit_common(CommonConfig& c, F&& f) {
   f("OPENAPI_CHECK", c.openapi_check);
   f("ACTOR_THREADS", c.actor_threads);
   f("ACTOR_MODERATE_POLLS", c.actor_moderate_polls);
+  f("ACTOR_SCHEDULER", c.actor_scheduler);
   f("SCHEMA_DIR", c.schema_dir);
   f("LOG_LEVEL", c.log_level);
 }

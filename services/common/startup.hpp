@@ -15,8 +15,9 @@ namespace wallet::services {
 bool migrate(const std::string& database_url, const CommonConfig& config,
              const std::string& service);
 
-// actor_threads scheduler threads, CAF's own console logging off.
-void configure_actors(caf::actor_system_config& caf_config, const CommonConfig& config);
+// actor_threads scheduler threads under ACTOR_SCHEDULER's policy, CAF's own console logging off;
+// false (after logging why) when the policy is unknown.
+bool configure_actors(caf::actor_system_config& caf_config, const CommonConfig& config);
 
 // db_pool_size threads with a db_queue_limit bound.
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,

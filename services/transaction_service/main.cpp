@@ -159,7 +159,7 @@ int main() {
                owned->instance_id(), partitions, owned->held().size());
 
   caf::actor_system_config caf_config;
-  services::configure_actors(caf_config, config);
+  if (!services::configure_actors(caf_config, config)) return 1;
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;

@@ -47,7 +47,7 @@ int main() {
   if (!services::migrate(database_url, config, "user_service")) return 1;
 
   caf::actor_system_config caf_config;
-  services::configure_actors(caf_config, config);
+  if (!services::configure_actors(caf_config, config)) return 1;
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;

@@ -98,7 +98,7 @@ class ProtocolRegressionTest : public ::testing::Test {
     eventually([&] {
       pqxx::nontransaction q(observer);
       auto rows = q.exec(
-          "SELECT pid FROM pg_stat_activity WHERE query LIKE '%ledger_commit_batch%'"
+          "SELECT pid FROM pg_stat_activity WHERE query LIKE '%ledger_commit_%'"
           " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
       if (rows.empty()) return false;
       pid = rows[0][0].as<int>();

@@ -7,6 +7,8 @@
 // batches and end with the same accounts, rows and outcomes: the model is only as good as this.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
@@ -345,6 +347,9 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
   int refused = 0;
   int departed = 0;
   int arrived = 0;
+  // Per path of LedgerStore::apply: [balance movements only (ledger_commit_rows, typed columns),
+  // anything else (ledger_commit_batch, jsonb)][refused, committed].
+  int by_path[2][2] = {{0, 0}, {0, 0}};
   for (int round = 0; round < 900; ++round) {
     auto batch = generate.batch();
     std::vector<const LedgerMutation*> ops;
@@ -357,6 +362,11 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
     ASSERT_EQ(model_ok, real == persistence::ApplyStatus::committed)
         << "round " << round << ": model " << (model_ok ? "committed" : "refused (" + why + ")");
     (model_ok ? committed : refused) += 1;
+    const bool balances_only = std::all_of(batch.begin(), batch.end(), [](const auto& m) {
+      return m.new_holds.empty() && m.hold_changes.empty() && m.departures.empty() &&
+             m.arrivals.empty();
+    });
+    ++by_path[balances_only ? 0 : 1][model_ok ? 1 : 0];
     if (model_ok) {
       for (const auto& m : batch) {
         for (const auto& e : m.entries) generate.used_ids_.push_back(e.id);
@@ -371,6 +381,11 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
   // Both kinds of batch were exercised, and every kind of row and hold change committed.
   EXPECT_GT(committed, 100);
   EXPECT_GT(refused, 100);
+  // 008: both statements, typed columns and the jsonb document, committed and refused batches.
+  for (const auto& path : by_path) {
+    EXPECT_GT(path[0], 20);
+    EXPECT_GT(path[1], 20);
+  }
   std::map<std::string, int> kinds;
   for (const auto& row : model.rows) ++kinds[persistence::entry_kind_name(row.entry.kind)];
   for (const auto& [id, hold] : model.holds) ++kinds["hold " + hold.status];

@@ -1,6 +1,6 @@
 // The ownership fence against the real Postgres (migration 006, in a scratch schema of
 // transaction_service): the SQL hash of accounts to partitions is domain::partition_of's; taking a
-// partition bumps its epoch; a commit through LedgerStore (ledger_commit_batch) with a stale or
+// partition bumps its epoch; a commit through LedgerStore (ledger_commit_rows or ledger_commit_batch) with a stale or
 // incomplete claim is refused as a whole and changes nothing, with a current claim it commits (the
 // negative control of every refusal here); and a take that races a batch in flight is ordered
 // after it (the take waits for the batch), proved with a negative control: the same race against a
@@ -225,7 +225,7 @@ bool take_waits_for_batch_in_flight(const std::string& url, const std::string& u
     }
     return false;
   };
-  EXPECT_TRUE(waiting_on_lock("ledger_commit_batch")) << "the batch never reached the row lock";
+  EXPECT_TRUE(waiting_on_lock("ledger_commit_")) << "the batch never reached the row lock";
   auto take = std::async(std::launch::async, [&] {
     return persistence::take_partition(taker, domain::partition_of(user, kPartitions), "b");
   });
@@ -248,13 +248,14 @@ TEST_F(PartitionFenceTest, ATakeWaitsForTheBatchInFlightWhichCommitsBeforeTheNew
 }
 
 TEST_F(PartitionFenceTest, NegativeControlWithoutTheRowLockTheTakeOvertakesTheBatch) {
-  // The same race against ledger_commit_batch with its FOR SHARE line removed: the take does not
-  // wait, so the old owner's batch commits after the new epoch exists, which the test above rules
-  // out. This shows that test can fail.
+  // The same race against the fence (ledger_check_fence, which both commit functions call) with
+  // its FOR SHARE line removed: the take does not wait, so the old owner's batch commits after the
+  // new epoch exists, which the test above rules out. This shows that test can fail.
   {
     pqxx::nontransaction txn(conn_);
     std::string def =
-        txn.exec1("SELECT pg_get_functiondef('ledger_commit_batch(jsonb)'::regprocedure)")[0]
+        txn.exec1("SELECT pg_get_functiondef("
+                  "'ledger_check_fence(text, integer[], bigint[], uuid[])'::regprocedure)")[0]
             .as<std::string>();
     const auto at = def.find("PERFORM 1 FROM partition_owner");
     ASSERT_NE(at, std::string::npos);
@@ -278,7 +279,7 @@ TEST_F(PartitionFenceTest, ABatchWaitingOnATakeInProgressIsRefusedOnceTheTakeCom
   for (int i = 0; i < 200 && !blocked; ++i) {
     pqxx::nontransaction q(observer);
     blocked = !q.exec(
-                    "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%ledger_commit_batch%'"
+                    "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%ledger_commit_%'"
                     " AND wait_event_type = 'Lock'")
                    .empty();
     if (!blocked) std::this_thread::sleep_for(25ms);
