@@ -374,25 +374,33 @@ std::vector<IdempotencyOutcome> find_outcomes(
     endpoints.quoted(endpoint);
     names.quoted(key);
   }
-  // Prepared once per connection (parsed and planned once, not per lookup: the gate looks up
-  // every new key). A key reused after its retention is a new operation: its expired outcome is
-  // deleted here, in the same statement, so that the new outcome's insert does not collide with
-  // it before the background purge reaches it.
+  // Prepared once per connection and planned once (generic plans, see SessionOptions): one probe
+  // of the primary key per wanted key (LIMIT 1 keeps each probe a lookup of its own, whatever the
+  // table's statistics say), and whether the outcome is within its retention.
   conn.prepare("wallet_find_outcomes",
-               "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(endpoint, key)),"
-               " expired AS (DELETE FROM idempotency_keys i USING wanted w"
-               "   WHERE i.endpoint = w.endpoint AND i.key = w.key"
-               "     AND i.created_at <= now() - make_interval(secs => $3))"
-               "SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body"
-               "  FROM wanted w"
-               "  JOIN idempotency_keys i ON i.endpoint = w.endpoint AND i.key = w.key"
-               " WHERE i.created_at > now() - make_interval(secs => $3)");
+               "SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body, o.live"
+               "  FROM unnest($1::text[], $2::text[]) AS w(endpoint, key)"
+               "  CROSS JOIN LATERAL ("
+               "    SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body,"
+               "           i.created_at > now() - make_interval(secs => $3) AS live"
+               "      FROM idempotency_keys i WHERE i.endpoint = w.endpoint AND i.key = w.key"
+               "     LIMIT 1) o");
+  // A key reused after its retention is a new operation: its expired outcome is deleted now, so
+  // that the new outcome's insert does not collide with it before the background purge reaches
+  // it (the condition on created_at again: only if it is still the expired one).
+  conn.prepare("wallet_forget_expired_outcome",
+               "DELETE FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
+               " AND created_at <= now() - make_interval(secs => $3)");
+  const auto seconds = static_cast<int64_t>(ttl.count());
   pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_prepared("wallet_find_outcomes", endpoints.text(), names.text(),
-                                static_cast<int64_t>(ttl.count()));
+  auto rows = txn.exec_prepared("wallet_find_outcomes", endpoints.text(), names.text(), seconds);
   std::vector<IdempotencyOutcome> found;
   found.reserve(rows.size());
   for (const auto& row : rows) {
+    if (!row[5].as<bool>()) {
+      txn.exec_prepared("wallet_forget_expired_outcome", row[0].c_str(), row[1].c_str(), seconds);
+      continue;
+    }
     found.push_back(IdempotencyOutcome{row[0].as<std::string>(), row[1].as<std::string>(),
                                        row[2].as<std::string>(), row[3].as<int>(),
                                        row[4].as<std::string>()});

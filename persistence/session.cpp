@@ -1,5 +1,7 @@
 #include "persistence/session.hpp"
 
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 #include <pqxx/pqxx>
@@ -39,11 +41,20 @@ std::string session_url(const std::string& url, const SessionOptions& options) {
   if (options.tcp_user_timeout_ms > 0) {
     add("tcp_user_timeout", std::to_string(options.tcp_user_timeout_ms));
   }
+  // libpq `options`: command-line options for the server process, URI-encoded in a URI.
+  std::vector<std::string> settings;
   if (options.statement_timeout.count() > 0) {
-    const auto ms = std::to_string(options.statement_timeout.count());
-    // libpq `options`: command-line options for the server process, URI-encoded in a URI.
-    add("options", uri ? "-c%20statement_timeout%3D" + ms : "'-c statement_timeout=" + ms + "'");
+    settings.push_back("statement_timeout=" + std::to_string(options.statement_timeout.count()));
   }
+  if (options.generic_plans) settings.push_back("plan_cache_mode=force_generic_plan");
+  std::string server;
+  for (const auto& setting : settings) {
+    if (!server.empty()) server += uri ? "%20" : " ";
+    server += uri ? "-c%20" + setting.substr(0, setting.find('=')) + "%3D" +
+                        setting.substr(setting.find('=') + 1)
+                  : "-c " + setting;
+  }
+  if (!server.empty()) add("options", uri ? server : "'" + server + "'");
   return out;
 }
 

@@ -27,6 +27,13 @@ struct SessionOptions {
   std::chrono::seconds connect_timeout{3};
   // Server-side bound on each statement (libpq `options=-c statement_timeout=`); 0: no bound.
   std::chrono::milliseconds statement_timeout{0};
+  // plan_cache_mode=force_generic_plan: a prepared statement (ours, or one inside a PL/pgSQL
+  // function) is planned once per connection, not per execution. Postgres' default re-plans a
+  // statement for every execution whose custom plan looks cheaper than the generic one, which a
+  // statement over array parameters always does (the array's length is known): the idempotency
+  // lookup was planned on every call, a third of Postgres' CPU under load. Every statement of the
+  // services is a short indexed OLTP statement whose generic plan is the right one.
+  bool generic_plans = true;
   // TCP keepalives and a bound on unacknowledged writes, so that a peer that vanished (failover,
   // cable) breaks the connection within seconds instead of the kernel's two hours (the same values
   // as main's persistence::connect).
