@@ -25,7 +25,7 @@ void start_load(Self self) {
   auto me = caf::actor_cast<caf::actor>(self);
   auto user_id = s.user_id;
   using Account = std::optional<persistence::AccountRecord>;
-  s.context.backend->load_account(user_id, [me](domain::Result<Account> result) {
+  s.context->backend->load_account(user_id, [me](domain::Result<Account> result) {
     LoadResult loaded;
     if (!result) {
       loaded.balance = result.error();
@@ -86,7 +86,7 @@ void deposit(Self self, DepositCommand& cmd) {
   int64_t updated = 0;
   if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
     reject(
-        self, s.context.writer, cmd.tag,
+        self, s.context->writer, cmd.tag,
         {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
         cmd.reply, cmd.deadline);
     return;
@@ -102,7 +102,7 @@ void deposit(Self self, DepositCommand& cmd) {
   request.reply = std::move(cmd.reply);
   s.pending = updated;
   ++s.in_flight;
-  self->send(s.context.writer, submit_atom::value, std::move(request));
+  self->send(s.context->writer, submit_atom::value, std::move(request));
 }
 
 // ---- Release 2: withdrawals and holds -------------------------------------------------------
@@ -117,7 +117,7 @@ void submit_hold_mutation(Self self, WriteRequest request) {
   auto& s = self->state;
   request.participants.emplace_back(caf::actor_cast<caf::actor>(self), s.pending);
   ++s.in_flight;
-  self->send(s.context.writer, submit_atom::value, std::move(request));
+  self->send(s.context->writer, submit_atom::value, std::move(request));
 }
 
 void expire_overdue(Self self);
@@ -127,7 +127,7 @@ void withdraw(Self self, WithdrawCommand& cmd) {
   if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
-    reject(self, s.context.writer, cmd.tag,
+    reject(self, s.context->writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
     return;
@@ -148,7 +148,7 @@ void withdraw(Self self, WithdrawCommand& cmd) {
   request.reply = std::move(cmd.reply);
   s.pending = updated;
   ++s.in_flight;
-  self->send(s.context.writer, submit_atom::value, std::move(request));
+  self->send(s.context->writer, submit_atom::value, std::move(request));
 }
 
 void create_hold(Self self, HoldCommand& cmd) {
@@ -156,7 +156,7 @@ void create_hold(Self self, HoldCommand& cmd) {
   if (past_deadline(self, cmd)) return;
   expire_overdue(self);
   if (s.pending - s.held < cmd.amount) {
-    reject(self, s.context.writer, cmd.tag,
+    reject(self, s.context->writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
     return;
@@ -217,7 +217,7 @@ void void_hold(Self self, VoidCommand& cmd) {
   auto it = s.holds.find(cmd.hold_id);
   if (it == s.holds.end() || overdue(it->second)) {
     if (it != s.holds.end()) expire(self, cmd.hold_id);
-    reject(self, s.context.writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, cmd.deadline);
+    reject(self, s.context->writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, cmd.deadline);
     return;
   }
   WriteRequest request;
@@ -241,7 +241,7 @@ bool take_hold_for_capture(Self self, ReserveRequest& request) {
     return false;
   }
   s.held -= it->second.amount;
-  s.hold_before_lock = std::move(it->second);
+  s.hold_before_lock = std::make_unique<persistence::HoldRecord>(std::move(it->second));
   s.holds.erase(it);
   return true;
 }
@@ -307,9 +307,8 @@ void reserve(Self self, ReserveRequest& request) {
       updated,
       debit ? persistence::EntryKind::transfer_debit : persistence::EntryKind::transfer_credit,
       request.transfer_id};
-  s.balance_before_lock = s.pending;
+  s.lock = std::make_unique<AccountState::Lock>(AccountState::Lock{request.transfer_id, s.pending});
   s.pending = updated;
-  s.lock_owner = request.transfer_id;
   s.phase = Phase::locked;
   self->send(request.coordinator, reserved_atom::value, std::move(leg));
 }
@@ -446,15 +445,13 @@ void sweep_expired(Self self) {
   auto& s = self->state;
   s.sweep_armed = false;
   const auto now = self->clock().now();
-  std::deque<AccountState::Work> keep;
-  for (auto& work : s.stash) {
+  for (auto& work : s.stash.take()) {
     if (deadline_of(work) < now) {
       fail(self, work, timed_out());
     } else {
-      keep.push_back(std::move(work));
+      s.stash.push_back(std::move(work));
     }
   }
-  s.stash.swap(keep);
   if (!s.stash.empty()) arm_sweep(self);
   drain(self);
 }
@@ -474,7 +471,7 @@ void accept(Self self, AccountState::Work work) {
     process(self, work);
   } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
     process(self, work);
-  } else if (s.stash.size() >= s.context.max_stash) {
+  } else if (s.stash.size() >= s.context->max_stash) {
     fail(self, work,
          {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
   } else {
@@ -504,7 +501,7 @@ const char* state_name(const AccountState& s) {
 }  // namespace
 
 caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string user_id,
-                            AccountContext context) {
+                            std::shared_ptr<const AccountContext> context) {
   self->state.user_id = std::move(user_id);
   self->state.context = std::move(context);
   self->state.last_activity_ms = now_ms();
@@ -523,9 +520,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         if (!loaded.balance) {
           // Postgres is unreachable: answer what waits, and try again on the next request.
           s.phase = Phase::unloaded;
-          auto waiting = std::move(s.stash);
-          s.stash.clear();
-          for (auto& work : waiting) fail(self, work, loaded.balance.error());
+          for (auto& work : s.stash.take()) fail(self, work, loaded.balance.error());
           return;
         }
         s.dirty = false;
@@ -539,9 +534,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         if (!loaded.balance.value()) {
           s.phase = Phase::missing;
           s.missing_since = self->clock().now();
-          auto waiting = std::move(s.stash);
-          s.stash.clear();
-          for (auto& work : waiting) fail(self, work, not_found(s.user_id));
+          for (auto& work : s.stash.take()) fail(self, work, not_found(s.user_id));
           return;
         }
         s.committed = s.pending = *loaded.balance.value();
@@ -551,12 +544,12 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
       },
       [=](release_atom, const std::string& transfer_id, bool submitted) {
         auto& s = self->state;
-        if (s.phase != Phase::locked || s.lock_owner != transfer_id) return;
+        if (s.phase != Phase::locked || !s.lock || s.lock->owner != transfer_id) return;
         ++s.handled;
         if (submitted) {
           ++s.in_flight;
         } else {
-          s.pending = s.balance_before_lock;
+          s.pending = s.lock->balance_before;
           if (s.hold_before_lock) {  // release 2: an aborted capture gives its hold back
             s.held += s.hold_before_lock->amount;
             auto hold = std::move(*s.hold_before_lock);
@@ -564,7 +557,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           }
         }
         s.hold_before_lock.reset();
-        s.lock_owner.clear();
+        s.lock.reset();
         s.phase = Phase::ready;
     // A commit of this account may have failed while it was locked: reload now, or nothing
     // ever will and its stash waits forever.
@@ -611,7 +604,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         const bool idle =
             (s.phase == Phase::ready || s.phase == Phase::missing || s.phase == Phase::unloaded) &&
             s.in_flight == 0 && s.stash.empty() && !s.dirty;
-        self->send(s.context.registry, retired_atom::value, s.user_id, idle);
+        self->send(s.context->registry, retired_atom::value, s.user_id, idle);
         if (idle) self->quit();
       },
   };

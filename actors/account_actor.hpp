@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -37,24 +38,59 @@ struct AccountContext {
   size_t max_stash = 10'000;
 };
 
+// A FIFO that holds no memory while empty. Most accounts are idle most of the time, and an empty
+// std::deque already allocates its map and first node (about 580 bytes with Work's size): the
+// queue exists only while something waits in it.
+template <class T>
+class Stash {
+ public:
+  bool empty() const { return !queue_ || queue_->empty(); }
+  size_t size() const { return queue_ ? queue_->size() : 0; }
+  T& front() { return queue_->front(); }
+  void push_back(T item) {
+    if (!queue_) queue_ = std::make_unique<std::deque<T>>();
+    queue_->push_back(std::move(item));
+  }
+  void pop_front() {
+    queue_->pop_front();
+    if (queue_->empty()) queue_.reset();
+  }
+  // Takes every item out, in order, leaving the stash empty.
+  std::deque<T> take() {
+    std::deque<T> all;
+    if (queue_) all.swap(*queue_);
+    queue_.reset();
+    return all;
+  }
+
+ private:
+  std::unique_ptr<std::deque<T>> queue_;
+};
+
 struct AccountState {
-  enum class Phase { unloaded, loading, ready, locked, missing };
+  enum class Phase : uint8_t { unloaded, loading, ready, locked, missing };
   using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery,
                             // release 2
                             WithdrawCommand, HoldCommand, VoidCommand, ExpireHold, AvailableQuery>;
 
+  // A transfer's reservation, while the account is locked by it (only then allocated).
+  struct Lock {
+    std::string owner;  // the transfer's id
+    int64_t balance_before = 0;
+  };
+
+  // Laid out small: one actor per account, most of them idle (README "Speed": memory per actor).
   std::string user_id;
-  AccountContext context;
-  Phase phase = Phase::unloaded;
+  std::shared_ptr<const AccountContext> context;  // one for all accounts, the registry's
   int64_t committed = 0;
   int64_t pending = 0;
-  int in_flight = 0;
+  int32_t in_flight = 0;
+  Phase phase = Phase::unloaded;
   bool dirty = false;                 // a commit failed: reload before the next mutation
   bool opened_while_loading = false;  // the account was created while a load was running
   bool sweep_armed = false;           // a timer will answer stashed work whose deadline passed
-  std::string lock_owner;
-  int64_t balance_before_lock = 0;
-  std::deque<Work> stash;
+  std::unique_ptr<Lock> lock;         // set exactly while phase == locked
+  Stash<Work> stash;
   uint64_t handled = 0;
   int64_t last_activity_ms = 0;
   // When the account was found missing (actor clock): a request after kRecheckMissing looks again,
@@ -66,12 +102,13 @@ struct AccountState {
   // (transfer leg, withdrawal, new hold) is checked against it, so held <= pending always.
   std::map<std::string, persistence::HoldRecord> holds;
   int64_t held = 0;
-  std::optional<persistence::HoldRecord> hold_before_lock;  // a capture's hold, until released
+  // A capture's hold, until released (a pointer: an idle actor does not carry a HoldRecord's room).
+  std::unique_ptr<persistence::HoldRecord> hold_before_lock;
 
   static inline const char* name = "account";
 };
 
 caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string user_id,
-                            AccountContext context);
+                            std::shared_ptr<const AccountContext> context);
 
 }  // namespace wallet::actors

@@ -78,8 +78,8 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
                                std::chrono::milliseconds idle_after,
                                std::shared_ptr<LedgerGauges> gauges) {
   self->state.gauges = std::move(gauges);
-  self->state.context = std::move(context);
-  self->state.context.registry = caf::actor_cast<caf::actor>(self);
+  context.registry = caf::actor_cast<caf::actor>(self);
+  self->state.context = std::make_shared<const AccountContext>(std::move(context));
   self->state.idle_after = idle_after;
   self->delayed_send(self, kScanEvery, tick_atom::value);
   return {

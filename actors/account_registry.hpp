@@ -29,7 +29,7 @@ struct RegistryStats {
 };
 
 struct RegistryState {
-  AccountContext context;
+  std::shared_ptr<const AccountContext> context;  // shared by every account actor
   std::shared_ptr<LedgerGauges> gauges;
   std::unordered_map<std::string, RegistryEntry> accounts;
   std::chrono::milliseconds idle_after{60'000};

@@ -391,6 +391,7 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                                    {"mutations", stats.mutations},
                                    {"failed_mutations", stats.failed_mutations},
                                    {"largest_batch", stats.largest_batch},
+                                   {"commit_micros_total", stats.commit_micros_total},
                                    {"fenced_batches", stats.fenced},
                                    {"mailbox_size", mailbox}};
           responder->send(200, body.dump());
