@@ -506,15 +506,10 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
   self->state.context = std::move(context);
   self->state.last_activity_ms = now_ms();
   return {
-      [=](deposit_atom, DepositCommand& cmd) { accept(self, std::move(cmd)); },
-      [=](reserve_atom, ReserveRequest& request) { accept(self, std::move(request)); },
-      [=](balance_atom, BalanceQuery& query) { accept(self, std::move(query)); },
-      // Release 2.
-      [=](withdraw_atom, WithdrawCommand& cmd) { accept(self, std::move(cmd)); },
-      [=](hold_atom, HoldCommand& cmd) { accept(self, std::move(cmd)); },
-      [=](void_atom, VoidCommand& cmd) { accept(self, std::move(cmd)); },
-      [=](expire_atom, ExpireHold& expiry) { accept(self, std::move(expiry)); },
-      [=](available_atom, AvailableQuery& query) { accept(self, std::move(query)); },
+      // Every command the registry routes here (deposit, reserve, balance, withdraw, hold, void,
+      // expire, available), in one handler: one behavior per account actor, so each handler less
+      // is memory less on every live account.
+      [=](work_atom, AccountState::Work& work) { accept(self, std::move(work)); },
       [=](loaded_atom, LoadResult& loaded) {
         auto& s = self->state;
         if (!loaded.balance) {

@@ -112,3 +112,5 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
                             std::shared_ptr<const AccountContext> context);
 
 }  // namespace wallet::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AccountState::Work)

@@ -1,5 +1,6 @@
 #include "actors/account_registry.hpp"
 
+#include <dlfcn.h>
 #include <malloc.h>
 
 #include "actors/inspection_collector.hpp"
@@ -51,14 +52,27 @@ void publish(Self self) {
   s.gauges->registry_mailbox = self->mailbox().size();
 }
 
-// glibc keeps freed memory in its arenas; after many actors were retired, hand it back to the
-// system so that RSS follows the live set instead of the peak.
+// Hands the memory of retired actors back to the system, so that RSS follows the live set instead
+// of the peak. The services run on jemalloc (services/CMakeLists.txt), which returns freed pages
+// only as it allocates and frees again: an instance that goes quiet after many retirements would
+// keep them. Its `arena.<all>.purge` returns them now; without jemalloc (tests, sanitizer builds)
+// glibc's malloc_trim does the same for its arenas.
+void release_freed_memory() {
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl) {
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
+  } else {
+    malloc_trim(0);
+  }
+}
+
 void release_memory_after_retirements(Self self) {
   auto& s = self->state;
   constexpr uint64_t kRetirementsPerTrim = 10'000;
   if (s.stats.retired - s.retired_at_last_trim < kRetirementsPerTrim) return;
   s.retired_at_last_trim = s.stats.retired;
-  malloc_trim(0);
+  release_freed_memory();
 }
 
 void scan_idle(Self self) {
@@ -83,38 +97,38 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
   self->state.idle_after = idle_after;
   self->delayed_send(self, kScanEvery, tick_atom::value);
   return {
-      [=](deposit_atom atom, DepositCommand& cmd) {
+      [=](deposit_atom, DepositCommand& cmd) {
         std::string user_id = cmd.user_id;
-        forward(self, user_id, atom, std::move(cmd));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
       },
-      [=](reserve_atom atom, ReserveRequest& request) {
+      [=](reserve_atom, ReserveRequest& request) {
         std::string user_id = request.user_id;
-        forward(self, user_id, atom, std::move(request));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(request)});
       },
-      [=](balance_atom atom, BalanceQuery& query) {
+      [=](balance_atom, BalanceQuery& query) {
         std::string user_id = query.user_id;
-        forward(self, user_id, atom, std::move(query));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
       },
       // Release 2: routed to the account that pays (withdrawals, holds) or is asked.
-      [=](withdraw_atom atom, WithdrawCommand& cmd) {
+      [=](withdraw_atom, WithdrawCommand& cmd) {
         std::string user_id = cmd.user_id;
-        forward(self, user_id, atom, std::move(cmd));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
       },
-      [=](hold_atom atom, HoldCommand& cmd) {
+      [=](hold_atom, HoldCommand& cmd) {
         std::string user_id = cmd.from_user_id;
-        forward(self, user_id, atom, std::move(cmd));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
       },
-      [=](void_atom atom, VoidCommand& cmd) {
+      [=](void_atom, VoidCommand& cmd) {
         std::string user_id = cmd.user_id;
-        forward(self, user_id, atom, std::move(cmd));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
       },
-      [=](expire_atom atom, ExpireHold& expiry) {
+      [=](expire_atom, ExpireHold& expiry) {
         std::string user_id = expiry.user_id;
-        forward(self, user_id, atom, std::move(expiry));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(expiry)});
       },
-      [=](available_atom atom, AvailableQuery& query) {
+      [=](available_atom, AvailableQuery& query) {
         std::string user_id = query.user_id;
-        forward(self, user_id, atom, std::move(query));
+        forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
       },
       [=](opened_atom atom, const std::string& user_id) {
         // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.

@@ -44,6 +44,8 @@ using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using void_atom = caf::atom_constant<caf::atom("voidhold")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using available_atom = caf::atom_constant<caf::atom("available")>;
+// The registry to an account: one of the commands above, as AccountState::Work.
+using work_atom = caf::atom_constant<caf::atom("work")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 // Beyond one machine: a partition was taken or given up (the registry tells its accounts), and
 // the receiver of cross-owner credits.
