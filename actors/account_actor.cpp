@@ -217,7 +217,8 @@ void void_hold(Self self, VoidCommand& cmd) {
   auto it = s.holds.find(cmd.hold_id);
   if (it == s.holds.end() || overdue(it->second)) {
     if (it != s.holds.end()) expire(self, cmd.hold_id);
-    reject(self, s.context->writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply, cmd.deadline);
+    reject(self, s.context->writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply,
+           cmd.deadline);
     return;
   }
   WriteRequest request;

@@ -54,7 +54,8 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
 
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
-  conn.prepare("wallet_delete_ledger_events", "DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])");
+  conn.prepare("wallet_delete_ledger_events",
+               "DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])");
   pqxx::nontransaction txn(conn);  // one statement, atomic on its own
   txn.exec_prepared("wallet_delete_ledger_events", bigint_array_literal(ids));
 }

@@ -266,9 +266,8 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
                         c.fence_epochs.text(), c.account_ids.text(), c.old_balances.text(),
                         c.new_balances.text(), c.entry_ids.text(), c.entry_users.text(),
                         c.entry_changes.text(), c.entry_old.text(), c.entry_new.text(),
-                        c.entry_kinds.text(), c.entry_transfers.text(),
-                        c.outcome_endpoints.text(), c.outcome_keys.text(),
-                        c.outcome_hashes.text(), c.outcome_statuses.text(),
+                        c.entry_kinds.text(), c.entry_transfers.text(), c.outcome_endpoints.text(),
+                        c.outcome_keys.text(), c.outcome_hashes.text(), c.outcome_statuses.text(),
                         c.outcome_bodies.text());
     } else {
       txn.exec_prepared("ledger_commit_batch", batch_document(batch, claim));

@@ -1,10 +1,9 @@
 #include "persistence/session.hpp"
 
-#include <vector>
-
 #include <spdlog/spdlog.h>
 
 #include <pqxx/pqxx>
+#include <vector>
 
 namespace wallet::persistence {
 namespace {

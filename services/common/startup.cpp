@@ -24,15 +24,15 @@ bool configure_actors(caf::actor_system_config& caf_config, const CommonConfig& 
   // Work sharing: one queue under a mutex, and a worker with nothing to do sleeps on its condition
   // variable until an enqueue notifies it. CAF's default, work stealing, gives each worker a queue
   // it polls (100 times, then ACTOR_MODERATE_POLLS times 50 us apart) and steals from the others
-  // before it sleeps; on 2 cores under load that polling and its wake-ups were most of the service's
-  // kernel time. Measured in one `scripts/bench --variant` run each: sharing 140 and 148 us of
-  // service CPU per transfer, stealing 208 and 218, and 1.2-1.4x the transfers/s.
+  // before it sleeps; on 2 cores under load that polling and its wake-ups were most of the
+  // service's kernel time. Measured in one `scripts/bench --variant` run each: sharing 140 and 148
+  // us of service CPU per transfer, stealing 208 and 218, and 1.2-1.4x the transfers/s.
   if (config.actor_scheduler != "sharing" && config.actor_scheduler != "stealing") {
     spdlog::critical("event=startup_failed cause=\"ACTOR_SCHEDULER must be sharing or stealing\"");
     return false;
   }
   caf_config.set("scheduler.policy", config.actor_scheduler == "sharing" ? caf::atom("sharing")
-                                                                        : caf::atom("stealing"));
+                                                                         : caf::atom("stealing"));
   caf_config.set("scheduler.max-threads", static_cast<size_t>(config.actor_threads));
   // Stealing only: an idle worker polls its queue 100 times, then 500 times with a 50 us sleep
   // between polls (each sleep a clock_nanosleep syscall and a wake-up) before it waits on its

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "domain/ids.hpp"
+#include "domain/partitioning.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -255,6 +256,18 @@ double metric(const std::string& url, const std::string& name) {
   return std::stod(body.substr(at + name.size() + 2));
 }
 
+// The sum of every series of a labelled counter (0 when there is none yet).
+double metric_sum(const std::string& url, const std::string& name) {
+  const auto body = HttpClient(url, 5s).get("/metrics").body;
+  double sum = 0;
+  for (size_t at = body.find("\n" + name + "{"); at != std::string::npos;
+       at = body.find("\n" + name + "{", at + 1)) {
+    const auto value = body.find("} ", at);
+    if (value != std::string::npos) sum += std::stod(body.substr(value + 2));
+  }
+  return sum;
+}
+
 // The ledger's invariants once at rest, and every acknowledged transfer exactly once.
 void expect_ledger_exact(Instances& instances, const Load& load, int min_acked = 50,
                          std::chrono::seconds settle = 20s) {
@@ -370,16 +383,33 @@ TEST(InstancesTest, StoppedInstanceIsFencedAfterItsSessionTimesOutAndAppliesNoth
   std::this_thread::sleep_for(3s);
   const size_t victim = 2;
   load.set_live({0, 1});
+  const double forwarded_before =
+      metric_sum(s->instances.url(victim), "wallet_forwarded_requests_total");
   ASSERT_EQ(::kill(s->instances.process(victim).pid(), SIGSTOP), 0);
-  // Requests sent to the stopped instance wait in its socket; it reads them when it wakes, before
-  // it has heard that its partitions are gone: its commits must then be refused by the fence.
+  // Requests sent to the stopped instance wait in its socket. When it wakes, its HTTP threads and
+  // its group member race: a request it admits before it hears that its partitions are gone
+  // reaches Postgres with the old epoch and must be refused by the fence; one admitted after is
+  // sent to the new owner. Which happens is up to the scheduler (both were seen here); either way
+  // nothing may be applied twice or lost (the exactness check below).
   std::vector<std::thread> stranded;
   std::mutex stranded_mutex;
   std::map<std::string, std::string> stranded_acked;  // key -> transfer_id
+  // Payers of the stopped instance's own partitions: each stranded request is then either
+  // admitted there (and fenced) or sent on (counted as forwarded), never served by it as owner.
+  std::vector<std::string> payers;
+  const auto owners = s->instances.partition_owners();
+  for (const auto& account : s->accounts) {
+    if (owners.at(domain::partition_of(account, 12)) == s->instances.id(victim)) {
+      payers.push_back(account);
+    }
+  }
+  ASSERT_FALSE(payers.empty()) << "the stopped instance owns no account";
   for (int i = 0; i < 20; ++i) {
     stranded.emplace_back([&, i] {
-      const auto& from = s->accounts[static_cast<size_t>(i)];
-      const auto& to = s->accounts[static_cast<size_t>(i + 20)];
+      const auto& from = payers[static_cast<size_t>(i) % payers.size()];
+      const auto& to = s->accounts[static_cast<size_t>(i + 20)] == from
+                           ? s->accounts[static_cast<size_t>(i)]
+                           : s->accounts[static_cast<size_t>(i + 20)];
       const std::string key = "stranded-" + domain::new_uuid_v4();
       HttpClient client(s->instances.url(victim), 30s);
       auto response = client.post(
@@ -400,9 +430,16 @@ TEST(InstancesTest, StoppedInstanceIsFencedAfterItsSessionTimesOutAndAppliesNoth
   std::this_thread::sleep_for(3s);
   load.stop();
   const double fenced = metric(s->instances.url(victim), "ledger_commits_fenced_total");
-  std::printf("stopped instance: %g fenced commits; %zu of 20 stranded transfers answered 200\n",
-              fenced, stranded_acked.size());
-  EXPECT_GE(fenced, 1) << "the woken instance's commits were not refused by the fence";
+  const double forwarded =
+      metric_sum(s->instances.url(victim), "wallet_forwarded_requests_total") - forwarded_before;
+  std::printf(
+      "stopped instance: %g fenced commits, %g requests sent to the new owners; %zu of 20 stranded "
+      "transfers answered 200\n",
+      fenced, forwarded, stranded_acked.size());
+  // The woken instance took part: its stale commits were fenced, or it routed the stranded
+  // requests to the new owners (it did not, say, commit them itself or drop them).
+  EXPECT_TRUE(fenced >= 1 || forwarded >= 1)
+      << "the woken instance neither had a commit fenced nor sent a request to the new owners";
   print_load("stop", load);
   expect_only_retryable_errors(load);
   // The stranded transfers that were answered 200 must be in the ledger once, the others not.

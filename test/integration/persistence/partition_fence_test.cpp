@@ -1,10 +1,11 @@
 // The ownership fence against the real Postgres (migration 006, in a scratch schema of
 // transaction_service): the SQL hash of accounts to partitions is domain::partition_of's; taking a
-// partition bumps its epoch; a commit through LedgerStore (ledger_commit_rows or ledger_commit_batch) with a stale or
-// incomplete claim is refused as a whole and changes nothing, with a current claim it commits (the
-// negative control of every refusal here); and a take that races a batch in flight is ordered
-// after it (the take waits for the batch), proved with a negative control: the same race against a
-// copy of the function without its row lock lets the take through while the batch is in flight.
+// partition bumps its epoch; a commit through LedgerStore (ledger_commit_rows or
+// ledger_commit_batch) with a stale or incomplete claim is refused as a whole and changes nothing,
+// with a current claim it commits (the negative control of every refusal here); and a take that
+// races a batch in flight is ordered after it (the take waits for the batch), proved with a
+// negative control: the same race against a copy of the function without its row lock lets the take
+// through while the batch is in flight.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -254,8 +255,9 @@ TEST_F(PartitionFenceTest, NegativeControlWithoutTheRowLockTheTakeOvertakesTheBa
   {
     pqxx::nontransaction txn(conn_);
     std::string def =
-        txn.exec1("SELECT pg_get_functiondef("
-                  "'ledger_check_fence(text, integer[], bigint[], uuid[])'::regprocedure)")[0]
+        txn.exec1(
+               "SELECT pg_get_functiondef("
+               "'ledger_check_fence(text, integer[], bigint[], uuid[])'::regprocedure)")[0]
             .as<std::string>();
     const auto at = def.find("PERFORM 1 FROM partition_owner");
     ASSERT_NE(at, std::string::npos);
