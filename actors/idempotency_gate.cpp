@@ -34,13 +34,10 @@ void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome)
 }
 
 constexpr size_t kMaxLookupBatch = 512;
-// Two queries at a time: a new key does not wait for a whole lookup before its own starts (the
-// latency of every keyed request at moderate load), and the DB pool keeps connections for loads.
-constexpr size_t kMaxLookupsInFlight = 2;
 
 void run_lookups(Self self) {
   auto& s = self->state;
-  if (s.lookups_running >= kMaxLookupsInFlight || s.lookup_queue.empty()) return;
+  if (s.lookup_running || s.lookup_queue.empty()) return;
   std::vector<std::string> names;
   std::vector<std::pair<std::string, std::string>> keys;
   const size_t n = std::min(s.lookup_queue.size(), kMaxLookupBatch);
@@ -51,7 +48,7 @@ void run_lookups(Self self) {
     keys.emplace_back(it->second.tag.endpoint, it->second.tag.key);
   }
   s.lookup_queue.erase(s.lookup_queue.begin(), s.lookup_queue.begin() + static_cast<long>(n));
-  ++s.lookups_running;
+  s.lookup_running = true;
   auto me = caf::actor_cast<caf::actor>(self);
   using Found = std::vector<persistence::IdempotencyOutcome>;
   s.backend->find_outcomes(std::move(keys),
@@ -135,7 +132,7 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
       },
       [=](lookup_atom, StoredLookup& lookup) {
         auto& s = self->state;
-        --s.lookups_running;
+        s.lookup_running = false;
         for (const auto& name : lookup.slots) {
           auto it = s.slots.find(name);
           if (it == s.slots.end()) continue;

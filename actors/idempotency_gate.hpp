@@ -35,10 +35,9 @@ struct GateState {
   std::chrono::seconds ttl{24 * 3600};  // an outcome older than this is forgotten
   std::unordered_map<std::string, GateSlot> slots;
   std::list<std::string> done_order;  // least recently used first
-  // Lookups are batched: while kMaxLookupsInFlight queries run, new keys queue up and go together
-  // in the next. Each key is looked up by one query only (a slot is queued once, when created).
+  // Lookups are batched: while one query runs, new keys queue up and go together in the next.
   std::vector<std::string> lookup_queue;
-  size_t lookups_running = 0;
+  bool lookup_running = false;
   size_t capacity = 100'000;
   static inline const char* name = "idempotency_gate";
 };
