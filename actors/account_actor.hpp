@@ -47,6 +47,12 @@ class Stash {
   bool empty() const { return !queue_ || queue_->empty(); }
   size_t size() const { return queue_ ? queue_->size() : 0; }
   T& front() { return queue_->front(); }
+  template <class F>
+  void each(F&& f) const {
+    if (queue_) {
+      for (const auto& item : *queue_) f(item);
+    }
+  }
   void push_back(T item) {
     if (!queue_) queue_ = std::make_unique<std::deque<T>>();
     queue_->push_back(std::move(item));

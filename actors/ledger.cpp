@@ -70,6 +70,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   context.backend = backend;
   context.max_stash = options_.max_stash_per_account;
   registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
+  coordinator_ = system_.spawn(transfer_coordinator, registry_, writer_);
   gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
                         options_.idempotency_ttl);
   if (options_.purge_every.count() > 0) {
@@ -96,7 +97,8 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle : {&receiver_, &purger_, &sweeper_, &gate_, &registry_, &writer_}) {
+  for (auto* handle :
+       {&receiver_, &purger_, &sweeper_, &gate_, &coordinator_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
@@ -184,7 +186,7 @@ void Ledger::transfer(TransferCommand command) {
 
 void Ledger::start_transfer(TransferCommand command) {
   if (command.arrival || !owned_elsewhere(command.to_user_id)) {
-    system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+    caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
     return;
   }
   // Across owners: the payee must exist (its owner cannot refuse the credit later for that), then
@@ -194,7 +196,7 @@ void Ledger::start_transfer(TransferCommand command) {
   read_elsewhere_owned(payee, [this, command = std::move(command)](
                                   domain::Result<persistence::AccountRecord> found) mutable {
     if (!found) return command.reply(error_reply(found.error().code, found.error().message));
-    system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+    caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
   });
 }
 
@@ -443,7 +445,7 @@ void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
   command.arrival = true;
   command.deadline = deadline_from_now();
   command.reply = [done = std::move(done)](Reply reply) { done(reply.status == 200); };
-  system_.spawn(transfer_coordinator, std::move(command), registry_, writer_);
+  caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
 }
 
 bool Ledger::take_partitions(const std::vector<int>& partitions) {

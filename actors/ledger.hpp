@@ -157,6 +157,7 @@ class Ledger {
   LedgerOptions options_;
   caf::actor writer_;
   caf::actor registry_;
+  caf::actor coordinator_;  // every transfer's (transfer_coordinator.hpp)
   caf::actor gate_;
   caf::actor purger_;
   caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded

@@ -44,6 +44,8 @@ using hold_atom = caf::atom_constant<caf::atom("hold")>;
 using void_atom = caf::atom_constant<caf::atom("voidhold")>;
 using expire_atom = caf::atom_constant<caf::atom("expire")>;
 using available_atom = caf::atom_constant<caf::atom("available")>;
+// To the transfer coordinator: start this transfer.
+using coordinate_atom = caf::atom_constant<caf::atom("coordinate")>;
 // The registry to an account: one of the commands above, as AccountState::Work.
 using work_atom = caf::atom_constant<caf::atom("work")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
@@ -210,6 +212,7 @@ struct ReserveRequest {
   std::string hold_id = {};  // release 2: a capture's debit leg consumes this hold
 };
 struct LegReservation {
+  std::string transfer_id;  // the transfer it answers (the coordinator serves many)
   std::string user_id;
   caf::actor account;  // the actor now locked for this transfer (empty when refused)
   std::optional<domain::Error> refusal;

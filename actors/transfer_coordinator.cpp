@@ -8,18 +8,18 @@
 namespace wallet::actors {
 namespace {
 
-using Self = caf::stateful_actor<TransferState>*;
+using Self = caf::stateful_actor<CoordinatorState>*;
 
-void request_leg(Self self, const caf::actor& registry, const std::string& user_id) {
-  const auto& cmd = self->state.command;
-  ReserveRequest request{self->state.transfer_id,
+void request_leg(Self self, const TransferState& t, const std::string& user_id) {
+  const auto& cmd = t.command;
+  ReserveRequest request{t.transfer_id,
                          user_id,
                          user_id == cmd.from_user_id ? LegRole::debit : LegRole::credit,
                          cmd.amount,
                          caf::actor_cast<caf::actor>(self),
                          cmd.deadline};
   if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
-  self->send(registry, reserve_atom::value, std::move(request));
+  self->send(self->state.registry, reserve_atom::value, std::move(request));
 }
 
 // The leg to reserve first: both in global lock order, or the one leg this instance commits.
@@ -43,8 +43,8 @@ persistence::InTransit in_transit(const TransferState& s) {
           {}};
 }
 
-void commit(Self self, const caf::actor& writer) {
-  auto& s = self->state;
+// Hands the transfer to the writer and releases its accounts; the transfer is then done here.
+void commit(Self self, TransferState& s) {
   const auto& cmd = s.command;
   WriteRequest request;
   int64_t from_balance = 0;
@@ -77,29 +77,45 @@ void commit(Self self, const caf::actor& writer) {
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = cmd.reply;
   // Order matters: the writer must hold this mutation before either account submits a later one.
-  self->send(writer, submit_atom::value, std::move(request));
+  self->send(self->state.writer, submit_atom::value, std::move(request));
   for (auto& leg : s.legs) self->send(leg.account, release_atom::value, s.transfer_id, true);
-  self->quit();
 }
 
 }  // namespace
 
-caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
-                                   TransferCommand command, caf::actor registry,
+caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, caf::actor registry,
                                    caf::actor writer) {
-  self->state.command = std::move(command);
-  self->state.transfer_id = self->state.command.transfer_id.empty()
-                                ? domain::new_uuid_v4()
-                                : self->state.command.transfer_id;
-  request_leg(self, registry, first_leg(self->state.command));
+  self->state.registry = std::move(registry);
+  self->state.writer = std::move(writer);
   return {
+      [=](coordinate_atom, TransferCommand& command) {
+        auto& transfers = self->state.transfers;
+        std::string transfer_id =
+            command.transfer_id.empty() ? domain::new_uuid_v4() : command.transfer_id;
+        auto [it, fresh] = transfers.try_emplace(transfer_id);
+        if (!fresh) {
+          // One transfer_id is coordinated once at a time (the in-transit receiver credits each
+          // transfer once at a time, and new ids are fresh): a second start is refused unchanged.
+          command.reply(error_reply(domain::ErrorCode::unavailable,
+                                    "this transfer is already being applied, retry later"));
+          return;
+        }
+        auto& t = it->second;
+        t.command = std::move(command);
+        t.transfer_id = std::move(transfer_id);
+        request_leg(self, t, first_leg(t.command));
+      },
       [=](reserved_atom, LegReservation& leg) {
-        auto& s = self->state;
+        auto& transfers = self->state.transfers;
+        auto it = transfers.find(leg.transfer_id);
+        if (it == transfers.end()) return;  // not ours: nothing is waiting for it
+        auto& s = it->second;
         if (leg.refusal) {
           for (auto& held : s.legs)
             self->send(held.account, release_atom::value, s.transfer_id, false);
-          reject(self, writer, s.command.tag, *leg.refusal, s.command.reply, s.command.deadline);
-          self->quit();
+          reject(self, self->state.writer, s.command.tag, *leg.refusal, s.command.reply,
+                 s.command.deadline);
+          transfers.erase(it);
           return;
         }
         s.legs.push_back(std::move(leg));
@@ -110,14 +126,14 @@ caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
               self->send(held.account, release_atom::value, s.transfer_id, false);
             }
             s.command.reply(timeout_reply());
-            self->quit();
-            return;
+          } else {
+            commit(self, s);
           }
-          commit(self, writer);
+          transfers.erase(it);
           return;
         }
         const auto& cmd = s.command;
-        request_leg(self, registry,
+        request_leg(self, s,
                     s.legs.front().user_id == cmd.from_user_id ? cmd.to_user_id : cmd.from_user_id);
       },
   };

@@ -1,4 +1,7 @@
-// TransferCoordinator: one short-lived actor per transfer. The protocol, deadlock-free by ordering:
+// TransferCoordinator: one long-lived actor that coordinates every transfer of the instance, each
+// by its transfer_id (it was one short-lived actor per transfer: CAF wakes its clock thread for
+// every actor that terminates, half a context switch per transfer). The protocol, deadlock-free by
+// ordering:
 //  1. reserve the leg of the account with the lower user_id, then the other one; a reserved account
 //     is locked for this transfer (its other mutations wait) and has applied its leg in memory;
 //  2. with both legs reserved, hand the transfer's two rows (and its idempotency outcome) to the
@@ -14,19 +17,30 @@
 #pragma once
 
 #include <caf/all.hpp>
+#include <string>
+#include <unordered_map>
 
 #include "actors/ledger_messages.hpp"
 
 namespace wallet::actors {
 
+// One transfer in progress.
 struct TransferState {
   TransferCommand command;
   std::string transfer_id;
   std::vector<LegReservation> legs;  // in lock order
-  static inline const char* name = "transfer";
 };
 
-caf::behavior transfer_coordinator(caf::stateful_actor<TransferState>* self,
-                                   TransferCommand command, caf::actor registry, caf::actor writer);
+struct CoordinatorState {
+  caf::actor registry;
+  caf::actor writer;
+  std::unordered_map<std::string, TransferState> transfers;  // by transfer_id
+  static inline const char* name = "transfer_coordinator";
+};
+
+// Starts a transfer: (coordinate_atom, TransferCommand). Each account answers its leg with
+// (reserved_atom, LegReservation), which names the transfer.
+caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, caf::actor registry,
+                                   caf::actor writer);
 
 }  // namespace wallet::actors
