@@ -187,6 +187,16 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
           // Every index taken is sent, so an original is always sent before (or while) its copies.
           const size_t i = next++;
           if (i >= plan.schedule.size()) break;
+          if (config.rate > 0) {
+            // Paced: send i goes out at start + i / rate (or at once when the workers are behind).
+            const auto at = state.started() + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(i / config.rate));
+            if (limited && at >= deadline) {
+              cut_short = true;
+              break;
+            }
+            std::this_thread::sleep_until(at);
+          }
           const Send& s = plan.schedule[i];
           const bool original = s.kind == SendKind::original;
           ++(original ? mine.transfers_sent : mine.duplicates_sent);

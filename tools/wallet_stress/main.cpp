@@ -63,6 +63,10 @@ void add_options(CLI::App& app, StressConfig& c) {
   app.add_option("--duration-limit", c.duration_limit,
                  "stop sending after this many seconds (0: no limit); checks still run")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--rate", c.rate,
+                 "send at most this many requests per second in all, each at its time on a fixed "
+                 "schedule (0: as fast as the workers go); latency at a given load")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--database-url", c.database_url,
                  "transaction_service Postgres URL: also check the ledger invariants in SQL");
   app.add_option("--kafka-brokers", c.kafka_brokers,

@@ -30,6 +30,7 @@ struct StressConfig {
   int64_t max_amount_minor = 10'000;
   uint64_t seed = 1;
   double duration_limit = 0;  // seconds; 0: no limit
+  double rate = 0;            // sends per second, paced; 0: as fast as the workers go
   std::string database_url;   // empty: API checks only
   std::string kafka_brokers;  // empty: the ledger-events stream is not checked
   std::string ledger_events_topic = "ledger-events";
@@ -103,6 +104,7 @@ inline nlohmann::json to_json(const StressConfig& c) {
           {"max_amount", c.max_amount},
           {"seed", c.seed},
           {"duration_limit", c.duration_limit},
+          {"rate", c.rate},
           {"database_checks", !c.database_url.empty()},
           {"event_checks", !c.kafka_brokers.empty()},
           {"self_check_corrupt", c.self_check_corrupt},
