@@ -44,7 +44,10 @@ end
 LUA
 
 suffix=$RANDOM
-HTTP_PORT=$PORT DATABASE_URL=$TRANSACTION_DB_URL KAFKA_TOPIC=bench-memory-$suffix \
+# PARTITION_OWNERSHIP=shared: it takes no ledger partition, so the stack's own transaction-service
+# (same database) keeps its claim (in the default "all" mode this one would take every partition,
+# and the stack's instance would have every later commit fenced: 503 partition_moved).
+HTTP_PORT=$PORT DATABASE_URL=$TRANSACTION_DB_URL PARTITION_OWNERSHIP=shared KAFKA_TOPIC=bench-memory-$suffix \
   KAFKA_GROUP_ID=bench-memory-$suffix ACTOR_IDLE_MS=$IDLE_MS ADMIN_TOKEN=bench LOG_LEVEL=warn \
   "$WALLET_BIN_DIR/transaction-service" > "$WORK/service.log" 2>&1 &
 svc_pid=$!
