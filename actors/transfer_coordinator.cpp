@@ -43,9 +43,10 @@ persistence::InTransit in_transit(const TransferState& s) {
           {}};
 }
 
-// Hands the transfer to the writer and releases its accounts; the transfer is then done here.
+// Hands the transfer to the writer and releases its accounts; the transfer is then done here, so
+// its rows and its reply are moved into the writer's request, not copied.
 void commit(Self self, TransferState& s) {
-  const auto& cmd = s.command;
+  auto& cmd = s.command;
   WriteRequest request;
   int64_t from_balance = 0;
   for (auto& leg : s.legs) {
@@ -57,12 +58,13 @@ void commit(Self self, TransferState& s) {
   for (auto kind :
        {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit}) {
     for (auto& leg : s.legs) {
-      if (leg.entry.kind == kind) request.mutation.entries.push_back(leg.entry);
+      if (leg.entry.kind == kind) request.mutation.entries.push_back(std::move(leg.entry));
     }
   }
-  request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
-                                               cmd.amount, from_balance)};
-  if (!cmd.hold_id.empty()) {
+  if (cmd.hold_id.empty()) {
+    request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
+                                                 cmd.amount, from_balance)};
+  } else {
     // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
     request.on_commit =
         Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance)};
@@ -75,7 +77,7 @@ void commit(Self self, TransferState& s) {
   if (cmd.arrival) request.mutation.arrivals.push_back(in_transit(s));
 #endif
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
-  request.reply = cmd.reply;
+  request.reply = std::move(cmd.reply);
   // Order matters: the writer must hold this mutation before either account submits a later one.
   self->send(self->state.writer, submit_atom::value, std::move(request));
   for (auto& leg : s.legs) self->send(leg.account, release_atom::value, s.transfer_id, true);

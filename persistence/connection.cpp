@@ -19,12 +19,9 @@ bool is_connection_failure(const std::exception& error) {
 bool is_retryable(const std::exception& error) { return classify(error).retryable(); }
 
 std::string bigint_array_literal(const std::vector<int64_t>& ids) {
-  std::string text = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) text += ',';
-    text += std::to_string(ids[i]);
-  }
-  return text + "}";
+  ArrayLiteral literal;
+  for (int64_t id : ids) literal.number(id);
+  return literal.text();
 }
 
 void ArrayLiteral::separate() {

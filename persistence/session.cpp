@@ -41,17 +41,15 @@ std::string session_url(const std::string& url, const SessionOptions& options) {
     add("tcp_user_timeout", std::to_string(options.tcp_user_timeout_ms));
   }
   // libpq `options`: command-line options for the server process, URI-encoded in a URI.
-  std::vector<std::string> settings;
+  std::vector<std::pair<std::string, std::string>> settings;
   if (options.statement_timeout.count() > 0) {
-    settings.push_back("statement_timeout=" + std::to_string(options.statement_timeout.count()));
+    settings.emplace_back("statement_timeout", std::to_string(options.statement_timeout.count()));
   }
-  if (options.generic_plans) settings.push_back("plan_cache_mode=force_generic_plan");
+  if (options.generic_plans) settings.emplace_back("plan_cache_mode", "force_generic_plan");
   std::string server;
-  for (const auto& setting : settings) {
+  for (const auto& [name, value] : settings) {
     if (!server.empty()) server += uri ? "%20" : " ";
-    server += uri ? "-c%20" + setting.substr(0, setting.find('=')) + "%3D" +
-                        setting.substr(setting.find('=') + 1)
-                  : "-c " + setting;
+    server += uri ? "-c%20" + name + "%3D" + value : "-c " + name + "=" + value;
   }
   if (!server.empty()) add("options", uri ? server : "'" + server + "'");
   return out;
