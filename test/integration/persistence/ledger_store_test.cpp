@@ -3,6 +3,8 @@
 // syntax of Postgres ("  \  ,  {  }) and the word NULL, and stored bodies are JSON full of quotes
 // and backslashes. Each must reach its column byte for byte and in its row: a quoting slip would
 // split an element, shift the columns and store one client's outcome under another's key.
+#include "persistence/ledger_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,7 +14,6 @@
 
 #include "domain/ids.hpp"
 #include "persistence/connection.hpp"
-#include "persistence/ledger_store.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/scratch_schema.hpp"
 
@@ -28,8 +29,8 @@ using persistence::LedgerMutation;
 LedgerMutation keyed_deposit(const std::string& user, int64_t from, int64_t amount,
                              IdempotencyOutcome outcome) {
   LedgerMutation m;
-  m.entries.push_back(
-      LedgerEntry{domain::new_uuid_v4(), user, amount, from, from + amount, EntryKind::deposit, ""});
+  m.entries.push_back(LedgerEntry{domain::new_uuid_v4(), user, amount, from, from + amount,
+                                  EntryKind::deposit, ""});
   m.outcome = std::move(outcome);
   return m;
 }
