@@ -123,6 +123,11 @@ void HttpServer::start() {
   metrics_.gauge("http_connections_open", "Open client connections", [gate = gate_] {
     return std::vector<std::pair<Labels, double>>{{{}, static_cast<double>(gate->open())}};
   });
+  metrics_.gauge("http_connections_max",
+                 "Connections served at once; more are answered 503 (max_connections)",
+                 [limit = options_.max_connections] {
+                   return std::vector<std::pair<Labels, double>>{{{}, static_cast<double>(limit)}};
+                 });
   metrics_.describe("http_connections_refused_total", "counter",
                     "Connections answered 503 because max_connections were open");
   listener_->bind();

@@ -1,6 +1,7 @@
 #include "services/common/startup.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
@@ -42,6 +43,43 @@ bool configure_actors(caf::actor_system_config& caf_config, const CommonConfig& 
                  static_cast<size_t>(std::max<int64_t>(1, config.actor_moderate_polls)));
   caf_config.set("logger.console", caf::atom("none"));
   return true;
+}
+
+namespace {
+
+// Descriptors a service holds besides client connections: Postgres pools, Kafka and NATS sockets,
+// epoll and event fds of Pistache and librdkafka, logs (about 50 at rest), with room to spare.
+constexpr rlim_t kOwnDescriptors = 256;
+
+// The soft open-file limit after raising it as far as the hard limit allows.
+rlim_t raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return RLIM_INFINITY;
+  if (limit.rlim_cur != limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return before;
+  }
+  return limit.rlim_cur;
+}
+
+}  // namespace
+
+http::ServerOptions http_server_options(const CommonConfig& config, int64_t port) {
+  http::ServerOptions options;
+  options.host = config.http_host;
+  options.port = static_cast<uint16_t>(port);
+  options.threads = static_cast<int>(config.http_threads);
+  const rlim_t files = raise_open_file_limit();
+  if (files != RLIM_INFINITY && files < options.max_connections + kOwnDescriptors) {
+    const size_t fitted = files > 2 * kOwnDescriptors ? files - kOwnDescriptors : files / 2;
+    spdlog::warn(
+        "event=http_max_connections_lowered from={} to={} cause=\"the open-file limit is {}; "
+        "raise it (ulimit -n) to serve more\"",
+        options.max_connections, fitted, files);
+    options.max_connections = fitted;
+  }
+  return options;
 }
 
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,

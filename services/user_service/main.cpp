@@ -91,10 +91,8 @@ int main() {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
   }
 
-  http::ServerOptions server_options;
-  server_options.host = config.http_host;
-  server_options.port = static_cast<uint16_t>(config.http_port);
-  server_options.threads = static_cast<int>(config.http_threads);
+  const http::ServerOptions server_options =
+      services::http_server_options(config, config.http_port);
   http::HttpServer server(server_options, std::move(router), metrics);
   try {
     server.start();

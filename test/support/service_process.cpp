@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,6 +46,10 @@ void ServiceProcess::start() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (open_file_limit_ > 0) {
+      const rlimit files{open_file_limit_, open_file_limit_};
+      if (setrlimit(RLIMIT_NOFILE, &files) != 0) _exit(126);
+    }
     execl(binary_.c_str(), binary_.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -16,6 +16,9 @@ class ServiceProcess {
   ServiceProcess(std::string binary, std::map<std::string, std::string> env, std::string log_name);
   ~ServiceProcess();  // SIGKILLs a child still running
 
+  // The child's open-file limit (soft and hard), as a shell's `ulimit -n` would set it; before
+  // start(). Unset, the child inherits the test's.
+  void limit_open_files(unsigned long limit) { open_file_limit_ = limit; }
   void start();
   // Polls GET <url>/readyz until 200; false on timeout or when the child exited.
   bool wait_ready(const std::string& base_url, std::chrono::seconds timeout);
@@ -29,6 +32,7 @@ class ServiceProcess {
   std::string binary_;
   std::map<std::string, std::string> env_;
   std::string log_path_;
+  unsigned long open_file_limit_ = 0;
   pid_t pid_ = -1;
 };
 

@@ -1,13 +1,17 @@
 // Slow clients and the connection limit. Clients that trickle their headers or body one byte a
 // second are cut off by the server's header and body timeouts (http/server.cpp: 5 s and 10 s)
-// while everyone else is still served at once; connections beyond max_connections (1024) are
-// answered 503 and closed, and their slots come back however connections end.
+// while everyone else is still served at once; connections beyond max_connections (1024, or fewer
+// under a low open-file limit) are answered 503 and closed, and their slots come back however
+// connections end.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <regex>
@@ -145,40 +149,48 @@ TEST(SlowClientTest, IdleConnectionIsClosedByTheKeepAliveTimeout) {
   EXPECT_LE(seconds, 20.0);
 }
 
-double open_connections(const std::string& url) {
+// A gauge of /metrics without labels; -1 when it is not there.
+double gauge(const std::string& url, const std::string& name) {
   const auto metrics = HttpClient(url).get("/metrics");
   std::smatch match;
-  static const std::regex kGauge("\\nhttp_connections_open(\\{\\})? ([0-9.e+]+)");
-  if (!std::regex_search(metrics.body, match, kGauge)) return -1;
+  const std::regex line("\\n" + name + "(\\{\\})? ([0-9.e+]+)");
+  if (!std::regex_search(metrics.body, match, line)) return -1;
   return std::stod(match[2]);
 }
 
-// Runs against an instance of its own: filling the connection limit of the shared stack would
-// refuse everybody else's requests for the duration.
-TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
-  constexpr size_t kLimit = 1024;  // ServerOptions::max_connections
-  const int port = free_port();
-  const std::string url = "http://127.0.0.1:" + std::to_string(port);
-  ServiceProcess service(bin_dir() + "/transaction-service",
-                         private_transaction_service_env(port, "connlimit"),
-                         "transaction-service-connection-limit");
-  service.start();
-  ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();
-  std::this_thread::sleep_for(500ms);  // the readiness probe's own connection is gone
-  EXPECT_LE(open_connections(url), 2);
+double open_connections(const std::string& url) { return gauge(url, "http_connections_open"); }
 
-  // Fill every slot with idle keep-alive connections (one answered request each), from a few
-  // threads: Pistache's listen backlog is 128, so a burst of connects is accepted at the pace of
-  // SYN retries, and idle connections live for the 15 s keep-alive timeout (a connection that has
-  // not sent a request would be cut after the 5 s header timeout, possibly before all are in).
+// This test process's open-file limit, raised to its hard limit: holding every slot of an instance
+// takes more descriptors than a shell's usual soft limit of 1024.
+rlim_t raise_own_file_limit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  files.rlim_cur = files.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &files);
+  getrlimit(RLIMIT_NOFILE, &files);
+  return files.rlim_cur;
+}
+
+// The max_connections a service keeps under an open-file limit (services/common/startup.cpp):
+// 1024, or what is left after 256 descriptors for itself, or half of a limit under 512.
+size_t connections_under(rlim_t files) {
+  if (files == RLIM_INFINITY || files >= 1024 + 256) return 1024;
+  return files > 512 ? files - 256 : files / 2;
+}
+
+// Fills `limit` slots with idle keep-alive connections (one answered request each), from a few
+// threads: Pistache's listen backlog is 128, so a burst of connects is accepted at the pace of SYN
+// retries, and idle connections live for the 15 s keep-alive timeout (a connection that has not
+// sent a request would be cut after the 5 s header timeout, possibly before all are in).
+std::vector<RawHttpConnection> fill_every_slot(const std::string& url, size_t limit) {
   std::vector<RawHttpConnection> held;
-  held.reserve(kLimit);
-  for (size_t i = 0; i < kLimit; ++i) held.emplace_back(url);
+  held.reserve(limit);
+  for (size_t i = 0; i < limit; ++i) held.emplace_back(url);
   std::atomic<size_t> answered{0};
   std::vector<std::thread> fillers;
   for (size_t t = 0; t < 8; ++t) {
     fillers.emplace_back([&, t] {
-      for (size_t i = t; i < kLimit; i += 8) {
+      for (size_t i = t; i < limit; i += 8) {
         if (!held[i].connected()) continue;
         held[i].send(http_request("GET", "/healthz", {{"Connection", "keep-alive"}}, "", false));
         if (held[i].read_response(10s).status == 200) ++answered;
@@ -186,12 +198,15 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
     });
   }
   for (auto& filler : fillers) filler.join();
-  ASSERT_GE(answered.load(), kLimit - 2);  // a connection still closing may hold a slot
+  EXPECT_GE(answered.load(), limit - 2);  // a connection still closing may hold a slot
+  return held;
+}
 
-  // One over the limit: the 503 is written as soon as the connection is accepted, then the socket
-  // is shut down. (A client that sends before reading may see a reset instead: the server does not
-  // read from refused connections.) The workers may still be accepting the held ones, so a probe
-  // that was let in is closed and the next one tried.
+// One over the limit: the 503 is written as soon as the connection is accepted, then the socket is
+// shut down. (A client that sends before reading may see a reset instead: the server does not read
+// from refused connections.) The workers may still be accepting the held ones, so a probe that was
+// let in is closed and the next one tried.
+void expect_refused(const std::string& url) {
   RawResponse refused;
   bool closed_after = false;
   const auto accept_deadline = Clock::now() + 15s;
@@ -208,6 +223,28 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
   EXPECT_TRUE(closed_after);
   const auto curl = HttpClient(url, 3s).get("/healthz");
   EXPECT_TRUE(curl.status == 503 || curl.status == 0) << curl.status << " " << curl.body;
+}
+
+// Runs against an instance of its own: filling the connection limit of the shared stack would
+// refuse everybody else's requests for the duration.
+TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
+  const rlim_t files = raise_own_file_limit();  // the service inherits it
+  const size_t limit = connections_under(files);
+  const int port = free_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ServiceProcess service(bin_dir() + "/transaction-service",
+                         private_transaction_service_env(port, "connlimit"),
+                         "transaction-service-connection-limit");
+  service.start();
+  ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();
+  std::this_thread::sleep_for(500ms);  // the readiness probe's own connection is gone
+  EXPECT_LE(open_connections(url), 2);
+  std::printf("open-file limit %llu: max_connections %zu\n", static_cast<unsigned long long>(files),
+              limit);
+  ASSERT_EQ(gauge(url, "http_connections_max"), static_cast<double>(limit));
+
+  auto held = fill_every_slot(url, limit);
+  expect_refused(url);
 
   // Free some slots: new clients are served again.
   for (size_t i = 0; i < 10; ++i) held[i].close();
@@ -222,7 +259,7 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
     if (open >= 0 && open <= 2) break;
     std::this_thread::sleep_for(500ms);
   }
-  std::printf("open connections after the keep-alive timeout: %.0f (were %zu)\n", open, kLimit);
+  std::printf("open connections after the keep-alive timeout: %.0f (were %zu)\n", open, limit);
   EXPECT_LE(open, 2);
   held.clear();
   std::this_thread::sleep_for(300ms);
@@ -230,6 +267,38 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
   EXPECT_NE(metrics.body.find("http_connections_refused_total"), std::string::npos);
   EXPECT_EQ(HttpClient(url).get("/healthz").status, 200);  // readiness also depends on Kafka/NATS
   EXPECT_EQ(service.terminate(20s), 0);
+}
+
+// Under an open-file limit too low for 1024 connections (a CI runner's `ulimit -n 1024`, here 400
+// soft and hard, so the service cannot raise it) the service serves fewer at once, and says so:
+// the connection over its limit still gets the JSON 503, where accept(2) would have failed
+// (EMFILE) and left clients hanging.
+TEST(ConnectionLimitTest, ALowOpenFileLimitLowersTheLimitInsteadOfFailingAccepts) {
+  raise_own_file_limit();
+  const int port = free_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  ServiceProcess service(bin_dir() + "/transaction-service",
+                         private_transaction_service_env(port, "connlimit-low"),
+                         "transaction-service-connection-limit-low");
+  service.limit_open_files(400);
+  service.start();
+  ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();
+  std::this_thread::sleep_for(500ms);
+  const size_t limit = connections_under(400);
+  ASSERT_EQ(gauge(url, "http_connections_max"), static_cast<double>(limit));
+
+  auto held = fill_every_slot(url, limit);
+  expect_refused(url);
+  for (size_t i = 0; i < 10; ++i) held[i].close();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(HttpClient(url).get("/healthz").status, 200);
+  held.clear();
+  EXPECT_EQ(service.terminate(20s), 0);
+  std::ifstream log(service.log_path());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("event=http_max_connections_lowered from=1024 to=" + std::to_string(limit)),
+            std::string::npos)
+      << "see " << service.log_path();
 }
 
 }  // namespace
