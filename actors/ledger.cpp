@@ -58,13 +58,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
       pool_(pool),
       backend_(backend),
       counter_(std::make_shared<std::atomic<size_t>>(0)) {
-  if (options_.detached_writer) {
-    writer_ = system_.spawn<caf::detached>(ledger_writer, backend, options_.max_batch,
-                                           options_.on_commit, gauges_);
-  } else {
-    writer_ =
-        system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit, gauges_);
-  }
+  writer_ = system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit, gauges_);
   AccountContext context;
   context.writer = writer_;
   context.backend = backend;

@@ -34,9 +34,6 @@ struct LedgerOptions {
   // How often the background purge of expired idempotency outcomes runs when there is nothing to
   // purge (it goes on at once while it finds full batches). Zero: no purge (the simulation).
   std::chrono::milliseconds purge_every{60'000};
-  // The service's writer runs on its own thread (the Postgres backend blocks); the simulation's is
-  // scheduled like every other actor.
-  bool detached_writer = true;
   bool sweep_holds = true;  // release 2: the expiry sweep of holds in Postgres
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
   // Beyond one machine: the partitions this instance holds (null: it owns every account). Money

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace wallet::actors {
 namespace {
 
@@ -46,105 +48,151 @@ void settle(Self self, WriteRequest& request, Ending ending) {
   }
 }
 
-// The mutations of the unit being written: the whole batch, or the one being retried alone.
-std::vector<const persistence::LedgerMutation*> unit(Self self) {
-  auto& s = self->state;
+// The mutations of a lane's unit: its whole batch, or the one being retried alone.
+std::vector<const persistence::LedgerMutation*> unit(const WriteLane& lane) {
   std::vector<const persistence::LedgerMutation*> ops;
-  if (s.isolating) {
-    ops.push_back(&s.writing[s.isolate_index].mutation);
+  if (lane.isolating) {
+    ops.push_back(&lane.writing[lane.isolate_index].mutation);
   } else {
-    ops.reserve(s.writing.size());
-    for (const auto& request : s.writing) ops.push_back(&request.mutation);
+    ops.reserve(lane.writing.size());
+    for (const auto& request : lane.writing) ops.push_back(&request.mutation);
   }
   return ops;
 }
 
-void write_unit(Self self) {
-  auto& s = self->state;
-  s.write_started = std::chrono::steady_clock::now();
+void write_unit(Self self, size_t index) {
+  auto& lane = self->state.lanes[index];
+  lane.write_started = std::chrono::steady_clock::now();
   auto me = caf::actor_cast<caf::actor>(self);
-  s.backend->apply(unit(self),
-                   [me](ApplyStatus status) { caf::anon_send(me, applied_atom::value, status); });
-}
-
-void flush(Self self) {
-  auto& s = self->state;
-  s.flush_queued = false;
-  if (s.busy || s.batch.empty()) return;
-  if (s.batch.size() <= s.max_batch) {
-    s.writing.swap(s.batch);
-  } else {
-    auto split = s.batch.begin() + static_cast<std::ptrdiff_t>(s.max_batch);
-    s.writing.assign(std::make_move_iterator(s.batch.begin()), std::make_move_iterator(split));
-    s.batch.erase(s.batch.begin(), split);
-  }
-  s.busy = true;
-  s.isolating = false;
-  s.stats.mutations += s.writing.size();
-  s.stats.largest_batch = std::max(s.stats.largest_batch, s.writing.size());
-  write_unit(self);
-}
-
-// The unit's outcome is known: answer it, then go on with the next unit or the next batch.
-// A fenced unit ends the isolation too: every later mutation carries the same stale claim.
-void finish_unit(Self self, Ending ending) {
-  auto& s = self->state;
-  s.resolve_backoff = std::chrono::milliseconds{0};
-  if (s.isolating) {
-    settle(self, s.writing[s.isolate_index], ending);
-    if (++s.isolate_index < s.writing.size()) {
-      if (ending != Ending::fenced) {
-        write_unit(self);
-        return;
-      }
-      for (; s.isolate_index < s.writing.size(); ++s.isolate_index) {
-        settle(self, s.writing[s.isolate_index], ending);
-      }
-    }
-  } else {
-    for (auto& request : s.writing) settle(self, request, ending);
-  }
-  s.writing.clear();
-  s.busy = false;
-  s.isolating = false;
-  flush(self);
-}
-
-void ask_whether_committed(Self self) {
-  auto& s = self->state;
-  const auto& probe =
-      s.isolating ? s.writing[s.isolate_index].mutation : s.writing.front().mutation;
-  auto me = caf::actor_cast<caf::actor>(self);
-  s.backend->was_committed(probe, [me](domain::Result<bool> known) {
-    caf::anon_send(me, resolved_atom::value, std::move(known));
+  self->state.backend->apply(index, unit(lane), [me, index](ApplyStatus status) {
+    caf::anon_send(me, applied_atom::value, index, status);
   });
 }
 
-void on_applied(Self self, ApplyStatus status) {
+// Moves into the lane, in order, the waiting requests none of whose accounts is in flight, up to
+// max_batch. A request passed over holds its accounts back for the rest of the pass, so no later
+// request of an account overtakes an earlier one.
+void fill(WriterState& s, size_t index) {
+  auto& lane = s.lanes[index];
+  std::vector<caf::actor_id> passed_over;
+  auto waits = [&](caf::actor_id account) {
+#ifdef WALLET_PROTOCOL_BUG_SHARED_LANES  // negative control of the simulation (test-only build)
+    return false;
+#endif
+    const auto flying = s.in_flight.find(account);
+    return (flying != s.in_flight.end() && flying->second != index) ||
+           std::find(passed_over.begin(), passed_over.end(), account) != passed_over.end();
+  };
+  size_t kept = 0;
+  for (size_t i = 0; i < s.batch.size(); ++i) {
+    auto& request = s.batch[i];
+    const bool room = lane.writing.size() < s.max_batch;
+    const bool free = room && std::none_of(request.participants.begin(), request.participants.end(),
+                                           [&](const auto& p) { return waits(p.first.id()); });
+    if (free) {
+      for (const auto& p : request.participants) {
+        if (s.in_flight.emplace(p.first.id(), index).second) lane.accounts.push_back(p.first.id());
+      }
+      lane.writing.push_back(std::move(request));
+      continue;
+    }
+    if (room) {
+      for (const auto& p : request.participants) passed_over.push_back(p.first.id());
+    }
+    if (kept != i) s.batch[kept] = std::move(request);
+    ++kept;
+  }
+  s.batch.resize(kept);
+}
+
+size_t lanes_busy(const WriterState& s) {
+  return static_cast<size_t>(
+      std::count_if(s.lanes.begin(), s.lanes.end(), [](const WriteLane& l) { return l.busy; }));
+}
+
+// Starts a write on every idle lane that finds requests it may take.
+void flush(Self self) {
   auto& s = self->state;
+  s.flush_queued = false;
+  for (size_t index = 0; index < s.lanes.size() && !s.batch.empty(); ++index) {
+    auto& lane = s.lanes[index];
+    if (lane.busy) continue;
+    fill(s, index);
+    if (lane.writing.empty()) continue;  // everything waiting is in flight elsewhere
+    lane.busy = true;
+    lane.isolating = false;
+    s.stats.mutations += lane.writing.size();
+    s.stats.largest_batch = std::max(s.stats.largest_batch, lane.writing.size());
+    s.stats.most_lanes_busy = std::max(s.stats.most_lanes_busy, lanes_busy(s));
+    write_unit(self, index);
+  }
+}
+
+// The unit's outcome is known: answer it, then go on with the next unit or free the lane (its
+// accounts may be taken again) and flush what waits.
+// A fenced unit ends the isolation too: every later mutation carries the same stale claim.
+void finish_unit(Self self, size_t index, Ending ending) {
+  auto& s = self->state;
+  auto& lane = s.lanes[index];
+  lane.resolve_backoff = std::chrono::milliseconds{0};
+  if (lane.isolating) {
+    settle(self, lane.writing[lane.isolate_index], ending);
+    if (++lane.isolate_index < lane.writing.size()) {
+      if (ending != Ending::fenced) {
+        write_unit(self, index);
+        return;
+      }
+      for (; lane.isolate_index < lane.writing.size(); ++lane.isolate_index) {
+        settle(self, lane.writing[lane.isolate_index], ending);
+      }
+    }
+  } else {
+    for (auto& request : lane.writing) settle(self, request, ending);
+  }
+  for (caf::actor_id account : lane.accounts) s.in_flight.erase(account);
+  lane.accounts.clear();
+  lane.writing.clear();
+  lane.busy = false;
+  lane.isolating = false;
+  flush(self);
+}
+
+void ask_whether_committed(Self self, size_t index) {
+  auto& lane = self->state.lanes[index];
+  const auto& probe =
+      lane.isolating ? lane.writing[lane.isolate_index].mutation : lane.writing.front().mutation;
+  auto me = caf::actor_cast<caf::actor>(self);
+  self->state.backend->was_committed(index, probe, [me, index](domain::Result<bool> known) {
+    caf::anon_send(me, resolved_atom::value, index, std::move(known));
+  });
+}
+
+void on_applied(Self self, size_t index, ApplyStatus status) {
+  auto& s = self->state;
+  auto& lane = s.lanes[index];
   const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - s.write_started);
+      std::chrono::steady_clock::now() - lane.write_started);
   ++s.stats.batches;
   s.stats.commit_micros_total += static_cast<uint64_t>(elapsed.count());
-  const size_t size = s.isolating ? 1 : s.writing.size();
+  const size_t size = lane.isolating ? 1 : lane.writing.size();
   if (s.on_commit) s.on_commit(elapsed, size);
   switch (status) {
     case ApplyStatus::committed:
-      finish_unit(self, Ending::committed);
+      finish_unit(self, index, Ending::committed);
       return;
     case ApplyStatus::rejected:
-      if (!s.isolating && s.writing.size() > 1) {
+      if (!lane.isolating && lane.writing.size() > 1) {
         // Isolate: commit each mutation alone, in order. A mutation built on a refused one is
         // refused too (its old balance no longer matches), which is what keeps the chains intact.
-        s.isolating = true;
-        s.isolate_index = 0;
-        write_unit(self);
+        lane.isolating = true;
+        lane.isolate_index = 0;
+        write_unit(self, index);
         return;
       }
-      finish_unit(self, Ending::failed);
+      finish_unit(self, index, Ending::failed);
       return;
     case ApplyStatus::unavailable:
-      finish_unit(self, Ending::failed);
+      finish_unit(self, index, Ending::failed);
       return;
     case ApplyStatus::fenced:
       // Another instance took a partition this one claims: nothing was written, and no retry
@@ -152,12 +200,13 @@ void on_applied(Self self, ApplyStatus status) {
       ++s.stats.fenced;
       ++s.gauges->commits_fenced;
       spdlog::warn("event=ledger_batch_fenced size={}", size);
-      finish_unit(self, Ending::fenced);
+      finish_unit(self, index, Ending::fenced);
       return;
     case ApplyStatus::in_doubt:
-      // Neither the clients nor the accounts may hear anything before we know.
+      // Neither the clients nor the accounts may hear anything before we know; the lane keeps
+      // its accounts until then.
       ++s.stats.in_doubt;
-      ask_whether_committed(self);
+      ask_whether_committed(self, index);
       return;
   }
 }
@@ -170,16 +219,15 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
                             std::shared_ptr<LedgerGauges> gauges) {
   self->state.gauges = std::move(gauges);
   self->state.backend = backend;
-  self->state.max_batch = max_batch;
+  self->state.max_batch = std::max<size_t>(1, max_batch);
+  self->state.lanes.resize(std::max<size_t>(1, backend->write_lanes()));
   self->state.on_commit = std::move(observe);
   return {
       [=](submit_atom, WriteRequest& request) {
         auto& s = self->state;
         s.batch.push_back(std::move(request));
-        if (s.busy) return;  // the next batch forms while this one is written
-        if (s.batch.size() >= s.max_batch) {
-          flush(self);
-        } else if (!s.flush_queued) {
+        if (lanes_busy(s) == s.lanes.size()) return;  // the next batch forms meanwhile
+        if (!s.flush_queued) {
           s.flush_queued = true;
           self->send(self, flush_atom::value);
         }
@@ -188,24 +236,27 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
         flush(self);
         self->state.gauges->writer_mailbox = self->mailbox().size();
       },
-      [=](applied_atom, ApplyStatus status) { on_applied(self, status); },
-      [=](resolved_atom, domain::Result<bool>& known) {
-        auto& s = self->state;
+      [=](applied_atom, size_t index, ApplyStatus status) { on_applied(self, index, status); },
+      [=](resolved_atom, size_t index, domain::Result<bool>& known) {
+        auto& lane = self->state.lanes[index];
         if (known) {
           spdlog::info("event=ledger_commit_resolved committed={}", known.value());
-          finish_unit(self, known.value() ? Ending::committed : Ending::failed);
+          finish_unit(self, index, known.value() ? Ending::committed : Ending::failed);
           return;
         }
         // Still unknown (the database is unreachable): ask again, backing off.
-        s.resolve_backoff =
-            std::min(kMaxResolveBackoff, std::max(kFirstResolveBackoff, s.resolve_backoff * 2));
+        lane.resolve_backoff =
+            std::min(kMaxResolveBackoff, std::max(kFirstResolveBackoff, lane.resolve_backoff * 2));
         spdlog::warn("event=ledger_commit_still_in_doubt retry_in_ms={}",
-                     s.resolve_backoff.count());
-        self->delayed_send(self, s.resolve_backoff, resolved_atom::value);
+                     lane.resolve_backoff.count());
+        self->delayed_send(self, lane.resolve_backoff, resolved_atom::value, index);
       },
-      [=](resolved_atom) { ask_whether_committed(self); },
+      [=](resolved_atom, size_t index) { ask_whether_committed(self, index); },
       [=](inspect_atom, const WriterInspect& inspect) {
-        inspect.reply(self->state.stats, self->mailbox().size());
+        auto stats = self->state.stats;
+        stats.lanes = self->state.lanes.size();
+        stats.lanes_busy = lanes_busy(self->state);
+        inspect.reply(stats, self->mailbox().size());
       },
   };
 }

@@ -392,6 +392,9 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                                    {"failed_mutations", stats.failed_mutations},
                                    {"largest_batch", stats.largest_batch},
                                    {"commit_micros_total", stats.commit_micros_total},
+                                   {"lanes", stats.lanes},
+                                   {"lanes_busy", stats.lanes_busy},
+                                   {"most_lanes_busy", stats.most_lanes_busy},
                                    {"fenced_batches", stats.fenced},
                                    {"mailbox_size", mailbox}};
           responder->send(200, body.dump());

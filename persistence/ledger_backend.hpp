@@ -47,13 +47,19 @@ class LedgerBackend {
       std::vector<KeyRef> keys,
       std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) = 0;
 
-  // Writes all mutations in one transaction: all of them are committed or none is.
-  virtual void apply(const std::vector<const LedgerMutation*>& batch,
+  // How many writes may be under way at once: the LedgerWriter's lanes, each one connection.
+  virtual size_t write_lanes() const = 0;
+
+  // Writes all mutations in one transaction, on write lane `lane` (below write_lanes()): all of
+  // them are committed or none is. The caller has at most one apply or lookup in flight per lane,
+  // and keeps the mutations unchanged until `done`.
+  virtual void apply(size_t lane, const std::vector<const LedgerMutation*>& batch,
                      std::function<void(ApplyStatus)> done) = 0;
 
-  // After `in_doubt`: whether that batch committed, found by looking up one of its rows (a batch
-  // commits whole, so one row tells). An error means "still unknown, ask again later".
-  virtual void was_committed(const LedgerMutation& probe,
+  // After `in_doubt`, on the lane whose apply it was: whether that batch committed, found by
+  // looking up one of its rows (a batch commits whole, so one row tells). An error means "still
+  // unknown, ask again later".
+  virtual void was_committed(size_t lane, const LedgerMutation& probe,
                              std::function<void(domain::Result<bool>)> done) = 0;
 
   // Beyond one machine: the ledger-wide count and total of transfers in transit, with (in

@@ -1,12 +1,18 @@
 // PostgresLedgerBackend: the LedgerBackend of the running service. Reads (account loads,
-// idempotency lookups) run on the DbPool's threads; writes run on the calling thread, which is the
-// LedgerWriter's own (a detached actor), over the one connection of a LedgerStore: group commit
-// needs exactly one writer connection, and blocking there blocks nobody else.
+// idempotency lookups) run on the DbPool's threads; writes and in-doubt lookups on write lanes:
+// `write_lanes` threads, each with a LedgerStore of its own (one connection), so that as many
+// batches are written at once (the LedgerWriter keeps one in flight per lane, sharing no account).
+// A lane's in-doubt lookup runs on that lane: its store knows which server backend may still be
+// committing the batch.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
@@ -20,6 +26,7 @@ struct PostgresLedgerOptions {
   std::chrono::milliseconds statement_timeout{5'000};
   std::chrono::seconds idempotency_ttl{24 * 3600};  // outcomes older than this are not replayed
   int purge_batch = 1'000;                          // rows deleted per purge statement
+  size_t write_lanes = 1;                           // writer connections, each on its thread
 };
 
 class PostgresLedgerBackend : public LedgerBackend {
@@ -37,20 +44,33 @@ class PostgresLedgerBackend : public LedgerBackend {
   void find_outcomes(
       std::vector<KeyRef> keys,
       std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;
-  // Called only from the LedgerWriter's thread.
-  void apply(const std::vector<const LedgerMutation*>& batch,
+  ~PostgresLedgerBackend() override;  // finishes what was queued on the write lanes
+
+  size_t write_lanes() const override { return lanes_.size(); }
+  void apply(size_t lane, const std::vector<const LedgerMutation*>& batch,
              std::function<void(ApplyStatus)> done) override;
-  void was_committed(const LedgerMutation& probe,
+  void was_committed(size_t lane, const LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
   void in_transit_due(std::vector<int> partitions, int limit,
                       std::function<void(domain::Result<InTransitSummary>)> done) override;
 
  private:
+  using Write = std::function<void(LedgerStore&)>;
+  struct Lane {
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Write> writes;
+    bool stopping = false;
+    std::thread thread;
+  };
+  static void run_lane(Lane& lane, size_t index, const PostgresLedgerOptions& options);
+  void enqueue(size_t lane, Write write);
+
   DbPool& pool_;
   const PostgresLedgerOptions options_;
   const std::shared_ptr<const OwnedPartitions> owned_;
-  LedgerStore store_;
+  std::vector<std::shared_ptr<Lane>> lanes_;  // shared with its thread
 };
 
 }  // namespace wallet::persistence

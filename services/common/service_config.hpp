@@ -54,6 +54,7 @@ struct TransactionServiceConfig : CommonConfig {
   std::string nats_balance_subject = domain::kBalanceSubject;
   int64_t actor_idle_ms = 60'000;
   int64_t ledger_max_batch = 512;
+  int64_t ledger_write_lanes = 1;
   int64_t max_in_flight = 20'000;
   int64_t request_deadline_ms = 5'000;
   int64_t idempotency_ttl = 24 * 3600;  // seconds
@@ -120,6 +121,7 @@ void visit(TransactionServiceConfig& c, F&& f) {
   f("NATS_BALANCE_SUBJECT", c.nats_balance_subject);
   f("ACTOR_IDLE_MS", c.actor_idle_ms);
   f("LEDGER_MAX_BATCH", c.ledger_max_batch);
+  f("LEDGER_WRITE_LANES", c.ledger_write_lanes);
   f("MAX_IN_FLIGHT", c.max_in_flight);
   f("REQUEST_DEADLINE_MS", c.request_deadline_ms);
   f("IDEMPOTENCY_TTL", c.idempotency_ttl);

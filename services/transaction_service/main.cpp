@@ -166,8 +166,16 @@ int main() {
   auto pool = services::db_pool(database_url, config);
   persistence::DbPool& reader = *pool;
 
+  if (config.ledger_write_lanes < 1 || config.ledger_write_lanes > 32 ||
+      config.ledger_max_batch < 1) {
+    spdlog::critical(
+        "event=startup_failed cause=\"LEDGER_WRITE_LANES must be 1 to 32 and LEDGER_MAX_BATCH at "
+        "least 1\"");
+    return 1;
+  }
   persistence::PostgresLedgerOptions backend_options;
   backend_options.database_url = database_url;
+  backend_options.write_lanes = static_cast<size_t>(config.ledger_write_lanes);
   backend_options.statement_timeout = std::chrono::milliseconds(config.ledger_statement_timeout_ms);
   backend_options.idempotency_ttl = std::chrono::seconds(config.idempotency_ttl);
   auto backend = std::make_shared<persistence::PostgresLedgerBackend>(

@@ -325,15 +325,59 @@ void ModelLedger::find_outcomes(
                       }});
 }
 
-void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& batch,
+namespace {
+
+// The accounts a mutation writes: balances it moves, payers of holds it creates or closes.
+std::vector<std::string> accounts_written(const persistence::LedgerMutation& m,
+                                          const ModelState& state) {
+  std::vector<std::string> accounts;
+  for (const auto& entry : m.entries) accounts.push_back(entry.user_id);
+  for (const auto& hold : m.new_holds) accounts.push_back(hold.from_user_id);
+  for (const auto& change : m.hold_changes) {
+    auto it = state.holds.find(change.hold_id);
+    if (it != state.holds.end()) accounts.push_back(it->second.from_user_id);
+  }
+  return accounts;
+}
+
+}  // namespace
+
+void ModelLedger::occupy(size_t lane, const std::string& what) {
+  if (lane >= lanes_busy_.size()) {
+    violations_.push_back(what + " on lane " + std::to_string(lane) + ", which does not exist");
+    return;
+  }
+  if (lanes_busy_[lane]) {
+    violations_.push_back(what + " on lane " + std::to_string(lane) + " while it was busy");
+  }
+  lanes_busy_[lane] = true;
+}
+
+void ModelLedger::apply(size_t lane, const std::vector<const persistence::LedgerMutation*>& batch,
                         std::function<void(ApplyStatus)> done) {
+  const std::string what =
+      "apply " + std::to_string(batch.size()) + " mutations (lane " + std::to_string(lane) + ")";
+  occupy(lane, what);
+  std::vector<std::string> accounts;
+  for (const auto* m : batch) {
+    for (auto& account : accounts_written(*m, state_)) {
+      auto [it, fresh] = writing_.emplace(account, lane);
+      if (!fresh && it->second != lane) {
+        violations_.push_back(what + " writes " + account + ", which lane " +
+                              std::to_string(it->second) + " is writing");
+      }
+      if (fresh) accounts.push_back(std::move(account));
+    }
+  }
   // The writer keeps the mutations alive until it is answered, but copy them: a model that reads
   // freed memory would hide exactly the bugs it is here to find.
   std::vector<persistence::LedgerMutation> copy;
   for (const auto* m : batch) copy.push_back(*m);
-  pending_.push_back({"apply " + std::to_string(batch.size()) + " mutations", true,
+  pending_.push_back({what, true,
                       // The claim as the writer sends it: taken now, checked at commit.
-                      [this, copy, claim = claim_, done](Fault fault) {
+                      [this, lane, accounts, copy, claim = claim_, done](Fault fault) {
+                        release(lane);
+                        for (const auto& account : accounts) writing_.erase(account);
                         std::vector<const persistence::LedgerMutation*> ops;
                         for (const auto& m : copy) ops.push_back(&m);
                         if (fault == Fault::fail) return done(ApplyStatus::unavailable);
@@ -346,9 +390,12 @@ void ModelLedger::apply(const std::vector<const persistence::LedgerMutation*>& b
                       }});
 }
 
-void ModelLedger::was_committed(const persistence::LedgerMutation& probe,
+void ModelLedger::was_committed(size_t lane, const persistence::LedgerMutation& probe,
                                 std::function<void(domain::Result<bool>)> done) {
-  pending_.push_back({"was_committed", false, [this, probe, done](Fault fault) {
+  occupy(lane, "was_committed");
+  pending_.push_back({"was_committed (lane " + std::to_string(lane) + ")", false,
+                      [this, lane, probe, done](Fault fault) {
+                        release(lane);
                         if (fault != Fault::none) return done(unavailable());
                         done(state_.contains(probe));
                       }});

@@ -67,7 +67,9 @@ class ModelLedger : public persistence::LedgerBackend {
     std::function<void(Fault)> complete;
   };
 
-  explicit ModelLedger(ModelState state) : state_(std::move(state)) {}
+  // `write_lanes`: how many writes the writer may have under way at once (its lanes).
+  ModelLedger(ModelState state, size_t write_lanes)
+      : state_(std::move(state)), lanes_busy_(write_lanes, false) {}
 
   void load_account(
       const std::string& user_id,
@@ -79,9 +81,10 @@ class ModelLedger : public persistence::LedgerBackend {
       std::vector<persistence::KeyRef> keys,
       std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done)
       override;
-  void apply(const std::vector<const persistence::LedgerMutation*>& batch,
+  size_t write_lanes() const override { return lanes_busy_.size(); }
+  void apply(size_t lane, const std::vector<const persistence::LedgerMutation*>& batch,
              std::function<void(persistence::ApplyStatus)> done) override;
-  void was_committed(const persistence::LedgerMutation& probe,
+  void was_committed(size_t lane, const persistence::LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
   void in_transit_due(
@@ -98,11 +101,21 @@ class ModelLedger : public persistence::LedgerBackend {
   // Called after every commit of this instance with the claim it carried (the simulation records
   // what each account could spend, and checks the fence).
   std::function<void(const persistence::OwnershipClaim&)> on_commit;
+  // What the writer did that Postgres would not have kept in order: two writes under way at once
+  // on one lane, or on two lanes touching one account (Postgres would serialize them by row lock,
+  // in either order, and a chain built on the first would be refused or run backwards).
+  const std::vector<std::string>& violations() const { return violations_; }
 
  private:
+  // Marks a lane busy for one write; a violation when it already was.
+  void occupy(size_t lane, const std::string& what);
+  void release(size_t lane) { lanes_busy_.at(lane) = false; }
   ModelState state_;
   persistence::OwnershipClaim claim_;
   std::deque<Pending> pending_;
+  std::vector<bool> lanes_busy_;
+  std::map<std::string, size_t> writing_;  // account -> the lane writing it now
+  std::vector<std::string> violations_;
 };
 
 }  // namespace wallet::simulation

@@ -71,7 +71,10 @@ class Simulation {
       initial_total_ += initial;
     }
     unknown_ = account_id(99);
-    model_ = std::make_shared<ModelLedger>(std::move(state));
+    // One to three write lanes, drawn from a generator of its own (the seed's other choices stay
+    // what they were before lanes existed).
+    const size_t lanes = 1 + static_cast<size_t>(std::mt19937_64(seed ^ 0x6c616e6573ULL)() % 3);
+    model_ = std::make_shared<ModelLedger>(std::move(state), lanes);
     model_->on_commit = [this](const persistence::OwnershipClaim& claim) {
       record_available();
       // Must stay 0: the fence. After the owner change, a batch that claimed the moved partition
@@ -109,7 +112,6 @@ class Simulation {
       move_at_ = static_cast<int>(owner_rng_() % static_cast<uint64_t>(options_.faulty_steps));
     }
     actors::LedgerOptions ledger_options;
-    ledger_options.detached_writer = false;
     ledger_options.purge_every = 0ms;
     ledger_options.sweep_holds = false;
     ledger_options.idle_after = std::chrono::hours(24 * 365);  // retirement is the seed's choice
@@ -140,6 +142,7 @@ class Simulation {
       faulty_step();
     }
     const int settled_at = settle();
+    for (const auto& violation : model_->violations()) fail("writer: " + violation);
     if (settled_at < 0) {
       fail("liveness: not quiet after " + std::to_string(options_.settle_steps) +
            " fault-free steps (" + std::to_string(unanswered()) + " requests unanswered, " +
