@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace wallet::actors {
 namespace {
@@ -69,19 +70,27 @@ void write_unit(Self self, size_t index) {
   });
 }
 
-// Moves into the lane, in order, the waiting requests none of whose accounts is in flight, up to
-// max_batch. A request passed over holds its accounts back for the rest of the pass, so no later
-// request of an account overtakes an earlier one.
+// Moves into the lane, in order, the waiting requests none of whose accounts is in flight on
+// another lane, up to max_batch. A request passed over holds its accounts back for the rest of the
+// pass, so no later request of an account overtakes an earlier one. With one lane nothing else is
+// in flight when it fills: it takes the first max_batch requests, with no bookkeeping.
 void fill(WriterState& s, size_t index) {
   auto& lane = s.lanes[index];
-  std::vector<caf::actor_id> passed_over;
+  if (s.lanes.size() == 1) {
+    const size_t take = std::min(s.batch.size(), s.max_batch);
+    auto split = s.batch.begin() + static_cast<std::ptrdiff_t>(take);
+    lane.writing.assign(std::make_move_iterator(s.batch.begin()), std::make_move_iterator(split));
+    s.batch.erase(s.batch.begin(), split);
+    return;
+  }
+  std::unordered_set<caf::actor_id> passed_over;
   auto waits = [&](caf::actor_id account) {
 #ifdef WALLET_PROTOCOL_BUG_SHARED_LANES  // negative control of the simulation (test-only build)
     return false;
 #endif
     const auto flying = s.in_flight.find(account);
     return (flying != s.in_flight.end() && flying->second != index) ||
-           std::find(passed_over.begin(), passed_over.end(), account) != passed_over.end();
+           passed_over.count(account) > 0;
   };
   size_t kept = 0;
   for (size_t i = 0; i < s.batch.size(); ++i) {
@@ -97,7 +106,7 @@ void fill(WriterState& s, size_t index) {
       continue;
     }
     if (room) {
-      for (const auto& p : request.participants) passed_over.push_back(p.first.id());
+      for (const auto& p : request.participants) passed_over.insert(p.first.id());
     }
     if (kept != i) s.batch[kept] = std::move(request);
     ++kept;
@@ -220,7 +229,7 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
   self->state.gauges = std::move(gauges);
   self->state.backend = backend;
   self->state.max_batch = std::max<size_t>(1, max_batch);
-  self->state.lanes.resize(std::max<size_t>(1, backend->write_lanes()));
+  self->state.lanes.resize(backend->write_lanes());  // at least one
   self->state.on_commit = std::move(observe);
   return {
       [=](submit_atom, WriteRequest& request) {

@@ -47,13 +47,14 @@ class LedgerBackend {
       std::vector<KeyRef> keys,
       std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) = 0;
 
-  // How many writes may be under way at once: the LedgerWriter's lanes, each one connection.
+  // How many writes may be under way at once (at least one): the LedgerWriter's lanes, each one
+  // connection.
   virtual size_t write_lanes() const = 0;
 
   // Writes all mutations in one transaction, on write lane `lane` (below write_lanes()): all of
   // them are committed or none is. The caller has at most one apply or lookup in flight per lane,
   // and keeps the mutations unchanged until `done`.
-  virtual void apply(size_t lane, const std::vector<const LedgerMutation*>& batch,
+  virtual void apply(size_t lane, std::vector<const LedgerMutation*> batch,
                      std::function<void(ApplyStatus)> done) = 0;
 
   // After `in_doubt`, on the lane whose apply it was: whether that batch committed, found by

@@ -1,9 +1,6 @@
 #include "persistence/postgres_ledger_backend.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
-#include <string>
 
 namespace wallet::persistence {
 
@@ -11,59 +8,15 @@ PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions
                                              std::shared_ptr<const OwnedPartitions> owned)
     : pool_(pool), options_(std::move(options)), owned_(std::move(owned)) {
   for (size_t i = 0; i < std::max<size_t>(1, options_.write_lanes); ++i) {
-    lanes_.push_back(std::make_shared<Lane>());
-  }
-  for (size_t i = 0; i < lanes_.size(); ++i) {
-    lanes_[i]->thread =
-        std::thread([lane = lanes_[i], i, options = options_] { run_lane(*lane, i, options); });
+    stores_.push_back(
+        std::make_unique<LedgerStore>(options_.database_url, options_.statement_timeout));
+    // The writer keeps one write per lane in flight; a little room for a lookup after shutdown.
+    lanes_.push_back(std::make_unique<runtime::WorkerPool>(1, 4));
   }
 }
 
 PostgresLedgerBackend::~PostgresLedgerBackend() {
-  for (auto& lane : lanes_) {
-    {
-      std::lock_guard<std::mutex> lock(lane->mutex);
-      lane->stopping = true;
-    }
-    lane->wake.notify_one();
-  }
-  for (auto& lane : lanes_) {
-    // The last reference may go with a callback that ran on a lane: that lane cannot join itself.
-    // It ends on its own once it sees `stopping`; what it still had queued cannot be written.
-    if (lane->thread.get_id() == std::this_thread::get_id()) {
-      std::lock_guard<std::mutex> lock(lane->mutex);
-      lane->writes.clear();
-      lane->thread.detach();
-    } else {
-      lane->thread.join();
-    }
-  }
-}
-
-void PostgresLedgerBackend::run_lane(Lane& lane, size_t index,
-                                     const PostgresLedgerOptions& options) {
-  pthread_setname_np(pthread_self(), ("ledger.write" + std::to_string(index)).c_str());
-  LedgerStore store(options.database_url, options.statement_timeout);
-  while (true) {
-    Write write;
-    {
-      std::unique_lock<std::mutex> lock(lane.mutex);
-      lane.wake.wait(lock, [&lane] { return lane.stopping || !lane.writes.empty(); });
-      if (lane.writes.empty()) return;  // stopping, and everything queued was written
-      write = std::move(lane.writes.front());
-      lane.writes.pop_front();
-    }
-    write(store);
-  }
-}
-
-void PostgresLedgerBackend::enqueue(size_t index, Write write) {
-  Lane& lane = *lanes_.at(index);
-  {
-    std::lock_guard<std::mutex> lock(lane.mutex);
-    lane.writes.push_back(std::move(write));
-  }
-  lane.wake.notify_one();
+  for (auto& lane : lanes_) lane->stop();  // before the stores its tasks use
 }
 
 void PostgresLedgerBackend::load_account(
@@ -95,21 +48,31 @@ void PostgresLedgerBackend::find_outcomes(
       std::move(done));
 }
 
-// The mutations stay where the writer keeps them until `done` is called.
-void PostgresLedgerBackend::apply(size_t lane, const std::vector<const LedgerMutation*>& batch,
+// The mutations stay where the writer keeps them until `done` is called. A write the lane never
+// ran (it was stopping) is answered as not written.
+void PostgresLedgerBackend::apply(size_t lane, std::vector<const LedgerMutation*> batch,
                                   std::function<void(ApplyStatus)> done) {
-  enqueue(lane, [this, batch, done = std::move(done)](LedgerStore& store) {
-    if (!owned_) return done(store.apply(batch));
-    const OwnershipClaim claim = owned_->claim();
-    done(store.apply(batch, &claim));
-  });
+  LedgerStore& store = *stores_.at(lane);
+  auto not_written = [done] { done(ApplyStatus::unavailable); };
+  const bool queued = lanes_.at(lane)->submit(
+      [this, &store, batch = std::move(batch), done] {
+        if (!owned_) return done(store.apply(batch));
+        const OwnershipClaim claim = owned_->claim();
+        done(store.apply(batch, &claim));
+      },
+      not_written);
+  if (!queued) not_written();
 }
 
 void PostgresLedgerBackend::was_committed(size_t lane, const LedgerMutation& probe,
                                           std::function<void(domain::Result<bool>)> done) {
-  enqueue(lane, [&probe, done = std::move(done)](LedgerStore& store) {
-    done(store.was_committed(probe));
-  });
+  LedgerStore& store = *stores_.at(lane);
+  auto still_unknown = [done] {
+    done(domain::Error{domain::ErrorCode::unavailable, "the write lane is stopping"});
+  };
+  const bool queued = lanes_.at(lane)->submit(
+      [&store, &probe, done] { done(store.was_committed(probe)); }, still_unknown);
+  if (!queued) still_unknown();
 }
 
 void PostgresLedgerBackend::purge_expired_outcomes(

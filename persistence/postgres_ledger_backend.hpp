@@ -1,23 +1,20 @@
 // PostgresLedgerBackend: the LedgerBackend of the running service. Reads (account loads,
 // idempotency lookups) run on the DbPool's threads; writes and in-doubt lookups on write lanes:
-// `write_lanes` threads, each with a LedgerStore of its own (one connection), so that as many
-// batches are written at once (the LedgerWriter keeps one in flight per lane, sharing no account).
-// A lane's in-doubt lookup runs on that lane: its store knows which server backend may still be
-// committing the batch.
+// `write_lanes` one-thread WorkerPools, each with a LedgerStore of its own (one connection), so
+// that as many batches are written at once (the LedgerWriter keeps one in flight per lane, sharing
+// no account). A lane's in-doubt lookup runs on that lane: its store knows which server backend may
+// still be committing the batch.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
 #include "persistence/partition_store.hpp"
+#include "runtime/worker_pool.hpp"
 
 namespace wallet::persistence {
 
@@ -44,10 +41,11 @@ class PostgresLedgerBackend : public LedgerBackend {
   void find_outcomes(
       std::vector<KeyRef> keys,
       std::function<void(domain::Result<std::vector<IdempotencyOutcome>>)> done) override;
-  ~PostgresLedgerBackend() override;  // finishes what was queued on the write lanes
+  // A write still queued on a lane when it stops is answered as not written (it never ran).
+  ~PostgresLedgerBackend() override;
 
   size_t write_lanes() const override { return lanes_.size(); }
-  void apply(size_t lane, const std::vector<const LedgerMutation*>& batch,
+  void apply(size_t lane, std::vector<const LedgerMutation*> batch,
              std::function<void(ApplyStatus)> done) override;
   void was_committed(size_t lane, const LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
@@ -56,21 +54,12 @@ class PostgresLedgerBackend : public LedgerBackend {
                       std::function<void(domain::Result<InTransitSummary>)> done) override;
 
  private:
-  using Write = std::function<void(LedgerStore&)>;
-  struct Lane {
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::deque<Write> writes;
-    bool stopping = false;
-    std::thread thread;
-  };
-  static void run_lane(Lane& lane, size_t index, const PostgresLedgerOptions& options);
-  void enqueue(size_t lane, Write write);
-
   DbPool& pool_;
   const PostgresLedgerOptions options_;
   const std::shared_ptr<const OwnedPartitions> owned_;
-  std::vector<std::shared_ptr<Lane>> lanes_;  // shared with its thread
+  // Lane i: stores_[i], used only on lanes_[i]'s one thread. The lanes go first when destroyed.
+  std::vector<std::unique_ptr<LedgerStore>> stores_;
+  std::vector<std::unique_ptr<runtime::WorkerPool>> lanes_;
 };
 
 }  // namespace wallet::persistence

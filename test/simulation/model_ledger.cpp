@@ -353,7 +353,7 @@ void ModelLedger::occupy(size_t lane, const std::string& what) {
   lanes_busy_[lane] = true;
 }
 
-void ModelLedger::apply(size_t lane, const std::vector<const persistence::LedgerMutation*>& batch,
+void ModelLedger::apply(size_t lane, std::vector<const persistence::LedgerMutation*> batch,
                         std::function<void(ApplyStatus)> done) {
   const std::string what =
       "apply " + std::to_string(batch.size()) + " mutations (lane " + std::to_string(lane) + ")";

@@ -82,7 +82,7 @@ class ModelLedger : public persistence::LedgerBackend {
       std::function<void(domain::Result<std::vector<persistence::IdempotencyOutcome>>)> done)
       override;
   size_t write_lanes() const override { return lanes_busy_.size(); }
-  void apply(size_t lane, const std::vector<const persistence::LedgerMutation*>& batch,
+  void apply(size_t lane, std::vector<const persistence::LedgerMutation*> batch,
              std::function<void(persistence::ApplyStatus)> done) override;
   void was_committed(size_t lane, const persistence::LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;

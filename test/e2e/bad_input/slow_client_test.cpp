@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -205,8 +206,9 @@ std::vector<RawHttpConnection> fill_every_slot(const std::string& url, size_t li
 // One over the limit: the 503 is written as soon as the connection is accepted, then the socket is
 // shut down. (A client that sends before reading may see a reset instead: the server does not read
 // from refused connections.) The workers may still be accepting the held ones, so a probe that was
-// let in is closed and the next one tried.
-void expect_refused(const std::string& url) {
+// let in is closed and the next one tried. Then ten of the held connections close, and a new
+// client is served again.
+void expect_refused_until_slots_free(const std::string& url, std::vector<RawHttpConnection>& held) {
   RawResponse refused;
   bool closed_after = false;
   const auto accept_deadline = Clock::now() + 15s;
@@ -223,6 +225,11 @@ void expect_refused(const std::string& url) {
   EXPECT_TRUE(closed_after);
   const auto curl = HttpClient(url, 3s).get("/healthz");
   EXPECT_TRUE(curl.status == 503 || curl.status == 0) << curl.status << " " << curl.body;
+
+  // Free some slots: new clients are served again.
+  for (size_t i = 0; i < 10; ++i) held[i].close();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(HttpClient(url).get("/healthz").status, 200);
 }
 
 // Runs against an instance of its own: filling the connection limit of the shared stack would
@@ -244,12 +251,7 @@ TEST(ConnectionLimitTest, ConnectionsOverTheLimitGet503AndSlotsComeBack) {
   ASSERT_EQ(gauge(url, "http_connections_max"), static_cast<double>(limit));
 
   auto held = fill_every_slot(url, limit);
-  expect_refused(url);
-
-  // Free some slots: new clients are served again.
-  for (size_t i = 0; i < 10; ++i) held[i].close();
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(HttpClient(url).get("/healthz").status, 200);
+  expect_refused_until_slots_free(url, held);
 
   // The held connections idle: the keep-alive timeout closes them, and every slot is given back.
   const auto deadline = Clock::now() + 25s;
@@ -281,6 +283,7 @@ TEST(ConnectionLimitTest, ALowOpenFileLimitLowersTheLimitInsteadOfFailingAccepts
                          private_transaction_service_env(port, "connlimit-low"),
                          "transaction-service-connection-limit-low");
   service.limit_open_files(400);
+  std::filesystem::remove(service.log_path());  // the log is appended to: only this run's lines
   service.start();
   ASSERT_TRUE(service.wait_ready(url, 60s)) << "see " << service.log_path();
   std::this_thread::sleep_for(500ms);
@@ -288,10 +291,7 @@ TEST(ConnectionLimitTest, ALowOpenFileLimitLowersTheLimitInsteadOfFailingAccepts
   ASSERT_EQ(gauge(url, "http_connections_max"), static_cast<double>(limit));
 
   auto held = fill_every_slot(url, limit);
-  expect_refused(url);
-  for (size_t i = 0; i < 10; ++i) held[i].close();
-  std::this_thread::sleep_for(300ms);
-  EXPECT_EQ(HttpClient(url).get("/healthz").status, 200);
+  expect_refused_until_slots_free(url, held);
   held.clear();
   EXPECT_EQ(service.terminate(20s), 0);
   std::ifstream log(service.log_path());
