@@ -8,6 +8,8 @@ namespace wallet::messaging {
 namespace {
 
 constexpr const char* kOwnersQueue = "owners";
+// Bounds how long giving up a partition waits for the requests already routed to it.
+constexpr int64_t kDrainTimeoutMs = 5'000;
 
 }  // namespace
 
@@ -73,13 +75,33 @@ void PartitionRequests::serve(int partition) {
 }
 
 void PartitionRequests::stop_serving(int partition) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = subscriptions_.find(partition);
-  if (it == subscriptions_.end()) return;
-  natsSubscription_Unsubscribe(it->second);
-  natsSubscription_Destroy(it->second);
-  subscriptions_.erase(it);
+  natsSubscription* subscription = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = subscriptions_.find(partition);
+    if (it == subscriptions_.end()) return;
+    subscription = it->second;
+    subscriptions_.erase(it);
+  }
+  close_subscription(subscription, subject(partition));
   spdlog::info("event=partition_not_serving subject={}", subject(partition));
+}
+
+// Drains rather than unsubscribes: requests the server has already routed here wait in the
+// subscription's queue, and unsubscribing would drop them unanswered (their callers would wait
+// their whole timeout, then answer 504). Draining removes the interest and still delivers them:
+// served while this instance holds the partition, or answered partition_moved once it has left.
+void PartitionRequests::close_subscription(natsSubscription* subscription,
+                                           const std::string& name) {
+  natsStatus s = natsSubscription_DrainTimeout(subscription, kDrainTimeoutMs);
+  if (s == NATS_OK)
+    s = natsSubscription_WaitForDrainCompletion(subscription, kDrainTimeoutMs + 1'000);
+  if (s == NATS_OK) s = natsSubscription_DrainCompletionStatus(subscription);
+  if (s != NATS_OK) {
+    spdlog::warn("event=nats_drain_failed subject={} cause=\"{}\"", name, natsStatus_GetText(s));
+    natsSubscription_Unsubscribe(subscription);
+  }
+  natsSubscription_Destroy(subscription);
 }
 
 void PartitionRequests::forward(int partition, std::string payload,
@@ -106,16 +128,15 @@ nlohmann::json PartitionRequests::status() const {
 }
 
 void PartitionRequests::stop() {
+  std::map<int, natsSubscription*> closing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopped_) return;
     stopped_ = true;
-    for (auto& [partition, subscription] : subscriptions_) {
-      natsSubscription_Unsubscribe(subscription);
-      natsSubscription_Destroy(subscription);
-    }
-    subscriptions_.clear();
+    closing.swap(subscriptions_);
   }
+  for (auto& [partition, subscription] : closing)
+    close_subscription(subscription, subject(partition));
   requester_.stop();
   channel_->out.close();
   connection_.close();

@@ -31,6 +31,8 @@ class PartitionRequests {
   PartitionRequests& operator=(const PartitionRequests&) = delete;
 
   void serve(int partition);
+  // Stops serving `partition`; returns once the requests already routed here have been handed to
+  // `serve` (bounded), so none is left unanswered.
   void stop_serving(int partition);
   // Sends `payload` to the owner of `partition`; `done` gets its answer's payload or the failure
   // (unavailable: no owner subscribed or NATS down; upstream_timeout: no answer in time).
@@ -44,6 +46,7 @@ class PartitionRequests {
  private:
   struct Channel;
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void close_subscription(natsSubscription* subscription, const std::string& name);
 
   const std::string prefix_;
   Serve serve_;
