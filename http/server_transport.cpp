@@ -126,6 +126,7 @@ struct ServerTransport::Connection {
   bool closing = false;    // answered with Connection: close; further input is ignored
   bool served = false;     // at least one request was answered on this connection
   Clock::time_point waiting_since = Clock::now();  // connection start, or the last answer
+  Clock::time_point request_since;                 // first byte of the request being parsed
   Http::Version version = Http::Version::Http11;
 };
 
@@ -260,6 +261,8 @@ void ServerTransport::pump(const std::shared_ptr<Tcp::Peer>& peer, Connection& c
     if (!parser->feed(data.data(), data.size())) {
       throw Http::HttpError(Http::Code::Request_Entity_Too_Large, "request over maxRequestSize");
     }
+    // A request's time counts from its own first byte, not from the connection's idle wait.
+    if (connection.received.empty()) connection.request_since = Clock::now();
     connection.received += data;
     if (parser->parse() != Http::Private::State::Done) {
       // Pistache reserves a body's declared Content-Length as soon as the headers are in: a body
@@ -276,7 +279,7 @@ void ServerTransport::pump(const std::shared_ptr<Tcp::Peer>& peer, Connection& c
     request.copyAddress(peer->address());
     connection.in_flight = true;
     connection.version = request.version();
-    sink_(request, ReplyTarget{replies_, peer, wants_close(request)}, connection.waiting_since);
+    sink_(request, ReplyTarget{replies_, peer, wants_close(request)}, connection.request_since);
     parser->reset();
     connection.received.clear();
     connection.pipelined = std::move(next);

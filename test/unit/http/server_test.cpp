@@ -182,6 +182,43 @@ TEST(HttpServerTest, RequestNotReadInTimeGetsJson408) {
   EXPECT_NE(answer.find(R"("code":"request_timeout")"), std::string::npos) << answer;
 }
 
+// A request's age (what deadlines, the access log's ms= and http_request_duration_seconds count)
+// starts at its own first byte: not at the previous answer on a keep-alive connection (which made
+// every request on an idle connection look as slow as the pause before it), and not later than
+// the first byte when the rest of the request comes in slowly.
+TEST(HttpServerTest, ARequestsAgeCountsFromItsOwnFirstByte) {
+  std::mutex mutex;
+  std::vector<double> ages;
+  Router router;
+  router.add("GET", "/age", [&](const HttpRequest& request, ResponderPtr r) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      ages.push_back(std::chrono::duration<double>(Clock::now() - request.received_at).count());
+    }
+    r->send(200, "{}");
+  });
+  TestServer server(std::move(router));
+  int fd = connect_to(server.server->port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, get("/age"));
+  EXPECT_EQ(count_of(read_until_closed(fd, 300ms), "HTTP/1.1 200"), 1u);
+  std::this_thread::sleep_for(800ms);  // the connection idles
+  send_all(fd, get("/age"));
+  EXPECT_EQ(count_of(read_until_closed(fd, 300ms), "HTTP/1.1 200"), 1u);
+  const std::string slow = get("/age", true);
+  send_all(fd, slow.substr(0, 10));  // the first bytes, then the rest after a pause
+  std::this_thread::sleep_for(500ms);
+  send_all(fd, slow.substr(10));
+  EXPECT_EQ(count_of(read_until_closed(fd, 2s), "HTTP/1.1 200"), 1u);
+  ::close(fd);
+  std::lock_guard<std::mutex> lock(mutex);
+  ASSERT_EQ(ages.size(), 3u);
+  EXPECT_LT(ages[0], 0.25);
+  EXPECT_LT(ages[1], 0.25) << "the idle time before the request was counted as its own";
+  EXPECT_GE(ages[2], 0.45) << "a slowly sent request's age must count from its first byte";
+  EXPECT_LT(ages[2], 1.0);
+}
+
 TEST(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   LateAnswers late(2);
   Router router;
