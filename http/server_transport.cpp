@@ -261,7 +261,8 @@ void ServerTransport::pump(const std::shared_ptr<Tcp::Peer>& peer, Connection& c
     if (!parser->feed(data.data(), data.size())) {
       throw Http::HttpError(Http::Code::Request_Entity_Too_Large, "request over maxRequestSize");
     }
-    // A request's time counts from its own first byte, not from the connection's idle wait.
+    // A request's time counts from its own first byte, not from the connection's idle wait (a
+    // pipelined request: from when its turn comes, after the answer before it).
     if (connection.received.empty()) connection.request_since = Clock::now();
     connection.received += data;
     if (parser->parse() != Http::Private::State::Done) {
