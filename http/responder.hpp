@@ -49,8 +49,6 @@ class Responder {
 
   const std::string& request_id() const { return request_id_; }
   void set_route(std::string route) { route_ = std::move(route); }
-  // When the request's first byte arrived (HttpRequest::received_at): deadlines count from here.
-  std::chrono::steady_clock::time_point started() const { return started_; }
 
  private:
   ReplyTarget target_;

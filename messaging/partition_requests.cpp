@@ -74,34 +74,46 @@ void PartitionRequests::serve(int partition) {
   spdlog::info("event=partition_serving subject={}", name);
 }
 
-void PartitionRequests::stop_serving(int partition) {
-  natsSubscription* subscription = nullptr;
+void PartitionRequests::stop_serving(const std::vector<int>& partitions) {
+  std::map<int, natsSubscription*> closing;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = subscriptions_.find(partition);
-    if (it == subscriptions_.end()) return;
-    subscription = it->second;
-    subscriptions_.erase(it);
+    for (int partition : partitions) {
+      auto it = subscriptions_.find(partition);
+      if (it == subscriptions_.end()) continue;
+      closing.insert(*it);
+      subscriptions_.erase(it);
+    }
   }
-  close_subscription(subscription, subject(partition));
-  spdlog::info("event=partition_not_serving subject={}", subject(partition));
+  close_subscriptions(closing);
 }
 
 // Drains rather than unsubscribes: requests the server has already routed here wait in the
-// subscription's queue, and unsubscribing would drop them unanswered (their callers would wait
+// subscriptions' queues, and unsubscribing would drop them unanswered (their callers would wait
 // their whole timeout, then answer 504). Draining removes the interest and still delivers them:
 // served while this instance holds the partition, or answered partition_moved once it has left.
-void PartitionRequests::close_subscription(natsSubscription* subscription,
-                                           const std::string& name) {
-  natsStatus s = natsSubscription_DrainTimeout(subscription, kDrainTimeoutMs);
-  if (s == NATS_OK)
-    s = natsSubscription_WaitForDrainCompletion(subscription, kDrainTimeoutMs + 1'000);
-  if (s == NATS_OK) s = natsSubscription_DrainCompletionStatus(subscription);
-  if (s != NATS_OK) {
-    spdlog::warn("event=nats_drain_failed subject={} cause=\"{}\"", name, natsStatus_GetText(s));
-    natsSubscription_Unsubscribe(subscription);
+// Every drain starts before the first is waited for, so giving up several partitions costs one
+// wait, not one per partition.
+void PartitionRequests::close_subscriptions(const std::map<int, natsSubscription*>& closing) const {
+  std::vector<natsStatus> drains;
+  for (const auto& [partition, subscription] : closing) {
+    drains.push_back(natsSubscription_DrainTimeout(subscription, kDrainTimeoutMs));
   }
-  natsSubscription_Destroy(subscription);
+  auto drain = drains.begin();
+  for (const auto& [partition, subscription] : closing) {
+    natsStatus s = *drain++;
+    if (s == NATS_OK) {
+      s = natsSubscription_WaitForDrainCompletion(subscription, kDrainTimeoutMs + 1'000);
+    }
+    if (s == NATS_OK) s = natsSubscription_DrainCompletionStatus(subscription);
+    if (s != NATS_OK) {
+      spdlog::warn("event=nats_drain_failed subject={} cause=\"{}\"", subject(partition),
+                   natsStatus_GetText(s));
+      natsSubscription_Unsubscribe(subscription);
+    }
+    natsSubscription_Destroy(subscription);
+    spdlog::info("event=partition_not_serving subject={}", subject(partition));
+  }
 }
 
 void PartitionRequests::forward(int partition, std::string payload,
@@ -135,8 +147,7 @@ void PartitionRequests::stop() {
     stopped_ = true;
     closing.swap(subscriptions_);
   }
-  for (auto& [partition, subscription] : closing)
-    close_subscription(subscription, subject(partition));
+  close_subscriptions(closing);
   requester_.stop();
   channel_->out.close();
   connection_.close();

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "domain/result.hpp"
 #include "messaging/nats_requester.hpp"
@@ -31,9 +32,9 @@ class PartitionRequests {
   PartitionRequests& operator=(const PartitionRequests&) = delete;
 
   void serve(int partition);
-  // Stops serving `partition`; returns once the requests already routed here have been handed to
-  // `serve` (bounded), so none is left unanswered.
-  void stop_serving(int partition);
+  // Stops serving `partitions`; returns once the requests already routed here for them have been
+  // handed to `serve` (bounded), so none is left unanswered.
+  void stop_serving(const std::vector<int>& partitions);
   // Sends `payload` to the owner of `partition`; `done` gets its answer's payload or the failure
   // (unavailable: no owner subscribed or NATS down; upstream_timeout: no answer in time).
   void forward(int partition, std::string payload,
@@ -46,7 +47,7 @@ class PartitionRequests {
  private:
   struct Channel;
   static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
-  static void close_subscription(natsSubscription* subscription, const std::string& name);
+  void close_subscriptions(const std::map<int, natsSubscription*>& closing) const;
 
   const std::string prefix_;
   Serve serve_;

@@ -263,7 +263,7 @@ int main() {
     group_options.give_up = [&ledger, requests = partition_requests.get(),
                              drain =
                                  ledger_options.request_deadline](const std::vector<int>& given) {
-      for (int partition : given) requests->stop_serving(partition);
+      requests->stop_serving(given);
       ledger.give_up_partitions(given, drain);
     };
     ownership_group = std::make_unique<messaging::PartitionOwnership>(group_options);

@@ -45,16 +45,18 @@ TEST(PartitionRequestsTest, StoppingToServeAnswersTheRequestsAlreadyRoutedHere) 
       prefix, [](std::string, std::function<void(std::string)>) {}, requester_options(3s));
   ASSERT_TRUE(eventually([&] { return owner.healthy() && caller.healthy(); }, 10s));
   owner.serve(0);
+  owner.serve(1);
 
   constexpr int kRequests = 16;
   std::vector<AwaitedReply<domain::Result<std::string>>> replies(kRequests);
   for (int i = 0; i < kRequests; ++i) {
-    caller.forward(0, std::to_string(i), replies[i].callback());
+    caller.forward(i % 2, std::to_string(i), replies[i].callback());
   }
-  // Let a few be answered and the rest pile up in the owner's subscription, then move away.
+  // Let a few be answered and the rest pile up in the owner's subscriptions, then give both
+  // partitions up at once.
   ASSERT_TRUE(eventually([&] { return served.load() >= 2; }, 5s));
   const int served_before = served.load();
-  owner.stop_serving(0);
+  owner.stop_serving({0, 1});
   EXPECT_LT(served_before, kRequests) << "nothing was left queued: the test proves nothing";
 
   int answered = 0, refused = 0;
@@ -72,13 +74,15 @@ TEST(PartitionRequestsTest, StoppingToServeAnswersTheRequestsAlreadyRoutedHere) 
   EXPECT_EQ(answered, served.load());
   EXPECT_EQ(answered + refused, kRequests);
   // Once it has stopped, a request finds no responder and is refused at once.
-  AwaitedReply<domain::Result<std::string>> late;
-  const auto sent = std::chrono::steady_clock::now();
-  caller.forward(0, "late", late.callback());
-  auto reply = late.get();
-  ASSERT_FALSE(reply);
-  EXPECT_EQ(reply.error().code, domain::ErrorCode::unavailable);
-  EXPECT_LT(std::chrono::steady_clock::now() - sent, 1s);
+  for (int partition : {0, 1}) {
+    AwaitedReply<domain::Result<std::string>> late;
+    const auto sent = std::chrono::steady_clock::now();
+    caller.forward(partition, "late", late.callback());
+    auto reply = late.get();
+    ASSERT_FALSE(reply) << "partition " << partition;
+    EXPECT_EQ(reply.error().code, domain::ErrorCode::unavailable);
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 1s);
+  }
 }
 
 }  // namespace

@@ -182,8 +182,8 @@ TEST(HttpServerTest, RequestNotReadInTimeGetsJson408) {
   EXPECT_NE(answer.find(R"("code":"request_timeout")"), std::string::npos) << answer;
 }
 
-// A request's age (what deadlines, the access log's ms= and http_request_duration_seconds count)
-// starts at its own first byte: not at the previous answer on a keep-alive connection (which made
+// A request's age (what the access log's ms= and http_request_duration_seconds count) starts at
+// its own first byte: not at the previous answer on a keep-alive connection (which made
 // every request on an idle connection look as slow as the pause before it), and not later than
 // the first byte when the rest of the request comes in slowly.
 TEST(HttpServerTest, ARequestsAgeCountsFromItsOwnFirstByte) {
