@@ -173,6 +173,13 @@ std::string render_html(const StressReport& r) {
   row(html, "latency",
       "p50 " + fixed(r.latency.p50_ms, 2) + " ms, p90 " + fixed(r.latency.p90_ms, 2) + " ms, p99 " +
           fixed(r.latency.p99_ms, 2) + " ms, max " + fixed(r.latency.max_ms, 2) + " ms");
+  if (r.config.rate > 0) {
+    const auto& l = r.scheduled_latency;
+    row(html, "paced",
+        fixed(r.config.rate, 1) + " sends/s, " + std::to_string(r.stats.late_sends) +
+            " sent late; latency from the schedule p50 " + fixed(l.p50_ms, 2) + " ms, p99 " +
+            fixed(l.p99_ms, 2) + " ms, max " + fixed(l.max_ms, 2) + " ms");
+  }
   html << "</table><h2>Status breakdown (every request)</h2><table><tr>";
   const auto& urls = r.config.transaction_services;
   if (urls.size() > 1) html << "<th>instance</th><th>requests</th>";

@@ -1,10 +1,12 @@
 // The load phase: workers, retries with the same key, per-key answers, the after-run resolution.
 #include "tools/wallet_stress/load_runner.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -179,6 +181,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
         RunStats mine;
         mine.latencies_us.reserve(plan.schedule.size() / static_cast<size_t>(config.concurrency) +
                                   16);
+        if (config.rate > 0) mine.scheduled_latencies_us.reserve(mine.latencies_us.capacity());
         while (true) {
           if (g_stop.load() || (limited && Clock::now() >= deadline)) {
             if (next.load() < plan.schedule.size()) cut_short = true;
@@ -187,20 +190,31 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
           // Every index taken is sent, so an original is always sent before (or while) its copies.
           const size_t i = next++;
           if (i >= plan.schedule.size()) break;
+          Clock::time_point at{};
           if (config.rate > 0) {
             // Paced: send i goes out at start + i / rate (or at once when the workers are behind).
-            const auto at = state.started() + std::chrono::duration_cast<Clock::duration>(
-                                                  std::chrono::duration<double>(i / config.rate));
+            at = state.started() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(i / config.rate));
             if (limited && at >= deadline) {
               cut_short = true;
               break;
             }
             std::this_thread::sleep_until(at);
+            if (Clock::now() - at > std::chrono::microseconds(kLateSendUs)) ++mine.late_sends;
           }
           const Send& s = plan.schedule[i];
           const bool original = s.kind == SendKind::original;
           ++(original ? mine.transfers_sent : mine.duplicates_sent);
+          const uint64_t requests_before = mine.requests;
           state.send(sessions, s.transfer, original, mine, limited ? &retry_until : nullptr);
+          if (config.rate > 0 && mine.requests > requests_before) {  // not a capture left unsent
+            // Counted from the schedule, not from the send: a client arriving at its time waits
+            // for a busy worker too (no coordinated omission).
+            const auto waited =
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - at).count();
+            mine.scheduled_latencies_us.push_back(
+                static_cast<uint32_t>(std::min<int64_t>(waited, 4'000'000'000)));
+          }
           state.counters().sends_done.fetch_add(1, std::memory_order_relaxed);
         }
         mine.connections_opened = sessions.connections_opened();

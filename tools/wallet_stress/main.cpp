@@ -154,6 +154,7 @@ std::string check_ready(const std::string& name, const std::string& url) {
 
 int finish(StressReport& report) {
   report.latency = summarize_latency(report.stats.latencies_us);
+  report.scheduled_latency = summarize_latency(report.stats.scheduled_latencies_us);
   report.histogram = latency_histogram(report.stats.latencies_us);
   print_summary(stdout, report);
   std::fflush(stdout);

@@ -59,6 +59,9 @@ void RunStats::merge(const RunStats& other) {
   retries += other.retries;
   for (size_t i = 0; i < kStatusClasses; ++i) statuses[i] += other.statuses[i];
   latencies_us.insert(latencies_us.end(), other.latencies_us.begin(), other.latencies_us.end());
+  scheduled_latencies_us.insert(scheduled_latencies_us.end(), other.scheduled_latencies_us.begin(),
+                                other.scheduled_latencies_us.end());
+  late_sends += other.late_sends;
   if (timeline.size() < other.timeline.size()) timeline.resize(other.timeline.size());
   for (size_t i = 0; i < other.timeline.size(); ++i) {
     timeline[i].requests += other.timeline[i].requests;

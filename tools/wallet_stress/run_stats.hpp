@@ -20,6 +20,7 @@ enum class StatusClass {
   transport
 };
 constexpr size_t kStatusClasses = 7;
+constexpr uint32_t kLateSendUs = 1'000;        // a paced send leaving later than this is late
 const char* status_class_name(StatusClass c);  // "200", "409", ..., "other", "transport_error"
 StatusClass classify(int status);
 
@@ -42,6 +43,11 @@ struct RunStats {
   uint64_t retries = 0;          // re-sends after 429/503/no answer, same key
   std::array<uint64_t, kStatusClasses> statuses{};
   std::vector<uint32_t> latencies_us;
+  // Paced runs (--rate) only: per scheduled send, from the instant the schedule gave it to its
+  // definitive answer (or to giving up), so that a send held back by a busy worker counts the
+  // wait too; and the sends that left more than kLateSendUs after their instant.
+  std::vector<uint32_t> scheduled_latencies_us;
+  uint64_t late_sends = 0;
   std::vector<SecondBucket> timeline;
   long connections_opened = 0;
 

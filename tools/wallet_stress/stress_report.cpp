@@ -8,6 +8,14 @@ namespace {
 
 unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
 
+nlohmann::json latency_json(const LatencySummary& l) {
+  return {{"p50", l.p50_ms},
+          {"p90", l.p90_ms},
+          {"p99", l.p99_ms},
+          {"max", l.max_ms},
+          {"mean", l.mean_ms}};
+}
+
 nlohmann::json status_json(const std::array<uint64_t, kStatusClasses>& statuses) {
   nlohmann::json out = nlohmann::json::object();
   for (size_t i = 0; i < kStatusClasses; ++i) {
@@ -71,6 +79,14 @@ nlohmann::json to_json(const StressReport& r) {
                          {"requests", in.requests},
                          {"status", status_json(in.statuses)}});
   }
+  // Paced runs: whether the workers kept the schedule, and latency counted from it.
+  nlohmann::json paced = nullptr;
+  if (r.config.rate > 0) {
+    paced = {{"rate", r.config.rate},
+             {"late_sends", r.stats.late_sends},
+             {"late_after_ms", kLateSendUs / 1000.0},
+             {"latency_from_schedule_ms", latency_json(r.scheduled_latency)}};
+  }
   nlohmann::json histogram = nlohmann::json::array();
   for (const auto& bin : r.histogram)
     histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
@@ -95,12 +111,8 @@ nlohmann::json to_json(const StressReport& r) {
             {"requests_per_second", r.requests_per_second()},
             {"transfers_per_second", r.transfers_per_second()},
             {"connections_opened", r.stats.connections_opened},
-            {"latency_ms",
-             {{"p50", r.latency.p50_ms},
-              {"p90", r.latency.p90_ms},
-              {"p99", r.latency.p99_ms},
-              {"max", r.latency.max_ms},
-              {"mean", r.latency.mean_ms}}}}},
+            {"latency_ms", latency_json(r.latency)},
+            {"paced", paced}}},
           {"status", status_json(r.stats.statuses)},
           {"instances", instances},
           {"invariants", invariants},
@@ -133,6 +145,15 @@ void print_summary(std::FILE* out, const StressReport& r) {
   std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",
                r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
                r.latency.mean_ms);
+  if (r.config.rate > 0) {
+    const auto& l = r.scheduled_latency;
+    std::fprintf(
+        out,
+        "  paced           %.1f sends/s, %llu sent more than %.0f ms late; latency from the "
+        "schedule ms p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+        r.config.rate, ull(s.late_sends), kLateSendUs / 1000.0, l.p50_ms, l.p90_ms, l.p99_ms,
+        l.max_ms);
+  }
   std::fprintf(out, "  status         ");
   print_statuses(out, s.statuses);
   // Several instances: the load phase's requests and statuses per instance.

@@ -23,7 +23,8 @@ struct StressReport {
   double elapsed_seconds = 0;  // the load phase
   bool stopped_early = false;
   uint64_t resolved_after_run = 0;
-  LatencySummary latency;
+  LatencySummary latency;            // each request, from its send to its answer
+  LatencySummary scheduled_latency;  // paced runs: each send, from its scheduled instant
   std::vector<HistogramBin> histogram;
   OutcomeCounts outcomes;
   std::vector<InvariantResult> invariants;

@@ -216,5 +216,64 @@ TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
   remove_folder_unless_failed(run);
 }
 
+// Paced runs (--rate): the sends keep to the schedule, and latency is also counted from each
+// send's scheduled instant, so that a send a busy worker held back counts its wait. scripts/bench's
+// p99 at half the maximum rate is that figure.
+TEST(WalletStressTest, PacedRunKeepsItsScheduleAndCountsLatencyFromIt) {
+  auto run = run_wallet_stress({"--users=10", "--transfers=100000", "--concurrency=8", "--rate=200",
+                                "--duration-limit=3", "--duplicate-share=0", "--min-amount=0.01",
+                                "--max-amount=0.10", "--seed=13"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  const auto& f = run.result["figures"];
+  // 3 s at 200/s is 600 scheduled sends; unpaced, 8 workers send thousands in that time.
+  const auto sent = f["transfers"].get<uint64_t>();
+  EXPECT_LE(sent, 600u);
+  EXPECT_GE(sent, 540u) << run.output;
+  const auto& paced = f["paced"];
+  ASSERT_TRUE(paced.is_object()) << run.result.dump(2);
+  EXPECT_EQ(paced["rate"].get<double>(), 200.0);
+  EXPECT_LE(paced["late_sends"].get<uint64_t>(), sent / 4) << "8 workers keep 200/s easily";
+  const auto& from_schedule = paced["latency_from_schedule_ms"];
+  EXPECT_GT(from_schedule["p50"].get<double>(), 0.0);
+  EXPECT_GE(from_schedule["p99"].get<double>(), f["latency_ms"]["p99"].get<double>() - 0.01);
+  EXPECT_GE(from_schedule["max"].get<double>(), from_schedule["p99"].get<double>());
+  EXPECT_NE(run.output.find("latency from the schedule"), std::string::npos) << run.output;
+  remove_folder_unless_failed(run);
+}
+
+// Its negative control: one worker told to keep 5000 sends/s cannot, so most sends leave late and
+// the latency from the schedule (the wait of a client arriving on time) far exceeds the latency of
+// each request, which is what a driver that measured only from its own sends would have reported.
+TEST(WalletStressTest, APaceTheWorkersCannotKeepShowsInLateSendsAndLatencyFromTheSchedule) {
+  auto run = run_wallet_stress({"--users=10", "--transfers=100000", "--concurrency=1",
+                                "--rate=5000", "--duration-limit=1.5", "--duplicate-share=0",
+                                "--min-amount=0.01", "--max-amount=0.10", "--seed=13"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  const auto& f = run.result["figures"];
+  const auto sent = f["transfers"].get<uint64_t>();
+  EXPECT_LT(sent, 5000u * 3 / 2) << "one worker cannot send 5000/s";
+  const auto& paced = f["paced"];
+  ASSERT_TRUE(paced.is_object()) << run.result.dump(2);
+  EXPECT_GT(paced["late_sends"].get<uint64_t>(), sent / 2) << run.output;
+  const double per_request = f["latency_ms"]["p99"].get<double>();
+  const double from_schedule = paced["latency_from_schedule_ms"]["p99"].get<double>();
+  EXPECT_GT(from_schedule, 50.0) << run.output;
+  EXPECT_GT(from_schedule, 5 * per_request) << run.output;
+  remove_folder_unless_failed(run);
+}
+
+// Unpaced runs have no schedule to count from.
+TEST(WalletStressTest, AnUnpacedRunReportsNoSchedule) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=100", "--concurrency=4",
+                                "--duplicate-share=0", "--duration-limit=60"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_TRUE(run.result["figures"]["paced"].is_null()) << run.result["figures"].dump(2);
+  EXPECT_EQ(run.output.find("latency from the schedule"), std::string::npos) << run.output;
+  remove_folder_unless_failed(run);
+}
+
 }  // namespace
 }  // namespace wallet::test
