@@ -257,12 +257,11 @@ cl_pg_up() {
     require_free_port "pg$i" $((CL_PG_BASE + i - 1)) || return 1
     require_free_port "patroni$i" $((CL_PATRONI_BASE + i - 1)) || return 1
     touch "$CL_LOG/patroni$i.log"
-    # Without the caller's libpq variables (PGPASSWORD, PGUSER, ...): Postgres and Patroni would
-    # take them over the passwords in Patroni's passfile, and a standby's replication connection
-    # would then fail to authenticate (a user with PGPASSWORD exported got "no synchronous standby").
+    # Without the caller's libpq variables (drop_libpq_env): Postgres would take PGPASSWORD over
+    # the passfile Patroni writes, and the standby's replication login would fail.
     # shellcheck disable=SC2046 # as_pg_exec prints a command prefix or nothing
-    pid=$(cd / && unset $(compgen -e | grep -E '^PG[A-Z]') &&
-      launch "$CL_LOG/patroni$i.log" $(as_pg_exec) patroni "$d/patroni.yml")
+    pid=$(cd / && drop_libpq_env && launch "$CL_LOG/patroni$i.log" $(as_pg_exec) patroni \
+      "$d/patroni.yml")
     echo "$pid" >"$CL_RUN/patroni$i.pid"
     launched=1
   done

@@ -10,9 +10,9 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 # initdb and pg_ctl fail when they cannot read the current directory, e.g. /root).
 as_pg() {
   if [[ $EUID -eq 0 ]]; then
-    (cd / && exec runuser -u postgres -- "$@")
+    (cd / && drop_libpq_env && exec runuser -u postgres -- "$@")
   else
-    "$@"
+    (drop_libpq_env && exec "$@")
   fi
 }
 

@@ -126,6 +126,15 @@ live_pid() { # pidfile pattern
 # Start a long-running process detached from this shell: own session (no SIGHUP/SIGINT from the
 # terminal or CI's process group), stdin closed, output appended to its log, and the lock fd 9 not
 # inherited (else the daemon would hold the stack lock forever). Prints the pid.
+# libpq takes PGUSER, PGPASSWORD, PGDATABASE, ... from the environment before its own files and
+# defaults. What runs as the postgres user (psql over the socket with peer authentication, Patroni
+# and the standbys it starts) must not inherit a caller's: PGUSER=wallet made `up` fail with "Peer
+# authentication failed", PGPASSWORD a standby's replication login. Call it in a subshell.
+drop_libpq_env() {
+  local v
+  for v in $(compgen -e | grep -E '^PG[A-Z]' || true); do unset "$v"; done
+}
+
 launch() { # logfile cmd...
   local log=$1
   shift
