@@ -102,8 +102,9 @@ pg_up() {
     # our session but still waits for pg_ctl itself.
     local as=()
     [[ $EUID -eq 0 ]] && as=(runuser -u postgres --)
-    if ! out=$(cd / && setsid -w "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA_DIR" -l "$PG_LOG" -w -t 60 \
-      start </dev/null 2>&1 9>&-); then
+    # The server runs as the postgres user too: without the caller's libpq variables (stack.sh).
+    if ! out=$(cd / && drop_libpq_env && setsid -w "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA_DIR" \
+      -l "$PG_LOG" -w -t 60 start </dev/null 2>&1 9>&-); then
       report_failure postgres "$PG_LOG" "pg_ctl start failed: $out"
       return 1
     fi

@@ -123,9 +123,6 @@ live_pid() { # pidfile pattern
   echo "$pid"
 }
 
-# Start a long-running process detached from this shell: own session (no SIGHUP/SIGINT from the
-# terminal or CI's process group), stdin closed, output appended to its log, and the lock fd 9 not
-# inherited (else the daemon would hold the stack lock forever). Prints the pid.
 # libpq takes PGUSER, PGPASSWORD, PGDATABASE, ... from the environment before its own files and
 # defaults. What runs as the postgres user (psql over the socket with peer authentication, Patroni
 # and the standbys it starts) must not inherit a caller's: PGUSER=wallet made `up` fail with "Peer
@@ -135,6 +132,9 @@ drop_libpq_env() {
   for v in $(compgen -e | grep -E '^PG[A-Z]' || true); do unset "$v"; done
 }
 
+# Start a long-running process detached from this shell: own session (no SIGHUP/SIGINT from the
+# terminal or CI's process group), stdin closed, output appended to its log, and the lock fd 9 not
+# inherited (else the daemon would hold the stack lock forever). Prints the pid.
 launch() { # logfile cmd...
   local log=$1
   shift

@@ -216,13 +216,20 @@ TEST(WalletStressTest, MiscountedExpectationFailsTheRun) {
   remove_folder_unless_failed(run);
 }
 
+// A paced run of small transfers (no duplicates, more keys than the time allows): `workers`
+// workers told `rate` sends/s for `seconds`.
+ToolRun run_paced(int workers, const std::string& rate, const std::string& seconds) {
+  return run_wallet_stress({"--users=10", "--transfers=100000",
+                            "--concurrency=" + std::to_string(workers), "--rate=" + rate,
+                            "--duration-limit=" + seconds, "--duplicate-share=0",
+                            "--min-amount=0.01", "--max-amount=0.10", "--seed=13"});
+}
+
 // Paced runs (--rate): the sends keep to the schedule, and latency is also counted from each
 // send's scheduled instant, so that a send a busy worker held back counts its wait. scripts/bench's
 // p99 at half the maximum rate is that figure.
 TEST(WalletStressTest, PacedRunKeepsItsScheduleAndCountsLatencyFromIt) {
-  auto run = run_wallet_stress({"--users=10", "--transfers=100000", "--concurrency=8", "--rate=200",
-                                "--duration-limit=3", "--duplicate-share=0", "--min-amount=0.01",
-                                "--max-amount=0.10", "--seed=13"});
+  auto run = run_paced(8, "200", "3");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_TRUE(run.result.is_object()) << run.output;
   const auto& f = run.result["figures"];
@@ -246,9 +253,7 @@ TEST(WalletStressTest, PacedRunKeepsItsScheduleAndCountsLatencyFromIt) {
 // the latency from the schedule (the wait of a client arriving on time) far exceeds the latency of
 // each request, which is what a driver that measured only from its own sends would have reported.
 TEST(WalletStressTest, APaceTheWorkersCannotKeepShowsInLateSendsAndLatencyFromTheSchedule) {
-  auto run = run_wallet_stress({"--users=10", "--transfers=100000", "--concurrency=1",
-                                "--rate=5000", "--duration-limit=1.5", "--duplicate-share=0",
-                                "--min-amount=0.01", "--max-amount=0.10", "--seed=13"});
+  auto run = run_paced(1, "5000", "1.5");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_TRUE(run.result.is_object()) << run.output;
   const auto& f = run.result["figures"];
