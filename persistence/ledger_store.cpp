@@ -377,11 +377,13 @@ std::vector<IdempotencyOutcome> find_outcomes(
   // of the primary key per wanted key (LIMIT 1 keeps each probe a lookup of its own, whatever the
   // table's statistics say), and whether the outcome is within its retention.
   conn.prepare("wallet_find_outcomes",
-               "SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body, o.live"
+               "SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body, o.live,"
+               "       o.age_ms"
                "  FROM unnest($1::text[], $2::text[]) AS w(endpoint, key)"
                "  CROSS JOIN LATERAL ("
                "    SELECT i.endpoint, i.key, i.request_hash, i.status_code, i.response_body,"
-               "           i.created_at > now() - make_interval(secs => $3) AS live"
+               "           i.created_at > now() - make_interval(secs => $3) AS live,"
+               "           (extract(epoch FROM now() - i.created_at) * 1000)::bigint AS age_ms"
                "      FROM idempotency_keys i WHERE i.endpoint = w.endpoint AND i.key = w.key"
                "     LIMIT 1) o");
   // A key reused after its retention is a new operation: its expired outcome is deleted now, so
@@ -402,7 +404,8 @@ std::vector<IdempotencyOutcome> find_outcomes(
     }
     found.push_back(IdempotencyOutcome{row[0].as<std::string>(), row[1].as<std::string>(),
                                        row[2].as<std::string>(), row[3].as<int>(),
-                                       row[4].as<std::string>()});
+                                       row[4].as<std::string>(),
+                                       std::max<int64_t>(0, row[6].as<int64_t>())});
   }
   return found;
 }

@@ -32,6 +32,9 @@ struct IdempotencyOutcome {
   std::string request_hash;
   int status = 0;
   std::string body;
+  // How old the stored outcome was when it was read (0 for one being written now): its retention
+  // counts from when it was stored, not from when a process learned it.
+  int64_t age_ms = 0;
 };
 
 // A row of `holds` (release 2): money of from_user_id reserved for to_user_id until expires_at.
