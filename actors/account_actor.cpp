@@ -431,6 +431,8 @@ Deadline deadline_of(const AccountState::Work& work) {
   if (const auto* cmd = std::get_if<WithdrawCommand>(&work)) return cmd->deadline;
   if (const auto* cmd = std::get_if<HoldCommand>(&work)) return cmd->deadline;
   if (const auto* cmd = std::get_if<VoidCommand>(&work)) return cmd->deadline;
+  if (const auto* query = std::get_if<BalanceQuery>(&work)) return query->deadline;
+  if (const auto* query = std::get_if<AvailableQuery>(&work)) return query->deadline;
   return kNoDeadline;
 }
 
@@ -480,7 +482,9 @@ void accept(Self self, AccountState::Work work) {
   }
   if (s.phase == Phase::missing) {
     fail(self, work, not_found(s.user_id));
-  } else if (is_query && (s.phase == Phase::ready || s.phase == Phase::locked)) {
+  } else if (is_query && !s.dirty && (s.phase == Phase::ready || s.phase == Phase::locked)) {
+    // A dirty account (a failed commit, a moved partition, a failover) answers once reloaded:
+    // its memory may hold a balance the database does not.
     process(self, work);
   } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
     process(self, work);
@@ -529,6 +533,13 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           // Postgres is unreachable: answer what waits, and try again on the next request.
           s.phase = Phase::unloaded;
           for (auto& work : s.stash.take()) fail(self, work, loaded.balance.error());
+          return;
+        }
+        if (s.moved_while_loading) {
+          // The partition changed hands while this load ran: it may have read before the last
+          // owner's final commits (or this instance's fence took effect). Read again.
+          s.moved_while_loading = false;
+          start_load(self);
           return;
         }
         s.dirty = false;
@@ -590,6 +601,9 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         // Beyond one machine: this account's partition changed hands, so its balance may have
         // moved elsewhere: reload once nothing of ours is in flight.
         auto& s = self->state;
+#ifndef WALLET_PROTOCOL_BUG_MOVE_LOST_WHILE_LOADING  // negative control (test-only build)
+        if (s.phase == Phase::loading) s.moved_while_loading = true;
+#endif
         if (s.phase != Phase::unloaded && s.phase != Phase::missing) s.dirty = true;
         resync_if_settled(self);
       },

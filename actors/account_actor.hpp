@@ -94,6 +94,7 @@ struct AccountState {
   Phase phase = Phase::unloaded;
   bool dirty = false;                 // a commit failed: reload before the next mutation
   bool opened_while_loading = false;  // the account was created while a load was running
+  bool moved_while_loading = false;   // its partition changed hands while a load was running
   bool sweep_armed = false;           // a timer will answer stashed work whose deadline passed
   std::unique_ptr<Lock> lock;         // set exactly while phase == locked
   Stash<Work> stash;

@@ -179,12 +179,32 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         // another instance may have moved its balance meanwhile.
         auto& s = self->state;
         for (auto& [user_id, entry] : s.accounts) {
-          if (entry.retiring || domain::partition_of(user_id, partitions) != partition) continue;
+          if (domain::partition_of(user_id, partitions) != partition) continue;
           if (taken) {
-            self->send(entry.account, moved_atom::value);
-          } else {
+            // A retiring actor hears it too, once its retirement is decided: if it stays (it was
+            // busy), it must not go on with a balance from before the partition came back.
+            if (entry.retiring) {
+              entry.held.push_back(
+                  [self](const caf::actor& account) { self->send(account, moved_atom::value); });
+            } else {
+              self->send(entry.account, moved_atom::value);
+            }
+          } else if (!entry.retiring) {
             entry.retiring = true;
             self->send(entry.account, retire_atom::value);
+          }
+        }
+      },
+      [=](new_server_atom) {
+        // A failover: the new primary may lack commits the actors hold (it should not, since
+        // every answered commit waited for the synchronous standby, but memory follows the
+        // database, not the other way round): each loaded account reloads before it answers.
+        for (auto& [user_id, entry] : self->state.accounts) {
+          if (entry.retiring) {
+            entry.held.push_back(
+                [self](const caf::actor& account) { self->send(account, moved_atom::value); });
+          } else {
+            self->send(entry.account, moved_atom::value);
           }
         }
       },

@@ -1,5 +1,9 @@
 #include "actors/idempotency_gate.hpp"
 
+#include <algorithm>
+
+#include "actors/ledger_outcomes.hpp"
+
 namespace wallet::actors {
 namespace {
 
@@ -19,10 +23,11 @@ Reply replay_of(const Reply& outcome) {
   return replay;
 }
 
-void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome) {
+void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome,
+              caf::actor_clock::time_point expires_at) {
   auto& s = self->state;
   slot.phase = Phase::done;
-  slot.done_at = self->clock().now();
+  slot.expires_at = expires_at;
   slot.outcome = std::move(outcome);
   slot.execute = nullptr;
   s.done_order.push_back(name);
@@ -33,35 +38,80 @@ void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome)
   }
 }
 
+// At most this many lookups at once (each a pool thread), each of at most kMaxLookupBatch keys: a
+// slow lookup does not hold back the keys that arrive after it.
+constexpr size_t kMaxLookupsRunning = 2;
 constexpr size_t kMaxLookupBatch = 512;
 
 void run_lookups(Self self) {
   auto& s = self->state;
-  if (s.lookup_running || s.lookup_queue.empty()) return;
-  std::vector<std::string> names;
-  std::vector<std::pair<std::string, std::string>> keys;
-  const size_t n = std::min(s.lookup_queue.size(), kMaxLookupBatch);
-  for (size_t i = 0; i < n; ++i) {
-    auto it = s.slots.find(s.lookup_queue[i]);
-    if (it == s.slots.end()) continue;
-    names.push_back(s.lookup_queue[i]);
-    keys.emplace_back(it->second.tag.endpoint, it->second.tag.key);
+  while (s.lookups_running < kMaxLookupsRunning && !s.lookup_queue.empty()) {
+    StoredLookup lookup;
+    std::vector<std::pair<std::string, std::string>> keys;
+    const size_t n = std::min(s.lookup_queue.size(), kMaxLookupBatch);
+    for (size_t i = 0; i < n; ++i) {
+      auto it = s.slots.find(s.lookup_queue[i]);
+      if (it == s.slots.end() || it->second.phase != Phase::looking_up) continue;  // timed out
+      lookup.slots.emplace_back(s.lookup_queue[i], it->second.id);
+      keys.emplace_back(it->second.tag.endpoint, it->second.tag.key);
+    }
+    s.lookup_queue.erase(s.lookup_queue.begin(), s.lookup_queue.begin() + static_cast<long>(n));
+    if (keys.empty()) continue;
+    ++s.lookups_running;
+    lookup.sent_at = self->clock().now();
+    auto me = caf::actor_cast<caf::actor>(self);
+    using Found = std::vector<persistence::IdempotencyOutcome>;
+    s.backend->find_outcomes(std::move(keys),
+                             [me, lookup = std::move(lookup)](domain::Result<Found> found) mutable {
+                               if (found) {
+                                 lookup.found.swap(found.value());
+                               } else {
+                                 lookup.error = found.error();
+                               }
+                               caf::anon_send(me, lookup_atom::value, std::move(lookup));
+                             });
   }
-  s.lookup_queue.erase(s.lookup_queue.begin(), s.lookup_queue.begin() + static_cast<long>(n));
-  s.lookup_running = true;
-  auto me = caf::actor_cast<caf::actor>(self);
-  using Found = std::vector<persistence::IdempotencyOutcome>;
-  s.backend->find_outcomes(std::move(keys),
-                           [me, names = std::move(names)](domain::Result<Found> found) mutable {
-                             StoredLookup lookup;
-                             lookup.slots = std::move(names);
-                             if (found) {
-                               lookup.found.swap(found.value());
-                             } else {
-                               lookup.error = found.error();
-                             }
-                             caf::anon_send(me, lookup_atom::value, std::move(lookup));
-                           });
+}
+
+void arm_timer(Self self) {
+  auto& s = self->state;
+  if (s.timer_armed || s.deadlines.empty()) return;
+  s.timer_armed = true;
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        s.deadlines.begin()->first - self->clock().now()) +
+                    std::chrono::milliseconds(1);
+  self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value);
+}
+
+void add_waiter(Self self, const std::string& name, GateSlot& slot, GateWaiter waiter) {
+  if (slot.phase == Phase::looking_up && waiter.deadline != kNoDeadline) {
+    self->state.deadlines.emplace(waiter.deadline, name);
+    arm_timer(self);
+  }
+  slot.waiters.push_back(std::move(waiter));
+}
+
+// Answers `timeout` every waiter whose deadline passed while its slot was still looking up; a slot
+// left without waiters is dropped (its lookup's answer will find no slot of its id).
+void expire_waiters(Self self) {
+  auto& s = self->state;
+  s.timer_armed = false;
+  const auto now = self->clock().now();
+  while (!s.deadlines.empty() && s.deadlines.begin()->first < now) {
+    const std::string name = std::move(s.deadlines.begin()->second);
+    s.deadlines.erase(s.deadlines.begin());
+    auto it = s.slots.find(name);
+    if (it == s.slots.end() || it->second.phase != Phase::looking_up) continue;
+    auto& waiters = it->second.waiters;
+#ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
+    auto late = std::stable_partition(waiters.begin(), waiters.end(),
+                                      [now](const GateWaiter& w) { return w.deadline >= now; });
+    for (auto w = late; w != waiters.end(); ++w) w->reply(timeout_reply());
+    waiters.erase(late, waiters.end());
+#endif
+    if (waiters.empty()) s.slots.erase(it);
+  }
+  arm_timer(self);
 }
 
 void lookup(Self self, const std::string& name) {
@@ -76,16 +126,121 @@ void answer_waiters(GateSlot& slot, Answer answer) {
   auto waiters = std::move(slot.waiters);
   slot.waiters.clear();
   bool original = answer == Answer::original_then_replays;
-  for (auto& [hash, reply] : waiters) {
-    if (hash != slot.request_hash) {
-      reply(mismatch());
+  for (auto& waiter : waiters) {
+    if (waiter.request_hash != slot.request_hash) {
+      waiter.reply(mismatch());
     } else if (original || answer == Answer::same_for_all) {
       original = false;
-      reply(slot.outcome);
+      waiter.reply(slot.outcome);
     } else {
-      reply(replay_of(slot.outcome));
+      waiter.reply(replay_of(slot.outcome));
     }
   }
+}
+
+// The stored outcome of this slot's key among those a lookup found, or null.
+const persistence::IdempotencyOutcome* stored_outcome(const StoredLookup& lookup,
+                                                      const GateSlot& slot) {
+  for (const auto& outcome : lookup.found) {
+    if (outcome.endpoint == slot.tag.endpoint && outcome.key == slot.tag.key) return &outcome;
+  }
+  return nullptr;
+}
+
+// When a looked-up outcome leaves its retention: its age counts from before the lookup was sent
+// (Postgres read it later than that), so this never outlives the row in Postgres.
+caf::actor_clock::time_point looked_up_expiry(const GateState& s, const StoredLookup& lookup,
+                                              const persistence::IdempotencyOutcome& stored) {
+#ifdef WALLET_PROTOCOL_BUG_RETENTION_FROM_LEARNING  // negative control (test-only build)
+  return lookup.sent_at + s.ttl;
+#endif
+  return lookup.sent_at + s.ttl - std::chrono::milliseconds(stored.age_ms);
+}
+
+void on_lookup(Self self, StoredLookup& lookup) {
+  auto& s = self->state;
+  --s.lookups_running;
+  for (const auto& [name, id] : lookup.slots) {
+    auto it = s.slots.find(name);
+    if (it == s.slots.end() || it->second.id != id || it->second.phase != Phase::looking_up) {
+      continue;  // its waiters timed out meanwhile
+    }
+    auto& slot = it->second;
+    if (lookup.error) {
+      slot.outcome = error_reply(lookup.error->code, lookup.error->message);
+      answer_waiters(slot, Answer::same_for_all);
+      s.slots.erase(it);
+      continue;
+    }
+    if (const auto* stored = stored_outcome(lookup, slot)) {
+      slot.request_hash = stored->request_hash;
+      remember(self, name, slot, Reply{stored->status, stored->body, true, false},
+               looked_up_expiry(s, lookup, *stored));
+      answer_waiters(slot, Answer::replays);
+      continue;
+    }
+    // Not stored anywhere: run it once. Waiters with a different request are refused later.
+    slot.phase = Phase::executing;
+    slot.started_at = self->clock().now();
+    auto me = caf::actor_cast<caf::actor>(self);
+    auto execute = std::move(slot.execute);
+    execute([me, name = name, id = id](Reply outcome) {
+      caf::anon_send(me, executed_atom::value, name, id, std::move(outcome));
+    });
+  }
+  run_lookups(self);
+}
+
+void on_call(Self self, IdempotentCall& call) {
+  auto& s = self->state;
+  const std::string name = slot_name(call.tag);
+  auto it = s.slots.find(name);
+  if (it != s.slots.end() && it->second.phase == Phase::done &&
+      self->clock().now() >= it->second.expires_at) {
+    // Expired: a key reused after its retention is a new operation.
+    s.done_order.erase(it->second.lru);
+    s.slots.erase(it);
+    it = s.slots.end();
+  }
+  GateWaiter waiter{call.tag.request_hash, std::move(call.reply), call.deadline};
+  if (it == s.slots.end()) {
+    GateSlot slot;
+    slot.tag = call.tag;
+    slot.id = s.next_slot_id++;
+    slot.request_hash = call.tag.request_hash;
+    slot.execute = std::move(call.execute);
+    auto& added = s.slots.emplace(name, std::move(slot)).first->second;
+    add_waiter(self, name, added, std::move(waiter));
+    lookup(self, name);
+    return;
+  }
+  auto& slot = it->second;
+  if (slot.phase == Phase::done) {
+    s.done_order.splice(s.done_order.end(), s.done_order, slot.lru);
+    waiter.reply(call.tag.request_hash == slot.request_hash ? replay_of(slot.outcome) : mismatch());
+  } else if (slot.phase == Phase::executing && call.tag.request_hash != slot.request_hash) {
+    waiter.reply(mismatch());
+  } else {
+    // Looking up: the stored hash is not known yet, so the check happens with the answer.
+    // Executing: the outcome comes with the original's (bounded by its own deadline until the
+    // writer has it, then by the commit).
+    add_waiter(self, name, slot, std::move(waiter));
+  }
+}
+
+void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome) {
+  auto& s = self->state;
+  auto it = s.slots.find(name);
+  if (it == s.slots.end() || it->second.id != id) return;
+  auto& slot = it->second;
+  if (outcome.durable) {
+    remember(self, name, slot, std::move(outcome), slot.started_at + s.ttl);
+    answer_waiters(slot, Answer::original_then_replays);
+    return;
+  }
+  slot.outcome = std::move(outcome);
+  answer_waiters(slot, Answer::same_for_all);
+  s.slots.erase(it);
 }
 
 }  // namespace
@@ -97,87 +252,12 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
   self->state.capacity = capacity;
   self->state.ttl = ttl;
   return {
-      [=](call_atom, IdempotentCall& call) {
-        auto& s = self->state;
-        const std::string name = slot_name(call.tag);
-        auto it = s.slots.find(name);
-        if (it != s.slots.end() && it->second.phase == Phase::done &&
-            self->clock().now() - it->second.done_at > s.ttl) {
-          // Expired: a key reused after its retention is a new operation.
-          s.done_order.erase(it->second.lru);
-          s.slots.erase(it);
-          it = s.slots.end();
-        }
-        if (it == s.slots.end()) {
-          GateSlot slot;
-          slot.tag = call.tag;
-          slot.request_hash = call.tag.request_hash;
-          slot.execute = std::move(call.execute);
-          slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
-          s.slots.emplace(name, std::move(slot));
-          lookup(self, name);
-          return;
-        }
-        auto& slot = it->second;
-        if (slot.phase == Phase::done) {
-          s.done_order.splice(s.done_order.end(), s.done_order, slot.lru);
-          call.reply(call.tag.request_hash == slot.request_hash ? replay_of(slot.outcome)
-                                                                : mismatch());
-        } else if (slot.phase == Phase::executing && call.tag.request_hash != slot.request_hash) {
-          call.reply(mismatch());
-        } else {
-          // Looking up: the stored hash is not known yet, so the check happens with the answer.
-          slot.waiters.emplace_back(call.tag.request_hash, std::move(call.reply));
-        }
+      [=](call_atom, IdempotentCall& call) { on_call(self, call); },
+      [=](lookup_atom, StoredLookup& lookup) { on_lookup(self, lookup); },
+      [=](executed_atom, const std::string& name, uint64_t id, Reply& outcome) {
+        on_executed(self, name, id, outcome);
       },
-      [=](lookup_atom, StoredLookup& lookup) {
-        auto& s = self->state;
-        s.lookup_running = false;
-        for (const auto& name : lookup.slots) {
-          auto it = s.slots.find(name);
-          if (it == s.slots.end()) continue;
-          auto& slot = it->second;
-          if (lookup.error) {
-            slot.outcome = error_reply(lookup.error->code, lookup.error->message);
-            answer_waiters(slot, Answer::same_for_all);
-            s.slots.erase(it);
-            continue;
-          }
-          const persistence::IdempotencyOutcome* stored = nullptr;
-          for (const auto& outcome : lookup.found) {
-            if (outcome.endpoint == slot.tag.endpoint && outcome.key == slot.tag.key)
-              stored = &outcome;
-          }
-          if (stored) {
-            slot.request_hash = stored->request_hash;
-            remember(self, name, slot, Reply{stored->status, stored->body, true, false});
-            answer_waiters(slot, Answer::replays);
-            continue;
-          }
-          // Not stored anywhere: run it once. Waiters with a different request are refused later.
-          slot.phase = Phase::executing;
-          auto me = caf::actor_cast<caf::actor>(self);
-          auto execute = std::move(slot.execute);
-          execute([me, name](Reply outcome) {
-            caf::anon_send(me, executed_atom::value, name, std::move(outcome));
-          });
-        }
-        run_lookups(self);
-      },
-      [=](executed_atom, const std::string& name, Reply& outcome) {
-        auto& s = self->state;
-        auto it = s.slots.find(name);
-        if (it == s.slots.end()) return;
-        auto& slot = it->second;
-        if (outcome.durable) {
-          remember(self, name, slot, std::move(outcome));
-          answer_waiters(slot, Answer::original_then_replays);
-          return;
-        }
-        slot.outcome = std::move(outcome);
-        answer_waiters(slot, Answer::same_for_all);
-        s.slots.erase(it);
-      },
+      [=](timeout_atom) { expire_waiters(self); },
   };
 }
 

@@ -10,6 +10,7 @@
 
 #include <caf/all.hpp>
 #include <list>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,15 +20,23 @@
 
 namespace wallet::actors {
 
+struct GateWaiter {
+  std::string request_hash;
+  ReplyFn reply;
+  Deadline deadline = kNoDeadline;  // only while the slot looks its key up
+};
+
 struct GateSlot {
   IdempotencyTag tag;
+  uint64_t id = 0;  // unique per slot: a lookup answers the slot it was sent for, not a successor
   enum class Phase { looking_up, executing, done } phase = Phase::looking_up;
   std::string request_hash;
   Reply outcome;
-  std::vector<std::pair<std::string, ReplyFn>> waiters;  // request hash, how to answer
+  std::vector<GateWaiter> waiters;
   std::function<void(ReplyFn)> execute;
-  std::list<std::string>::iterator lru;  // valid when done
-  caf::actor_clock::time_point done_at;  // when the outcome became known here
+  std::list<std::string>::iterator lru;     // valid when done
+  caf::actor_clock::time_point started_at;  // when the operation started (executing)
+  caf::actor_clock::time_point expires_at;  // done: replayed until then, a new operation after
 };
 
 struct GateState {
@@ -35,9 +44,14 @@ struct GateState {
   std::chrono::seconds ttl{24 * 3600};  // an outcome older than this is forgotten
   std::unordered_map<std::string, GateSlot> slots;
   std::list<std::string> done_order;  // least recently used first
-  // Lookups are batched: while one query runs, new keys queue up and go together in the next.
+  // Lookups are batched: while queries run, new keys queue up and go together in the next.
   std::vector<std::string> lookup_queue;
-  bool lookup_running = false;
+  size_t lookups_running = 0;
+  uint64_t next_slot_id = 1;
+  // The deadlines of waiters of slots looking up (with the slot's name): one timer, armed for the
+  // earliest, answers those whose deadline passed.
+  std::multimap<Deadline, std::string> deadlines;
+  bool timer_armed = false;
   size_t capacity = 100'000;
   static inline const char* name = "idempotency_gate";
 };

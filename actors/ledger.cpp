@@ -49,6 +49,20 @@ caf::behavior outcome_purger(caf::event_based_actor* self,
   };
 }
 
+// Asks the backend which server it reaches, every `every`: a failover is noticed (and the loaded
+// accounts reload) even while nothing is written.
+caf::behavior server_watcher(caf::event_based_actor* self,
+                             std::shared_ptr<persistence::LedgerBackend> backend,
+                             std::chrono::milliseconds every) {
+  self->send(self, check_atom::value);
+  return {
+      [=](check_atom) {
+        backend->check_server();
+        self->delayed_send(self, every, check_atom::value);
+      },
+  };
+}
+
 }  // namespace
 
 Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
@@ -65,6 +79,12 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   context.max_stash = options_.max_stash_per_account;
   registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
   coordinator_ = system_.spawn(transfer_coordinator, registry_, writer_);
+  timekeeper_ = system_.spawn(stage_timekeeper);
+  backend_->watch_server(
+      [registry = registry_] { caf::anon_send(registry, new_server_atom::value); });
+  if (pool_ && options_.server_check_every.count() > 0) {
+    server_watcher_ = system_.spawn(server_watcher, backend, options_.server_check_every);
+  }
   gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
                         options_.idempotency_ttl);
   if (options_.purge_every.count() > 0) {
@@ -91,8 +111,8 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle :
-       {&receiver_, &purger_, &sweeper_, &gate_, &coordinator_, &registry_, &writer_}) {
+  for (auto* handle : {&receiver_, &purger_, &sweeper_, &server_watcher_, &gate_, &timekeeper_,
+                       &coordinator_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
@@ -134,9 +154,18 @@ bool Ledger::admit(ReplyFn& reply, const std::string& account) {
   return true;
 }
 
-void Ledger::run_idempotent(const IdempotencyTag& tag, ReplyFn reply,
+void Ledger::run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                             std::function<void(ReplyFn)> run) {
-  caf::anon_send(gate_, call_atom::value, IdempotentCall{tag, std::move(reply), std::move(run)});
+  caf::anon_send(gate_, call_atom::value,
+                 IdempotentCall{tag, std::move(reply), std::move(run), deadline});
+}
+
+std::shared_ptr<StageClaim> Ledger::start_stage(Deadline deadline, const ReplyFn& reply) {
+  auto claim = std::make_shared<StageClaim>();
+  if (deadline == kNoDeadline) return claim;
+  const auto wait = std::max(deadline - system_.clock().now(), Deadline::duration::zero());
+  caf::delayed_anon_send(timekeeper_, wait, timeout_atom::value, StageTimer{claim, reply});
+  return claim;
 }
 
 Deadline Ledger::deadline_from_now() const {
@@ -155,8 +184,9 @@ void Ledger::deposit(DepositCommand command) {
     return;
   }
   auto tag = *command.tag;
+  const Deadline deadline = command.deadline;
   ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, std::move(reply),
+  run_idempotent(tag, deadline, std::move(reply),
                  [registry = registry_, command = std::move(command)](ReplyFn done) mutable {
                    command.reply = std::move(done);
                    caf::anon_send(registry, deposit_atom::value, std::move(command));
@@ -171,11 +201,13 @@ void Ledger::transfer(TransferCommand command) {
     return;
   }
   auto tag = *command.tag;
+  const Deadline deadline = command.deadline;
   ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, std::move(reply), [this, command = std::move(command)](ReplyFn done) mutable {
-    command.reply = std::move(done);
-    start_transfer(std::move(command));
-  });
+  run_idempotent(tag, deadline, std::move(reply),
+                 [this, command = std::move(command)](ReplyFn done) mutable {
+                   command.reply = std::move(done);
+                   start_transfer(std::move(command));
+                 });
 }
 
 void Ledger::start_transfer(TransferCommand command) {
@@ -187,8 +219,10 @@ void Ledger::start_transfer(TransferCommand command) {
   // this instance commits the debit with the in-transit row.
   command.payee_partition = domain::partition_of(command.to_user_id, options_.owned->partitions());
   auto payee = command.to_user_id;
-  read_elsewhere_owned(payee, [this, command = std::move(command)](
+  auto stage = start_stage(command.deadline, command.reply);
+  read_elsewhere_owned(payee, [this, stage, command = std::move(command)](
                                   domain::Result<persistence::AccountRecord> found) mutable {
+    if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
     if (!found) return command.reply(error_reply(found.error().code, found.error().message));
     caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
   });
@@ -214,6 +248,7 @@ bool Ledger::owned_elsewhere(const std::string& user_id) const {
 }
 
 void Ledger::balance(BalanceQuery query) {
+  if (query.deadline == kNoDeadline) query.deadline = deadline_from_now();
   if (owned_elsewhere(query.user_id)) {
     read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
                                             domain::Result<persistence::AccountRecord> account) {
@@ -277,8 +312,9 @@ void Ledger::withdraw(WithdrawCommand command) {
     return;
   }
   auto tag = *command.tag;
+  const Deadline deadline = command.deadline;
   ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, std::move(reply),
+  run_idempotent(tag, deadline, std::move(reply),
                  [registry = registry_, command = std::move(command)](ReplyFn done) mutable {
                    command.reply = std::move(done);
                    caf::anon_send(registry, withdraw_atom::value, std::move(command));
@@ -293,7 +329,10 @@ void Ledger::create_hold(HoldCommand command) {
   auto start = [this, registry = registry_](HoldCommand cmd) {
     AvailableQuery payee;
     payee.user_id = cmd.to_user_id;
-    payee.reply = [registry, cmd = std::move(cmd)](domain::Result<BalanceFigures> found) mutable {
+    auto stage = start_stage(cmd.deadline, cmd.reply);
+    payee.reply = [registry, stage,
+                   cmd = std::move(cmd)](domain::Result<BalanceFigures> found) mutable {
+      if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
       if (!found) return cmd.reply(error_reply(found.error().code, found.error().message));
       caf::anon_send(registry, hold_atom::value, std::move(cmd));
     };
@@ -304,8 +343,9 @@ void Ledger::create_hold(HoldCommand command) {
     return;
   }
   auto tag = *command.tag;
+  const Deadline deadline = command.deadline;
   ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, std::move(reply),
+  run_idempotent(tag, deadline, std::move(reply),
                  [start, command = std::move(command)](ReplyFn done) mutable {
                    command.reply = std::move(done);
                    start(std::move(command));
@@ -320,8 +360,10 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
   // whose debit leg consumes the hold.
   auto start = [this, hold_id, amount, tag, deadline](ReplyFn done) {
     using Found = std::optional<persistence::HoldRecord>;
+    auto stage = start_stage(deadline, done);
     backend_->find_hold(
-        hold_id, [this, hold_id, amount, tag, done, deadline](domain::Result<Found> found) {
+        hold_id, [this, hold_id, amount, tag, done, deadline, stage](domain::Result<Found> found) {
+          if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
           if (!found) return done(error_reply(found.error().code, found.error().message));
           if (!found.value())
             return done(
@@ -345,7 +387,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
         });
   };
   if (!tag) return start(std::move(reply));
-  run_idempotent(*tag, std::move(reply), start);
+  run_idempotent(*tag, deadline, std::move(reply), start);
 }
 
 void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, ReplyFn reply) {
@@ -353,18 +395,21 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
   const Deadline deadline = deadline_from_now();
   auto start = [this, hold_id, tag, deadline](ReplyFn done) {
     using Found = std::optional<persistence::HoldRecord>;
-    backend_->find_hold(hold_id, [this, hold_id, tag, done, deadline](domain::Result<Found> found) {
-      if (!found) return done(error_reply(found.error().code, found.error().message));
-      if (!found.value())
-        return done(
-            error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
-      if (owned_elsewhere(found.value()->from_user_id)) return done(partition_moved_reply());
-      VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
-      caf::anon_send(registry_, void_atom::value, std::move(command));
-    });
+    auto stage = start_stage(deadline, done);
+    backend_->find_hold(
+        hold_id, [this, hold_id, tag, done, deadline, stage](domain::Result<Found> found) {
+          if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
+          if (!found) return done(error_reply(found.error().code, found.error().message));
+          if (!found.value())
+            return done(
+                error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+          if (owned_elsewhere(found.value()->from_user_id)) return done(partition_moved_reply());
+          VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
+          caf::anon_send(registry_, void_atom::value, std::move(command));
+        });
   };
   if (!tag) return start(std::move(reply));
-  run_idempotent(*tag, std::move(reply), start);
+  run_idempotent(*tag, deadline, std::move(reply), start);
 }
 
 void Ledger::hold(
@@ -374,6 +419,7 @@ void Ledger::hold(
 }
 
 void Ledger::balance_figures(AvailableQuery query) {
+  if (query.deadline == kNoDeadline) query.deadline = deadline_from_now();
   if (owned_elsewhere(query.user_id)) {
     read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
                                             domain::Result<persistence::AccountRecord> account) {
@@ -465,9 +511,11 @@ bool Ledger::take_partitions(const std::vector<int>& partitions) {
     return false;
   }
   for (const auto& [partition, epoch] : result.value()) {
-    owned->hold(partition, epoch);
-    // Accounts of it still loaded here may be stale: another owner may have moved them.
+    // Accounts of it still loaded here may be stale: another owner may have moved them. The
+    // notice goes before the partition is served: a request admitted once it is served reaches
+    // the registry after the notice (it is sent later), so no actor decides on the old balance.
     caf::anon_send(registry_, moved_atom::value, partition, owned->partitions(), true);
+    owned->hold(partition, epoch);
     spdlog::info("event=partition_taken partition={} epoch={} instance={}", partition, epoch,
                  owned->instance_id());
   }

@@ -14,6 +14,7 @@
 #include "actors/account_registry.hpp"
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
+#include "actors/stage_deadline.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
@@ -44,6 +45,9 @@ struct LedgerOptions {
   // How often the payee side looks for credits in transit to the partitions it holds (the payer
   // side also wakes it through arrivals_due()). Zero: never (the simulation drives it itself).
   std::chrono::milliseconds arrivals_every{250};
+  // How often the backend checks which database server it reaches (a failover makes every loaded
+  // account reload). Only with a pool (the service; the simulation's model is one server).
+  std::chrono::milliseconds server_check_every{1'000};
   // Without `owned`: the partitions whose credits in transit this instance applies anyway (an
   // instance that owns every partition, after a run of several; its receiver stops once nothing
   // is in transit, since it creates none; null: none).
@@ -148,7 +152,11 @@ class Ledger {
   void read_elsewhere_owned(const std::string& user_id,
                             std::function<void(domain::Result<persistence::AccountRecord>)> reply);
   Deadline deadline_from_now() const;
-  void run_idempotent(const IdempotencyTag& tag, ReplyFn reply, std::function<void(ReplyFn)> run);
+  void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
+                      std::function<void(ReplyFn)> run);
+  // See actors/stage_deadline.hpp: `reply` is answered `503 timeout` at `deadline` unless the
+  // returned claim was passed first.
+  std::shared_ptr<StageClaim> start_stage(Deadline deadline, const ReplyFn& reply);
 
   caf::actor_system& system_;
   LedgerOptions options_;
@@ -164,7 +172,9 @@ class Ledger {
   // Operations accepted and not answered, per partition of the account they were admitted for
   // (give_up_partitions waits for its partitions' counts to reach zero).
   std::shared_ptr<std::vector<std::atomic<int64_t>>> partition_load_;
-  caf::actor receiver_;  // beyond one machine: applies credits in transit to held partitions
+  caf::actor receiver_;        // beyond one machine: applies credits in transit to held partitions
+  caf::actor timekeeper_;      // answers stages whose deadline passed (start_stage)
+  caf::actor server_watcher_;  // asks the backend, every second, which server it writes to
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};
 };

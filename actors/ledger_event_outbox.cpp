@@ -5,12 +5,13 @@
 #include <pqxx/pqxx>
 
 #include "persistence/ledger_event_outbox.hpp"
+#include "persistence/replication.hpp"
 #include "persistence/session.hpp"
 
 namespace wallet::actors {
 
 struct LedgerEventOutbox::Impl {
-  explicit Impl(const std::string& url) : session(url) {
+  explicit Impl(const std::string& url) : session(url, persistence::background_session()) {
     session.on_connect([](pqxx::connection& conn) {
       pqxx::nontransaction(conn).exec("SET synchronous_commit = off");
       if (!persistence::attach_hold_events(conn)) {
@@ -47,6 +48,9 @@ domain::Result<LedgerEventPass> LedgerEventOutbox::next(int limit) {
     if (!pass.leading) return pass;
     auto batch = std::make_shared<persistence::LedgerOutboxBatch>(
         persistence::pending_ledger_events(conn, limit));
+    // A row can be visible here before its commit reached the synchronous standby (a writer's
+    // backend terminated in that wait): publish only what a failover cannot take back.
+    if (!batch->rows.empty()) persistence::confirm_durable(conn);
     pass.rows = std::move(batch->rows);  // the views point into batch->result, which stays
     pass.text = std::move(batch);
     return pass;

@@ -54,6 +54,9 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using moved_atom = caf::atom_constant<caf::atom("moved")>;
 using arrive_atom = caf::atom_constant<caf::atom("arrive")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
+// A failover: the database server changed, so every loaded account reloads before it answers.
+using new_server_atom = caf::atom_constant<caf::atom("newserver")>;
+using check_atom = caf::atom_constant<caf::atom("check")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -174,11 +177,14 @@ struct BalanceFigures {
 struct AvailableQuery {
   std::string user_id;
   std::function<void(domain::Result<BalanceFigures>)> reply;
+  // While the account loads or reloads the query waits, until then at most (then `timeout`).
+  Deadline deadline = kNoDeadline;
 };
 
 struct BalanceQuery {
   std::string user_id;
   std::function<void(domain::Result<int64_t>)> reply;
+  Deadline deadline = kNoDeadline;  // as AvailableQuery's
 };
 
 // One account actor as it describes itself to the admin API.
@@ -239,9 +245,13 @@ struct IdempotentCall {
   IdempotencyTag tag;
   ReplyFn reply;
   std::function<void(ReplyFn)> execute;
+  // Until the key's lookup is answered and the operation starts, the caller waits at most this
+  // long; then it is answered `503 timeout` (nothing was executed).
+  Deadline deadline = kNoDeadline;
 };
 struct StoredLookup {
-  std::vector<std::string> slots;  // the slots this lookup answers
+  std::vector<std::pair<std::string, uint64_t>> slots;  // the slots (name, id) this lookup answers
+  caf::actor_clock::time_point sent_at;  // when the lookup was sent (ages count from then)
   std::vector<persistence::IdempotencyOutcome> found;
   std::optional<domain::Error> error;  // the lookup failed: nothing is known about these keys
 };

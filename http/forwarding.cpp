@@ -71,8 +71,11 @@ std::optional<HttpRequest> decode_forwarded(const std::string& payload) {
 }
 
 OwnerRouting::OwnerRouting(std::shared_ptr<const actors::OwnedPartitions> owned, SendToOwner send,
-                           Metrics* metrics)
-    : owned_(std::move(owned)), send_(std::move(send)), metrics_(metrics) {}
+                           Metrics* metrics, std::chrono::milliseconds answer_within)
+    : owned_(std::move(owned)),
+      send_(std::move(send)),
+      metrics_(metrics),
+      answer_within_(answer_within) {}
 
 bool OwnerRouting::elsewhere(const std::string& user_id, const HttpRequest& request,
                              const ResponderPtr& responder) const {
@@ -84,22 +87,27 @@ bool OwnerRouting::elsewhere(const std::string& user_id, const HttpRequest& requ
                            "nothing changed, retry"});
     return true;
   }
-  send_(partition, encode_forwarded(request, owned_->instance_id()),
-        [responder](domain::Result<std::string> answer) {
-          if (answer) return relay_answer(responder, answer.value());
-          if (answer.error().code == domain::ErrorCode::upstream_timeout) {
-            return responder->send_error(
-                {domain::ErrorCode::upstream_timeout,
-                 "the instance that owns this account did not answer (in time, or the connection "
-                 "failed); the operation may still complete: retry with the same Idempotency-Key "
-                 "to learn its outcome"});
-          }
-          responder->send_error(
-              {domain::ErrorCode::partition_moved,
-               "no instance serves this account's partition right now (it is moving, or the "
-               "owner is unreachable); retry: with the same Idempotency-Key a retry returns the "
-               "outcome if the operation did happen"});
-        });
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - request.received_at);
+  const auto within = std::max(answer_within_ - waited, std::chrono::milliseconds{1});
+  send_(
+      partition, encode_forwarded(request, owned_->instance_id()),
+      [responder](domain::Result<std::string> answer) {
+        if (answer) return relay_answer(responder, answer.value());
+        if (answer.error().code == domain::ErrorCode::upstream_timeout) {
+          return responder->send_error(
+              {domain::ErrorCode::upstream_timeout,
+               "the instance that owns this account did not answer (in time, or the connection "
+               "failed); the operation may still complete: retry with the same Idempotency-Key "
+               "to learn its outcome"});
+        }
+        responder->send_error(
+            {domain::ErrorCode::partition_moved,
+             "no instance serves this account's partition right now (it is moving, or the "
+             "owner is unreachable); retry: with the same Idempotency-Key a retry returns the "
+             "outcome if the operation did happen"});
+      },
+      within);
   return true;
 }
 

@@ -6,6 +6,7 @@
 // that receives one for a partition it no longer serves answers 503 partition_moved (retry).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,13 +17,19 @@
 
 namespace wallet::http {
 
+// `within`: how long the caller may wait for the owner's answer.
 using SendToOwner = std::function<void(int partition, std::string payload,
-                                       std::function<void(domain::Result<std::string>)> done)>;
+                                       std::function<void(domain::Result<std::string>)> done,
+                                       std::chrono::milliseconds within)>;
 
 class OwnerRouting {
  public:
+  // `answer_within`: a forwarded request is answered within this time of its arrival (the request
+  // deadline plus a little slack): the owner's answer, or `504 upstream_timeout` (the outcome is
+  // unknown, retry with the key), whatever stalls on the way.
   OwnerRouting(std::shared_ptr<const actors::OwnedPartitions> owned, SendToOwner send,
-               Metrics* metrics = nullptr);
+               Metrics* metrics = nullptr,
+               std::chrono::milliseconds answer_within = std::chrono::milliseconds{5'500});
 
   // True when the request was handed to the account's owner (or answered 503 because it had
   // been forwarded here already): the handler stops. False: this instance serves the account.
@@ -38,6 +45,7 @@ class OwnerRouting {
   std::shared_ptr<const actors::OwnedPartitions> owned_;
   SendToOwner send_;
   Metrics* metrics_;
+  std::chrono::milliseconds answer_within_;
 };
 
 // The wire form (JSON), exposed for tests.

@@ -39,14 +39,16 @@ void NatsRequester::finish(const std::string& outcome,
 }
 
 void NatsRequester::request(std::string subject, std::string payload,
-                            std::function<void(domain::Result<std::string>)> done) {
+                            std::function<void(domain::Result<std::string>)> done,
+                            std::optional<std::chrono::milliseconds> within) {
   using domain::Error;
   using domain::ErrorCode;
   const auto started = std::chrono::steady_clock::now();
   auto shared_done =
       std::make_shared<std::function<void(domain::Result<std::string>)>>(std::move(done));
+  const auto timeout = within ? std::min(*within, options_.timeout) : options_.timeout;
   auto run = [this, subject = std::move(subject), payload = std::move(payload), shared_done,
-              started] {
+              started, timeout] {
     auto& answer = *shared_done;
     // Not connected: answer at once instead of queueing the request in the reconnect buffer
     // until it times out.
@@ -54,8 +56,8 @@ void NatsRequester::request(std::string subject, std::string payload,
       finish("not_connected", started);
       return answer(Error{ErrorCode::unavailable, "the balance service is unreachable"});
     }
-    const auto left = options_.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             std::chrono::steady_clock::now() - started);
+    const auto left = timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started);
     if (left.count() <= 0) {
       finish("timeout", started);
       return answer(

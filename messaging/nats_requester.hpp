@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "domain/result.hpp"
@@ -35,8 +36,10 @@ class NatsRequester {
 
   // Sends `payload` to `subject` and hands the reply's data, or the classified failure, to `done`
   // (on a pool thread, or at once on the caller's thread when the pool refuses). Exactly once.
+  // `within` (when shorter than the options' timeout) bounds this request's wait instead.
   void request(std::string subject, std::string payload,
-               std::function<void(domain::Result<std::string>)> done);
+               std::function<void(domain::Result<std::string>)> done,
+               std::optional<std::chrono::milliseconds> within = std::nullopt);
 
   bool healthy() const;  // connected to NATS
   nlohmann::json status() const;

@@ -117,9 +117,10 @@ void PartitionRequests::close_subscriptions(const std::map<int, natsSubscription
 }
 
 void PartitionRequests::forward(int partition, std::string payload,
-                                std::function<void(domain::Result<std::string>)> done) {
+                                std::function<void(domain::Result<std::string>)> done,
+                                std::optional<std::chrono::milliseconds> within) {
   ++channel_->forwarded;
-  requester_.request(subject(partition), std::move(payload), std::move(done));
+  requester_.request(subject(partition), std::move(payload), std::move(done), within);
 }
 
 bool PartitionRequests::healthy() const { return connection_.connected() && requester_.healthy(); }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,10 @@ class PartitionRequests {
   void stop_serving(const std::vector<int>& partitions);
   // Sends `payload` to the owner of `partition`; `done` gets its answer's payload or the failure
   // (unavailable: no owner subscribed or NATS down; upstream_timeout: no answer in time).
+  // `within`: this request's wait, when shorter than the requester's timeout.
   void forward(int partition, std::string payload,
-               std::function<void(domain::Result<std::string>)> done);
+               std::function<void(domain::Result<std::string>)> done,
+               std::optional<std::chrono::milliseconds> within = std::nullopt);
   std::string subject(int partition) const;
   bool healthy() const;
   nlohmann::json status() const;

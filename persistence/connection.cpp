@@ -4,8 +4,11 @@
 
 namespace wallet::persistence {
 
-std::unique_ptr<pqxx::connection> connect(const std::string& url) {
-  return std::make_unique<pqxx::connection>(session_url(url, SessionOptions{}));
+std::unique_ptr<pqxx::connection> connect(const std::string& url,
+                                          std::chrono::milliseconds statement_timeout) {
+  SessionOptions options;
+  options.statement_timeout = statement_timeout;
+  return std::make_unique<pqxx::connection>(session_url(url, options));
 }
 
 domain::Error database_error(const std::exception& error, std::string_view operation) {

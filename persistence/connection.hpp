@@ -3,6 +3,7 @@
 // New code runs its work through persistence::Session instead.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <pqxx/pqxx>
@@ -15,7 +16,10 @@
 namespace wallet::persistence {
 
 // Opens a connection with the Session's timeouts and keepalives. Throws pqxx::broken_connection.
-std::unique_ptr<pqxx::connection> connect(const std::string& url);
+// `statement_timeout` 0: unbounded (migrations only; see session.hpp's roles).
+std::unique_ptr<pqxx::connection> connect(
+    const std::string& url,
+    std::chrono::milliseconds statement_timeout = std::chrono::milliseconds{0});
 
 // classify(error).log(operation): `unavailable` when retryable, else logged and `internal`.
 domain::Error database_error(const std::exception& error, std::string_view operation);

@@ -69,6 +69,13 @@ class LedgerBackend {
                               std::function<void(domain::Result<InTransitSummary>)> done) = 0;
   // Deletes one small batch of idempotency outcomes past their retention; answers how many.
   virtual void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) = 0;
+
+  // A failover: `changed` is called (on any thread) whenever a connection finds another database
+  // server than the one before (a promoted standby, a restored cluster), whose data may lack
+  // commits the actors keep in memory. Default: never (the simulation's model is one server).
+  virtual void watch_server(std::function<void()> changed) { (void)changed; }
+  // Looks at the server now, so that a failover is noticed without waiting for a write.
+  virtual void check_server() {}
 };
 
 }  // namespace wallet::persistence

@@ -9,6 +9,7 @@
 #include "domain/money.hpp"
 #include "persistence/connection.hpp"
 #include "persistence/partition_store.hpp"
+#include "persistence/replication.hpp"
 
 namespace wallet::persistence {
 namespace {
@@ -220,8 +221,9 @@ const char* entry_kind_name(EntryKind kind) {
   return "deposit";
 }
 
-LedgerStore::LedgerStore(std::string url, std::chrono::milliseconds statement_timeout)
-    : url_(std::move(url)), statement_timeout_(statement_timeout) {}
+LedgerStore::LedgerStore(std::string url, std::chrono::milliseconds statement_timeout,
+                         std::shared_ptr<ServerIdentity> identity)
+    : url_(std::move(url)), statement_timeout_(statement_timeout), identity_(std::move(identity)) {}
 
 void LedgerStore::ensure_connected() {
   if (conn_ && conn_->is_open()) return;
@@ -243,6 +245,9 @@ void LedgerStore::ensure_connected() {
       "SELECT pid::text, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
   backend_pid_ = me.empty() ? "" : me[0][0].c_str();
   backend_start_ = me.empty() ? "" : me[0][1].c_str();
+  // A failover: the actors' memory may hold commits the new primary lacks (ServerIdentity's
+  // listener makes them reload before they answer again).
+  if (identity_) identity_->observe(*conn);
   conn_ = std::move(conn);
 }
 
@@ -312,50 +317,64 @@ void LedgerStore::remember_doubt() {
 domain::Result<bool> LedgerStore::was_committed(const LedgerMutation& probe) {
   try {
     ensure_connected();
-    pqxx::nontransaction txn(*conn_);
-    if (!doubt_pid_.empty()) {
-      // The old backend may still be running the batch (a client-side timeout or a cut network
-      // does not stop it): stop it, and look only once it is gone. (pid, backend_start) names it
-      // on this server only; after a failover it is not found here, and rightly so.
-      auto alive = txn.exec_params(
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-          " WHERE pid = $1::int AND backend_start = $2::timestamptz",
-          doubt_pid_, doubt_start_);
-      if (!alive.empty()) {
-        return domain::Error{domain::ErrorCode::unavailable,
-                             "the in-doubt commit's backend is still running"};
-      }
-      doubt_pid_.clear();
+    if (!doubt_backend_gone()) {
+      return domain::Error{domain::ErrorCode::unavailable,
+                           "the in-doubt commit's backend is still running"};
     }
-    if (!probe.entries.empty()) {
-      return !txn.exec_params("SELECT 1 FROM transactions WHERE id = $1", probe.entries.front().id)
-                  .empty();
-    }
-    if (probe.outcome) {
-      const auto& o = *probe.outcome;
-      return !txn.exec_params(
-                     "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
-                     " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
-                     o.endpoint, o.key, o.request_hash, o.status, o.body)
-                  .empty();
-    }
-    // Hold-only mutations (a new hold, a void, an expiry) write no ledger row: their hold tells.
-    if (!probe.new_holds.empty()) {
-      return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1",
-                              probe.new_holds.front().hold_id)
-                  .empty();
-    }
-    if (!probe.hold_changes.empty()) {
-      const auto& change = probe.hold_changes.front();
-      return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1 AND status = $2",
-                              change.hold_id, change.status)
-                  .empty();
-    }
-    return false;  // an empty mutation writes nothing
+    if (!found_committed(probe)) return false;
+    // Found, but perhaps only here: terminating a backend that waited for the synchronous standby
+    // commits it on the primary alone. Answered once the standby has it too; until then (the
+    // standby does not confirm, or this connection breaks) it stays in doubt.
+    confirm_durable(*conn_);
+    return true;
   } catch (const std::exception& e) {
     conn_.reset();
     return database_error(e, "ledger_was_committed");
   }
+}
+
+bool LedgerStore::doubt_backend_gone() {
+  if (doubt_pid_.empty()) return true;
+  // The old backend may still be running the batch (a client-side timeout or a cut network does
+  // not stop it): stop it, and look only once it is gone. (pid, backend_start) names it on this
+  // server only; after a failover it is not found here, and rightly so.
+  pqxx::nontransaction txn(*conn_);
+  auto alive = txn.exec_params(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+      " WHERE pid = $1::int AND backend_start = $2::timestamptz",
+      doubt_pid_, doubt_start_);
+  if (!alive.empty()) return false;
+  doubt_pid_.clear();
+  return true;
+}
+
+bool LedgerStore::found_committed(const LedgerMutation& probe) {
+  pqxx::nontransaction txn(*conn_);
+  if (!probe.entries.empty()) {
+    return !txn.exec_params("SELECT 1 FROM transactions WHERE id = $1", probe.entries.front().id)
+                .empty();
+  }
+  if (probe.outcome) {
+    const auto& o = *probe.outcome;
+    return !txn.exec_params(
+                   "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
+                   " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
+                   o.endpoint, o.key, o.request_hash, o.status, o.body)
+                .empty();
+  }
+  // Hold-only mutations (a new hold, a void, an expiry) write no ledger row: their hold tells.
+  if (!probe.new_holds.empty()) {
+    return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1",
+                            probe.new_holds.front().hold_id)
+                .empty();
+  }
+  if (!probe.hold_changes.empty()) {
+    const auto& change = probe.hold_changes.front();
+    return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1 AND status = $2",
+                            change.hold_id, change.status)
+                .empty();
+  }
+  return false;  // an empty mutation writes nothing
 }
 
 std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id) {
@@ -402,10 +421,9 @@ std::vector<IdempotencyOutcome> find_outcomes(
       txn.exec_prepared("wallet_forget_expired_outcome", row[0].c_str(), row[1].c_str(), seconds);
       continue;
     }
-    found.push_back(IdempotencyOutcome{row[0].as<std::string>(), row[1].as<std::string>(),
-                                       row[2].as<std::string>(), row[3].as<int>(),
-                                       row[4].as<std::string>(),
-                                       std::max<int64_t>(0, row[6].as<int64_t>())});
+    found.push_back(IdempotencyOutcome{
+        row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+        row[3].as<int>(), row[4].as<std::string>(), std::max<int64_t>(0, row[6].as<int64_t>())});
   }
   return found;
 }

@@ -17,10 +17,14 @@
 
 namespace wallet::persistence {
 
+class ServerIdentity;
+
 // Owns one connection; not thread-safe (the LedgerWriter's thread is its only user).
 class LedgerStore {
  public:
-  LedgerStore(std::string url, std::chrono::milliseconds statement_timeout);
+  // `identity` (may be null) is told the server of every new connection.
+  LedgerStore(std::string url, std::chrono::milliseconds statement_timeout,
+              std::shared_ptr<ServerIdentity> identity = nullptr);
 
   // Writes all mutations in one transaction. Either all are committed or none is. `claim` is the
   // batch's fence (none when null or empty): a stale claim makes the batch `fenced`.
@@ -32,9 +36,15 @@ class LedgerStore {
  private:
   void ensure_connected();
   void remember_doubt();
+  // Terminates the backend of the in-doubt commit; true once it is gone (then it cannot commit
+  // any more). Throws.
+  bool doubt_backend_gone();
+  // Whether the in-doubt batch's rows are on the server (after its old backend is gone); throws.
+  bool found_committed(const LedgerMutation& probe);
 
   const std::string url_;
   const std::chrono::milliseconds statement_timeout_;
+  const std::shared_ptr<ServerIdentity> identity_;
   std::unique_ptr<pqxx::connection> conn_;
   // The server backend of the connection (pid and start time identify it on that server), and of
   // the one that broke under an in-doubt commit: until that backend is gone, it may still commit,

@@ -40,7 +40,7 @@ domain::Result<int> apply_migrations(const std::string& database_url, const std:
     if (files.empty()) {
       return domain::Error{domain::ErrorCode::internal, "no migrations found in " + folder};
     }
-    auto conn = connect(database_url);
+    auto conn = connect(database_url);  // no statement timeout: an index build may take long
     {
       pqxx::nontransaction txn(*conn);
       txn.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockId);

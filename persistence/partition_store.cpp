@@ -6,6 +6,7 @@
 
 #include "domain/partitioning.hpp"
 #include "persistence/connection.hpp"
+#include "persistence/session.hpp"
 
 namespace wallet::persistence {
 
@@ -97,7 +98,7 @@ std::optional<domain::Error> check_partition_count(pqxx::connection& conn,
 domain::Result<int> ensure_partitions(const std::string& database_url,
                                       const OwnedPartitions& owned) {
   try {
-    auto conn = connect(database_url);
+    auto conn = connect(database_url, kBackgroundStatementTimeout);
     if (auto mismatch = check_partition_count(*conn, owned)) return *mismatch;
     return owned.partitions();
   } catch (const std::exception& e) {
@@ -107,7 +108,7 @@ domain::Result<int> ensure_partitions(const std::string& database_url,
 
 domain::Result<int> take_all_partitions(const std::string& database_url, OwnedPartitions& owned) {
   try {
-    auto conn = connect(database_url);
+    auto conn = connect(database_url, kBackgroundStatementTimeout);
     if (auto mismatch = check_partition_count(*conn, owned)) return *mismatch;
     for (int partition = 0; partition < owned.partitions(); ++partition) {
       const int64_t epoch = take_partition(*conn, partition, owned.instance_id());

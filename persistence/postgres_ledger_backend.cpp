@@ -9,7 +9,7 @@ PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions
     : pool_(pool), options_(std::move(options)), owned_(std::move(owned)) {
   for (size_t i = 0; i < std::max<size_t>(1, options_.write_lanes); ++i) {
     stores_.push_back(
-        std::make_unique<LedgerStore>(options_.database_url, options_.statement_timeout));
+        std::make_unique<LedgerStore>(options_.database_url, options_.statement_timeout, server_));
     // The writer keeps one write per lane in flight; a little room for a lookup after shutdown.
     lanes_.push_back(std::make_unique<runtime::WorkerPool>(1, 4));
   }
@@ -43,7 +43,13 @@ void PostgresLedgerBackend::find_outcomes(
   pool_.run<std::vector<IdempotencyOutcome>>(
       "find_idempotency_outcomes",
       [keys = std::move(keys), ttl = options_.idempotency_ttl](pqxx::connection& conn) {
-        return persistence::find_outcomes(conn, keys, ttl);
+        auto found = persistence::find_outcomes(conn, keys, ttl);
+        // A stored outcome can be visible before its commit reached the synchronous standby (a
+        // writer's backend terminated in that wait): replayed only once a failover cannot take
+        // it back. Rare (a retry after a restart or from another instance), so the extra commit
+        // is paid only then.
+        if (!found.empty()) confirm_durable(conn);
+        return found;
       },
       std::move(done));
 }
@@ -73,6 +79,19 @@ void PostgresLedgerBackend::was_committed(size_t lane, const LedgerMutation& pro
   const bool queued = lanes_.at(lane)->submit(
       [&store, &probe, done] { done(store.was_committed(probe)); }, still_unknown);
   if (!queued) still_unknown();
+}
+
+void PostgresLedgerBackend::watch_server(std::function<void()> changed) {
+  server_->on_change(
+      [changed = std::move(changed)](const std::string&, const std::string&) { changed(); });
+}
+
+void PostgresLedgerBackend::check_server() {
+  pool_.run<std::string>(
+      "server_identity", [](pqxx::connection& conn) { return persistence::server_identity(conn); },
+      [server = server_](domain::Result<std::string> identity) {
+        if (identity) server->observe(identity.value());
+      });
 }
 
 void PostgresLedgerBackend::purge_expired_outcomes(

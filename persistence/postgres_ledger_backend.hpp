@@ -14,6 +14,7 @@
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
 #include "persistence/partition_store.hpp"
+#include "persistence/replication.hpp"
 #include "runtime/worker_pool.hpp"
 
 namespace wallet::persistence {
@@ -52,11 +53,15 @@ class PostgresLedgerBackend : public LedgerBackend {
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
   void in_transit_due(std::vector<int> partitions, int limit,
                       std::function<void(domain::Result<InTransitSummary>)> done) override;
+  void watch_server(std::function<void()> changed) override;
+  void check_server() override;
 
  private:
   DbPool& pool_;
   const PostgresLedgerOptions options_;
   const std::shared_ptr<const OwnedPartitions> owned_;
+  // The server the write lanes and check_server() last found (a failover changes it).
+  const std::shared_ptr<ServerIdentity> server_ = std::make_shared<ServerIdentity>();
   // Lane i: stores_[i], used only on lanes_[i]'s one thread. The lanes go first when destroyed.
   std::vector<std::unique_ptr<LedgerStore>> stores_;
   std::vector<std::unique_ptr<runtime::WorkerPool>> lanes_;

@@ -43,6 +43,17 @@ struct SessionOptions {
   int tcp_user_timeout_ms = 10000;  // 0: not set
 };
 
+// Every session the services open bounds its statements, by role: the pools that serve requests
+// by REQUEST_DEADLINE_MS-like DB_STATEMENT_TIMEOUT_MS (service config), the ledger writer by
+// LEDGER_STATEMENT_TIMEOUT_MS, background relays and ownership by this; only migrations run
+// unbounded (an index build may take long, and nothing waits for it but start-up).
+constexpr std::chrono::milliseconds kBackgroundStatementTimeout{10'000};
+inline SessionOptions background_session() {
+  SessionOptions options;
+  options.statement_timeout = kBackgroundStatementTimeout;
+  return options;
+}
+
 // The connection URL with the session settings added; a setting already in the URL wins.
 // Handles both URI (postgresql://...?a=b) and keyword/value (host=... a=b) forms.
 std::string session_url(const std::string& url, const SessionOptions& options);

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "persistence/replication.hpp"
 #include "persistence/session.hpp"
 #include "persistence/user_store.hpp"
 
@@ -14,7 +15,9 @@ namespace wallet::users {
 using namespace std::chrono_literals;
 
 struct Outbox::Impl {
-  explicit Impl(const std::string& url) : relay(url), listener(url) {
+  explicit Impl(const std::string& url)
+      : relay(url, persistence::background_session()),
+        listener(url, persistence::background_session()) {
     listener.on_connect([](pqxx::connection& conn) { persistence::listen_outbox(conn); });
   }
 
@@ -54,6 +57,10 @@ domain::Result<OutboxPass> Outbox::next(int limit) {
       pass.rows.push_back(
           {row.id, std::move(row.aggregate_id), std::move(row.topic), std::move(row.payload)});
     }
+    // A user row can be visible here before its commit reached the synchronous standby (a
+    // createUser whose backend was terminated in that wait): publish only what a failover cannot
+    // take back, or transaction-service would open an account for a user who never existed.
+    if (!pass.rows.empty()) persistence::confirm_durable(conn);
     return pass;
   }),
                   "outbox_read");

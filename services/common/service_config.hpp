@@ -19,6 +19,9 @@ struct CommonConfig {
   int64_t http_threads = 2;
   int64_t db_pool_size = 4;
   int64_t db_queue_limit = 10'000;
+  // The pool's statement timeout: a read or lookup stalled on a lock is cancelled (503) instead
+  // of holding a pool thread, and every request waiting behind it, for as long as the lock.
+  int64_t db_statement_timeout_ms = 5'000;
   std::string kafka_brokers = "127.0.0.1:9092";
   std::string kafka_topic = domain::kUserCreatedTopic;
   std::string nats_url = "nats://127.0.0.1:4222";
@@ -87,6 +90,7 @@ void visit_common(CommonConfig& c, F&& f) {
   f("HTTP_THREADS", c.http_threads);
   f("DB_POOL_SIZE", c.db_pool_size);
   f("DB_QUEUE_LIMIT", c.db_queue_limit);
+  f("DB_STATEMENT_TIMEOUT_MS", c.db_statement_timeout_ms);
   f("KAFKA_BROKERS", c.kafka_brokers);
   f("KAFKA_TOPIC", c.kafka_topic);
   f("NATS_URL", c.nats_url);

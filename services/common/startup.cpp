@@ -84,8 +84,10 @@ http::ServerOptions http_server_options(const CommonConfig& config, int64_t port
 
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,
                                              const CommonConfig& config) {
+  persistence::SessionOptions session;
+  session.statement_timeout = std::chrono::milliseconds(config.db_statement_timeout_ms);
   return std::make_unique<persistence::DbPool>(database_url, static_cast<int>(config.db_pool_size),
-                                               static_cast<size_t>(config.db_queue_limit));
+                                               static_cast<size_t>(config.db_queue_limit), session);
 }
 
 }  // namespace wallet::services

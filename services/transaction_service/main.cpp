@@ -35,6 +35,9 @@ using namespace wallet;
 
 namespace {
 
+// A forwarded money request is answered within its deadline plus this (scheduling, the hop).
+constexpr std::chrono::milliseconds kAnswerSlack{500};
+
 void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
   metrics.describe("ledger_commit_seconds", "histogram",
                    "Latency of one group commit of the ledger writer");
@@ -240,12 +243,12 @@ int main() {
         forward_options);
     routing = std::make_shared<http::OwnerRouting>(
         owned,
-        [requests = partition_requests.get()](
-            int partition, std::string payload,
-            std::function<void(domain::Result<std::string>)> done) {
-          requests->forward(partition, std::move(payload), std::move(done));
+        [requests = partition_requests.get()](int partition, std::string payload,
+                                              std::function<void(domain::Result<std::string>)> done,
+                                              std::chrono::milliseconds within) {
+          requests->forward(partition, std::move(payload), std::move(done), within);
         },
-        &metrics);
+        &metrics, std::chrono::milliseconds(config.request_deadline_ms) + kAnswerSlack);
     messaging::PartitionOwnershipOptions group_options;
     group_options.brokers = config.kafka_brokers;
     group_options.topic = config.ownership_topic;

@@ -84,7 +84,7 @@ TEST(ForwardingTest, ServedHereSentToTheOwnerOrRefusedWhenForwardedAlready) {
   const int partition = domain::partition_of(user, 12);
   auto owned = std::make_shared<actors::OwnedPartitions>("instance-a", 12);
   std::vector<int> sent_to;
-  OwnerRouting routing(owned, [&sent_to](int p, std::string, auto done) {
+  OwnerRouting routing(owned, [&sent_to](int p, std::string, auto done, auto) {
     sent_to.push_back(p);
     done(std::string(R"({"status":201,"body":"{}","headers":[]})"));
   });
@@ -117,7 +117,7 @@ TEST(ForwardingTest, NoAnswerFromTheOwnerIsAnUnknownOutcomeNotAFailure) {
   const std::string user = "6c0f1f5e-6f7e-4c1a-9a57-3b1b6d9e2a10";
   auto owned = std::make_shared<actors::OwnedPartitions>("instance-a", 12);
   domain::Error failure{domain::ErrorCode::upstream_timeout, "no answer"};
-  OwnerRouting routing(owned, [&failure](int, std::string, auto done) { done(failure); });
+  OwnerRouting routing(owned, [&failure](int, std::string, auto done, auto) { done(failure); });
   std::optional<PendingReply> answer;
   ASSERT_TRUE(routing.elsewhere(user, sample(), capture(answer)));
   ASSERT_TRUE(answer);
