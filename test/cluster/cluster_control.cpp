@@ -131,10 +131,18 @@ std::unique_ptr<pqxx::connection> open_db(const std::string& url) {
 
 std::vector<std::string> funded_accounts(pqxx::connection& db, const std::string& url, int count) {
   auto ids = create_accounts(db, count);
-  HttpClient client(url);
+  HttpClient client(url, 5000ms);
   for (const auto& id : ids) {
-    auto r = client.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "500.00"}}.dump(),
-                         {{"Idempotency-Key", domain::new_uuid_v4()}});
+    // Retried with its key, as a client would: right after a restore the service may still be
+    // finding the primary (503).
+    const auto body = nlohmann::json{{"user_id", id}, {"amount", "500.00"}}.dump();
+    const std::string key = domain::new_uuid_v4();
+    HttpResponse r;
+    for (const auto give_up = Clock::now() + 30s; Clock::now() < give_up;) {
+      r = client.post("/addMoney", body, {{"Idempotency-Key", key}});
+      if (r.status == 200) break;
+      std::this_thread::sleep_for(200ms);
+    }
     EXPECT_EQ(r.status, 200) << r.body;
   }
   return ids;

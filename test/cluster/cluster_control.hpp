@@ -61,7 +61,7 @@ struct RestoreAtEnd {
 std::unique_ptr<pqxx::connection> open_db(const std::string& url);
 
 // `count` new accounts, each funded with 500.00 by a keyed /addMoney through `url` (so the
-// service has loaded them).
+// service has loaded them), retried with its key for up to 30 s until it is acknowledged.
 std::vector<std::string> funded_accounts(pqxx::connection& db, const std::string& url, int count);
 
 }  // namespace wallet::test
