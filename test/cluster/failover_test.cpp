@@ -6,21 +6,18 @@
 //
 // Needs the variables of `scripts/cluster env` (scripts/test exports them); without them every test
 // fails with a message saying so rather than passing silently.
-#include <dirent.h>
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
-#include <sstream>
 #include <thread>
 
 #include "domain/ids.hpp"
-#include "test/support/environment.hpp"
+#include "test/cluster/cluster_control.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/ledger_invariants.hpp"
 #include "test/support/transfer_load.hpp"
@@ -29,134 +26,6 @@ namespace wallet::test {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-int read_pid(const std::string& path) {
-  std::ifstream in(path);
-  int pid = 0;
-  in >> pid;
-  return pid;
-}
-
-// Direct children of `pid` (from /proc), e.g. the backends and auxiliary processes of a postmaster.
-std::vector<int> children_of(int pid) {
-  std::vector<int> found;
-  DIR* dir = opendir("/proc");
-  if (!dir) return found;
-  while (dirent* entry = readdir(dir)) {
-    const int child = std::atoi(entry->d_name);
-    if (child <= 0) continue;
-    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    int parent = 0;
-    rest >> state >> parent;
-    if (parent == pid) found.push_back(child);
-  }
-  closedir(dir);
-  return found;
-}
-
-void sigkill(int pid) {
-  if (pid > 0) ::kill(pid, SIGKILL);
-}
-
-struct Cluster {
-  std::string state = env_or("CLUSTER_STATE", "");
-  std::vector<std::string> tx_urls = split(env_or("CLUSTER_TRANSACTION_SERVICE_URLS", ""));
-  std::vector<std::string> user_urls = split(env_or("CLUSTER_USER_SERVICE_URLS", ""));
-  std::string tx_db = env_or("CLUSTER_TRANSACTION_DB_URL", "");
-  std::string user_db = env_or("CLUSTER_USER_DB_URL", "");
-  std::vector<std::string> patroni = split(env_or("CLUSTER_PATRONI_URLS", ""));
-  std::vector<std::string> nats_monitors = split(env_or("CLUSTER_NATS_MONITOR_URLS", ""));
-  std::string patroni_config = env_or("CLUSTER_PATRONI_CONFIG", "");
-
-  bool configured() const {
-    return !state.empty() && !tx_urls.empty() && !user_urls.empty() && patroni.size() == 2 &&
-           nats_monitors.size() == 3;
-  }
-  std::string pid_file(const std::string& name) const { return state + "/run/" + name + ".pid"; }
-
-  // Index (0-based) of the Patroni node whose Postgres is the primary, or -1.
-  int leader() const {
-    for (size_t i = 0; i < patroni.size(); ++i) {
-      if (HttpClient(patroni[i], 1000ms).get("/primary").status == 200) return static_cast<int>(i);
-    }
-    return -1;
-  }
-
-  // The whole Patroni node dies at once, as with a lost host: its Patroni, its postmaster and
-  // every process of that Postgres.
-  void kill_postgres_node(int index) const {
-    const std::string node = "pg" + std::to_string(index + 1);
-    const int patroni_pid = read_pid(pid_file("patroni" + std::to_string(index + 1)));
-    const int postmaster = read_pid(state + "/" + node + "/data/postmaster.pid");
-    const auto children = children_of(postmaster);
-    sigkill(patroni_pid);
-    sigkill(postmaster);
-    for (int child : children) sigkill(child);
-    std::printf("[cluster] SIGKILL %s: patroni %d, postmaster %d and %zu postgres processes\n",
-                node.c_str(), patroni_pid, postmaster, children.size());
-  }
-
-  void kill_part(const std::string& name) const {
-    const int pid = read_pid(pid_file(name));
-    sigkill(pid);
-    std::printf("[cluster] SIGKILL %s (pid %d)\n", name.c_str(), pid);
-  }
-
-  // scripts/cluster up: restarts whatever is not running and waits until all of it is healthy.
-  bool restore() const {
-    const std::string command = "WALLET_SKIP_BUILD=1 '" + scripts_dir() + "/cluster' up >&2";
-    return std::system(command.c_str()) == 0;
-  }
-};
-
-// Brings the cluster back after a test, whatever happened in it.
-struct RestoreAtEnd {
-  const Cluster& cluster;
-  ~RestoreAtEnd() { EXPECT_TRUE(cluster.restore()) << "scripts/cluster up could not restore it"; }
-};
-
-std::unique_ptr<pqxx::connection> open_db(const std::string& url) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      return std::make_unique<pqxx::connection>(url);
-    } catch (const std::exception&) {
-      if (attempt > 60) throw;
-      std::this_thread::sleep_for(500ms);
-    }
-  }
-}
-
-std::vector<std::string> funded_accounts(pqxx::connection& db, const std::string& url, int count) {
-  auto ids = create_accounts(db, count);
-  HttpClient client(url);
-  for (const auto& id : ids) {
-    auto r = client.post("/addMoney", nlohmann::json{{"user_id", id}, {"amount", "500.00"}}.dump(),
-                         {{"Idempotency-Key", domain::new_uuid_v4()}});
-    EXPECT_EQ(r.status, 200) << r.body;
-  }
-  return ids;
-}
 
 // Keyed deposits of 0.01 to one account, one after another, each retried with its key until it
 // is acknowledged, as a client would. The outage is the longest time between two acknowledgements.
