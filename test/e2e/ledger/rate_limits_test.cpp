@@ -104,8 +104,7 @@ TEST_F(RateLimitsTest, OneClientAtItsLimitLeavesAnotherUnaffected) {
   EXPECT_TRUE(std::regex_match(other.headers["ratelimit"], std::regex(R"("money";r=1;t=1)")))
       << other.headers["ratelimit"];
   // Reads are a class of their own: the noisy client still reads its balance.
-  auto balance =
-      HttpClient(url_).get("/users/" + ids_[0] + "/balance", {{"X-Api-Key", noisy}});
+  auto balance = HttpClient(url_).get("/users/" + ids_[0] + "/balance", {{"X-Api-Key", noisy}});
   EXPECT_EQ(balance.status, 200) << balance.body;
   EXPECT_EQ(balance.headers["ratelimit-policy"], R"("reads";q=100;w=1)");
   EXPECT_EQ(db_balance(db_, ids_[0]), amount(made + 10));  // the refused deposit is not there
