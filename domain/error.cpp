@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 31> kCodes{{
+constexpr std::array<CodeInfo, 32> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -45,6 +45,7 @@ constexpr std::array<CodeInfo, 31> kCodes{{
     {ErrorCode::hold_not_found, "hold_not_found", 404},
     {ErrorCode::hold_not_pending, "hold_not_pending", 409},
     {ErrorCode::partition_moved, "partition_moved", 503},
+    {ErrorCode::rate_limited, "rate_limited", 429},
 }};
 
 const CodeInfo& info(ErrorCode code) {

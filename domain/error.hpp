@@ -42,6 +42,9 @@ enum class ErrorCode {
   // Beyond one machine (SPEC.md section 7): the account's partition moved to another instance
   // while the operation was being committed; nothing changed, retry (503).
   partition_moved,
+  // Operating it (SPEC.md section 9): this client is over its rate limit for the route's class;
+  // nothing changed, retry after Retry-After (429).
+  rate_limited,
 };
 
 struct Error {

@@ -37,6 +37,7 @@ void Responder::send(int status, const std::string& body, const HeaderList& head
   reply.body = body;
   reply.content_type = content_type;
   reply.headers = headers;
+  reply.headers.insert(reply.headers.end(), extra_headers_.begin(), extra_headers_.end());
   reply.request_id = request_id_;
   reply.close = target_.close;
   for (const auto& [name, value] : headers) {

@@ -49,6 +49,9 @@ class Responder {
 
   const std::string& request_id() const { return request_id_; }
   void set_route(std::string route) { route_ = std::move(route); }
+  // Headers every answer carries besides its own (the RateLimit ones of an admitted request).
+  // Before the request is handed to its handler only: send() reads them on any thread.
+  void add_headers(HeaderList headers) { extra_headers_ = std::move(headers); }
 
  private:
   ReplyTarget target_;
@@ -56,6 +59,7 @@ class Responder {
   std::string method_;
   std::string route_;
   Metrics* metrics_;
+  HeaderList extra_headers_;
   std::chrono::steady_clock::time_point started_;
   std::atomic<bool> sent_{false};
 };

@@ -55,6 +55,9 @@ HttpServer::HttpServer(ServerOptions options, Router router, Metrics& metrics)
       router_(std::move(router)),
       metrics_(metrics),
       gate_(std::make_shared<ConnectionGate>(options_.max_connections)) {
+  if (options_.rate_limits.any()) {
+    limits_ = std::make_unique<ClientLimits>(options_.rate_limits, options_.jwt_secret, metrics_);
+  }
   // Before the first request: prometheus-cpp fixes a family's help when it is first used.
   metrics_.describe("http_requests_total", "counter",
                     "HTTP requests answered, by route and status");
@@ -87,6 +90,11 @@ void HttpServer::dispatch(const Http::Request& raw, ReplyTarget target,
         break;
     }
     responder->set_route(route->pattern);
+    // Before the handler, so before any idempotency gate: a refused request changes nothing.
+    if (limits_ && !limits_->admit(
+                       request, *route, [&raw] { return raw.address().host(); }, *responder)) {
+      return;
+    }
     if (request.body.size() > options_.max_body) {
       responder->send_error(
           {domain::ErrorCode::payload_too_large,
@@ -133,8 +141,9 @@ void HttpServer::start() {
   listener_->bind();
   listener_->runThreaded();
   running_ = true;
-  spdlog::info("event=http_listening host={} port={} threads={} max_connections={}", options_.host,
-               port(), options_.threads, options_.max_connections);
+  spdlog::info("event=http_listening host={} port={} threads={} max_connections={} rate_limits={}",
+               options_.host, port(), options_.threads, options_.max_connections,
+               limits_ ? "on" : "off");
 }
 
 uint16_t HttpServer::port() const {

@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "http/client_limits.hpp"
 #include "http/metrics.hpp"
+#include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "http/server_transport.hpp"
 
@@ -31,6 +33,11 @@ struct ServerOptions {
   // Open connections beyond this are answered 503 and closed at once (Pistache has no such limit;
   // its `backlog` only sizes the kernel's accept queue).
   size_t max_connections = 1024;
+  // Per-client rate limits (SPEC.md section 9, client_limits.hpp). None limited: the server never
+  // looks at them (no allocation, no lock, no clock read per request).
+  RateLimits rate_limits;
+  // Set: a client whose bearer token verifies with it is limited as the token's subject.
+  std::string jwt_secret;
 };
 
 class HttpServer {
@@ -50,6 +57,7 @@ class HttpServer {
   Router router_;
   Metrics& metrics_;
   std::shared_ptr<ConnectionGate> gate_;
+  std::unique_ptr<ClientLimits> limits_;  // null when no class is limited
   std::unique_ptr<Pistache::Tcp::Listener> listener_;
   bool running_ = false;
 };

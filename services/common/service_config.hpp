@@ -36,6 +36,12 @@ struct CommonConfig {
   int64_t actor_moderate_polls = 20;
   std::string schema_dir;  // empty: the source tree's schema/
   std::string log_level = "info";
+  // Per-client rate limits (SPEC.md section 9), e.g. "money=100/200,reads=1000/2000,admin=20/40":
+  // requests per second / burst per client and route class. Empty: no limit (the limiter is off).
+  std::string rate_limits;
+  // Most clients whose buckets are kept (each ~200 bytes); beyond, the least recently seen is
+  // forgotten.
+  int64_t rate_limit_clients = 100'000;
 };
 
 struct UserServiceConfig : CommonConfig {
@@ -100,6 +106,8 @@ void visit_common(CommonConfig& c, F&& f) {
   f("ACTOR_SCHEDULER", c.actor_scheduler);
   f("SCHEMA_DIR", c.schema_dir);
   f("LOG_LEVEL", c.log_level);
+  f("RATE_LIMITS", c.rate_limits);
+  f("RATE_LIMIT_CLIENTS", c.rate_limit_clients);
 }
 
 template <class F>

@@ -65,11 +65,18 @@ rlim_t raise_open_file_limit() {
 
 }  // namespace
 
-http::ServerOptions http_server_options(const CommonConfig& config, int64_t port) {
+std::optional<http::ServerOptions> http_server_options(const CommonConfig& config, int64_t port) {
   http::ServerOptions options;
   options.host = config.http_host;
   options.port = static_cast<uint16_t>(port);
   options.threads = static_cast<int>(config.http_threads);
+  auto limits = http::parse_rate_limits(
+      config.rate_limits, static_cast<size_t>(std::max<int64_t>(0, config.rate_limit_clients)));
+  if (!limits) {
+    spdlog::critical("event=startup_failed cause=\"{}\"", limits.error().message);
+    return std::nullopt;
+  }
+  options.rate_limits = *limits;
   const rlim_t files = raise_open_file_limit();
   if (files != RLIM_INFINITY && files < options.max_connections + kOwnDescriptors) {
     const size_t fitted = files > 2 * kOwnDescriptors ? files - kOwnDescriptors : files / 2;

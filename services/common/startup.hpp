@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/server.hpp"
@@ -20,12 +21,13 @@ bool migrate(const std::string& database_url, const CommonConfig& config,
 // false (after logging why) when the policy is unknown.
 bool configure_actors(caf::actor_system_config& caf_config, const CommonConfig& config);
 
-// The HTTP server's options from HTTP_HOST, HTTP_THREADS and the service's HTTP_PORT. Raises this
-// process's open-file limit to its hard limit (often 1024 soft under a shell or CI runner); when
-// even that cannot hold max_connections plus the descriptors the service needs for itself,
-// max_connections is lowered to what fits (logged), so connections over it get the 503 of the
-// contract instead of a failed accept(2).
-http::ServerOptions http_server_options(const CommonConfig& config, int64_t port);
+// The HTTP server's options from HTTP_HOST, HTTP_THREADS, RATE_LIMITS, RATE_LIMIT_CLIENTS and the
+// service's HTTP_PORT. Raises this process's open-file limit to its hard limit (often 1024 soft
+// under a shell or CI runner); when even that cannot hold max_connections plus the descriptors the
+// service needs for itself, max_connections is lowered to what fits (logged), so connections over
+// it get the 503 of the contract instead of a failed accept(2). nullopt (after logging why) when
+// RATE_LIMITS does not parse: a limit the operator meant must not silently be no limit.
+std::optional<http::ServerOptions> http_server_options(const CommonConfig& config, int64_t port);
 
 // db_pool_size threads with a db_queue_limit bound.
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,

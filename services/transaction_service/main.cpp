@@ -321,10 +321,11 @@ int main() {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)
   }
 
-  const http::ServerOptions server_options =
-      services::http_server_options(config, config.http_port);
+  auto server_options = services::http_server_options(config, config.http_port);
+  if (!server_options) return 1;                        // RATE_LIMITS does not parse (logged)
+  server_options->jwt_secret = config.auth_jwt_secret;  // limits a verified client by its subject
   served_routes = router;
-  http::HttpServer server(server_options, std::move(router), metrics);
+  http::HttpServer server(*server_options, std::move(router), metrics);
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -18,6 +18,8 @@ TEST(ErrorTest, CodeNamesAndStatusesMatchTheContract) {
   EXPECT_EQ(http_status(ErrorCode::insufficient_funds), 409);
   EXPECT_EQ(http_status(ErrorCode::idempotency_key_mismatch), 422);
   EXPECT_EQ(http_status(ErrorCode::upstream_timeout), 504);
+  EXPECT_EQ(code_name(ErrorCode::rate_limited), "rate_limited");
+  EXPECT_EQ(http_status(ErrorCode::rate_limited), 429);
 }
 
 TEST(ErrorTest, EveryCodeNameParsesBack) {
