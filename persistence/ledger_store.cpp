@@ -402,10 +402,9 @@ std::vector<IdempotencyOutcome> find_outcomes(
       txn.exec_prepared("wallet_forget_expired_outcome", row[0].c_str(), row[1].c_str(), seconds);
       continue;
     }
-    found.push_back(IdempotencyOutcome{row[0].as<std::string>(), row[1].as<std::string>(),
-                                       row[2].as<std::string>(), row[3].as<int>(),
-                                       row[4].as<std::string>(),
-                                       std::max<int64_t>(0, row[6].as<int64_t>())});
+    found.push_back(IdempotencyOutcome{
+        row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+        row[3].as<int>(), row[4].as<std::string>(), std::max<int64_t>(0, row[6].as<int64_t>())});
   }
   return found;
 }
@@ -547,10 +546,13 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
   InTransitSummary summary;
   pqxx::read_transaction txn(conn);  // one snapshot: the total and the rows agree
-  auto totals =
-      txn.exec("SELECT count(*), coalesce(sum(amount), 0)::text FROM transfers_in_transit");
+  auto totals = txn.exec(
+      "SELECT count(*), coalesce(sum(amount), 0)::text,"
+      " coalesce((extract(epoch FROM now() - min(created_at)) * 1000)::bigint, 0)"
+      " FROM transfers_in_transit");
   summary.count = totals[0][0].as<int64_t>();
   summary.total = minor_units(totals[0][1]);
+  summary.oldest_age_ms = totals[0][2].as<int64_t>();
   auto rows = txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
   for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
   return summary;
