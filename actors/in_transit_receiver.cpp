@@ -53,6 +53,7 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
         }
         s.gauges->in_transit_count = pass.summary->count;
         s.gauges->in_transit_amount = pass.summary->total;
+        s.gauges->in_transit_oldest_ms = pass.summary->oldest_age_ms;
         if (s.until_empty && pass.summary->count == 0 && s.applying.empty()) {
           spdlog::info("event=in_transit_drained");
           self->quit();

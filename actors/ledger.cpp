@@ -27,16 +27,25 @@ Reply partition_moved_reply() {
 // full, otherwise after `every`. Never on the money path: its own actor, the pool's threads.
 caf::behavior outcome_purger(caf::event_based_actor* self,
                              std::shared_ptr<persistence::LedgerBackend> backend,
-                             std::chrono::milliseconds every) {
+                             std::chrono::milliseconds every,
+                             std::shared_ptr<LedgerGauges> gauges) {
   self->send(self, purge_atom::value);
   return {
       [=](purge_atom) {
         auto me = caf::actor_cast<caf::actor>(self);
-        backend->purge_expired_outcomes([me, every](domain::Result<size_t> purged) {
+        backend->purge_expired_outcomes([me, gauges](domain::Result<size_t> purged) {
           if (purged && purged.value() > 0) {
             spdlog::info("event=idempotency_purged rows={}", purged.value());
+            gauges->idempotency_purged += purged.value();
           }
-          caf::anon_send(me, purge_atom::value, purged && purged.value() >= 1'000);
+          const bool more = purged && purged.value() >= 1'000;
+          if (purged && !more) {
+            gauges->idempotency_caught_up_unix_s =
+                std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+          }
+          caf::anon_send(me, purge_atom::value, more);
         });
       },
       [=](purge_atom, bool more) {
@@ -88,7 +97,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
                         options_.idempotency_ttl);
   if (options_.purge_every.count() > 0) {
-    purger_ = system_.spawn(outcome_purger, backend, options_.purge_every);
+    purger_ = system_.spawn(outcome_purger, backend, options_.purge_every, gauges_);
   }
   if (options_.sweep_holds && pool) {
     sweeper_ = system_.spawn(hold_expiry_sweeper, pool, registry_, gauges_, options_.owned);

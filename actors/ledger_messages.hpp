@@ -79,8 +79,13 @@ struct LedgerGauges {
   // instance reads them from Postgres), and the credits this instance applied.
   std::atomic<int64_t> in_transit_count{0};
   std::atomic<int64_t> in_transit_amount{0};
+  std::atomic<int64_t> in_transit_oldest_ms{0};  // age of the oldest, ledger-wide
   std::atomic<uint64_t> credits_arrived{0};
   std::atomic<int64_t> credits_applying{0};  // handed to the ledger, not yet answered
+  // The idempotency purger: rows it deleted, and when (Unix seconds) it last caught up, i.e. a
+  // pass found less than a full batch. Stale: the purge falls behind (or fails).
+  std::atomic<uint64_t> idempotency_purged{0};
+  std::atomic<int64_t> idempotency_caught_up_unix_s{0};
 };
 
 // The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency

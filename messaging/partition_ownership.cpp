@@ -16,6 +16,9 @@ namespace {
 constexpr int kPollMs = 100;
 constexpr std::chrono::seconds kRetryTakeEvery{1};
 constexpr std::chrono::seconds kStartWait{60};
+// librdkafka's statistics carry the member's group state, which readiness waits for.
+constexpr int kStatsIntervalMs = 500;
+constexpr std::chrono::milliseconds kSettleMargin{500};
 
 std::string list_text(const std::vector<int>& partitions) {
   std::string text;
@@ -78,13 +81,17 @@ bool create_topic(RdKafka::Handle& handle, const std::string& name, int partitio
 
 }  // namespace
 
-struct PartitionOwnership::Impl : public RdKafka::RebalanceCb {
+struct PartitionOwnership::Impl : public RdKafka::RebalanceCb, public RdKafka::EventCb {
+  using Clock = std::chrono::steady_clock;
   explicit Impl(PartitionOwnershipOptions o) : options(std::move(o)) {}
 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& changed) override;
+  // Statistics (the group state) are read here; everything else goes to the health tracker.
+  void event_cb(RdKafka::Event& event) override;
   void run();
   void retry_takes();
+  bool serving();
 
   PartitionOwnershipOptions options;
   BrokerHealth health{"partition-ownership"};
@@ -96,7 +103,46 @@ struct PartitionOwnership::Impl : public RdKafka::RebalanceCb {
   std::set<int> assigned;  // by the group
   std::set<int> untaken;   // assigned, but the take failed: retried
   std::chrono::steady_clock::time_point last_retry;
+  // Readiness (guarded by `mutex`): the last rebalance callback, whether an assignment came, the
+  // group state of the last statistics and when they came, and whether it has settled once.
+  Clock::time_point last_rebalance = Clock::now();
+  bool assignment_seen = false;
+  std::string group_state, join_state;
+  Clock::time_point stats_at;
+  bool settled = false;
+  Clock::time_point started_at = Clock::now();
 };
+
+void PartitionOwnership::Impl::event_cb(RdKafka::Event& event) {
+  if (event.type() != RdKafka::Event::EVENT_STATS) {
+    health.event_cb(event);
+    return;
+  }
+  auto stats = nlohmann::json::parse(event.str(), nullptr, false);
+  if (stats.is_discarded() || !stats.contains("cgrp")) return;
+  const auto& group = stats["cgrp"];
+  std::lock_guard<std::mutex> lock(mutex);
+  group_state = group.value("state", std::string());
+  join_state = group.value("join_state", std::string());
+  stats_at = Clock::now();
+}
+
+bool PartitionOwnership::Impl::serving() {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!untaken.empty()) return false;
+  if (settled) return true;
+  const auto now = Clock::now();
+  // The statistics must be from after the last rebalance: they describe the state it left.
+  if (!assignment_seen || group_state != "up" || join_state != "steady" ||
+      stats_at <= last_rebalance || now - last_rebalance < options.settle_quiet) {
+    return false;
+  }
+  settled = true;
+  spdlog::info("event=ownership_settled partitions=[{}] instance={} after_ms={}",
+               list_text(std::vector<int>(assigned.begin(), assigned.end())), options.instance_id,
+               std::chrono::duration_cast<std::chrono::milliseconds>(now - started_at).count());
+  return true;
+}
 
 void PartitionOwnership::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                                             std::vector<RdKafka::TopicPartition*>& changed) {
@@ -104,6 +150,10 @@ void PartitionOwnership::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::
   for (const auto* tp : changed) partitions.push_back(tp->partition());
   const bool cooperative = c->rebalance_protocol() == "COOPERATIVE";
   ++rebalances;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    last_rebalance = Impl::Clock::now();
+  }
   RdKafka::Error* error = nullptr;
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     spdlog::info("event=ownership_assigned partitions=[{}] instance={}", list_text(partitions),
@@ -112,6 +162,8 @@ void PartitionOwnership::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::
     if (!cooperative) c->assign(changed);
     const bool taken = options.take(partitions);
     std::lock_guard<std::mutex> lock(mutex);
+    assignment_seen = true;
+    last_rebalance = Impl::Clock::now();  // after the takes: the quiet time starts now
     for (int p : partitions) {
       assigned.insert(p);
       if (!taken) untaken.insert(p);
@@ -181,7 +233,9 @@ bool PartitionOwnership::start() {
                    {"session.timeout.ms", std::to_string(o.session_timeout.count())},
                    {"heartbeat.interval.ms", std::to_string(o.session_timeout.count() / 4)},
                    {"enable.auto.commit", "false"},
+                   {"statistics.interval.ms", std::to_string(kStatsIntervalMs)},
                    {"allow.auto.create.topics", "false"}});
+  if (o.settle_quiet.count() == 0) o.settle_quiet = o.session_timeout / 4 + kSettleMargin;
   auto conf = make_kafka_conf(settings);
   if (!conf) {
     spdlog::critical("event=ownership_config_failed cause=\"{}\"", conf.error().message);
@@ -190,7 +244,7 @@ bool PartitionOwnership::start() {
   std::string error;
   if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()), error) !=
           RdKafka::Conf::CONF_OK ||
-      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&impl_->health), error) !=
+      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(impl_.get()), error) !=
           RdKafka::Conf::CONF_OK) {
     spdlog::critical("event=ownership_config_failed cause=\"{}\"", error);
     return false;
@@ -222,6 +276,10 @@ bool PartitionOwnership::start() {
     spdlog::critical("event=ownership_subscribe_failed topic={}", o.topic);
     return false;
   }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->started_at = Impl::Clock::now();
+  }
   spdlog::info("event=ownership_started topic={} group={} instance={} partitions={}", o.topic,
                o.group, o.instance_id, o.partitions);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
@@ -235,6 +293,8 @@ void PartitionOwnership::stop() {
 
 bool PartitionOwnership::healthy() const { return impl_->health.healthy(std::chrono::seconds(15)); }
 
+bool PartitionOwnership::serving() const { return impl_->serving(); }
+
 nlohmann::json PartitionOwnership::status() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return {{"topic", impl_->options.topic},
@@ -243,6 +303,9 @@ nlohmann::json PartitionOwnership::status() const {
           {"assigned", std::vector<int>(impl_->assigned.begin(), impl_->assigned.end())},
           {"untaken", std::vector<int>(impl_->untaken.begin(), impl_->untaken.end())},
           {"rebalances", impl_->rebalances.load()},
+          {"settled", impl_->settled},
+          {"group_state", impl_->group_state},
+          {"join_state", impl_->join_state},
           {"takes_failed", impl_->takes_failed.load()}};
 }
 

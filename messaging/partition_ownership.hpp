@@ -12,6 +12,15 @@
 //   them, drains, and drops them, before the revocation is acknowledged to the group.
 // A paused member (SIGSTOP) stops heartbeating: after session.timeout.ms the group gives its
 // partitions to others, whose takes fence every commit it may still attempt.
+//
+// Serving (readiness): an instance is ready once its assignment has settled, i.e. it has had an
+// assignment, every partition assigned is taken, librdkafka reports the member steady in the
+// group (statistics: cgrp state "up", join state "steady") and no rebalance callback came for
+// `settle_quiet`. The quiet time matters: with the cooperative protocol a newcomer is first given
+// nothing while the others revoke, and hears of the second round only at its next heartbeat.
+// After that first settling it stays ready while its takes succeed: a later rebalance moves a few
+// partitions (their requests get a retryable 503 partition_moved meanwhile), and every instance
+// turning unready at once during it would leave a load balancer with no endpoint at all.
 #pragma once
 
 #include <chrono>
@@ -31,6 +40,9 @@ struct PartitionOwnershipOptions {
   int partitions = 12;      // the topic is created with this many; another count is refused
   int replication = 1;      // replication factor when this instance creates the topic
   std::chrono::milliseconds session_timeout{6'000};
+  // No rebalance for this long (and the member steady) before the assignment counts as settled;
+  // zero: the heartbeat interval (session_timeout / 4) plus 500 ms.
+  std::chrono::milliseconds settle_quiet{0};
   // take: true when every partition was taken. give_up: returns when they are dropped.
   std::function<bool(const std::vector<int>&)> take;
   std::function<void(const std::vector<int>&)> give_up;
@@ -51,6 +63,8 @@ class PartitionOwnership {
   // group until its session times out (then the others take them), or until it comes back.
   void stop();
   bool healthy() const;
+  // True once the assignment has settled and every assigned partition is taken (see the top).
+  bool serving() const;
   nlohmann::json status() const;
 
  private:

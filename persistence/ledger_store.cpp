@@ -565,10 +565,13 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
   InTransitSummary summary;
   pqxx::read_transaction txn(conn);  // one snapshot: the total and the rows agree
-  auto totals =
-      txn.exec("SELECT count(*), coalesce(sum(amount), 0)::text FROM transfers_in_transit");
+  auto totals = txn.exec(
+      "SELECT count(*), coalesce(sum(amount), 0)::text,"
+      " coalesce((extract(epoch FROM now() - min(created_at)) * 1000)::bigint, 0)"
+      " FROM transfers_in_transit");
   summary.count = totals[0][0].as<int64_t>();
   summary.total = minor_units(totals[0][1]);
+  summary.oldest_age_ms = totals[0][2].as<int64_t>();
   auto rows = txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
   for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
   return summary;

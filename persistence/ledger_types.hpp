@@ -74,6 +74,7 @@ struct InTransit {
 struct InTransitSummary {
   int64_t count = 0;
   int64_t total = 0;
+  int64_t oldest_age_ms = 0;  // age of the oldest row (0 when none): money stuck in transit
   std::vector<InTransit> oldest;
 };
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <pqxx/pqxx>
 #include <vector>
 
@@ -98,6 +99,12 @@ DbFailure classify(const std::exception& error) {
   return failure;
 }
 
+namespace {
+std::atomic<uint64_t> lost_connections{0};
+}  // namespace
+
+uint64_t connections_lost() { return lost_connections.load(std::memory_order_relaxed); }
+
 Session::Session(std::string url, SessionOptions options) : url_(session_url(url, options)) {}
 
 Session::~Session() = default;
@@ -119,7 +126,10 @@ std::unique_ptr<DbFailure> Session::attempt(const std::function<void(pqxx::conne
     return nullptr;
   } catch (const std::exception& e) {
     auto failure = std::make_unique<DbFailure>(classify(e));
-    if (failure->kind == FailureKind::connection || !connected()) conn_.reset();
+    if (failure->kind == FailureKind::connection || !connected()) {
+      if (conn_) lost_connections.fetch_add(1, std::memory_order_relaxed);  // was open: lost
+      conn_.reset();
+    }
     return failure;
   }
 }

@@ -84,6 +84,10 @@ struct DbFailure {
 // Classifies any exception a database call threw (libpqxx or not).
 DbFailure classify(const std::exception& error);
 
+// Open connections this process dropped because they failed (every Session of the process): a
+// Postgres failover or restart shows here as a jump (read by /metrics).
+uint64_t connections_lost();
+
 // A value or a DbFailure.
 template <class T>
 class DbResult {

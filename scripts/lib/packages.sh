@@ -3,6 +3,7 @@
 #   run   what `scripts/up` needs to build and run the stack (compiler, C++ libraries, servers)
 #   test  what only `scripts/test` needs on top (test drivers, fuzzing compiler, compose checker)
 #   cluster  the replicated stack of `scripts/cluster` (scripts/test runs its failover tests)
+#   prometheus  Debian's Prometheus and promtool (`up prometheus`, the cluster, the rule tests)
 # ensure_packages GROUP... installs only what is missing and skips apt-get entirely when all are
 # present.
 
@@ -22,15 +23,20 @@ WALLET_APT_TEST_PACKAGES=(
   libgtest-dev googletest clang libclang-rt-14-dev clang-format
   # e2e drivers and checkers: headless browser for the admin page, compose/check.sh
   chromium chromium-driver fonts-liberation nodejs npm docker-compose
+  # deploy/ checks: promtool (the prometheus package), the Kubernetes schema check's Python
+  python3-jsonschema python3-yaml
 )
 # The replicated stack (scripts/cluster, whose failover tests scripts/test runs).
 WALLET_APT_CLUSTER_PACKAGES=(patroni etcd-server etcd-client)
+# Prometheus (Debian's 2.42, with promtool): `scripts/up prometheus`, `scripts/cluster up`, and
+# scripts/test's rule tests.
+WALLET_APT_PROMETHEUS_PACKAGES=(prometheus)
 
 # A package whose command is already there from another source counts as present: images with
 # NodeSource's nodejs (which bundles npm and conflicts with Debian's npm) must not get Debian's npm.
 declare -A WALLET_APT_PROVIDED_BY_COMMAND=([npm]=npm [nodejs]=node)
 
-# The packages of the named groups (run, test).
+# The packages of the named groups (run, test, cluster, prometheus).
 group_packages() {
   local group
   for group in "$@"; do
@@ -38,6 +44,7 @@ group_packages() {
       run) printf '%s\n' "${WALLET_APT_RUN_PACKAGES[@]}" ;;
       test) printf '%s\n' "${WALLET_APT_TEST_PACKAGES[@]}" ;;
       cluster) printf '%s\n' "${WALLET_APT_CLUSTER_PACKAGES[@]}" ;;
+      prometheus) printf '%s\n' "${WALLET_APT_PROMETHEUS_PACKAGES[@]}" ;;
       *) die "unknown package group: $group" ;;
     esac
   done
@@ -76,6 +83,10 @@ ensure_packages() { # group... (default: run)
   # runs its own members and Patroni nodes.
   if [[ " ${missing[*]} " == *" etcd-server "* && -d /run/systemd/system ]]; then
     "${SUDO[@]}" systemctl disable --now etcd.service >/dev/null 2>&1 || true
+  fi
+  # And prometheus its own server on :9090, the port `scripts/up prometheus` uses.
+  if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    "${SUDO[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
   fi
   if [[ " ${missing[*]} " == *" patroni "* && -d /run/systemd/system ]]; then
     "${SUDO[@]}" systemctl disable --now patroni.service >/dev/null 2>&1 || true

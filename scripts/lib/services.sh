@@ -136,10 +136,11 @@ tx_stop_extra() {
   done
 }
 
-# Several kafka-owned instances: /readyz answers before the consumer group has settled (the first
-# instance takes every partition, then gives most of them to the others), and meanwhile requests
-# for a moving partition get 503. Waits up to 30 s until every ledger partition is served by
-# exactly one instance (the "serving" list of each instance's GET /admin/bridges).
+# Several kafka-owned instances: each instance's /readyz (svc_wait) answers 200 only once its
+# assignment has settled and it serves every partition assigned to it (PartitionOwnership::serving),
+# so the group has settled when the last one is ready. This confirms it from the outside (and
+# covers a binary from before that readiness): waits up to 30 s until every ledger partition is
+# served by exactly one instance (the "serving" list of each instance's GET /admin/bridges).
 tx_wait_partitions() {
   (($(tx_instance_count) > 1)) || return 0
   [[ ${WALLET_INSTANCE_OWNERSHIP:-kafka} == kafka ]] || return 0

@@ -54,6 +54,8 @@ READY_TIMEOUT=${WALLET_READY_TIMEOUT:-60}  # seconds a service gets to answer /r
 INFRA_PARTS=(postgres nats kafka)
 SERVICE_PARTS=(user-service transaction-service)
 ALL_PARTS=("${INFRA_PARTS[@]}" "${SERVICE_PARTS[@]}")
+# Started only when named (`up prometheus`); `down` without names stops them too.
+OPTIONAL_PARTS=(prometheus)
 
 # Root runs apt-get directly; anyone else goes through sudo.
 if [[ $EUID -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
@@ -89,13 +91,13 @@ parse_parts() {
     case $p in
       infra) want+=("${INFRA_PARTS[@]}") ;;
       services) want+=("${SERVICE_PARTS[@]}") ;;
-      postgres | nats | kafka | user-service | transaction-service) want+=("$p") ;;
-      *) die "unknown part '$p' (parts: ${ALL_PARTS[*]}, or infra / services)" ;;
+      postgres | nats | kafka | user-service | transaction-service | prometheus) want+=("$p") ;;
+      *) die "unknown part '$p' (parts: ${ALL_PARTS[*]} ${OPTIONAL_PARTS[*]}, or infra / services)" ;;
     esac
   done
   [[ ${#want[@]} -eq 0 ]] && want=("${ALL_PARTS[@]}")
   PARTS=()
-  for p in "${ALL_PARTS[@]}"; do
+  for p in "${ALL_PARTS[@]}" "${OPTIONAL_PARTS[@]}"; do
     [[ " ${want[*]} " == *" $p "* ]] && PARTS+=("$p")
   done
   return 0

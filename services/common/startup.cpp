@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "http/metrics.hpp"
 #include "persistence/migrations.hpp"
+#include "persistence/session.hpp"
 #include "services/common/config.hpp"
 
 namespace wallet::services {
@@ -87,6 +89,16 @@ std::optional<http::ServerOptions> http_server_options(const CommonConfig& confi
     options.max_connections = fitted;
   }
   return options;
+}
+
+void register_database_metrics(http::Metrics& metrics) {
+  const std::string help =
+      "Open database connections dropped after a failure since start (failover, restart)";
+  metrics.describe("wallet_db_connections_lost_total", "counter", help);
+  metrics.gauge("wallet_db_connections_lost_total", help, [] {
+    return std::vector<std::pair<http::Labels, double>>{
+        {{}, static_cast<double>(persistence::connections_lost())}};
+  });
 }
 
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,

@@ -29,6 +29,10 @@ bool configure_actors(caf::actor_system_config& caf_config, const CommonConfig& 
 // RATE_LIMITS does not parse: a limit the operator meant must not silently be no limit.
 std::optional<http::ServerOptions> http_server_options(const CommonConfig& config, int64_t port);
 
+// Metrics of the process' database connections: wallet_db_connections_lost_total (open
+// connections dropped after a failure: a Postgres failover or restart shows as a jump).
+void register_database_metrics(http::Metrics& metrics);
+
 // db_pool_size threads with a db_queue_limit bound.
 std::unique_ptr<persistence::DbPool> db_pool(const std::string& database_url,
                                              const CommonConfig& config);

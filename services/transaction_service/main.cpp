@@ -85,6 +85,19 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
   gauge("wallet_credits_arrived_total",
         "Credits of transfers across owners this instance applied since start",
         [&g] { return static_cast<double>(g.credits_arrived.load()); });
+  gauge("wallet_in_transit_oldest_seconds",
+        "Age of the oldest transfer across owners not yet credited, ledger-wide (0: none)",
+        [&g] { return static_cast<double>(g.in_transit_oldest_ms.load()) / 1000.0; });
+  // Idempotency retention: a stale catch-up time means the purge falls behind or fails.
+  metrics.describe("wallet_idempotency_purged_total", "counter",
+                   "Expired idempotency outcomes this instance purged since start");
+  gauge("wallet_idempotency_purged_total",
+        "Expired idempotency outcomes this instance purged since start",
+        [&g] { return static_cast<double>(g.idempotency_purged.load()); });
+  gauge("wallet_idempotency_purge_caught_up_timestamp_seconds",
+        "When (Unix seconds) the idempotency purge last found less than a full batch left "
+        "(0: not yet since start)",
+        [&g] { return static_cast<double>(g.idempotency_caught_up_unix_s.load()); });
 }
 
 // INSTANCE_ID, or by default "<hostname>:<HTTP_PORT>": stable across restarts of the same
@@ -166,6 +179,7 @@ int main() {
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;
+  services::register_database_metrics(metrics);
   auto pool = services::db_pool(database_url, config);
   persistence::DbPool& reader = *pool;
 
@@ -298,9 +312,27 @@ int main() {
             {{{"topic", status.value("topic", std::string(domain::kUserCreatedTopic))}}, lag}};
       });
 
-  http::ReadinessProbe probe({{"postgres", [&reader] { return reader.ping(); }},
-                              {"kafka", [&consumer] { return consumer.healthy(); }},
-                              {"nats", [&responder] { return responder.healthy(); }}});
+  metrics.describe("kafka_dead_letters_total", "counter",
+                   "user-created events sent to the dead-letter topic since start");
+  metrics.gauge("kafka_dead_letters_total",
+                "user-created events sent to the dead-letter topic since start", [&consumer] {
+                  return std::vector<std::pair<http::Labels, double>>{
+                      {{},
+                       consumer.status()
+                           .value("counters", nlohmann::json::object())
+                           .value("dead_lettered", 0.0)}};
+                });
+
+  // Readiness means serving: with kafka ownership, also that the group's assignment has settled
+  // and this instance serves what it was assigned (PartitionOwnership::serving).
+  std::vector<http::ReadinessProbe::Check> checks{
+      {"postgres", [&reader] { return reader.ping(); }},
+      {"kafka", [&consumer] { return consumer.healthy(); }},
+      {"nats", [&responder] { return responder.healthy(); }}};
+  if (ownership_group) {
+    checks.push_back({"partitions", [group = ownership_group.get()] { return group->serving(); }});
+  }
+  http::ReadinessProbe probe(std::move(checks));
 
   http::add_health_routes(router, metrics, probe);
   http::add_transaction_routes(

@@ -51,6 +51,7 @@ int main() {
   caf::actor_system system{caf_config};
 
   http::Metrics metrics;
+  services::register_database_metrics(metrics);
   auto pool = services::db_pool(database_url, config);
   persistence::DbPool& db = *pool;
 

@@ -1,5 +1,6 @@
 // Wallet admin page script: asks once for the admin token (kept in sessionStorage), then every
-// second fetches /admin/actors and /admin/bridges with it and renders them. Builds the DOM with
+// second fetches /admin/actors and /admin/bridges with it and renders them, with the key series
+// of the service's own /metrics (public) and a link to Prometheus' graphs of them. Builds the DOM with
 // textContent only (no innerHTML), so nothing the API returns can run as markup.
 'use strict';
 
@@ -231,11 +232,47 @@
     return body;
   }
 
+  // The Prometheus text format, summed per series name (labels dropped); the 5xx answers apart.
+  function parseMetrics(text) {
+    const sums = { http_5xx: 0 };
+    for (const line of text.split('\n')) {
+      if (!line || line[0] === '#') continue;
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? ([^ ]+)$/.exec(line);
+      if (!match) continue;
+      const value = Number(match[3]);
+      sums[match[1]] = (sums[match[1]] || 0) + value;
+      if (match[1] === 'http_requests_total' && /status="5/.test(match[2] || '')) sums.http_5xx += value;
+    }
+    return sums;
+  }
+
+  function renderHealth(sums) {
+    const caughtUp = sums.wallet_idempotency_purge_caught_up_timestamp_seconds;
+    const shown = {
+      in_transit: sums.wallet_in_transit_count === undefined ? '–'
+          : sums.wallet_in_transit_count + ' (' + formatAge(1000 * (sums.wallet_in_transit_oldest_seconds || 0)) + ')',
+      purge: !caughtUp ? 'not yet' : formatAge(Date.now() - 1000 * caughtUp) + ' ago',
+    };
+    for (const span of document.querySelectorAll('#health [data-series]')) {
+      const key = span.dataset.series;
+      const value = key in shown ? shown[key] : sums[key];
+      span.textContent = value === undefined ? '–' : String(value);
+    }
+  }
+
+  async function getMetrics() {
+    const response = await fetch('/metrics', { cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) throw new HttpError(response.status, 'metrics', response.statusText);
+    return parseMetrics(await response.text());
+  }
+
   async function poll(token, mine) {
     try {
-      const [actors, bridges] = await Promise.all(
-          [getJson('/admin/actors', token), getJson('/admin/bridges', token)]);
+      const [actors, bridges, metrics] = await Promise.all(
+          [getJson('/admin/actors', token), getJson('/admin/bridges', token),
+           getMetrics().catch(() => null)]);
       if (mine !== generation) return;
+      if (metrics) renderHealth(metrics);
       renderTotals(actors.totals || {});
       renderActors(actors.actors || []);
       for (const name of ['kafka_consumer', 'nats_responder', 'ledger_writer', 'ledger_events']) {
@@ -304,6 +341,12 @@
       renderActors(lastActors);
     });
   }
+
+  // Prometheus of `./scripts/up prometheus` on this host: the alerts and the recorded series.
+  $('prometheus-graphs').href = 'http://' + location.hostname + ':9090/graph?' +
+      'g0.expr=job%3Ahttp_requests_5xx%3Aratio_rate5m&g0.tab=0&g0.range_input=1h&' +
+      'g1.expr=wallet%3Amoney_request_duration_seconds%3Ap99_5m&g1.tab=0&g1.range_input=1h&' +
+      'g2.expr=wallet%3Ain_transit_oldest_seconds%3Amax&g2.tab=0&g2.range_input=1h';
 
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) {

@@ -464,6 +464,60 @@ TEST(InstancesTest, AFourthInstanceJoinsUnderLoadWithOnlyRetryableErrors) {
   expect_ledger_exact(s->instances, load);
 }
 
+// Readiness means serving (PartitionOwnership::serving): three instances started at once answer
+// /readyz 200 only once the group has spread the partitions, so when the last one is ready every
+// partition is owned by one of them and each owns some, with no grace period, and deposits sent
+// at once to any instance, unretried, meet no 503 partition_moved. A fourth instance that joins
+// is not ready (failing "partitions") until it holds partitions of its own.
+TEST(InstancesTest, ReadyMeansTheAssignmentHasSettledAndIsServed) {
+  Instances instances;
+  for (int i = 0; i < 3; ++i) instances.add();
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(instances.wait_ready(i)) << "see " << instances.process(i).log_path();
+  }
+  auto owners = instances.partition_owners();
+  std::map<std::string, int> held;
+  for (const auto& [partition, owner] : owners) ++held[owner];
+  EXPECT_EQ(owners.size(), 12u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_GE(held[instances.id(i)], 1) << instances.id(i) << " was ready holding no partition";
+  }
+  EXPECT_EQ(held.size(), 3u) << "a partition without a live owner when all were ready";
+
+  pqxx::connection db(instances.db_url());
+  std::map<int, int> statuses;
+  for (int i = 0; i < kAccounts; ++i) {
+    const auto user_id = domain::new_uuid_v4();
+    pqxx::nontransaction(db).exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 0)",
+                                         user_id);
+    HttpClient client(instances.url(static_cast<size_t>(i) % 3), 20s);
+    ++statuses[client
+                   .post("/addMoney",
+                         nlohmann::json{{"user_id", user_id}, {"amount", "1.00"}}.dump(),
+                         {{"Content-Type", "application/json"}})
+                   .status];
+  }
+  EXPECT_EQ(statuses[200], kAccounts) << "503s: " << statuses[503];
+
+  const size_t fourth = instances.add();
+  HttpClient probe(instances.url(fourth), 1s);
+  bool saw_partitions_failing = false, ready = false;
+  const auto until = Clock::now() + 60s;
+  while (!ready && Clock::now() < until && instances.process(fourth).running()) {
+    const auto answer = probe.get("/readyz");
+    ready = answer.status == 200;
+    saw_partitions_failing |= answer.body.find("partitions") != std::string::npos;
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready) << "see " << instances.process(fourth).log_path();
+  int fourth_holds = 0;
+  for (const auto& [partition, owner] : instances.partition_owners()) {
+    fourth_holds += owner == instances.id(fourth);
+  }
+  EXPECT_GE(fourth_holds, 1) << "the fourth instance was ready before it held a partition";
+  EXPECT_TRUE(saw_partitions_failing) << "/readyz never named the partitions as not ready yet";
+}
+
 // The negative control of expect_ledger_exact: on a ledger with a transfer applied twice, one
 // whose credit never came, or one nobody was told about, it fails.
 TEST(InstancesTest, TheExactnessCheckFailsOnADoubledLostOrUnknownTransfer) {
