@@ -171,6 +171,9 @@ void Ledger::run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyF
 
 std::shared_ptr<StageClaim> Ledger::start_stage(Deadline deadline, const ReplyFn& reply) {
   auto claim = std::make_shared<StageClaim>();
+#ifdef WALLET_PROTOCOL_BUG_STAGE_WITHOUT_DEADLINE  // negative control (test-only build)
+  return claim;
+#endif
   if (deadline == kNoDeadline) return claim;
   const auto wait = std::max(deadline - system_.clock().now(), Deadline::duration::zero());
   caf::delayed_anon_send(timekeeper_, wait, timeout_atom::value, StageTimer{claim, reply});
