@@ -416,14 +416,16 @@ class Simulation {
     return accounts_[pick(accounts_.size())];
   }
 
-  void send_operation() {
+  // `payer`: a request paid by (or deposited to) this account (a client retrying as soon as the
+  // account's partition is served again), neither a duplicate nor aimed at a hold.
+  void send_operation(const std::string* payer = nullptr) {
     auto op = std::make_shared<ClientOp>();
     op->id = static_cast<int>(ops_.size());
     op->sent_step = step_;
     op->sent_ms = now_ms();
     // A duplicate (same key, usually the same body: a retry; sometimes another body: misuse).
     const ClientOp* original = nullptr;
-    if (!keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
+    if (!payer && !keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
     if (original && !chance(15)) {
       op->kind = original->kind;
       op->from = original->from;
@@ -431,7 +433,8 @@ class Simulation {
       op->amount = original->amount;
       op->hold_id = original->hold_id;
       op->hold_known = model_->state().holds.count(op->hold_id) > 0;
-    } else if (options_.release2 && chance(25) && (!model_->state().holds.empty() || chance(10))) {
+    } else if (!payer && options_.release2 && chance(25) &&
+               (!model_->state().holds.empty() || chance(10))) {
       aim_at_hold(*op, original);
     } else {
       const int roll = static_cast<int>(pick(100));
@@ -440,7 +443,7 @@ class Simulation {
                  : roll * mutations / 100 < 75 ? ClientOp::Kind::deposit
                  : roll < 87                   ? ClientOp::Kind::withdraw
                                                : ClientOp::Kind::hold;
-      op->from = any_account();
+      op->from = payer ? *payer : any_account();
       do {
         op->to = accounts_[pick(accounts_.size())];
       } while (op->to == op->from);
@@ -617,6 +620,7 @@ class Simulation {
     if (step_ == back_at_) take_back();
     if (step_ == notice_at_) send_move_notice();
     if (other_holds_away_ && return_rng_() % 100 < 8) commit_while_away();
+    if (returning_partition_ >= 0 && return_rng_() % 100 < 40) retry_into(returning_partition_);
     const auto roll = transit_rng_() % 100;
     if (roll < 2) {
       send_incoming();
@@ -640,7 +644,7 @@ class Simulation {
     note("the group moves partition " + std::to_string(partition) + " away from sim-a");
     ledger_->give_up_partitions({partition}, 0ms);
     set_claimed(partition, std::nullopt);
-    if (options_.returns && return_rng_() % 2 == 0) {
+    if (options_.returns && return_rng_() % 4 != 0) {
       // Another instance takes it meanwhile and moves money of its accounts: what this instance
       // still remembers of them is stale when the partition comes back.
       other_epoch_ = model_->shared_state().take_partition(partition, kOtherInstance);
@@ -697,6 +701,18 @@ class Simulation {
     // (moved_atom): requests admitted in between reach actors that have not heard of the move.
     notice_at_ = options_.returns ? step_ + static_cast<int>(return_rng_() % 12) : step_;
     if (notice_at_ == step_) send_move_notice();
+  }
+
+  // A client whose request was refused while the partition was away retries as soon as it is
+  // served again (before the registry has heard it, possibly).
+  void retry_into(int partition) {
+    if (static_cast<int>(ops_.size()) >= options_.max_operations) return;
+    std::vector<const std::string*> theirs;
+    for (const auto& user : accounts_) {
+      if (domain::partition_of(user, domain::kDefaultPartitions) == partition)
+        theirs.push_back(&user);
+    }
+    if (!theirs.empty()) send_operation(theirs[return_rng_() % theirs.size()]);
   }
 
   // The registry hears that the partition is back; sometimes while its actors are being retired
