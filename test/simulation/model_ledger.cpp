@@ -284,7 +284,7 @@ void ModelLedger::load_account(
     const std::string& user_id,
     std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) {
   using Loaded = domain::Result<std::optional<persistence::AccountRecord>>;
-  Pending load{"load " + user_id.substr(24), false, nullptr, true};
+  Pending load{"load " + user_id.substr(24), false, nullptr, true, 0, user_id};
   load.complete = [this, user_id, done](Fault fault) {
     if (fault != Fault::none) return done(unavailable());
     Loaded loaded{std::optional<persistence::AccountRecord>{}};
@@ -301,7 +301,12 @@ void ModelLedger::load_account(
     if (late_reply_percent_ > 0 && chance_ && chance_(late_reply_percent_)) {
       // Read now, answered later: what the account held at this moment reaches its actor after
       // whatever happens meanwhile (another instance's commits, a partition coming back).
-      Pending reply{"reply of load " + user_id.substr(24) + " (read earlier)", false, nullptr,
+      Pending reply{"reply of load " + user_id.substr(24) + " (read earlier)",
+                    false,
+                    nullptr,
+                    true,
+                    0,
+                    user_id,
                     true};
       reply.complete = [done, loaded](Fault late) {
         if (late != Fault::none) return done(unavailable());

@@ -80,6 +80,8 @@ class ModelLedger : public persistence::LedgerBackend {
     // A lookup before the writer (load, hold, keys): the simulation may stall it (park it).
     bool is_lookup = false;
     int64_t parked_until_ms = 0;  // not completed before this virtual time
+    std::string account{};        // a load's account (its late reply's too)
+    bool late_reply = false;      // the reply of a load that has already read
   };
 
   // `write_lanes`: how many writes the writer may have under way at once (its lanes).

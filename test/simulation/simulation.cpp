@@ -240,12 +240,20 @@ class Simulation {
     }
   }
 
-  // Store operations that may complete now (not stalled).
+  // Whether a store operation may complete now: not stalled, and not the late reply of a load of
+  // an account whose partition is away or back without its notice yet (that reply, read before
+  // the other instance's commits, then reaches an actor that hears of the move while it loads).
+  bool ready(const ModelLedger::Pending& op) {
+    if (op.parked_until_ms > now_ms()) return false;
+    if (!op.late_reply || !options_.returns) return true;
+    const int partition = domain::partition_of(op.account, domain::kDefaultPartitions);
+    return partition != away_partition_ && partition != returning_partition_;
+  }
+
   size_t ready_store_operations() {
-    const int64_t now = now_ms();
     const auto& pending = model_->pending();
-    return static_cast<size_t>(std::count_if(
-        pending.begin(), pending.end(), [now](const auto& p) { return p.parked_until_ms <= now; }));
+    return static_cast<size_t>(std::count_if(pending.begin(), pending.end(),
+                                             [this](const auto& op) { return ready(op); }));
   }
 
   // Time passes while the instance works normally: every message is delivered and every store
@@ -367,15 +375,15 @@ class Simulation {
 
   void complete_store_operation(bool faults) {
     auto& pending = model_->pending();
-    const size_t ready = ready_store_operations();
-    if (ready == 0) {
+    const size_t ready_count = ready_store_operations();
+    if (ready_count == 0) {
       deliver();
       return;
     }
     // The i-th operation not stalled (all of them when nothing is stalled).
     size_t i = 0;
-    for (size_t left = pick(ready);; ++i) {
-      if (pending[i].parked_until_ms > now_ms()) continue;
+    for (size_t left = pick(ready_count);; ++i) {
+      if (!ready(pending[i])) continue;
       if (left-- == 0) break;
     }
     auto op = std::move(pending[i]);

@@ -7,8 +7,11 @@
 // retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes),
 // and in some schedules an owner change: another instance takes a partition (006_partition_owner);
 // and two owners: transfers across them settle through transfers in transit (007_in_transit).
+// Issue 23: lookups that stall for seconds of virtual time, quiet spells in which time passes, a
+// short idempotency TTL, and partitions that come back after another instance moved their money.
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
-// liveness are checked; a failure comes with the trace of the whole schedule.
+// liveness are checked (deadlines and retention among them); a failure comes with the trace of the
+// whole schedule.
 #pragma once
 
 #include <cstdint>
