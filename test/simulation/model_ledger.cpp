@@ -188,7 +188,10 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   for (const auto* mutation : batch) {
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});
     if (mutation->outcome) {
-      outcomes[{mutation->outcome->endpoint, mutation->outcome->key}] = *mutation->outcome;
+      const persistence::KeyRef key{mutation->outcome->endpoint, mutation->outcome->key};
+      outcomes[key] = *mutation->outcome;
+      outcome_created_ms[key] = now_ms;
+      outcome_log.push_back({*mutation->outcome, now_ms});
     }
   }
   holds = std::move(holds_after);
@@ -280,34 +283,67 @@ domain::Error unavailable() {
 void ModelLedger::load_account(
     const std::string& user_id,
     std::function<void(domain::Result<std::optional<persistence::AccountRecord>>)> done) {
-  pending_.push_back({"load " + user_id.substr(24), false, [this, user_id, done](Fault fault) {
-                        if (fault != Fault::none) return done(unavailable());
-                        auto it = state_.balances.find(user_id);
-                        if (it == state_.balances.end()) {
-                          return done(std::optional<persistence::AccountRecord>{});
-                        }
-                        persistence::AccountRecord account{it->second, {}};
-                        for (const auto& [id, hold] : state_.holds) {
-                          if (hold.from_user_id == user_id && hold.status == "pending") {
-                            account.pending_holds.push_back(hold);
-                          }
-                        }
-                        done(std::optional<persistence::AccountRecord>{std::move(account)});
-                      }});
+  using Loaded = domain::Result<std::optional<persistence::AccountRecord>>;
+  Pending load{"load " + user_id.substr(24), false, nullptr, true, 0, user_id};
+  load.complete = [this, user_id, done](Fault fault) {
+    if (fault != Fault::none) return done(unavailable());
+    Loaded loaded{std::optional<persistence::AccountRecord>{}};
+    auto it = state_.balances.find(user_id);
+    if (it != state_.balances.end()) {
+      persistence::AccountRecord account{it->second, {}};
+      for (const auto& [id, hold] : state_.holds) {
+        if (hold.from_user_id == user_id && hold.status == "pending") {
+          account.pending_holds.push_back(hold);
+        }
+      }
+      loaded = std::optional<persistence::AccountRecord>{std::move(account)};
+    }
+    if (late_reply_percent_ > 0 && chance_ && chance_(late_reply_percent_)) {
+      // Read now, answered later: what the account held at this moment reaches its actor after
+      // whatever happens meanwhile (another instance's commits, a partition coming back).
+      Pending reply{"reply of load " + user_id.substr(24) + " (read earlier)",
+                    false,
+                    nullptr,
+                    true,
+                    0,
+                    user_id,
+                    true};
+      reply.complete = [done, loaded](Fault late) {
+        if (late != Fault::none) return done(unavailable());
+        done(loaded);
+      };
+      pending_.push_back(std::move(reply));
+      return;
+    }
+    done(std::move(loaded));
+  };
+  pending_.push_back(std::move(load));
 }
 
 void ModelLedger::find_hold(
     const std::string& hold_id,
     std::function<void(domain::Result<std::optional<persistence::HoldRecord>>)> done) {
-  pending_.push_back(
-      {"find hold " + hold_id.substr(0, 8), false, [this, hold_id, done](Fault fault) {
-         if (fault != Fault::none) return done(unavailable());
-         auto it = state_.holds.find(hold_id);
-         if (it == state_.holds.end()) {
-           return done(std::optional<persistence::HoldRecord>{});
-         }
-         done(std::optional<persistence::HoldRecord>{it->second});
-       }});
+  pending_.push_back({"find hold " + hold_id.substr(0, 8), false,
+                      [this, hold_id, done](Fault fault) {
+                        if (fault != Fault::none) return done(unavailable());
+                        auto it = state_.holds.find(hold_id);
+                        if (it == state_.holds.end()) {
+                          return done(std::optional<persistence::HoldRecord>{});
+                        }
+                        done(std::optional<persistence::HoldRecord>{it->second});
+                      },
+                      true});
+}
+
+bool ModelLedger::live_or_forget(const persistence::KeyRef& key) {
+  auto it = state_.outcomes.find(key);
+  if (it == state_.outcomes.end()) return false;
+  const int64_t age_ms = now_ms() - state_.outcome_created_ms[key];
+  const int64_t retention_ms = forget_after_ms_ > 0 ? forget_after_ms_ : ttl_ms_;
+  if (retention_ms <= 0 || age_ms < retention_ms) return true;
+  state_.outcomes.erase(it);
+  state_.outcome_created_ms.erase(key);
+  return false;
 }
 
 void ModelLedger::find_outcomes(
@@ -318,11 +354,13 @@ void ModelLedger::find_outcomes(
                         if (fault != Fault::none) return done(unavailable());
                         std::vector<persistence::IdempotencyOutcome> found;
                         for (const auto& key : keys) {
-                          auto it = state_.outcomes.find(key);
-                          if (it != state_.outcomes.end()) found.push_back(it->second);
+                          if (!live_or_forget(key)) continue;
+                          found.push_back(state_.outcomes.at(key));
+                          found.back().age_ms = now_ms() - state_.outcome_created_ms.at(key);
                         }
                         done(std::move(found));
-                      }});
+                      },
+                      true});
 }
 
 namespace {
@@ -382,6 +420,7 @@ void ModelLedger::apply(size_t lane, std::vector<const persistence::LedgerMutati
                         for (const auto& m : copy) ops.push_back(&m);
                         if (fault == Fault::fail) return done(ApplyStatus::unavailable);
                         if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
+                        state_.now_ms = now_ms();
                         const auto status = state_.commit(ops, &claim, nullptr);
                         if (status != ApplyStatus::committed) return done(status);
                         if (on_commit) on_commit(claim);
@@ -402,7 +441,11 @@ void ModelLedger::was_committed(size_t lane, const persistence::LedgerMutation& 
 }
 
 void ModelLedger::purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) {
-  done(size_t{0});
+  std::vector<persistence::KeyRef> keys;
+  for (const auto& [key, outcome] : state_.outcomes) keys.push_back(key);
+  size_t purged = 0;
+  for (const auto& key : keys) purged += live_or_forget(key) ? 0 : 1;
+  done(purged);
 }
 
 void ModelLedger::in_transit_due(

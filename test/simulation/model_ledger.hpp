@@ -3,7 +3,9 @@
 // fence, then per account a conditional update on the balance the batch starts from, the row
 // constraints, the idempotency primary key, all or nothing. Every call is held as a pending
 // operation until the simulation completes it, with or without a fault, in the order it chooses;
-// that is how loads and commits stall, fail, or commit and lose their reply. The differential test
+// that is how loads and commits stall, fail, or commit and lose their reply. Outcomes carry their
+// creation time on the simulation's virtual clock and are found only within their retention
+// (ledger_store.cpp's find_outcomes, 005_idempotency_retention.sql). The differential test
 // (test/integration/persistence/model_ledger_differential_test.cpp) holds it to the real SQL.
 #pragma once
 
@@ -31,10 +33,20 @@ struct ModelPartition {
   int64_t epoch = 0;
 };
 
+// An idempotency outcome as it was stored, kept after it is replaced (for the retention checks).
+struct StoredOutcome {
+  persistence::IdempotencyOutcome outcome;
+  int64_t created_ms = 0;  // virtual time of its commit (idempotency_keys.created_at)
+};
+
 struct ModelState {
   std::map<std::string, int64_t> balances;  // user_id -> balance (users table)
   std::vector<ModelRow> rows;               // transactions, in commit order
   std::map<std::pair<std::string, std::string>, persistence::IdempotencyOutcome> outcomes;
+  // created_at of each row of `outcomes`, and every outcome ever stored, in commit order.
+  std::map<persistence::KeyRef, int64_t> outcome_created_ms;
+  std::vector<StoredOutcome> outcome_log;
+  int64_t now_ms = 0;  // virtual time of the next commit (Postgres' now()): stamps new outcomes
   std::map<std::string, persistence::HoldRecord> holds;      // hold_id -> hold
   std::map<int, ModelPartition> partition_owner;             // empty: no partitions created
   std::map<std::string, persistence::InTransit> in_transit;  // transfer_id -> row (007)
@@ -65,6 +77,11 @@ class ModelLedger : public persistence::LedgerBackend {
     std::string what;  // for the trace: "load u1", "apply 3 mutations", ...
     bool is_apply = false;
     std::function<void(Fault)> complete;
+    // A lookup before the writer (load, hold, keys): the simulation may stall it (park it).
+    bool is_lookup = false;
+    int64_t parked_until_ms = 0;  // not completed before this virtual time
+    std::string account{};        // a load's account (its late reply's too)
+    bool late_reply = false;      // the reply of a load that has already read
   };
 
   // `write_lanes`: how many writes the writer may have under way at once (its lanes).
@@ -91,6 +108,22 @@ class ModelLedger : public persistence::LedgerBackend {
       std::vector<int> partitions, int limit,
       std::function<void(domain::Result<persistence::InTransitSummary>)> done) override;
 
+  // The virtual clock (ms) and the retention of outcomes (0: forever). find_outcomes answers only
+  // outcomes younger than `ttl` (with their age) and deletes an expired one it meets, as Postgres'
+  // does; `forget_after` (negative control of the retention checks) makes it forget them sooner.
+  void set_clock(std::function<int64_t()> now_ms) { clock_ms_ = std::move(now_ms); }
+  void set_retention(int64_t ttl_ms, int64_t forget_after_ms) {
+    ttl_ms_ = ttl_ms;
+    forget_after_ms_ = forget_after_ms;
+  }
+  int64_t now_ms() const { return clock_ms_ ? clock_ms_() : 0; }
+  // Reads of a load that answer later than they read (a slow reply): the read is taken when the
+  // operation completes and its reply waits as another pending operation. A percentage.
+  void set_late_replies(int percent, std::function<bool(int)> chance) {
+    late_reply_percent_ = percent;
+    chance_ = std::move(chance);
+  }
+
   std::deque<Pending>& pending() { return pending_; }
   const ModelState& state() const { return state_; }
   // Another instance's moves (an owner change, its own commits) act on the state directly.
@@ -109,6 +142,9 @@ class ModelLedger : public persistence::LedgerBackend {
  private:
   // Marks a lane busy for one write; a violation when it already was.
   void occupy(size_t lane, const std::string& what);
+  // Drops the outcome of `key` when it is past its retention (Postgres' find_outcomes); true when
+  // it is still live.
+  bool live_or_forget(const persistence::KeyRef& key);
   void release(size_t lane) { lanes_busy_.at(lane) = false; }
   ModelState state_;
   persistence::OwnershipClaim claim_;
@@ -116,6 +152,11 @@ class ModelLedger : public persistence::LedgerBackend {
   std::vector<bool> lanes_busy_;
   std::map<std::string, size_t> writing_;  // account -> the lane writing it now
   std::vector<std::string> violations_;
+  std::function<int64_t()> clock_ms_;
+  int64_t ttl_ms_ = 0;
+  int64_t forget_after_ms_ = 0;
+  int late_reply_percent_ = 0;
+  std::function<bool(int)> chance_;
 };
 
 }  // namespace wallet::simulation

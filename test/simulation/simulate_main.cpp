@@ -3,6 +3,8 @@
 //
 //   wallet-simulate --seeds 2000              seeds 1..2000
 //   wallet-simulate --seed 1234 --trace       one schedule, with its trace
+//   wallet-simulate --seeds 2000 --no-stalls --no-retention --no-returns
+//                                             the schedules before issue 23's time and returns
 //   wallet-simulate --seeds 2000 --expect-failure
 //                                             negative control: exit 0 only if a seed fails
 #include <spdlog/spdlog.h>
@@ -41,6 +43,20 @@ int main(int argc, char** argv) {
                  "percent of schedules in which another instance takes a partition");
   app.add_flag("--unfenced", options.unfenced,
                "negative control: commit without the ownership fence (with --expect-failure)");
+  bool keep_going = false;
+  app.add_flag("--keep-going", keep_going,
+               "run every seed; print each failing seed with its first failure (a survey)");
+  bool no_stalls = false, no_retention = false, no_returns = false;
+  app.add_flag("--no-stalls", no_stalls,
+               "no stalled lookups and no deadline check (issue 23's time off)");
+  app.add_flag("--no-retention", no_retention,
+               "the service's 24 h idempotency TTL: no retention crossed, no retention check");
+  app.add_flag("--no-returns", no_returns,
+               "partitions given away come back without another instance's commits meanwhile, "
+               "their notice at once");
+  app.add_flag("--early-forgetting", options.early_forgetting,
+               "negative control: the store forgets outcomes at half their TTL (with "
+               "--expect-failure)");
   bool one_owner = false;
   app.add_flag("--one-owner", one_owner,
                "no second owner: no transfers across owners (the schedules before release 2's "
@@ -48,6 +64,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::off);  // the writer's warnings are the faults we inject
   options.two_owners = !one_owner;
+  options.stalls = !no_stalls;
+  options.retention = !no_retention;
+  options.returns = !no_returns;
 
   if (only) {
     first = *only;
@@ -72,8 +91,15 @@ int main(int argc, char** argv) {
     fenced += result.fenced_batches;
     sent_across += result.sent_across;
     received_across += result.received_across;
-    if (options.trace || !result.ok) {
+    if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
+    }
+    if (!result.ok && keep_going) {
+      std::printf("simulate: seed %llu failed (%zu failures): %s\n",
+                  static_cast<unsigned long long>(seed), result.failures.size(),
+                  result.failures.front().c_str());
+      if (!failed) failed = std::move(result);
+      continue;
     }
     if (!result.ok) {
       failed = std::move(result);
@@ -103,12 +129,14 @@ int main(int argc, char** argv) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
-        "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes %d%s%s%s "
-        "--trace\n",
+        "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
+        "%d%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "",
-        options.two_owners ? "" : " --one-owner");
+        options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
+        options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
+        options.early_forgetting ? " --early-forgetting" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

@@ -7,8 +7,11 @@
 // retirements at any moment, time passing (deadlines, back-off) and back-pressure (small stashes),
 // and in some schedules an owner change: another instance takes a partition (006_partition_owner);
 // and two owners: transfers across them settle through transfers in transit (007_in_transit).
+// Issue 23: lookups that stall for seconds of virtual time, quiet spells in which time passes, a
+// short idempotency TTL, and partitions that come back after another instance moved their money.
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
-// liveness are checked; a failure comes with the trace of the whole schedule.
+// liveness are checked (deadlines and retention among them); a failure comes with the trace of the
+// whole schedule.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +40,20 @@ struct SimulationOptions {
   // transfers to them (debit here, credit there, in transit between), and the other instance
   // sends transfers from them, whose credits this instance's receiver must apply exactly once.
   bool two_owners = true;
+  // Issue 23. Stalls: lookups before the writer (keys, holds, loads) stall for seconds of virtual
+  // time while time passes, and every request that moves or reserves money must be answered by
+  // its deadline (plus a slack) unless it reached the writer in time.
+  bool stalls = true;
+  // A short idempotency TTL (1-3 s) crossed by the schedule, and a small memory of outcomes in
+  // some schedules: no replay past the retention counted from the stored outcome's time, no key
+  // executed anew within it.
+  bool retention = true;
+  // Negative control of the retention checks: the store forgets outcomes at half their TTL.
+  bool early_forgetting = false;
+  // Partitions given away come back with another instance's commits made meanwhile: the notice
+  // arrives after requests were admitted, while actors load (loads answered later than they
+  // read) or are being retired.
+  bool returns = true;
 };
 
 struct ScheduleResult {
