@@ -440,25 +440,29 @@ Deadline deadline_of(const AccountState::Work& work) {
 // millisecond, so that it has passed when the timer fires). A fixed period (it was 250 ms) cost
 // every busy account four timers a second, each two wake-ups of CAF's clock thread: half a context
 // switch per transfer under load, for work that almost always drains long before its deadline.
-void arm_sweep(Self self) {
+void arm_sweep_for(Self self, Deadline deadline) {
   auto& s = self->state;
-  if (s.sweep_armed) return;
-  Deadline earliest = kNoDeadline;
-  s.stash.each(
-      [&](const AccountState::Work& work) { earliest = std::min(earliest, deadline_of(work)); });
-  if (earliest == kNoDeadline) return;
-  s.sweep_armed = true;
+  if (deadline == kNoDeadline || deadline >= s.sweep_at) return;
+  s.sweep_at = deadline;
   const auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(earliest - self->clock().now()) +
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - self->clock().now()) +
       std::chrono::milliseconds(1);
   self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value);
+}
+
+// After a sweep: a timer for the earliest deadline still stashed.
+void arm_sweep(Self self) {
+  Deadline earliest = kNoDeadline;
+  self->state.stash.each(
+      [&](const AccountState::Work& work) { earliest = std::min(earliest, deadline_of(work)); });
+  arm_sweep_for(self, earliest);
 }
 
 // Stashed work has not reached the writer: once its deadline passed it is answered `timeout`
 // (nothing changed), so a stalled load or a long queue never leaves a client without an answer.
 void sweep_expired(Self self) {
   auto& s = self->state;
-  s.sweep_armed = false;
+  s.sweep_at = kNoDeadline;  // a later timer may still come: it finds nothing due
   const auto now = self->clock().now();
   for (auto& work : s.stash.take()) {
     if (deadline_of(work) < now) {
@@ -491,9 +495,12 @@ void accept(Self self, AccountState::Work work) {
   } else if (s.stash.size() >= s.context->max_stash) {
     fail(self, work,
          {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});
+  } else if (deadline_of(work) < self->clock().now()) {
+    fail(self, work, timed_out());  // it would only wait for its sweep: nothing changed
   } else {
+    const Deadline deadline = deadline_of(work);
     s.stash.push_back(std::move(work));
-    arm_sweep(self);
+    arm_sweep_for(self, deadline);
     if (s.phase == Phase::unloaded) start_load(self);
   }
 }

@@ -95,8 +95,11 @@ struct AccountState {
   bool dirty = false;                 // a commit failed: reload before the next mutation
   bool opened_while_loading = false;  // the account was created while a load was running
   bool moved_while_loading = false;   // its partition changed hands while a load was running
-  bool sweep_armed = false;           // a timer will answer stashed work whose deadline passed
-  std::unique_ptr<Lock> lock;         // set exactly while phase == locked
+  // When the earliest sweep timer under way fires (kNoDeadline: none): stashed work whose
+  // deadline passed is answered then. Work reaches the actor in no strict order of deadlines (a
+  // keyed request waits for its key's lookup first), so an earlier one arms a timer of its own.
+  Deadline sweep_at = kNoDeadline;
+  std::unique_ptr<Lock> lock;  // set exactly while phase == locked
   Stash<Work> stash;
   uint64_t handled = 0;
   int64_t last_activity_ms = 0;

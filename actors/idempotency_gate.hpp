@@ -51,7 +51,9 @@ struct GateState {
   // The deadlines of waiters of slots looking up (with the slot's name): one timer, armed for the
   // earliest, answers those whose deadline passed.
   std::multimap<Deadline, std::string> deadlines;
-  bool timer_armed = false;
+  // When the earliest timer under way fires (kNoDeadline: none). Calls reach the gate in no
+  // particular order of their deadlines, so a new earliest one arms a timer of its own.
+  Deadline timer_at = kNoDeadline;
   size_t capacity = 100'000;
   static inline const char* name = "idempotency_gate";
 };

@@ -8,6 +8,7 @@
 #include "actors/hold_expiry_sweeper.hpp"
 #include "actors/idempotency_gate.hpp"
 #include "actors/in_transit_receiver.hpp"
+#include "actors/ledger_outcomes.hpp"
 #include "actors/transfer_coordinator.hpp"
 #include "domain/money.hpp"
 #include "domain/partitioning.hpp"
@@ -175,7 +176,11 @@ std::shared_ptr<StageClaim> Ledger::start_stage(Deadline deadline, const ReplyFn
   return claim;
 #endif
   if (deadline == kNoDeadline) return claim;
-  const auto wait = std::max(deadline - system_.clock().now(), Deadline::duration::zero());
+  const auto wait = deadline - system_.clock().now();
+  if (wait <= Deadline::duration::zero()) {
+    if (claim->expire()) reply(timeout_reply());  // passed already: the step will not go on
+    return claim;
+  }
   caf::delayed_anon_send(timekeeper_, wait, timeout_atom::value, StageTimer{claim, reply});
   return claim;
 }
@@ -523,16 +528,21 @@ bool Ledger::take_partitions(const std::vector<int>& partitions) {
     return false;
   }
   for (const auto& [partition, epoch] : result.value()) {
-    // Accounts of it still loaded here may be stale: another owner may have moved them. The
-    // notice goes before the partition is served: a request admitted once it is served reaches
-    // the registry after the notice (it is sent later), so no actor decides on the old balance.
-    caf::anon_send(registry_, moved_atom::value, partition, owned->partitions(), true);
-    owned->hold(partition, epoch);
+    serve_partition(partition, epoch);
     spdlog::info("event=partition_taken partition={} epoch={} instance={}", partition, epoch,
                  owned->instance_id());
   }
   if (receiver_) caf::anon_send(receiver_, wake_atom::value);
   return true;
+}
+
+void Ledger::serve_partition(int partition, int64_t epoch) {
+  auto& owned = options_.owned;
+  // Accounts of it still loaded here may be stale: another owner may have moved them. The notice
+  // goes before the partition is served: a request admitted once it is served reaches the
+  // registry after the notice (it is sent later), so no actor decides on the old balance.
+  caf::anon_send(registry_, moved_atom::value, partition, owned->partitions(), true);
+  owned->hold(partition, epoch);
 }
 
 void Ledger::give_up_partitions(const std::vector<int>& partitions,

@@ -121,6 +121,10 @@ class Ledger {
   // give_up: stops accepting work for the partitions, waits up to `drain` for the work accepted
   // for them to be answered, then drops them from the fence and retires their idle actors.
   bool take_partitions(const std::vector<int>& partitions);
+  // Serves a partition just taken at `epoch`: the accounts of it still loaded here hear first that
+  // it moved (they reload before they decide anything), then it is served. The notice reaches the
+  // registry before any request admitted for the partition, since those are sent after it.
+  void serve_partition(int partition, int64_t epoch);
   void give_up_partitions(const std::vector<int>& partitions, std::chrono::milliseconds drain);
   const std::shared_ptr<persistence::OwnedPartitions>& owned() const { return options_.owned; }
 

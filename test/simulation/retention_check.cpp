@@ -22,18 +22,20 @@ std::vector<std::string> check_retention(const std::vector<std::shared_ptr<Clien
                                          const std::vector<StoredOutcome>& log, int64_t ttl_ms) {
   std::vector<std::string> failures;
   if (ttl_ms <= 0) return failures;
-  // No replay of an outcome past its retention at the moment of the answer.
+  // No replay of an outcome that was past its retention when the request was sent. (A duplicate
+  // that arrived while the outcome was live, or before it was stored, may get it later: it waited
+  // for the original, whose commit reply can come after the outcome's retention.)
   for (const auto& op : ops) {
     if (!op->tag || op->replies != 1 || !op->reply.replayed) continue;
     const auto* stored = outcome_answered(*op, log);
     if (!stored) continue;  // check_keys reports an answer that is no stored outcome
-    const int64_t age_ms = op->answered_ms - stored->created_ms;
+    const int64_t age_ms = op->sent_ms - stored->created_ms;
     if (age_ms <= ttl_ms) continue;
     failures.push_back("retention: client #" + std::to_string(op->id) + " got a replay (" +
                        std::to_string(op->reply.status) + ") of key " + op->tag->key +
                        "'s outcome stored at " + std::to_string(stored->created_ms) +
-                       " ms, which was " + std::to_string(age_ms) + " ms old at the answer (TTL " +
-                       std::to_string(ttl_ms) + " ms)");
+                       " ms, which was " + std::to_string(age_ms) +
+                       " ms old when it was sent (TTL " + std::to_string(ttl_ms) + " ms)");
   }
   // No second execution of a key while its earlier outcome was within its retention.
   std::map<persistence::KeyRef, int64_t> last_stored_ms;

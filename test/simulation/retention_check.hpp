@@ -1,5 +1,6 @@
 // The retention checks (issue 23, "retention counted from the stored outcome's time"): an outcome
-// is replayed only while it is younger than the idempotency TTL, counted from when it was stored
+// is replayed only to a request sent while it was younger than the idempotency TTL, counted from
+// when it was stored
 // (not from when this process learned it), and a key is executed anew only once its earlier
 // outcome has passed that retention.
 #pragma once

@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-returns", no_returns,
                "partitions given away come back without another instance's commits meanwhile, "
                "their notice at once");
+  app.add_flag("--notice-after-serving", options.notice_after_serving,
+               "negative control: a partition taken back is served before its accounts hear of it "
+               "(with --expect-failure)");
   app.add_flag("--early-forgetting", options.early_forgetting,
                "negative control: the store forgets outcomes at half their TTL (with "
                "--expect-failure)");
@@ -130,13 +133,14 @@ int main(int argc, char** argv) {
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "",
         options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
         options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
-        options.early_forgetting ? " --early-forgetting" : "");
+        options.early_forgetting ? " --early-forgetting" : "",
+        options.notice_after_serving ? " --notice-after-serving" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

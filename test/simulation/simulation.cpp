@@ -699,14 +699,22 @@ class Simulation {
     const int partition = away_partition_;
     away_partition_ = back_at_ = -1;
     const int64_t epoch = shared.take_partition(partition, kThisInstance);
-    owned_->hold(partition, epoch);
     set_claimed(partition, epoch);
     note("the group gives partition " + std::to_string(partition) + " back to sim-a at epoch " +
          std::to_string(epoch));
     other_holds_away_ = false;
+    if (!options_.notice_after_serving) {
+      // As Ledger::take_partitions does it: the registry hears first, then the partition is
+      // served (sometimes while its actors are being retired).
+      retire_as_notice_comes(partition);
+      note("sim-a serves partition " + std::to_string(partition) + " (its registry told first)");
+      ledger_->serve_partition(partition, epoch);
+      return;
+    }
+    // The negative control: served at once, the registry told some steps later, so requests
+    // admitted in between reach actors that have not heard of the move.
+    owned_->hold(partition, epoch);
     returning_partition_ = partition;
-    // Ledger::take_partitions holds the partition (owned->hold) before it tells the registry
-    // (moved_atom): requests admitted in between reach actors that have not heard of the move.
     notice_at_ = options_.returns ? step_ + static_cast<int>(return_rng_() % 12) : step_;
     if (notice_at_ == step_) send_move_notice();
   }
@@ -728,16 +736,21 @@ class Simulation {
   void send_move_notice() {
     const int partition = returning_partition_;
     returning_partition_ = notice_at_ = -1;
-    if (options_.returns && return_rng_() % 3 == 0) {
-      for (const auto& user : accounts_) {
-        if (domain::partition_of(user, domain::kDefaultPartitions) != partition) continue;
-        note("retire " + user.substr(24) + " as the notice comes");
-        ledger_->retire(user);
-      }
-    }
+    retire_as_notice_comes(partition);
     note("sim-a's registry hears that partition " + std::to_string(partition) + " is back");
     caf::anon_send(ledger_->registry_for_tests(), actors::moved_atom::value, partition,
                    domain::kDefaultPartitions, true);
+  }
+
+  // Sometimes the partition's accounts are being retired as the notice comes (the registry's
+  // `retiring` entries).
+  void retire_as_notice_comes(int partition) {
+    if (!options_.returns || return_rng_() % 3 != 0) return;
+    for (const auto& user : accounts_) {
+      if (domain::partition_of(user, domain::kDefaultPartitions) != partition) continue;
+      note("retire " + user.substr(24) + " as the notice comes");
+      ledger_->retire(user);
+    }
   }
 
   // The claim the simulated instance's commits carry, for one partition (none: not claimed).

@@ -54,6 +54,9 @@ struct SimulationOptions {
   // arrives after requests were admitted, while actors load (loads answered later than they
   // read) or are being retired.
   bool returns = true;
+  // Negative control of the returning partitions: the order Ledger::take_partitions had before
+  // issue 23 (the partition served first, the registry told later), instead of serve_partition.
+  bool notice_after_serving = false;
 };
 
 struct ScheduleResult {

@@ -101,8 +101,8 @@ TEST(DeadlineTest, KeyedDepositsWaitingForALockedKeyTableAreAnsweredByTheirOwnDe
   for (size_t i = 0; i < ids.size(); ++i) {
     EXPECT_EQ(answers[i].status, 503) << answers[i].body;
     EXPECT_EQ(answers[i].error_code(), "timeout") << answers[i].body;
-    EXPECT_LE(answers[i].seconds, kAnsweredWithin) << "deposit " << i << " answered after "
-                                                   << answers[i].seconds << " s";
+    EXPECT_LE(answers[i].seconds, kAnsweredWithin)
+        << "deposit " << i << " answered after " << answers[i].seconds << " s";
     EXPECT_EQ(deposits_of(db, ids[i]), 0) << "a deposit answered timeout changed something";
   }
   // Nothing ran: the retry with the same key is the first execution.
@@ -113,8 +113,9 @@ TEST(DeadlineTest, KeyedDepositsWaitingForALockedKeyTableAreAnsweredByTheirOwnDe
     EXPECT_EQ(retry.headers.count("idempotent-replayed"), 0u);
     EXPECT_EQ(deposits_of(db, ids[i]), 1);
   }
-  std::printf("[deadline] keyed deposits behind a locked key table answered in %.2f, %.2f, %.2f s\n",
-              answers[0].seconds, answers[1].seconds, answers[2].seconds);
+  std::printf(
+      "[deadline] keyed deposits behind a locked key table answered in %.2f, %.2f, %.2f s\n",
+      answers[0].seconds, answers[1].seconds, answers[2].seconds);
 }
 
 TEST(DeadlineTest, ACaptureWaitingForALockedHoldTableIsAnsweredByItsDeadline) {
@@ -161,9 +162,9 @@ TEST(DeadlineTest, AHoldWhosePayeeMustBeLoadedWhileAccountsAreLockedIsAnsweredBy
   EXPECT_EQ(hold.status, 503) << hold.body;
   EXPECT_EQ(hold.error_code(), "timeout") << hold.body;
   EXPECT_LE(hold.seconds, kAnsweredWithin);
-  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM holds WHERE from_user_id = ANY($1::uuid[])",
-                       {ids[0]}),
-            0)
+  EXPECT_EQ(
+      count_rows(db, "SELECT count(*) FROM holds WHERE from_user_id = ANY($1::uuid[])", {ids[0]}),
+      0)
       << "a hold answered timeout was written";
   std::printf("[deadline] hold behind a locked account table answered in %.2f s\n", hold.seconds);
 }
