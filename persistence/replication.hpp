@@ -15,10 +15,11 @@
 namespace wallet::persistence {
 
 // Returns once every commit this server has made so far is as durable as a commit of ours: on a
-// primary with a synchronous standby, flushed there too. It commits a transaction of its own that
-// takes a transaction id (so its commit writes WAL and waits for synchronous replication, with
-// synchronous_commit on whatever the session set); WAL is one sequence, so the standby confirming
-// it confirms everything before it. Without a synchronous standby it returns at once. Blocks while
+// primary with a synchronous standby, flushed there too. It commits a write of its own (a row of
+// `replication_probe`, in both services' schemas), whose commit waits for synchronous replication
+// with synchronous_commit on whatever the session set; WAL is one sequence, so the standby
+// confirming it confirms everything before it. Without a synchronous standby it returns at once
+// (after a local flush). Blocks while
 // the standby does not confirm; throws what libpqxx throws (the caller's Session classifies it):
 // then nothing is confirmed.
 void confirm_durable(pqxx::connection& conn);
