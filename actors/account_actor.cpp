@@ -6,6 +6,7 @@
 #include "actors/ledger_outcomes.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
+#include "domain/partitioning.hpp"
 
 namespace wallet::actors {
 namespace {
@@ -19,9 +20,19 @@ int64_t now_ms() {
       .count();
 }
 
+// Beyond one machine: the epoch under which this instance serves the account's partition now, -1
+// when it does not serve it, 0 with a single owner.
+int64_t current_epoch(Self self) {
+  const auto& owned = self->state.context->owned;
+  if (!owned) return 0;
+  return owned->serving_epoch(domain::partition_of(self->state.user_id, owned->partitions()))
+      .value_or(-1);
+}
+
 void start_load(Self self) {
   auto& s = self->state;
   s.phase = Phase::loading;
+  s.loaded_epoch = current_epoch(self);
   auto me = caf::actor_cast<caf::actor>(self);
   auto user_id = s.user_id;
   using Account = std::optional<persistence::AccountRecord>;
@@ -401,6 +412,41 @@ bool must_wait_for_settlement(const AccountState& s, const AccountState::Work& w
   return s.in_flight > 0 && would_be_refused(s, work);
 }
 
+void resync_if_settled(Self self);
+void arm_sweep_for(Self self, Deadline deadline);
+Deadline deadline_of(const AccountState::Work& work);
+
+// Beyond one machine, a refusal is a decision about money that only the partition's owner may make,
+// and only on a balance loaded under the epoch it serves now: the account may have moved away and
+// back (another owner committing meanwhile) while this work was on its way, and the move notice
+// may come after it. Mutations need no such check (Postgres refuses one built on a stale balance).
+// Otherwise the work runs now.
+void decide(Self self, AccountState::Work& work) {
+#ifndef WALLET_PROTOCOL_BUG_REFUSAL_ON_OLD_EPOCH  // negative control (test-only build)
+  auto& s = self->state;
+  if (s.context->owned && would_be_refused(s, work)) {
+    const int64_t epoch = current_epoch(self);
+    if (epoch < 0) {
+      fail(self, work,
+           {domain::ErrorCode::partition_moved,
+            "this account's partition moved to another instance; nothing changed, retry"});
+      return;
+    }
+    if (epoch != s.loaded_epoch) {
+      // Loaded under another epoch: reload, then decide (this work first).
+      const Deadline deadline = deadline_of(work);
+      if (deadline < self->clock().now()) return fail(self, work, timed_out());
+      s.stash.push_front(std::move(work));
+      arm_sweep_for(self, deadline);
+      s.dirty = true;
+      resync_if_settled(self);
+      return;
+    }
+  }
+#endif
+  process(self, work);
+}
+
 // Runs stashed work in arrival order until the stash is empty, a transfer locks the account, or
 // the head must wait for in-flight mutations to settle.
 void drain(Self self) {
@@ -409,7 +455,7 @@ void drain(Self self) {
          !must_wait_for_settlement(s, s.stash.front())) {
     auto work = std::move(s.stash.front());
     s.stash.pop_front();
-    process(self, work);
+    decide(self, work);
   }
 }
 
@@ -491,7 +537,7 @@ void accept(Self self, AccountState::Work work) {
     // its memory may hold a balance the database does not.
     process(self, work);
   } else if (accepts_mutations(s) && !must_wait_for_settlement(s, work)) {
-    process(self, work);
+    decide(self, work);
   } else if (s.stash.size() >= s.context->max_stash) {
     fail(self, work,
          {domain::ErrorCode::too_many_requests, "this account is overloaded, retry later"});

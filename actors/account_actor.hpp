@@ -28,6 +28,7 @@
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
+#include "persistence/partition_store.hpp"
 
 namespace wallet::actors {
 
@@ -36,6 +37,9 @@ struct AccountContext {
   caf::actor registry;
   std::shared_ptr<persistence::LedgerBackend> backend;
   size_t max_stash = 10'000;
+  // Beyond one machine: the partitions this instance serves (null: it owns every account). A
+  // refusal is decided only by the partition's owner, on a balance loaded under its current epoch.
+  std::shared_ptr<const persistence::OwnedPartitions> owned;
 };
 
 // A FIFO that holds no memory while empty. Most accounts are idle most of the time, and an empty
@@ -56,6 +60,10 @@ class Stash {
   void push_back(T item) {
     if (!queue_) queue_ = std::make_unique<std::deque<T>>();
     queue_->push_back(std::move(item));
+  }
+  void push_front(T item) {
+    if (!queue_) queue_ = std::make_unique<std::deque<T>>();
+    queue_->push_front(std::move(item));
   }
   void pop_front() {
     queue_->pop_front();
@@ -99,6 +107,9 @@ struct AccountState {
   // deadline passed is answered then. Work reaches the actor in no strict order of deadlines (a
   // keyed request waits for its key's lookup first), so an earlier one arms a timer of its own.
   Deadline sweep_at = kNoDeadline;
+  // Beyond one machine: the partition's epoch when the balance was last loaded (-1: loaded while
+  // this instance did not serve it; 0 with a single owner).
+  int64_t loaded_epoch = 0;
   std::unique_ptr<Lock> lock;  // set exactly while phase == locked
   Stash<Work> stash;
   uint64_t handled = 0;

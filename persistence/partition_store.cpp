@@ -64,6 +64,13 @@ bool OwnedPartitions::owns_partition(int partition) const {
   return epochs_.count(partition) > 0 && leaving_.count(partition) == 0;
 }
 
+std::optional<int64_t> OwnedPartitions::serving_epoch(int partition) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = epochs_.find(partition);
+  if (it == epochs_.end() || leaving_.count(partition) > 0) return std::nullopt;
+  return it->second;
+}
+
 std::vector<std::pair<int, int64_t>> OwnedPartitions::held() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return {epochs_.begin(), epochs_.end()};

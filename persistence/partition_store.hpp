@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
@@ -49,6 +50,9 @@ class OwnedPartitions {
   void drop(int partition);
   bool owns(std::string_view user_id) const;
   bool owns_partition(int partition) const;
+  // The epoch under which this instance serves `partition` now; nullopt when it does not serve it
+  // (not held, or leaving).
+  std::optional<int64_t> serving_epoch(int partition) const;
   std::vector<std::pair<int, int64_t>> held() const;
   // The partitions this instance accepts work for (held and not leaving).
   std::vector<int> serving() const;

@@ -217,7 +217,9 @@ TEST_F(FailoverTest, PatroniSwitchoverUnderLoadOnlyCostsRetryable503s) {
   auto probe = funded_accounts(*db, tx, 1).front();
   db.reset();
 
-  constexpr int kClients = 8, kPerClient = 400;
+  // Enough transfers to outlast the switchover (about 3 s) at 800 transfers/s, the rate of an
+  // idle machine here (400 per client were over before the new leader was in place).
+  constexpr int kClients = 8, kPerClient = 1'000;
   TransferLoad load({tx, ids, kClients, kPerClient, 50ms, 5s});
   load.start();
   WriteProbe writes(tx, probe);
