@@ -247,7 +247,15 @@ void LedgerStore::ensure_connected() {
   backend_start_ = me.empty() ? "" : me[0][1].c_str();
   // A failover: the actors' memory may hold commits the new primary lacks (ServerIdentity's
   // listener makes them reload before they answer again).
-  if (identity_) identity_->observe(*conn);
+  if (identity_) {
+    try {
+      identity_->observe(*conn);
+    } catch (const pqxx::sql_error& e) {
+      // A server that does not tell (a managed Postgres without pg_control_system): the
+      // once-a-second check logs it too; writing must not depend on it.
+      spdlog::warn("event=database_identity_unknown cause=\"{}\"", e.what());
+    }
+  }
   conn_ = std::move(conn);
 }
 

@@ -88,7 +88,15 @@ void PostgresLedgerBackend::watch_server(std::function<void()> changed) {
 
 void PostgresLedgerBackend::check_server() {
   pool_.run<std::string>(
-      "server_identity", [](pqxx::connection& conn) { return persistence::server_identity(conn); },
+      "server_identity",
+      [](pqxx::connection& conn) {
+        try {
+          return persistence::server_identity(conn);
+        } catch (const pqxx::sql_error& e) {
+          if (e.sqlstate() != "42501") throw;
+          return std::string();  // not allowed to read pg_control_system: unknown, not changed
+        }
+      },
       [server = server_](domain::Result<std::string> identity) {
         if (identity) server->observe(identity.value());
       });

@@ -43,7 +43,7 @@ bool ServerIdentity::observe(const std::string& identity) {
   std::string before;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (identity == identity_) return false;
+    if (identity.empty() || identity == identity_) return false;
     before = identity_;
     identity_ = identity;
     if (before.empty()) return false;

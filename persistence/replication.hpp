@@ -33,6 +33,7 @@ std::string server_identity(pqxx::connection& conn);
 class ServerIdentity {
  public:
   void on_change(std::function<void(const std::string& before, const std::string& now)> notify);
+  // An empty identity (the server did not tell) is ignored.
   // Reads the identity of `conn`'s server and compares; true when it changed (the first
   // observation is not a change). Throws what libpqxx throws.
   bool observe(pqxx::connection& conn);
