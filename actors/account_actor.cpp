@@ -493,7 +493,8 @@ void arm_sweep_for(Self self, Deadline deadline) {
   const auto wait =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - self->clock().now()) +
       std::chrono::milliseconds(1);
-  self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value);
+  self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value,
+                     ++s.sweep_generation);
 }
 
 // After a sweep: a timer for the earliest deadline still stashed.
@@ -585,6 +586,7 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         if (!loaded.balance) {
           // Postgres is unreachable: answer what waits, and try again on the next request.
           s.phase = Phase::unloaded;
+          s.moved_while_loading = false;  // the next load reads after the move anyway
           for (auto& work : s.stash.take()) fail(self, work, loaded.balance.error());
           return;
         }
@@ -649,7 +651,10 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
         resync_if_settled(self);
         drain(self);
       },
-      [=](timeout_atom) { sweep_expired(self); },
+      [=](timeout_atom, uint32_t generation) {
+        // A timer superseded by one for an earlier deadline: that one sweeps.
+        if (generation == self->state.sweep_generation) sweep_expired(self);
+      },
       [=](moved_atom) {
         // Beyond one machine: this account's partition changed hands, so its balance may have
         // moved elsewhere: reload once nothing of ours is in flight.
@@ -657,6 +662,12 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
 #ifndef WALLET_PROTOCOL_BUG_MOVE_LOST_WHILE_LOADING  // negative control (test-only build)
         if (s.phase == Phase::loading) s.moved_while_loading = true;
 #endif
+        if (s.phase == Phase::ready && !s.dirty && s.in_flight == 0 && s.stash.empty()) {
+          // Idle: forget the balance and load it when work comes (a failover tells every loaded
+          // account at once; loading them all now would flood the pool for nothing).
+          s.phase = Phase::unloaded;
+          return;
+        }
         if (s.phase != Phase::unloaded && s.phase != Phase::missing) s.dirty = true;
         resync_if_settled(self);
       },

@@ -99,6 +99,7 @@ struct AccountState {
   int64_t committed = 0;
   int64_t pending = 0;
   int32_t in_flight = 0;
+  uint32_t sweep_generation = 0;  // of the sweep timer under way: a superseded one is ignored
   Phase phase = Phase::unloaded;
   bool dirty = false;                 // a commit failed: reload before the next mutation
   bool opened_while_loading = false;  // the account was created while a load was running

@@ -80,36 +80,54 @@ void arm_timer(Self self) {
   const auto wait =
       std::chrono::duration_cast<std::chrono::milliseconds>(s.timer_at - self->clock().now()) +
       std::chrono::milliseconds(1);
-  self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value);
+  self->delayed_send(self, std::max(wait, std::chrono::milliseconds(1)), timeout_atom::value,
+                     ++s.timer_generation);
 }
 
 void add_waiter(Self self, const std::string& name, GateSlot& slot, GateWaiter waiter) {
   if (slot.phase == Phase::looking_up && waiter.deadline != kNoDeadline) {
-    self->state.deadlines.emplace(waiter.deadline, name);
+    waiter.timer_entry = self->state.deadlines.emplace(waiter.deadline, name);
+    waiter.timed = true;
     arm_timer(self);
   }
   slot.waiters.push_back(std::move(waiter));
 }
 
+// The slot's lookup is answered: its waiters' deadlines are no longer the gate's to keep (from
+// here on the operation's own deadline, or its commit, answers them).
+void forget_deadlines(GateState& s, GateSlot& slot) {
+  for (auto& waiter : slot.waiters) {
+    if (waiter.timed) s.deadlines.erase(waiter.timer_entry);
+    waiter.timed = false;
+  }
+}
+
 // Answers `timeout` every waiter whose deadline passed while its slot was still looking up; a slot
 // left without waiters is dropped (its lookup's answer will find no slot of its id).
-void expire_waiters(Self self) {
+void expire_waiters(Self self, uint64_t generation) {
   auto& s = self->state;
-  s.timer_at = kNoDeadline;  // a later timer may still come: it finds nothing to do
+  if (generation != s.timer_generation) return;  // superseded by an earlier deadline's timer
+  s.timer_at = kNoDeadline;
   const auto now = self->clock().now();
   while (!s.deadlines.empty() && s.deadlines.begin()->first < now) {
-    const std::string name = std::move(s.deadlines.begin()->second);
-    s.deadlines.erase(s.deadlines.begin());
-    auto it = s.slots.find(name);
-    if (it == s.slots.end() || it->second.phase != Phase::looking_up) continue;
+    auto it = s.slots.find(s.deadlines.begin()->second);
+    if (it == s.slots.end()) {
+      s.deadlines.erase(s.deadlines.begin());  // not expected: entries leave with their waiters
+      continue;
+    }
     auto& waiters = it->second.waiters;
 #ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
     auto late = std::stable_partition(waiters.begin(), waiters.end(),
                                       [now](const GateWaiter& w) { return w.deadline >= now; });
-    for (auto w = late; w != waiters.end(); ++w) w->reply(timeout_reply());
+    for (auto w = late; w != waiters.end(); ++w) {
+      if (w->timed) s.deadlines.erase(w->timer_entry);
+      w->reply(timeout_reply());
+    }
     waiters.erase(late, waiters.end());
-#endif
     if (waiters.empty()) s.slots.erase(it);
+#else
+    forget_deadlines(s, it->second);  // the bug: nobody is answered, the lookup is waited for
+#endif
   }
   arm_timer(self);
 }
@@ -166,6 +184,7 @@ void on_lookup(Self self, StoredLookup& lookup) {
       continue;  // its waiters timed out meanwhile
     }
     auto& slot = it->second;
+    forget_deadlines(s, slot);
     if (lookup.error) {
       slot.outcome = error_reply(lookup.error->code, lookup.error->message);
       answer_waiters(slot, Answer::same_for_all);
@@ -235,6 +254,14 @@ void on_call(Self self, IdempotentCall& call) {
   }
 }
 
+// A failover (another database server): outcomes remembered here may be missing on the new primary,
+// which would then run their keys anew; forget them, so that each key is looked up there again.
+void forget_outcomes(Self self) {
+  auto& s = self->state;
+  for (const auto& name : s.done_order) s.slots.erase(name);
+  s.done_order.clear();
+}
+
 void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome) {
   auto& s = self->state;
   auto it = s.slots.find(name);
@@ -264,7 +291,8 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
       [=](executed_atom, const std::string& name, uint64_t id, Reply& outcome) {
         on_executed(self, name, id, outcome);
       },
-      [=](timeout_atom) { expire_waiters(self); },
+      [=](timeout_atom, uint64_t generation) { expire_waiters(self, generation); },
+      [=](new_server_atom) { forget_outcomes(self); },
   };
 }
 

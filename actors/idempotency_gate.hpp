@@ -24,6 +24,9 @@ struct GateWaiter {
   std::string request_hash;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;  // only while the slot looks its key up
+  // Its entry in GateState::deadlines while the slot looks its key up (`timed`).
+  std::multimap<Deadline, std::string>::iterator timer_entry;
+  bool timed = false;
 };
 
 struct GateSlot {
@@ -50,10 +53,14 @@ struct GateState {
   uint64_t next_slot_id = 1;
   // The deadlines of waiters of slots looking up (with the slot's name): one timer, armed for the
   // earliest, answers those whose deadline passed.
+  // Only waiters still looking up have an entry: a lookup's answer removes its slot's entries, so
+  // with fast lookups the map stays nearly empty and no timer fires for requests long answered.
   std::multimap<Deadline, std::string> deadlines;
-  // When the earliest timer under way fires (kNoDeadline: none). Calls reach the gate in no
-  // particular order of their deadlines, so a new earliest one arms a timer of its own.
+  // When the timer under way fires (kNoDeadline: none) and its generation: calls reach the gate in
+  // no particular order of their deadlines, so a new earliest one arms a timer of its own, and the
+  // one it supersedes is ignored when it fires.
   Deadline timer_at = kNoDeadline;
+  uint64_t timer_generation = 0;
   size_t capacity = 100'000;
   static inline const char* name = "idempotency_gate";
 };

@@ -91,13 +91,16 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
   registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
   coordinator_ = system_.spawn(transfer_coordinator, registry_, writer_);
   timekeeper_ = system_.spawn(stage_timekeeper);
-  backend_->watch_server(
-      [registry = registry_] { caf::anon_send(registry, new_server_atom::value); });
+  gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
+                        options_.idempotency_ttl);
+  // A failover: the accounts reload before they answer, and the gate forgets its outcomes.
+  backend_->watch_server([registry = registry_, gate = gate_] {
+    caf::anon_send(registry, new_server_atom::value);
+    caf::anon_send(gate, new_server_atom::value);
+  });
   if (pool_ && options_.server_check_every.count() > 0) {
     server_watcher_ = system_.spawn(server_watcher, backend, options_.server_check_every);
   }
-  gate_ = system_.spawn(idempotency_gate, backend, options_.idempotency_cache,
-                        options_.idempotency_ttl);
   if (options_.purge_every.count() > 0) {
     purger_ = system_.spawn(outcome_purger, backend, options_.purge_every, gauges_);
   }
@@ -347,6 +350,7 @@ void Ledger::create_hold(HoldCommand command) {
   auto start = [this, registry = registry_](HoldCommand cmd) {
     AvailableQuery payee;
     payee.user_id = cmd.to_user_id;
+    payee.deadline = cmd.deadline;
     auto stage = start_stage(cmd.deadline, cmd.reply);
     payee.reply = [registry, stage,
                    cmd = std::move(cmd)](domain::Result<BalanceFigures> found) mutable {

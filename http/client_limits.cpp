@@ -63,7 +63,7 @@ std::string state_header(RouteClass route_class, const RateVerdict& verdict) {
 }
 
 ClientLimits::ClientLimits(RateLimits limits, const std::string& jwt_secret, Metrics& metrics)
-    : limiter_(limits), metrics_(metrics) {
+    : limiter_(std::make_shared<RateLimiter>(limits)), metrics_(metrics) {
   if (!jwt_secret.empty()) verifier_.emplace(jwt_secret);
   for (size_t i = 0; i < kRouteClasses; ++i) {
     policies_[i] = policy_header(static_cast<RouteClass>(i), limits.classes[i]);
@@ -71,9 +71,11 @@ ClientLimits::ClientLimits(RateLimits limits, const std::string& jwt_secret, Met
   metrics_.describe("http_rate_limited_total", "counter",
                     "Requests answered 429 rate_limited (a client over its limit), by class");
   metrics_.gauge("http_rate_limit_clients",
-                 "Clients whose rate-limit buckets are kept (at most RATE_LIMIT_CLIENTS)", [this] {
+                 "Clients whose rate-limit buckets are kept (at most RATE_LIMIT_CLIENTS)",
+                 // The table, not `this`: Metrics may outlive this server (tests share one).
+                 [limiter = limiter_] {
                    return std::vector<std::pair<Labels, double>>{
-                       {{}, static_cast<double>(limiter_.clients())}};
+                       {{}, static_cast<double>(limiter->clients())}};
                  });
 }
 
@@ -81,11 +83,11 @@ bool ClientLimits::admit(const HttpRequest& request, const Route& route,
                          const std::function<std::string()>& remote_host, Responder& responder) {
   const RouteClass route_class = classify(route.method, route.pattern);
   if (route_class == RouteClass::exempt) return true;
-  const RateLimit& limit = limiter_.limits().of(route_class);
+  const RateLimit& limit = limiter_->limits().of(route_class);
   if (!limit.limited()) return true;
   const std::string client =
       client_identity(request, verifier_ ? &*verifier_ : nullptr, remote_host);
-  const RateVerdict verdict = limiter_.check(route_class, client, steady_now_ns());
+  const RateVerdict verdict = limiter_->check(route_class, client, steady_now_ns());
   const size_t index = static_cast<size_t>(route_class);
   HeaderList headers{{"RateLimit-Policy", policies_[index]},
                      {"RateLimit", state_header(route_class, verdict)}};

@@ -51,10 +51,10 @@ class ClientLimits {
   bool admit(const HttpRequest& request, const Route& route,
              const std::function<std::string()>& remote_host, Responder& responder);
 
-  RateLimiter& limiter() { return limiter_; }
+  RateLimiter& limiter() { return *limiter_; }
 
  private:
-  RateLimiter limiter_;
+  std::shared_ptr<RateLimiter> limiter_;  // shared with the clients gauge
   std::optional<JwtVerifier> verifier_;
   std::array<std::string, kRouteClasses> policies_;  // RateLimit-Policy per class, built once
   Metrics& metrics_;

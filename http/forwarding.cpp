@@ -89,7 +89,14 @@ bool OwnerRouting::elsewhere(const std::string& user_id, const HttpRequest& requ
   }
   const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - request.received_at);
-  const auto within = std::max(answer_within_ - waited, std::chrono::milliseconds{1});
+  if (waited >= answer_within_) {
+    // Its time is up before it left: nothing was sent, so nothing can happen.
+    responder->send_error({domain::ErrorCode::timeout,
+                           "the request's deadline passed before it could be executed; nothing "
+                           "changed, retry"});
+    return true;
+  }
+  const auto within = answer_within_ - waited;
   send_(
       partition, encode_forwarded(request, owned_->instance_id()),
       [responder](domain::Result<std::string> answer) {

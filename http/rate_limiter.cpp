@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <iterator>
+#include <random>
 
 namespace wallet::http {
 
@@ -144,8 +145,10 @@ RateVerdict RateLimiter::check(RouteClass route_class, std::string_view client, 
 }
 
 size_t RateLimiter::shard_of(std::string_view client) {
-  const size_t hash = std::hash<std::string_view>{}(client);
-  return (hash ^ (hash >> 32)) % kShards;
+  // Mixed with a seed drawn at start: a client choosing its keys cannot aim them all at one shard.
+  static const uint64_t seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  const uint64_t hash = (std::hash<std::string_view>{}(client) ^ seed) * 0x9e3779b97f4a7c15ULL;
+  return static_cast<size_t>(hash >> 32) % kShards;
 }
 
 // Under the shard's mutex.

@@ -1,6 +1,9 @@
 #include "persistence/postgres_ledger_backend.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <atomic>
 
 namespace wallet::persistence {
 
@@ -94,7 +97,13 @@ void PostgresLedgerBackend::check_server() {
           return persistence::server_identity(conn);
         } catch (const pqxx::sql_error& e) {
           if (e.sqlstate() != "42501") throw;
-          return std::string();  // not allowed to read pg_control_system: unknown, not changed
+          static std::atomic<bool> told{false};
+          if (!told.exchange(true)) {
+            spdlog::warn(
+                "event=database_identity_unknown cause=\"no privilege to read pg_control_system; "
+                "a failover is noticed through broken connections only\"");
+          }
+          return std::string();  // unknown, not changed
         }
       },
       [server = server_](domain::Result<std::string> identity) {

@@ -237,7 +237,8 @@
     const sums = { http_5xx: 0 };
     for (const line of text.split('\n')) {
       if (!line || line[0] === '#') continue;
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? ([^ ]+)$/.exec(line);
+      // Label values may hold braces (route="/users/{user_id}/balance"): match quoted values.
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\})? ([^ ]+)$/.exec(line);
       if (!match) continue;
       const value = Number(match[3]);
       sums[match[1]] = (sums[match[1]] || 0) + value;
