@@ -115,8 +115,8 @@ void expire_waiters(Self self, uint64_t generation) {
       s.deadlines.erase(s.deadlines.begin());  // not expected: entries leave with their waiters
       continue;
     }
-    auto& waiters = it->second.waiters;
 #ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
+    auto& waiters = it->second.waiters;
     auto late = std::stable_partition(waiters.begin(), waiters.end(),
                                       [now](const GateWaiter& w) { return w.deadline >= now; });
     for (auto w = late; w != waiters.end(); ++w) {
@@ -221,7 +221,10 @@ void on_call(Self self, IdempotentCall& call) {
     s.slots.erase(it);
     it = s.slots.end();
   }
-  GateWaiter waiter{call.tag.request_hash, std::move(call.reply), call.deadline};
+  GateWaiter waiter;
+  waiter.request_hash = call.tag.request_hash;
+  waiter.reply = std::move(call.reply);
+  waiter.deadline = call.deadline;
   if (it == s.slots.end() && call.deadline < self->clock().now()) {
 #ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
     // Its deadline passed on the way here: nothing was looked up or executed.
