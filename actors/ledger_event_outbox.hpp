@@ -29,9 +29,9 @@ class LedgerEventOutbox {
   // Takes (or keeps) the publishing lead, a session-level advisory lock that only one relay per
   // schema holds (two would interleave one account's events), then reads up to `limit` pending
   // rows in outbox order. Each new connection first attaches the holds triggers when the holds
-  // table lacks them (004_hold_events.sql) and turns synchronous_commit off for its own deletes:
-  // one lost in a crash only means those events are published again (at least once), and without
-  // it the relay's commits would compete with the ledger writer's for the WAL flush.
+  // table lacks them (functions/ledger_events.sql) and turns synchronous_commit off for its own
+  // deletes: one lost in a crash only means those events are published again (at least once), and
+  // without it the relay's commits would compete with the ledger writer's for the WAL flush.
   domain::Result<LedgerEventPass> next(int limit);
   // Deletes the rows Kafka acknowledged.
   domain::Result<bool> remove(const std::vector<int64_t>& ids);

@@ -1,7 +1,7 @@
 // How accounts are split between transaction-service instances (SPEC.md section 7): every account
 // belongs to one of P partitions, and an instance owns whole partitions. The hash is fixed and
 // documented because Postgres computes it too (ledger_partition_of in
-// schema/transaction_service/006_partition_owner.sql) to fence commits: both must agree, for every
+// schema/transaction_service/functions/partitions.sql) to fence commits: both must agree, for every
 // id, forever, and test/unit/domain/partitioning_test.cpp pins values of both.
 #pragma once
 

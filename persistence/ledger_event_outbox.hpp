@@ -29,8 +29,9 @@ int64_t count_ledger_events(pqxx::connection& conn, int64_t cap);
 // several instances never interleave one account's events. Released when the session ends.
 bool try_lead_ledger_events(pqxx::connection& conn);
 
-// Adds the holds triggers when the holds table exists and lacks them (see 004_hold_events.sql);
-// true when they are in place. Safe to call from several instances at once.
+// Adds the holds triggers when the holds table exists and lacks them (ledger_events_attach_holds,
+// schema/transaction_service/functions/ledger_events.sql); true when they are in place. Safe to
+// call from several instances at once.
 bool attach_hold_events(pqxx::connection& conn);
 
 }  // namespace wallet::persistence

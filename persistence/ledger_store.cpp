@@ -62,8 +62,8 @@ std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation
 }
 
 // A batch that only moves balances (no hold created or closed, nothing in transit) goes as typed
-// columns to ledger_commit_rows (008_typed_batch.sql); any other as one jsonb document to
-// ledger_commit_batch.
+// columns to ledger_commit_rows (functions/ledger_commit_rows.sql); any other as one jsonb document
+// to ledger_commit_batch.
 bool moves_balances_only(const std::vector<const LedgerMutation*>& batch) {
   return std::all_of(batch.begin(), batch.end(), [](const LedgerMutation* m) {
     return m->new_holds.empty() && m->hold_changes.empty() && m->departures.empty() &&

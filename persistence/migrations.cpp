@@ -15,7 +15,7 @@ namespace {
 
 constexpr long kMigrationLockId = 7'400'113;
 
-std::vector<std::filesystem::path> migration_files(const std::string& folder) {
+std::vector<std::filesystem::path> sql_files(const std::filesystem::path& folder) {
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(folder)) {
     if (entry.is_regular_file() && entry.path().extension() == ".sql")
@@ -32,11 +32,22 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+// Applied after the migrations, in one transaction: a file that fails leaves every function as
+// it was (and the start-up fails), never half of them replaced.
+int apply_functions(pqxx::connection& conn, const std::filesystem::path& folder) {
+  if (!std::filesystem::is_directory(folder)) return 0;
+  const auto files = sql_files(folder);
+  pqxx::work txn(conn);
+  for (const auto& file : files) txn.exec(read_file(file));
+  txn.commit();
+  return static_cast<int>(files.size());
+}
+
 }  // namespace
 
 domain::Result<int> apply_migrations(const std::string& database_url, const std::string& folder) {
   try {
-    auto files = migration_files(folder);
+    auto files = sql_files(folder);
     if (files.empty()) {
       return domain::Error{domain::ErrorCode::internal, "no migrations found in " + folder};
     }
@@ -61,6 +72,9 @@ domain::Result<int> apply_migrations(const std::string& database_url, const std:
       spdlog::info("event=migration_applied version={}", version);
       ++applied;
     }
+    const int functions = apply_functions(*conn, std::filesystem::path(folder) / "functions");
+    spdlog::info("event=schema_functions_applied files={} migrations_applied={}", functions,
+                 applied);
     pqxx::nontransaction unlock(*conn);
     unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockId);
     return applied;

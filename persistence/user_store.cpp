@@ -90,7 +90,8 @@ int64_t count_pending_outbox(pqxx::connection& conn) {
 
 void listen_outbox(pqxx::connection& conn) {
   pqxx::nontransaction txn(conn);
-  txn.exec("LISTEN outbox_pending");  // the channel of schema/user_service/002_outbox_notify.sql
+  // The channel of schema/user_service/functions/outbox_notify.sql.
+  txn.exec("LISTEN outbox_pending");
 }
 
 bool try_lead_outbox(pqxx::connection& conn) {

@@ -36,40 +36,6 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (endpoint, key)
 );
 
--- Applies one group-commit batch in a single statement (and so a single round trip and commit).
--- accounts: one entry per touched account, {user_id, old_balance, new_balance}: the balance the
---   batch starts from and ends at. The update is conditional on the old balance, so a batch built on
---   a stale in-memory balance fails as a whole instead of writing a wrong chain.
--- entries: the ledger rows in the order the account actors applied them.
--- outcomes: idempotency outcomes stored in the same commit as the money movement they describe.
-CREATE FUNCTION ledger_apply_batch(batch jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  expected integer := jsonb_array_length(batch -> 'accounts');
-  updated  integer;
-BEGIN
-  UPDATE users u
-     SET balance = a.new_balance
-    FROM jsonb_to_recordset(batch -> 'accounts')
-           AS a(user_id uuid, old_balance numeric, new_balance numeric)
-   WHERE u.user_id = a.user_id AND u.balance = a.old_balance;
-  GET DIAGNOSTICS updated = ROW_COUNT;
-  IF updated <> expected THEN
-    RAISE EXCEPTION 'stale balance: % of % accounts matched', updated, expected
-      USING ERRCODE = 'WL001';
-  END IF;
-
-  INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind, transfer_id)
-  SELECT (e.item ->> 'id')::uuid, (e.item ->> 'user_id')::uuid,
-         (e.item ->> 'balance_change')::numeric, (e.item ->> 'old_balance')::numeric,
-         (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid
-    FROM jsonb_array_elements(batch -> 'entries') WITH ORDINALITY AS e(item, ord)
-   ORDER BY e.ord;
-
-  INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
-  SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
-    FROM jsonb_to_recordset(batch -> 'outcomes')
-           AS o(endpoint text, key text, request_hash text, status_code integer,
-                response_body text);
-END
-$$;
+-- The functions that write these tables (ledger_apply_batch, ...) are not here: each has one live
+-- definition in functions/, applied with CREATE OR REPLACE after the numbered migrations
+-- (persistence/migrations.hpp). The migrations keep tables, indexes, constraints and triggers.

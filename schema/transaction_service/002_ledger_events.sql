@@ -40,17 +40,10 @@ CREATE TABLE ledger_outbox (
   CHECK ((transaction_id IS NULL) <> (hold_id IS NULL))
 );
 
+-- A placeholder, so that the trigger can be created: the body is functions/ledger_events.sql,
+-- applied after the numbered migrations (before anything is written).
 CREATE FUNCTION ledger_events_from_transactions() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO ledger_outbox (user_id, transaction_id, kind, balance_change, old_balance,
-                             new_balance, transfer_id, created_at)
-  SELECT user_id, id, kind, balance_change, old_balance, new_balance, transfer_id, created_at
-    FROM ledger_events_new_rows
-   ORDER BY seq;
-  RETURN NULL;
-END
-$$;
+LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'placeholder: schema functions not applied'; END $$;
 
 CREATE TRIGGER ledger_events AFTER INSERT ON transactions
   REFERENCING NEW TABLE AS ledger_events_new_rows

@@ -1,6 +1,7 @@
 -- scripts/bench: the scratch database wallet_bench gets transaction_service's own migrations first
--- (schema/transaction_service/*.sql, so ledger_apply_batch is the service's function), then this
--- file: the bench accounts and bench_transfer(), which performs what one transfer costs Postgres.
+-- (schema/transaction_service/*.sql, then functions/*.sql, so ledger_apply_batch is the
+-- service's), then this file: the bench accounts and bench_transfer(), which performs what one
+-- transfer costs Postgres.
 --
 -- What the service sends for one transfer (persistence/ledger_store.cpp, LedgerStore::apply): one
 -- statement, SELECT ledger_apply_batch($1::jsonb), in its own implicit transaction, with

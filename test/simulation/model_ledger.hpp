@@ -1,5 +1,5 @@
 // ModelLedger: an in-memory LedgerBackend with the semantics of ledger_commit_batch (schema/
-// transaction_service/001_ledger.sql, 003, 006 and 007's transfers in transit): the ownership
+// transaction_service/functions/, on the tables of 001, 003, 006 and 007): the ownership
 // fence, then per account a conditional update on the balance the batch starts from, the row
 // constraints, the idempotency primary key, all or nothing. Every call is held as a pending
 // operation until the simulation completes it, with or without a fault, in the order it chooses;

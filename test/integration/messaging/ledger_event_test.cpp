@@ -1,6 +1,7 @@
 // The ledger-events outbox in a scratch schema: the triggers write ledger rows in commit order, and
-// hold status changes once a holds table exists (004_hold_events.sql attaches to it whenever it
-// appears); the relay's reads see them. The encoding itself: test/unit/messaging.
+// hold status changes once a holds table exists (ledger_events_attach_holds attaches to it whenever
+// it appears: schema/transaction_service/functions/ledger_events.sql); the relay's reads see them.
+// The encoding itself: test/unit/messaging.
 #include "messaging/ledger_event.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// LedgerStore's typed batch (ledger_commit_rows, migration 008) against the real Postgres, in a
+// LedgerStore's typed batch (functions/ledger_commit_rows.sql) against the real Postgres, in a
 // scratch schema: idempotency keys may hold any printable ASCII (SPEC.md), including the array
 // syntax of Postgres ("  \  ,  {  }) and the word NULL, and stored bodies are JSON full of quotes
 // and backslashes. Each must reach its column byte for byte and in its row: a quoting slip would

@@ -1,0 +1,116 @@
+-- ledger_apply_batch: applies one group-commit batch. Its live and only definition, applied with
+-- CREATE OR REPLACE after the numbered migrations at every start-up (persistence/migrations.hpp).
+-- Called by ledger_commit_batch after the fence; never by the service directly.
+--
+-- batch (jsonb):
+--   accounts:     one entry per touched account, {user_id, old_balance, new_balance}: the balance
+--                 the batch starts from and ends at. The update is conditional on the old balance,
+--                 so a batch built on a stale in-memory balance fails as a whole (WL001) instead of
+--                 writing a wrong chain.
+--   entries:      the ledger rows in the order the account actors applied them.
+--   outcomes:     idempotency outcomes stored in the same commit as the money movement they
+--                 describe.
+--   holds:        (optional) new pending holds {hold_id, from_user_id, to_user_id, amount,
+--                 expires_at}.
+--   hold_changes: (optional) closings {hold_id, status, transfer_id, captured_amount}, each
+--                 conditional on the hold being pending: if any is not, the whole batch fails
+--                 (WL002) and nothing is written.
+-- Guarantees, all or nothing:
+-- - a captured hold names a transfer whose debit row (payer, -captured amount) is in the ledger,
+--   and whose credit row (payee, +captured amount) is too, or, when the payee has another owner,
+--   its in-transit row (transfers_in_transit, migration 007; the credit follows there) (WL003);
+-- - afterwards, for every account the batch debited or gave a new hold, the pending holds do not
+--   exceed the balance (WL004).
+-- The tables' constraints (001, 003, 007) remain the last guard under all of this.
+CREATE OR REPLACE FUNCTION ledger_apply_batch(batch jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  expected integer := jsonb_array_length(batch -> 'accounts');
+  updated  integer;
+  changes  jsonb := coalesce(batch -> 'hold_changes', '[]'::jsonb);
+  new_holds jsonb := coalesce(batch -> 'holds', '[]'::jsonb);
+BEGIN
+  UPDATE users u
+     SET balance = a.new_balance
+    FROM jsonb_to_recordset(batch -> 'accounts')
+           AS a(user_id uuid, old_balance numeric, new_balance numeric)
+   WHERE u.user_id = a.user_id AND u.balance = a.old_balance;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+  IF updated <> expected THEN
+    RAISE EXCEPTION 'stale balance: % of % accounts matched', updated, expected
+      USING ERRCODE = 'WL001';
+  END IF;
+
+  INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind, transfer_id)
+  SELECT (e.item ->> 'id')::uuid, (e.item ->> 'user_id')::uuid,
+         (e.item ->> 'balance_change')::numeric, (e.item ->> 'old_balance')::numeric,
+         (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid
+    FROM jsonb_array_elements(batch -> 'entries') WITH ORDINALITY AS e(item, ord)
+   ORDER BY e.ord;
+
+  INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
+  SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
+    FROM jsonb_to_recordset(batch -> 'outcomes')
+           AS o(endpoint text, key text, request_hash text, status_code integer,
+                response_body text);
+
+  IF jsonb_array_length(new_holds) > 0 THEN
+    INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, expires_at)
+    SELECT h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.expires_at
+      FROM jsonb_to_recordset(new_holds)
+             AS h(hold_id uuid, from_user_id uuid, to_user_id uuid, amount numeric,
+                  expires_at timestamptz);
+  END IF;
+
+  IF jsonb_array_length(changes) > 0 THEN
+    UPDATE holds h
+       SET status = c.status, transfer_id = c.transfer_id, captured_amount = c.captured_amount,
+           closed_at = now()
+      FROM jsonb_to_recordset(changes)
+             AS c(hold_id uuid, status text, transfer_id uuid, captured_amount numeric)
+     WHERE h.hold_id = c.hold_id AND h.status = 'pending';
+    GET DIAGNOSTICS updated = ROW_COUNT;
+    IF updated <> jsonb_array_length(changes) THEN
+      RAISE EXCEPTION 'hold not pending: % of % hold changes matched', updated,
+        jsonb_array_length(changes) USING ERRCODE = 'WL002';
+    END IF;
+    IF EXISTS (
+        SELECT 1 FROM holds h
+         WHERE h.hold_id IN (SELECT (c ->> 'hold_id')::uuid FROM jsonb_array_elements(changes) c)
+           AND h.status = 'captured'
+           AND (SELECT count(*) FROM transactions t
+                 WHERE t.transfer_id = h.transfer_id
+                   AND ((t.kind = 'transfer_debit' AND t.user_id = h.from_user_id
+                         AND t.balance_change = -h.captured_amount)
+                     OR (t.kind = 'transfer_credit' AND t.user_id = h.to_user_id
+                         AND t.balance_change = h.captured_amount)))
+             + (SELECT count(*) FROM transfers_in_transit m
+                 WHERE m.transfer_id = h.transfer_id AND m.to_user_id = h.to_user_id
+                   AND m.amount = h.captured_amount) <> 2) THEN
+      RAISE EXCEPTION 'a captured hold has no matching transfer' USING ERRCODE = 'WL003';
+    END IF;
+  END IF;
+
+  -- Per payer, pending holds <= balance, on every account the batch debited (its balance is the
+  -- new_balance the update above set) and every payer of a new hold; a credit or a closing cannot
+  -- break it. Both probes use the partial index holds_pending_payer.
+  IF EXISTS (
+      SELECT 1
+        FROM jsonb_to_recordset(batch -> 'accounts')
+               AS a(user_id uuid, old_balance numeric, new_balance numeric)
+       WHERE a.new_balance < a.old_balance
+         AND a.new_balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                               WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
+    RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+  END IF;
+  IF jsonb_array_length(new_holds) > 0 AND EXISTS (
+      SELECT 1
+        FROM (SELECT DISTINCT h.from_user_id
+                FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid)) payer
+        JOIN users u ON u.user_id = payer.from_user_id
+       WHERE u.balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                           WHERE p.from_user_id = payer.from_user_id AND p.status = 'pending')) THEN
+    RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+  END IF;
+END
+$$;

@@ -1,0 +1,63 @@
+-- ledger_commit_rows: a batch of balance movements only (no hold created or closed, nothing in
+-- transit), as typed arrays, one parameter per column: the server parses each with the column
+-- type's own input function and unnest() turns them back into rows (issue 14: no JSON tree built
+-- per commit). Its live and only definition, applied with CREATE OR REPLACE after the numbered
+-- migrations at every start-up (persistence/migrations.hpp).
+--
+--   fence:    instance ('' = no fence, as a jsonb batch without "fence"), claimed partitions and
+--             their epochs, index-aligned;
+--   accounts: per touched account the balance the batch starts from and ends at, index-aligned,
+--             ordered by user_id (the row-lock order);
+--   entries:  the ledger rows in the order the account actors applied them (transfer_id NULL for
+--             deposits and withdrawals);
+--   outcomes: the idempotency outcomes stored with them.
+-- Checks and writes exactly what ledger_commit_batch does for such a batch, all or nothing: the
+-- fence (WL005), the conditional balance update (WL001), the rows, the outcomes, and pending
+-- holds <= balance on every account the batch debited (WL004; its holds are untouched by the
+-- batch).
+CREATE OR REPLACE FUNCTION ledger_commit_rows(
+    fence_instance text, fence_partitions integer[], fence_epochs bigint[],
+    account_ids uuid[], old_balances numeric[], new_balances numeric[],
+    entry_ids uuid[], entry_users uuid[], entry_changes numeric[], entry_old numeric[],
+    entry_new numeric[], entry_kinds text[], entry_transfers uuid[],
+    outcome_endpoints text[], outcome_keys text[], outcome_hashes text[],
+    outcome_statuses integer[], outcome_bodies text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  updated integer;
+BEGIN
+  IF fence_instance <> '' THEN
+    PERFORM ledger_check_fence(fence_instance, fence_partitions, fence_epochs, account_ids);
+  END IF;
+
+  UPDATE users u
+     SET balance = a.new_balance
+    FROM unnest(account_ids, old_balances, new_balances) AS a(user_id, old_balance, new_balance)
+   WHERE u.user_id = a.user_id AND u.balance = a.old_balance;
+  GET DIAGNOSTICS updated = ROW_COUNT;
+  IF updated <> cardinality(account_ids) THEN
+    RAISE EXCEPTION 'stale balance: % of % accounts matched', updated, cardinality(account_ids)
+      USING ERRCODE = 'WL001';
+  END IF;
+
+  INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind, transfer_id)
+  SELECT e.id, e.user_id, e.change, e.old_balance, e.new_balance, e.kind, e.transfer_id
+    FROM unnest(entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
+                entry_transfers) WITH ORDINALITY
+           AS e(id, user_id, change, old_balance, new_balance, kind, transfer_id, ord)
+   ORDER BY e.ord;
+
+  INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
+  SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
+                       outcome_bodies);
+
+  IF EXISTS (
+      SELECT 1
+        FROM unnest(account_ids, old_balances, new_balances) AS a(user_id, old_balance, new_balance)
+       WHERE a.new_balance < a.old_balance
+         AND a.new_balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                               WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
+    RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+  END IF;
+END
+$$;

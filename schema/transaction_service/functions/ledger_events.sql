@@ -1,0 +1,79 @@
+-- The transactional outbox of the `ledger-events` stream (SPEC.md section 3; the ledger_outbox
+-- table, its ordering argument and why there is no NOTIFY: migration 002): the trigger functions
+-- that give every committed ledger row and every hold status change an outbox row in the same
+-- transaction, so an event exists exactly when its row committed, whoever wrote it and however.
+-- Their live and only definitions, applied with CREATE OR REPLACE after the numbered migrations at
+-- every start-up (persistence/migrations.hpp). The triggers themselves are created by migrations
+-- 002 (transactions) and 004 (holds).
+--
+-- Statement-level triggers with transition tables: one INSERT ... SELECT per statement, however
+-- many rows a group commit holds.
+
+CREATE OR REPLACE FUNCTION ledger_events_from_transactions() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_outbox (user_id, transaction_id, kind, balance_change, old_balance,
+                             new_balance, transfer_id, created_at)
+  SELECT user_id, id, kind, balance_change, old_balance, new_balance, transfer_id, created_at
+    FROM ledger_events_new_rows
+   ORDER BY seq;
+  RETURN NULL;
+END
+$$;
+
+-- A hold's creation (pending) is an event.
+CREATE OR REPLACE FUNCTION ledger_events_from_hold_insert() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_outbox (user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id,
+                             created_at)
+  SELECT from_user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id, now()
+    FROM ledger_events_new_holds;
+  RETURN NULL;
+END
+$$;
+
+-- Only rows whose status changed: other updates of a hold are not events.
+CREATE OR REPLACE FUNCTION ledger_events_from_hold_update() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_outbox (user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id,
+                             created_at)
+  SELECT n.from_user_id, n.hold_id, n.status, n.amount, n.to_user_id, n.expires_at, n.transfer_id,
+         now()
+    FROM ledger_events_new_holds n JOIN ledger_events_old_holds o USING (hold_id)
+   WHERE n.status IS DISTINCT FROM o.status;
+  RETURN NULL;
+END
+$$;
+
+-- True when the holds triggers are in place (now or already), false when there is no holds table.
+-- Called by transaction-service at start-up (persistence/ledger_event_outbox.cpp): a database that
+-- applied 004 before the holds table existed (an early release-2 ordering) gets its triggers on
+-- the first start after the table was created. Migration 004 creates the same triggers.
+CREATE OR REPLACE FUNCTION ledger_events_attach_holds() RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  holds regclass := to_regclass('holds');
+BEGIN
+  IF holds IS NULL THEN
+    RETURN false;
+  END IF;
+  -- Several instances may start at once: one of them attaches, the others see it done.
+  PERFORM pg_advisory_xact_lock(hashtext('wallet.ledger_events_attach_holds'));
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                  WHERE tgrelid = holds AND tgname = 'ledger_events_hold_insert') THEN
+    EXECUTE format('CREATE TRIGGER ledger_events_hold_insert AFTER INSERT ON %s'
+                   ' REFERENCING NEW TABLE AS ledger_events_new_holds'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_from_hold_insert()', holds);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                  WHERE tgrelid = holds AND tgname = 'ledger_events_hold_update') THEN
+    EXECUTE format('CREATE TRIGGER ledger_events_hold_update AFTER UPDATE ON %s'
+                   ' REFERENCING OLD TABLE AS ledger_events_old_holds'
+                   ' NEW TABLE AS ledger_events_new_holds'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_from_hold_update()', holds);
+  END IF;
+  RETURN true;
+END
+$$;
