@@ -93,7 +93,7 @@ struct AccountState {
     int64_t balance_before = 0;
   };
 
-  // Laid out small: one actor per account, most of them idle (README "Speed": memory per actor).
+  // Laid out small: one actor per account, most of them idle (docs/performance.md, memory).
   std::string user_id;
   std::shared_ptr<const AccountContext> context;  // one for all accounts, the registry's
   int64_t committed = 0;

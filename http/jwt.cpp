@@ -1,6 +1,6 @@
 // HS256 JWT verification over libjwt 1.10.2 (Debian libjwt-dev): libjwt decodes the token,
 // verifies the HMAC-SHA256 (compared in constant time, jwt_strcmp) and parses the claims. Kept
-// here, each for a defect of that version found by test (README, "Libraries"):
+// here, each for a defect of that version found by test (docs/decisions.md):
 //  - the strict base64url check of each segment: libjwt accepts padding ("...J9==") and characters
 //    outside the alphabet ("...In0!"), so one token would have many accepted spellings;
 //  - the algorithm pin, read from the header before libjwt sees the token: with no key libjwt

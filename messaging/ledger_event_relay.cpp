@@ -73,7 +73,7 @@ bool LedgerEventRelay::Impl::create_producer() {
                    {"max.in.flight.requests.per.connection", "5"},
                    {"message.timeout.ms", std::to_string(options.message_timeout_ms)},
                    // A pass produces its rows at once: batch them, and compress the batches
-                   // (the broker's CPU per event is most of what the stream costs; see README).
+                   // (the broker's CPU per event is most of what the stream costs; see docs/).
                    {"linger.ms", "20"},
                    {"compression.type", "lz4"}});
   auto conf = make_kafka_conf(settings);

@@ -3,7 +3,7 @@
 schemas/ (strict: an unknown or misspelt field fails, as `kubectl apply` would refuse it), then
 what a schema cannot see: references between the objects (ConfigMap, Secret and their keys,
 Service and PodDisruptionBudget selectors, the HPA's target), every configuration key a variable
-the services read (README's configuration table), the probes on /healthz and /readyz, INSTANCE_ID
+the services read (the configuration table of docs/configuration.md), the probes on /healthz and /readyz, INSTANCE_ID
 from the pod name, and a grace period that covers preStop plus the revocation drain.
 --self-check also runs the negative control: broken copies of the manifests must fail.
 Usage: deploy/k8s/validate.py [--self-check]   (exit 0 when valid)
@@ -67,8 +67,8 @@ def schema_problems(docs):
     return problems
 
 
-def readme_variables():
-    with open(os.path.join(ROOT, "README.md")) as f:
+def documented_variables():
+    with open(os.path.join(ROOT, "docs", "configuration.md")) as f:
         return set(re.findall(r"^\| `([A-Z0-9_]+)` \|", f.read(), re.M))
 
 
@@ -84,11 +84,11 @@ def reference_problems(docs):
     for _, doc in docs:
         by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
     config_maps, secrets = by_kind.get("ConfigMap", {}), by_kind.get("Secret", {})
-    known = readme_variables()
+    known = documented_variables()
     for cm in config_maps.values():
         for key in cm.get("data", {}):
             if key not in known:
-                problems.append(f"ConfigMap {cm['metadata']['name']}: {key} is no variable of README's table")
+                problems.append(f"ConfigMap {cm['metadata']['name']}: {key} is no variable of docs/configuration.md's table")
     workloads = {}
     for file, doc, template in pod_specs(docs):
         name = doc["metadata"]["name"]
@@ -107,7 +107,7 @@ def reference_problems(docs):
             for var in c.get("env", []):
                 env[var["name"]] = var
                 if var["name"] not in known:
-                    problems.append(f"{where}: env {var['name']} is no variable of README's table")
+                    problems.append(f"{where}: env {var['name']} is no variable of docs/configuration.md's table")
                 ref = var.get("valueFrom", {})
                 for kind, pool in (("secretKeyRef", secrets), ("configMapKeyRef", config_maps)):
                     if kind not in ref:

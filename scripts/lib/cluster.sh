@@ -10,8 +10,8 @@ CL_LOG=$CL_DIR/logs
 CL_RUN=$CL_DIR/run
 
 # How many instances of each service. With TX_INSTANCES > 1 the transaction-service instances own
-# the ledger partitions the Kafka group assigns them (PARTITION_OWNERSHIP=kafka, README "Several
-# instances"); with 1 it owns every account.
+# the ledger partitions the Kafka group assigns them (PARTITION_OWNERSHIP=kafka,
+# docs/scaling.md "Several instances"); with 1 it owns every account.
 CLUSTER_TX_INSTANCES=${CLUSTER_TX_INSTANCES:-1}
 CLUSTER_USER_INSTANCES=${CLUSTER_USER_INSTANCES:-2}
 

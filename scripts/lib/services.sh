@@ -19,7 +19,7 @@ build_tree() { # [all]
      { [[ ${1:-} == all ]] && [[ ! -f $WALLET_BUILD_DIR/test/CTestTestfile.cmake ]]; }; then
     say "build: configuring $WALLET_BUILD_DIR"
     # -g1 (line tables: backtraces with file:line, no variable info) instead of -g costs 16 to 34 %
-    # less compile time per TU (README, "Build time"); configure by hand with -g for a debugger.
+    # less compile time per TU (docs/performance.md, "Build time"); configure by hand with -g for a debugger.
     cmake -S "$WALLET_ROOT" -B "$WALLET_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" ||
       { fail_msg build "cmake configure failed (see above)"; return 1; }

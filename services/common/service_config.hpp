@@ -1,8 +1,8 @@
 // The configuration of each service: one struct per service, each default written once (the member
-// initializers below), loaded once from the environment by load_config(). README's configuration
-// table lists exactly these variables with these defaults; test/unit/services/config_readme_test
-// holds the two together. `visit` names each field's environment variable: the loader, the README
-// check and anything else that needs the list walk it.
+// initializers below), loaded once from the environment by load_config(). The configuration table
+// of docs/configuration.md lists exactly these variables with these defaults;
+// test/unit/services/config_table_test holds the two together. `visit` names each field's
+// environment variable: the loader, the table check and anything else that needs the list walk it.
 #pragma once
 
 #include <cstdint>

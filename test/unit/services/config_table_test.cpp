@@ -1,6 +1,7 @@
-// README's configuration table and the configuration structs (services/common/service_config.hpp)
-// agree: every variable of the table is a field of the service(s) it names, with the same default,
-// and every field is in the table. Negative controls feed the comparison tables that are wrong.
+// The configuration table of docs/configuration.md and the configuration structs
+// (services/common/service_config.hpp) agree: every variable of the table is a field of the
+// service(s) it names, with the same default, and every field is in the table. Negative controls
+// feed the comparison tables that are wrong.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -106,19 +107,19 @@ void compare_column(const std::vector<Row>& rows, const Defaults& fields, bool u
     seen[row.name] = true;
     if (!cell && field != fields.end()) {
       problems.push_back(row.name + ": " + service + " reads it (default \"" + field->second +
-                         "\") but its README cell is blank");
+                         "\") but its cell in the table is blank");
     } else if (cell && field == fields.end()) {
-      problems.push_back(row.name + ": README gives " + service + " a default (\"" + *cell +
+      problems.push_back(row.name + ": the table gives " + service + " a default (\"" + *cell +
                          "\") but its config struct has no such field");
     } else if (cell && *cell != field->second) {
       problems.push_back(row.name + ": " + service + " default is \"" + field->second +
-                         "\" in the struct, \"" + *cell + "\" in README");
+                         "\" in the struct, \"" + *cell + "\" in the table");
     }
   }
   for (const auto& [name, value] : fields) {
     if (!seen.count(name)) {
       problems.push_back(name + ": a " + service + " field (default \"" + value +
-                         "\") missing from README's table");
+                         "\") missing from the table");
     }
   }
 }
@@ -132,8 +133,8 @@ std::vector<std::string> check(const std::string& markdown) {
   return problems;
 }
 
-std::string readme() {
-  std::ifstream file(WALLET_SOURCE_DIR "/README.md");
+std::string configuration_doc() {
+  std::ifstream file(WALLET_SOURCE_DIR "/docs/configuration.md");
   std::stringstream text;
   text << file.rdbuf();
   return text.str();
@@ -154,14 +155,14 @@ bool mentions(const std::vector<std::string>& problems, const std::string& what)
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const auto at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "the README no longer contains: " << from;
+  EXPECT_NE(at, std::string::npos) << "docs/configuration.md no longer contains: " << from;
   if (at != std::string::npos) text.replace(at, from.size(), to);
   return text;
 }
 
-TEST(ConfigReadmeTest, ReadmeTableAndConfigStructsAgree) {
-  const auto text = readme();
-  ASSERT_FALSE(text.empty()) << "cannot read " << WALLET_SOURCE_DIR "/README.md";
+TEST(ConfigTableTest, DocumentedTableAndConfigStructsAgree) {
+  const auto text = configuration_doc();
+  ASSERT_FALSE(text.empty()) << "cannot read " << WALLET_SOURCE_DIR "/docs/configuration.md";
   std::vector<std::string> parse_problems;
   EXPECT_GE(parse_table(text, parse_problems).size(), 30u);
   const auto problems = check(text);
@@ -169,30 +170,30 @@ TEST(ConfigReadmeTest, ReadmeTableAndConfigStructsAgree) {
 }
 
 // Negative controls: each broken table must be reported, naming the variable.
-TEST(ConfigReadmeTest, WrongDefaultIsReported) {
-  const auto problems =
-      check(replaced(readme(), "| `OUTBOX_BATCH` | `500` |", "| `OUTBOX_BATCH` | `501` |"));
+TEST(ConfigTableTest, WrongDefaultIsReported) {
+  const auto problems = check(
+      replaced(configuration_doc(), "| `OUTBOX_BATCH` | `500` |", "| `OUTBOX_BATCH` | `501` |"));
   EXPECT_TRUE(
       mentions(problems, "OUTBOX_BATCH: user-service default is \"500\" in the struct, \"501\""))
       << joined(problems);
   EXPECT_EQ(problems.size(), 1u) << joined(problems);
 }
 
-TEST(ConfigReadmeTest, MissingRowUnknownVariableAndWrongServiceAreReported) {
-  auto text =
-      replaced(readme(), "| `LEDGER_MAX_BATCH` | | `512` |", "| `LEDGER_MAX_BATCHES` | | `512` |");
+TEST(ConfigTableTest, MissingRowUnknownVariableAndWrongServiceAreReported) {
+  auto text = replaced(configuration_doc(), "| `LEDGER_MAX_BATCH` | | `512` |",
+                       "| `LEDGER_MAX_BATCHES` | | `512` |");
   text = replaced(text, "| `OUTBOX_BATCH` | `500` |", "| `OUTBOX_BATCH` | |");
   text = replaced(text, "| `ADMIN_TOKEN` | |", "| `ADMIN_TOKEN` | `secret` |");
   const auto problems = check(text);
   EXPECT_TRUE(mentions(problems, "LEDGER_MAX_BATCH: a transaction-service field"))
       << joined(problems);
-  EXPECT_TRUE(mentions(problems, "LEDGER_MAX_BATCHES: README gives transaction-service"))
+  EXPECT_TRUE(mentions(problems, "LEDGER_MAX_BATCHES: the table gives transaction-service"))
       << joined(problems);
   EXPECT_TRUE(mentions(problems, "OUTBOX_BATCH: user-service reads it")) << joined(problems);
-  EXPECT_TRUE(mentions(problems, "ADMIN_TOKEN: README gives user-service")) << joined(problems);
+  EXPECT_TRUE(mentions(problems, "ADMIN_TOKEN: the table gives user-service")) << joined(problems);
 }
 
-TEST(ConfigReadmeTest, TextWithoutTheTableIsReported) {
+TEST(ConfigTableTest, TextWithoutTheTableIsReported) {
   EXPECT_TRUE(mentions(check("# nothing here\n"), "no configuration table"));
 }
 
