@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "actors/ledger_outcomes.hpp"
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "domain/partitioning.hpp"
@@ -43,6 +44,7 @@ void start_load(Self self) {
     } else if (result.value()) {
       loaded.balance = std::optional<int64_t>{result.value()->balance};
       loaded.holds = std::move(result.value()->pending_holds);
+      loaded.rules = std::move(*result.value());
     }
     caf::anon_send(me, loaded_atom::value, std::move(loaded));
   });
@@ -55,6 +57,41 @@ domain::Error timed_out() {
 
 domain::Error not_found(const std::string& user_id) {
   return {domain::ErrorCode::user_not_found, "no account for user " + user_id};
+}
+
+// ---- Release 3: the account's rules -----------------------------------------------------------
+
+using persistence::AccountStatus;
+
+// The user-id form (release 1 and 2) names a user's default account only: another account's id
+// there is no user.
+bool names_other_account(const AccountState& s, bool account_form) {
+  return !account_form && !s.owner.empty() && s.owner != s.user_id;
+}
+
+domain::Error closed_error(const std::string& account_id) {
+  return {domain::ErrorCode::account_closed, "account " + account_id + " is closed"};
+}
+domain::Error frozen_error(const std::string& account_id) {
+  return {domain::ErrorCode::account_frozen,
+          "account " + account_id + " is frozen: it only receives money"};
+}
+
+// Why the account cannot be debited (a withdrawal, a transfer out, a new hold), if it cannot.
+std::optional<domain::Error> debit_refusal(const AccountState& s) {
+  if (s.status == AccountStatus::closed) return closed_error(s.user_id);
+  if (s.status == AccountStatus::frozen) return frozen_error(s.user_id);
+  return std::nullopt;
+}
+
+AnswerForm answer_form(const AccountState& s, bool account_form) {
+  AnswerForm form;
+  form.exponent = s.exponent;
+  if (account_form) {
+    form.currency = s.currency;
+    form.from_owner = s.owner;
+  }
+  return form;
 }
 
 void refuse_reserve(Self self, const ReserveRequest& request, domain::Error error) {
@@ -71,7 +108,8 @@ void fail(Self self, AccountState::Work& work, const domain::Error& error) {
       [&](auto& item) {
         using T = std::decay_t<decltype(item)>;
         if constexpr (std::is_same_v<T, DepositCommand> || std::is_same_v<T, WithdrawCommand> ||
-                      std::is_same_v<T, HoldCommand> || std::is_same_v<T, VoidCommand>) {
+                      std::is_same_v<T, HoldCommand> || std::is_same_v<T, VoidCommand> ||
+                      std::is_same_v<T, AccountUpdate>) {
           item.reply(error_reply(error.code, error.message));
         } else if constexpr (std::is_same_v<T, ReserveRequest>) {
           refuse_reserve(self, item, error);
@@ -95,19 +133,32 @@ bool past_deadline(Self self, T& cmd) {
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
+  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
+      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (s.status == AccountStatus::closed) {
+    return reject(self, s.context->writer, cmd.tag, closed_error(s.user_id), cmd.reply,
+                  cmd.deadline);
+  }
   int64_t updated = 0;
-  if (!domain::checked_add(s.pending, cmd.amount, updated) || updated > domain::kMaxBalanceMinor) {
+  if (!domain::checked_add(s.pending, cmd.amount, updated) ||
+      updated > domain::max_balance_minor(s.exponent)) {
     reject(
         self, s.context->writer, cmd.tag,
         {domain::ErrorCode::balance_limit_exceeded, "the deposit would exceed the balance limit"},
         cmd.reply, cmd.deadline);
     return;
   }
-  persistence::LedgerEntry entry{
-      domain::new_uuid_v4(),           s.user_id, cmd.amount, s.pending, updated,
-      persistence::EntryKind::deposit, ""};
+  persistence::LedgerEntry entry{domain::new_uuid_v4(),
+                                 s.user_id,
+                                 cmd.amount,
+                                 s.pending,
+                                 updated,
+                                 persistence::EntryKind::deposit,
+                                 "",
+                                 s.exponent};
   WriteRequest request;
-  request.on_commit = Reply{200, deposit_body(s.user_id, entry.id, updated)};
+  request.on_commit =
+      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.mutation.entries.push_back(std::move(entry));
   request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
@@ -137,8 +188,13 @@ void expire_overdue(Self self);
 void withdraw(Self self, WithdrawCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
+  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
+      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (auto refusal = debit_refusal(s)) {
+    return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
+  }
   expire_overdue(self);
-  if (s.pending - s.held < cmd.amount) {
+  if (s.pending + s.overdraft - s.held < cmd.amount) {
     reject(self, s.context->writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
@@ -151,9 +207,11 @@ void withdraw(Self self, WithdrawCommand& cmd) {
                                  s.pending,
                                  updated,
                                  persistence::EntryKind::withdrawal,
-                                 ""};
+                                 "",
+                                 s.exponent};
   WriteRequest request;
-  request.on_commit = Reply{200, deposit_body(s.user_id, entry.id, updated)};
+  request.on_commit =
+      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.mutation.entries.push_back(std::move(entry));
   request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
@@ -166,8 +224,13 @@ void withdraw(Self self, WithdrawCommand& cmd) {
 void create_hold(Self self, HoldCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
+  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
+      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (auto refusal = debit_refusal(s)) {
+    return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
+  }
   expire_overdue(self);
-  if (s.pending - s.held < cmd.amount) {
+  if (s.pending + s.overdraft - s.held < cmd.amount) {
     reject(self, s.context->writer, cmd.tag,
            {domain::ErrorCode::insufficient_funds, "insufficient funds (available balance)"},
            cmd.reply, cmd.deadline);
@@ -179,8 +242,12 @@ void create_hold(Self self, HoldCommand& cmd) {
   hold.to_user_id = cmd.to_user_id;
   hold.amount = cmd.amount;
   hold.expires_at_ms = now_ms() + cmd.timeout_seconds * 1000;
+  hold.exponent = s.exponent;
   WriteRequest request;
-  request.on_commit = Reply{201, hold_created_body(hold, s.pending - s.held - cmd.amount)};
+  auto form = answer_form(s, cmd.account_form);
+  form.to_owner = cmd.to_owner;
+  request.on_commit =
+      Reply{201, hold_created_body(hold, s.pending + s.overdraft - s.held - cmd.amount, form)};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.mutation.new_holds.push_back(hold);
   request.reply = std::move(cmd.reply);
@@ -195,7 +262,8 @@ void close_hold(Self self, const std::string& hold_id, const char* status, Write
   auto it = s.holds.find(hold_id);
   s.held -= it->second.amount;
   s.holds.erase(it);
-  request.mutation.hold_changes.push_back(persistence::HoldChange{hold_id, status, "", 0});
+  request.mutation.hold_changes.push_back(
+      persistence::HoldChange{hold_id, status, "", 0, s.exponent});
   submit_hold_mutation(self, std::move(request));
 }
 
@@ -266,7 +334,8 @@ void answer_available(Self self, AvailableQuery& query) {
   for (const auto& [hold_id, hold] : s.holds) {
     if (overdue(hold)) held -= hold.amount;  // available again, even before the sweeper closes it
   }
-  const int64_t available = std::max<int64_t>(0, std::min(s.committed, s.pending) - held);
+  const int64_t available =
+      std::max<int64_t>(0, std::min(s.committed, s.pending) + s.overdraft - held);
   query.reply(BalanceFigures{s.committed, available});
 }
 
@@ -281,6 +350,47 @@ void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
   }
 }
 
+// Release 3: PATCH /accounts/{id}. Decided on committed state only (it waits until nothing is
+// in flight: must_wait_for_settlement), applied in memory at once so that every later operation
+// sees the new rules, and committed through the writer; a failed commit reloads them.
+void update_account(Self self, AccountUpdate& cmd) {
+  auto& s = self->state;
+  if (past_deadline(self, cmd)) return;
+  auto refuse = [&cmd](domain::ErrorCode code, std::string message) {
+    cmd.reply(error_reply(code, std::move(message)));
+  };
+  if (s.status == AccountStatus::closed) {
+    return refuse(domain::ErrorCode::account_closed,
+                  "account " + s.user_id + " is closed; a closed account never reopens");
+  }
+  const int64_t limit = cmd.overdraft_limit.value_or(s.overdraft);
+  if (cmd.status == AccountStatus::closed && (s.pending != 0 || !s.holds.empty())) {
+    return refuse(domain::ErrorCode::account_not_empty,
+                  "only an account with balance 0 and no pending hold can be closed");
+  }
+  if (s.pending + limit < 0) {
+    return refuse(domain::ErrorCode::limit_below_debt,
+                  "the overdraft limit would be below the account's current debt");
+  }
+  if (s.pending + limit < s.held) {
+    return refuse(domain::ErrorCode::limit_below_debt,
+                  "the overdraft limit would leave pending holds without cover");
+  }
+  persistence::AccountChange change;
+  change.account_id = s.user_id;
+  if (cmd.status) change.status = persistence::account_status_name(*cmd.status);
+  change.overdraft_limit = cmd.overdraft_limit;
+  change.metadata = cmd.metadata;
+  change.exponent = s.exponent;
+  if (cmd.status) s.status = *cmd.status;
+  s.overdraft = limit;
+  WriteRequest request;
+  request.on_commit = Reply{200, ""};
+  request.mutation.account_changes.push_back(std::move(change));
+  request.reply = std::move(cmd.reply);
+  submit_hold_mutation(self, std::move(request));  // no ledger row; the balance is unchanged
+}
+
 // ---- end of release 2 ------------------------------------------------------------------------
 
 void reserve(Self self, ReserveRequest& request) {
@@ -289,6 +399,14 @@ void reserve(Self self, ReserveRequest& request) {
     refuse_reserve(self, request, timed_out());
     return;
   }
+  if (names_other_account(s, request.account_form)) {
+    return refuse_reserve(self, request, not_found(s.user_id));
+  }
+  if (request.role == LegRole::debit) {
+    if (auto refusal = debit_refusal(s)) return refuse_reserve(self, request, *refusal);
+  } else if (s.status == AccountStatus::closed) {
+    return refuse_reserve(self, request, closed_error(s.user_id));
+  }
   if (!request.hold_id.empty() && request.role == LegRole::debit &&
       !take_hold_for_capture(self, request)) {
     return;
@@ -296,13 +414,13 @@ void reserve(Self self, ReserveRequest& request) {
   int64_t updated = 0;
   if (request.role == LegRole::debit) {
     expire_overdue(self);  // release 2
-    if (s.pending - s.held < request.amount) {
+    if (s.pending + s.overdraft - s.held < request.amount) {
       refuse_reserve(self, request, {domain::ErrorCode::insufficient_funds, "insufficient funds"});
       return;
     }
     updated = s.pending - request.amount;
   } else if (!domain::checked_add(s.pending, request.amount, updated) ||
-             updated > domain::kMaxBalanceMinor) {
+             updated > domain::max_balance_minor(s.exponent)) {
     refuse_reserve(self, request,
                    {domain::ErrorCode::balance_limit_exceeded,
                     "the transfer would exceed the recipient's balance limit"});
@@ -320,7 +438,10 @@ void reserve(Self self, ReserveRequest& request) {
       s.pending,
       updated,
       debit ? persistence::EntryKind::transfer_debit : persistence::EntryKind::transfer_credit,
-      request.transfer_id};
+      request.transfer_id,
+      s.exponent};
+  leg.currency = s.currency;
+  leg.owner = s.owner;
   s.lock = std::make_unique<AccountState::Lock>(AccountState::Lock{request.transfer_id, s.pending});
   s.pending = updated;
   s.phase = Phase::locked;
@@ -344,7 +465,14 @@ void process(Self self, AccountState::Work& work) {
         } else if constexpr (std::is_same_v<T, ExpireHold>) {
           expire(self, item.hold_id);
         } else if constexpr (std::is_same_v<T, AvailableQuery>) {
+          if (names_other_account(self->state, item.account_form)) {
+            return item.reply(not_found(item.user_id));
+          }
           answer_available(self, item);
+        } else if constexpr (std::is_same_v<T, AccountUpdate>) {
+          update_account(self, item);
+        } else if (names_other_account(self->state, false)) {
+          item.reply(not_found(item.user_id));
         } else {
           item.reply(self->state.committed);
         }
@@ -363,7 +491,7 @@ int64_t available_after_expiry(const AccountState& s) {
   for (const auto& [hold_id, hold] : s.holds) {
     if (overdue(hold)) held -= hold.amount;
   }
-  return s.pending - held;
+  return s.pending + s.overdraft - held;
 }
 
 // True when processing `work` now would refuse it: insufficient funds (against the available
@@ -371,18 +499,25 @@ int64_t available_after_expiry(const AccountState& s) {
 bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
   int64_t updated = 0;
   auto over_limit = [&s, &updated](int64_t amount) {
-    return !domain::checked_add(s.pending, amount, updated) || updated > domain::kMaxBalanceMinor;
+    return !domain::checked_add(s.pending, amount, updated) ||
+           updated > domain::max_balance_minor(s.exponent);
   };
   auto hold_closed = [&s](const std::string& hold_id) {
     auto it = s.holds.find(hold_id);
     return it == s.holds.end() || overdue(it->second);
   };
-  if (const auto* cmd = std::get_if<DepositCommand>(&work)) return over_limit(cmd->amount);
+  // Release 3: the account's rules (its status may still change back if an update in flight
+  // fails; an update itself is always decided on settled state).
+  const bool debits_refused = s.status != AccountStatus::open;
+  if (std::holds_alternative<AccountUpdate>(work)) return true;
+  if (const auto* cmd = std::get_if<DepositCommand>(&work)) {
+    return s.status == AccountStatus::closed || over_limit(cmd->amount);
+  }
   if (const auto* cmd = std::get_if<WithdrawCommand>(&work)) {
-    return available_after_expiry(s) < cmd->amount;
+    return debits_refused || available_after_expiry(s) < cmd->amount;
   }
   if (const auto* cmd = std::get_if<HoldCommand>(&work)) {
-    return available_after_expiry(s) < cmd->amount;
+    return debits_refused || available_after_expiry(s) < cmd->amount;
   }
   if (const auto* cmd = std::get_if<VoidCommand>(&work)) {
 #ifdef WALLET_PROTOCOL_BUG_EARLY_HOLD_REFUSAL  // negative control of the simulation (test-only)
@@ -391,7 +526,10 @@ bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
     return hold_closed(cmd->hold_id);
   }
   if (const auto* request = std::get_if<ReserveRequest>(&work)) {
-    if (request->role == LegRole::credit) return over_limit(request->amount);
+    if (request->role == LegRole::credit) {
+      return s.status == AccountStatus::closed || over_limit(request->amount);
+    }
+    if (debits_refused) return true;
     if (request->hold_id.empty()) return available_after_expiry(s) < request->amount;
     // A capture: its hold must be pending and hold the amount; the hold's money is then free.
     if (hold_closed(request->hold_id)) return true;
@@ -479,6 +617,7 @@ Deadline deadline_of(const AccountState::Work& work) {
   if (const auto* cmd = std::get_if<VoidCommand>(&work)) return cmd->deadline;
   if (const auto* query = std::get_if<BalanceQuery>(&work)) return query->deadline;
   if (const auto* query = std::get_if<AvailableQuery>(&work)) return query->deadline;
+  if (const auto* cmd = std::get_if<AccountUpdate>(&work)) return cmd->deadline;
   return kNoDeadline;
 }
 
@@ -612,6 +751,11 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
           return;
         }
         s.committed = s.pending = *loaded.balance.value();
+        s.owner = std::move(loaded.rules.user_id);
+        s.currency = std::move(loaded.rules.currency);
+        s.exponent = static_cast<int8_t>(loaded.rules.exponent);
+        s.overdraft = loaded.rules.overdraft_limit;
+        s.status = loaded.rules.status;
         load_holds(self, std::move(loaded.holds));
         s.phase = Phase::ready;
         drain(self);

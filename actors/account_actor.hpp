@@ -84,8 +84,8 @@ class Stash {
 struct AccountState {
   enum class Phase : uint8_t { unloaded, loading, ready, locked, missing };
   using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery,
-                            // release 2
-                            WithdrawCommand, HoldCommand, VoidCommand, ExpireHold, AvailableQuery>;
+                            WithdrawCommand, HoldCommand, VoidCommand, ExpireHold, AvailableQuery,
+                            AccountUpdate>;
 
   // A transfer's reservation, while the account is locked by it (only then allocated).
   struct Lock {
@@ -94,8 +94,15 @@ struct AccountState {
   };
 
   // Laid out small: one actor per account, most of them idle (docs/performance.md, memory).
-  std::string user_id;
+  std::string user_id;  // the account's id (a default account's is its user's)
   std::shared_ptr<const AccountContext> context;  // one for all accounts, the registry's
+  // Release 3 (loaded with the balance): the owner, the currency and its exponent, the overdraft
+  // line (the balance may go down to minus it) and the status.
+  std::string owner;
+  std::string currency;
+  int64_t overdraft = 0;
+  int8_t exponent = 2;
+  persistence::AccountStatus status = persistence::AccountStatus::open;
   int64_t committed = 0;
   int64_t pending = 0;
   int32_t in_flight = 0;

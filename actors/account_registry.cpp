@@ -134,6 +134,10 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         std::string user_id = query.user_id;
         forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
       },
+      [=](account_update_atom, AccountUpdate& update) {
+        std::string account_id = update.account_id;
+        forward(self, account_id, work_atom::value, AccountState::Work{std::move(update)});
+      },
       [=](opened_atom atom, const std::string& user_id) {
         // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.
         auto it = self->state.accounts.find(user_id);

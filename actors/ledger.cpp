@@ -350,6 +350,7 @@ void Ledger::create_hold(HoldCommand command) {
   auto start = [this, registry = registry_](HoldCommand cmd) {
     AvailableQuery payee;
     payee.user_id = cmd.to_user_id;
+    payee.account_form = cmd.account_form;
     payee.deadline = cmd.deadline;
     auto stage = start_stage(cmd.deadline, cmd.reply);
     payee.reply = [registry, stage,

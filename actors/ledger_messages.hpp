@@ -57,6 +57,7 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 // A failover: the database server changed, so every loaded account reloads before it answers.
 using new_server_atom = caf::atom_constant<caf::atom("newserver")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
+using account_update_atom = caf::atom_constant<caf::atom("acctupdate")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -116,11 +117,12 @@ using Deadline = caf::actor_clock::time_point;
 constexpr Deadline kNoDeadline = Deadline::max();
 
 struct DepositCommand {
-  std::string user_id;
-  int64_t amount = 0;
+  std::string user_id;  // the account's id (for the user-id form, the user's default account)
+  int64_t amount = 0;   // minor units of the account's currency
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
+  bool account_form = false;  // release 3: named by account_id (the answer says so)
 };
 
 struct TransferCommand {
@@ -138,6 +140,11 @@ struct TransferCommand {
   int payee_partition = -1;
   bool arrival = false;
   std::string transfer_id = {};
+  bool account_form = false;  // release 3: from_account_id/to_account_id
+  // Release 3, the account form: the accounts' currency and users, for the answer.
+  std::string currency = {};
+  std::string from_owner = {};
+  std::string to_owner = {};
 };
 
 // Release 2 commands. A withdrawal takes money out of one account (checked against its available
@@ -149,6 +156,7 @@ struct WithdrawCommand {
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
+  bool account_form = false;
 };
 
 struct HoldCommand {
@@ -157,6 +165,20 @@ struct HoldCommand {
   int64_t amount = 0;
   int64_t timeout_seconds = 0;
   std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+  Deadline deadline = kNoDeadline;
+  bool account_form = false;
+  std::string to_owner;  // the account form: the payee's user (for the answer)
+};
+
+// Release 3: PATCH /accounts/{id}, decided by the account's actor in its order (after everything
+// before it has settled), committed through the writer. Answered 200 with an empty body once
+// durable; the caller reads the account back.
+struct AccountUpdate {
+  std::string account_id;
+  std::optional<persistence::AccountStatus> status;
+  std::optional<int64_t> overdraft_limit;  // minor units of the account's currency
+  std::optional<std::string> metadata;     // a JSON object's text
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
 };
@@ -181,6 +203,7 @@ struct BalanceFigures {
 };
 struct AvailableQuery {
   std::string user_id;
+  bool account_form = false;  // release 3: any account (else only a user's default account)
   std::function<void(domain::Result<BalanceFigures>)> reply;
   // While the account loads or reloads the query waits, until then at most (then `timeout`).
   Deadline deadline = kNoDeadline;
@@ -221,6 +244,7 @@ struct ReserveRequest {
   caf::actor coordinator;
   Deadline deadline = kNoDeadline;
   std::string hold_id = {};  // release 2: a capture's debit leg consumes this hold
+  bool account_form = false;  // release 3: a user-id form names default accounts only
 };
 struct LegReservation {
   std::string transfer_id;  // the transfer it answers (the coordinator serves many)
@@ -228,6 +252,8 @@ struct LegReservation {
   caf::actor account;  // the actor now locked for this transfer (empty when refused)
   std::optional<domain::Error> refusal;
   persistence::LedgerEntry entry;
+  std::string currency;  // release 3: the account's (a transfer's two must agree)
+  std::string owner;     // release 3: the account's user
 };
 
 // Work for the LedgerWriter: one client operation's rows and outcome, the accounts to tell when it
@@ -242,6 +268,7 @@ struct WriteRequest {
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
   std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
+  persistence::AccountRecord rules;  // release 3: owner, currency, overdraft line, status
 };
 
 // An idempotent call handed to the IdempotencyGate: `execute` runs the operation once and must call
@@ -280,3 +307,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::HoldCommand)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::VoidCommand)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::ExpireHold)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AvailableQuery)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AccountUpdate)

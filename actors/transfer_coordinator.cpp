@@ -19,6 +19,9 @@ void request_leg(Self self, const TransferState& t, const std::string& user_id) 
                          caf::actor_cast<caf::actor>(self),
                          cmd.deadline};
   if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
+  // Release 3: the user-id form names default accounts only; a capture or an arriving credit
+  // names the accounts its hold or its debit named.
+  request.account_form = cmd.account_form || !cmd.hold_id.empty() || cmd.arrival;
   self->send(self->state.registry, reserve_atom::value, std::move(request));
 }
 
@@ -49,6 +52,13 @@ void commit(Self self, TransferState& s) {
   auto& cmd = s.command;
   WriteRequest request;
   int64_t from_balance = 0;
+  AnswerForm form;
+  form.exponent = s.legs.front().entry.exponent;
+  if (cmd.account_form) {
+    form.currency = cmd.currency;
+    form.from_owner = cmd.from_owner;
+    form.to_owner = cmd.to_owner;
+  }
   for (auto& leg : s.legs) {
     if (leg.entry.kind == persistence::EntryKind::transfer_debit)
       from_balance = leg.entry.new_balance;
@@ -63,19 +73,21 @@ void commit(Self self, TransferState& s) {
   }
   if (cmd.hold_id.empty()) {
     request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
-                                                 cmd.amount, from_balance)};
+                                                 cmd.amount, from_balance, form)};
   } else {
     // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
     request.on_commit =
-        Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance)};
-    request.mutation.hold_changes.push_back(
-        persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount});
+        Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance, form)};
+    request.mutation.hold_changes.push_back(persistence::HoldChange{
+        cmd.hold_id, "captured", s.transfer_id, cmd.amount, form.exponent});
   }
   // Beyond one machine: the debit departs with its in-transit row, or the credit arrives.
   if (cmd.payee_partition >= 0) request.mutation.departures.push_back(in_transit(s));
+  for (auto& leg : request.mutation.departures) leg.exponent = form.exponent;
 #ifndef WALLET_PROTOCOL_BUG_LOST_RECEIPT  // negative control of the simulation (test-only build)
   if (cmd.arrival) request.mutation.arrivals.push_back(in_transit(s));
 #endif
+  for (auto& leg : request.mutation.arrivals) leg.exponent = form.exponent;
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = std::move(cmd.reply);
   // Order matters: the writer must hold this mutation before either account submits a later one.
@@ -122,6 +134,17 @@ caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, 
         }
         s.legs.push_back(std::move(leg));
         if (s.legs.size() == legs_needed(s.command)) {
+          if (s.legs.size() == 2 && s.legs.front().currency != s.legs.back().currency) {
+            // Release 3: money of two currencies never meets (the HTTP layer checks first; this
+            // is the actors' own guard). Nothing changed.
+            for (auto& held : s.legs) {
+              self->send(held.account, release_atom::value, s.transfer_id, false);
+            }
+            s.command.reply(error_reply(domain::ErrorCode::currency_mismatch,
+                                        "both accounts of a transfer must hold one currency"));
+            transfers.erase(it);
+            return;
+          }
           if (self->clock().now() > s.command.deadline) {
             // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
             for (auto& held : s.legs) {

@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 32> kCodes{{
+constexpr std::array<CodeInfo, 42> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -46,6 +46,16 @@ constexpr std::array<CodeInfo, 32> kCodes{{
     {ErrorCode::hold_not_pending, "hold_not_pending", 409},
     {ErrorCode::partition_moved, "partition_moved", 503},
     {ErrorCode::rate_limited, "rate_limited", 429},
+    {ErrorCode::invalid_currency, "invalid_currency", 400},
+    {ErrorCode::currency_mismatch, "currency_mismatch", 400},
+    {ErrorCode::invalid_account_id, "invalid_account_id", 400},
+    {ErrorCode::invalid_metadata, "invalid_metadata", 400},
+    {ErrorCode::invalid_status, "invalid_status", 400},
+    {ErrorCode::account_not_found, "account_not_found", 404},
+    {ErrorCode::account_frozen, "account_frozen", 409},
+    {ErrorCode::account_closed, "account_closed", 409},
+    {ErrorCode::account_not_empty, "account_not_empty", 409},
+    {ErrorCode::limit_below_debt, "limit_below_debt", 409},
 }};
 
 const CodeInfo& info(ErrorCode code) {

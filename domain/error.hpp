@@ -45,6 +45,17 @@ enum class ErrorCode {
   // Operating it (SPEC.md section 9): this client is over its rate limit for the route's class;
   // nothing changed, retry after Retry-After (429).
   rate_limited,
+  // Release 3 (SPEC.md section 8): currencies and accounts.
+  invalid_currency,
+  currency_mismatch,
+  invalid_account_id,
+  invalid_metadata,
+  invalid_status,
+  account_not_found,
+  account_frozen,
+  account_closed,
+  account_not_empty,
+  limit_below_debt,
 };
 
 struct Error {

@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "domain/currency.hpp"
 #include "domain/money.hpp"
 #include "persistence/connection.hpp"
 #include "persistence/partition_store.hpp"
@@ -16,30 +17,47 @@ namespace {
 
 constexpr const char* kRfc3339 = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
 
-int64_t minor_units(const pqxx::field& field) {
-  auto value = domain::parse_minor_units(field.c_str());
+int64_t minor_units(const pqxx::field& field, int exponent = 2) {
+  auto value = domain::parse_stored_minor(field.c_str(), exponent);
   if (!value) throw std::runtime_error("unexpected numeric value in the ledger");
   return *value;
 }
 
+// The exponent of a stored currency code (release 3): every stored amount is read with it.
+int exponent_of(const std::string& currency) {
+  const auto* found = domain::configured_currencies().find(currency);
+  if (!found) {
+    throw std::runtime_error("the ledger holds currency " + currency +
+                             ", which CURRENCIES does not configure");
+  }
+  return found->exponent;
+}
+
+std::string money(int64_t minor, int exponent) { return domain::format_minor(minor, exponent); }
+
 // The columns every hold read selects, in the order hold_from_row reads them.
+// Each from `holds h`, with the payer's currency: the caller joins `accounts a` on the payer.
 const std::string kHoldColumns =
     std::string(
-        "hold_id, from_user_id, to_user_id, amount, status,"
-        " (extract(epoch FROM expires_at) * 1000)::bigint, coalesce(transfer_id::text, ''),"
-        " coalesce(captured_amount, 0), to_char(created_at AT TIME ZONE 'UTC', '") +
-    kRfc3339 + "')";
+        "h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.status,"
+        " (extract(epoch FROM h.expires_at) * 1000)::bigint, coalesce(h.transfer_id::text, ''),"
+        " coalesce(h.captured_amount, 0), to_char(h.created_at AT TIME ZONE 'UTC', '") +
+    kRfc3339 + "'), a.currency";
+const std::string kHoldsWithPayer =
+    " FROM holds h JOIN accounts a ON a.account_id = h.from_user_id ";
 
 HoldRecord hold_from_row(const pqxx::row& row) {
   HoldRecord hold;
   hold.hold_id = row[0].as<std::string>();
   hold.from_user_id = row[1].as<std::string>();
   hold.to_user_id = row[2].as<std::string>();
-  hold.amount = minor_units(row[3]);
+  hold.currency = row[9].as<std::string>();
+  hold.exponent = exponent_of(hold.currency);
+  hold.amount = minor_units(row[3], hold.exponent);
   hold.status = row[4].as<std::string>();
   hold.expires_at_ms = row[5].as<int64_t>();
   hold.transfer_id = row[6].as<std::string>();
-  hold.captured_amount = minor_units(row[7]);
+  hold.captured_amount = minor_units(row[7], hold.exponent);
   hold.created_at = row[8].as<std::string>();
   return hold;
 }
@@ -49,12 +67,13 @@ HoldRecord hold_from_row(const pqxx::row& row) {
 struct Span {
   int64_t first_old;
   int64_t last_new;
+  int exponent;
 };
 std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation*>& batch) {
   std::map<std::string, Span> accounts;
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
-      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0}).first;
+      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0, entry.exponent}).first;
       it->second.last_new = entry.new_balance;
     }
   }
@@ -67,7 +86,7 @@ std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation
 bool moves_balances_only(const std::vector<const LedgerMutation*>& batch) {
   return std::all_of(batch.begin(), batch.end(), [](const LedgerMutation* m) {
     return m->new_holds.empty() && m->hold_changes.empty() && m->departures.empty() &&
-           m->arrivals.empty();
+           m->arrivals.empty() && m->account_changes.empty();
   });
 }
 
@@ -93,16 +112,16 @@ BatchColumns batch_columns(const std::vector<const LedgerMutation*>& batch,
   }
   for (const auto& [user_id, span] : account_spans(batch)) {
     c.account_ids.plain(user_id);
-    c.old_balances.plain(domain::format_minor_units(span.first_old));
-    c.new_balances.plain(domain::format_minor_units(span.last_new));
+    c.old_balances.plain(money(span.first_old, span.exponent));
+    c.new_balances.plain(money(span.last_new, span.exponent));
   }
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
       c.entry_ids.plain(entry.id);
       c.entry_users.plain(entry.user_id);
-      c.entry_changes.plain(domain::format_minor_units(entry.change));
-      c.entry_old.plain(domain::format_minor_units(entry.old_balance));
-      c.entry_new.plain(domain::format_minor_units(entry.new_balance));
+      c.entry_changes.plain(money(entry.change, entry.exponent));
+      c.entry_old.plain(money(entry.old_balance, entry.exponent));
+      c.entry_new.plain(money(entry.new_balance, entry.exponent));
       c.entry_kinds.plain(entry_kind_name(entry.kind));
       if (entry.transfer_id.empty()) {
         c.entry_transfers.null();
@@ -132,13 +151,14 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   nlohmann::json hold_changes = nlohmann::json::array();
   nlohmann::json departures = nlohmann::json::array();
   nlohmann::json arrivals = nlohmann::json::array();
+  nlohmann::json account_changes = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
       nlohmann::json row{{"id", entry.id},
                          {"user_id", entry.user_id},
-                         {"balance_change", domain::format_minor_units(entry.change)},
-                         {"old_balance", domain::format_minor_units(entry.old_balance)},
-                         {"new_balance", domain::format_minor_units(entry.new_balance)},
+                         {"balance_change", money(entry.change, entry.exponent)},
+                         {"old_balance", money(entry.old_balance, entry.exponent)},
+                         {"new_balance", money(entry.new_balance, entry.exponent)},
                          {"kind", entry_kind_name(entry.kind)}};
       row["transfer_id"] =
           entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
@@ -148,7 +168,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
       new_holds.push_back({{"hold_id", hold.hold_id},
                            {"from_user_id", hold.from_user_id},
                            {"to_user_id", hold.to_user_id},
-                           {"amount", domain::format_minor_units(hold.amount)},
+                           {"amount", money(hold.amount, hold.exponent)},
                            {"expires_at", format_epoch_ms(hold.expires_at_ms)}});
     }
     for (const auto& change : mutation->hold_changes) {
@@ -158,20 +178,29 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
            {"status", change.status},
            {"transfer_id", captured ? nlohmann::json(change.transfer_id) : nlohmann::json()},
            {"captured_amount",
-            captured ? nlohmann::json(domain::format_minor_units(change.captured_amount))
+            captured ? nlohmann::json(money(change.captured_amount, change.exponent))
                      : nlohmann::json()}});
     }
     for (const auto& leg : mutation->departures) {
       departures.push_back({{"transfer_id", leg.transfer_id},
                             {"from_user_id", leg.from_user_id},
                             {"to_user_id", leg.to_user_id},
-                            {"amount", domain::format_minor_units(leg.amount)},
+                            {"amount", money(leg.amount, leg.exponent)},
                             {"to_partition", leg.to_partition}});
     }
     for (const auto& leg : mutation->arrivals) {
       arrivals.push_back({{"transfer_id", leg.transfer_id},
                           {"to_user_id", leg.to_user_id},
-                          {"amount", domain::format_minor_units(leg.amount)}});
+                          {"amount", money(leg.amount, leg.exponent)}});
+    }
+    for (const auto& change : mutation->account_changes) {
+      nlohmann::json row{{"account_id", change.account_id}};
+      if (change.status) row["status"] = *change.status;
+      if (change.overdraft_limit) {
+        row["overdraft_limit"] = money(*change.overdraft_limit, change.exponent);
+      }
+      if (change.metadata) row["metadata"] = nlohmann::json::parse(*change.metadata);
+      account_changes.push_back(std::move(row));
     }
     if (mutation->outcome) {
       const auto& o = *mutation->outcome;
@@ -185,8 +214,8 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   nlohmann::json account_rows = nlohmann::json::array();
   for (const auto& [user_id, span] : account_spans(batch)) {
     account_rows.push_back({{"user_id", user_id},
-                            {"old_balance", domain::format_minor_units(span.first_old)},
-                            {"new_balance", domain::format_minor_units(span.last_new)}});
+                            {"old_balance", money(span.first_old, span.exponent)},
+                            {"new_balance", money(span.last_new, span.exponent)}});
   }
   nlohmann::json doc{{"accounts", std::move(account_rows)},
                      {"entries", std::move(entries)},
@@ -195,6 +224,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   if (!hold_changes.empty()) doc["hold_changes"] = std::move(hold_changes);
   if (!departures.empty()) doc["departures"] = std::move(departures);
   if (!arrivals.empty()) doc["arrivals"] = std::move(arrivals);
+  if (!account_changes.empty()) doc["account_changes"] = std::move(account_changes);
   if (claim && !claim->instance_id.empty()) {
     nlohmann::json epochs = nlohmann::json::array();
     for (const auto& [partition, epoch] : claim->epochs) {
@@ -387,9 +417,10 @@ bool LedgerStore::found_committed(const LedgerMutation& probe) {
 
 std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id) {
   pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_params("SELECT balance FROM users WHERE user_id = $1", user_id);
+  auto rows = txn.exec_params("SELECT balance, currency FROM accounts WHERE account_id = $1",
+                              user_id);
   if (rows.empty()) return std::nullopt;
-  return minor_units(rows[0][0]);
+  return minor_units(rows[0][0], exponent_of(rows[0][1].as<std::string>()));
 }
 
 std::vector<IdempotencyOutcome> find_outcomes(
@@ -451,9 +482,9 @@ size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, 
 std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
                                              int limit, int64_t before) {
   pqxx::read_transaction txn(conn);
-  if (txn.exec_params("SELECT 1 FROM users WHERE user_id = $1", user_id).empty()) {
-    return std::nullopt;
-  }
+  auto account = txn.exec_params("SELECT currency FROM accounts WHERE account_id = $1", user_id);
+  if (account.empty()) return std::nullopt;
+  const int exponent = exponent_of(account[0][0].as<std::string>());
   // One row more than asked tells whether another page follows. seq only grows, so rows that
   // commit while a client pages land above its cursor and never shift a page.
   auto rows = txn.exec_params(
@@ -461,7 +492,7 @@ std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::
                   " coalesce(transfer_id::text, ''),"
                   " to_char(created_at AT TIME ZONE 'UTC', '") +
           kRfc3339 +
-          "'), seq FROM transactions WHERE user_id = $1 AND ($2::bigint = 0 OR seq < $2::bigint)"
+          "'), seq FROM transactions WHERE account_id = $1 AND ($2::bigint = 0 OR seq < $2::bigint)"
           " ORDER BY seq DESC LIMIT $3",
       user_id, before, limit + 1);
   HistoryPage page;
@@ -472,8 +503,9 @@ std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::
       break;
     }
     page.rows.push_back(HistoryRow{
-        row[0].as<std::string>(), minor_units(row[1]), minor_units(row[2]), minor_units(row[3]),
-        row[4].as<std::string>(), row[5].as<std::string>(), row[6].as<std::string>()});
+        row[0].as<std::string>(), minor_units(row[1], exponent), minor_units(row[2], exponent),
+        minor_units(row[3], exponent), row[4].as<std::string>(), row[5].as<std::string>(),
+        row[6].as<std::string>()});
   }
   return page;
 }
@@ -481,20 +513,29 @@ std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::
 std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::string& user_id) {
   // One snapshot: the balance and the holds it backs must be read at the same moment.
   pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
-  auto balance = txn.exec_params("SELECT balance FROM users WHERE user_id = $1", user_id);
-  if (balance.empty()) return std::nullopt;
-  AccountRecord account;
-  account.balance = minor_units(balance[0][0]);
-  auto holds = txn.exec_params(
-      "SELECT " + kHoldColumns + " FROM holds WHERE from_user_id = $1 AND status = 'pending'",
+  auto found = txn.exec_params(
+      "SELECT balance, user_id::text, currency, overdraft_limit, status FROM accounts"
+      " WHERE account_id = $1",
       user_id);
+  if (found.empty()) return std::nullopt;
+  AccountRecord account;
+  account.user_id = found[0][1].as<std::string>();
+  account.currency = found[0][2].as<std::string>();
+  account.exponent = exponent_of(account.currency);
+  account.balance = minor_units(found[0][0], account.exponent);
+  account.overdraft_limit = minor_units(found[0][3], account.exponent);
+  account.status = parse_account_status(found[0][4].as<std::string>()).value_or(AccountStatus::open);
+  auto holds = txn.exec_params("SELECT " + kHoldColumns + kHoldsWithPayer +
+                                   "WHERE h.from_user_id = $1 AND h.status = 'pending'",
+                               user_id);
   for (const auto& row : holds) account.pending_holds.push_back(hold_from_row(row));
   return account;
 }
 
 std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& hold_id) {
   pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_params("SELECT " + kHoldColumns + " FROM holds WHERE hold_id = $1", hold_id);
+  auto rows = txn.exec_params("SELECT " + kHoldColumns + kHoldsWithPayer + "WHERE h.hold_id = $1",
+                              hold_id);
   if (rows.empty()) return std::nullopt;
   return hold_from_row(rows[0]);
 }
@@ -503,16 +544,17 @@ ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit, const OwnedPa
   pqxx::nontransaction txn(conn);
   ExpirySweep sweep;
   const std::string overdue =
-      "SELECT " + kHoldColumns + " FROM holds WHERE status = 'pending' AND expires_at <= now()";
+      "SELECT " + kHoldColumns + kHoldsWithPayer +
+      "WHERE h.status = 'pending' AND h.expires_at <= now()";
   pqxx::result rows;
   if (!only) {
-    rows = txn.exec_params(overdue + " ORDER BY expires_at LIMIT $1", limit);
+    rows = txn.exec_params(overdue + " ORDER BY h.expires_at LIMIT $1", limit);
   } else {
     const auto serving = only->serving();
     rows =
         txn.exec_params(overdue +
-                            " AND ledger_partition_of(from_user_id, $2) = ANY ($3::bigint[])"
-                            " ORDER BY expires_at LIMIT $1",
+                            " AND ledger_partition_of(h.from_user_id, $2) = ANY ($3::bigint[])"
+                            " ORDER BY h.expires_at LIMIT $1",
                         limit, only->partitions(),
                         bigint_array_literal(std::vector<int64_t>(serving.begin(), serving.end())));
   }
@@ -525,11 +567,12 @@ ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit, const OwnedPa
 bool open_account(pqxx::connection& conn, const std::string& user_id,
                   const std::string& created_at) {
   pqxx::work txn(conn);
+  const auto& currency = domain::configured_currencies().default_currency();
   auto rows = txn.exec_params(
-      "INSERT INTO users (user_id, balance, created_at)"
-      " VALUES ($1, 0, coalesce(nullif($2, '')::timestamptz, now()))"
-      " ON CONFLICT (user_id) DO NOTHING RETURNING user_id",
-      user_id, created_at);
+      "INSERT INTO accounts (account_id, user_id, currency, balance, created_at)"
+      " VALUES ($1, $1, $2, $3::numeric, coalesce(nullif($4, '')::timestamptz, now()))"
+      " ON CONFLICT (account_id) DO NOTHING RETURNING account_id",
+      user_id, currency.code, money(0, currency.exponent), created_at);
   txn.commit();
   return !rows.empty();
 }
@@ -541,7 +584,8 @@ InTransit in_transit_row(const pqxx::row& row) {
   leg.transfer_id = row[0].c_str();
   leg.from_user_id = row[1].c_str();
   leg.to_user_id = row[2].c_str();
-  leg.amount = minor_units(row[3]);
+  leg.exponent = exponent_of(row[6].as<std::string>());
+  leg.amount = minor_units(row[3], leg.exponent);
   leg.to_partition = row[4].as<int>();
   leg.created_at = row[5].c_str();
   return leg;
@@ -549,9 +593,10 @@ InTransit in_transit_row(const pqxx::row& row) {
 
 const std::string kInTransitColumns =
     std::string(
-        "SELECT transfer_id::text, from_user_id::text, to_user_id::text, amount::text,"
-        " to_partition, to_char(created_at AT TIME ZONE 'UTC', '") +
-    kRfc3339 + "') FROM transfers_in_transit ";
+        "SELECT m.transfer_id::text, m.from_user_id::text, m.to_user_id::text, m.amount::text,"
+        " m.to_partition, to_char(m.created_at AT TIME ZONE 'UTC', '") +
+    kRfc3339 +
+    "'), a.currency FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id ";
 
 }  // namespace
 
@@ -562,8 +607,8 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
   std::vector<int64_t> wanted(partitions.begin(), partitions.end());
   pqxx::nontransaction txn(conn);
   auto rows = txn.exec_params(kInTransitColumns +
-                                  "WHERE to_partition = ANY ($1::bigint[]) "
-                                  "ORDER BY created_at LIMIT $2",
+                                  "WHERE m.to_partition = ANY ($1::bigint[]) "
+                                  "ORDER BY m.created_at LIMIT $2",
                               bigint_array_literal(wanted), limit);
   legs.reserve(rows.size());
   for (const auto& row : rows) legs.push_back(in_transit_row(row));
@@ -573,14 +618,17 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
   InTransitSummary summary;
   pqxx::read_transaction txn(conn);  // one snapshot: the total and the rows agree
-  auto totals = txn.exec(
-      "SELECT count(*), coalesce(sum(amount), 0)::text,"
-      " coalesce((extract(epoch FROM now() - min(created_at)) * 1000)::bigint, 0)"
-      " FROM transfers_in_transit");
+  // The total is in the default currency (money of two currencies is never added together).
+  const auto& currency = domain::configured_currencies().default_currency();
+  auto totals = txn.exec_params(
+      "SELECT count(*), coalesce(sum(m.amount) FILTER (WHERE a.currency = $1), 0)::text,"
+      " coalesce((extract(epoch FROM now() - min(m.created_at)) * 1000)::bigint, 0)"
+      " FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id",
+      currency.code);
   summary.count = totals[0][0].as<int64_t>();
-  summary.total = minor_units(totals[0][1]);
+  summary.total = minor_units(totals[0][1], currency.exponent);
   summary.oldest_age_ms = totals[0][2].as<int64_t>();
-  auto rows = txn.exec_params(kInTransitColumns + "ORDER BY created_at LIMIT $1", limit);
+  auto rows = txn.exec_params(kInTransitColumns + "ORDER BY m.created_at LIMIT $1", limit);
   for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
   return summary;
 }

@@ -23,6 +23,7 @@ struct LedgerEntry {
   int64_t new_balance = 0;
   EntryKind kind = EntryKind::deposit;
   std::string transfer_id;  // empty for deposits
+  int exponent = 2;         // of the account's currency: how its amounts are written
 };
 
 // The stored answer to an idempotent request, replayed verbatim for later duplicates.
@@ -48,6 +49,8 @@ struct HoldRecord {
   std::string transfer_id;         // set once captured
   int64_t captured_amount = 0;     // set once captured
   std::string created_at;          // RFC 3339, UTC (reads only)
+  int exponent = 2;                // of the payer's currency
+  std::string currency;            // the payer's (reads only)
 };
 
 // Closing a pending hold; applied only if the hold is still pending (else the batch fails).
@@ -56,6 +59,16 @@ struct HoldChange {
   std::string status;           // captured, voided or expired
   std::string transfer_id;      // captured only
   int64_t captured_amount = 0;  // captured only
+  int exponent = 2;             // of the payer's currency
+};
+
+// Release 3: a change of an account's rules (PATCH /accounts/{id}), decided by its actor.
+struct AccountChange {
+  std::string account_id;
+  std::optional<std::string> status;  // open, frozen or closed
+  std::optional<int64_t> overdraft_limit;
+  std::optional<std::string> metadata;  // a JSON object's text
+  int exponent = 2;
 };
 
 // A transfer between accounts of different owners, between its debit and its credit (a row of
@@ -67,6 +80,7 @@ struct InTransit {
   int64_t amount = 0;
   int to_partition = 0;    // the payee's partition, whose owner applies the credit
   std::string created_at;  // RFC 3339, UTC (reads only)
+  int exponent = 2;        // of the accounts' currency
 };
 
 // Transfers in transit, ledger-wide: how many and their total, with some of them (the oldest, or
@@ -90,6 +104,7 @@ struct LedgerMutation {
   std::vector<HoldChange> hold_changes;
   std::vector<InTransit> departures;
   std::vector<InTransit> arrivals;
+  std::vector<AccountChange> account_changes;  // release 3
 };
 
 // The fence of a commit (schema/transaction_service/006_partition_owner.sql): the instance that
@@ -100,10 +115,44 @@ struct OwnershipClaim {
   std::vector<std::pair<int, int64_t>> epochs;  // (partition, epoch)
 };
 
-// An account as loaded by its actor: the committed balance and its pending holds.
+enum class AccountStatus : uint8_t { open, frozen, closed };
+const char* account_status_name(AccountStatus status);
+std::optional<AccountStatus> parse_account_status(const std::string& name);
+
+// An account as loaded by its actor: the committed balance, its rules and its pending holds.
 struct AccountRecord {
   int64_t balance = 0;
   std::vector<HoldRecord> pending_holds;
+  std::string user_id;  // the owner (for a default account, the account's own id)
+  std::string currency;
+  int exponent = 2;
+  int64_t overdraft_limit = 0;
+  AccountStatus status = AccountStatus::open;
+};
+
+// Release 3: an account as GET /accounts/{id} shows it (read from Postgres, committed state).
+struct AccountView {
+  std::string account_id;
+  std::string user_id;
+  std::string currency;
+  int exponent = 2;
+  int64_t balance = 0;
+  int64_t held = 0;  // pending holds not yet past their expiry
+  int64_t overdraft_limit = 0;
+  std::string status;
+  std::string metadata;  // a JSON object's text
+  std::string created_at;
+};
+
+// Release 3: what POST /accounts opens.
+struct NewAccount {
+  std::string account_id;
+  std::string user_id;
+  std::string currency;
+  int exponent = 2;
+  int64_t overdraft_limit = 0;
+  std::string metadata = "{}";
+  std::optional<IdempotencyOutcome> outcome;  // stored in the same transaction
 };
 
 }  // namespace wallet::persistence

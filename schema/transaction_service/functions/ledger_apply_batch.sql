@@ -27,26 +27,36 @@ LANGUAGE plpgsql AS $$
 DECLARE
   expected integer := jsonb_array_length(batch -> 'accounts');
   updated  integer;
+  inserted integer;
+  account_changes jsonb := coalesce(batch -> 'account_changes', '[]'::jsonb);
   changes  jsonb := coalesce(batch -> 'hold_changes', '[]'::jsonb);
   new_holds jsonb := coalesce(batch -> 'holds', '[]'::jsonb);
 BEGIN
-  UPDATE users u
-     SET balance = a.new_balance
-    FROM jsonb_to_recordset(batch -> 'accounts')
-           AS a(user_id uuid, old_balance numeric, new_balance numeric)
-   WHERE u.user_id = a.user_id AND u.balance = a.old_balance;
-  GET DIAGNOSTICS updated = ROW_COUNT;
-  IF updated <> expected THEN
-    RAISE EXCEPTION 'stale balance: % of % accounts matched', updated, expected
+  -- As ledger_commit_rows: the conditional update also checks the account's status (open, or
+  -- frozen and only credited), and the rows take their owner and currency from their account.
+  WITH moved AS (
+    UPDATE accounts u
+       SET balance = a.new_balance
+      FROM jsonb_to_recordset(batch -> 'accounts')
+             AS a(user_id uuid, old_balance numeric, new_balance numeric)
+     WHERE u.account_id = a.user_id AND u.balance = a.old_balance
+       AND (u.status = 'open' OR (u.status = 'frozen' AND a.new_balance >= a.old_balance))
+    RETURNING u.account_id, u.user_id, u.currency),
+  written AS (
+    INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
+                              new_balance, kind, transfer_id)
+    SELECT (e.item ->> 'id')::uuid, m.user_id, m.account_id, m.currency,
+           (e.item ->> 'balance_change')::numeric, (e.item ->> 'old_balance')::numeric,
+           (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid
+      FROM jsonb_array_elements(batch -> 'entries') WITH ORDINALITY AS e(item, ord)
+      JOIN moved m ON m.account_id = (e.item ->> 'user_id')::uuid
+     ORDER BY e.ord
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM written) INTO updated, inserted;
+  IF updated <> expected OR inserted <> jsonb_array_length(batch -> 'entries') THEN
+    RAISE EXCEPTION 'stale balance or account status: % of % accounts matched', updated, expected
       USING ERRCODE = 'WL001';
   END IF;
-
-  INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind, transfer_id)
-  SELECT (e.item ->> 'id')::uuid, (e.item ->> 'user_id')::uuid,
-         (e.item ->> 'balance_change')::numeric, (e.item ->> 'old_balance')::numeric,
-         (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid
-    FROM jsonb_array_elements(batch -> 'entries') WITH ORDINALITY AS e(item, ord)
-   ORDER BY e.ord;
 
   INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
   SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
@@ -80,9 +90,9 @@ BEGIN
            AND h.status = 'captured'
            AND (SELECT count(*) FROM transactions t
                  WHERE t.transfer_id = h.transfer_id
-                   AND ((t.kind = 'transfer_debit' AND t.user_id = h.from_user_id
+                   AND ((t.kind = 'transfer_debit' AND t.account_id = h.from_user_id
                          AND t.balance_change = -h.captured_amount)
-                     OR (t.kind = 'transfer_credit' AND t.user_id = h.to_user_id
+                     OR (t.kind = 'transfer_credit' AND t.account_id = h.to_user_id
                          AND t.balance_change = h.captured_amount)))
              + (SELECT count(*) FROM transfers_in_transit m
                  WHERE m.transfer_id = h.transfer_id AND m.to_user_id = h.to_user_id
@@ -98,19 +108,62 @@ BEGIN
       SELECT 1
         FROM jsonb_to_recordset(batch -> 'accounts')
                AS a(user_id uuid, old_balance numeric, new_balance numeric)
+        JOIN accounts u ON u.account_id = a.user_id
        WHERE a.new_balance < a.old_balance
-         AND a.new_balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
-                               WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
+         AND a.new_balance + u.overdraft_limit
+               < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                   WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
     RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
   END IF;
   IF jsonb_array_length(new_holds) > 0 AND EXISTS (
       SELECT 1
         FROM (SELECT DISTINCT h.from_user_id
                 FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid)) payer
-        JOIN users u ON u.user_id = payer.from_user_id
-       WHERE u.balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+        JOIN accounts u ON u.account_id = payer.from_user_id
+       WHERE u.balance + u.overdraft_limit < (SELECT coalesce(sum(p.amount), 0) FROM holds p
                            WHERE p.from_user_id = payer.from_user_id AND p.status = 'pending')) THEN
     RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+  END IF;
+
+  -- Release 3: changes of an account's rules (PATCH /accounts/{id}), decided by its actor in its
+  -- order. The table's CHECKs stay the last guard (balance >= -overdraft_limit, closed is empty);
+  -- closing also needs no pending hold and no credit in transit to it (WL007), and a closed
+  -- account never changes again (WL008).
+  IF jsonb_array_length(account_changes) > 0 THEN
+    PERFORM 1 FROM accounts a
+      JOIN jsonb_to_recordset(account_changes) AS c(account_id uuid) USING (account_id)
+       FOR UPDATE OF a;
+    IF EXISTS (
+        SELECT 1 FROM jsonb_to_recordset(account_changes) AS c(account_id uuid, status text)
+         WHERE c.status = 'closed'
+           AND (EXISTS (SELECT 1 FROM holds p
+                         WHERE p.from_user_id = c.account_id AND p.status = 'pending')
+             OR EXISTS (SELECT 1 FROM transfers_in_transit m
+                         WHERE m.to_user_id = c.account_id))) THEN
+      RAISE EXCEPTION 'an account to close has a pending hold or a credit in transit'
+        USING ERRCODE = 'WL007';
+    END IF;
+    UPDATE accounts a
+       SET status = coalesce(c.status, a.status),
+           overdraft_limit = coalesce(c.overdraft_limit, a.overdraft_limit),
+           metadata = coalesce(c.metadata, a.metadata)
+      FROM jsonb_to_recordset(account_changes)
+             AS c(account_id uuid, status text, overdraft_limit numeric, metadata jsonb)
+     WHERE a.account_id = c.account_id AND a.status <> 'closed';
+    GET DIAGNOSTICS updated = ROW_COUNT;
+    IF updated <> jsonb_array_length(account_changes) THEN
+      RAISE EXCEPTION 'account closed: % of % account changes matched', updated,
+        jsonb_array_length(account_changes) USING ERRCODE = 'WL008';
+    END IF;
+    -- Pending holds <= balance + overdraft line after a lowered line.
+    IF EXISTS (
+        SELECT 1 FROM accounts a
+          JOIN jsonb_to_recordset(account_changes) AS c(account_id uuid) USING (account_id)
+         WHERE a.balance + a.overdraft_limit
+                 < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                     WHERE p.from_user_id = a.account_id AND p.status = 'pending')) THEN
+      RAISE EXCEPTION 'pending holds exceed the balance and overdraft line' USING ERRCODE = 'WL004';
+    END IF;
   END IF;
 END
 $$;

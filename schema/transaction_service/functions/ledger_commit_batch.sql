@@ -41,6 +41,10 @@ BEGIN
               FROM jsonb_to_recordset(coalesce(batch -> 'holds', '[]'::jsonb))
                      AS h(from_user_id uuid)
             UNION
+            SELECT c.account_id
+              FROM jsonb_to_recordset(coalesce(batch -> 'account_changes', '[]'::jsonb))
+                     AS c(account_id uuid)
+            UNION
             SELECT h.from_user_id
               FROM holds h
               JOIN jsonb_to_recordset(coalesce(batch -> 'hold_changes', '[]'::jsonb))
@@ -48,6 +52,18 @@ BEGIN
     PERFORM ledger_check_fence(fence ->> 'instance', claimed, epochs, payers);
   END IF;
   IF leaving IS NOT NULL THEN
+    -- Release 3: a credit may not leave for a closed account (its arrival could never apply). The
+    -- share lock holds off a concurrent close until this commits; the close then sees the credit
+    -- in transit and is refused (ledger_apply_batch, WL007).
+    PERFORM 1 FROM accounts a
+      JOIN jsonb_to_recordset(leaving) AS d(to_user_id uuid) ON a.account_id = d.to_user_id
+       FOR SHARE OF a;
+    IF EXISTS (SELECT 1 FROM accounts a
+                 JOIN jsonb_to_recordset(leaving) AS d(to_user_id uuid)
+                   ON a.account_id = d.to_user_id
+                WHERE a.status = 'closed') THEN
+      RAISE EXCEPTION 'a credit in transit names a closed account' USING ERRCODE = 'WL008';
+    END IF;
     INSERT INTO transfers_in_transit (transfer_id, from_user_id, to_user_id, amount, to_partition)
     SELECT d.transfer_id, d.from_user_id, d.to_user_id, d.amount, d.to_partition
       FROM jsonb_to_recordset(leaving)

@@ -6,15 +6,16 @@
 --
 --   fence:    instance ('' = no fence, as a jsonb batch without "fence"), claimed partitions and
 --             their epochs, index-aligned;
---   accounts: per touched account the balance the batch starts from and ends at, index-aligned,
---             ordered by user_id (the row-lock order);
+--   accounts: per touched account (account_id) the balance the batch starts from and ends at,
+--             index-aligned, ordered by account_id (the row-lock order);
 --   entries:  the ledger rows in the order the account actors applied them (transfer_id NULL for
 --             deposits and withdrawals);
 --   outcomes: the idempotency outcomes stored with them.
 -- Checks and writes exactly what ledger_commit_batch does for such a batch, all or nothing: the
--- fence (WL005), the conditional balance update (WL001), the rows, the outcomes, and pending
--- holds <= balance on every account the batch debited (WL004; its holds are untouched by the
--- batch).
+-- fence (WL005), the conditional balance update and the account's status (WL001), the rows
+-- (entry_users names each row's account; its owner and currency come from the account), the
+-- outcomes, and pending holds <= balance + overdraft line on every account the batch debited
+-- (WL004; its holds are untouched by the batch).
 CREATE OR REPLACE FUNCTION ledger_commit_rows(
     fence_instance text, fence_partitions integer[], fence_epochs bigint[],
     account_ids uuid[], old_balances numeric[], new_balances numeric[],
@@ -24,40 +25,55 @@ CREATE OR REPLACE FUNCTION ledger_commit_rows(
     outcome_statuses integer[], outcome_bodies text[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-  updated integer;
+  updated  integer;
+  inserted integer;
 BEGIN
   IF fence_instance <> '' THEN
     PERFORM ledger_check_fence(fence_instance, fence_partitions, fence_epochs, account_ids);
   END IF;
 
-  UPDATE users u
-     SET balance = a.new_balance
-    FROM unnest(account_ids, old_balances, new_balances) AS a(user_id, old_balance, new_balance)
-   WHERE u.user_id = a.user_id AND u.balance = a.old_balance;
-  GET DIAGNOSTICS updated = ROW_COUNT;
-  IF updated <> cardinality(account_ids) THEN
-    RAISE EXCEPTION 'stale balance: % of % accounts matched', updated, cardinality(account_ids)
-      USING ERRCODE = 'WL001';
+  -- The balance moves only from the balance the actors started from (WL001), and only on an
+  -- account whose status allows it: open, or frozen and only credited (release 3's last guard of
+  -- SPEC.md section 8; the actor refused the operation first). The rows take their account's
+  -- owner and currency from the accounts just updated, in one statement.
+  WITH moved AS (
+    UPDATE accounts u
+       SET balance = a.new_balance
+      FROM unnest(account_ids, old_balances, new_balances) AS a(account_id, old_balance, new_balance)
+     WHERE u.account_id = a.account_id AND u.balance = a.old_balance
+       AND (u.status = 'open' OR (u.status = 'frozen' AND a.new_balance >= a.old_balance))
+    RETURNING u.account_id, u.user_id, u.currency),
+  written AS (
+    INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
+                              new_balance, kind, transfer_id)
+    SELECT e.id, m.user_id, e.account_id, m.currency, e.change, e.old_balance, e.new_balance,
+           e.kind, e.transfer_id
+      FROM unnest(entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
+                  entry_transfers) WITH ORDINALITY
+             AS e(id, account_id, change, old_balance, new_balance, kind, transfer_id, ord)
+      JOIN moved m ON m.account_id = e.account_id
+     ORDER BY e.ord
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM written) INTO updated, inserted;
+  IF updated <> cardinality(account_ids) OR inserted <> cardinality(entry_ids) THEN
+    RAISE EXCEPTION 'stale balance or account status: % of % accounts matched', updated,
+      cardinality(account_ids) USING ERRCODE = 'WL001';
   END IF;
-
-  INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind, transfer_id)
-  SELECT e.id, e.user_id, e.change, e.old_balance, e.new_balance, e.kind, e.transfer_id
-    FROM unnest(entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
-                entry_transfers) WITH ORDINALITY
-           AS e(id, user_id, change, old_balance, new_balance, kind, transfer_id, ord)
-   ORDER BY e.ord;
 
   INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
   SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
                        outcome_bodies);
 
+  -- Pending holds <= balance + overdraft line on every account the batch debited.
   IF EXISTS (
       SELECT 1
-        FROM unnest(account_ids, old_balances, new_balances) AS a(user_id, old_balance, new_balance)
+        FROM unnest(account_ids, old_balances, new_balances) AS a(account_id, old_balance, new_balance)
+        JOIN accounts u ON u.account_id = a.account_id
        WHERE a.new_balance < a.old_balance
-         AND a.new_balance < (SELECT coalesce(sum(p.amount), 0) FROM holds p
-                               WHERE p.from_user_id = a.user_id AND p.status = 'pending')) THEN
-    RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
+         AND a.new_balance + u.overdraft_limit
+               < (SELECT coalesce(sum(p.amount), 0) FROM holds p
+                   WHERE p.from_user_id = a.account_id AND p.status = 'pending')) THEN
+    RAISE EXCEPTION 'pending holds exceed the balance and overdraft line' USING ERRCODE = 'WL004';
   END IF;
 END
 $$;

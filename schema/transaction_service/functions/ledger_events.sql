@@ -12,9 +12,10 @@
 CREATE OR REPLACE FUNCTION ledger_events_from_transactions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO ledger_outbox (user_id, transaction_id, kind, balance_change, old_balance,
-                             new_balance, transfer_id, created_at)
-  SELECT user_id, id, kind, balance_change, old_balance, new_balance, transfer_id, created_at
+  INSERT INTO ledger_outbox (user_id, account_id, currency, transaction_id, kind, balance_change,
+                             old_balance, new_balance, transfer_id, created_at)
+  SELECT user_id, account_id, currency, id, kind, balance_change, old_balance, new_balance,
+         transfer_id, created_at
     FROM ledger_events_new_rows
    ORDER BY seq;
   RETURN NULL;
@@ -25,10 +26,11 @@ $$;
 CREATE OR REPLACE FUNCTION ledger_events_from_hold_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO ledger_outbox (user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id,
-                             created_at)
-  SELECT from_user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id, now()
-    FROM ledger_events_new_holds;
+  INSERT INTO ledger_outbox (user_id, account_id, currency, hold_id, status, amount, to_user_id,
+                             expires_at, transfer_id, created_at)
+  SELECT a.user_id, n.from_user_id, a.currency, n.hold_id, n.status, n.amount, n.to_user_id,
+         n.expires_at, n.transfer_id, now()
+    FROM ledger_events_new_holds n JOIN accounts a ON a.account_id = n.from_user_id;
   RETURN NULL;
 END
 $$;
@@ -37,11 +39,12 @@ $$;
 CREATE OR REPLACE FUNCTION ledger_events_from_hold_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO ledger_outbox (user_id, hold_id, status, amount, to_user_id, expires_at, transfer_id,
-                             created_at)
-  SELECT n.from_user_id, n.hold_id, n.status, n.amount, n.to_user_id, n.expires_at, n.transfer_id,
-         now()
+  INSERT INTO ledger_outbox (user_id, account_id, currency, hold_id, status, amount, to_user_id,
+                             expires_at, transfer_id, created_at)
+  SELECT a.user_id, n.from_user_id, a.currency, n.hold_id, n.status, n.amount, n.to_user_id,
+         n.expires_at, n.transfer_id, now()
     FROM ledger_events_new_holds n JOIN ledger_events_old_holds o USING (hold_id)
+    JOIN accounts a ON a.account_id = n.from_user_id
    WHERE n.status IS DISTINCT FROM o.status;
   RETURN NULL;
 END

@@ -1,0 +1,424 @@
+// Currencies and exact decimal amounts at a currency's exponent (SPEC.md section 8). Integers only:
+// digits are accumulated into int64/uint64 with explicit bounds or overflow checks, never a float.
+#include "domain/currency.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wallet::domain {
+namespace {
+
+// Request amounts longer than this are rejected before any digit is looked at (as Money's).
+constexpr std::size_t kMaxAmountText = 64;
+// 1000000000 has 10 digits: an integer part with more significant digits is over the cap, and
+// rejecting it before accumulating keeps the arithmetic below far away from overflow.
+constexpr std::size_t kMaxAmountIntegerDigits = 10;
+constexpr int64_t kMaxAmountMajor = 1'000'000'000;
+constexpr int kMaxBalanceMajorDigits = 15;
+constexpr int kMaxPow10 = 18;
+// The largest exponent format_minor and parse_stored_minor work at.
+constexpr int kMaxTextExponent = 18;
+
+constexpr int64_t kPowersOfTen[kMaxPow10 + 1] = {
+    1,
+    10,
+    100,
+    1'000,
+    10'000,
+    100'000,
+    1'000'000,
+    10'000'000,
+    100'000'000,
+    1'000'000'000,
+    10'000'000'000,
+    100'000'000'000,
+    1'000'000'000'000,
+    10'000'000'000'000,
+    100'000'000'000'000,
+    1'000'000'000'000'000,
+    10'000'000'000'000'000,
+    100'000'000'000'000'000,
+    1'000'000'000'000'000'000,
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool valid_exponent(int exponent) { return exponent >= 0 && exponent <= kMaxCurrencyExponent; }
+
+Error amount_error(std::string message) {
+  return Error{ErrorCode::invalid_amount, std::move(message)};
+}
+
+Error config_error(std::string message) {
+  return Error{ErrorCode::bad_request, std::move(message)};
+}
+
+// "1 fractional digit", "3 fractional digits".
+std::string count_of(int64_t n, const char* singular, const char* plural) {
+  return std::to_string(n) + ' ' + (n == 1 ? singular : plural);
+}
+
+// The magnitude of an int64 as uint64: exact for INT64_MIN too (negated in unsigned arithmetic).
+uint64_t magnitude_of(int64_t value) {
+  return value < 0 ? uint64_t{0} - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+}
+
+// The decimal text of (negative ? -1 : 1) * magnitude * 10^-scale with exactly `scale` fractional
+// digits (none, and no point, for scale 0). "-0..." is never produced. scale >= 0.
+std::string decimal_text(uint64_t magnitude, bool negative, int scale) {
+  std::string digits = std::to_string(magnitude);
+  if (digits.size() <= static_cast<std::size_t>(scale)) {
+    digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
+  }
+  std::string out = negative && magnitude != 0 ? "-" : "";
+  const std::size_t integer_digits = digits.size() - static_cast<std::size_t>(scale);
+  out.append(digits, 0, integer_digits);
+  if (scale > 0) {
+    out += '.';
+    out.append(digits, integer_digits, std::string::npos);
+  }
+  return out;
+}
+
+// Config text shown in an error message: printable ASCII kept, anything else as \xNN, and long
+// text shortened (CURRENCIES comes from the environment and ends up in a log line).
+std::string shown(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  constexpr std::size_t kMaxShown = 40;
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\') {
+      out += text[i];
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0f];
+    }
+  }
+  if (text.size() > kMaxShown) out += "...";
+  return out + "\"";
+}
+
+std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+bool valid_code(std::string_view code) {
+  if (code.size() < 3 || code.size() > 12) return false;
+  for (char c : code) {
+    if (!((c >= 'A' && c <= 'Z') || is_digit(c) || c == '_')) return false;
+  }
+  return true;
+}
+
+// The exponent of a CURRENCIES item, or an error message (without the item, which the caller adds).
+bool parse_exponent(std::string_view text, int& out, std::string& why) {
+  if (text.empty()) {
+    why = "the exponent after ':' is missing";
+    return false;
+  }
+  for (char c : text) {
+    if (!is_digit(c)) {
+      why = "the exponent must be a number in 0.." + std::to_string(kMaxCurrencyExponent);
+      return false;
+    }
+  }
+  std::size_t first = text.find_first_not_of('0');
+  if (first == std::string_view::npos) first = text.size() - 1;  // all zeros: the value is 0
+  if (text.size() - first > 1 || text[first] - '0' > kMaxCurrencyExponent) {
+    why = "the exponent " + std::string(text.substr(first, 6)) +
+          (text.size() - first > 6 ? "..." : "") + " is outside 0.." +
+          std::to_string(kMaxCurrencyExponent);
+    return false;
+  }
+  out = text[first] - '0';
+  return true;
+}
+
+}  // namespace
+
+// ---- Currencies ----
+
+Result<Currencies> Currencies::parse(std::string_view config, std::string_view default_code) {
+  if (trim_spaces(config).empty()) {
+    return config_error("CURRENCIES must list at least one currency (\"CODE:EXPONENT,...\")");
+  }
+  Currencies out;
+  std::size_t item_number = 0;
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = config.find(',', begin);
+    const std::size_t end = comma == std::string_view::npos ? config.size() : comma;
+    const std::string_view item = trim_spaces(config.substr(begin, end - begin));
+    ++item_number;
+    const std::string where = "CURRENCIES item " + std::to_string(item_number);
+    if (item.empty()) return config_error(where + " is empty (a stray comma?)");
+    const std::string prefix = where + ' ' + shown(item) + ": ";
+
+    const std::size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+      return config_error(prefix + "must be CODE:EXPONENT, like \"USD:2\"");
+    }
+    const std::string_view code = item.substr(0, colon);
+    const std::string_view exponent_text = item.substr(colon + 1);
+    if (exponent_text.find(':') != std::string_view::npos) {
+      return config_error(prefix + "must be CODE:EXPONENT with one ':', like \"USD:2\"");
+    }
+    if (!valid_code(code)) {
+      return config_error(prefix + "the code must be 3..12 characters of A-Z, 0-9 and _");
+    }
+    int exponent = 0;
+    std::string why;
+    if (!parse_exponent(exponent_text, exponent, why)) return config_error(prefix + why);
+    if (out.find(code) != nullptr) {
+      return config_error(prefix + std::string(code) + " is listed twice");
+    }
+    out.all_.push_back(Currency{std::string(code), exponent});
+
+    if (comma == std::string_view::npos) break;
+    begin = comma + 1;
+  }
+
+  const std::string_view wanted = trim_spaces(default_code);
+  const auto found = std::find_if(out.all_.begin(), out.all_.end(),
+                                  [&](const Currency& c) { return c.code == wanted; });
+  if (found == out.all_.end()) {
+    std::string listed;
+    for (const Currency& c : out.all_) listed += (listed.empty() ? "" : ", ") + c.code;
+    return config_error("DEFAULT_CURRENCY " + shown(default_code) + " is not one of CURRENCIES (" +
+                        listed + ")");
+  }
+  out.default_index_ = static_cast<std::size_t>(found - out.all_.begin());
+  return out;
+}
+
+Currencies Currencies::defaults() {
+  Currencies out;
+  out.all_ = {{"USD", 2}, {"EUR", 2}, {"GBP", 2}, {"JPY", 0}, {"KWD", 3}};
+  out.default_index_ = 0;
+  return out;
+}
+
+const Currency* Currencies::find(std::string_view code) const {
+  for (const Currency& c : all_) {
+    if (c.code == code) return &c;
+  }
+  return nullptr;
+}
+
+int Currencies::max_exponent() const {
+  int out = 0;
+  for (const Currency& c : all_) out = std::max(out, c.exponent);
+  return out;
+}
+
+namespace {
+
+Currencies& configured_storage() {
+  static Currencies configured = Currencies::defaults();  // initialized once, thread-safely
+  return configured;
+}
+
+}  // namespace
+
+void set_configured_currencies(Currencies currencies) {
+  if (currencies.all().empty()) return;  // see the header: never leave the process without one
+  configured_storage() = std::move(currencies);
+}
+
+const Currencies& configured_currencies() { return configured_storage(); }
+
+// ---- Bounds ----
+
+int64_t pow10(int exponent) {
+  if (exponent < 0 || exponent > kMaxPow10) return 0;
+  return kPowersOfTen[exponent];
+}
+
+int64_t max_amount_minor(int exponent) {
+  if (!valid_exponent(exponent)) return 0;
+  return kMaxAmountMajor * pow10(exponent);
+}
+
+int64_t max_balance_minor(int exponent) {
+  if (!valid_exponent(exponent)) return 0;
+  return pow10(std::min(kMaxBalanceMajorDigits + exponent, kMaxPow10));
+}
+
+// ---- Amount ----
+
+Result<int64_t> Amount::to_minor(int exponent) const {
+  if (!valid_exponent(exponent)) {
+    return Error{ErrorCode::internal, "currency exponent " + std::to_string(exponent) +
+                                          " is outside 0.." + std::to_string(kMaxCurrencyExponent)};
+  }
+  if (scale < 0) return amount_error("amount has a negative number of fractional digits");
+  if (scale > exponent) {
+    return amount_error("amount has " + count_of(scale, "fractional digit", "fractional digits") +
+                        "; this currency has " +
+                        (exponent == 0 ? std::string("no decimal places")
+                                       : count_of(exponent, "decimal place", "decimal places")));
+  }
+  if (units <= 0) return amount_error("amount must be greater than 0");
+  // units * 10^(exponent - scale) <= max_amount_minor(exponent) <=> units <= 10^9 * 10^scale,
+  // checked before multiplying so that nothing can overflow.
+  if (units > kMaxAmountMajor * pow10(scale)) {
+    return amount_error("amount must not exceed " +
+                        format_minor(max_amount_minor(exponent), exponent));
+  }
+  return units * pow10(exponent - scale);
+}
+
+std::string Amount::canonical() const {
+  const bool negative = units < 0;
+  const uint64_t magnitude = magnitude_of(units);
+  // A negative scale is not an amount (to_minor rejects it); it is written as scale 0 here.
+  if (scale <= 0) return decimal_text(magnitude, negative, 0);
+  std::string out = decimal_text(magnitude, negative, scale);
+  while (out.back() == '0') out.pop_back();  // a point precedes the fraction, so this stops
+  if (out.back() == '.') out.pop_back();
+  return out;
+}
+
+// ---- Text ----
+
+Result<Amount> parse_amount(std::string_view text, int max_scale) {
+  if (!valid_exponent(max_scale)) {
+    return Error{ErrorCode::internal, "amount scale " + std::to_string(max_scale) +
+                                          " is outside 0.." + std::to_string(kMaxCurrencyExponent)};
+  }
+  if (text.empty()) return amount_error("amount must not be empty");
+  if (text.size() > kMaxAmountText) {
+    return amount_error("amount is too long (at most 64 characters)");
+  }
+  for (char c : text) {
+    if (is_space(c)) return amount_error("amount must not contain whitespace");
+  }
+  if (text.front() == '-') return amount_error("amount must be positive, without a sign");
+  if (text.front() == '+') return amount_error("amount must be written without a sign");
+  if (text.front() == '.') {
+    return amount_error("amount must have at least one digit before the decimal point");
+  }
+
+  std::size_t pos = 0;
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  const std::size_t integer_end = pos;
+  if (integer_end == 0) {
+    return amount_error("amount must be a decimal number like \"12.34\"");
+  }
+
+  std::size_t fraction_begin = integer_end;
+  std::size_t fraction_digits = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    fraction_begin = pos;
+    while (pos < text.size() && is_digit(text[pos])) ++pos;
+    fraction_digits = pos - fraction_begin;
+    if (fraction_digits == 0 && pos == text.size()) {
+      return amount_error("amount must have digits after the decimal point");
+    }
+  }
+  if (pos != text.size()) {
+    const char c = text[pos];
+    if (c == 'e' || c == 'E') return amount_error("amount must not use exponent notation");
+    return amount_error("amount must be a decimal number like \"12.34\"");
+  }
+  if (fraction_digits > static_cast<std::size_t>(max_scale)) {
+    if (max_scale == 0) return amount_error("amount must be a whole number, without a fraction");
+    return amount_error("amount must have at most " +
+                        count_of(max_scale, "fractional digit", "fractional digits"));
+  }
+
+  std::size_t first_significant = 0;
+  while (first_significant < integer_end && text[first_significant] == '0') ++first_significant;
+  if (integer_end - first_significant > kMaxAmountIntegerDigits) {
+    return amount_error("amount must not exceed 1000000000");
+  }
+
+  // At most 10 integer digits and 6 fractional ones: below 10^17, no overflow.
+  int64_t units = 0;
+  for (std::size_t i = first_significant; i < integer_end; ++i) {
+    units = units * 10 + (text[i] - '0');
+  }
+  for (std::size_t i = fraction_begin; i < fraction_begin + fraction_digits; ++i) {
+    units = units * 10 + (text[i] - '0');
+  }
+  const int scale = static_cast<int>(fraction_digits);
+
+  if (units == 0) return amount_error("amount must be greater than 0");
+  if (units > kMaxAmountMajor * pow10(scale)) {
+    return amount_error("amount must not exceed 1000000000");
+  }
+  return Amount{units, scale};
+}
+
+std::string format_minor(int64_t minor, int exponent) {
+  const int scale = std::clamp(exponent, 0, kMaxTextExponent);
+  return decimal_text(magnitude_of(minor), minor < 0, scale);
+}
+
+std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
+  if (exponent < 0 || exponent > kMaxTextExponent) return std::nullopt;
+  std::size_t pos = 0;
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) ++pos;
+
+  // Accumulate the magnitude unsigned so that INT64_MIN itself is representable.
+  uint64_t magnitude = 0;
+  std::size_t integer_digits = 0;
+  for (; pos < text.size() && is_digit(text[pos]); ++pos, ++integer_digits) {
+    if (__builtin_mul_overflow(magnitude, uint64_t{10}, &magnitude) ||
+        __builtin_add_overflow(magnitude, uint64_t(text[pos] - '0'), &magnitude)) {
+      return std::nullopt;
+    }
+  }
+  if (integer_digits == 0) return std::nullopt;
+
+  // The first `exponent` fractional digits, right-padded with zeros to `exponent` digits; any
+  // further digit must be a zero (numeric columns of a larger scale print them).
+  uint64_t fraction = 0;
+  int kept = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    std::size_t fraction_digits = 0;
+    for (; pos < text.size() && is_digit(text[pos]); ++pos, ++fraction_digits) {
+      if (kept < exponent) {
+        fraction = fraction * 10 + uint64_t(text[pos] - '0');
+        ++kept;
+      } else if (text[pos] != '0') {
+        return std::nullopt;
+      }
+    }
+    if (fraction_digits == 0) return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  fraction *= static_cast<uint64_t>(pow10(exponent - kept));  // < 10^18: no overflow
+
+  if (__builtin_mul_overflow(magnitude, static_cast<uint64_t>(pow10(exponent)), &magnitude) ||
+      __builtin_add_overflow(magnitude, fraction, &magnitude)) {
+    return std::nullopt;
+  }
+  constexpr uint64_t kMaxPositive = uint64_t{INT64_MAX};
+  if (!negative) {
+    if (magnitude > kMaxPositive) return std::nullopt;
+    return static_cast<int64_t>(magnitude);
+  }
+  if (magnitude > kMaxPositive + 1) return std::nullopt;
+  if (magnitude == kMaxPositive + 1) return INT64_MIN;
+  return -static_cast<int64_t>(magnitude);
+}
+
+}  // namespace wallet::domain
