@@ -133,8 +133,9 @@ bool past_deadline(Self self, T& cmd) {
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
-  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
-      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (names_other_account(s, cmd.account_form))
+    return cmd.reply(
+        error_reply(domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
   if (s.status == AccountStatus::closed) {
     return reject(self, s.context->writer, cmd.tag, closed_error(s.user_id), cmd.reply,
                   cmd.deadline);
@@ -148,14 +149,9 @@ void deposit(Self self, DepositCommand& cmd) {
         cmd.reply, cmd.deadline);
     return;
   }
-  persistence::LedgerEntry entry{domain::new_uuid_v4(),
-                                 s.user_id,
-                                 cmd.amount,
-                                 s.pending,
-                                 updated,
-                                 persistence::EntryKind::deposit,
-                                 "",
-                                 s.exponent};
+  persistence::LedgerEntry entry{
+      domain::new_uuid_v4(),           s.user_id, cmd.amount, s.pending, updated,
+      persistence::EntryKind::deposit, "",        s.exponent};
   WriteRequest request;
   request.on_commit =
       Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
@@ -188,8 +184,9 @@ void expire_overdue(Self self);
 void withdraw(Self self, WithdrawCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
-  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
-      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (names_other_account(s, cmd.account_form))
+    return cmd.reply(
+        error_reply(domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
   if (auto refusal = debit_refusal(s)) {
     return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
   }
@@ -224,8 +221,9 @@ void withdraw(Self self, WithdrawCommand& cmd) {
 void create_hold(Self self, HoldCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
-  if (names_other_account(s, cmd.account_form)) return cmd.reply(error_reply(
-      domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
+  if (names_other_account(s, cmd.account_form))
+    return cmd.reply(
+        error_reply(domain::ErrorCode::user_not_found, "no account for user " + s.user_id));
   if (auto refusal = debit_refusal(s)) {
     return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
   }
@@ -336,7 +334,7 @@ void answer_available(Self self, AvailableQuery& query) {
   }
   const int64_t available =
       std::max<int64_t>(0, std::min(s.committed, s.pending) + s.overdraft - held);
-  query.reply(BalanceFigures{s.committed, available});
+  query.reply(BalanceFigures{s.committed, available, s.exponent});
 }
 
 void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
@@ -827,6 +825,8 @@ caf::behavior account_actor(caf::stateful_actor<AccountState>* self, std::string
             s.stash.size(), s.handled,     s.in_flight, s.last_activity_ms};
         snapshot.holds_pending = s.holds.size();
         snapshot.held = s.held;
+        snapshot.currency = s.currency;
+        snapshot.exponent = s.exponent;
         self->send(collector, snapshot_atom::value, std::move(snapshot));
       },
       [=](retire_atom) {

@@ -83,9 +83,8 @@ class Stash {
 
 struct AccountState {
   enum class Phase : uint8_t { unloaded, loading, ready, locked, missing };
-  using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery,
-                            WithdrawCommand, HoldCommand, VoidCommand, ExpireHold, AvailableQuery,
-                            AccountUpdate>;
+  using Work = std::variant<DepositCommand, ReserveRequest, BalanceQuery, WithdrawCommand,
+                            HoldCommand, VoidCommand, ExpireHold, AvailableQuery, AccountUpdate>;
 
   // A transfer's reservation, while the account is locked by it (only then allocated).
   struct Lock {

@@ -245,6 +245,16 @@ void Ledger::start_transfer(TransferCommand command) {
                                   domain::Result<persistence::AccountRecord> found) mutable {
     if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
     if (!found) return command.reply(error_reply(found.error().code, found.error().message));
+    // As the payee's actor would answer: the user form names default accounts only, and a
+    // closed account takes no credit.
+    if (!command.account_form && found->user_id != command.to_user_id) {
+      return command.reply(error_reply(domain::ErrorCode::user_not_found,
+                                       "no account for user " + command.to_user_id));
+    }
+    if (found->status == persistence::AccountStatus::closed) {
+      return command.reply(error_reply(domain::ErrorCode::account_closed,
+                                       "account " + command.to_user_id + " is closed"));
+    }
     caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
   });
 }
@@ -271,9 +281,12 @@ bool Ledger::owned_elsewhere(const std::string& user_id) const {
 void Ledger::balance(BalanceQuery query) {
   if (query.deadline == kNoDeadline) query.deadline = deadline_from_now();
   if (owned_elsewhere(query.user_id)) {
-    read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
+    read_elsewhere_owned(query.user_id, [id = query.user_id, reply = std::move(query.reply)](
                                             domain::Result<persistence::AccountRecord> account) {
       if (!account) return reply(account.error());
+      if (account->user_id != id) {  // not a default account: no user of that id
+        return reply(domain::Error{domain::ErrorCode::user_not_found, "no account for user " + id});
+      }
       reply(account->balance);
     });
     return;
@@ -444,9 +457,13 @@ void Ledger::hold(
 void Ledger::balance_figures(AvailableQuery query) {
   if (query.deadline == kNoDeadline) query.deadline = deadline_from_now();
   if (owned_elsewhere(query.user_id)) {
-    read_elsewhere_owned(query.user_id, [reply = std::move(query.reply)](
+    read_elsewhere_owned(query.user_id, [id = query.user_id, account_form = query.account_form,
+                                         reply = std::move(query.reply)](
                                             domain::Result<persistence::AccountRecord> account) {
       if (!account) return reply(account.error());
+      if (!account_form && account->user_id != id) {
+        return reply(domain::Error{domain::ErrorCode::user_not_found, "no account for user " + id});
+      }
       const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count();
@@ -454,7 +471,9 @@ void Ledger::balance_figures(AvailableQuery query) {
       for (const auto& hold : account->pending_holds) {
         if (hold.expires_at_ms > now_ms) held += hold.amount;
       }
-      reply(BalanceFigures{account->balance, std::max<int64_t>(0, account->balance - held)});
+      reply(BalanceFigures{account->balance,
+                           std::max<int64_t>(0, account->balance + account->overdraft_limit - held),
+                           account->exponent});
     });
     return;
   }

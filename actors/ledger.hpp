@@ -15,6 +15,7 @@
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
 #include "actors/stage_deadline.hpp"
+#include "persistence/account_store.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
@@ -62,6 +63,7 @@ using PartitionOwner = persistence::PartitionOwner;
 using OwnedPartitions = persistence::OwnedPartitions;
 using InTransit = persistence::InTransit;
 using InTransitSummary = persistence::InTransitSummary;
+using AccountView = persistence::AccountView;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {
@@ -104,6 +106,22 @@ class Ledger {
   // One page of an account's history, newest first, before the row `before` (0: from the newest).
   void history(std::string user_id, int limit, int64_t before,
                std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply);
+
+  // Accounts (actors/ledger_accounts.cpp). Opening one: `render` gives the body of its idempotency
+  // outcome, stored in the same transaction (http/ renders). Reads are of committed state.
+  void create_account(persistence::NewAccount account,
+                      std::function<std::string(const AccountView&)> render,
+                      std::function<void(domain::Result<persistence::AccountOpened>)> reply);
+  void account(std::string account_id,
+               std::function<void(domain::Result<std::optional<AccountView>>)> reply);
+  void accounts(std::vector<std::string> account_ids,
+                std::function<void(domain::Result<std::vector<AccountView>>)> reply);
+  void user_accounts(
+      std::string user_id,
+      std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply);
+  // A change of an account's rules, decided by its actor after its work in flight settled;
+  // answered 200 with an empty body once durable (the caller reads the account back).
+  void update_account(AccountUpdate update);
 
   // Beyond one machine: every partition with its owner and epoch, as Postgres holds them.
   void partitions(

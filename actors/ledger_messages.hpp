@@ -168,7 +168,7 @@ struct HoldCommand {
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
   bool account_form = false;
-  std::string to_owner;  // the account form: the payee's user (for the answer)
+  std::string to_owner = {};  // the account form: the payee's user (for the answer)
 };
 
 // Release 3: PATCH /accounts/{id}, decided by the account's actor in its order (after everything
@@ -199,7 +199,8 @@ struct ExpireHold {
 
 struct BalanceFigures {
   int64_t balance = 0;    // committed
-  int64_t available = 0;  // balance - pending holds
+  int64_t available = 0;  // balance + overdraft line - pending holds
+  int exponent = 2;       // of the account's currency
 };
 struct AvailableQuery {
   std::string user_id;
@@ -228,6 +229,8 @@ struct AccountSnapshot {
   int64_t last_activity_ms = 0;  // Unix epoch milliseconds
   size_t holds_pending = 0;      // release 2: pending holds this account pays
   int64_t held = 0;              // their sum
+  std::string currency = {};     // empty until loaded
+  int exponent = 2;
 };
 struct InspectQuery {
   std::optional<std::string> user_id;  // one actor, or all of them when empty
@@ -243,7 +246,7 @@ struct ReserveRequest {
   int64_t amount = 0;
   caf::actor coordinator;
   Deadline deadline = kNoDeadline;
-  std::string hold_id = {};  // release 2: a capture's debit leg consumes this hold
+  std::string hold_id = {};   // release 2: a capture's debit leg consumes this hold
   bool account_form = false;  // release 3: a user-id form names default accounts only
 };
 struct LegReservation {
@@ -268,7 +271,7 @@ struct WriteRequest {
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
   std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
-  persistence::AccountRecord rules;  // release 3: owner, currency, overdraft line, status
+  persistence::AccountRecord rules;            // release 3: owner, currency, overdraft line, status
 };
 
 // An idempotent call handed to the IdempotencyGate: `execute` runs the operation once and must call

@@ -17,9 +17,9 @@ namespace wallet::actors {
 // currency.
 struct AnswerForm {
   int exponent = 2;
-  std::string currency;       // set only for the account form
-  std::string from_owner;     // the account form: the payer's user (or the account's)
-  std::string to_owner;       // the account form: the payee's user
+  std::string currency;    // set only for the account form
+  std::string from_owner;  // the account form: the payer's user (or the account's)
+  std::string to_owner;    // the account form: the payee's user
   bool accounts() const { return !currency.empty(); }
 };
 

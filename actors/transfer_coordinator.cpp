@@ -78,8 +78,8 @@ void commit(Self self, TransferState& s) {
     // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
     request.on_commit =
         Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance, form)};
-    request.mutation.hold_changes.push_back(persistence::HoldChange{
-        cmd.hold_id, "captured", s.transfer_id, cmd.amount, form.exponent});
+    request.mutation.hold_changes.push_back(
+        persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount, form.exponent});
   }
   // Beyond one machine: the debit departs with its in-transit row, or the credit arrives.
   if (cmd.payee_partition >= 0) request.mutation.departures.push_back(in_transit(s));

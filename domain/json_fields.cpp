@@ -41,26 +41,58 @@ class FlatObjectReader final : public nlohmann::json_sax<Json> {
   }
   bool binary(binary_t& /*value*/) override { return fail("request body must be JSON text"); }
 
+  explicit FlatObjectReader(std::string_view nested_key = {}) : nested_key_(nested_key) {}
+
   bool start_object(std::size_t /*elements*/) override {
     if (depth_ == 0) {
       depth_ = 1;
       return true;
     }
+    if (depth_ == 1 && !nested_key_.empty() && key_ == nested_key_) {
+      depth_ = 2;
+      nested_.emplace();
+      return true;
+    }
+    if (depth_ == 2) return fail_nested("values of \"" + nested_key_ + "\" must be strings");
     return fail("field \"" + key_ + "\" must not be an object");
   }
   bool key(string_t& key) override {
+    if (depth_ == 2) {
+      if (key.size() > kMaxNestedKeyBytes) {
+        return fail_nested("a key of \"" + nested_key_ + "\" is too long");
+      }
+      if (nested_->size() == kMaxJsonFields) {
+        return fail_nested("\"" + nested_key_ + "\" has too many keys");
+      }
+      if (nested_->count(key) != 0) {
+        return fail("key \"" + key + "\" of \"" + nested_key_ + "\" appears more than once");
+      }
+      key_ = std::move(key);
+      return true;
+    }
     if (key.size() > kMaxJsonKeyBytes) return fail("a field name is longer than 64 bytes");
     if (fields_.size() == kMaxJsonFields) return fail("request body has more than 32 fields");
-    if (fields_.count(key) != 0) return fail("field \"" + key + "\" appears more than once");
+    if (fields_.count(key) != 0 || (nested_ && key == nested_key_)) {
+      return fail("field \"" + key + "\" appears more than once");
+    }
     key_ = std::move(key);
     return true;
   }
   bool end_object() override {
+    if (depth_ == 2) {
+      depth_ = 1;
+      key_.clear();
+      return true;
+    }
     depth_ = 0;
     return true;
   }
   bool start_array(std::size_t /*elements*/) override {
     if (depth_ == 0) return fail("request body must be a JSON object, not an array");
+    if (depth_ == 2) return fail_nested("values of \"" + nested_key_ + "\" must be strings");
+    if (!nested_key_.empty() && key_ == nested_key_) {
+      return fail_nested("\"" + nested_key_ + "\" must be a JSON object");
+    }
     return fail("field \"" + key_ + "\" must not be an array");
   }
   bool end_array() override { return false; }  // unreachable: every array is refused at its start
@@ -83,11 +115,17 @@ class FlatObjectReader final : public nlohmann::json_sax<Json> {
   }
 
   FlatObject take_fields() { return std::move(fields_); }
+  std::optional<FlatObject> take_nested() { return std::move(nested_); }
   const std::optional<Error>& error() const { return error_; }
 
  private:
   bool add(JsonScalar::Kind kind, std::string text) {
     if (depth_ == 0) return fail("request body must be a JSON object");
+    if (depth_ == 2) {
+      nested_->emplace(std::move(key_), JsonScalar{kind, std::move(text)});
+      key_.clear();
+      return true;
+    }
     fields_.emplace(std::move(key_), JsonScalar{kind, std::move(text)});
     key_.clear();
     return true;
@@ -97,7 +135,14 @@ class FlatObjectReader final : public nlohmann::json_sax<Json> {
     if (!error_) error_ = Error{ErrorCode::invalid_json, std::move(message)};
     return false;
   }
+  bool fail_nested(std::string message) {
+    if (!error_) error_ = Error{ErrorCode::invalid_metadata, std::move(message)};
+    return false;
+  }
 
+  static constexpr std::size_t kMaxNestedKeyBytes = 256;  // 64 characters of up to 4 bytes
+  std::string nested_key_;
+  std::optional<FlatObject> nested_;
   int depth_ = 0;
   std::string key_;
   FlatObject fields_;
@@ -106,7 +151,9 @@ class FlatObjectReader final : public nlohmann::json_sax<Json> {
 
 }  // namespace
 
-Result<FlatObject> parse_flat_object(std::string_view body) {
+namespace {
+
+Result<FlatObject> parse_with(FlatObjectReader& reader, std::string_view body) {
   bool blank = true;
   for (char c : body) {
     if (!is_json_space(c)) {
@@ -123,7 +170,6 @@ Result<FlatObject> parse_flat_object(std::string_view body) {
   }
 
   try {
-    FlatObjectReader reader;
     const bool ok = Json::sax_parse(body.begin(), body.end(), &reader);
     if (!ok || reader.error()) {
       if (reader.error()) return *reader.error();
@@ -136,6 +182,21 @@ Result<FlatObject> parse_flat_object(std::string_view body) {
   } catch (...) {
     return Error{ErrorCode::internal, "could not decode the request body"};
   }
+}
+
+}  // namespace
+
+Result<FlatObject> parse_flat_object(std::string_view body) {
+  FlatObjectReader reader;
+  return parse_with(reader, body);
+}
+
+Result<ObjectWithNested> parse_object_with_nested(std::string_view body,
+                                                  std::string_view nested_key) {
+  FlatObjectReader reader(nested_key);
+  auto fields = parse_with(reader, body);
+  if (!fields) return fields.error();
+  return ObjectWithNested{std::move(fields.value()), reader.take_nested()};
 }
 
 const JsonScalar* find(const FlatObject& object, std::string_view key) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,16 @@ using FlatObject = std::map<std::string, JsonScalar, std::less<>>;
 // kMaxJsonKeyBytes, a string value longer than kMaxJsonStringBytes, a number beyond the range
 // of a double (e.g. 1e400). Messages never echo the body. Never throws.
 Result<FlatObject> parse_flat_object(std::string_view body);
+
+// As parse_flat_object, but the field `nested_key` may also be a JSON object of scalars (one level,
+// its keys up to 256 bytes): then it is in `nested`, not in `fields` (a scalar there stays in
+// `fields`). An array there, or an object or array inside it, is ErrorCode::invalid_metadata.
+struct ObjectWithNested {
+  FlatObject fields;
+  std::optional<FlatObject> nested;
+};
+Result<ObjectWithNested> parse_object_with_nested(std::string_view body,
+                                                  std::string_view nested_key);
 
 // The field named key, or nullptr.
 const JsonScalar* find(const FlatObject& object, std::string_view key);

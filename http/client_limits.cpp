@@ -32,7 +32,7 @@ RouteClass classify(const std::string& method, const std::string& pattern) {
   if (pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics") {
     return RouteClass::exempt;
   }
-  return method == "POST" ? RouteClass::money : RouteClass::reads;
+  return method == "GET" || method == "HEAD" ? RouteClass::reads : RouteClass::money;
 }
 
 std::string client_identity(const HttpRequest& request, const JwtVerifier* verifier,

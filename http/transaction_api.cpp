@@ -9,6 +9,7 @@
 #include "domain/money.hpp"
 #include "domain/requests.hpp"
 #include "domain/time_text.hpp"
+#include "http/account_api.hpp"
 #include "http/common.hpp"
 #include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
@@ -43,15 +44,16 @@ std::optional<std::string> path_user_id(const HttpRequest& request, const Respon
 nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
   return {{"user_id", s.user_id},
           {"state", s.state},
-          {"balance", domain::format_minor_units(s.balance)},
-          {"pending_balance", domain::format_minor_units(s.pending_balance)},
+          {"currency", s.currency.empty() ? nlohmann::json() : nlohmann::json(s.currency)},
+          {"balance", domain::format_minor(s.balance, s.exponent)},
+          {"pending_balance", domain::format_minor(s.pending_balance, s.exponent)},
           {"mailbox_size", s.mailbox_size},
           {"stashed", s.stashed},
           {"messages_handled", s.messages_handled},
           {"in_flight", s.in_flight},
           {"last_activity_ms", s.last_activity_ms},
           {"holds_pending", s.holds_pending},
-          {"held", domain::format_minor_units(s.held)}};
+          {"held", domain::format_minor(s.held, s.exponent)}};
 }
 
 // The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
@@ -73,7 +75,25 @@ void forbid(const ResponderPtr& responder, const char* why) {
   responder->send_error({domain::ErrorCode::forbidden, why});
 }
 
-// ---- Release 2: withdrawals, holds, paged history -----------------------------------------------
+// The money routes' two forms (SPEC.md section 8): the user form starts at once; the account form
+// first finds the accounts it names (404 account_not_found, 400 currency_mismatch) and turns its
+// amount into minor units of their currency (400 invalid_amount).
+template <class Request>
+void start_in_either_form(
+    actors::Ledger& ledger, Request request, std::vector<std::string> accounts,
+    ResponderPtr responder,
+    std::function<void(Request, const std::vector<actors::AccountView>&, ResponderPtr)> start) {
+  if (!request.account_form) return start(std::move(request), {}, std::move(responder));
+  with_accounts(ledger, std::move(accounts), std::move(responder),
+                [request = std::move(request), start = std::move(start)](
+                    std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
+                  auto minor =
+                      minor_or_answer(request.written, found.front().exponent, false, responder);
+                  if (!minor) return;
+                  request.amount = *minor;
+                  start(std::move(request), found, std::move(responder));
+                });
+}
 
 nlohmann::json history_json(const std::string& user_id, const actors::HistoryPage& page) {
   nlohmann::json rows = nlohmann::json::array();
@@ -81,9 +101,9 @@ nlohmann::json history_json(const std::string& user_id, const actors::HistoryPag
     rows.push_back({{"id", row.id},
                     {"user_id", user_id},
                     {"kind", row.kind},
-                    {"balance_change", domain::format_minor_units(row.change)},
-                    {"old_balance", domain::format_minor_units(row.old_balance)},
-                    {"new_balance", domain::format_minor_units(row.new_balance)},
+                    {"balance_change", domain::format_minor(row.change, page.exponent)},
+                    {"old_balance", domain::format_minor(row.old_balance, page.exponent)},
+                    {"new_balance", domain::format_minor(row.new_balance, page.exponent)},
                     {"transfer_id",
                      row.transfer_id.empty() ? nlohmann::json() : nlohmann::json(row.transfer_id)},
                     {"created_at", row.created_at}});
@@ -97,14 +117,14 @@ nlohmann::json hold_json(const actors::HoldRecord& hold) {
   return {{"hold_id", hold.hold_id},
           {"from_user_id", hold.from_user_id},
           {"to_user_id", hold.to_user_id},
-          {"amount", domain::format_minor_units(hold.amount)},
+          {"amount", domain::format_minor(hold.amount, hold.exponent)},
           {"status", hold.status},
           {"expires_at", domain::format_epoch_ms(hold.expires_at_ms)},
           {"transfer_id",
            hold.transfer_id.empty() ? nlohmann::json() : nlohmann::json(hold.transfer_id)},
-          {"captured_amount", hold.status == "captured"
-                                  ? nlohmann::json(domain::format_minor_units(hold.captured_amount))
-                                  : nlohmann::json()},
+          {"captured_amount", hold.status == "captured" ? nlohmann::json(domain::format_minor(
+                                                              hold.captured_amount, hold.exponent))
+                                                        : nlohmann::json()},
           {"created_at", hold.created_at}};
 }
 
@@ -131,13 +151,20 @@ void add_release2_routes(Router& router, actors::Ledger& ledger,
                    domain::decode_withdraw(request.body, request.header("idempotency-key"));
                if (!decoded) return responder->send_error(decoded.error());
                if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-               actors::WithdrawCommand command;
-               command.tag = tag_for("withdrawMoney", decoded->idempotency_key,
-                                     domain::canonical_withdraw(*decoded));
-               command.user_id = std::move(decoded->user_id);
-               command.amount = decoded->amount;
-               command.reply = answer_with(std::move(responder));
-               ledger.withdraw(std::move(command));
+               auto id = decoded->user_id;
+               start_in_either_form<domain::WithdrawRequest>(
+                   ledger, std::move(decoded.value()), {id}, std::move(responder),
+                   [&ledger](domain::WithdrawRequest decoded,
+                             const std::vector<actors::AccountView>&, ResponderPtr responder) {
+                     actors::WithdrawCommand command;
+                     command.tag = tag_for("withdrawMoney", decoded.idempotency_key,
+                                           domain::canonical_withdraw(decoded));
+                     command.user_id = std::move(decoded.user_id);
+                     command.amount = decoded.amount;
+                     command.account_form = decoded.account_form;
+                     command.reply = answer_with(std::move(responder));
+                     ledger.withdraw(std::move(command));
+                   });
              });
 
   router.add(
@@ -146,14 +173,23 @@ void add_release2_routes(Router& router, actors::Ledger& ledger,
         auto decoded = domain::decode_hold(request.body, request.header("idempotency-key"));
         if (!decoded) return responder->send_error(decoded.error());
         if (served_elsewhere(routing, decoded->from_user_id, request, responder)) return;
-        actors::HoldCommand command;
-        command.tag = tag_for("holds", decoded->idempotency_key, domain::canonical_hold(*decoded));
-        command.from_user_id = std::move(decoded->from_user_id);
-        command.to_user_id = std::move(decoded->to_user_id);
-        command.amount = decoded->amount;
-        command.timeout_seconds = decoded->timeout_seconds;
-        command.reply = answer_with(std::move(responder));
-        ledger.create_hold(std::move(command));
+        std::vector<std::string> ids{decoded->from_user_id, decoded->to_user_id};
+        start_in_either_form<domain::HoldRequest>(
+            ledger, std::move(decoded.value()), std::move(ids), std::move(responder),
+            [&ledger](domain::HoldRequest decoded, const std::vector<actors::AccountView>& found,
+                      ResponderPtr responder) {
+              actors::HoldCommand command;
+              command.tag =
+                  tag_for("holds", decoded.idempotency_key, domain::canonical_hold(decoded));
+              command.from_user_id = std::move(decoded.from_user_id);
+              command.to_user_id = std::move(decoded.to_user_id);
+              command.amount = decoded.amount;
+              command.timeout_seconds = decoded.timeout_seconds;
+              command.account_form = decoded.account_form;
+              if (!found.empty()) command.to_owner = found.back().user_id;
+              command.reply = answer_with(std::move(responder));
+              ledger.create_hold(std::move(command));
+            });
       });
 
   // Capture and void keys are scoped per hold: the endpoint of the tag names the hold.
@@ -207,8 +243,6 @@ void add_release2_routes(Router& router, actors::Ledger& ledger,
       });
 }
 
-// ---- end of release 2 ------------------------------------------------------------------------
-
 void add_money_routes(Router& router, const TransactionApiDeps& deps) {
   auto& ledger = deps.ledger;
   std::shared_ptr<const JwtVerifier> verifier;
@@ -234,13 +268,20 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
                    domain::decode_deposit(request.body, request.header("idempotency-key"));
                if (!decoded) return responder->send_error(decoded.error());
                if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-               actors::DepositCommand command;
-               command.tag = tag_for("addMoney", decoded->idempotency_key,
-                                     domain::canonical_deposit(*decoded));
-               command.user_id = std::move(decoded->user_id);
-               command.amount = decoded->amount;
-               command.reply = answer_with(std::move(responder));
-               ledger.deposit(std::move(command));
+               auto id = decoded->user_id;
+               start_in_either_form<domain::DepositRequest>(
+                   ledger, std::move(decoded.value()), {id}, std::move(responder),
+                   [&ledger](domain::DepositRequest decoded,
+                             const std::vector<actors::AccountView>&, ResponderPtr responder) {
+                     actors::DepositCommand command;
+                     command.tag = tag_for("addMoney", decoded.idempotency_key,
+                                           domain::canonical_deposit(decoded));
+                     command.user_id = std::move(decoded.user_id);
+                     command.amount = decoded.amount;
+                     command.account_form = decoded.account_form;
+                     command.reply = answer_with(std::move(responder));
+                     ledger.deposit(std::move(command));
+                   });
              });
 
   router.add(
@@ -251,18 +292,36 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
         if (!require_json(request, responder)) return;
         auto decoded = domain::decode_transfer(request.body, request.header("idempotency-key"));
         if (!decoded) return responder->send_error(decoded.error());
-        if (claims && !subject_is(*claims, decoded->from_user_id)) {
+        if (claims && !decoded->account_form && !subject_is(*claims, decoded->from_user_id)) {
           return forbid(responder, "the token's subject is not the account money is taken from");
         }
         if (served_elsewhere(routing, decoded->from_user_id, request, responder)) return;
-        actors::TransferCommand command;
-        command.tag = tag_for("transferMoney", decoded->idempotency_key,
-                              domain::canonical_transfer(*decoded));
-        command.from_user_id = std::move(decoded->from_user_id);
-        command.to_user_id = std::move(decoded->to_user_id);
-        command.amount = decoded->amount;
-        command.reply = answer_with(std::move(responder));
-        ledger.transfer(std::move(command));
+        std::vector<std::string> ids{decoded->from_user_id, decoded->to_user_id};
+        start_in_either_form<domain::TransferRequest>(
+            ledger, std::move(decoded.value()), std::move(ids), std::move(responder),
+            [&ledger, claims](domain::TransferRequest decoded,
+                              const std::vector<actors::AccountView>& found,
+                              ResponderPtr responder) {
+              actors::TransferCommand command;
+              if (!found.empty()) {
+                // The account form: the token's subject must own the account paying.
+                if (claims && !subject_is(*claims, found.front().user_id)) {
+                  return forbid(responder,
+                                "the token's subject does not own the account money is taken from");
+                }
+                command.currency = found.front().currency;
+                command.from_owner = found.front().user_id;
+                command.to_owner = found.back().user_id;
+              }
+              command.tag = tag_for("transferMoney", decoded.idempotency_key,
+                                    domain::canonical_transfer(decoded));
+              command.from_user_id = std::move(decoded.from_user_id);
+              command.to_user_id = std::move(decoded.to_user_id);
+              command.amount = decoded.amount;
+              command.account_form = decoded.account_form;
+              command.reply = answer_with(std::move(responder));
+              ledger.transfer(std::move(command));
+            });
       });
 
   router.add(
@@ -277,8 +336,9 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
           responder->send(
               200,
               nlohmann::json{{"user_id", id},
-                             {"balance", domain::format_minor_units(figures->balance)},
-                             {"available_balance", domain::format_minor_units(figures->available)}}
+                             {"balance", domain::format_minor(figures->balance, figures->exponent)},
+                             {"available_balance",
+                              domain::format_minor(figures->available, figures->exponent)}}
                   .dump());
         };
         ledger.balance_figures(std::move(query));
@@ -340,23 +400,37 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                query.reply = [responder](std::vector<actors::AccountSnapshot> snapshots) {
                  nlohmann::json list = nlohmann::json::array();
                  size_t mailbox = 0;
-                 int64_t held = 0;
                  size_t holds_pending = 0;
-                 int64_t holds_held = 0;
+                 // Money of two currencies is never added together: totals per currency, and
+                 // the release 2 figures for the default currency.
+                 std::map<std::string, std::pair<int64_t, int64_t>> by_currency;  // balance, held
+                 std::map<std::string, int> exponents;
+                 const auto& fallback = domain::configured_currencies().default_currency();
                  for (const auto& s : snapshots) {
                    list.push_back(snapshot_json(s));
                    mailbox += s.mailbox_size;
-                   held += s.balance;
                    holds_pending += s.holds_pending;
-                   holds_held += s.held;
+                   if (s.currency.empty()) continue;  // not loaded: no money known
+                   by_currency[s.currency].first += s.balance;
+                   by_currency[s.currency].second += s.held;
+                   exponents[s.currency] = s.exponent;
                  }
-                 nlohmann::json body{{"actors", list},
-                                     {"totals",
-                                      {{"live", snapshots.size()},
-                                       {"mailbox_size", mailbox},
-                                       {"balance_held", domain::format_minor_units(held)},
-                                       {"holds_pending", holds_pending},
-                                       {"holds_held", domain::format_minor_units(holds_held)}}}};
+                 nlohmann::json currencies = nlohmann::json::object();
+                 for (const auto& [code, sums] : by_currency) {
+                   currencies[code] = {
+                       {"balance_held", domain::format_minor(sums.first, exponents[code])},
+                       {"holds_held", domain::format_minor(sums.second, exponents[code])}};
+                 }
+                 const auto defaults = by_currency[fallback.code];
+                 nlohmann::json body{
+                     {"actors", list},
+                     {"totals",
+                      {{"live", snapshots.size()},
+                       {"mailbox_size", mailbox},
+                       {"balance_held", domain::format_minor(defaults.first, fallback.exponent)},
+                       {"holds_pending", holds_pending},
+                       {"holds_held", domain::format_minor(defaults.second, fallback.exponent)},
+                       {"by_currency", std::move(currencies)}}}};
                  responder->send(200, body.dump());
                };
                ledger.inspect(std::move(query));
@@ -457,13 +531,16 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
             list.push_back({{"transfer_id", leg.transfer_id},
                             {"from_user_id", leg.from_user_id},
                             {"to_user_id", leg.to_user_id},
-                            {"amount", domain::format_minor_units(leg.amount)},
+                            {"amount", domain::format_minor(leg.amount, leg.exponent)},
                             {"to_partition", leg.to_partition},
                             {"since", leg.created_at}});
           }
-          nlohmann::json body{{"count", found->count},
-                              {"amount", domain::format_minor_units(found->total)},
-                              {"transfers", std::move(list)}};
+          nlohmann::json body{
+              {"count", found->count},
+              {"amount",
+               domain::format_minor(found->total,
+                                    domain::configured_currencies().default_currency().exponent)},
+              {"transfers", std::move(list)}};
           responder->send(200, body.dump());
         });
       });
@@ -473,6 +550,7 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps) {
   add_money_routes(router, deps);
+  add_account_routes(router, deps);
   add_admin_routes(router, deps);
 }
 

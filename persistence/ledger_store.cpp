@@ -11,29 +11,10 @@
 #include "persistence/connection.hpp"
 #include "persistence/partition_store.hpp"
 #include "persistence/replication.hpp"
+#include "persistence/stored_money.hpp"
 
 namespace wallet::persistence {
 namespace {
-
-constexpr const char* kRfc3339 = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
-
-int64_t minor_units(const pqxx::field& field, int exponent = 2) {
-  auto value = domain::parse_stored_minor(field.c_str(), exponent);
-  if (!value) throw std::runtime_error("unexpected numeric value in the ledger");
-  return *value;
-}
-
-// The exponent of a stored currency code (release 3): every stored amount is read with it.
-int exponent_of(const std::string& currency) {
-  const auto* found = domain::configured_currencies().find(currency);
-  if (!found) {
-    throw std::runtime_error("the ledger holds currency " + currency +
-                             ", which CURRENCIES does not configure");
-  }
-  return found->exponent;
-}
-
-std::string money(int64_t minor, int exponent) { return domain::format_minor(minor, exponent); }
 
 // The columns every hold read selects, in the order hold_from_row reads them.
 // Each from `holds h`, with the payer's currency: the caller joins `accounts a` on the payer.
@@ -73,7 +54,8 @@ std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation
   std::map<std::string, Span> accounts;
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
-      auto it = accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0, entry.exponent}).first;
+      auto it =
+          accounts.try_emplace(entry.user_id, Span{entry.old_balance, 0, entry.exponent}).first;
       it->second.last_new = entry.new_balance;
     }
   }
@@ -177,9 +159,9 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
           {{"hold_id", change.hold_id},
            {"status", change.status},
            {"transfer_id", captured ? nlohmann::json(change.transfer_id) : nlohmann::json()},
-           {"captured_amount",
-            captured ? nlohmann::json(money(change.captured_amount, change.exponent))
-                     : nlohmann::json()}});
+           {"captured_amount", captured
+                                   ? nlohmann::json(money(change.captured_amount, change.exponent))
+                                   : nlohmann::json()}});
     }
     for (const auto& leg : mutation->departures) {
       departures.push_back({{"transfer_id", leg.transfer_id},
@@ -417,8 +399,8 @@ bool LedgerStore::found_committed(const LedgerMutation& probe) {
 
 std::optional<int64_t> load_balance(pqxx::connection& conn, const std::string& user_id) {
   pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_params("SELECT balance, currency FROM accounts WHERE account_id = $1",
-                              user_id);
+  auto rows =
+      txn.exec_params("SELECT balance, currency FROM accounts WHERE account_id = $1", user_id);
   if (rows.empty()) return std::nullopt;
   return minor_units(rows[0][0], exponent_of(rows[0][1].as<std::string>()));
 }
@@ -482,7 +464,9 @@ size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, 
 std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
                                              int limit, int64_t before) {
   pqxx::read_transaction txn(conn);
-  auto account = txn.exec_params("SELECT currency FROM accounts WHERE account_id = $1", user_id);
+  // The user form (SPEC.md sections 2 to 7): a user's default account only.
+  auto account = txn.exec_params(
+      "SELECT currency FROM accounts WHERE account_id = $1 AND user_id = $1", user_id);
   if (account.empty()) return std::nullopt;
   const int exponent = exponent_of(account[0][0].as<std::string>());
   // One row more than asked tells whether another page follows. seq only grows, so rows that
@@ -496,16 +480,17 @@ std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::
           " ORDER BY seq DESC LIMIT $3",
       user_id, before, limit + 1);
   HistoryPage page;
+  page.exponent = exponent;
   page.rows.reserve(std::min<size_t>(rows.size(), static_cast<size_t>(limit)));
   for (const auto& row : rows) {
     if (page.rows.size() == static_cast<size_t>(limit)) {
       page.next_before = rows[limit - 1][7].as<int64_t>();
       break;
     }
-    page.rows.push_back(HistoryRow{
-        row[0].as<std::string>(), minor_units(row[1], exponent), minor_units(row[2], exponent),
-        minor_units(row[3], exponent), row[4].as<std::string>(), row[5].as<std::string>(),
-        row[6].as<std::string>()});
+    page.rows.push_back(HistoryRow{row[0].as<std::string>(), minor_units(row[1], exponent),
+                                   minor_units(row[2], exponent), minor_units(row[3], exponent),
+                                   row[4].as<std::string>(), row[5].as<std::string>(),
+                                   row[6].as<std::string>()});
   }
   return page;
 }
@@ -524,7 +509,8 @@ std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::str
   account.exponent = exponent_of(account.currency);
   account.balance = minor_units(found[0][0], account.exponent);
   account.overdraft_limit = minor_units(found[0][3], account.exponent);
-  account.status = parse_account_status(found[0][4].as<std::string>()).value_or(AccountStatus::open);
+  account.status =
+      parse_account_status(found[0][4].as<std::string>()).value_or(AccountStatus::open);
   auto holds = txn.exec_params("SELECT " + kHoldColumns + kHoldsWithPayer +
                                    "WHERE h.from_user_id = $1 AND h.status = 'pending'",
                                user_id);
@@ -534,8 +520,8 @@ std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::str
 
 std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& hold_id) {
   pqxx::nontransaction txn(conn);
-  auto rows = txn.exec_params("SELECT " + kHoldColumns + kHoldsWithPayer + "WHERE h.hold_id = $1",
-                              hold_id);
+  auto rows =
+      txn.exec_params("SELECT " + kHoldColumns + kHoldsWithPayer + "WHERE h.hold_id = $1", hold_id);
   if (rows.empty()) return std::nullopt;
   return hold_from_row(rows[0]);
 }
@@ -543,9 +529,8 @@ std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& h
 ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit, const OwnedPartitions* only) {
   pqxx::nontransaction txn(conn);
   ExpirySweep sweep;
-  const std::string overdue =
-      "SELECT " + kHoldColumns + kHoldsWithPayer +
-      "WHERE h.status = 'pending' AND h.expires_at <= now()";
+  const std::string overdue = "SELECT " + kHoldColumns + kHoldsWithPayer +
+                              "WHERE h.status = 'pending' AND h.expires_at <= now()";
   pqxx::result rows;
   if (!only) {
     rows = txn.exec_params(overdue + " ORDER BY h.expires_at LIMIT $1", limit);

@@ -103,6 +103,7 @@ ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit,
 struct HistoryPage {
   std::vector<HistoryRow> rows;
   int64_t next_before = 0;
+  int exponent = 2;  // of the account's currency
 };
 std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
                                              int limit, int64_t before);

@@ -62,7 +62,7 @@ struct HoldChange {
   int exponent = 2;             // of the payer's currency
 };
 
-// Release 3: a change of an account's rules (PATCH /accounts/{id}), decided by its actor.
+// A change of an account's rules (PATCH /accounts/{id}), decided by its actor.
 struct AccountChange {
   std::string account_id;
   std::optional<std::string> status;  // open, frozen or closed
@@ -104,7 +104,7 @@ struct LedgerMutation {
   std::vector<HoldChange> hold_changes;
   std::vector<InTransit> departures;
   std::vector<InTransit> arrivals;
-  std::vector<AccountChange> account_changes;  // release 3
+  std::vector<AccountChange> account_changes;
 };
 
 // The fence of a commit (schema/transaction_service/006_partition_owner.sql): the instance that
@@ -116,21 +116,36 @@ struct OwnershipClaim {
 };
 
 enum class AccountStatus : uint8_t { open, frozen, closed };
-const char* account_status_name(AccountStatus status);
-std::optional<AccountStatus> parse_account_status(const std::string& name);
+inline const char* account_status_name(AccountStatus status) {
+  switch (status) {
+    case AccountStatus::frozen:
+      return "frozen";
+    case AccountStatus::closed:
+      return "closed";
+    case AccountStatus::open:
+      break;
+  }
+  return "open";
+}
+inline std::optional<AccountStatus> parse_account_status(const std::string& name) {
+  if (name == "open") return AccountStatus::open;
+  if (name == "frozen") return AccountStatus::frozen;
+  if (name == "closed") return AccountStatus::closed;
+  return std::nullopt;
+}
 
 // An account as loaded by its actor: the committed balance, its rules and its pending holds.
 struct AccountRecord {
   int64_t balance = 0;
   std::vector<HoldRecord> pending_holds;
-  std::string user_id;  // the owner (for a default account, the account's own id)
-  std::string currency;
+  std::string user_id = {};  // the owner (for a default account, the account's own id)
+  std::string currency = {};
   int exponent = 2;
   int64_t overdraft_limit = 0;
   AccountStatus status = AccountStatus::open;
 };
 
-// Release 3: an account as GET /accounts/{id} shows it (read from Postgres, committed state).
+// An account as GET /accounts/{id} shows it (read from Postgres, committed state).
 struct AccountView {
   std::string account_id;
   std::string user_id;
@@ -144,7 +159,7 @@ struct AccountView {
   std::string created_at;
 };
 
-// Release 3: what POST /accounts opens.
+// What POST /accounts opens.
 struct NewAccount {
   std::string account_id;
   std::string user_id;

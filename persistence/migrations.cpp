@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "domain/currency.hpp"
 #include "persistence/connection.hpp"
 
 namespace wallet::persistence {
@@ -54,6 +55,10 @@ domain::Result<int> apply_migrations(const std::string& database_url, const std:
     auto conn = connect(database_url);  // no statement timeout: an index build may take long
     {
       pqxx::nontransaction txn(*conn);
+      // What migrations and functions may read (current_setting): the currency of the default
+      // accounts (transaction_service's 010_accounts.sql).
+      txn.exec_params("SELECT set_config('wallet.default_currency', $1, false)",
+                      domain::configured_currencies().default_currency().code);
       txn.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockId);
       txn.exec(
           "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -84,6 +84,8 @@ struct TransactionServiceConfig : CommonConfig {
   std::string nats_ledger_subject = "wallet.ledger";  // requests for partition p: <this>.p<p>
   int64_t forward_timeout_ms = 15'000;
   int64_t forward_threads = 64;
+  std::string currencies = "USD:2,EUR:2,GBP:2,JPY:0,KWD:3";  // code:exponent, comma-separated
+  std::string default_currency = "USD";
 
   std::string dlq_topic() const {
     return kafka_dlq_topic.empty() ? kafka_topic + ".dlq" : kafka_dlq_topic;
@@ -151,6 +153,8 @@ void visit(TransactionServiceConfig& c, F&& f) {
   f("NATS_LEDGER_SUBJECT", c.nats_ledger_subject);
   f("FORWARD_TIMEOUT_MS", c.forward_timeout_ms);
   f("FORWARD_THREADS", c.forward_threads);
+  f("CURRENCIES", c.currencies);
+  f("DEFAULT_CURRENCY", c.default_currency);
 }
 
 // Reads one variable into `field` when it is set and not empty. A value that does not parse

@@ -13,6 +13,7 @@
 
 #include "actors/ledger.hpp"
 #include "domain/contract.hpp"
+#include "domain/currency.hpp"
 #include "domain/partitioning.hpp"
 #include "http/admin_page.hpp"
 #include "http/common.hpp"
@@ -139,6 +140,15 @@ int main() {
     spdlog::critical("event=startup_failed cause=\"LEDGER_EVENTS must be on or off\"");
     return 1;
   }
+
+  // Currencies (SPEC.md section 8), set before any other thread starts (domain/currency.hpp).
+  auto currencies = domain::Currencies::parse(config.currencies, config.default_currency);
+  if (!currencies) {
+    spdlog::critical("event=startup_failed cause=\"CURRENCIES/DEFAULT_CURRENCY: {}\"",
+                     currencies.error().message);
+    return 1;
+  }
+  domain::set_configured_currencies(std::move(currencies.value()));
 
   if (!services::migrate(database_url, config, "transaction_service")) return 1;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "domain/currency.hpp"
 #include "domain/partitioning.hpp"
 
 namespace wallet::simulation {
@@ -290,7 +291,12 @@ void ModelLedger::load_account(
     Loaded loaded{std::optional<persistence::AccountRecord>{}};
     auto it = state_.balances.find(user_id);
     if (it != state_.balances.end()) {
+      // Every account of the model is a user's default account (its own owner, the default
+      // currency, no overdraft line, open).
       persistence::AccountRecord account{it->second, {}};
+      account.user_id = user_id;
+      account.currency = domain::configured_currencies().default_currency().code;
+      account.exponent = domain::configured_currencies().default_currency().exponent;
       for (const auto& [id, hold] : state_.holds) {
         if (hold.from_user_id == user_id && hold.status == "pending") {
           account.pending_holds.push_back(hold);

@@ -1,0 +1,57 @@
+// The Ledger's accounts (SPEC.md section 8): opening one, reading them, and changing an account's
+// rules through its actor (which decides the change in its order with the money work).
+#include "actors/ledger.hpp"
+#include "persistence/account_store.hpp"
+
+namespace wallet::actors {
+
+void Ledger::create_account(
+    persistence::NewAccount account, std::function<std::string(const AccountView&)> render,
+    std::function<void(domain::Result<persistence::AccountOpened>)> reply) {
+  pool_->run<persistence::AccountOpened>(
+      "create_account",
+      [account = std::move(account), render = std::move(render),
+       ttl = options_.idempotency_ttl](pqxx::connection& conn) {
+        return persistence::create_account(conn, account, ttl, render);
+      },
+      std::move(reply));
+}
+
+void Ledger::account(std::string account_id,
+                     std::function<void(domain::Result<std::optional<AccountView>>)> reply) {
+  pool_->run<std::optional<AccountView>>(
+      "account_view",
+      [account_id = std::move(account_id)](pqxx::connection& conn) {
+        return persistence::account_view(conn, account_id);
+      },
+      std::move(reply));
+}
+
+void Ledger::accounts(std::vector<std::string> account_ids,
+                      std::function<void(domain::Result<std::vector<AccountView>>)> reply) {
+  pool_->run<std::vector<AccountView>>(
+      "account_views",
+      [ids = std::move(account_ids)](pqxx::connection& conn) {
+        return persistence::account_views(conn, ids);
+      },
+      std::move(reply));
+}
+
+void Ledger::user_accounts(
+    std::string user_id,
+    std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply) {
+  pool_->run<std::optional<std::vector<AccountView>>>(
+      "user_accounts",
+      [user_id = std::move(user_id)](pqxx::connection& conn) {
+        return persistence::user_accounts(conn, user_id);
+      },
+      std::move(reply));
+}
+
+void Ledger::update_account(AccountUpdate update) {
+  if (!admit(update.reply, update.account_id)) return;
+  if (update.deadline == kNoDeadline) update.deadline = deadline_from_now();
+  caf::anon_send(registry_, account_update_atom::value, std::move(update));
+}
+
+}  // namespace wallet::actors
