@@ -361,6 +361,8 @@ void update_account(Self self, AccountUpdate& cmd) {
     return refuse(domain::ErrorCode::account_closed,
                   "account " + s.user_id + " is closed; a closed account never reopens");
   }
+  // A closed account holds nothing and owes nothing: its line goes with it.
+  if (cmd.status == AccountStatus::closed) cmd.overdraft_limit = 0;
   const int64_t limit = cmd.overdraft_limit.value_or(s.overdraft);
   if (cmd.status == AccountStatus::closed && (s.pending != 0 || !s.holds.empty())) {
     return refuse(domain::ErrorCode::account_not_empty,

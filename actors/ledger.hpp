@@ -64,6 +64,11 @@ using OwnedPartitions = persistence::OwnedPartitions;
 using InTransit = persistence::InTransit;
 using InTransitSummary = persistence::InTransitSummary;
 using AccountView = persistence::AccountView;
+using NewAccount = persistence::NewAccount;
+using AccountOpened = persistence::AccountOpened;
+using StoredOutcome = persistence::IdempotencyOutcome;
+using AccountStatus = persistence::AccountStatus;
+using persistence::parse_account_status;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {

@@ -5,9 +5,9 @@
 
 namespace wallet::actors {
 
-void Ledger::create_account(
-    persistence::NewAccount account, std::function<std::string(const AccountView&)> render,
-    std::function<void(domain::Result<persistence::AccountOpened>)> reply) {
+void Ledger::create_account(persistence::NewAccount account,
+                            std::function<std::string(const AccountView&)> render,
+                            std::function<void(domain::Result<persistence::AccountOpened>)> reply) {
   pool_->run<persistence::AccountOpened>(
       "create_account",
       [account = std::move(account), render = std::move(render),

@@ -367,9 +367,11 @@ Result<HoldCloseRequest> decode_hold_close(std::string_view body,
   HoldCloseRequest request;
   if (fields->count("amount")) {
     if (!allow_amount) return Error{ErrorCode::invalid_amount, "a void takes no amount"};
-    auto amount = amount_field(*fields, "amount");
-    if (!amount) return amount.error();
-    request.amount = amount->minor();
+    auto written = written_amount(*fields, "amount");
+    if (!written) return written.error();
+    request.written = written.value();
+    auto minor = written->to_minor(configured_currencies().default_currency().exponent);
+    if (minor) request.amount = minor.value();
   }
   auto key = idempotency_key(*fields, header_key);
   if (!key) return key.error();

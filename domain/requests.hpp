@@ -53,7 +53,10 @@ struct HoldRequest {
 
 // POST /holds/{id}/capture and /void: the body is {} or, for capture, {"amount"}.
 struct HoldCloseRequest {
-  std::optional<int64_t> amount;  // capture only; nullopt = all of the hold
+  // Capture only; nullopt = all of the hold. Minor units of the default currency when it fits
+  // them; the HTTP layer sets it from `written` at the hold's currency.
+  std::optional<int64_t> amount;
+  std::optional<Amount> written = std::nullopt;  // the amount as written
   std::optional<std::string> idempotency_key;
 };
 

@@ -37,52 +37,66 @@ void add_currency_route(Router& router) {
   });
 }
 
-void add_open_route(Router& router, actors::Ledger& ledger) {
-  router.add("POST", "/accounts", [&ledger](const HttpRequest& request, ResponderPtr responder) {
-    if (!require_json(request, responder)) return;
-    auto decoded = domain::decode_account(request.body, request.header("idempotency-key"));
-    if (!decoded) return responder->send_error(decoded.error());
-    const auto* currency = domain::configured_currencies().find(decoded->currency);
-    auto line = minor_or_answer(decoded->overdraft_limit, currency->exponent, true, responder);
-    if (!line) return;
-    persistence::NewAccount account;
-    account.account_id = domain::new_uuid_v4();
-    account.user_id = decoded->user_id;
-    account.currency = currency->code;
-    account.exponent = currency->exponent;
-    account.overdraft_limit = *line;
-    account.metadata = decoded->metadata;
-    const std::string hash = sha256_hex(domain::canonical_account(*decoded));
-    if (decoded->idempotency_key) {
-      account.outcome =
-          persistence::IdempotencyOutcome{"accounts", *decoded->idempotency_key, hash, 201, "", 0};
-    }
-    ledger.create_account(
-        std::move(account),
-        [](const actors::AccountView& opened) { return account_json(opened).dump(); },
-        [&ledger, responder, hash](domain::Result<persistence::AccountOpened> opened) {
-          using Kind = persistence::AccountOpened::Kind;
-          if (!opened) return responder->send_error(opened.error());
-          switch (opened->kind) {
-            case Kind::user_not_found:
-              return responder->send_error(
-                  {domain::ErrorCode::user_not_found, "no user with that user_id"});
-            case Kind::stored_outcome:
-              if (opened->stored.request_hash != hash) {
-                return responder->send_error(
-                    {domain::ErrorCode::idempotency_key_mismatch,
-                     "this Idempotency-Key was used with a different request"});
+using Verifier = std::shared_ptr<const JwtVerifier>;
+
+// With JWT auth on: an operator, or the user the account is (to be) of.
+bool allowed_for(const std::optional<JwtClaims>& claims, const std::string& user_id,
+                 const ResponderPtr& responder) {
+  if (!claims || has_role(*claims, "operator") || subject_is(*claims, user_id)) return true;
+  forbid(responder, "the token's subject is not the account's user (nor an operator)");
+  return false;
+}
+
+void add_open_route(Router& router, actors::Ledger& ledger, Verifier verifier) {
+  router.add(
+      "POST", "/accounts", [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+        std::optional<JwtClaims> claims;
+        if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_account(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        if (!allowed_for(claims, decoded->user_id, responder)) return;
+        const auto* currency = domain::configured_currencies().find(decoded->currency);
+        auto line = minor_or_answer(decoded->overdraft_limit, currency->exponent, true, responder);
+        if (!line) return;
+        actors::NewAccount account;
+        account.account_id = domain::new_uuid_v4();
+        account.user_id = decoded->user_id;
+        account.currency = currency->code;
+        account.exponent = currency->exponent;
+        account.overdraft_limit = *line;
+        account.metadata = decoded->metadata;
+        const std::string hash = sha256_hex(domain::canonical_account(*decoded));
+        if (decoded->idempotency_key) {
+          account.outcome =
+              actors::StoredOutcome{"accounts", *decoded->idempotency_key, hash, 201, "", 0};
+        }
+        ledger.create_account(
+            std::move(account),
+            [](const actors::AccountView& opened) { return account_json(opened).dump(); },
+            [&ledger, responder, hash](domain::Result<actors::AccountOpened> opened) {
+              using Kind = actors::AccountOpened::Kind;
+              if (!opened) return responder->send_error(opened.error());
+              switch (opened->kind) {
+                case Kind::user_not_found:
+                  return responder->send_error(
+                      {domain::ErrorCode::user_not_found, "no user with that user_id"});
+                case Kind::stored_outcome:
+                  if (opened->stored.request_hash != hash) {
+                    return responder->send_error(
+                        {domain::ErrorCode::idempotency_key_mismatch,
+                         "this Idempotency-Key was used with a different request"});
+                  }
+                  return responder->send(opened->stored.status, opened->stored.body,
+                                         {{"Idempotent-Replayed", "true"}});
+                case Kind::created:
+                  break;
               }
-              return responder->send(opened->stored.status, opened->stored.body,
-                                     {{"Idempotent-Replayed", "true"}});
-            case Kind::created:
-              break;
-          }
-          // An actor that looked for this id before it existed must look again.
-          ledger.account_opened(opened->account.account_id);
-          responder->send(201, account_json(opened->account).dump());
-        });
-  });
+              // An actor that looked for this id before it existed must look again.
+              ledger.account_opened(opened->account.account_id);
+              responder->send(201, account_json(opened->account).dump());
+            });
+      });
 }
 
 void add_read_routes(Router& router, actors::Ledger& ledger) {
@@ -114,9 +128,8 @@ void add_read_routes(Router& router, actors::Ledger& ledger) {
                  }
                  nlohmann::json list = nlohmann::json::array();
                  for (const auto& account : *found.value()) list.push_back(account_json(account));
-                 responder->send(200,
-                                 nlohmann::json{{"user_id", id}, {"accounts", std::move(list)}}
-                                     .dump());
+                 responder->send(
+                     200, nlohmann::json{{"user_id", id}, {"accounts", std::move(list)}}.dump());
                });
              });
 }
@@ -124,43 +137,47 @@ void add_read_routes(Router& router, actors::Ledger& ledger) {
 // PATCH: the account's actor decides the change in its order with the money work, then the
 // account is read back.
 void add_patch_route(Router& router, actors::Ledger& ledger,
-                     std::shared_ptr<const OwnerRouting> routing) {
-  router.add(
-      "PATCH", "/accounts/{account_id}",
-      [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
-        auto id = path_account_id(request, responder);
-        if (!id) return;
-        if (!require_json(request, responder)) return;
-        auto decoded = domain::decode_account_patch(request.body);
-        if (!decoded) return responder->send_error(decoded.error());
-        if (routing && routing->elsewhere(*id, request, responder)) return;
-        with_accounts(ledger, {*id}, responder,
-                      [&ledger, patch = std::move(decoded.value())](
-                          std::vector<actors::AccountView> found, ResponderPtr responder) {
-                        const auto& account = found.front();
-                        actors::AccountUpdate update;
-                        update.account_id = account.account_id;
-                        if (patch.status) update.status = persistence::parse_account_status(*patch.status);
-                        if (patch.overdraft_limit) {
-                          auto line = minor_or_answer(*patch.overdraft_limit, account.exponent,
-                                                      true, responder);
-                          if (!line) return;
-                          update.overdraft_limit = *line;
-                        }
-                        update.metadata = patch.metadata;
-                        update.reply = [&ledger, responder,
-                                        id = account.account_id](actors::Reply reply) {
-                          if (reply.status != 200) return responder->send(reply.status, reply.body);
-                          using Found = std::optional<actors::AccountView>;
-                          ledger.account(id, [responder, id](domain::Result<Found> read) {
-                            if (!read) return responder->send_error(read.error());
-                            if (!read.value()) return responder->send_error(no_account(id));
-                            responder->send(200, account_json(*read.value()).dump());
-                          });
-                        };
-                        ledger.update_account(std::move(update));
-                      });
-      });
+                     std::shared_ptr<const OwnerRouting> routing, Verifier verifier) {
+  router.add("PATCH", "/accounts/{account_id}",
+             [&ledger, routing, verifier](const HttpRequest& request, ResponderPtr responder) {
+               std::optional<JwtClaims> claims;
+               if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+               auto id = path_account_id(request, responder);
+               if (!id) return;
+               if (!require_json(request, responder)) return;
+               auto decoded = domain::decode_account_patch(request.body);
+               if (!decoded) return responder->send_error(decoded.error());
+               if (routing && routing->elsewhere(*id, request, responder)) return;
+               with_accounts(ledger, {*id}, responder,
+                             [&ledger, claims, patch = std::move(decoded.value())](
+                                 std::vector<actors::AccountView> found, ResponderPtr responder) {
+                               const auto& account = found.front();
+                               if (!allowed_for(claims, account.user_id, responder)) return;
+                               actors::AccountUpdate update;
+                               update.account_id = account.account_id;
+                               if (patch.status)
+                                 update.status = actors::parse_account_status(*patch.status);
+                               if (patch.overdraft_limit) {
+                                 auto line = minor_or_answer(*patch.overdraft_limit,
+                                                             account.exponent, true, responder);
+                                 if (!line) return;
+                                 update.overdraft_limit = *line;
+                               }
+                               update.metadata = patch.metadata;
+                               update.reply = [&ledger, responder,
+                                               id = account.account_id](actors::Reply reply) {
+                                 if (reply.status != 200)
+                                   return responder->send(reply.status, reply.body);
+                                 using Found = std::optional<actors::AccountView>;
+                                 ledger.account(id, [responder, id](domain::Result<Found> read) {
+                                   if (!read) return responder->send_error(read.error());
+                                   if (!read.value()) return responder->send_error(no_account(id));
+                                   responder->send(200, account_json(*read.value()).dump());
+                                 });
+                               };
+                               ledger.update_account(std::move(update));
+                             });
+             });
 }
 
 }  // namespace
@@ -195,18 +212,18 @@ void with_accounts(actors::Ledger& ledger, std::vector<std::string> ids, Respond
     }
     for (const auto& account : ordered) {
       if (account.currency != ordered.front().currency) {
-        return responder->send_error(
-            {domain::ErrorCode::currency_mismatch,
-             "account " + ordered.front().account_id + " holds " + ordered.front().currency +
-                 ", account " + account.account_id + " holds " + account.currency});
+        return responder->send_error({domain::ErrorCode::currency_mismatch,
+                                      "account " + ordered.front().account_id + " holds " +
+                                          ordered.front().currency + ", account " +
+                                          account.account_id + " holds " + account.currency});
       }
     }
     then(std::move(ordered), responder);
   });
 }
 
-std::optional<int64_t> minor_or_answer(const domain::Amount& written, int exponent,
-                                       bool allow_zero, const ResponderPtr& responder) {
+std::optional<int64_t> minor_or_answer(const domain::Amount& written, int exponent, bool allow_zero,
+                                       const ResponderPtr& responder) {
   if (allow_zero && written.units == 0) {
     if (written.scale <= exponent) return 0;
     responder->send_error({domain::ErrorCode::invalid_amount,
@@ -222,10 +239,12 @@ std::optional<int64_t> minor_or_answer(const domain::Amount& written, int expone
 }
 
 void add_account_routes(Router& router, const TransactionApiDeps& deps) {
+  Verifier verifier;
+  if (!deps.jwt_secret.empty()) verifier = std::make_shared<const JwtVerifier>(deps.jwt_secret);
   add_currency_route(router);
-  add_open_route(router, deps.ledger);
+  add_open_route(router, deps.ledger, verifier);
   add_read_routes(router, deps.ledger);
-  add_patch_route(router, deps.ledger, deps.routing);
+  add_patch_route(router, deps.ledger, deps.routing, verifier);
 }
 
 }  // namespace wallet::http

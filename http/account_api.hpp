@@ -25,7 +25,7 @@ void with_accounts(actors::Ledger& ledger, std::vector<std::string> ids, Respond
 
 // An amount as written, in minor units of a currency of `exponent` (zero allowed when
 // `allow_zero`: an overdraft line); answers 400 invalid_amount itself when it does not fit.
-std::optional<int64_t> minor_or_answer(const domain::Amount& written, int exponent,
-                                       bool allow_zero, const ResponderPtr& responder);
+std::optional<int64_t> minor_or_answer(const domain::Amount& written, int exponent, bool allow_zero,
+                                       const ResponderPtr& responder);
 
 }  // namespace wallet::http

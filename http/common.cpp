@@ -125,4 +125,23 @@ std::string sha256_hex(std::string_view text) {
   return out;
 }
 
+// The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
+// the body is looked at, so an unauthenticated client learns nothing about its request.
+std::optional<JwtClaims> authenticate(const JwtVerifier& verifier, const HttpRequest& request,
+                                      const ResponderPtr& responder) {
+  auto header = request.header("authorization");
+  auto token = header ? bearer_token(*header) : std::nullopt;
+  const JwtVerdict verdict = token ? verifier.verify(*token) : JwtVerdict{JwtStatus::missing, {}};
+  if (verdict.ok()) return verdict.claims;
+  responder->send_error(
+      {domain::ErrorCode::unauthorized, std::string(describe(verdict.status))},
+      {{"WWW-Authenticate",
+        verdict.status == JwtStatus::missing ? "Bearer" : "Bearer error=\"invalid_token\""}});
+  return std::nullopt;
+}
+
+void forbid(const ResponderPtr& responder, const char* why) {
+  responder->send_error({domain::ErrorCode::forbidden, why});
+}
+
 }  // namespace wallet::http

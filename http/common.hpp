@@ -6,11 +6,13 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "http/jwt.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 
@@ -53,5 +55,12 @@ bool require_json(const HttpRequest& request, const ResponderPtr& responder);
 bool bearer_matches(const HttpRequest& request, const std::string& expected);
 
 std::string sha256_hex(std::string_view text);
+
+// The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
+// the body is looked at, so an unauthenticated client learns nothing about its request.
+std::optional<JwtClaims> authenticate(const JwtVerifier& verifier, const HttpRequest& request,
+                                      const ResponderPtr& responder);
+// Answers 403 forbidden with `why`.
+void forbid(const ResponderPtr& responder, const char* why);
 
 }  // namespace wallet::http

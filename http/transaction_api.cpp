@@ -56,25 +56,6 @@ nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
           {"held", domain::format_minor(s.held, s.exponent)}};
 }
 
-// The claims of the request's verified bearer token, or nullopt after answering 401. Runs before
-// the body is looked at, so an unauthenticated client learns nothing about its request.
-std::optional<JwtClaims> authenticate(const JwtVerifier& verifier, const HttpRequest& request,
-                                      const ResponderPtr& responder) {
-  auto header = request.header("authorization");
-  auto token = header ? bearer_token(*header) : std::nullopt;
-  const JwtVerdict verdict = token ? verifier.verify(*token) : JwtVerdict{JwtStatus::missing, {}};
-  if (verdict.ok()) return verdict.claims;
-  responder->send_error(
-      {domain::ErrorCode::unauthorized, std::string(describe(verdict.status))},
-      {{"WWW-Authenticate",
-        verdict.status == JwtStatus::missing ? "Bearer" : "Bearer error=\"invalid_token\""}});
-  return std::nullopt;
-}
-
-void forbid(const ResponderPtr& responder, const char* why) {
-  responder->send_error({domain::ErrorCode::forbidden, why});
-}
-
 // The money routes' two forms (SPEC.md section 8): the user form starts at once; the account form
 // first finds the accounts it names (404 account_not_found, 400 currency_mismatch) and turns its
 // amount into minor units of their currency (400 invalid_amount).
@@ -113,7 +94,27 @@ nlohmann::json history_json(const std::string& user_id, const actors::HistoryPag
                                            : nlohmann::json()}};
 }
 
+nlohmann::json hold_fields_json(const actors::HoldRecord& hold);
+
 nlohmann::json hold_json(const actors::HoldRecord& hold) {
+  // A hold between accounts that are not both default accounts of the default currency shows
+  // its accounts and currency (SPEC.md section 8), with their users in the user fields.
+  const bool accounts = (!hold.from_owner.empty() && hold.from_owner != hold.from_user_id) ||
+                        (!hold.to_owner.empty() && hold.to_owner != hold.to_user_id) ||
+                        (!hold.currency.empty() &&
+                         hold.currency != domain::configured_currencies().default_currency().code);
+  auto body = hold_fields_json(hold);
+  if (accounts) {
+    body["from_account_id"] = hold.from_user_id;
+    body["to_account_id"] = hold.to_user_id;
+    body["from_user_id"] = hold.from_owner;
+    body["to_user_id"] = hold.to_owner;
+    body["currency"] = hold.currency;
+  }
+  return body;
+}
+
+nlohmann::json hold_fields_json(const actors::HoldRecord& hold) {
   return {{"hold_id", hold.hold_id},
           {"from_user_id", hold.from_user_id},
           {"to_user_id", hold.to_user_id},
@@ -204,27 +205,41 @@ void add_release2_routes(Router& router, actors::Ledger& ledger,
           auto decoded =
               domain::decode_hold_close(request.body, request.header("idempotency-key"), capture);
           if (!decoded) return responder->send_error(decoded.error());
-          const std::string endpoint = "holds/" + *hold_id + "/" + action;
-          auto tag = tag_for(endpoint.c_str(), decoded->idempotency_key,
-                             domain::canonical_hold_close(action, *hold_id, *decoded));
-          auto run = [&ledger, capture, id = *hold_id, amount = decoded->amount,
-                      tag = std::move(tag)](ResponderPtr responder) mutable {
+          // The tag is made once the amount is known in minor units of the hold's currency.
+          auto run = [&ledger, capture, action, id = *hold_id, decoded = decoded.value()](
+                         ResponderPtr responder, std::optional<int64_t> amount) mutable {
+            if (amount) decoded.amount = amount;
+            const std::string endpoint = "holds/" + id + "/" + action;
+            auto tag = tag_for(endpoint.c_str(), decoded.idempotency_key,
+                               domain::canonical_hold_close(action, id, decoded));
             if (capture) {
-              ledger.capture_hold(id, amount, std::move(tag), answer_with(std::move(responder)));
+              ledger.capture_hold(id, decoded.amount, std::move(tag),
+                                  answer_with(std::move(responder)));
             } else {
               ledger.void_hold(id, std::move(tag), answer_with(std::move(responder)));
             }
           };
-          if (!routing) return run(std::move(responder));
-          // Beyond one machine: the hold's payer decides who runs it (its owner).
+          const auto written = decoded->written;
+          if (!routing && !written) return run(std::move(responder), std::nullopt);
+          // Beyond one machine: the hold's payer decides who runs it (its owner). A partial
+          // capture's amount is written in the hold's currency.
           using Found = std::optional<actors::HoldRecord>;
-          ledger.hold(*hold_id, [routing, request, responder,
+          ledger.hold(*hold_id, [routing, request, responder, written, id = *hold_id,
                                  run = std::move(run)](domain::Result<Found> found) mutable {
-            if (found && found.value() &&
+            if (written && !found) return responder->send_error(found.error());
+            if (written && !found.value()) {
+              return responder->send_error({domain::ErrorCode::hold_not_found, "no hold " + id});
+            }
+            if (found && found.value() && routing &&
                 routing->elsewhere(found.value()->from_user_id, request, responder)) {
               return;
             }
-            run(std::move(responder));  // not found or unreadable: the ledger answers it
+            std::optional<int64_t> amount;
+            if (written) {
+              amount = minor_or_answer(*written, found.value()->exponent, false, responder);
+              if (!amount) return;
+            }
+            run(std::move(responder), amount);  // not found or unreadable: the ledger answers it
           });
         });
   }

@@ -69,6 +69,8 @@ void encode_ledger_event(const LedgerOutboxRow& row, std::string& out) {
   if (row.is_hold()) {
     event.string("hold_id", row.hold_id)
         .string("user_id", row.user_id)
+        .string("account_id", row.account_id)
+        .string_or_null("currency", row.currency)
         .string("status", row.status)
         .string("amount", row.amount)
         .string("to_user_id", row.to_user_id)
@@ -80,6 +82,8 @@ void encode_ledger_event(const LedgerOutboxRow& row, std::string& out) {
   }
   event.string("transaction_id", row.transaction_id)
       .string("user_id", row.user_id)
+      .string("account_id", row.account_id)
+      .string_or_null("currency", row.currency)
       .string("kind", row.kind)
       .string("balance_change", row.balance_change)
       .string("old_balance", row.old_balance)

@@ -40,8 +40,11 @@ std::optional<IdempotencyOutcome> stored_outcome(pqxx::work& txn, const Idempote
       "   AND created_at > now() - make_interval(secs => $3)",
       wanted.endpoint, wanted.key, static_cast<int64_t>(ttl.count()));
   if (rows.empty()) return std::nullopt;
-  return IdempotencyOutcome{wanted.endpoint,         wanted.key, rows[0][0].as<std::string>(),
-                            rows[0][1].as<int>(),    rows[0][2].as<std::string>(),
+  return IdempotencyOutcome{wanted.endpoint,
+                            wanted.key,
+                            rows[0][0].as<std::string>(),
+                            rows[0][1].as<int>(),
+                            rows[0][2].as<std::string>(),
                             rows[0][3].as<int64_t>()};
 }
 
@@ -75,8 +78,8 @@ AccountOpened create_account(pqxx::connection& conn, const NewAccount& wanted,
       " VALUES ($1, $2, $3, 0, $4::numeric, $5::jsonb)",
       wanted.account_id, wanted.user_id, wanted.currency,
       money(wanted.overdraft_limit, wanted.exponent), wanted.metadata);
-  opened.account = view_from_row(
-      txn.exec_params1(kViewColumns + "WHERE a.account_id = $1", wanted.account_id));
+  opened.account =
+      view_from_row(txn.exec_params1(kViewColumns + "WHERE a.account_id = $1", wanted.account_id));
   if (wanted.outcome) {
     auto inserted = txn.exec_params(
         "INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)"

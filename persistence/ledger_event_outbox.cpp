@@ -15,7 +15,8 @@ constexpr const char* kPendingSql =
     " coalesce(hold_id::text, ''), coalesce(status, ''), coalesce(amount::text, ''),"
     " coalesce(to_user_id::text, ''),"
     " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " coalesce(account_id, user_id)::text, coalesce(currency, '')"
     " FROM ledger_outbox ORDER BY id LIMIT $1";
 
 }  // namespace
@@ -47,6 +48,8 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
     row.to_user_id = text(r[12]);
     row.expires_at = text(r[13]);
     row.created_at = text(r[14]);
+    row.account_id = text(r[15]);
+    row.currency = text(r[16]);
     batch.rows.push_back(row);
   }
   return batch;

@@ -23,7 +23,9 @@ const std::string kHoldColumns =
         "h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.status,"
         " (extract(epoch FROM h.expires_at) * 1000)::bigint, coalesce(h.transfer_id::text, ''),"
         " coalesce(h.captured_amount, 0), to_char(h.created_at AT TIME ZONE 'UTC', '") +
-    kRfc3339 + "'), a.currency";
+    kRfc3339 +
+    "'), a.currency, a.user_id::text,"
+    " (SELECT b.user_id::text FROM accounts b WHERE b.account_id = h.to_user_id)";
 const std::string kHoldsWithPayer =
     " FROM holds h JOIN accounts a ON a.account_id = h.from_user_id ";
 
@@ -40,6 +42,8 @@ HoldRecord hold_from_row(const pqxx::row& row) {
   hold.transfer_id = row[6].as<std::string>();
   hold.captured_amount = minor_units(row[7], hold.exponent);
   hold.created_at = row[8].as<std::string>();
+  hold.from_owner = row[10].as<std::string>();
+  hold.to_owner = row[11].as<std::string>("");
   return hold;
 }
 

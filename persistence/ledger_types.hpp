@@ -51,6 +51,8 @@ struct HoldRecord {
   std::string created_at;          // RFC 3339, UTC (reads only)
   int exponent = 2;                // of the payer's currency
   std::string currency;            // the payer's (reads only)
+  std::string from_owner = {};     // the accounts' users (reads only)
+  std::string to_owner = {};
 };
 
 // Closing a pending hold; applied only if the hold is still pending (else the batch fails).

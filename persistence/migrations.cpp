@@ -44,6 +44,24 @@ int apply_functions(pqxx::connection& conn, const std::filesystem::path& folder)
   return static_cast<int>(files.size());
 }
 
+// The configured currencies into the schema's `currencies` table, where there is one
+// (transaction_service): the one default, every code with its exponent. Codes no longer
+// configured stay (the ledger may hold them; the service refuses to read their amounts).
+void sync_currencies(pqxx::connection& conn) {
+  pqxx::work txn(conn);
+  if (txn.exec("SELECT to_regclass('currencies') IS NOT NULL")[0][0].as<bool>() == false) return;
+  const auto& currencies = domain::configured_currencies();
+  txn.exec("UPDATE currencies SET is_default = false WHERE is_default");
+  for (const auto& currency : currencies.all()) {
+    txn.exec_params(
+        "INSERT INTO currencies (code, exponent, is_default) VALUES ($1, $2, $3)"
+        " ON CONFLICT (code) DO UPDATE SET exponent = EXCLUDED.exponent,"
+        " is_default = EXCLUDED.is_default",
+        currency.code, currency.exponent, currency.code == currencies.default_currency().code);
+  }
+  txn.commit();
+}
+
 }  // namespace
 
 domain::Result<int> apply_migrations(const std::string& database_url, const std::string& folder) {
@@ -78,6 +96,7 @@ domain::Result<int> apply_migrations(const std::string& database_url, const std:
       ++applied;
     }
     const int functions = apply_functions(*conn, std::filesystem::path(folder) / "functions");
+    sync_currencies(*conn);
     spdlog::info("event=schema_functions_applied files={} migrations_applied={}", functions,
                  applied);
     pqxx::nontransaction unlock(*conn);

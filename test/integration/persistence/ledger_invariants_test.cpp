@@ -39,9 +39,9 @@ class LedgerInvariantsTest : public ::testing::Test {
   void row(pqxx::work& txn, const std::string& user, const std::string& change,
            const std::string& old_balance, const std::string& kind, const std::string& transfer) {
     txn.exec_params(
-        "INSERT INTO transactions (id, seq, user_id, balance_change, old_balance, new_balance, "
-        "kind, transfer_id) VALUES ($1, $2, $3, $4::numeric, $5::numeric, $5::numeric + "
-        "$4::numeric, $6, nullif($7, '')::uuid)",
+        "INSERT INTO transactions (id, seq, user_id, account_id, currency, balance_change,"
+        " old_balance, new_balance, kind, transfer_id) VALUES ($1, $2, $3, $3, 'USD',"
+        " $4::numeric, $5::numeric, $5::numeric + $4::numeric, $6, nullif($7, '')::uuid)",
         domain::new_uuid_v4(), ++seq_, user, change, old_balance, kind, transfer);
   }
 

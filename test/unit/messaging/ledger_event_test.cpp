@@ -15,6 +15,8 @@ TEST(LedgerEventTest, LedgerRowIsEncodedWithExactlyTheContractFieldsInOrder) {
   LedgerOutboxRow row;
   row.event_id = "6f1c1f7e-0000-4000-8000-000000000001";
   row.user_id = "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab";
+  row.account_id = "0e4a3f57-2a7b-4c1d-9e3f-1234567890ab";  // the user's default account
+  row.currency = "USD";
   row.transaction_id = "7a000000-0000-4000-8000-000000000002";
   row.kind = "transfer_debit";
   row.balance_change = "-12.50";
@@ -25,20 +27,26 @@ TEST(LedgerEventTest, LedgerRowIsEncodedWithExactlyTheContractFieldsInOrder) {
   EXPECT_EQ(encode_ledger_event(row),
             R"({"event_id":"6f1c1f7e-0000-4000-8000-000000000001",)"
             R"("transaction_id":"7a000000-0000-4000-8000-000000000002",)"
-            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","kind":"transfer_debit",)"
+            R"("user_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab",)"
+            R"("account_id":"0e4a3f57-2a7b-4c1d-9e3f-1234567890ab","currency":"USD",)"
+            R"("kind":"transfer_debit",)"
             R"("balance_change":"-12.50","old_balance":"100.00","new_balance":"87.50",)"
             R"("transfer_id":"7b000000-0000-4000-8000-000000000003",)"
             R"("created_at":"2026-12-02T04:00:00.123456Z"})");
   row.kind = "deposit";
   row.transfer_id = {};
+  row.currency = {};  // a row written before release 3
   auto deposit = nlohmann::json::parse(encode_ledger_event(row));
   EXPECT_TRUE(deposit["transfer_id"].is_null());
+  EXPECT_TRUE(deposit["currency"].is_null());
 }
 
 TEST(LedgerEventTest, HoldChangeIsEncodedAndTextIsEscaped) {
   LedgerOutboxRow row;
   row.event_id = "e";
   row.user_id = "u";
+  row.account_id = "a";
+  row.currency = "JPY";
   row.hold_id = "h";
   row.status = "odd\"status\\\n";
   row.amount = "5.00";
@@ -52,7 +60,9 @@ TEST(LedgerEventTest, HoldChangeIsEncodedAndTextIsEscaped) {
   EXPECT_TRUE(event["transfer_id"].is_null());
   std::vector<std::string> keys;
   for (auto it = event.begin(); it != event.end(); ++it) keys.push_back(it.key());
-  EXPECT_EQ(keys.size(), 9u) << text;
+  EXPECT_EQ(event["account_id"], "a");
+  EXPECT_EQ(event["currency"], "JPY");
+  EXPECT_EQ(keys.size(), 11u) << text;
   EXPECT_FALSE(event.contains("transaction_id"));
 }
 

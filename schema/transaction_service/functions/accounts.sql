@@ -1,0 +1,34 @@
+-- The triggers of `accounts` and `transactions` (migration 010_accounts.sql creates them with
+-- placeholders). Their live and only definitions, applied with CREATE OR REPLACE after the
+-- numbered migrations at every start-up (persistence/migrations.hpp).
+
+-- Inserts that name only the release 1 columns (through the `users` view, or an old tool) open a
+-- default account in the default currency; every new account's amounts are written at its
+-- currency's exponent (numeric keeps the scale it is given: 0 would read "0", not "0.00").
+CREATE OR REPLACE FUNCTION accounts_fill_defaults() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  e integer;
+BEGIN
+  NEW.user_id := coalesce(NEW.user_id, NEW.account_id);
+  NEW.currency := coalesce(NEW.currency, (SELECT code FROM currencies WHERE is_default),
+                           nullif(current_setting('wallet.default_currency', true), ''), 'USD');
+  e := coalesce((SELECT exponent FROM currencies WHERE code = NEW.currency), 2);
+  NEW.balance := round(NEW.balance, e);
+  NEW.overdraft_limit := round(NEW.overdraft_limit, e);
+  RETURN NEW;
+END
+$$;
+
+-- Rows written by a release 2 writer (a tool, a test) name only the user: theirs is the user's
+-- default account. The ledger's own writes name both, and the trigger's WHEN keeps this off their
+-- path.
+CREATE OR REPLACE FUNCTION transactions_fill_account() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.account_id := coalesce(NEW.account_id, NEW.user_id);
+  NEW.currency := coalesce(NEW.currency,
+                           (SELECT currency FROM accounts WHERE account_id = NEW.account_id));
+  RETURN NEW;
+END
+$$;
