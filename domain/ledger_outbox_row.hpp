@@ -8,13 +8,13 @@
 
 namespace wallet::domain {
 
-// One ledger_outbox row as the relay reads it: text as Postgres renders it (money is written with its
-// currency's exponent; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
+// One ledger_outbox row as the relay reads it: text as Postgres renders it (money is written with
+// its currency's exponent; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
 // query result that holds the text (see actors::LedgerEventPass): no copy per field.
 struct LedgerOutboxRow {
   int64_t id = 0;  // outbox order: each account's commit order
   std::string_view event_id;
-  std::string_view user_id;  // the Kafka key: the account's user
+  std::string_view user_id;     // the Kafka key: the account's user
   std::string_view account_id;  // the account the row or hold is of (the payer's, for a hold)
   std::string_view currency;    // its currency (empty for rows written before release 3)
   // a ledger row (transaction_id not empty)

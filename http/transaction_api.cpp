@@ -65,15 +65,23 @@ void start_in_either_form(
     ResponderPtr responder,
     std::function<void(Request, const std::vector<actors::AccountView>&, ResponderPtr)> start) {
   if (!request.account_form) return start(std::move(request), {}, std::move(responder));
-  with_accounts(ledger, std::move(accounts), std::move(responder),
-                [request = std::move(request), start = std::move(start)](
-                    std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
-                  auto minor =
-                      minor_or_answer(request.written, found.front().exponent, false, responder);
-                  if (!minor) return;
-                  request.amount = *minor;
-                  start(std::move(request), found, std::move(responder));
-                });
+  with_accounts(
+      ledger, std::move(accounts), std::move(responder),
+      [request = std::move(request), start = std::move(start)](
+          std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
+        // Closed is final: a read that shows it is the answer, whatever else the
+        // accounts would refuse (a payer without the money, say).
+        for (const auto& account : found) {
+          if (account.status == "closed") {
+            return responder->send_error({domain::ErrorCode::account_closed,
+                                          "account " + account.account_id + " is closed"});
+          }
+        }
+        auto minor = minor_or_answer(request.written, found.front().exponent, false, responder);
+        if (!minor) return;
+        request.amount = *minor;
+        start(std::move(request), found, std::move(responder));
+      });
 }
 
 nlohmann::json history_json(const std::string& user_id, const actors::HistoryPage& page) {

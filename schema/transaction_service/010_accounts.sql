@@ -77,13 +77,17 @@ CREATE TABLE currencies (
 CREATE UNIQUE INDEX currencies_one_default ON currencies (is_default) WHERE is_default;
 
 -- Inserts that name only the release 1 columns (through the view, or an old tool) open a default
--- account in the default currency; every new account's amounts are written at its currency's
--- exponent (numeric keeps the scale it is given: 0 would read "0", not "0.00").
+-- account in the default currency; every account's amounts are written at its currency's exponent
+-- (numeric keeps the scale it is given: 0 would read "0", not "0.00").
 -- Its body: functions/accounts.sql.
 CREATE FUNCTION accounts_fill_defaults() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'placeholder: schema functions not applied'; END $$;
 CREATE TRIGGER accounts_fill_defaults BEFORE INSERT ON accounts
   FOR EACH ROW EXECUTE FUNCTION accounts_fill_defaults();
+CREATE TRIGGER accounts_keep_scale BEFORE UPDATE OF balance, overdraft_limit ON accounts
+  FOR EACH ROW WHEN (scale(NEW.balance) <> scale(OLD.balance)
+                     OR scale(NEW.overdraft_limit) <> scale(OLD.overdraft_limit))
+  EXECUTE FUNCTION accounts_fill_defaults();
 
 CREATE VIEW users AS
   SELECT account_id AS user_id, balance, created_at FROM accounts WHERE account_id = user_id;
@@ -106,7 +110,8 @@ CREATE INDEX transactions_account_seq ON transactions (account_id, seq DESC);
 DROP INDEX transactions_user_seq;
 
 -- Rows written by a release 2 writer (a tool, a test) name only the user: theirs is the user's
--- default account. The ledger's own writes name both, and the WHEN keeps this off their path.
+-- default account, at its currency's exponent. The ledger's own writes name both, and the WHEN
+-- keeps this off their path.
 -- Its body: functions/accounts.sql.
 CREATE FUNCTION transactions_fill_account() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'placeholder: schema functions not applied'; END $$;

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/json_fields.hpp"
 #include "domain/money.hpp"
@@ -32,14 +33,18 @@ std::optional<ErrorCode> expected_error(std::string_view body,
                                         const std::optional<std::string>& header_key) {
   auto fields = parse_flat_object(body);
   if (!fields) return ErrorCode::invalid_json;
-  const JsonScalar* user_id = find(*fields, "user_id");
-  if (!user_id || user_id->kind != JsonScalar::Kind::string || !is_uuid(user_id->text)) {
-    return ErrorCode::invalid_user_id;
+  // The account form (SPEC.md section 8) names an account; both forms at once are refused.
+  const bool accounts = find(*fields, "account_id") != nullptr;
+  if (accounts && find(*fields, "user_id")) return ErrorCode::invalid_account_id;
+  const JsonScalar* id = find(*fields, accounts ? "account_id" : "user_id");
+  if (!id || id->kind != JsonScalar::Kind::string || !is_uuid(id->text)) {
+    return accounts ? ErrorCode::invalid_account_id : ErrorCode::invalid_user_id;
   }
   const JsonScalar* amount = find(*fields, "amount");
   if (!amount ||
       (amount->kind != JsonScalar::Kind::string && amount->kind != JsonScalar::Kind::number) ||
-      !Money::parse_amount(amount->text)) {
+      (accounts ? !parse_amount(amount->text, configured_currencies().max_exponent()).ok()
+                : !Money::parse_amount(amount->text).ok())) {
     return ErrorCode::invalid_amount;
   }
   const JsonScalar* body_key = find(*fields, "idempotency_key");
@@ -77,7 +82,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!expected.has_value(), escaped(input.body) + " accepted");
   FUZZ_CHECK(is_uuid(request.user_id) && normalize_uuid(request.user_id) == request.user_id,
              request.user_id);
-  FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  if (request.account_form) {
+    FUZZ_CHECK(request.amount == 0 && request.written.units >= 1, escaped(input.body));
+  } else {
+    FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  }
   if (request.idempotency_key) {
     FUZZ_CHECK(is_valid_idempotency_key(*request.idempotency_key), escaped(input.body));
   }
@@ -85,9 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The same operation written differently (upper-case id, amount as a number, the key in the
   // body instead of the header) has the same canonical text.
-  const std::string amount = format_minor_units(request.amount);
-  std::string rewritten =
-      "{\"amount\": " + amount + ", \"user_id\": \"" + upper(request.user_id) + "\"";
+  const std::string amount = request.account_form ? "\"" + request.written.canonical() + "\""
+                                                  : format_minor_units(request.amount);
+  std::string rewritten = "{\"amount\": " + amount + ", \"" +
+                          (request.account_form ? "account_id" : "user_id") + "\": \"" +
+                          upper(request.user_id) + "\"";
   if (request.idempotency_key) {
     rewritten += ", \"idempotency_key\": " + nlohmann::json(*request.idempotency_key).dump();
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/json_fields.hpp"
 #include "domain/money.hpp"
@@ -44,13 +45,20 @@ std::optional<ErrorCode> expected_error(std::string_view body,
                                         const std::optional<std::string>& header_key) {
   auto fields = parse_flat_object(body);
   if (!fields) return ErrorCode::invalid_json;
-  const JsonScalar* from = find(*fields, "from_user_id");
-  const JsonScalar* to = find(*fields, "to_user_id");
-  if (!is_user_id(from) || !is_user_id(to)) return ErrorCode::invalid_user_id;
+  // The account form (SPEC.md section 8) names accounts; a mix of the two forms is refused.
+  const bool users = find(*fields, "from_user_id") || find(*fields, "to_user_id");
+  const bool accounts = find(*fields, "from_account_id") || find(*fields, "to_account_id");
+  if (users && accounts) return ErrorCode::invalid_account_id;
+  const JsonScalar* from = find(*fields, accounts ? "from_account_id" : "from_user_id");
+  const JsonScalar* to = find(*fields, accounts ? "to_account_id" : "to_user_id");
+  if (!is_user_id(from) || !is_user_id(to)) {
+    return accounts ? ErrorCode::invalid_account_id : ErrorCode::invalid_user_id;
+  }
   const JsonScalar* amount = find(*fields, "amount");
   if (!amount ||
       (amount->kind != JsonScalar::Kind::string && amount->kind != JsonScalar::Kind::number) ||
-      !Money::parse_amount(amount->text)) {
+      (accounts ? !parse_amount(amount->text, configured_currencies().max_exponent()).ok()
+                : !Money::parse_amount(amount->text).ok())) {
     return ErrorCode::invalid_amount;
   }
   if (!timeout_of(find(*fields, "timeout_seconds"))) return ErrorCode::invalid_timeout;
@@ -89,15 +97,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const HoldRequest& request = *decoded;
   FUZZ_CHECK(!expected.has_value(), escaped(input.body) + " accepted");
   FUZZ_CHECK(request.from_user_id != request.to_user_id, escaped(input.body));
-  FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  if (request.account_form) {
+    FUZZ_CHECK(request.amount == 0 && request.written.units >= 1, escaped(input.body));
+  } else {
+    FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  }
   FUZZ_CHECK(request.timeout_seconds >= 1 && request.timeout_seconds <= kMaxHoldTimeoutSeconds,
              escaped(input.body));
 
   // The same hold written differently (fields reordered, amount as a number, the default timeout
   // spelled out, the key in the body) has the same canonical text.
+  const std::string form = request.account_form ? "account" : "user";
+  const std::string amount = request.account_form ? "\"" + request.written.canonical() + "\""
+                                                  : format_minor_units(request.amount);
   std::string rewritten = "{\"timeout_seconds\": " + std::to_string(request.timeout_seconds) +
-                          ", \"amount\": " + format_minor_units(request.amount) +
-                          ", \"to_user_id\": \"" + request.to_user_id + "\", \"from_user_id\": \"" +
+                          ", \"amount\": " + amount + ", \"to_" + form + "_id\": \"" +
+                          request.to_user_id + "\", \"from_" + form + "_id\": \"" +
                           request.from_user_id + "\"";
   if (request.idempotency_key) {
     rewritten += ", \"idempotency_key\": " + nlohmann::json(*request.idempotency_key).dump();

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/json_fields.hpp"
 #include "domain/money.hpp"
@@ -32,14 +33,21 @@ bool valid_id(const FlatObject& fields, const char* name) {
   return id && id->kind == JsonScalar::Kind::string && is_uuid(id->text);
 }
 
-std::optional<int64_t> amount_of(const JsonScalar* field) {
+// The amount's value as a canonical text: minor units (user form) or as written (account form,
+// whose currency is not known yet).
+std::optional<std::string> amount_of(const JsonScalar* field, bool accounts) {
   if (!field ||
       (field->kind != JsonScalar::Kind::string && field->kind != JsonScalar::Kind::number)) {
     return std::nullopt;
   }
+  if (accounts) {
+    auto written = parse_amount(field->text, configured_currencies().max_exponent());
+    if (!written) return std::nullopt;
+    return written->canonical();
+  }
   auto money = Money::parse_amount(field->text);
   if (!money) return std::nullopt;
-  return money->minor();
+  return std::to_string(money->minor());
 }
 
 // The code decode_transfer must answer, or nullopt when it must accept.
@@ -47,16 +55,21 @@ std::optional<ErrorCode> expected_error(std::string_view body,
                                         const std::optional<std::string>& header_key) {
   auto fields = parse_flat_object(body);
   if (!fields) return ErrorCode::invalid_json;
-  if (!valid_id(*fields, "from_user_id") || !valid_id(*fields, "to_user_id")) {
-    return ErrorCode::invalid_user_id;
+  // The account form (SPEC.md section 8) names accounts; a mix of the two forms is refused.
+  const bool users = find(*fields, "from_user_id") || find(*fields, "to_user_id");
+  const bool accounts = find(*fields, "from_account_id") || find(*fields, "to_account_id");
+  if (users && accounts) return ErrorCode::invalid_account_id;
+  const char* from = accounts ? "from_account_id" : "from_user_id";
+  const char* to = accounts ? "to_account_id" : "to_user_id";
+  if (!valid_id(*fields, from) || !valid_id(*fields, to)) {
+    return accounts ? ErrorCode::invalid_account_id : ErrorCode::invalid_user_id;
   }
   const JsonScalar* primary = find(*fields, "amount_to_transfer");
   const JsonScalar* alias = find(*fields, "amount");
-  const auto amount = amount_of(primary ? primary : (alias ? alias : primary));
+  const auto amount = amount_of(primary ? primary : (alias ? alias : primary), accounts);
   if (!amount) return ErrorCode::invalid_amount;
-  if (primary && alias && amount_of(alias) != amount) return ErrorCode::invalid_amount;
-  if (*normalize_uuid(find(*fields, "from_user_id")->text) ==
-      *normalize_uuid(find(*fields, "to_user_id")->text)) {
+  if (primary && alias && amount_of(alias, accounts) != amount) return ErrorCode::invalid_amount;
+  if (*normalize_uuid(find(*fields, from)->text) == *normalize_uuid(find(*fields, to)->text)) {
     return ErrorCode::same_account;
   }
   const JsonScalar* body_key = find(*fields, "idempotency_key");
@@ -96,7 +109,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(is_uuid(*id) && normalize_uuid(*id) == *id, *id);
   }
   FUZZ_CHECK(request.from_user_id != request.to_user_id, escaped(input.body));
-  FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  if (request.account_form) {
+    FUZZ_CHECK(request.amount == 0 && request.written.units >= 1, escaped(input.body));
+  } else {
+    FUZZ_CHECK(request.amount >= 1 && request.amount <= kMaxAmountMinor, escaped(input.body));
+  }
   if (request.idempotency_key) {
     FUZZ_CHECK(is_valid_idempotency_key(*request.idempotency_key), escaped(input.body));
   }
@@ -104,9 +121,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The same transfer written differently (upper-case ids, the alias, a number, the key in the
   // header) has the same canonical text.
-  const std::string rewritten = "{\"to_user_id\": \"" + upper(request.to_user_id) +
-                                "\", \"amount\": " + format_minor_units(request.amount) +
-                                ", \"from_user_id\": \"" + upper(request.from_user_id) + "\"}";
+  const std::string form = request.account_form ? "account" : "user";
+  const std::string amount = request.account_form ? "\"" + request.written.canonical() + "\""
+                                                  : format_minor_units(request.amount);
+  const std::string rewritten = "{\"to_" + form + "_id\": \"" + upper(request.to_user_id) +
+                                "\", \"amount\": " + amount + ", \"from_" + form + "_id\": \"" +
+                                upper(request.from_user_id) + "\"}";
   const auto again = decode_transfer(rewritten, request.idempotency_key);
   FUZZ_CHECK(again.ok(), rewritten);
   FUZZ_CHECK(canonical_transfer(*again) == canonical_transfer(request), rewritten);

@@ -12,12 +12,25 @@
 namespace wallet::simulation {
 
 struct ClientOp {
-  enum class Kind { deposit, transfer, withdraw, hold, capture, void_hold };
+  // The last four are PATCH /accounts/{id}: a new overdraft line, status frozen, open, closed.
+  enum class Kind {
+    deposit,
+    transfer,
+    withdraw,
+    hold,
+    capture,
+    void_hold,
+    set_limit,
+    freeze,
+    unfreeze,
+    close
+  };
   int id = 0;
   Kind kind = Kind::deposit;
-  std::string from;  // payer (transfer, hold, capture) or account (deposit, withdrawal)
+  // payer (transfer, hold, capture), account (deposit, withdrawal), or the account updated
+  std::string from;
   std::string to;
-  int64_t amount = 0;       // a capture's 0: all of the hold
+  int64_t amount = 0;       // a capture's 0: all of the hold; set_limit's new line
   std::string hold_id;      // capture, void
   bool hold_known = false;  // the hold was committed when the request was sent
   std::optional<actors::IdempotencyTag> tag;
@@ -33,7 +46,36 @@ struct ClientOp {
   // The first quiet moment (deadline_check.hpp) at which it was overdue: unanswered past its
   // deadline plus the slack with nothing of it at the writer (-1: never).
   int64_t overdue_at_ms = -1;
+  // The model's commits (ModelState::commits) when it was sent and when it was answered: what
+  // Postgres held meanwhile is what a refusal may be decided on.
+  uint64_t sent_commit = 0;
+  uint64_t answered_commit = 0;
 };
+
+inline bool updates_account(ClientOp::Kind kind) {
+  return kind == ClientOp::Kind::set_limit || kind == ClientOp::Kind::freeze ||
+         kind == ClientOp::Kind::unfreeze || kind == ClientOp::Kind::close;
+}
+
+// The AccountChange an account update commits: its status, and its line (a closing sets the line
+// to 0: update_account's "its line goes with it").
+inline std::optional<std::string> requested_status(ClientOp::Kind kind) {
+  switch (kind) {
+    case ClientOp::Kind::freeze:
+      return "frozen";
+    case ClientOp::Kind::unfreeze:
+      return "open";
+    case ClientOp::Kind::close:
+      return "closed";
+    default:
+      return std::nullopt;
+  }
+}
+inline std::optional<int64_t> requested_limit(const ClientOp& op) {
+  if (op.kind == ClientOp::Kind::set_limit) return op.amount;
+  if (op.kind == ClientOp::Kind::close) return 0;
+  return std::nullopt;
+}
 
 inline const char* endpoint(ClientOp::Kind kind) {
   switch (kind) {
@@ -49,6 +91,14 @@ inline const char* endpoint(ClientOp::Kind kind) {
       return "/capture";
     case ClientOp::Kind::void_hold:
       return "/void";
+    case ClientOp::Kind::set_limit:
+      return "PATCH overdraft_limit";
+    case ClientOp::Kind::freeze:
+      return "PATCH frozen";
+    case ClientOp::Kind::unfreeze:
+      return "PATCH open";
+    case ClientOp::Kind::close:
+      return "PATCH closed";
   }
   return "";
 }

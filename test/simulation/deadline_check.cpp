@@ -36,6 +36,14 @@ bool carries(const persistence::LedgerMutation& m, const ClientOp& op) {
       return closes("captured");
     case ClientOp::Kind::void_hold:
       return closes("voided");
+    case ClientOp::Kind::set_limit:
+    case ClientOp::Kind::freeze:
+    case ClientOp::Kind::unfreeze:
+    case ClientOp::Kind::close:
+      return std::any_of(m.account_changes.begin(), m.account_changes.end(), [&op](const auto& c) {
+        return c.account_id == op.from && c.status == requested_status(op.kind) &&
+               c.overdraft_limit == requested_limit(op);
+      });
   }
   return false;
 }

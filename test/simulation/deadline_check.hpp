@@ -1,7 +1,8 @@
 // The deadline check (issue 23, "deadlines that hold everywhere"): every request that moves or
-// reserves money is answered within LedgerOptions::request_deadline plus a scheduling slack of its
-// sending, unless its mutation reached the writer before then (a commit, and the resolution of a
-// commit in doubt, may take longer: once handed over, a request gets its real outcome).
+// reserves money, or changes an account's rules, is answered within LedgerOptions::request_deadline
+// plus a scheduling slack of its sending, unless its mutation reached the writer before then (a
+// commit, and the resolution of a commit in doubt, may take longer: once handed over, a request
+// gets its real outcome).
 #pragma once
 
 #include <cstdint>
@@ -19,10 +20,10 @@ constexpr int64_t kDeadlineSlackMs = 500;
 // Whether `mutation` carries the effect of `op`. A mutation names no client request, so it is
 // matched by what it does: a keyed request by its key (its outcome is stored with the mutation,
 // also for a keyed refusal, and duplicates of the key wait for that one mutation); an unkeyed one
-// by its effect (the account, kind and amount of its row, the hold it creates, or the hold it
-// closes and how). Two unanswered unkeyed requests with the same effect cannot be told apart:
-// both count as handed over. That only ever excuses a request (the check may miss a late answer,
-// it never blames one that was handed over in time).
+// by its effect (the account, kind and amount of its row, the hold it creates, the hold it
+// closes and how, or the change of its account's rules). Two unanswered unkeyed requests with the
+// same effect cannot be told apart: both count as handed over. That only ever excuses a request
+// (the check may miss a late answer, it never blames one that was handed over in time).
 bool carries(const persistence::LedgerMutation& mutation, const ClientOp& op);
 
 // Records, in every request still unanswered that `mutation` carries, that it reached the writer

@@ -8,6 +8,7 @@
 
 namespace wallet::simulation {
 
+using persistence::AccountStatus;
 using persistence::ApplyStatus;
 using persistence::EntryKind;
 
@@ -28,8 +29,8 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       auto it = spans.try_emplace(e.user_id, e.old_balance, e.new_balance).first;
       it->second.second = e.new_balance;
       if (!balances.count(e.user_id)) return refuse("foreign key: no such user");
+      // (010 dropped the rows' old/new_balance >= 0: an overdraft line allows negative ones.)
       if (e.change == 0) return refuse("check: balance_change <> 0");
-      if (e.old_balance < 0 || e.new_balance < 0) return refuse("check: balances >= 0");
       if (e.old_balance + e.change != e.new_balance) return refuse("check: old + change = new");
       const bool unlinked = e.kind == EntryKind::deposit || e.kind == EntryKind::withdrawal;
       if (unlinked != e.transfer_id.empty()) return refuse("check: transfer_id iff transfer");
@@ -47,7 +48,16 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   }
   for (const auto& [user_id, span] : spans) {
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
-    if (span.second < 0) return refuse("check: users.balance >= 0");
+    // 010: and only on an account open, or frozen and credited (net over the batch), with the
+    // rules it has before the batch (its own changes of rules come after its rows).
+    const auto rules_before = rules_of(user_id);
+    if (rules_before.status != AccountStatus::open &&
+        !(rules_before.status == AccountStatus::frozen && span.second >= span.first)) {
+      return refuse("account status (WL001)");
+    }
+    if (span.second < -rules_before.overdraft_limit) {
+      return refuse("check: accounts_balance_within_limit");
+    }
   }
   // 007: one debit and one credit per transfer (transactions_transfer_leg).
   std::set<std::pair<std::string, int>> legs;
@@ -70,6 +80,9 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     for (const auto& d : mutation->departures) {
       if (!balances.count(d.from_user_id) || !balances.count(d.to_user_id)) {
         return refuse("foreign key: transfers_in_transit's users");
+      }
+      if (rules_of(d.to_user_id).status == AccountStatus::closed) {
+        return refuse("a credit in transit names a closed account (WL008)");
       }
       if (d.amount <= 0) return refuse("check: transfers_in_transit.amount > 0");
       if (!in_transit_after.emplace(d.transfer_id, d).second) {
@@ -149,8 +162,9 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     }
     if (matching != 2) return refuse("a captured hold has no matching transfer (WL003)");
   }
-  // WL004: pending holds (after the batch) must not exceed the balance (after the batch) of every
-  // account whose balance the batch lowered, and of every payer of a new hold.
+  // WL004: pending holds (after the batch) must not exceed the balance (after the batch) plus the
+  // overdraft line (before the batch's changes of rules) of every account whose balance the batch
+  // lowered, and of every payer of a new hold.
   auto held_after = [&holds_after](const std::string& user_id) {
     int64_t held = 0;
     for (const auto& [id, hold] : holds_after) {
@@ -158,20 +172,29 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     }
     return held;
   };
+  auto balance_after = [&spans, this](const std::string& user_id) {
+    auto span = spans.find(user_id);
+    return span != spans.end() ? span->second.second : balances.at(user_id);
+  };
   for (const auto& [user_id, span] : spans) {
-    if (span.second < span.first && span.second < held_after(user_id)) {
+    if (span.second < span.first &&
+        span.second + rules_of(user_id).overdraft_limit < held_after(user_id)) {
       return refuse("pending holds exceed the balance (WL004)");
     }
   }
   for (const auto* mutation : batch) {
     for (const auto& h : mutation->new_holds) {
-      auto span = spans.find(h.from_user_id);
-      const int64_t balance =
-          span != spans.end() ? span->second.second : balances.at(h.from_user_id);
-      if (balance < held_after(h.from_user_id)) {
+      if (balance_after(h.from_user_id) + rules_of(h.from_user_id).overdraft_limit <
+          held_after(h.from_user_id)) {
         return refuse("pending holds exceed the balance (WL004)");
       }
     }
+  }
+  std::map<std::string, ModelRules> rules_after = rules;
+  std::vector<RulesChange> changes;
+  if (!apply_account_changes(batch, balance_after, held_after, in_transit_after, rules_after,
+                             changes, why)) {
+    return false;
   }
   // 007: each arrival deletes its in-transit row (same payee and amount), else WL006.
   for (const auto* mutation : batch) {
@@ -186,8 +209,18 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   }
   in_transit = std::move(in_transit_after);
   for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
-  for (const auto* mutation : batch) {
-    for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1});
+  ++commits;
+  rules = std::move(rules_after);
+  for (auto& change : changes) {
+    change.at.commit = commits;
+    rules_log.push_back(std::move(change));
+  }
+  for (size_t index = 0; index < batch.size(); ++index) {
+    const auto* mutation = batch[index];
+    const CommitPoint at{commits, static_cast<int>(index)};
+    for (const auto& h : mutation->new_holds) hold_created[h.hold_id] = at;
+    for (const auto& c : mutation->hold_changes) hold_closed[c.hold_id] = at;
+    for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1, at});
     if (mutation->outcome) {
       const persistence::KeyRef key{mutation->outcome->endpoint, mutation->outcome->key};
       outcomes[key] = *mutation->outcome;
@@ -196,6 +229,63 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     }
   }
   holds = std::move(holds_after);
+  return true;
+}
+
+// ledger_apply_batch's account_changes, after the batch's rows and holds: closing needs no
+// pending hold and no credit in transit to the account (WL007; the batch's departures are in
+// transit already, its arrivals not yet landed); a closed account, or one named twice in a batch
+// (UPDATE ... FROM updates a row once), is not matched (WL008); then the table's CHECKs on the
+// balance after the batch and the new line, and pending holds within balance plus line (WL004).
+bool ModelState::apply_account_changes(
+    const std::vector<const persistence::LedgerMutation*>& batch,
+    const std::function<int64_t(const std::string&)>& balance_after,
+    const std::function<int64_t(const std::string&)>& held_after,
+    const std::map<std::string, persistence::InTransit>& in_transit_after,
+    std::map<std::string, ModelRules>& rules_after, std::vector<RulesChange>& changes,
+    std::string* why) const {
+  auto refuse = [why](const char* reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  std::set<std::string> changed;
+  for (size_t index = 0; index < batch.size(); ++index) {
+    for (const auto& c : batch[index]->account_changes) {
+      if (!balances.count(c.account_id)) return refuse("no such account (WL008)");
+      std::optional<AccountStatus> status;
+      if (c.status) {
+        status = persistence::parse_account_status(*c.status);
+        if (!status) return refuse("check: accounts_status_known");
+      }
+      if (status == AccountStatus::closed) {
+        if (held_after(c.account_id) > 0) return refuse("closing with a pending hold (WL007)");
+        for (const auto& [id, leg] : in_transit_after) {
+          if (leg.to_user_id == c.account_id) {
+            return refuse("closing with a credit in transit (WL007)");
+          }
+        }
+      }
+      const ModelRules before = rules_of(c.account_id);
+      if (before.status == AccountStatus::closed || !changed.insert(c.account_id).second) {
+        return refuse("account closed (WL008)");
+      }
+      ModelRules after = before;
+      if (status) after.status = *status;
+      if (c.overdraft_limit) after.overdraft_limit = *c.overdraft_limit;
+      const int64_t balance = balance_after(c.account_id);
+      if (after.overdraft_limit < 0) return refuse("check: accounts_overdraft_limit_not_negative");
+      if (balance < -after.overdraft_limit) return refuse("check: accounts_balance_within_limit");
+      if (after.status == AccountStatus::closed && balance != 0) {
+        return refuse("check: accounts_closed_are_empty");
+      }
+      if (balance + after.overdraft_limit < held_after(c.account_id)) {
+        return refuse("pending holds exceed the balance and overdraft line (WL004)");
+      }
+      rules_after[c.account_id] = after;
+      changes.push_back({CommitPoint{0, static_cast<int>(index)}, c.account_id, c.status,
+                         c.overdraft_limit, before, after});
+    }
+  }
   return true;
 }
 
@@ -221,11 +311,13 @@ ApplyStatus ModelState::commit(const std::vector<const persistence::LedgerMutati
     if (partitions == 0) return fenced("fence: no partitions exist (WL005)");
     std::set<int> claimed;
     for (const auto& [partition, epoch] : claim->epochs) claimed.insert(partition);
-    // The accounts the batch writes: balances it moves, payers of holds it creates or closes.
+    // The accounts the batch writes: balances it moves, payers of holds it creates or closes,
+    // accounts whose rules it changes.
     std::set<std::string> touched;
     for (const auto* mutation : batch) {
       for (const auto& e : mutation->entries) touched.insert(e.user_id);
       for (const auto& h : mutation->new_holds) touched.insert(h.from_user_id);
+      for (const auto& c : mutation->account_changes) touched.insert(c.account_id);
       for (const auto& c : mutation->hold_changes) {
         auto it = holds.find(c.hold_id);
         if (it != holds.end()) touched.insert(it->second.from_user_id);
@@ -292,11 +384,14 @@ void ModelLedger::load_account(
     auto it = state_.balances.find(user_id);
     if (it != state_.balances.end()) {
       // Every account of the model is a user's default account (its own owner, the default
-      // currency, no overdraft line, open).
+      // currency), with its rules.
       persistence::AccountRecord account{it->second, {}};
       account.user_id = user_id;
       account.currency = domain::configured_currencies().default_currency().code;
       account.exponent = domain::configured_currencies().default_currency().exponent;
+      const auto rules = state_.rules_of(user_id);
+      account.overdraft_limit = rules.overdraft_limit;
+      account.status = rules.status;
       for (const auto& [id, hold] : state_.holds) {
         if (hold.from_user_id == user_id && hold.status == "pending") {
           account.pending_holds.push_back(hold);
@@ -371,12 +466,14 @@ void ModelLedger::find_outcomes(
 
 namespace {
 
-// The accounts a mutation writes: balances it moves, payers of holds it creates or closes.
+// The accounts a mutation writes: balances it moves, payers of holds it creates or closes,
+// accounts whose rules it changes.
 std::vector<std::string> accounts_written(const persistence::LedgerMutation& m,
                                           const ModelState& state) {
   std::vector<std::string> accounts;
   for (const auto& entry : m.entries) accounts.push_back(entry.user_id);
   for (const auto& hold : m.new_holds) accounts.push_back(hold.from_user_id);
+  for (const auto& change : m.account_changes) accounts.push_back(change.account_id);
   for (const auto& change : m.hold_changes) {
     auto it = state.holds.find(change.hold_id);
     if (it != state.holds.end()) accounts.push_back(it->second.from_user_id);

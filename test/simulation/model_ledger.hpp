@@ -1,12 +1,13 @@
 // ModelLedger: an in-memory LedgerBackend with the semantics of ledger_commit_batch (schema/
-// transaction_service/functions/, on the tables of 001, 003, 006 and 007): the ownership
-// fence, then per account a conditional update on the balance the batch starts from, the row
-// constraints, the idempotency primary key, all or nothing. Every call is held as a pending
-// operation until the simulation completes it, with or without a fault, in the order it chooses;
-// that is how loads and commits stall, fail, or commit and lose their reply. Outcomes carry their
-// creation time on the simulation's virtual clock and are found only within their retention
-// (ledger_store.cpp's find_outcomes, 005_idempotency_retention.sql). The differential test
-// (test/integration/persistence/model_ledger_differential_test.cpp) holds it to the real SQL.
+// transaction_service/functions/, on the tables of 001, 003, 006, 007 and 010): the ownership
+// fence, then per account a conditional update on the balance the batch starts from and on the
+// account's status, the row constraints, the idempotency primary key, the changes of accounts'
+// rules after the rows (as ledger_apply_batch makes them), all or nothing. Every call is held as a
+// pending operation until the simulation completes it, with or without a fault, in the order it
+// chooses; that is how loads and commits stall, fail, or commit and lose their reply. Outcomes
+// carry their creation time on the simulation's virtual clock and are found only within their
+// retention (ledger_store.cpp's find_outcomes, 005_idempotency_retention.sql). The differential
+// test (test/integration/persistence/model_ledger_differential_test.cpp) holds it to the real SQL.
 #pragma once
 
 #include <cstdint>
@@ -21,10 +22,39 @@
 
 namespace wallet::simulation {
 
+// A place in commit order, over every instance's commits: the batch (1, 2, ...) and the index of
+// the mutation in it. Within one batch the writer keeps each account's actor order, so a change
+// of rules at an earlier index comes before a row or hold at a later one.
+struct CommitPoint {
+  uint64_t commit = 0;
+  int position = 0;
+  bool operator<(const CommitPoint& other) const {
+    return commit != other.commit ? commit < other.commit : position < other.position;
+  }
+};
+
 // The committed state, as Postgres would hold it.
 struct ModelRow {
   persistence::LedgerEntry entry;
   uint64_t seq = 0;
+  CommitPoint at{};
+};
+
+// An account's rules (accounts.overdraft_limit and accounts.status, 010_accounts.sql).
+struct ModelRules {
+  int64_t overdraft_limit = 0;
+  persistence::AccountStatus status = persistence::AccountStatus::open;
+};
+
+// A committed change of an account's rules: what was asked (AccountChange's fields) and the rules
+// before and after, where it lies in commit order.
+struct RulesChange {
+  CommitPoint at;
+  std::string account_id;
+  std::optional<std::string> status;
+  std::optional<int64_t> overdraft_limit;
+  ModelRules before;
+  ModelRules after;
 };
 
 // A row of partition_owner (006_partition_owner.sql).
@@ -50,10 +80,30 @@ struct ModelState {
   std::map<std::string, persistence::HoldRecord> holds;      // hold_id -> hold
   std::map<int, ModelPartition> partition_owner;             // empty: no partitions created
   std::map<std::string, persistence::InTransit> in_transit;  // transfer_id -> row (007)
+  // 010: the rules of accounts that have any (others are open with no overdraft line), and every
+  // committed change of them in commit order; batches committed so far; where each hold was
+  // created and closed (the checks' order of rules against holds).
+  std::map<std::string, ModelRules> rules;
+  std::vector<RulesChange> rules_log;
+  uint64_t commits = 0;
+  std::map<std::string, CommitPoint> hold_created;
+  std::map<std::string, CommitPoint> hold_closed;
 
+  ModelRules rules_of(const std::string& account_id) const {
+    auto it = rules.find(account_id);
+    return it == rules.end() ? ModelRules{} : it->second;
+  }
   // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
   // Postgres would raise. `why` says which rule refused it.
   bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why);
+  // apply's last part: the batch's changes of accounts' rules, checked against the balances and
+  // holds after its rows, into `rules_after` and `changes` (their commit still 0).
+  bool apply_account_changes(const std::vector<const persistence::LedgerMutation*>& batch,
+                             const std::function<int64_t(const std::string&)>& balance_after,
+                             const std::function<int64_t(const std::string&)>& held_after,
+                             const std::map<std::string, persistence::InTransit>& in_transit_after,
+                             std::map<std::string, ModelRules>& rules_after,
+                             std::vector<RulesChange>& changes, std::string* why) const;
   // Commits a batch as ledger_commit_batch does: the fence (`claim`, none when null or with no
   // instance), then apply. committed, rejected (apply refused) or fenced (WL005).
   persistence::ApplyStatus commit(const std::vector<const persistence::LedgerMutation*>& batch,
@@ -61,6 +111,9 @@ struct ModelState {
   // partition_init and partition_take.
   void create_partitions(int count);
   int64_t take_partition(int partition, const std::string& instance);
+  // Whether the probe of a commit in doubt was committed, as LedgerStore::found_committed looks:
+  // by its first row, else its outcome, else its first new hold or hold change. A mutation that
+  // only changes an account's rules is never found there, and so not here either.
   bool contains(const persistence::LedgerMutation& probe) const;
 };
 

@@ -1,12 +1,14 @@
 // Account setup: user creation, the wait for the Kafka hop, starting balances and funding.
 #include "tools/wallet_stress/account_setup.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "tools/wallet_stress/progress_bar.hpp"
@@ -114,7 +116,126 @@ void fund_accounts(const StressConfig& config, const std::string& run_id,
                });
 }
 
+// Release 3: the listed currencies with their exponents, from GET /currencies.
+std::string read_currencies(const StressConfig& config, std::vector<CurrencyInfo>& out) {
+  HttpSession session(config.transaction_service, config.request_timeout_ms);
+  HttpAnswer answer;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    answer = session.get("/currencies");
+    if (!is_retryable(answer.status)) break;
+    retry_pause(attempt);
+  }
+  auto parsed = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status != 200 || !parsed.is_object() || !parsed["currencies"].is_array()) {
+    return "GET /currencies: " + describe(answer);
+  }
+  for (const auto& code : config.currencies) {
+    const CurrencyInfo* found = nullptr;
+    CurrencyInfo info;
+    for (const auto& c : parsed["currencies"]) {
+      if (c.is_object() && c["code"] == code && c["exponent"].is_number_integer()) {
+        info = {code, c["exponent"].get<int>()};
+        found = &info;
+      }
+    }
+    if (!found || info.exponent < 0 || info.exponent > 6) {
+      return "--currencies: " + code + " is not a currency of transaction-service (GET "
+             "/currencies: " + answer.body.substr(0, 200) + ")";
+    }
+    for (const auto& known : out) {
+      if (known.code == code) return "--currencies lists " + code + " twice";
+    }
+    out.push_back(info);
+  }
+  return "";
+}
+
+// Release 3: per user and currency an account for transfers (every other user's with an overdraft
+// line of half the funding) and, when the mix closes accounts, one more set aside to be closed.
+void plan_currency_accounts(const StressConfig& config, AccountSetup& setup) {
+  for (size_t u = 0; u < setup.accounts.size(); ++u) {
+    for (size_t c = 0; c < setup.currencies.size(); ++c) {
+      CurrencyAccount a;
+      a.user_id = setup.accounts[u].user_id;
+      a.owner = u;
+      a.currency = c;
+      a.exponent = setup.currencies[c].exponent;
+      const int64_t fund = scale_to_currency(config.fund_minor, a.exponent);
+      a.overdraft_minor = u % 2 == 1 ? fund / 2 : 0;
+      setup.extra.push_back(a);
+      if (config.mix_close > 0) {
+        CurrencyAccount closable = a;
+        closable.overdraft_minor = 0;
+        closable.closable = true;
+        setup.extra.push_back(closable);
+      }
+    }
+  }
+}
+
+void open_currency_accounts(const StressConfig& config, const std::string& run_id,
+                            AccountSetup& setup, FirstError& failure) {
+  auto& extra = setup.extra;
+  run_parallel(
+      extra.size(), config.concurrency, config.transaction_services, config.request_timeout_ms,
+      [&](HttpSession& session, size_t i) {
+        auto& a = extra[i];
+        const auto& currency = setup.currencies[a.currency];
+        nlohmann::json request{{"user_id", a.user_id},
+                               {"currency", currency.code},
+                               {"metadata", {{"stress_run", run_id}}}};
+        if (a.overdraft_minor > 0) {
+          request["overdraft_limit"] = domain::format_minor(a.overdraft_minor, a.exponent);
+        }
+        // Keyed, so that a retry after a lost answer opens no second account.
+        const std::string key = "stress-" + run_id + "-open-" + std::to_string(i);
+        HttpAnswer answer;
+        for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+          answer = session.post("/accounts", request.dump(), key);
+          if (!is_retryable(answer.status)) break;
+          retry_pause(attempt);
+        }
+        auto parsed = nlohmann::json::parse(answer.body, nullptr, false);
+        const std::string line = domain::format_minor(a.overdraft_minor, a.exponent);
+        if (answer.status != 201 || !parsed.is_object() || !parsed["account_id"].is_string() ||
+            parsed["currency"] != currency.code || parsed["user_id"] != a.user_id ||
+            parsed["status"] != "open" || parsed["overdraft_limit"] != line ||
+            parsed["balance"] != domain::format_minor(0, a.exponent)) {
+          failure.set("POST /accounts " + currency.code + " for " + a.user_id + ": " +
+                      describe(answer));
+          return;
+        }
+        a.account_id = parsed["account_id"].get<std::string>();
+        const int64_t fund = scale_to_currency(config.fund_minor, a.exponent);
+        if (fund == 0) return;
+        const std::string fund_key = "stress-" + run_id + "-fund-acct-" + std::to_string(i);
+        const std::string body =
+            nlohmann::json{{"account_id", a.account_id},
+                           {"amount", domain::format_minor(fund, a.exponent)}}
+                .dump();
+        for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+          answer = session.post("/addMoney", body, fund_key);
+          if (!is_retryable(answer.status)) break;
+          retry_pause(attempt);
+        }
+        parsed = nlohmann::json::parse(answer.body, nullptr, false);
+        if (answer.status != 200 || !parsed.is_object() || parsed["account_id"] != a.account_id ||
+            parsed["currency"] != currency.code) {
+          failure.set("POST /addMoney for account " + a.account_id + ": " + describe(answer));
+          return;
+        }
+        a.funded_minor = fund;
+      });
+}
+
 }  // namespace
+
+int64_t scale_to_currency(int64_t cents, int exponent) {
+  if (cents <= 0) return 0;
+  const int64_t scaled =
+      exponent >= 2 ? cents * domain::pow10(exponent - 2) : cents / domain::pow10(2 - exponent);
+  return std::max<int64_t>(scaled, 1);
+}
 
 std::vector<std::string> read_user_ids(const std::string& json_path, std::string& error) {
   std::ifstream file(json_path);
@@ -162,6 +283,15 @@ AccountSetup prepare_accounts(const StressConfig& config, const std::string& run
   if (config.fund_minor > 0) {
     note(config.quiet, "funding every account with " + config.fund);
     fund_accounts(config, run_id, setup.accounts, failure);
+    if (!(setup.error = failure.get()).empty()) return setup;
+  }
+  if (config.accounts_mode()) {
+    if (!(setup.error = read_currencies(config, setup.currencies)).empty()) return setup;
+    plan_currency_accounts(config, setup);
+    note(config.quiet, "opening and funding " + std::to_string(setup.extra.size()) +
+                           " accounts in " + std::to_string(setup.currencies.size()) +
+                           " currencies");
+    open_currency_accounts(config, run_id, setup, failure);
     setup.error = failure.get();
   }
   setup.seconds = std::chrono::duration<double>(Clock::now() - started).count();

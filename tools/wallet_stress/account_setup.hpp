@@ -18,11 +18,39 @@ struct Account {
   bool reused = false;
 };
 
+// Release 3 (--currencies): a configured currency as GET /currencies lists it.
+struct CurrencyInfo {
+  std::string code;
+  int exponent = 2;
+};
+
+// Release 3: an account beyond the run user's default one, opened by this run through POST
+// /accounts. Its amounts are minor units of its currency (10^-exponent).
+struct CurrencyAccount {
+  std::string account_id;
+  std::string user_id;
+  size_t owner = 0;     // index of its user's default account in AccountSetup::accounts
+  size_t currency = 0;  // index into AccountSetup::currencies
+  int exponent = 2;
+  int64_t overdraft_minor = 0;  // the line it was opened with
+  bool closable = false;        // set aside for close operations; nothing else touches it
+  int64_t funded_minor = 0;     // what this run deposited
+};
+
 struct AccountSetup {
   std::vector<Account> accounts;
+  // Release 3, with --currencies: the listed currencies and the accounts opened in them, per user
+  // and currency in that order: its account for transfers, then (when the mix closes accounts)
+  // the one set aside to be closed.
+  std::vector<CurrencyInfo> currencies;
+  std::vector<CurrencyAccount> extra;
   std::string error;  // non-empty: the run cannot go on
   double seconds = 0;
 };
+
+// Release 3: `cents` (an amount of the default-currency options, 2 decimals) as minor units of a
+// currency of `exponent` (the same number of major units; at least 1 minor unit when cents > 0).
+int64_t scale_to_currency(int64_t cents, int exponent);
 
 AccountSetup prepare_accounts(const StressConfig& config, const std::string& run_id);
 

@@ -58,8 +58,12 @@ HttpAnswer HttpSession::post(const std::string& path, const std::string& body,
   return perform(path, &body, idempotency_key);
 }
 
+HttpAnswer HttpSession::patch(const std::string& path, const std::string& body) {
+  return perform(path, &body, "", "PATCH");
+}
+
 HttpAnswer HttpSession::perform(const std::string& path, const std::string* body,
-                                const std::string& idempotency_key) {
+                                const std::string& idempotency_key, const char* method) {
   HttpAnswer answer;
   CURL* curl = static_cast<CURL*>(curl_);
   if (!curl) {
@@ -93,6 +97,7 @@ HttpAnswer HttpSession::perform(const std::string& path, const std::string* body
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+    if (method) curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
   } else {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }

@@ -52,11 +52,24 @@ struct StressConfig {
   std::string mix = "transfer=100";
   int mix_transfer = 100, mix_hold = 0, mix_capture = 0, mix_void = 0, mix_withdraw = 0;
   int64_t hold_timeout_seconds = 3600;  // holds of the run (long: none expires during a run)
+  // Release 3 (--currencies EUR,JPY): each run user also opens one account per listed currency
+  // (every other one with an overdraft line) and, when the mix closes accounts, one more per
+  // currency that only a close touches. Empty: no accounts beyond the default ones (release 1, 2).
+  std::vector<std::string> currencies;
+  // Release 3 mix weights: account-form transfers between accounts of one currency of two users,
+  // overdraft lines set or lowered, freeze-then-unfreeze, close (of an account emptied first).
+  int mix_xfer_acct = 0, mix_overdraft = 0, mix_freeze = 0, mix_close = 0;
+  // Plant one defect per accounts check in private copies the SQL checks read, and miscount the
+  // driver's own record of one account: every accounts check must then fail.
+  bool self_check_corrupt_accounts = false;
+
+  bool accounts_mode() const { return !currencies.empty(); }
 };
 
 // Parses --mix into the weights; an error text, empty when it is valid.
 inline std::string parse_mix(StressConfig& c) {
   c.mix_transfer = c.mix_hold = c.mix_capture = c.mix_void = c.mix_withdraw = 0;
+  c.mix_xfer_acct = c.mix_overdraft = c.mix_freeze = c.mix_close = 0;
   size_t start = 0;
   int total = 0;
   while (start <= c.mix.size()) {
@@ -76,8 +89,15 @@ inline std::string parse_mix(StressConfig& c) {
                 : kind == "capture"  ? &c.mix_capture
                 : kind == "void"     ? &c.mix_void
                 : kind == "withdraw" ? &c.mix_withdraw
-                                     : nullptr;
-    if (!slot) return "--mix kinds are transfer, hold, capture, void, withdraw";
+                : kind == "xfer_acct" ? &c.mix_xfer_acct
+                : kind == "overdraft" ? &c.mix_overdraft
+                : kind == "freeze"    ? &c.mix_freeze
+                : kind == "close"     ? &c.mix_close
+                                      : nullptr;
+    if (!slot) {
+      return "--mix kinds are transfer, hold, capture, void, withdraw, and with --currencies "
+             "xfer_acct, overdraft, freeze, close";
+    }
     *slot = weight;
     total += weight;
     start = end + 1;
@@ -86,11 +106,17 @@ inline std::string parse_mix(StressConfig& c) {
   if ((c.mix_capture > 0 || c.mix_void > 0) && c.mix_hold == 0) {
     return "--mix capture and void need hold > 0";
   }
+  if (c.mix_xfer_acct + c.mix_overdraft + c.mix_freeze + c.mix_close > 0 && c.currencies.empty()) {
+    return "--mix xfer_acct, overdraft, freeze and close need --currencies";
+  }
+  if (c.self_check_corrupt_accounts && c.currencies.empty()) {
+    return "--self-check-corrupt-accounts needs --currencies";
+  }
   return "";
 }
 
 inline nlohmann::json to_json(const StressConfig& c) {
-  return {{"user_service", c.user_service},
+  nlohmann::json out = {{"user_service", c.user_service},
           {"transaction_service", c.transaction_service},
           {"transaction_services", c.transaction_services},
           {"users", c.users},
@@ -112,6 +138,12 @@ inline nlohmann::json to_json(const StressConfig& c) {
           {"settle_wait", c.settle_wait_seconds},
           {"request_timeout_ms", c.request_timeout_ms},
           {"mix", c.mix}};
+  // Release 3, only when used, so that the result of a run without it is what it was.
+  if (c.accounts_mode()) {
+    out["currencies"] = c.currencies;
+    out["self_check_corrupt_accounts"] = c.self_check_corrupt_accounts;
+  }
+  return out;
 }
 
 }  // namespace wallet::stress

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "domain/currency.hpp"
 #include "domain/money.hpp"
 
 namespace wallet::stress {
@@ -35,6 +36,14 @@ const char* op_kind_name(OpKind kind) {
       return "void";
     case OpKind::withdraw:
       return "withdraw";
+    case OpKind::xfer_acct:
+      return "xfer_acct";
+    case OpKind::overdraft:
+      return "overdraft";
+    case OpKind::freeze:
+      return "freeze";
+    case OpKind::close:
+      return "close";
   }
   return "transfer";
 }
@@ -42,7 +51,12 @@ const char* op_kind_name(OpKind kind) {
 std::string TransferPlan::path(uint32_t transfer, const std::string& hold_id) const {
   switch (transfers[transfer].kind) {
     case OpKind::transfer:
+    case OpKind::xfer_acct:
       return "/transferMoney";
+    case OpKind::overdraft:
+    case OpKind::freeze:
+    case OpKind::close:
+      return "/accounts";  // a sequence of requests: load_runner sends them
     case OpKind::hold:
       return "/holds";
     case OpKind::capture:
@@ -55,12 +69,25 @@ std::string TransferPlan::path(uint32_t transfer, const std::string& hold_id) co
   return "/transferMoney";
 }
 
-std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& accounts) const {
+std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& accounts,
+                               const std::vector<CurrencyAccount>& extra) const {
   const auto& t = transfers[transfer];
   const std::string amount = domain::format_minor_units(t.amount_minor);
   switch (t.kind) {
     case OpKind::transfer:
       break;
+    case OpKind::xfer_acct:
+      return nlohmann::json{{"from_account_id", extra[t.from].account_id},
+                            {"to_account_id", extra[t.to].account_id},
+                            {"amount", domain::format_minor(t.amount_minor, extra[t.from].exponent)}}
+          .dump();
+    case OpKind::overdraft:
+      return nlohmann::json{
+          {"overdraft_limit", domain::format_minor(t.amount_minor, extra[t.from].exponent)}}
+          .dump();
+    case OpKind::freeze:
+    case OpKind::close:
+      return "{}";
     case OpKind::hold:
       return nlohmann::json{{"from_user_id", accounts[t.from].user_id},
                             {"to_user_id", accounts[t.to].user_id},
@@ -80,8 +107,9 @@ std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& ac
       .dump();
 }
 
-TransferPlan build_plan(const StressConfig& config, size_t account_count,
-                        const std::string& run_id) {
+TransferPlan build_plan(const StressConfig& config, size_t account_count, const std::string& run_id,
+                        const std::vector<CurrencyAccount>& extra,
+                        const std::vector<CurrencyInfo>& currencies) {
   TransferPlan plan;
   plan.run_id = run_id;
   std::mt19937_64 random(config.seed);
@@ -91,9 +119,30 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
   const auto hot_millionths = static_cast<uint64_t>(std::llround(config.hot_share * 1e6));
 
   plan.hold_timeout_seconds = config.hold_timeout_seconds;
-  const uint64_t weights =
-      static_cast<uint64_t>(config.mix_transfer + config.mix_hold + config.mix_capture +
-                            config.mix_void + config.mix_withdraw);
+  const uint64_t weights = static_cast<uint64_t>(
+      config.mix_transfer + config.mix_hold + config.mix_capture + config.mix_void +
+      config.mix_withdraw + config.mix_xfer_acct + config.mix_overdraft + config.mix_freeze +
+      config.mix_close);
+  // Release 3: the currency accounts for transfers, per currency, and those set aside to close.
+  std::vector<std::vector<uint32_t>> by_currency(currencies.size());
+  std::vector<uint32_t> transferring, closable;
+  for (size_t a = 0; a < extra.size(); ++a) {
+    (extra[a].closable ? closable : transferring).push_back(static_cast<uint32_t>(a));
+    if (!extra[a].closable) by_currency[extra[a].currency].push_back(static_cast<uint32_t>(a));
+  }
+  size_t next_closable = 0;
+  // An account-form transfer: two accounts of one currency (of two users), an amount of it.
+  auto draw_xfer_acct = [&](PlannedTransfer& t) {
+    const auto& group = by_currency[draw(random, 0, by_currency.size() - 1)];
+    const uint64_t n = group.size();
+    const auto from = draw(random, 0, n - 1);
+    t.from = group[from];
+    t.to = group[(from + draw(random, 1, n - 1)) % n];
+    const int e = extra[t.from].exponent;
+    t.amount_minor = static_cast<int64_t>(
+        draw(random, static_cast<uint64_t>(scale_to_currency(config.min_amount_minor, e)),
+             static_cast<uint64_t>(scale_to_currency(config.max_amount_minor, e))));
+  };
   const bool mixed = static_cast<uint64_t>(config.mix_transfer) != weights;
   // Holds not yet given a capture or void; a close picks one at least `close_gap` operations
   // back, so that the hold has normally been answered when the close is sent.
@@ -110,11 +159,47 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
         pick -= static_cast<uint64_t>(weight);
         return false;
       };
-      t.kind = take(config.mix_transfer)  ? OpKind::transfer
-               : take(config.mix_hold)    ? OpKind::hold
-               : take(config.mix_capture) ? OpKind::capture
-               : take(config.mix_void)    ? OpKind::void_hold
-                                          : OpKind::withdraw;
+      t.kind = take(config.mix_transfer)    ? OpKind::transfer
+               : take(config.mix_hold)      ? OpKind::hold
+               : take(config.mix_capture)   ? OpKind::capture
+               : take(config.mix_void)      ? OpKind::void_hold
+               : take(config.mix_withdraw)  ? OpKind::withdraw
+               : take(config.mix_xfer_acct) ? OpKind::xfer_acct
+               : take(config.mix_overdraft) ? OpKind::overdraft
+               : take(config.mix_freeze)    ? OpKind::freeze
+                                            : OpKind::close;
+      if (on_currency_accounts(t.kind)) {
+        if (t.kind == OpKind::close && next_closable >= closable.size()) {
+          t.kind = OpKind::xfer_acct;  // every account set aside is closed already
+        }
+        switch (t.kind) {
+          case OpKind::overdraft: {
+            // A line from 0 to the account's funding: raised, or lowered (maybe below its debt).
+            t.from = transferring[draw(random, 0, transferring.size() - 1)];
+            const auto fund = scale_to_currency(config.fund_minor, extra[t.from].exponent);
+            t.amount_minor = static_cast<int64_t>(draw(random, 0, static_cast<uint64_t>(fund)));
+            break;
+          }
+          case OpKind::freeze:
+            t.from = transferring[draw(random, 0, transferring.size() - 1)];
+            break;
+          case OpKind::close: {
+            t.from = closable[next_closable++];
+            // Emptied into its user's account of the same currency.
+            for (uint32_t a : transferring) {
+              if (extra[a].owner == extra[t.from].owner &&
+                  extra[a].currency == extra[t.from].currency) {
+                t.to = a;
+              }
+            }
+            break;
+          }
+          default:
+            draw_xfer_acct(t);
+        }
+        plan.transfers.push_back(t);
+        continue;
+      }
       if (t.kind == OpKind::capture || t.kind == OpKind::void_hold) {
         size_t eligible = 0;
         while (eligible < open_holds.size() && open_holds[eligible] + close_gap <= i) ++eligible;
@@ -186,11 +271,26 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count,
   }
 
   plan.schedule.reserve(count + duplicated);
+  // Release 3: an account operation is a sequence of requests, not one keyed request: it is not
+  // sent twice (its picks are dropped, so the counts say what was sent).
+  auto twice = [&plan](uint32_t t) { return !is_account_op(plan.transfers[t].kind); };
   for (size_t i = 0; i < count; ++i) {
     const auto t = static_cast<uint32_t>(i);
     plan.schedule.push_back({t, SendKind::original});
-    if (concurrent[i]) plan.schedule.push_back({t, SendKind::concurrent_duplicate});
-    for (uint32_t late : late_after[i]) plan.schedule.push_back({late, SendKind::late_duplicate});
+    if (concurrent[i]) {
+      if (twice(t)) {
+        plan.schedule.push_back({t, SendKind::concurrent_duplicate});
+      } else {
+        --plan.concurrent_duplicates;
+      }
+    }
+    for (uint32_t late : late_after[i]) {
+      if (twice(late)) {
+        plan.schedule.push_back({late, SendKind::late_duplicate});
+      } else {
+        --plan.late_duplicates;
+      }
+    }
   }
   return plan;
 }

@@ -16,8 +16,35 @@ namespace wallet::stress {
 // Release 2: an operation of the mix. Transfers, holds and withdrawals name their accounts
 // (a withdrawal only `from`); capture and void name the hold operation they close (each hold is
 // closed by at most one of them), and a capture its amount (capture_all: send {} for all of it).
-enum class OpKind : uint8_t { transfer, hold, capture, void_hold, withdraw };
+//
+// Release 3 (--currencies): xfer_acct is an account-form transfer between two accounts of one
+// currency of two users (`from`, `to` index AccountSetup::extra, the amount is in minor units of
+// that currency). overdraft, freeze and close are account operations on AccountSetup::extra[from],
+// each a short sequence of requests that load_runner sends and records step by step (they are not
+// sent twice): overdraft PATCHes the line to `amount_minor`; freeze freezes the account, probes that
+// debits and holds are refused and a credit taken, and opens it again; close tries to close the
+// account set aside for it while it holds money, empties it into `to` (its user's account of the
+// same currency), closes it and probes that it takes nothing any more.
+enum class OpKind : uint8_t {
+  transfer,
+  hold,
+  capture,
+  void_hold,
+  withdraw,
+  xfer_acct,
+  overdraft,
+  freeze,
+  close
+};
 const char* op_kind_name(OpKind kind);
+// The account operations above (a sequence of requests each, not one keyed request).
+inline bool is_account_op(OpKind kind) {
+  return kind == OpKind::overdraft || kind == OpKind::freeze || kind == OpKind::close;
+}
+// Operations whose indexes name AccountSetup::extra rather than AccountSetup::accounts.
+inline bool on_currency_accounts(OpKind kind) {
+  return kind == OpKind::xfer_acct || is_account_op(kind);
+}
 
 struct PlannedTransfer {
   uint32_t from = 0;  // index into the accounts
@@ -43,13 +70,16 @@ struct TransferPlan {
   size_t late_duplicates = 0;
 
   std::string key(uint32_t transfer) const;
-  std::string body(uint32_t transfer, const std::vector<Account>& accounts) const;
+  std::string body(uint32_t transfer, const std::vector<Account>& accounts,
+                   const std::vector<CurrencyAccount>& extra = {}) const;
   // The request path; capture and void need the hold's id (from its 201 answer).
   std::string path(uint32_t transfer, const std::string& hold_id) const;
   int64_t hold_timeout_seconds = 3600;
 };
 
-TransferPlan build_plan(const StressConfig& config, size_t account_count,
-                        const std::string& run_id);
+// `extra`: release 3's currency accounts (empty without --currencies).
+TransferPlan build_plan(const StressConfig& config, size_t account_count, const std::string& run_id,
+                        const std::vector<CurrencyAccount>& extra = {},
+                        const std::vector<CurrencyInfo>& currencies = {});
 
 }  // namespace wallet::stress

@@ -51,9 +51,10 @@ std::optional<int64_t> cents(const nlohmann::json& value) {
 std::vector<std::string> stream_violations(const std::vector<KafkaRecord>& records,
                                            const std::map<std::string, std::string>& balances,
                                            const std::map<std::string, long>& row_counts) {
-  static const std::set<std::string> kFields{"event_id",    "transaction_id", "user_id",
-                                             "kind",        "balance_change", "old_balance",
-                                             "new_balance", "transfer_id",    "created_at"};
+  // SPEC.md section 3, with release 3's account_id and currency (section 8).
+  static const std::set<std::string> kFields{
+      "event_id",       "transaction_id", "user_id",     "account_id",  "currency",  "kind",
+      "balance_change", "old_balance",    "new_balance", "transfer_id", "created_at"};
   std::vector<std::string> violations;
   std::set<std::string> seen;
   struct Chain {
@@ -84,7 +85,8 @@ std::vector<std::string> stream_violations(const std::vector<KafkaRecord>& recor
       violations.push_back("money not as two-decimal strings: " + record.value);
       continue;
     }
-    auto& chain = chains[user];
+    // Each account's chain (for the default accounts used here, account_id = user_id).
+    auto& chain = chains[event.value("account_id", user)];
     if (*before != chain.balance) {
       violations.push_back(user + ": event " + event["event_id"].get<std::string>() +
                            " starts at " + event["old_balance"].get<std::string>() +
