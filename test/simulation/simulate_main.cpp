@@ -5,6 +5,8 @@
 //   wallet-simulate --seed 1234 --trace       one schedule, with its trace
 //   wallet-simulate --seeds 2000 --no-stalls --no-retention --no-returns
 //                                             the schedules before issue 23's time and returns
+//   wallet-simulate --seeds 2000 --release2 --account-rules
+//                                             with overdraft lines, freezes and closings
 //   wallet-simulate --seeds 2000 --expect-failure
 //                                             negative control: exit 0 only if a seed fails
 #include <spdlog/spdlog.h>
@@ -34,6 +36,8 @@ int main(int argc, char** argv) {
   app.add_option("--seed", only, "run only this seed (replay)");
   app.add_flag("--trace", options.trace, "print the trace even when the schedule passes");
   app.add_flag("--release2", options.release2, "also send withdrawals and holds");
+  app.add_flag("--account-rules", options.account_rules,
+               "also change accounts' rules: overdraft lines, freezes, unfreezes, closings");
   app.add_flag("--expect-failure", expect_failure,
                "negative control: succeed only if some schedule fails");
   app.add_option("--accounts", options.accounts, "accounts per schedule");
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
   long operations = 0;
   long owner_changes = 0;
   long sent_across = 0, received_across = 0;
+  long overdrawn_rows = 0, closed_accounts = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
@@ -94,6 +99,8 @@ int main(int argc, char** argv) {
     fenced += result.fenced_batches;
     sent_across += result.sent_across;
     received_across += result.received_across;
+    overdrawn_rows += result.overdrawn_rows;
+    closed_accounts += result.closed_accounts;
     if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -128,15 +135,22 @@ int main(int argc, char** argv) {
       "instance, %ld transfers from it credited here (each exactly once%s)\n",
       sent_across, received_across,
       failed ? " unless a failure says otherwise" : ", nothing left in transit");
+  if (options.account_rules) {
+    std::printf(
+        "simulate: account rules: %ld rows left a balance below zero, %ld accounts closed%s\n",
+        overdrawn_rows, closed_accounts,
+        failed ? "" : "; no debit or hold committed on a frozen or closed account");
+  }
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
-        options.release2 ? " --release2" : "", options.unfenced ? " --unfenced" : "",
+        options.release2 ? " --release2" : "",
+        options.account_rules ? " --account-rules" : "", options.unfenced ? " --unfenced" : "",
         options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
         options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
         options.early_forgetting ? " --early-forgetting" : "",

@@ -15,6 +15,7 @@
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "domain/partitioning.hpp"
+#include "test/simulation/account_rules_check.hpp"
 #include "test/simulation/client_op.hpp"
 #include "test/simulation/deadline_check.hpp"
 #include "test/simulation/model_ledger.hpp"
@@ -43,6 +44,7 @@ class Simulation {
         transit_rng_(seed ^ 0x7472616e736974ULL),
         time_rng_(seed ^ 0x74696d65ULL),
         return_rng_(seed ^ 0x72657475726eULL),
+        rules_rng_(seed ^ 0x72756c6573ULL),
         config_(make_config()),
         system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
@@ -56,9 +58,17 @@ class Simulation {
       const int64_t initial = static_cast<int64_t>(pick(4)) * 5'000;  // 0, 50.00, 100.00, 150.00
       accounts_.push_back(account_id(i));
       state.balances[accounts_.back()] = initial;
-      history_[accounts_.back()].push_back({0, initial});
+      // Account rules: half the accounts start with an overdraft line of 50.00 .. 150.00.
+      int64_t line = 0;
+      if (options_.account_rules && rules_rng_() % 2 == 0) {
+        line = static_cast<int64_t>(5 + rules_rng_() % 11) * 1'000;
+        initial_rules_[accounts_.back()].overdraft_limit = line;
+      }
+      initial_balance_[accounts_.back()] = initial;
+      history_[accounts_.back()].push_back({0, initial + line});
       initial_total_ += initial;
     }
+    state.rules = initial_rules_;
     unknown_ = account_id(99);
     // One to three write lanes, drawn from a generator of its own (the seed's other choices stay
     // what they were before lanes existed).
@@ -68,6 +78,7 @@ class Simulation {
     model_->shared_state().now_ms = now_ms();
     model_->on_commit = [this](const persistence::OwnershipClaim& claim) {
       record_available();
+      check_rules_held_now();
       // Must stay 0: the fence. After the owner change, a batch that claimed the moved partition
       // (necessarily at a stale epoch), or claimed nothing (the unfenced control), must not commit.
       // One that did not claim it (sent while the group had moved it away) may, if it does not
@@ -158,6 +169,7 @@ class Simulation {
       check_hold_winners();
       check_actors();
       check_fence();
+      check_rules();
     }
     result_.steps = step_;
     result_.owner_changed = moved_;
@@ -201,7 +213,8 @@ class Simulation {
 
   uint64_t pick(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
 
-  // What each account could spend after a commit: balance - pending holds (SPEC release 2).
+  // What each account could spend after a commit: balance + overdraft line - pending holds (SPEC
+  // section 8).
   void record_available() {
     const auto& state = model_->state();
     for (const auto& user : accounts_) {
@@ -209,7 +222,8 @@ class Simulation {
       for (const auto& [id, hold] : state.holds) {
         if (hold.from_user_id == user && hold.status == "pending") held += hold.amount;
       }
-      const int64_t available = state.balances.at(user) - held;
+      const int64_t available =
+          state.balances.at(user) + state.rules_of(user).overdraft_limit - held;
       auto& points = history_[user];
       if (points.empty() || points.back().second != available) points.push_back({step_, available});
     }
@@ -431,6 +445,7 @@ class Simulation {
     op->id = static_cast<int>(ops_.size());
     op->sent_step = step_;
     op->sent_ms = now_ms();
+    op->sent_commit = model_->state().commits;
     // A duplicate (same key, usually the same body: a retry; sometimes another body: misuse).
     const ClientOp* original = nullptr;
     if (!payer && !keyed_.empty() && chance(30)) original = ops_[keyed_[pick(keyed_.size())]].get();
@@ -441,6 +456,8 @@ class Simulation {
       op->amount = original->amount;
       op->hold_id = original->hold_id;
       op->hold_known = model_->state().holds.count(op->hold_id) > 0;
+    } else if (!payer && !original && options_.account_rules && rules_rng_() % 100 < 20) {
+      aim_at_rules(*op);
     } else if (!payer && options_.release2 && chance(25) &&
                (!model_->state().holds.empty() || chance(10))) {
       aim_at_hold(*op, original);
@@ -459,7 +476,9 @@ class Simulation {
       if (!remote_.empty() && transit_rng_() % 4 == 0) op->to = remote_[transit_rng_() % 2];
       op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
     }
-    if (original && original->kind == op->kind && op->hold_id == original->hold_id) {
+    if (updates_account(op->kind)) {
+      // PATCH /accounts/{id} takes no Idempotency-Key.
+    } else if (original && original->kind == op->kind && op->hold_id == original->hold_id) {
       op->tag = actors::IdempotencyTag{original->tag->endpoint, original->tag->key, hash(*op)};
     } else if (chance(50)) {
       const std::string key = "k" + std::to_string(op->id);
@@ -470,6 +489,7 @@ class Simulation {
       ++op->replies;
       op->answered_step = step_;
       op->answered_ms = now_ms();
+      op->answered_commit = model_->state().commits;
       op->reply = std::move(answer);
       check_hold_refusal(*op);
     };
@@ -496,6 +516,48 @@ class Simulation {
       case ClientOp::Kind::void_hold:
         ledger_->void_hold(op->hold_id, op->tag, reply);
         break;
+      case ClientOp::Kind::set_limit:
+      case ClientOp::Kind::freeze:
+      case ClientOp::Kind::unfreeze:
+      case ClientOp::Kind::close: {
+        actors::AccountUpdate update;
+        update.account_id = op->from;
+        if (auto status = requested_status(op->kind)) {
+          update.status = persistence::parse_account_status(*status);
+        }
+        if (op->kind == ClientOp::Kind::set_limit) update.overdraft_limit = op->amount;
+        update.reply = reply;
+        ledger_->update_account(std::move(update));
+        break;
+      }
+    }
+  }
+
+  // PATCH /accounts/{id} (from a generator of its own): a new overdraft line (at times one that
+  // would not cover the account's debt), a freeze, an unfreeze, or a closing (half of them of an
+  // account at 0, which may pass). Rarely of an account that does not exist.
+  void aim_at_rules(ClientOp& op) {
+    const auto roll = rules_rng_() % 100;
+    op.kind = roll < 35   ? ClientOp::Kind::set_limit
+              : roll < 60 ? ClientOp::Kind::freeze
+              : roll < 80 ? ClientOp::Kind::unfreeze
+                          : ClientOp::Kind::close;
+    op.from = rules_rng_() % 40 == 0 ? unknown_ : accounts_[rules_rng_() % accounts_.size()];
+    const auto& balances = model_->state().balances;
+    if (op.kind == ClientOp::Kind::close && rules_rng_() % 2 == 0) {
+      std::vector<const std::string*> empty;
+      for (const auto& user : accounts_) {
+        if (balances.at(user) == 0) empty.push_back(&user);
+      }
+      if (!empty.empty()) op.from = *empty[rules_rng_() % empty.size()];
+    }
+    if (op.kind != ClientOp::Kind::set_limit) return;
+    auto it = balances.find(op.from);
+    const int64_t debt = it != balances.end() && it->second < 0 ? -it->second : 0;
+    if (debt > 0 && rules_rng_() % 3 == 0) {
+      op.amount = std::max<int64_t>(0, debt - static_cast<int64_t>(1 + rules_rng_() % 3) * 1'000);
+    } else {
+      op.amount = static_cast<int64_t>(rules_rng_() % 21) * 1'000;  // 0 .. 200.00
     }
   }
 
@@ -540,6 +602,10 @@ class Simulation {
 
   static std::string describe(const ClientOp& op) {
     auto tail = [](const std::string& id) { return id.size() > 24 ? id.substr(24) : id; };
+    if (updates_account(op.kind)) {
+      return "client #" + std::to_string(op.id) + ": " + endpoint(op.kind) + " " + tail(op.from) +
+             (op.kind == ClientOp::Kind::set_limit ? " " + money(op.amount) : std::string());
+    }
     std::string text = "client #" + std::to_string(op.id) + ": " + endpoint(op.kind) + " " +
                        tail(op.from) + "->" + tail(op.to) + " " + money(op.amount);
     if (!op.hold_id.empty()) text += " hold " + op.hold_id;
@@ -578,6 +644,8 @@ class Simulation {
     note("owner change: partition " + std::to_string(moved_partition_) + " (account " +
          user.substr(24) + ") taken by " + kOtherInstance + " at epoch " + std::to_string(epoch));
     if (owner_rng_() % 2 != 0) return;
+    // A closed account takes no deposit: the new owner's actor refuses it.
+    if (shared.rules_of(user).status == persistence::AccountStatus::closed) return;
     persistence::LedgerMutation deposit;
     const int64_t balance = shared.balances.at(user);
     deposit.entries.push_back({domain::new_uuid_v4(), user, 5'000, balance, balance + 5'000,
@@ -589,7 +657,7 @@ class Simulation {
       return;
     }
     foreign_rows_.insert(deposit.entries.front().id);
-    record_available();
+    note_foreign_commit();
     note(std::string(kOtherInstance) + " deposits 50.00 into " + user.substr(24));
   }
 
@@ -617,6 +685,7 @@ class Simulation {
     for (const auto& id : remote_) {
       shared.balances[id] = 50'000;  // 500.00
       history_[id].push_back({0, 50'000});
+      initial_balance_[id] = 50'000;
       initial_total_ += 50'000;
     }
   }
@@ -675,6 +744,7 @@ class Simulation {
     if (theirs.empty()) return;
     auto& shared = model_->shared_state();
     const auto& user = theirs[return_rng_() % theirs.size()];
+    if (options_.account_rules && rules_rng_() % 4 == 0) return change_rules_while_away(user);
     const bool deposit = return_rng_() % 4 != 0;
     const int64_t change =
         (deposit ? 1 : -1) * static_cast<int64_t>(1 + return_rng_() % 15) * 1'000;
@@ -689,9 +759,42 @@ class Simulation {
       return;  // not enough money there: the other instance refuses it
     }
     foreign_rows_.insert(mutation.entries.front().id);
-    record_available();
+    note_foreign_commit();
     note(std::string(kOtherInstance) + (deposit ? " deposits " : " withdraws ") +
          money(deposit ? change : -change) + (deposit ? " into " : " from ") + user.substr(24));
+  }
+
+  // The other instance, holding the partition given away, freezes or unfreezes one of its
+  // accounts: what this instance remembers of that account's status is stale when it comes back.
+  void change_rules_while_away(const std::string& user) {
+    auto& shared = model_->shared_state();
+    const auto status = shared.rules_of(user).status;
+    if (status == persistence::AccountStatus::closed) return;
+    persistence::LedgerMutation mutation;
+    persistence::AccountChange change;
+    change.account_id = user;
+    change.status = status == persistence::AccountStatus::frozen ? "open" : "frozen";
+    mutation.account_changes.push_back(std::move(change));
+    const persistence::OwnershipClaim claim{kOtherInstance, {{away_partition_, other_epoch_}}};
+    shared.now_ms = now_ms();
+    if (shared.commit({&mutation}, &claim, nullptr) != persistence::ApplyStatus::committed) return;
+    note_foreign_commit();
+    note(std::string(kOtherInstance) +
+         (status == persistence::AccountStatus::frozen ? " unfreezes " : " freezes ") +
+         user.substr(24));
+  }
+
+  // A commit of the other instance: no client of this one is answered for it, and the rules must
+  // hold after it too.
+  void note_foreign_commit() {
+    foreign_commits_.insert(model_->state().commits);
+    record_available();
+    check_rules_held_now();
+  }
+
+  void check_rules_held_now() {
+    if (!rules_failures_.empty()) return;  // the first commit that broke them tells
+    rules_failures_ = check_rules_held(model_->state());
   }
 
   void take_back() {
@@ -771,6 +874,8 @@ class Simulation {
     const int64_t amount = static_cast<int64_t>(1 + transit_rng_() % 5) * 1'000;
     const int64_t balance = shared.balances.at(payer);
     if (balance < amount) return;
+    // Its payee check (Ledger::transfer across owners) refuses a closed payee.
+    if (shared.rules_of(payee).status == persistence::AccountStatus::closed) return;
     persistence::LedgerMutation debit;
     const std::string transfer_id = domain::new_uuid_v4();
     debit.entries.push_back({domain::new_uuid_v4(), payer, -amount, balance, balance - amount,
@@ -787,6 +892,7 @@ class Simulation {
       return;
     }
     foreign_rows_.insert(debit.entries.front().id);
+    note_foreign_commit();
     incoming_.insert(transfer_id);
     note(std::string(kOtherInstance) + " sends " + money(amount) + " from " + payer.substr(24) +
          " to " + payee.substr(24) + " (in transit " + transfer_id.substr(0, 8) + ")");
@@ -818,6 +924,7 @@ class Simulation {
         continue;
       }
       foreign_rows_.insert(credit.entries.front().id);
+      note_foreign_commit();
       note(std::string(kOtherInstance) + " credits " + money(leg.amount) + " to " +
            leg.to_user_id.substr(24) + " (transfer " + leg.transfer_id.substr(0, 8) + ")");
     }
@@ -879,6 +986,7 @@ class Simulation {
         continue;
       }
       if (op->reply.status != 200 && op->reply.status != 201) continue;
+      if (updates_account(op->kind)) continue;  // check_update_answers
       if (op->kind == ClientOp::Kind::void_hold) {
         auto it = model_->state().holds.find(op->hold_id);
         if (it == model_->state().holds.end() || it->second.status != "voided") {
@@ -924,12 +1032,10 @@ class Simulation {
   }
 
   // SPEC.md section 5 on the model: balance = initial + sum(changes); gap-free chains; a transfer
-  // is two rows summing to zero; money is conserved.
+  // is two rows summing to zero; money is conserved; no balance below its overdraft line.
   void check_model() {
     const auto& state = model_->state();
-    std::map<std::string, int64_t> last;
-    for (const auto& user : accounts_) last[user] = history_[user].front().second;
-    for (const auto& user : remote_) last[user] = history_[user].front().second;
+    std::map<std::string, int64_t> last = initial_balance_;
     std::map<std::string, std::vector<const persistence::LedgerEntry*>> transfers;
     int64_t deposits = 0;
     for (const auto& row : state.rows) {
@@ -949,7 +1055,7 @@ class Simulation {
     int64_t total = 0;
     for (const auto& [user, balance] : state.balances) {
       if (balance != last[user]) fail("balance of " + user + " is not the end of its chain");
-      if (balance < 0) fail("negative balance: " + user);
+      if (balance < -state.rules_of(user).overdraft_limit) fail("below its line: " + user);
       total += balance;
     }
     int64_t in_transit = 0;
@@ -972,7 +1078,9 @@ class Simulation {
       if (hold.status == "pending") held[hold.from_user_id] += hold.amount;
     }
     for (const auto& [user, amount] : held) {
-      if (amount > state.balances.at(user)) fail("pending holds exceed the balance of " + user);
+      if (amount > state.balances.at(user) + state.rules_of(user).overdraft_limit) {
+        fail("pending holds exceed the balance and line of " + user);
+      }
     }
     for (const auto& [id, rows] : transfers) {
       if (rows.size() != 2 || rows[0]->change + rows[1]->change != 0) {
@@ -1009,10 +1117,12 @@ class Simulation {
   }
 
   // A 409 insufficient_funds is decided on money Postgres held: at some moment while the request
-  // was being handled, the payer's committed balance was below the amount.
+  // was being handled, the payer's committed balance was below the amount. (Refusals for an
+  // account's rules: check_rules_refusals.)
   void check_refusals() {
     for (const auto& op : ops_) {
       if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
+      if (refused_for_rules(op->reply) || updates_account(op->kind)) continue;
       if (op->kind == ClientOp::Kind::capture || op->kind == ClientOp::Kind::void_hold) {
         if (error_code(op->reply) != "hold_not_pending") {
           fail("client #" + std::to_string(op->id) +
@@ -1020,10 +1130,7 @@ class Simulation {
         }
         continue;  // hold_not_pending is checked when answered (check_hold_refusal)
       }
-      // Known limit of fencing: an instance that lost a partition without knowing it still
-      // answers unkeyed refusals from its memory (no commit, so no fence). Ownership by the group
-      // protocol retires those actors on revocation; a paused instance needs a lease to bound it.
-      if (!op->tag && moved_account(op->from) && op->answered_step >= move_at_) continue;
+      if (excused_refusal(*op)) continue;
       const auto& points = history_[op->from];
       int64_t lowest = INT64_MAX;
       int64_t before = points.front().second;
@@ -1037,6 +1144,37 @@ class Simulation {
              money(op->amount) + " but Postgres held at least " + money(lowest) +
              " for the payer all along");
       }
+    }
+  }
+
+  // Known limit of fencing: an instance that lost a partition without knowing it still answers
+  // unkeyed refusals from its memory (no commit, so no fence). Ownership by the group protocol
+  // retires those actors on revocation; a paused instance needs a lease to bound it.
+  bool excused_refusal(const ClientOp& op) const {
+    return !op.tag && moved_account(op.from) && op.answered_step >= move_at_;
+  }
+
+  static bool refused_for_rules(const Reply& reply) {
+    const auto code = error_code(reply);
+    return code == "account_frozen" || code == "account_closed";
+  }
+
+  // The rules checks (account_rules_check.hpp), with how much of them the schedule exercised.
+  void check_rules() {
+    for (auto& failure : rules_failures_) fail("rules: " + failure);
+    const auto& state = model_->state();
+    for (auto& failure : check_rules_order(state, initial_rules_)) fail("rules: " + failure);
+    for (auto& failure : check_update_answers(ops_, state, foreign_commits_)) {
+      fail("rules: " + failure);
+    }
+    for (auto& failure : check_rules_refusals(
+             ops_, state, initial_rules_,
+             [this](const ClientOp& op) { return excused_refusal(op); })) {
+      fail("rules: " + failure);
+    }
+    for (const auto& row : state.rows) result_.overdrawn_rows += row.entry.new_balance < 0;
+    for (const auto& [account, rules] : state.rules) {
+      result_.closed_accounts += rules.status == persistence::AccountStatus::closed;
     }
   }
 
@@ -1091,7 +1229,8 @@ class Simulation {
     const auto& holds = model_->state().holds;
     auto it = holds.find(op.hold_id);
     const auto code = error_code(op.reply);
-    if (op.reply.status == 409 && (it == holds.end() || it->second.status == "pending")) {
+    if (op.reply.status == 409 && !refused_for_rules(op.reply) &&
+        (it == holds.end() || it->second.status == "pending")) {
       fail("client #" + std::to_string(op.id) + " was refused " + code + " for hold " + op.hold_id +
            " while Postgres held it pending");
     }
@@ -1154,6 +1293,12 @@ class Simulation {
   // these features a seed's schedule is what it was before them).
   std::mt19937_64 time_rng_;
   std::mt19937_64 return_rng_;
+  // Account rules (a generator of its own): the rules the accounts started with, the other
+  // instance's commits, what broke the rules after a commit (the first such commit).
+  std::mt19937_64 rules_rng_;
+  std::map<std::string, ModelRules> initial_rules_;
+  std::set<uint64_t> foreign_commits_;
+  std::vector<std::string> rules_failures_;
   int64_t deadline_ms_ = 0;
   int64_t ttl_ms_ = 0;  // 0: the service's 24 h (retention not exercised)
   int stall_percent_ = 0;
@@ -1173,7 +1318,10 @@ class Simulation {
   std::unique_ptr<actors::Ledger> ledger_;
   std::vector<std::string> accounts_;
   std::string unknown_;
-  std::map<std::string, std::vector<std::pair<int, int64_t>>> history_;  // committed balances
+  // What each account could spend (balance + line - pending holds) after each step that changed
+  // it, and the balance each started from.
+  std::map<std::string, std::vector<std::pair<int, int64_t>>> history_;
+  std::map<std::string, int64_t> initial_balance_;
   int64_t initial_total_ = 0;
   std::vector<std::shared_ptr<ClientOp>> ops_;
   std::vector<int> keyed_;

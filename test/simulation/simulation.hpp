@@ -9,6 +9,7 @@
 // and two owners: transfers across them settle through transfers in transit (007_in_transit).
 // Issue 23: lookups that stall for seconds of virtual time, quiet spells in which time passes, a
 // short idempotency TTL, and partitions that come back after another instance moved their money.
+// Accounts' rules: overdraft lines, freezes and closings decided in each account's order.
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
 // liveness are checked (deadlines and retention among them); a failure comes with the trace of the
 // whole schedule.
@@ -29,6 +30,11 @@ struct SimulationOptions {
   bool trace = false;         // keep the trace even when the schedule passes
   // Also send release 2's withdrawals and holds.
   bool release2 = false;
+  // Also change accounts' rules (PATCH /accounts/{id}): overdraft lines (some below the account's
+  // debt), freezes, unfreezes and closings, among the money operations and under the same faults;
+  // some accounts start with a line, and the other instance freezes and unfreezes accounts of a
+  // partition it holds meanwhile.
+  bool account_rules = false;
   // Beyond one machine: in this share of schedules another instance takes the partition of one
   // account at a random faulty step (and may commit a deposit there), unknown to the simulated
   // instance, whose commits must all be refused from then on by the fence.
@@ -71,6 +77,9 @@ struct ScheduleResult {
   uint64_t fenced_batches = 0;  // batches of the simulated instance refused by the fence
   int sent_across = 0;          // client transfers to the other owner's accounts answered 200
   int received_across = 0;      // transfers from the other owner credited here
+  // Account rules: rows that left a balance below zero (an overdraft line used), accounts closed.
+  int overdrawn_rows = 0;
+  int closed_accounts = 0;
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "tools/wallet_stress/account_setup.hpp"
@@ -21,6 +23,17 @@ struct OutcomeCounts {
   uint64_t refused = 0;     // keys whose outcome is 409 insufficient_funds
   uint64_t other = 0;       // keys with any other definitive outcome
   uint64_t unresolved = 0;  // keys sent that never got a definitive answer
+  // Release 3: account-form transfers refused 409 account_frozen (their payer was frozen then).
+  uint64_t refused_frozen = 0;
+};
+
+// Release 3 (--currencies): what the account operations of the run came to.
+struct AccountOutcomes {
+  uint64_t xfer_acct = 0, xfer_acct_accepted = 0, xfer_acct_insufficient = 0,
+           xfer_acct_frozen = 0;
+  uint64_t overdraft = 0, overdraft_set = 0, overdraft_below_debt = 0;
+  uint64_t freeze = 0, close = 0;
+  uint64_t sequences_as_specified = 0;  // overdraft, freeze and close whose every answer was right
 };
 
 struct ApiVerification {
@@ -31,9 +44,21 @@ struct ApiVerification {
   // Release 2: per account, the sum of the holds it pays that must still be pending.
   std::vector<int64_t> expected_held_minor;
   std::vector<InvariantResult> invariants;
+
+  // Release 3, per AccountSetup::extra account: the balance the driver expects (funding and the
+  // money of every answer 200), the balance GET /accounts/{id} showed at the end (nullopt: not
+  // read), and the overdraft line and status the driver's own requests left it with.
+  std::vector<int64_t> expected_extra_minor;
+  std::vector<std::optional<int64_t>> extra_read_minor;
+  std::vector<int64_t> expected_extra_line;
+  std::vector<std::string> expected_extra_status;
+  AccountOutcomes account_outcomes;
 };
 
+// `extra`, `currencies`: release 3's accounts of the run (empty without --currencies).
 ApiVerification verify_through_api(const StressConfig& config, const TransferPlan& plan,
-                                   const std::vector<Account>& accounts, const LoadResult& load);
+                                   const std::vector<Account>& accounts, const LoadResult& load,
+                                   const std::vector<CurrencyAccount>& extra = {},
+                                   const std::vector<CurrencyInfo>& currencies = {});
 
 }  // namespace wallet::stress

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "domain/currency.hpp"
 #include "tools/wallet_stress/progress_bar.hpp"
 #include "tools/wallet_stress/worker_pool.hpp"
 
@@ -30,21 +32,26 @@ void on_sigint(int) {
 
 class LoadState {
  public:
-  LoadState(const TransferPlan& plan, const std::vector<Account>& accounts, LoadResult& result)
+  LoadState(const TransferPlan& plan, const std::vector<Account>& accounts,
+            const std::vector<CurrencyAccount>& extra, int64_t probe_cents, LoadResult& result)
       : plan_(plan),
         accounts_(accounts),
+        extra_(extra),
+        probe_cents_(probe_cents),
         result_(result),
         started_(Clock::now()),
-        sends_(plan.transfers.size()) {}
+        sends_(plan.transfers.size()),
+        account_locks_(new std::mutex[extra.size()]) {}
 
   // Sends one copy of a key until it gets a definitive answer or runs out of attempts; each
   // request goes to the instance instance_for() picks.
   void send(InstanceSessions& sessions, uint32_t transfer, bool original, RunStats& stats,
             const Clock::time_point* give_up_at) {
-    const std::string key = plan_.key(transfer);
-    const std::string body = plan_.body(transfer, accounts_);
-    std::string hold_id;
     const auto kind = plan_.transfers[transfer].kind;
+    if (is_account_op(kind)) return run_account_op(sessions, transfer, original, stats);
+    const std::string key = plan_.key(transfer);
+    const std::string body = plan_.body(transfer, accounts_, extra_);
+    std::string hold_id;
     if (kind == OpKind::capture || kind == OpKind::void_hold) {
       // Release 2: closes the hold its plan names, once that hold was answered 201; a hold that
       // was refused (or never answered) leaves nothing to close, and this key is not sent.
@@ -95,6 +102,213 @@ class LoadState {
   Clock::time_point started() const { return started_; }
 
  private:
+  // Release 3: one request of an account operation, retried on 429/503/no answer (money steps
+  // with their own key, so a retry is safe; PATCH sets a state, so repeating it is too).
+  AccountStep step(InstanceSessions& sessions, uint32_t transfer, RunStats& stats,
+                   const char* what, const char* method, const std::string& path,
+                   const std::string& body, const std::string& key) {
+    AccountStep s;
+    s.what = what;
+    s.request = std::string(method) + " " + path + (body.empty() ? "" : " " + body);
+    for (int attempt = 1;; ++attempt) {
+      const size_t instance = instance_for(transfer, sessions.size());
+      auto& session = sessions.at(instance);
+      HttpAnswer answer = std::string(method) == "GET"     ? session.get(path)
+                          : std::string(method) == "PATCH" ? session.patch(path, body)
+                                                           : session.post(path, body, key);
+      const double at = std::chrono::duration<double>(Clock::now() - started_).count();
+      ++stats.requests;
+      stats.count_status(answer.status);
+      stats.count_instance(instance, answer.status);
+      stats.latencies_us.push_back(static_cast<uint32_t>(std::min(answer.seconds * 1e6, 4e9)));
+      ++stats.bucket(at).requests;
+      counters_.requests.fetch_add(1, std::memory_order_relaxed);
+      if (!is_retryable(answer.status)) {
+        s.status = answer.status;
+        s.body = std::move(answer.body);
+        s.replayed = answer.replayed;
+        return s;
+      }
+      if (attempt >= kMaxAttempts || g_stop.load()) return s;
+      s.retried = true;
+      ++stats.retries;
+      counters_.retried.fetch_add(1, std::memory_order_relaxed);
+      retry_pause(attempt);
+    }
+  }
+
+  // A money step of an account operation: its effect and accounts, for the verifier.
+  AccountStep money_step(InstanceSessions& sessions, uint32_t transfer, RunStats& stats,
+                         const char* what, StepEffect effect, size_t from, int64_t to,
+                         int64_t amount, const std::string& suffix) {
+    const auto& a = extra_[from];
+    const std::string text = domain::format_minor(amount, a.exponent);
+    std::string path;
+    nlohmann::json body;
+    switch (effect) {
+      case StepEffect::deposit:
+      case StepEffect::withdraw:
+        path = effect == StepEffect::deposit ? "/addMoney" : "/withdrawMoney";
+        body = {{"account_id", a.account_id}, {"amount", text}};
+        break;
+      case StepEffect::transfer:
+        path = "/transferMoney";
+        body = {{"from_account_id", a.account_id},
+                {"to_account_id", extra_[static_cast<size_t>(to)].account_id},
+                {"amount", text}};
+        break;
+      case StepEffect::hold:
+        path = "/holds";
+        body = {{"from_account_id", a.account_id},
+                {"to_account_id", extra_[static_cast<size_t>(to)].account_id},
+                {"amount", text},
+                {"timeout_seconds", 600}};
+        break;
+      default:
+        break;
+    }
+    AccountStep s = step(sessions, transfer, stats, what, "POST", path, body.dump(),
+                         plan_.key(transfer) + "-" + suffix);
+    s.effect = effect;
+    s.from = static_cast<int64_t>(from);
+    s.to = to;
+    s.amount_minor = amount;
+    return s;
+  }
+
+  static std::string patch_body(const char* field, const std::string& value) {
+    return nlohmann::json{{field, value}}.dump();
+  }
+  static bool answered_status(const AccountStep& s, const char* status) {
+    auto body = nlohmann::json::parse(s.body, nullptr, false);
+    return s.status == 200 && body.is_object() && body["status"] == status;
+  }
+
+  // Release 3: an overdraft, freeze or close, one at a time per account (a client-side lock), so
+  // that the driver knows the line and status each account was left with.
+  void run_account_op(InstanceSessions& sessions, uint32_t transfer, bool original,
+                      RunStats& stats) {
+    if (!original) return;  // never scheduled twice; nothing to do for a copy
+    const auto& t = plan_.transfers[transfer];
+    const size_t a = t.from;
+    const auto& account = extra_[a];
+    const std::string path = "/accounts/" + account.account_id;
+    {
+      std::lock_guard<std::mutex> lock(stripe(transfer));
+      result_.keys[transfer].sent = true;
+    }
+    std::vector<AccountStep> steps;
+    const int64_t unit = 1;  // one minor unit
+    const int64_t credit = scale_to_currency(probe_cents_, account.exponent);
+    {
+      std::lock_guard<std::mutex> held(account_locks_[a]);
+      auto set_state = [&](const AccountStep& s, const char* status) {
+        if (!answered_status(s, status)) return;
+        result_.status[a] = status;
+        auto body = nlohmann::json::parse(s.body, nullptr, false);
+        auto line = body["overdraft_limit"].is_string()
+                        ? domain::parse_stored_minor(body["overdraft_limit"].get<std::string>(),
+                                                     account.exponent)
+                        : std::nullopt;
+        if (line) result_.line_minor[a] = *line;
+      };
+      switch (t.kind) {
+        case OpKind::overdraft: {
+          steps.push_back(step(
+              sessions, transfer, stats, "line", "PATCH", path,
+              patch_body("overdraft_limit", domain::format_minor(t.amount_minor, account.exponent)),
+              ""));
+          steps.back().amount_minor = t.amount_minor;
+          if (steps.back().status == 200) result_.line_minor[a] = t.amount_minor;
+          break;
+        }
+        case OpKind::freeze: {
+          // A peer of the same currency to send the probes to.
+          int64_t peer = -1;
+          for (size_t p = 0; p < extra_.size() && peer < 0; ++p) {
+            if (p != a && !extra_[p].closable && extra_[p].currency == account.currency) {
+              peer = static_cast<int64_t>(p);
+            }
+          }
+          steps.push_back(step(sessions, transfer, stats, "freeze", "PATCH", path,
+                               patch_body("status", "frozen"), ""));
+          set_state(steps.back(), "frozen");
+          steps.push_back(money_step(sessions, transfer, stats, "debit while frozen",
+                                     StepEffect::withdraw, a, -1, unit, "withdraw"));
+          steps.push_back(money_step(sessions, transfer, stats, "hold while frozen",
+                                     StepEffect::hold, a, peer, unit, "hold"));
+          if (steps.back().status == 201) {
+            // Not to be: the hold is voided again, so that it reserves nothing after the run.
+            auto body = nlohmann::json::parse(steps.back().body, nullptr, false);
+            if (body.is_object() && body["hold_id"].is_string()) {
+              AccountStep v = step(sessions, transfer, stats, "void of a hold while frozen", "POST",
+                                   "/holds/" + body["hold_id"].get<std::string>() + "/void", "{}",
+                                   plan_.key(transfer) + "-void");
+              v.effect = StepEffect::void_hold;
+              v.from = static_cast<int64_t>(a);
+              v.to = peer;
+              v.amount_minor = unit;
+              steps.push_back(std::move(v));
+            }
+          }
+          steps.push_back(money_step(sessions, transfer, stats, "transfer while frozen",
+                                     StepEffect::transfer, a, peer, unit, "transfer"));
+          steps.push_back(money_step(sessions, transfer, stats, "credit while frozen",
+                                     StepEffect::deposit, a, -1, credit, "credit"));
+          steps.push_back(step(sessions, transfer, stats, "unfreeze", "PATCH", path,
+                               patch_body("status", "open"), ""));
+          set_state(steps.back(), "open");
+          break;
+        }
+        case OpKind::close: {
+          const auto to = static_cast<int64_t>(t.to);
+          steps.push_back(step(sessions, transfer, stats, "close while holding money", "PATCH",
+                               path, patch_body("status", "closed"), ""));
+          set_state(steps.back(), "closed");
+          steps.push_back(step(sessions, transfer, stats, "read", "GET", path, "", ""));
+          auto read = nlohmann::json::parse(steps.back().body, nullptr, false);
+          auto balance = steps.back().status == 200 && read.is_object() &&
+                                 read["balance"].is_string()
+                             ? domain::parse_stored_minor(read["balance"].get<std::string>(),
+                                                          account.exponent)
+                             : std::nullopt;
+          if (balance && *balance > 0) {
+            steps.push_back(money_step(sessions, transfer, stats, "empty", StepEffect::transfer, a,
+                                       to, *balance, "empty"));
+          }
+          steps.push_back(step(sessions, transfer, stats, "close", "PATCH", path,
+                               patch_body("status", "closed"), ""));
+          set_state(steps.back(), "closed");
+          steps.push_back(money_step(sessions, transfer, stats, "credit after close",
+                                     StepEffect::deposit, a, -1, unit, "credit"));
+          steps.push_back(money_step(sessions, transfer, stats, "transfer into a closed account",
+                                     StepEffect::transfer, static_cast<size_t>(to),
+                                     static_cast<int64_t>(a), unit, "into"));
+          steps.push_back(step(sessions, transfer, stats, "reopen", "PATCH", path,
+                               patch_body("status", "open"), ""));
+          set_state(steps.back(), "open");
+          if (balance && *balance > 0) {
+            // The emptying transfer's key sent again after the close: the same answer, replayed.
+            AccountStep replay = money_step(sessions, transfer, stats,
+                                            "replay of the emptying transfer", StepEffect::transfer,
+                                            a, to, *balance, "empty");
+            replay.effect = StepEffect::none;  // a replay moves nothing (a new 200 is reported)
+            steps.push_back(std::move(replay));
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    std::lock_guard<std::mutex> lock(stripe(transfer));
+    auto& k = result_.keys[transfer];
+    k.answers = 1;  // the steps are the answers; api_verifier judges them
+    k.originals = 1;
+    k.status = 200;
+    result_.account_ops[transfer].steps = std::move(steps);
+  }
+
   std::mutex& stripe(uint32_t transfer) { return stripes_[transfer % kStripes]; }
 
   // Keys are spread round-robin (key t's first send goes to instance t % n); every later request
@@ -146,11 +360,14 @@ class LoadState {
 
   const TransferPlan& plan_;
   const std::vector<Account>& accounts_;
+  const std::vector<CurrencyAccount>& extra_;
+  int64_t probe_cents_;  // the credit a freeze probes with (--min-amount, in the currency)
   LoadResult& result_;
   Clock::time_point started_;
   ProgressCounters counters_;
   std::array<std::mutex, kStripes> stripes_;
   std::vector<std::atomic<uint32_t>> sends_;  // requests sent per key so far
+  std::unique_ptr<std::mutex[]> account_locks_;  // release 3: per AccountSetup::extra account
 };
 
 }  // namespace
@@ -158,10 +375,18 @@ class LoadState {
 void stop_load_on_sigint() { std::signal(SIGINT, on_sigint); }
 
 LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
-                    const std::vector<Account>& accounts) {
+                    const std::vector<Account>& accounts,
+                    const std::vector<CurrencyAccount>& extra) {
   LoadResult result;
   result.keys.resize(plan.transfers.size());
-  LoadState state(plan, accounts, result);
+  if (!extra.empty()) {
+    result.account_ops.resize(plan.transfers.size());
+    for (const auto& a : extra) {
+      result.line_minor.push_back(a.overdraft_minor);
+      result.status.push_back("open");
+    }
+  }
+  LoadState state(plan, accounts, extra, config.min_amount_minor, result);
   const bool limited = config.duration_limit > 0;
   const auto deadline =
       state.started() + std::chrono::milliseconds(static_cast<long>(config.duration_limit * 1000));

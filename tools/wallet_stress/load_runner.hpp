@@ -30,16 +30,45 @@ struct KeyRecord {
   uint32_t gave_up = 0;  // sends that ran out of retries without a definitive answer
 };
 
+// Release 3: one request of an account operation (overdraft, freeze, close) and its answer. The
+// verifier judges each against SPEC.md section 8 by `what`, and counts the money of those answered
+// 200/201 (`effect`, between AccountSetup::extra[from] and [to]) into its expectations, whatever
+// was expected, so that a wrong answer is reported once and not again as a wrong balance.
+enum class StepEffect : uint8_t { none, deposit, withdraw, transfer, hold, void_hold };
+
+struct AccountStep {
+  std::string what;  // "freeze", "debit while frozen", ... (api_verifier knows each)
+  StepEffect effect = StepEffect::none;
+  int64_t from = -1, to = -1;  // AccountSetup::extra indexes; -1: none
+  int64_t amount_minor = 0;
+  std::string request;  // method, path and body, for the report
+  int status = 0;       // 0: no definitive answer after every retry
+  std::string body;
+  bool replayed = false;  // answered with `Idempotent-Replayed: true`
+  bool retried = false;   // an earlier attempt got no definitive answer (it may have applied)
+};
+
+struct AccountOpRecord {
+  std::vector<AccountStep> steps;
+};
+
 struct LoadResult {
   RunStats stats;
   std::vector<KeyRecord> keys;  // indexed like TransferPlan::transfers
+  // Release 3: the steps of each account operation (indexed like TransferPlan::transfers, empty
+  // for other kinds), and per AccountSetup::extra account the overdraft line and status the
+  // driver last set with a 200 (account operations on one account run one at a time).
+  std::vector<AccountOpRecord> account_ops;
+  std::vector<int64_t> line_minor;
+  std::vector<std::string> status;
   double elapsed_seconds = 0;   // the load phase, without the after-run resolution
   bool stopped_early = false;   // --duration-limit or SIGINT cut the schedule short
   uint64_t resolved_after_run = 0;
 };
 
 LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
-                    const std::vector<Account>& accounts);
+                    const std::vector<Account>& accounts,
+                    const std::vector<CurrencyAccount>& extra = {});
 
 // SIGINT ends the load early (the checks still run); a second SIGINT exits at once.
 void stop_load_on_sigint();
