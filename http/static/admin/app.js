@@ -113,6 +113,7 @@
       const state = el('td');
       state.append(el('span', actor.state, 'state state-' + actor.state));
       tr.append(state);
+      tr.append(el('td', actor.currency || '–'));
       for (const key of ['balance', 'pending_balance', 'held', 'holds_pending', 'mailbox_size',
                          'stashed', 'messages_handled', 'in_flight']) {
         tr.append(el('td', actor[key], 'num'));
@@ -135,7 +136,12 @@
   function renderTotals(totals) {
     $('total-live').textContent = totals.live;
     $('total-mailbox').textContent = totals.mailbox_size;
-    $('total-held').textContent = totals.balance_held;
+    // Money of two currencies is never added: one total per currency of the live actors.
+    const byCurrency = totals.by_currency || {};
+    const codes = Object.keys(byCurrency).sort();
+    $('total-held').textContent = codes.length
+        ? codes.map((code) => byCurrency[code].balance_held + ' ' + code).join(' · ')
+        : totals.balance_held;
     $('updated').textContent = new Date().toLocaleTimeString();
   }
 
