@@ -59,7 +59,7 @@ domain::Error not_found(const std::string& user_id) {
   return {domain::ErrorCode::user_not_found, "no account for user " + user_id};
 }
 
-// ---- Release 3: the account's rules -----------------------------------------------------------
+// ---- The account's rules -----------------------------------------------------------------------
 
 using persistence::AccountStatus;
 
@@ -348,7 +348,7 @@ void load_holds(Self self, std::vector<persistence::HoldRecord> holds) {
   }
 }
 
-// Release 3: PATCH /accounts/{id}. Decided on committed state only (it waits until nothing is
+// PATCH /accounts/{id}. Decided on committed state only (it waits until nothing is
 // in flight: must_wait_for_settlement), applied in memory at once so that every later operation
 // sees the new rules, and committed through the writer; a failed commit reloads them.
 void update_account(Self self, AccountUpdate& cmd) {
@@ -506,7 +506,7 @@ bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
     auto it = s.holds.find(hold_id);
     return it == s.holds.end() || overdue(it->second);
   };
-  // Release 3: the account's rules (its status may still change back if an update in flight
+  // The account's rules (its status may still change back if an update in flight
   // fails; an update itself is always decided on settled state).
   const bool debits_refused = s.status != AccountStatus::open;
   if (std::holds_alternative<AccountUpdate>(work)) return true;

@@ -95,7 +95,7 @@ struct AccountState {
   // Laid out small: one actor per account, most of them idle (docs/performance.md, memory).
   std::string user_id;  // the account's id (a default account's is its user's)
   std::shared_ptr<const AccountContext> context;  // one for all accounts, the registry's
-  // Release 3 (loaded with the balance): the owner, the currency and its exponent, the overdraft
+  // Loaded with the balance: the owner, the currency and its exponent, the overdraft
   // line (the balance may go down to minus it) and the status.
   std::string owner;
   std::string currency;

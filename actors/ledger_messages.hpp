@@ -122,7 +122,7 @@ struct DepositCommand {
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
-  bool account_form = false;  // release 3: named by account_id (the answer says so)
+  bool account_form = false;  // named by account_id (the answer says so)
 };
 
 struct TransferCommand {
@@ -140,8 +140,8 @@ struct TransferCommand {
   int payee_partition = -1;
   bool arrival = false;
   std::string transfer_id = {};
-  bool account_form = false;  // release 3: from_account_id/to_account_id
-  // Release 3, the account form: the accounts' currency and users, for the answer.
+  bool account_form = false;  // from_account_id/to_account_id
+  // The account form: the accounts' currency and users, for the answer.
   std::string currency = {};
   std::string from_owner = {};
   std::string to_owner = {};
@@ -171,7 +171,7 @@ struct HoldCommand {
   std::string to_owner = {};  // the account form: the payee's user (for the answer)
 };
 
-// Release 3: PATCH /accounts/{id}, decided by the account's actor in its order (after everything
+// PATCH /accounts/{id}, decided by the account's actor in its order (after everything
 // before it has settled), committed through the writer. Answered 200 with an empty body once
 // durable; the caller reads the account back.
 struct AccountUpdate {
@@ -204,7 +204,7 @@ struct BalanceFigures {
 };
 struct AvailableQuery {
   std::string user_id;
-  bool account_form = false;  // release 3: any account (else only a user's default account)
+  bool account_form = false;  // any account (else only a user's default account)
   std::function<void(domain::Result<BalanceFigures>)> reply;
   // While the account loads or reloads the query waits, until then at most (then `timeout`).
   Deadline deadline = kNoDeadline;
@@ -247,7 +247,7 @@ struct ReserveRequest {
   caf::actor coordinator;
   Deadline deadline = kNoDeadline;
   std::string hold_id = {};   // release 2: a capture's debit leg consumes this hold
-  bool account_form = false;  // release 3: a user-id form names default accounts only
+  bool account_form = false;  // a user-id form names default accounts only
 };
 struct LegReservation {
   std::string transfer_id;  // the transfer it answers (the coordinator serves many)
@@ -255,8 +255,8 @@ struct LegReservation {
   caf::actor account;  // the actor now locked for this transfer (empty when refused)
   std::optional<domain::Error> refusal;
   persistence::LedgerEntry entry;
-  std::string currency;  // release 3: the account's (a transfer's two must agree)
-  std::string owner;     // release 3: the account's user
+  std::string currency;  // the account's (a transfer's two must agree)
+  std::string owner;     // the account's user
 };
 
 // Work for the LedgerWriter: one client operation's rows and outcome, the accounts to tell when it
@@ -271,7 +271,7 @@ struct WriteRequest {
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
   std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
-  persistence::AccountRecord rules;            // release 3: owner, currency, overdraft line, status
+  persistence::AccountRecord rules;            // owner, currency, overdraft line, status
 };
 
 // An idempotent call handed to the IdempotencyGate: `execute` runs the operation once and must call

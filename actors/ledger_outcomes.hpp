@@ -11,7 +11,7 @@
 
 namespace wallet::actors {
 
-// Release 3: how an answer names its accounts and writes its money (with the exponent of the
+// How an answer names its accounts and writes its money (with the exponent of the
 // account's currency; a default account's is the default currency). The user-id form of release
 // 1 and 2 is unchanged; the account form adds account_id (from_account_id/to_account_id) and
 // currency.

@@ -19,7 +19,7 @@ void request_leg(Self self, const TransferState& t, const std::string& user_id) 
                          caf::actor_cast<caf::actor>(self),
                          cmd.deadline};
   if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
-  // Release 3: the user-id form names default accounts only; a capture or an arriving credit
+  // The user-id form names default accounts only; a capture or an arriving credit
   // names the accounts its hold or its debit named.
   request.account_form = cmd.account_form || !cmd.hold_id.empty() || cmd.arrival;
   self->send(self->state.registry, reserve_atom::value, std::move(request));
@@ -135,7 +135,7 @@ caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, 
         s.legs.push_back(std::move(leg));
         if (s.legs.size() == legs_needed(s.command)) {
           if (s.legs.size() == 2 && s.legs.front().currency != s.legs.back().currency) {
-            // Release 3: money of two currencies never meets (the HTTP layer checks first; this
+            // Money of two currencies never meets (the HTTP layer checks first; this
             // is the actors' own guard). Nothing changed.
             for (auto& held : s.legs) {
               self->send(held.account, release_atom::value, s.transfer_id, false);

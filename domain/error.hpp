@@ -45,7 +45,7 @@ enum class ErrorCode {
   // Operating it (SPEC.md section 9): this client is over its rate limit for the route's class;
   // nothing changed, retry after Retry-After (429).
   rate_limited,
-  // Release 3 (SPEC.md section 8): currencies and accounts.
+  // SPEC.md section 8: currencies and accounts.
   invalid_currency,
   currency_mismatch,
   invalid_account_id,

@@ -125,7 +125,7 @@ BEGIN
     RAISE EXCEPTION 'pending holds exceed the balance' USING ERRCODE = 'WL004';
   END IF;
 
-  -- Release 3: changes of an account's rules (PATCH /accounts/{id}), decided by its actor in its
+  -- Changes of an account's rules (PATCH /accounts/{id}), decided by its actor in its
   -- order. The table's CHECKs stay the last guard (balance >= -overdraft_limit, closed is empty);
   -- closing also needs no pending hold and no credit in transit to it (WL007), and a closed
   -- account never changes again (WL008).

@@ -52,7 +52,7 @@ BEGIN
     PERFORM ledger_check_fence(fence ->> 'instance', claimed, epochs, payers);
   END IF;
   IF leaving IS NOT NULL THEN
-    -- Release 3: a credit may not leave for a closed account (its arrival could never apply). The
+    -- A credit may not leave for a closed account (its arrival could never apply). The
     -- share lock holds off a concurrent close until this commits; the close then sees the credit
     -- in transit and is refused (ledger_apply_batch, WL007).
     PERFORM 1 FROM accounts a

@@ -33,7 +33,7 @@ BEGIN
   END IF;
 
   -- The balance moves only from the balance the actors started from (WL001), and only on an
-  -- account whose status allows it: open, or frozen and only credited (release 3's last guard of
+  -- account whose status allows it: open, or frozen and only credited (the last guard of
   -- SPEC.md section 8; the actor refused the operation first). The rows take their account's
   -- owner and currency from the accounts just updated, in one statement.
   WITH moved AS (
