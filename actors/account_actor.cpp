@@ -59,7 +59,7 @@ domain::Error not_found(const std::string& user_id) {
   return {domain::ErrorCode::user_not_found, "no account for user " + user_id};
 }
 
-// ---- The account's rules -----------------------------------------------------------------------
+// ---- The account's rules ---------------------------------------------------------------------
 
 using persistence::AccountStatus;
 
