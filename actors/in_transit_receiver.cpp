@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/currency.hpp"
+
 namespace wallet::actors {
 namespace {
 
@@ -54,6 +56,15 @@ caf::behavior in_transit_receiver(caf::stateful_actor<ReceiverState>* self,
         s.gauges->in_transit_count = pass.summary->count;
         s.gauges->in_transit_amount = pass.summary->total;
         s.gauges->in_transit_oldest_ms = pass.summary->oldest_age_ms;
+        {
+          std::lock_guard<std::mutex> lock(s.gauges->in_transit_mutex);
+          auto& by_currency = s.gauges->in_transit_by_currency;
+          for (auto& [code, amount] : by_currency) amount = 0;  // a currency drained to zero
+          for (const auto& currency : pass.summary->by_currency) {
+            by_currency[currency.code] = static_cast<double>(currency.total) /
+                                         static_cast<double>(domain::pow10(currency.exponent));
+          }
+        }
         if (s.until_empty && pass.summary->count == 0 && s.applying.empty()) {
           spdlog::info("event=in_transit_drained");
           self->quit();

@@ -7,6 +7,8 @@
 #include <caf/all.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,6 +83,9 @@ struct LedgerGauges {
   std::atomic<int64_t> in_transit_count{0};
   std::atomic<int64_t> in_transit_amount{0};
   std::atomic<int64_t> in_transit_oldest_ms{0};  // age of the oldest, ledger-wide
+  // The same per currency, in currency units (written by the receiver under the mutex).
+  mutable std::mutex in_transit_mutex;
+  std::map<std::string, double> in_transit_by_currency;
   std::atomic<uint64_t> credits_arrived{0};
   std::atomic<int64_t> credits_applying{0};  // handed to the ledger, not yet answered
   // The idempotency purger: rows it deleted, and when (Unix seconds) it last caught up, i.e. a

@@ -558,8 +558,13 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                             {"to_partition", leg.to_partition},
                             {"since", leg.created_at}});
           }
+          nlohmann::json by_currency = nlohmann::json::object();
+          for (const auto& currency : found->by_currency) {
+            by_currency[currency.code] = domain::format_minor(currency.total, currency.exponent);
+          }
           nlohmann::json body{
               {"count", found->count},
+              {"by_currency", std::move(by_currency)},
               {"amount",
                domain::format_minor(found->total,
                                     domain::configured_currencies().default_currency().exponent)},

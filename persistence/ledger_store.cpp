@@ -607,16 +607,23 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit) {
   InTransitSummary summary;
   pqxx::read_transaction txn(conn);  // one snapshot: the total and the rows agree
-  // The total is in the default currency (money of two currencies is never added together).
-  const auto& currency = domain::configured_currencies().default_currency();
-  auto totals = txn.exec_params(
-      "SELECT count(*), coalesce(sum(m.amount) FILTER (WHERE a.currency = $1), 0)::text,"
-      " coalesce((extract(epoch FROM now() - min(m.created_at)) * 1000)::bigint, 0)"
-      " FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id",
-      currency.code);
-  summary.count = totals[0][0].as<int64_t>();
-  summary.total = minor_units(totals[0][1], currency.exponent);
-  summary.oldest_age_ms = totals[0][2].as<int64_t>();
+  // Totals per currency (money of two currencies is never added together); `total` is the
+  // default currency's.
+  auto totals = txn.exec(
+      "SELECT a.currency, count(*), sum(m.amount)::text,"
+      " (extract(epoch FROM now() - min(m.created_at)) * 1000)::bigint"
+      " FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id"
+      " GROUP BY a.currency");
+  const auto& fallback = domain::configured_currencies().default_currency();
+  for (const auto& row : totals) {
+    const auto code = row[0].as<std::string>();
+    const int exponent = exponent_of(code);
+    const int64_t total = minor_units(row[2], exponent);
+    summary.by_currency.push_back({code, exponent, total});
+    summary.count += row[1].as<int64_t>();
+    summary.oldest_age_ms = std::max(summary.oldest_age_ms, row[3].as<int64_t>());
+    if (code == fallback.code) summary.total = total;
+  }
   auto rows = txn.exec_params(kInTransitColumns + "ORDER BY m.created_at LIMIT $1", limit);
   for (const auto& row : rows) summary.oldest.push_back(in_transit_row(row));
   return summary;

@@ -89,7 +89,14 @@ struct InTransit {
 // those due to the partitions asked for).
 struct InTransitSummary {
   int64_t count = 0;
-  int64_t total = 0;
+  int64_t total = 0;  // of the default currency (money of two currencies is never added)
+  // Per currency with money in transit: its code, exponent and total (minor units).
+  struct CurrencyTotal {
+    std::string code;
+    int exponent = 2;
+    int64_t total = 0;
+  };
+  std::vector<CurrencyTotal> by_currency = {};
   int64_t oldest_age_ms = 0;  // age of the oldest row (0 when none): money stuck in transit
   std::vector<InTransit> oldest;
 };

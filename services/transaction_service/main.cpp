@@ -79,8 +79,24 @@ void register_ledger_metrics(http::Metrics& metrics, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.commits_fenced.load()); });
   gauge("wallet_in_transit_amount",
         "Money of transfers across owners debited and not yet credited, ledger-wide, in currency "
-        "units (read from Postgres every 250 ms; the exact decimal is GET /admin/in-transit)",
-        [&g] { return static_cast<double>(g.in_transit_amount.load()) / 100.0; });
+        "units of the default currency (read from Postgres every 250 ms; the exact decimal is GET "
+        "/admin/in-transit; every currency's: wallet_in_transit_amount_by_currency)",
+        [&g] {
+          const int exponent = domain::configured_currencies().default_currency().exponent;
+          return static_cast<double>(g.in_transit_amount.load()) /
+                 static_cast<double>(domain::pow10(exponent));
+        });
+  metrics.gauge("wallet_in_transit_amount_by_currency",
+                "Money of transfers across owners debited and not yet credited, ledger-wide, per "
+                "currency, in its units (read from Postgres every 250 ms)",
+                [&g] {
+                  std::lock_guard<std::mutex> lock(g.in_transit_mutex);
+                  std::vector<std::pair<http::Labels, double>> series;
+                  for (const auto& [code, amount] : g.in_transit_by_currency) {
+                    series.push_back({{{"currency", code}}, amount});
+                  }
+                  return series;
+                });
   gauge("wallet_in_transit_count", "Transfers across owners not yet credited, ledger-wide",
         [&g] { return static_cast<double>(g.in_transit_count.load()); });
   gauge("wallet_credits_arrived_total",
