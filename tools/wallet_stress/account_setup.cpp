@@ -116,7 +116,7 @@ void fund_accounts(const StressConfig& config, const std::string& run_id,
                });
 }
 
-// Release 3: the listed currencies with their exponents, from GET /currencies.
+// The listed currencies with their exponents, from GET /currencies.
 std::string read_currencies(const StressConfig& config, std::vector<CurrencyInfo>& out) {
   HttpSession session(config.transaction_service, config.request_timeout_ms);
   HttpAnswer answer;
@@ -139,8 +139,10 @@ std::string read_currencies(const StressConfig& config, std::vector<CurrencyInfo
       }
     }
     if (!found || info.exponent < 0 || info.exponent > 6) {
-      return "--currencies: " + code + " is not a currency of transaction-service (GET "
-             "/currencies: " + answer.body.substr(0, 200) + ")";
+      return "--currencies: " + code +
+             " is not a currency of transaction-service (GET "
+             "/currencies: " +
+             answer.body.substr(0, 200) + ")";
     }
     for (const auto& known : out) {
       if (known.code == code) return "--currencies lists " + code + " twice";
@@ -150,7 +152,7 @@ std::string read_currencies(const StressConfig& config, std::vector<CurrencyInfo
   return "";
 }
 
-// Release 3: per user and currency an account for transfers (every other user's with an overdraft
+// Per user and currency an account for transfers (every other user's with an overdraft
 // line of half the funding) and, when the mix closes accounts, one more set aside to be closed.
 void plan_currency_accounts(const StressConfig& config, AccountSetup& setup) {
   for (size_t u = 0; u < setup.accounts.size(); ++u) {
@@ -209,10 +211,9 @@ void open_currency_accounts(const StressConfig& config, const std::string& run_i
         const int64_t fund = scale_to_currency(config.fund_minor, a.exponent);
         if (fund == 0) return;
         const std::string fund_key = "stress-" + run_id + "-fund-acct-" + std::to_string(i);
-        const std::string body =
-            nlohmann::json{{"account_id", a.account_id},
-                           {"amount", domain::format_minor(fund, a.exponent)}}
-                .dump();
+        const std::string body = nlohmann::json{{"account_id", a.account_id},
+                                                {"amount", domain::format_minor(fund, a.exponent)}}
+                                     .dump();
         for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
           answer = session.post("/addMoney", body, fund_key);
           if (!is_retryable(answer.status)) break;

@@ -18,13 +18,13 @@ struct Account {
   bool reused = false;
 };
 
-// Release 3 (--currencies): a configured currency as GET /currencies lists it.
+// With --currencies: a configured currency as GET /currencies lists it.
 struct CurrencyInfo {
   std::string code;
   int exponent = 2;
 };
 
-// Release 3: an account beyond the run user's default one, opened by this run through POST
+// An account beyond the run user's default one, opened by this run through POST
 // /accounts. Its amounts are minor units of its currency (10^-exponent).
 struct CurrencyAccount {
   std::string account_id;
@@ -39,7 +39,7 @@ struct CurrencyAccount {
 
 struct AccountSetup {
   std::vector<Account> accounts;
-  // Release 3, with --currencies: the listed currencies and the accounts opened in them, per user
+  // With --currencies: the listed currencies and the accounts opened in them, per user
   // and currency in that order: its account for transfers, then (when the mix closes accounts)
   // the one set aside to be closed.
   std::vector<CurrencyInfo> currencies;
@@ -48,7 +48,7 @@ struct AccountSetup {
   double seconds = 0;
 };
 
-// Release 3: `cents` (an amount of the default-currency options, 2 decimals) as minor units of a
+// `cents` (an amount of the default-currency options, 2 decimals) as minor units of a
 // currency of `exponent` (the same number of major units; at least 1 minor unit when cents > 0).
 int64_t scale_to_currency(int64_t cents, int exponent);
 

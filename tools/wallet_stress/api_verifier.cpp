@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
 #include "tools/wallet_stress/worker_pool.hpp"
@@ -89,6 +90,349 @@ bool is_error(const nlohmann::json& body, const char* code) {
          body["error"].contains("code") && body["error"]["code"] == code;
 }
 
+// ---- Accounts in several currencies (--currencies) --------------------------------------------
+
+// An account of AccountSetup::extra as GET /accounts/{id} shows it.
+struct ExtraView {
+  std::optional<int64_t> balance, available, line;
+  std::string status, currency;
+  std::string error;
+};
+
+ExtraView read_extra(HttpSession& session, const CurrencyAccount& account) {
+  ExtraView view;
+  auto answer = get_with_retries(session, "/accounts/" + account.account_id);
+  auto body = nlohmann::json::parse(answer.body, nullptr, false);
+  auto minor = [&](const char* field) -> std::optional<int64_t> {
+    if (!body.is_object() || !body.contains(field) || !body[field].is_string()) return std::nullopt;
+    return domain::parse_stored_minor(body[field].get<std::string>(), account.exponent);
+  };
+  view.balance = minor("balance");
+  view.available = minor("available_balance");
+  view.line = minor("overdraft_limit");
+  if (answer.status != 200 || !view.balance || !view.available || !view.line ||
+      !body["status"].is_string() || !body["currency"].is_string()) {
+    view.balance.reset();
+    view.error = "GET /accounts/" + account.account_id + ": " + std::to_string(answer.status) +
+                 " " + answer.body.substr(0, 200);
+    return view;
+  }
+  view.status = body["status"].get<std::string>();
+  view.currency = body["currency"].get<std::string>();
+  return view;
+}
+
+// An account-form transfer's outcome: 200 describing it (accounts, users, currency, the amount at
+// the currency's exponent), 409 insufficient_funds, or 409 account_frozen when its payer is one a
+// freeze operation froze for a while.
+void check_xfer_acct_outcome(const TransferPlan& plan, const std::vector<CurrencyAccount>& extra,
+                             const std::vector<CurrencyInfo>& currencies,
+                             const std::vector<bool>& freezes, uint32_t t, const KeyRecord& k,
+                             nlohmann::json body, ApiVerification& out, InvariantResult& matches) {
+  const auto& p = plan.transfers[t];
+  const auto& from = extra[p.from];
+  const auto& to = extra[p.to];
+  const std::string key = plan.key(t);
+  if (!body.is_object()) body = nlohmann::json::object();  // fails every field check below
+  auto& counts = out.account_outcomes;
+  ++counts.xfer_acct;
+  if (k.status == 200) {
+    ++out.outcomes.accepted;
+    ++counts.xfer_acct_accepted;
+    const bool ok = body["transfer_id"].is_string() &&
+                    domain::is_uuid(body["transfer_id"].get<std::string>()) &&
+                    body["from_account_id"] == from.account_id &&
+                    body["to_account_id"] == to.account_id &&
+                    body["from_user_id"] == from.user_id && body["to_user_id"] == to.user_id &&
+                    body["currency"] == currencies[from.currency].code &&
+                    body["amount"] == domain::format_minor(p.amount_minor, from.exponent);
+    if (!ok) matches.fail(key + " (xfer_acct): 200 does not describe the transfer sent: " + k.body);
+  } else if (k.status == 409 && is_error(body, "insufficient_funds")) {
+    ++out.outcomes.refused;
+    ++counts.xfer_acct_insufficient;
+  } else if (k.status == 409 && is_error(body, "account_frozen") && freezes[p.from]) {
+    ++out.outcomes.refused_frozen;
+    ++counts.xfer_acct_frozen;
+  } else {
+    ++out.outcomes.other;
+    matches.fail(key + " (xfer_acct): " + std::to_string(k.status) + " " + k.body.substr(0, 300));
+  }
+}
+
+// Each overdraft, freeze and close answered as SPEC.md section 8 says, step by step (the steps:
+// load_runner.cpp); and the key of a transfer answered before its payer was closed, sent again
+// after the close, replayed as SPEC.md section 2 says (`replays`). With
+// --self-check-corrupt-accounts the first step of the first account operation is judged as if
+// the opposite were specified, and the first replay against the emptying answer with a space
+// added: each check must then fail (once, when the service answers rightly).
+void check_account_ops(const StressConfig& config, const TransferPlan& plan,
+                       const std::vector<CurrencyAccount>& extra,
+                       const std::vector<CurrencyInfo>& currencies, const LoadResult& load,
+                       ApiVerification& out, InvariantResult& sequences, InvariantResult& replays) {
+  bool corrupt = config.self_check_corrupt_accounts;
+  bool corrupt_replay = config.self_check_corrupt_accounts;
+  auto& counts = out.account_outcomes;
+  for (size_t t = 0; t < plan.transfers.size(); ++t) {
+    const auto& p = plan.transfers[t];
+    if (!is_account_op(p.kind) || !load.keys[t].sent) continue;
+    ++(p.kind == OpKind::overdraft ? counts.overdraft
+       : p.kind == OpKind::freeze  ? counts.freeze
+                                   : counts.close);
+    const auto& a = extra[p.from];
+    const std::string& code = currencies[a.currency].code;
+    auto money = [&a](int64_t minor) { return domain::format_minor(minor, a.exponent); };
+    const AccountStep* emptied = nullptr;
+    bool all_right = true;
+    for (const auto& s : load.account_ops[t].steps) {
+      auto body = nlohmann::json::parse(s.body, nullptr, false);
+      if (!body.is_object()) body = nlohmann::json::object();
+      auto refused_with = [&](const char* error) {
+        return s.status == 409 && is_error(body, error);
+      };
+      auto shows = [&](const char* status) {
+        return s.status == 200 && body["account_id"] == a.account_id && body["status"] == status;
+      };
+      std::string expected;
+      bool right = true;
+      InvariantResult* judged = &sequences;
+      bool kept = false;  // replays have their own control
+      bool* invert = &corrupt;
+      if (s.what == "line") {
+        expected =
+            "200 with overdraft_limit " + money(p.amount_minor) + ", or 409 limit_below_debt";
+        const bool set = s.status == 200 && body["account_id"] == a.account_id &&
+                         body["overdraft_limit"] == money(p.amount_minor);
+        right = set || refused_with("limit_below_debt");
+        counts.overdraft_set += set ? 1 : 0;
+        counts.overdraft_below_debt += refused_with("limit_below_debt") ? 1 : 0;
+      } else if (s.what == "freeze") {
+        expected = "200 status frozen";
+        right = shows("frozen");
+      } else if (s.what == "debit while frozen" || s.what == "hold while frozen" ||
+                 s.what == "transfer while frozen") {
+        expected = "409 account_frozen";
+        right = refused_with("account_frozen");
+      } else if (s.what == "void of a hold while frozen") {
+        continue;  // clears a hold that should not exist; that hold was reported
+      } else if (s.what == "credit while frozen") {
+        expected = "200 crediting the account";
+        right = s.status == 200 && body["account_id"] == a.account_id && body["currency"] == code;
+      } else if (s.what == "unfreeze") {
+        expected = "200 status open";
+        right = shows("open");
+      } else if (s.what == "close while holding money") {
+        expected = a.funded_minor > 0 ? "409 account_not_empty" : "200 status closed";
+        right = a.funded_minor > 0 ? refused_with("account_not_empty") : shows("closed");
+      } else if (s.what == "read") {
+        expected = "200 open with the balance it was funded with, " + money(a.funded_minor);
+        right = shows("open") && body["balance"] == money(a.funded_minor);
+      } else if (s.what == "empty") {
+        expected = "200 moving its whole balance to " + extra[p.to].account_id;
+        right = s.status == 200 && body["from_account_id"] == a.account_id &&
+                body["to_account_id"] == extra[p.to].account_id && body["currency"] == code &&
+                body["amount"] == money(s.amount_minor) && body["from_balance"] == money(0);
+        emptied = &s;
+      } else if (s.what == "close") {
+        expected = "200 status closed, balance " + money(0) + ", overdraft_limit " + money(0);
+        // A close whose answer was lost and that was then sent again finds the account closed.
+        right = (shows("closed") && body["balance"] == money(0) &&
+                 body["overdraft_limit"] == money(0)) ||
+                ((s.retried || a.funded_minor == 0) && refused_with("account_closed"));
+      } else if (s.what == "credit after close" || s.what == "transfer into a closed account" ||
+                 s.what == "reopen") {
+        expected = "409 account_closed";
+        right = refused_with("account_closed");
+      } else if (s.what == "replay of the emptying transfer") {
+        // The negative control expects the first replay's body with a space added.
+        expected = corrupt_replay
+                       ? "(self-check) the emptying transfer's answer with a space added"
+                       : "the emptying transfer's answer again, marked Idempotent-Replayed";
+        right = emptied && s.status == emptied->status &&
+                s.body == emptied->body + (corrupt_replay ? " " : "") && s.replayed;
+        corrupt_replay = false;
+        judged = &replays;
+        invert = &kept;
+      } else {
+        expected = "a step this driver knows";
+        right = false;
+      }
+      if (*invert) {
+        right = !right;
+        *invert = false;
+        expected = "(self-check) the opposite of: " + expected;
+      }
+      if (!right) {
+        all_right = false;
+        judged->fail(plan.key(static_cast<uint32_t>(t)) + " (" + op_kind_name(p.kind) + ") " +
+                     s.what + ": expected " + expected + "; " + s.request + " got " +
+                     (s.status ? std::to_string(s.status) + " " + s.body.substr(0, 200)
+                               : std::string("no answer")) +
+                     (s.replayed ? " (replayed)" : ""));
+      }
+    }
+    counts.sequences_as_specified += all_right ? 1 : 0;
+  }
+}
+
+// The money the run moved on the currency accounts, from the answers 200 (201 for a hold): each
+// account's expected balance and pending holds, and per currency funding + deposits - withdrawals.
+void expect_extra(const TransferPlan& plan, const std::vector<CurrencyAccount>& extra,
+                  size_t currency_count, const LoadResult& load, std::vector<int64_t>& balance,
+                  std::vector<int64_t>& held, std::vector<int64_t>& outside) {
+  balance.assign(extra.size(), 0);
+  held.assign(extra.size(), 0);
+  outside.assign(currency_count, 0);
+  for (size_t a = 0; a < extra.size(); ++a) {
+    balance[a] = extra[a].funded_minor;
+    outside[extra[a].currency] += extra[a].funded_minor;
+  }
+  for (size_t t = 0; t < plan.transfers.size(); ++t) {
+    const auto& p = plan.transfers[t];
+    if (p.kind == OpKind::xfer_acct && load.keys[t].status == 200) {
+      balance[p.from] -= p.amount_minor;
+      balance[p.to] += p.amount_minor;
+    }
+    if (!is_account_op(p.kind) || load.account_ops.size() <= t) continue;
+    for (const auto& s : load.account_ops[t].steps) {
+      const auto from = static_cast<size_t>(s.from);
+      const auto to = static_cast<size_t>(s.to);
+      switch (s.effect) {
+        case StepEffect::deposit:
+          if (s.status != 200) break;
+          balance[from] += s.amount_minor;
+          outside[extra[from].currency] += s.amount_minor;
+          break;
+        case StepEffect::withdraw:
+          if (s.status != 200) break;
+          balance[from] -= s.amount_minor;
+          outside[extra[from].currency] -= s.amount_minor;
+          break;
+        case StepEffect::transfer:
+          if (s.status != 200) break;
+          balance[from] -= s.amount_minor;
+          balance[to] += s.amount_minor;
+          break;
+        case StepEffect::hold:
+          if (s.status == 201) held[from] += s.amount_minor;
+          break;
+        case StepEffect::void_hold:
+          if (s.status == 200) held[from] -= s.amount_minor;
+          break;
+        case StepEffect::none:
+          break;
+      }
+    }
+  }
+}
+
+// The currency accounts through GET /accounts/{id}, once settled: balances, conservation per
+// currency, balance rules, and the lines and statuses the driver left.
+void check_currency_accounts(const StressConfig& config, const TransferPlan& plan,
+                             const std::vector<CurrencyAccount>& extra,
+                             const std::vector<CurrencyInfo>& currencies, const LoadResult& load,
+                             ApiVerification& out, InvariantResult sequences,
+                             InvariantResult replays) {
+  std::vector<int64_t> held, outside;
+  expect_extra(plan, extra, currencies.size(), load, out.expected_extra_minor, held, outside);
+  out.expected_extra_line = load.line_minor;
+  out.expected_extra_status = load.status;
+  // The negative control: the driver's record of one account (the first one for transfers) is
+  // off by one minor unit in its balance (a credit that never happened, so its currency's total
+  // too), its pending holds and its overdraft line.
+  if (config.self_check_corrupt_accounts) {
+    for (size_t a = 0; a < extra.size(); ++a) {
+      if (extra[a].closable) continue;
+      out.expected_extra_minor[a] += 1;
+      outside[extra[a].currency] += 1;
+      held[a] += 1;
+      out.expected_extra_line[a] += 1;
+      break;
+    }
+  }
+  std::vector<ExtraView> views(extra.size());
+  run_parallel(extra.size(), config.concurrency, config.transaction_services,
+               config.request_timeout_ms,
+               [&](HttpSession& session, size_t a) { views[a] = read_extra(session, extra[a]); });
+  // As for the default accounts: credits across owners land a moment after their answer.
+  const auto settle_until =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long>(config.settle_wait_seconds * 1000));
+  for (;;) {
+    std::vector<size_t> unsettled;
+    for (size_t a = 0; a < extra.size(); ++a) {
+      if (views[a].balance && *views[a].balance != out.expected_extra_minor[a]) {
+        unsettled.push_back(a);
+      }
+    }
+    if (unsettled.empty() || Clock::now() >= settle_until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    run_parallel(unsettled.size(), config.concurrency, config.transaction_services,
+                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
+                   views[unsettled[i]] = read_extra(session, extra[unsettled[i]]);
+                 });
+  }
+
+  InvariantResult balances(
+      "accounts: each balance = funding + credits - debits of its 200 answers (GET "
+      "/accounts/{id})");
+  InvariantResult conserved(
+      "accounts: money conserved per currency (sum of balances = funding + deposits - "
+      "withdrawals)");
+  InvariantResult rules(
+      "accounts: balance >= -overdraft_limit and available = balance + overdraft_limit - holds");
+  InvariantResult record("accounts: currency, status and overdraft line = the driver's record");
+  std::vector<int64_t> totals(currencies.size(), 0);
+  std::vector<bool> known(currencies.size(), true);
+  out.extra_read_minor.assign(extra.size(), std::nullopt);
+  for (size_t a = 0; a < extra.size(); ++a) {
+    const auto& account = extra[a];
+    const auto& view = views[a];
+    auto money = [&account](int64_t minor) {
+      return domain::format_minor(minor, account.exponent);
+    };
+    if (!view.balance) {
+      balances.fail(account.account_id + ": " + view.error);
+      known[account.currency] = false;
+      continue;
+    }
+    const int64_t balance = *view.balance;
+    out.extra_read_minor[a] = balance;
+    totals[account.currency] += balance;
+    if (balance != out.expected_extra_minor[a]) {
+      balances.fail(account.account_id + ": balance " + money(balance) + ", expected " +
+                    money(out.expected_extra_minor[a]));
+    }
+    if (balance < -*view.line || *view.available != balance + *view.line - held[a]) {
+      rules.fail(account.account_id + ": balance " + money(balance) + ", overdraft_limit " +
+                 money(*view.line) + ", available " + money(*view.available) + ", held " +
+                 money(held[a]));
+    }
+    if (view.currency != currencies[account.currency].code ||
+        view.status != out.expected_extra_status[a] || *view.line != out.expected_extra_line[a]) {
+      record.fail(account.account_id + ": " + view.currency + " " + view.status +
+                  " overdraft_limit " + money(*view.line) + ", the driver left it " +
+                  currencies[account.currency].code + " " + out.expected_extra_status[a] +
+                  " overdraft_limit " + money(out.expected_extra_line[a]));
+    }
+  }
+  for (size_t c = 0; c < currencies.size(); ++c) {
+    const int e = currencies[c].exponent;
+    if (!known[c]) {
+      conserved.fail(currencies[c].code + ": some balance unknown");
+    } else if (totals[c] != outside[c]) {
+      conserved.fail(currencies[c].code + ": balances add up to " +
+                     domain::format_minor(totals[c], e) + ", funding + deposits - withdrawals to " +
+                     domain::format_minor(outside[c], e));
+    }
+  }
+  out.invariants.push_back(std::move(balances));
+  out.invariants.push_back(std::move(conserved));
+  out.invariants.push_back(std::move(rules));
+  out.invariants.push_back(std::move(record));
+  out.invariants.push_back(std::move(sequences));
+  out.invariants.push_back(std::move(replays));
+}
+
 // Release 2: the outcome of a hold, capture, void or withdrawal answers its request. A capture's
 // transfer id joins transfer_ids (its rows are checked like a transfer's).
 void check_release2_outcome(const TransferPlan& plan, const std::vector<Account>& accounts,
@@ -125,6 +469,10 @@ void check_release2_outcome(const TransferPlan& plan, const std::vector<Account>
       ok = k.status == 200 && body["status"] == "voided";
       break;
     case OpKind::transfer:
+    case OpKind::xfer_acct:  // check_xfer_acct_outcome, check_account_ops
+    case OpKind::overdraft:
+    case OpKind::freeze:
+    case OpKind::close:
       break;
   }
   // Holds of a run do not expire during it, and each is closed once: a capture or void must win.
@@ -141,7 +489,15 @@ void check_release2_outcome(const TransferPlan& plan, const std::vector<Account>
 // accepted transfer id per key (empty when the key was not accepted).
 void check_outcomes(const TransferPlan& plan, const std::vector<Account>& accounts,
                     const LoadResult& load, ApiVerification& out,
-                    std::vector<std::string>& transfer_ids) {
+                    std::vector<std::string>& transfer_ids,
+                    const std::vector<CurrencyAccount>& extra,
+                    const std::vector<CurrencyInfo>& currencies) {
+  // The accounts some freeze operation freezes for a while (their debits may be
+  // refused account_frozen then).
+  std::vector<bool> freezes(extra.size(), false);
+  for (const auto& p : plan.transfers) {
+    if (p.kind == OpKind::freeze) freezes[p.from] = true;
+  }
   InvariantResult one("every key has exactly one outcome (identical answers, one original)");
   InvariantResult matches(
       "every outcome answers its request (200 transfer or 409 insufficient_funds)");
@@ -165,6 +521,12 @@ void check_outcomes(const TransferPlan& plan, const std::vector<Account>& accoun
     }
     const auto& planned = plan.transfers[t];
     auto body = nlohmann::json::parse(k.body, nullptr, false);
+    if (is_account_op(planned.kind)) continue;  // judged step by step: check_account_ops
+    if (planned.kind == OpKind::xfer_acct) {
+      check_xfer_acct_outcome(plan, extra, currencies, freezes, static_cast<uint32_t>(t), k, body,
+                              out, matches);
+      continue;
+    }
     if (planned.kind != OpKind::transfer) {
       check_release2_outcome(plan, accounts, load, static_cast<uint32_t>(t), body, out, matches,
                              transfer_ids);
@@ -302,10 +664,19 @@ void check_history(const std::vector<Account>& accounts, const std::vector<Accou
 }  // namespace
 
 ApiVerification verify_through_api(const StressConfig& config, const TransferPlan& plan,
-                                   const std::vector<Account>& accounts, const LoadResult& load) {
+                                   const std::vector<Account>& accounts, const LoadResult& load,
+                                   const std::vector<CurrencyAccount>& extra,
+                                   const std::vector<CurrencyInfo>& currencies) {
   ApiVerification out;
   std::vector<std::string> transfer_ids;
-  check_outcomes(plan, accounts, load, out, transfer_ids);
+  check_outcomes(plan, accounts, load, out, transfer_ids, extra, currencies);
+  InvariantResult sequences(
+      "accounts: every overdraft, freeze and close answered as SPEC section 8 says");
+  InvariantResult replays(
+      "accounts: a key answered before its account closed is replayed after the close");
+  if (config.accounts_mode()) {
+    check_account_ops(config, plan, extra, currencies, load, out, sequences, replays);
+  }
 
   out.expected_minor.resize(accounts.size());
   int64_t expected_total = 0;
@@ -333,6 +704,10 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
         break;
       case OpKind::hold:
       case OpKind::void_hold:
+      case OpKind::xfer_acct:  // currency accounts, counted by expect_extra
+      case OpKind::overdraft:
+      case OpKind::freeze:
+      case OpKind::close:
         break;
     }
     if (p.kind == OpKind::capture || p.kind == OpKind::void_hold) {
@@ -410,6 +785,10 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
   out.invariants.push_back(std::move(non_negative));
   out.invariants.push_back(std::move(available));
   check_history(accounts, views, plan, load, transfer_ids, out);
+  if (config.accounts_mode()) {
+    check_currency_accounts(config, plan, extra, currencies, load, out, std::move(sequences),
+                            std::move(replays));
+  }
   return out;
 }
 

@@ -143,8 +143,13 @@ std::vector<InvariantResult> verify_event_stream(
       ++duplicates;  // at least once: a republished event changes nothing
       continue;
     }
-    auto who = index.find(event["user_id"].get<std::string>());
-    if (who == index.end()) continue;  // another run's account
+    // An event names its account (account_id; user_id is the owner, the same id for a
+    // default account): another account of a run user is not its default account.
+    const auto& account_id = event.contains("account_id") && event["account_id"].is_string()
+                                 ? event["account_id"]
+                                 : event["user_id"];
+    auto who = index.find(account_id.get<std::string>());
+    if (who == index.end()) continue;  // another run's account, or not a default account
     auto& account = seen[who->second];
     auto minor = [&event](const char* field) {
       return event.contains(field) && event[field].is_string()

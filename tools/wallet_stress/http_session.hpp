@@ -26,7 +26,7 @@ class HttpSession {
   // POST of a JSON body; idempotency_key is sent as the Idempotency-Key header when not empty.
   HttpAnswer post(const std::string& path, const std::string& body,
                   const std::string& idempotency_key);
-  // PATCH of a JSON body (release 3: PATCH /accounts/{id}); no idempotency key.
+  // PATCH of a JSON body (PATCH /accounts/{id}); no idempotency key.
   HttpAnswer patch(const std::string& path, const std::string& body);
 
   // New TCP connections this session opened so far (1 when keep-alive held throughout).

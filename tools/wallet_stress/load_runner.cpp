@@ -102,11 +102,11 @@ class LoadState {
   Clock::time_point started() const { return started_; }
 
  private:
-  // Release 3: one request of an account operation, retried on 429/503/no answer (money steps
+  // One request of an account operation, retried on 429/503/no answer (money steps
   // with their own key, so a retry is safe; PATCH sets a state, so repeating it is too).
-  AccountStep step(InstanceSessions& sessions, uint32_t transfer, RunStats& stats,
-                   const char* what, const char* method, const std::string& path,
-                   const std::string& body, const std::string& key) {
+  AccountStep step(InstanceSessions& sessions, uint32_t transfer, RunStats& stats, const char* what,
+                   const char* method, const std::string& path, const std::string& body,
+                   const std::string& key) {
     AccountStep s;
     s.what = what;
     s.request = std::string(method) + " " + path + (body.empty() ? "" : " " + body);
@@ -184,7 +184,7 @@ class LoadState {
     return s.status == 200 && body.is_object() && body["status"] == status;
   }
 
-  // Release 3: an overdraft, freeze or close, one at a time per account (a client-side lock), so
+  // An overdraft, freeze or close, one at a time per account (a client-side lock), so
   // that the driver knows the line and status each account was left with.
   void run_account_op(InstanceSessions& sessions, uint32_t transfer, bool original,
                       RunStats& stats) {
@@ -267,14 +267,15 @@ class LoadState {
           set_state(steps.back(), "closed");
           steps.push_back(step(sessions, transfer, stats, "read", "GET", path, "", ""));
           auto read = nlohmann::json::parse(steps.back().body, nullptr, false);
-          auto balance = steps.back().status == 200 && read.is_object() &&
-                                 read["balance"].is_string()
-                             ? domain::parse_stored_minor(read["balance"].get<std::string>(),
-                                                          account.exponent)
-                             : std::nullopt;
-          if (balance && *balance > 0) {
+          // What it holds (0 when unreadable: the read step is reported then).
+          const int64_t balance =
+              steps.back().status == 200 && read.is_object() && read["balance"].is_string()
+                  ? domain::parse_stored_minor(read["balance"].get<std::string>(), account.exponent)
+                        .value_or(0)
+                  : 0;
+          if (balance > 0) {
             steps.push_back(money_step(sessions, transfer, stats, "empty", StepEffect::transfer, a,
-                                       to, *balance, "empty"));
+                                       to, balance, "empty"));
           }
           steps.push_back(step(sessions, transfer, stats, "close", "PATCH", path,
                                patch_body("status", "closed"), ""));
@@ -287,11 +288,11 @@ class LoadState {
           steps.push_back(step(sessions, transfer, stats, "reopen", "PATCH", path,
                                patch_body("status", "open"), ""));
           set_state(steps.back(), "open");
-          if (balance && *balance > 0) {
+          if (balance > 0) {
             // The emptying transfer's key sent again after the close: the same answer, replayed.
-            AccountStep replay = money_step(sessions, transfer, stats,
-                                            "replay of the emptying transfer", StepEffect::transfer,
-                                            a, to, *balance, "empty");
+            AccountStep replay =
+                money_step(sessions, transfer, stats, "replay of the emptying transfer",
+                           StepEffect::transfer, a, to, balance, "empty");
             replay.effect = StepEffect::none;  // a replay moves nothing (a new 200 is reported)
             steps.push_back(std::move(replay));
           }
@@ -366,8 +367,8 @@ class LoadState {
   Clock::time_point started_;
   ProgressCounters counters_;
   std::array<std::mutex, kStripes> stripes_;
-  std::vector<std::atomic<uint32_t>> sends_;  // requests sent per key so far
-  std::unique_ptr<std::mutex[]> account_locks_;  // release 3: per AccountSetup::extra account
+  std::vector<std::atomic<uint32_t>> sends_;     // requests sent per key so far
+  std::unique_ptr<std::mutex[]> account_locks_;  // per AccountSetup::extra account
 };
 
 }  // namespace

@@ -30,7 +30,7 @@ struct KeyRecord {
   uint32_t gave_up = 0;  // sends that ran out of retries without a definitive answer
 };
 
-// Release 3: one request of an account operation (overdraft, freeze, close) and its answer. The
+// One request of an account operation (overdraft, freeze, close) and its answer. The
 // verifier judges each against SPEC.md section 8 by `what`, and counts the money of those answered
 // 200/201 (`effect`, between AccountSetup::extra[from] and [to]) into its expectations, whatever
 // was expected, so that a wrong answer is reported once and not again as a wrong balance.
@@ -55,14 +55,14 @@ struct AccountOpRecord {
 struct LoadResult {
   RunStats stats;
   std::vector<KeyRecord> keys;  // indexed like TransferPlan::transfers
-  // Release 3: the steps of each account operation (indexed like TransferPlan::transfers, empty
+  // The steps of each account operation (indexed like TransferPlan::transfers, empty
   // for other kinds), and per AccountSetup::extra account the overdraft line and status the
   // driver last set with a 200 (account operations on one account run one at a time).
   std::vector<AccountOpRecord> account_ops;
   std::vector<int64_t> line_minor;
   std::vector<std::string> status;
-  double elapsed_seconds = 0;   // the load phase, without the after-run resolution
-  bool stopped_early = false;   // --duration-limit or SIGINT cut the schedule short
+  double elapsed_seconds = 0;  // the load phase, without the after-run resolution
+  bool stopped_early = false;  // --duration-limit or SIGINT cut the schedule short
   uint64_t resolved_after_run = 0;
 };
 

@@ -88,19 +88,33 @@ void add_options(CLI::App& app, StressConfig& c) {
       ->capture_default_str();
   app.add_option("--mix", c.mix,
                  "operation mix by weight: transfer, hold, capture, void, withdraw (release 2), "
-                 "e.g. transfer=70,hold=15,capture=10,void=5,withdraw=5")
+                 "e.g. transfer=70,hold=15,capture=10,void=5,withdraw=5; with --currencies also "
+                 "xfer_acct (account-form transfer between two users' accounts of one currency), "
+                 "overdraft (set or lower a line), freeze (freeze, probe, unfreeze) and close "
+                 "(empty an account set aside for it, close it, probe)")
       ->capture_default_str();
   app.add_option("--settle-wait", c.settle_wait_seconds,
                  "seconds transfers still in transit between two owners get to land before the "
                  "balance checks and the in-transit checks count them as violations")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--currencies", c.currencies,
+                 "each run user also opens one account per listed currency (codes of "
+                 "GET /currencies, comma-separated; every other one with an overdraft line of half "
+                 "its funding, --fund in that currency), funded with --fund; --mix then takes "
+                 "xfer_acct, overdraft, freeze and close, and the accounts are checked per account "
+                 "and per currency")
+      ->delimiter(',');
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
   app.add_flag("--self-check-corrupt-in-transit", c.self_check_corrupt_in_transit,
                "with --database-url: plant an in-transit row for a settled transfer and a second "
                "debit for another in a private copy the SQL checks read: the run must then fail");
   app.add_flag("--self-check-corrupt-holds", c.self_check_corrupt_holds,
                "miscount one account's pending holds on purpose: the run must then fail");
+  app.add_flag("--self-check-corrupt-accounts", c.self_check_corrupt_accounts,
+               "with --currencies and --database-url: plant one defect per accounts check in "
+               "private copies the SQL checks read, and miscount the driver's record of one "
+               "account: every accounts check must then fail");
   app.add_flag(
       "--self-check-corrupt", c.self_check_corrupt,
       "miscount one expected balance on purpose: the run must then fail (tests the checks)");
@@ -199,22 +213,35 @@ int run(StressConfig config) {
     return finish(report);
   }
 
-  const auto plan = build_plan(config, setup.accounts.size(), report.run_id);
+  const auto plan =
+      build_plan(config, setup.accounts.size(), report.run_id, setup.extra, setup.currencies);
   note(config.quiet, "sending " + std::to_string(plan.transfers.size()) + " operations (" +
                          config.mix + ") + " +
                          std::to_string(plan.concurrent_duplicates + plan.late_duplicates) +
                          " duplicates with " + std::to_string(config.concurrency) + " workers");
-  auto load = run_load(config, plan, setup.accounts);
+  auto load = run_load(config, plan, setup.accounts, setup.extra);
 
   note(config.quiet, "checking the invariants through the API");
-  auto verified = verify_through_api(config, plan, setup.accounts, load);
+  auto verified =
+      verify_through_api(config, plan, setup.accounts, load, setup.extra, setup.currencies);
   report.invariants = std::move(verified.invariants);
   if (!config.database_url.empty()) {
     note(config.quiet, "checking the invariants in Postgres");
     const InTransitOptions in_transit{config.settle_wait_seconds,
                                       config.self_check_corrupt_in_transit};
-    for (auto& i : verify_in_database(config.database_url, setup.accounts, verified.expected_minor,
-                                      verified.expected_held_minor, in_transit)) {
+    CurrencyAccountsInput currency_accounts;
+    if (config.accounts_mode()) {
+      currency_accounts.extra = &setup.extra;
+      currency_accounts.currencies = &setup.currencies;
+      currency_accounts.expected_minor = verified.expected_extra_minor;
+      currency_accounts.read_minor = verified.extra_read_minor;
+      currency_accounts.expected_line = verified.expected_extra_line;
+      currency_accounts.expected_status = verified.expected_extra_status;
+      currency_accounts.self_check_corrupt = config.self_check_corrupt_accounts;
+    }
+    for (auto& i :
+         verify_in_database(config.database_url, setup.accounts, verified.expected_minor,
+                            verified.expected_held_minor, in_transit, currency_accounts)) {
       report.invariants.push_back(std::move(i));
     }
   }
@@ -227,6 +254,9 @@ int run(StressConfig config) {
     }
   }
   report.outcomes = verified.outcomes;
+  if (config.accounts_mode()) {
+    report.accounts = accounts_figures(setup, plan, verified.account_outcomes);
+  }
   report.stats = std::move(load.stats);
   report.elapsed_seconds = load.elapsed_seconds;
   report.stopped_early = load.stopped_early;

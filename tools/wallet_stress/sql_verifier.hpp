@@ -4,9 +4,12 @@
 // expectation from its 200 answers. Section 7 (several instances): once transfers_in_transit
 // exists (migration 007) conservation counts the money in transit, a transfer is its debit and
 // (its credit xor its in-transit row), no transfer has two debits or two credits, and after up to
-// settle_wait seconds nothing of the run is left in transit.
+// settle_wait seconds nothing of the run is left in transit. A ledger row names its
+// account by account_id (user_id is the account's owner), and the checks above use it once the
+// column exists; with --currencies the accounts of every currency are checked too (below).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +23,28 @@ struct InTransitOptions {
   bool self_check_corrupt = false;  // --self-check-corrupt-in-transit
 };
 
-std::vector<InvariantResult> verify_in_database(const std::string& database_url,
-                                                const std::vector<Account>& accounts,
-                                                const std::vector<int64_t>& expected_minor,
-                                                const std::vector<int64_t>& expected_held_minor,
-                                                const InTransitOptions& in_transit);
+// With --currencies: the run's accounts in several currencies and what the driver knows of
+// them (api_verifier's figures, indexed like `extra`). Checked per account and per currency over
+// every account of the run (the default ones too): balance >= -overdraft_limit; balance =
+// sum(balance_change) of its rows; rows chained per account; closed => balance 0 and no pending
+// hold; per currency, balances + in transit = deposits - withdrawals; every row in its account's
+// currency; every transfer's rows in one currency; and for the currency accounts the stored
+// balance = the driver's expectation = GET /accounts/{id}, the line and status = the driver's.
+// With self_check_corrupt (--self-check-corrupt-accounts) one defect per check is planted first in
+// private temporary copies of the tables that the checks read (nothing real is written).
+struct CurrencyAccountsInput {
+  const std::vector<CurrencyAccount>* extra = nullptr;  // null: no accounts checks
+  const std::vector<CurrencyInfo>* currencies = nullptr;
+  std::vector<int64_t> expected_minor;
+  std::vector<std::optional<int64_t>> read_minor;  // GET /accounts/{id}; nullopt: not read
+  std::vector<int64_t> expected_line;
+  std::vector<std::string> expected_status;
+  bool self_check_corrupt = false;
+};
+
+std::vector<InvariantResult> verify_in_database(
+    const std::string& database_url, const std::vector<Account>& accounts,
+    const std::vector<int64_t>& expected_minor, const std::vector<int64_t>& expected_held_minor,
+    const InTransitOptions& in_transit, const CurrencyAccountsInput& currency_accounts = {});
 
 }  // namespace wallet::stress

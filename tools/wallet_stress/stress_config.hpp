@@ -52,12 +52,13 @@ struct StressConfig {
   std::string mix = "transfer=100";
   int mix_transfer = 100, mix_hold = 0, mix_capture = 0, mix_void = 0, mix_withdraw = 0;
   int64_t hold_timeout_seconds = 3600;  // holds of the run (long: none expires during a run)
-  // Release 3 (--currencies EUR,JPY): each run user also opens one account per listed currency
+  // With --currencies EUR,JPY each run user also opens one account per listed currency
   // (every other one with an overdraft line) and, when the mix closes accounts, one more per
   // currency that only a close touches. Empty: no accounts beyond the default ones (release 1, 2).
   std::vector<std::string> currencies;
-  // Release 3 mix weights: account-form transfers between accounts of one currency of two users,
-  // overdraft lines set or lowered, freeze-then-unfreeze, close (of an account emptied first).
+  // Mix weights with --currencies: account-form transfers between accounts of one currency of two
+  // users, overdraft lines set or lowered, freeze-then-unfreeze, close (of an account emptied
+  // first).
   int mix_xfer_acct = 0, mix_overdraft = 0, mix_freeze = 0, mix_close = 0;
   // Plant one defect per accounts check in private copies the SQL checks read, and miscount the
   // driver's own record of one account: every accounts check must then fail.
@@ -84,11 +85,11 @@ inline std::string parse_mix(StressConfig& c) {
       return "--mix weight of " + kind + " must be a whole number";
     }
     const int weight = std::stoi(digits);
-    int* slot = kind == "transfer"   ? &c.mix_transfer
-                : kind == "hold"     ? &c.mix_hold
-                : kind == "capture"  ? &c.mix_capture
-                : kind == "void"     ? &c.mix_void
-                : kind == "withdraw" ? &c.mix_withdraw
+    int* slot = kind == "transfer"    ? &c.mix_transfer
+                : kind == "hold"      ? &c.mix_hold
+                : kind == "capture"   ? &c.mix_capture
+                : kind == "void"      ? &c.mix_void
+                : kind == "withdraw"  ? &c.mix_withdraw
                 : kind == "xfer_acct" ? &c.mix_xfer_acct
                 : kind == "overdraft" ? &c.mix_overdraft
                 : kind == "freeze"    ? &c.mix_freeze
@@ -117,28 +118,28 @@ inline std::string parse_mix(StressConfig& c) {
 
 inline nlohmann::json to_json(const StressConfig& c) {
   nlohmann::json out = {{"user_service", c.user_service},
-          {"transaction_service", c.transaction_service},
-          {"transaction_services", c.transaction_services},
-          {"users", c.users},
-          {"reuse_users", c.reuse_users},
-          {"fund", c.fund},
-          {"transfers", c.transfers},
-          {"concurrency", c.concurrency},
-          {"duplicate_share", c.duplicate_share},
-          {"hot_share", c.hot_share},
-          {"min_amount", c.min_amount},
-          {"max_amount", c.max_amount},
-          {"seed", c.seed},
-          {"duration_limit", c.duration_limit},
-          {"rate", c.rate},
-          {"database_checks", !c.database_url.empty()},
-          {"event_checks", !c.kafka_brokers.empty()},
-          {"self_check_corrupt", c.self_check_corrupt},
-          {"self_check_corrupt_in_transit", c.self_check_corrupt_in_transit},
-          {"settle_wait", c.settle_wait_seconds},
-          {"request_timeout_ms", c.request_timeout_ms},
-          {"mix", c.mix}};
-  // Release 3, only when used, so that the result of a run without it is what it was.
+                        {"transaction_service", c.transaction_service},
+                        {"transaction_services", c.transaction_services},
+                        {"users", c.users},
+                        {"reuse_users", c.reuse_users},
+                        {"fund", c.fund},
+                        {"transfers", c.transfers},
+                        {"concurrency", c.concurrency},
+                        {"duplicate_share", c.duplicate_share},
+                        {"hot_share", c.hot_share},
+                        {"min_amount", c.min_amount},
+                        {"max_amount", c.max_amount},
+                        {"seed", c.seed},
+                        {"duration_limit", c.duration_limit},
+                        {"rate", c.rate},
+                        {"database_checks", !c.database_url.empty()},
+                        {"event_checks", !c.kafka_brokers.empty()},
+                        {"self_check_corrupt", c.self_check_corrupt},
+                        {"self_check_corrupt_in_transit", c.self_check_corrupt_in_transit},
+                        {"settle_wait", c.settle_wait_seconds},
+                        {"request_timeout_ms", c.request_timeout_ms},
+                        {"mix", c.mix}};
+  // Only when used, so that the result of a run without it is what it was.
   if (c.accounts_mode()) {
     out["currencies"] = c.currencies;
     out["self_check_corrupt_accounts"] = c.self_check_corrupt_accounts;

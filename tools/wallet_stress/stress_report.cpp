@@ -54,6 +54,36 @@ int StressReport::exit_code() const {
   return all_passed() ? 0 : 1;
 }
 
+nlohmann::json accounts_figures(const AccountSetup& setup, const TransferPlan& plan,
+                                const AccountOutcomes& o) {
+  nlohmann::json currencies = nlohmann::json::array();
+  for (const auto& c : setup.currencies) currencies.push_back(c.code);
+  uint64_t with_line = 0, closable = 0;
+  for (const auto& a : setup.extra) {
+    with_line += a.overdraft_minor > 0 ? 1 : 0;
+    closable += a.closable ? 1 : 0;
+  }
+  uint64_t planned = 0;
+  for (const auto& t : plan.transfers) planned += on_currency_accounts(t.kind) ? 1 : 0;
+  return {{"currencies", currencies},
+          {"accounts", setup.extra.size()},
+          {"with_overdraft_line", with_line},
+          {"set_aside_to_close", closable},
+          {"operations_planned", planned},
+          {"xfer_acct",
+           {{"sent", o.xfer_acct},
+            {"accepted", o.xfer_acct_accepted},
+            {"refused_insufficient_funds", o.xfer_acct_insufficient},
+            {"refused_account_frozen", o.xfer_acct_frozen}}},
+          {"overdraft",
+           {{"sent", o.overdraft},
+            {"set", o.overdraft_set},
+            {"refused_limit_below_debt", o.overdraft_below_debt}}},
+          {"freeze", o.freeze},
+          {"close", o.close},
+          {"account_operations_as_specified", o.sequences_as_specified}};
+}
+
 nlohmann::json to_json(const StressReport& r) {
   nlohmann::json invariants = nlohmann::json::array();
   for (const auto& i : r.invariants) {
@@ -90,36 +120,38 @@ nlohmann::json to_json(const StressReport& r) {
   nlohmann::json histogram = nlohmann::json::array();
   for (const auto& bin : r.histogram)
     histogram.push_back({{"upper_ms", bin.upper_ms}, {"count", bin.count}});
-  return {{"tool", "wallet-stress"},
-          {"run_id", r.run_id},
-          {"config", to_json(r.config)},
-          {"users", r.user_ids},
-          {"error", r.error},
-          {"figures",
-           {{"setup_seconds", r.setup_seconds},
-            {"elapsed_seconds", r.elapsed_seconds},
-            {"stopped_early", r.stopped_early},
-            {"requests", r.stats.requests},
-            {"transfers", r.stats.transfers_sent},
-            {"duplicates", r.stats.duplicates_sent},
-            {"retries", r.stats.retries},
-            {"resolved_after_run", r.resolved_after_run},
-            {"accepted", r.outcomes.accepted},
-            {"refused_insufficient_funds", r.outcomes.refused},
-            {"other_outcomes", r.outcomes.other},
-            {"unresolved", r.outcomes.unresolved},
-            {"requests_per_second", r.requests_per_second()},
-            {"transfers_per_second", r.transfers_per_second()},
-            {"connections_opened", r.stats.connections_opened},
-            {"latency_ms", latency_json(r.latency)},
-            {"paced", paced}}},
-          {"status", status_json(r.stats.statuses)},
-          {"instances", instances},
-          {"invariants", invariants},
-          {"all_invariants_passed", r.all_passed()},
-          {"exit_code", r.exit_code()},
-          {"timeline", timeline},
-          {"latency_histogram", histogram}};
+  nlohmann::json out = {{"tool", "wallet-stress"},
+                        {"run_id", r.run_id},
+                        {"config", to_json(r.config)},
+                        {"users", r.user_ids},
+                        {"error", r.error},
+                        {"figures",
+                         {{"setup_seconds", r.setup_seconds},
+                          {"elapsed_seconds", r.elapsed_seconds},
+                          {"stopped_early", r.stopped_early},
+                          {"requests", r.stats.requests},
+                          {"transfers", r.stats.transfers_sent},
+                          {"duplicates", r.stats.duplicates_sent},
+                          {"retries", r.stats.retries},
+                          {"resolved_after_run", r.resolved_after_run},
+                          {"accepted", r.outcomes.accepted},
+                          {"refused_insufficient_funds", r.outcomes.refused},
+                          {"other_outcomes", r.outcomes.other},
+                          {"unresolved", r.outcomes.unresolved},
+                          {"requests_per_second", r.requests_per_second()},
+                          {"transfers_per_second", r.transfers_per_second()},
+                          {"connections_opened", r.stats.connections_opened},
+                          {"latency_ms", latency_json(r.latency)},
+                          {"paced", paced}}},
+                        {"status", status_json(r.stats.statuses)},
+                        {"instances", instances},
+                        {"invariants", invariants},
+                        {"all_invariants_passed", r.all_passed()},
+                        {"exit_code", r.exit_code()},
+                        {"timeline", timeline},
+                        {"latency_histogram", histogram}};
+  if (!r.accounts.is_null()) out["accounts"] = r.accounts;
+  return out;
 }
 
 void print_summary(std::FILE* out, const StressReport& r) {
@@ -140,6 +172,33 @@ void print_summary(std::FILE* out, const StressReport& r) {
                "unresolved\n",
                ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
                ull(r.outcomes.unresolved));
+  if (!r.accounts.is_null()) {
+    // The currency accounts and their operations.
+    const auto& a = r.accounts;
+    std::string codes;
+    for (const auto& c : a["currencies"])
+      codes += (codes.empty() ? "" : ",") + c.get<std::string>();
+    std::fprintf(
+        out,
+        "  accounts        %llu in %s (%llu with an overdraft line, %llu set aside to close)\n",
+        ull(a["accounts"].get<uint64_t>()), codes.c_str(),
+        ull(a["with_overdraft_line"].get<uint64_t>()),
+        ull(a["set_aside_to_close"].get<uint64_t>()));
+    const auto& x = a["xfer_acct"];
+    const auto& o = a["overdraft"];
+    std::fprintf(
+        out,
+        "  account ops     xfer_acct %llu (%llu accepted, %llu insufficient_funds, %llu "
+        "account_frozen); overdraft %llu (%llu set, %llu limit_below_debt); freeze %llu; "
+        "close %llu; %llu of %llu account operations answered as specified\n",
+        ull(x["sent"].get<uint64_t>()), ull(x["accepted"].get<uint64_t>()),
+        ull(x["refused_insufficient_funds"].get<uint64_t>()),
+        ull(x["refused_account_frozen"].get<uint64_t>()), ull(o["sent"].get<uint64_t>()),
+        ull(o["set"].get<uint64_t>()), ull(o["refused_limit_below_debt"].get<uint64_t>()),
+        ull(a["freeze"].get<uint64_t>()), ull(a["close"].get<uint64_t>()),
+        ull(a["account_operations_as_specified"].get<uint64_t>()),
+        ull(o["sent"].get<uint64_t>() + a["freeze"].get<uint64_t>() + a["close"].get<uint64_t>()));
+  }
   std::fprintf(out, "  throughput      %.1f req/s, %.1f transfers/s\n", r.requests_per_second(),
                r.transfers_per_second());
   std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",

@@ -29,6 +29,9 @@ struct StressReport {
   OutcomeCounts outcomes;
   std::vector<InvariantResult> invariants;
   std::string error;  // set when the run could not be carried out
+  // With --currencies: the accounts opened and what the account operations came to; null
+  // otherwise (and then neither printed nor written).
+  nlohmann::json accounts = nullptr;
 
   bool all_passed() const;
   double requests_per_second() const;
@@ -36,6 +39,10 @@ struct StressReport {
   // 0: every invariant held; 1: a violation; 2: the run could not be carried out.
   int exit_code() const;
 };
+
+// StressReport::accounts of a run with --currencies.
+nlohmann::json accounts_figures(const AccountSetup& setup, const TransferPlan& plan,
+                                const AccountOutcomes& outcomes);
 
 nlohmann::json to_json(const StressReport& report);
 void print_summary(std::FILE* out, const StressReport& report);

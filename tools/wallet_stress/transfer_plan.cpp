@@ -77,9 +77,10 @@ std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& ac
     case OpKind::transfer:
       break;
     case OpKind::xfer_acct:
-      return nlohmann::json{{"from_account_id", extra[t.from].account_id},
-                            {"to_account_id", extra[t.to].account_id},
-                            {"amount", domain::format_minor(t.amount_minor, extra[t.from].exponent)}}
+      return nlohmann::json{
+          {"from_account_id", extra[t.from].account_id},
+          {"to_account_id", extra[t.to].account_id},
+          {"amount", domain::format_minor(t.amount_minor, extra[t.from].exponent)}}
           .dump();
     case OpKind::overdraft:
       return nlohmann::json{
@@ -119,11 +120,11 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
   const auto hot_millionths = static_cast<uint64_t>(std::llround(config.hot_share * 1e6));
 
   plan.hold_timeout_seconds = config.hold_timeout_seconds;
-  const uint64_t weights = static_cast<uint64_t>(
-      config.mix_transfer + config.mix_hold + config.mix_capture + config.mix_void +
-      config.mix_withdraw + config.mix_xfer_acct + config.mix_overdraft + config.mix_freeze +
-      config.mix_close);
-  // Release 3: the currency accounts for transfers, per currency, and those set aside to close.
+  const uint64_t weights =
+      static_cast<uint64_t>(config.mix_transfer + config.mix_hold + config.mix_capture +
+                            config.mix_void + config.mix_withdraw + config.mix_xfer_acct +
+                            config.mix_overdraft + config.mix_freeze + config.mix_close);
+  // The currency accounts for transfers, per currency, and those set aside to close.
   std::vector<std::vector<uint32_t>> by_currency(currencies.size());
   std::vector<uint32_t> transferring, closable;
   for (size_t a = 0; a < extra.size(); ++a) {
@@ -271,7 +272,7 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
   }
 
   plan.schedule.reserve(count + duplicated);
-  // Release 3: an account operation is a sequence of requests, not one keyed request: it is not
+  // An account operation is a sequence of requests, not one keyed request: it is not
   // sent twice (its picks are dropped, so the counts say what was sent).
   auto twice = [&plan](uint32_t t) { return !is_account_op(plan.transfers[t].kind); };
   for (size_t i = 0; i < count; ++i) {

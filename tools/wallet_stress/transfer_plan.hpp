@@ -17,14 +17,14 @@ namespace wallet::stress {
 // (a withdrawal only `from`); capture and void name the hold operation they close (each hold is
 // closed by at most one of them), and a capture its amount (capture_all: send {} for all of it).
 //
-// Release 3 (--currencies): xfer_acct is an account-form transfer between two accounts of one
+// With --currencies: xfer_acct is an account-form transfer between two accounts of one
 // currency of two users (`from`, `to` index AccountSetup::extra, the amount is in minor units of
 // that currency). overdraft, freeze and close are account operations on AccountSetup::extra[from],
 // each a short sequence of requests that load_runner sends and records step by step (they are not
-// sent twice): overdraft PATCHes the line to `amount_minor`; freeze freezes the account, probes that
-// debits and holds are refused and a credit taken, and opens it again; close tries to close the
-// account set aside for it while it holds money, empties it into `to` (its user's account of the
-// same currency), closes it and probes that it takes nothing any more.
+// sent twice): overdraft PATCHes the line to `amount_minor`; freeze freezes the account, probes
+// that debits and holds are refused and a credit taken, and opens it again; close tries to close
+// the account set aside for it while it holds money, empties it into `to` (its user's account of
+// the same currency), closes it and probes that it takes nothing any more.
 enum class OpKind : uint8_t {
   transfer,
   hold,
@@ -77,7 +77,7 @@ struct TransferPlan {
   int64_t hold_timeout_seconds = 3600;
 };
 
-// `extra`: release 3's currency accounts (empty without --currencies).
+// `extra`: the currency accounts (empty without --currencies).
 TransferPlan build_plan(const StressConfig& config, size_t account_count, const std::string& run_id,
                         const std::vector<CurrencyAccount>& extra = {},
                         const std::vector<CurrencyInfo>& currencies = {});
