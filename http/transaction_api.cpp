@@ -70,9 +70,11 @@ void start_in_either_form(
       [request = std::move(request), start = std::move(start)](
           std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
         // Closed is final: a read that shows it is the answer, whatever else the
-        // accounts would refuse (a payer without the money, say).
+        // accounts would refuse (a payer without the money, say). Not for a keyed request: its
+        // key may hold an outcome from before the close, which the idempotency gate replays (the
+        // account's actor refuses it otherwise).
         for (const auto& account : found) {
-          if (account.status == "closed") {
+          if (account.status == "closed" && !request.idempotency_key) {
             return responder->send_error({domain::ErrorCode::account_closed,
                                           "account " + account.account_id + " is closed"});
           }
