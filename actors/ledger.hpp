@@ -124,6 +124,9 @@ class Ledger {
   void user_accounts(
       std::string user_id,
       std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply);
+  // A keyed request refused before any actor decides it (it names a closed account, which is
+  // final): `refusal` is the answer unless its key holds an outcome, which is replayed.
+  void refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply);
   // A change of an account's rules, decided by its actor after its work in flight settled;
   // answered 200 with an empty body once durable (the caller reads the account back).
   void update_account(AccountUpdate update);

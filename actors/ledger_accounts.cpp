@@ -48,6 +48,13 @@ void Ledger::user_accounts(
       std::move(reply));
 }
 
+void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply) {
+  run_idempotent(tag, deadline_from_now(), std::move(reply),
+                 [refusal = std::move(refusal)](ReplyFn done) {
+                   done(error_reply(refusal.code, refusal.message));
+                 });
+}
+
 void Ledger::update_account(AccountUpdate update) {
   if (!admit(update.reply, update.account_id)) return;
   if (update.deadline == kNoDeadline) update.deadline = deadline_from_now();

@@ -56,6 +56,27 @@ nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
           {"held", domain::format_minor(s.held, s.exponent)}};
 }
 
+// Closed is final: an account-form request naming a closed account is refused with
+// account_closed, whatever else its accounts would refuse (a payer without the money, say); a
+// keyed one through the idempotency gate, which replays an outcome its key holds from before the
+// close. True when refused.
+bool refused_as_closed(actors::Ledger& ledger, const std::vector<actors::AccountView>& accounts,
+                       const std::optional<actors::IdempotencyTag>& tag,
+                       const ResponderPtr& responder) {
+  for (const auto& account : accounts) {
+    if (account.status != "closed") continue;
+    domain::Error refusal{domain::ErrorCode::account_closed,
+                          "account " + account.account_id + " is closed"};
+    if (tag) {
+      ledger.refuse(*tag, std::move(refusal), answer_with(responder));
+    } else {
+      responder->send_error(refusal);
+    }
+    return true;
+  }
+  return false;
+}
+
 // The money routes' two forms (SPEC.md section 8): the user form starts at once; the account form
 // first finds the accounts it names (404 account_not_found, 400 currency_mismatch) and turns its
 // amount into minor units of their currency (400 invalid_amount).
@@ -65,25 +86,15 @@ void start_in_either_form(
     ResponderPtr responder,
     std::function<void(Request, const std::vector<actors::AccountView>&, ResponderPtr)> start) {
   if (!request.account_form) return start(std::move(request), {}, std::move(responder));
-  with_accounts(
-      ledger, std::move(accounts), std::move(responder),
-      [request = std::move(request), start = std::move(start)](
-          std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
-        // Closed is final: a read that shows it is the answer, whatever else the
-        // accounts would refuse (a payer without the money, say). Not for a keyed request: its
-        // key may hold an outcome from before the close, which the idempotency gate replays (the
-        // account's actor refuses it otherwise).
-        for (const auto& account : found) {
-          if (account.status == "closed" && !request.idempotency_key) {
-            return responder->send_error({domain::ErrorCode::account_closed,
-                                          "account " + account.account_id + " is closed"});
-          }
-        }
-        auto minor = minor_or_answer(request.written, found.front().exponent, false, responder);
-        if (!minor) return;
-        request.amount = *minor;
-        start(std::move(request), found, std::move(responder));
-      });
+  with_accounts(ledger, std::move(accounts), std::move(responder),
+                [request = std::move(request), start = std::move(start)](
+                    std::vector<actors::AccountView> found, ResponderPtr responder) mutable {
+                  auto minor =
+                      minor_or_answer(request.written, found.front().exponent, false, responder);
+                  if (!minor) return;
+                  request.amount = *minor;
+                  start(std::move(request), found, std::move(responder));
+                });
 }
 
 nlohmann::json history_json(const std::string& user_id, const actors::HistoryPage& page) {
@@ -155,28 +166,29 @@ bool served_elsewhere(const std::shared_ptr<const OwnerRouting>& routing,
 
 void add_release2_routes(Router& router, actors::Ledger& ledger,
                          std::shared_ptr<const OwnerRouting> routing) {
-  router.add("POST", "/withdrawMoney",
-             [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
-               if (!require_json(request, responder)) return;
-               auto decoded =
-                   domain::decode_withdraw(request.body, request.header("idempotency-key"));
-               if (!decoded) return responder->send_error(decoded.error());
-               if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-               auto id = decoded->user_id;
-               start_in_either_form<domain::WithdrawRequest>(
-                   ledger, std::move(decoded.value()), {id}, std::move(responder),
-                   [&ledger](domain::WithdrawRequest decoded,
-                             const std::vector<actors::AccountView>&, ResponderPtr responder) {
-                     actors::WithdrawCommand command;
-                     command.tag = tag_for("withdrawMoney", decoded.idempotency_key,
-                                           domain::canonical_withdraw(decoded));
-                     command.user_id = std::move(decoded.user_id);
-                     command.amount = decoded.amount;
-                     command.account_form = decoded.account_form;
-                     command.reply = answer_with(std::move(responder));
-                     ledger.withdraw(std::move(command));
-                   });
-             });
+  router.add(
+      "POST", "/withdrawMoney",
+      [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_withdraw(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
+        auto id = decoded->user_id;
+        start_in_either_form<domain::WithdrawRequest>(
+            ledger, std::move(decoded.value()), {id}, std::move(responder),
+            [&ledger](domain::WithdrawRequest decoded,
+                      const std::vector<actors::AccountView>& found, ResponderPtr responder) {
+              actors::WithdrawCommand command;
+              command.tag = tag_for("withdrawMoney", decoded.idempotency_key,
+                                    domain::canonical_withdraw(decoded));
+              if (refused_as_closed(ledger, found, command.tag, responder)) return;
+              command.user_id = std::move(decoded.user_id);
+              command.amount = decoded.amount;
+              command.account_form = decoded.account_form;
+              command.reply = answer_with(std::move(responder));
+              ledger.withdraw(std::move(command));
+            });
+      });
 
   router.add(
       "POST", "/holds", [&ledger, routing](const HttpRequest& request, ResponderPtr responder) {
@@ -192,6 +204,7 @@ void add_release2_routes(Router& router, actors::Ledger& ledger,
               actors::HoldCommand command;
               command.tag =
                   tag_for("holds", decoded.idempotency_key, domain::canonical_hold(decoded));
+              if (refused_as_closed(ledger, found, command.tag, responder)) return;
               command.from_user_id = std::move(decoded.from_user_id);
               command.to_user_id = std::move(decoded.to_user_id);
               command.amount = decoded.amount;
@@ -279,35 +292,36 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
     }
   }
   auto routing = deps.routing;
-  router.add("POST", "/addMoney",
-             [&ledger, verifier, routing](const HttpRequest& request, ResponderPtr responder) {
-               if (verifier) {
-                 auto claims = authenticate(*verifier, request, responder);
-                 if (!claims) return;
-                 if (!has_role(*claims, "operator")) {
-                   return forbid(responder, "adding money needs a token with the operator role");
-                 }
-               }
-               if (!require_json(request, responder)) return;
-               auto decoded =
-                   domain::decode_deposit(request.body, request.header("idempotency-key"));
-               if (!decoded) return responder->send_error(decoded.error());
-               if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
-               auto id = decoded->user_id;
-               start_in_either_form<domain::DepositRequest>(
-                   ledger, std::move(decoded.value()), {id}, std::move(responder),
-                   [&ledger](domain::DepositRequest decoded,
-                             const std::vector<actors::AccountView>&, ResponderPtr responder) {
-                     actors::DepositCommand command;
-                     command.tag = tag_for("addMoney", decoded.idempotency_key,
-                                           domain::canonical_deposit(decoded));
-                     command.user_id = std::move(decoded.user_id);
-                     command.amount = decoded.amount;
-                     command.account_form = decoded.account_form;
-                     command.reply = answer_with(std::move(responder));
-                     ledger.deposit(std::move(command));
-                   });
-             });
+  router.add(
+      "POST", "/addMoney",
+      [&ledger, verifier, routing](const HttpRequest& request, ResponderPtr responder) {
+        if (verifier) {
+          auto claims = authenticate(*verifier, request, responder);
+          if (!claims) return;
+          if (!has_role(*claims, "operator")) {
+            return forbid(responder, "adding money needs a token with the operator role");
+          }
+        }
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_deposit(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        if (served_elsewhere(routing, decoded->user_id, request, responder)) return;
+        auto id = decoded->user_id;
+        start_in_either_form<domain::DepositRequest>(
+            ledger, std::move(decoded.value()), {id}, std::move(responder),
+            [&ledger](domain::DepositRequest decoded, const std::vector<actors::AccountView>& found,
+                      ResponderPtr responder) {
+              actors::DepositCommand command;
+              command.tag =
+                  tag_for("addMoney", decoded.idempotency_key, domain::canonical_deposit(decoded));
+              if (refused_as_closed(ledger, found, command.tag, responder)) return;
+              command.user_id = std::move(decoded.user_id);
+              command.amount = decoded.amount;
+              command.account_form = decoded.account_form;
+              command.reply = answer_with(std::move(responder));
+              ledger.deposit(std::move(command));
+            });
+      });
 
   router.add(
       "POST", "/transferMoney",
@@ -340,6 +354,7 @@ void add_money_routes(Router& router, const TransactionApiDeps& deps) {
               }
               command.tag = tag_for("transferMoney", decoded.idempotency_key,
                                     domain::canonical_transfer(decoded));
+              if (refused_as_closed(ledger, found, command.tag, responder)) return;
               command.from_user_id = std::move(decoded.from_user_id);
               command.to_user_id = std::move(decoded.to_user_id);
               command.amount = decoded.amount;
