@@ -92,8 +92,8 @@ std::vector<std::string> check_rules_held(const ModelState& state) {
     for (const auto& [id, hold] : state.holds) {
       if (hold.from_user_id == account && hold.status == "pending") held += hold.amount;
     }
-    const std::string who = "account " + tail(account) + " (commit " +
-                            std::to_string(state.commits) + ")";
+    const std::string who =
+        "account " + tail(account) + " (commit " + std::to_string(state.commits) + ")";
     if (rules.overdraft_limit < 0) failures.push_back(who + " has a negative overdraft line");
     if (balance < -rules.overdraft_limit) {
       failures.push_back(who + " holds " + money(balance) + ", below its overdraft line of " +
@@ -104,9 +104,9 @@ std::vector<std::string> check_rules_held(const ModelState& state) {
                          money(balance) + " and line " + money(rules.overdraft_limit));
     }
     if (rules.status != AccountStatus::closed) continue;
-    const bool in_transit =
-        std::any_of(state.in_transit.begin(), state.in_transit.end(),
-                    [&account = account](const auto& leg) { return leg.second.to_user_id == account; });
+    const bool in_transit = std::any_of(
+        state.in_transit.begin(), state.in_transit.end(),
+        [&account = account](const auto& leg) { return leg.second.to_user_id == account; });
     if (balance != 0 || held != 0 || in_transit) {
       failures.push_back(who + " is closed but holds " + money(balance) + " with " + money(held) +
                          " held" + (in_transit ? " and a credit in transit to it" : ""));
@@ -130,7 +130,8 @@ std::vector<std::string> check_rules_order(const ModelState& state,
     if (status == AccountStatus::closed || (status == AccountStatus::frozen && debit)) {
       failures.push_back(std::string("a ") + persistence::entry_kind_name(e.kind) + " row of " +
                          money(e.change) + " committed on account " + tail(e.user_id) +
-                         " while it was " + persistence::account_status_name(status) + where(row.at));
+                         " while it was " + persistence::account_status_name(status) +
+                         where(row.at));
     }
   }
   for (const auto& [hold_id, at] : state.hold_created) {
@@ -234,8 +235,8 @@ std::vector<std::string> check_rules_refusals(const std::vector<std::shared_ptr<
     bool justified = false;
     if (code == "account_frozen" || code == "account_closed") {
       const auto status = code == "account_frozen" ? AccountStatus::frozen : AccountStatus::closed;
-      justified = some_commit(
-          [&](uint64_t k) { return committed.rules_after(named, k).status == status; });
+      justified =
+          some_commit([&](uint64_t k) { return committed.rules_after(named, k).status == status; });
     } else if (code == "account_not_empty") {
       justified = some_commit([&](uint64_t k) {
         return committed.balance_after(named, k) != 0 || committed.held_after(named, k) > 0;

@@ -56,6 +56,19 @@ void note_handover(const std::vector<std::shared_ptr<ClientOp>>& ops,
   }
 }
 
+void note_duplicate(const std::vector<std::shared_ptr<ClientOp>>& ops, ClientOp& op,
+                    int64_t now_ms) {
+  if (!op.tag) return;
+  for (const auto& other : ops) {
+    if (other->replies == 0 && other->handed_ms >= 0 && other->tag &&
+        other->tag->endpoint == op.tag->endpoint && other->tag->key == op.tag->key &&
+        other->tag->request_hash == op.tag->request_hash) {
+      op.handed_ms = now_ms;
+      return;
+    }
+  }
+}
+
 void note_overdue(const std::vector<std::shared_ptr<ClientOp>>& ops, int64_t deadline_ms,
                   int64_t now_ms) {
   const int64_t bound_ms = deadline_ms + kDeadlineSlackMs;

@@ -31,6 +31,12 @@ bool carries(const persistence::LedgerMutation& mutation, const ClientOp& op);
 void note_handover(const std::vector<std::shared_ptr<ClientOp>>& ops,
                    const persistence::LedgerMutation& mutation, int64_t now_ms);
 
+// A keyed request sent while an earlier one with its key and body is at the writer, unanswered,
+// waits at the gate for that commit (the key's executing slot): it counts as handed over when
+// sent, at `now_ms`.
+void note_duplicate(const std::vector<std::shared_ptr<ClientOp>>& ops, ClientOp& op,
+                    int64_t now_ms);
+
 // Called at a quiet moment: every message delivered and every store operation that is not
 // stalled completed, just before the clock moves on (the settle phase and the quiet spells of the
 // faulty one). Marks every request still unanswered more than its deadline plus kDeadlineSlackMs

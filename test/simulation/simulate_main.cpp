@@ -149,10 +149,10 @@ int main(int argc, char** argv) {
         "%d%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
-        options.release2 ? " --release2" : "",
-        options.account_rules ? " --account-rules" : "", options.unfenced ? " --unfenced" : "",
-        options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
-        options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
+        options.release2 ? " --release2" : "", options.account_rules ? " --account-rules" : "",
+        options.unfenced ? " --unfenced" : "", options.two_owners ? "" : " --one-owner",
+        options.stalls ? "" : " --no-stalls", options.retention ? "" : " --no-retention",
+        options.returns ? "" : " --no-returns",
         options.early_forgetting ? " --early-forgetting" : "",
         options.notice_after_serving ? " --notice-after-serving" : "");
     if (expect_failure) {

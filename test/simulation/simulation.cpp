@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "actors/account_actor.hpp"
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
@@ -382,7 +383,13 @@ class Simulation {
       if (what.size() > 100) what.resize(100);
     }
     if (actor) note_submission(*actor);
-    note(std::string("deliver to ") + (actor ? actor->name() : "?") + "#" +
+    // An account actor is named by its account as well (retirements make several per account).
+    std::string whose;
+    auto* account = dynamic_cast<caf::stateful_actor<actors::AccountState>*>(actor);
+    if (account && account->state.user_id.size() > 24) {
+      whose = " " + account->state.user_id.substr(24);
+    }
+    note(std::string("deliver to ") + (actor ? actor->name() : "?") + whose + "#" +
          std::to_string(actor ? actor->id() : 0) + what);
     sched_.run_once();
   }
@@ -424,7 +431,11 @@ class Simulation {
     }
     static const char* kFaultNames[] = {"ok", "fail", "in-doubt (committed)", "in-doubt (lost)"};
     note("store: " + op.what + " -> " + kFaultNames[static_cast<int>(fault)]);
+    const uint64_t commits = model_->state().commits;
     op.complete(fault);
+    if (model_->state().commits != commits) {
+      note("store: commit " + std::to_string(model_->state().commits));
+    }
   }
 
   void retire() {
@@ -494,6 +505,7 @@ class Simulation {
       check_hold_refusal(*op);
     };
     note(describe(*op));
+    note_duplicate(ops_, *op, now_ms());
     ops_.push_back(op);
     switch (op->kind) {
       case ClientOp::Kind::transfer:
@@ -874,7 +886,7 @@ class Simulation {
     const int64_t amount = static_cast<int64_t>(1 + transit_rng_() % 5) * 1'000;
     const int64_t balance = shared.balances.at(payer);
     if (balance < amount) return;
-    // Its payee check (Ledger::transfer across owners) refuses a closed payee.
+    // Its payee check (Ledger::start_transfer across owners) refuses a closed payee.
     if (shared.rules_of(payee).status == persistence::AccountStatus::closed) return;
     persistence::LedgerMutation debit;
     const std::string transfer_id = domain::new_uuid_v4();
@@ -1167,9 +1179,9 @@ class Simulation {
     for (auto& failure : check_update_answers(ops_, state, foreign_commits_)) {
       fail("rules: " + failure);
     }
-    for (auto& failure : check_rules_refusals(
-             ops_, state, initial_rules_,
-             [this](const ClientOp& op) { return excused_refusal(op); })) {
+    for (auto& failure :
+         check_rules_refusals(ops_, state, initial_rules_,
+                              [this](const ClientOp& op) { return excused_refusal(op); })) {
       fail("rules: " + failure);
     }
     for (const auto& row : state.rows) result_.overdrawn_rows += row.entry.new_balance < 0;

@@ -1,10 +1,12 @@
 // Differential test of the simulation's model store: random batches of deposits, transfers,
-// withdrawals, new holds, captures, voids and expiries, many of which must be refused (stale
-// balances, broken arithmetic, negative balances, reused ids and keys, unknown accounts, zero
-// changes, wrongly signed legs, holds beyond the balance or on one account, closings of closed
-// holds, captures without their transfer), go through ModelState::apply and through the real
-// ledger_apply_batch on Postgres (in a scratch schema). Both must accept and refuse the same
-// batches and end with the same accounts, rows and outcomes: the model is only as good as this.
+// withdrawals, new holds, captures, voids, expiries and changes of accounts' rules (overdraft
+// lines, freezes, closings), many of which must be refused (stale balances, broken arithmetic,
+// balances below the line, reused ids and keys, unknown accounts, zero changes, wrongly signed
+// legs, holds beyond the balance or on one account, closings of closed holds, captures without
+// their transfer, debits of frozen accounts, closings of accounts not empty, negative lines, one
+// account changed twice), go through ModelState::apply and through the real ledger_apply_batch on
+// Postgres (in a scratch schema). Both must accept and refuse the same batches and end with the
+// same accounts, rows and outcomes: the model is only as good as this.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -83,9 +85,24 @@ class Generator {
     const auto& a = users_[rng_() % users_.size()];
     auto b = users_[rng_() % users_.size()];
     const int64_t amount = 100 * static_cast<int64_t>(1 + rng_() % 50);
-    const int64_t available = pending[a] - held(open, a);
-    const int kind = static_cast<int>(rng_() % 9);
-    if (kind == 7 && a != b && available >= amount) {
+    const int64_t available = pending[a] + model_.rules_of(a).overdraft_limit - held(open, a);
+    const int kind = static_cast<int>(rng_() % 10);
+    if (kind == 9) {
+      // 010: a change of a's rules: a line (at times below its debt), a freeze or an unfreeze, or
+      // a closing, only of the first account (closed is final: the others keep taking rows).
+      persistence::AccountChange change;
+      change.account_id = a;
+      const auto what = rng_() % 3;
+      if (what == 0) {
+        change.overdraft_limit = 100 * static_cast<int64_t>(rng_() % 60);
+      } else if (what == 1 || a != users_.front()) {
+        change.status = rng_() % 2 ? "frozen" : "open";
+      } else {
+        change.status = "closed";
+        change.overdraft_limit = 0;
+      }
+      m.account_changes.push_back(std::move(change));
+    } else if (kind == 7 && a != b && available >= amount) {
       // 007: a transfer across owners departs: its debit and its in-transit row.
       transfer_rows(m, pending, a, b, amount, domain::new_uuid_v4(), &moving);
     } else if (kind == 8 && !moving.empty()) {
@@ -134,8 +151,9 @@ class Generator {
         m.hold_changes.push_back({hold.hold_id, "captured", transfer, part});
       }
     }
-    if (rng_() % 2 == 0 || (m.entries.empty() && m.new_holds.empty() && m.hold_changes.empty())) {
-      const bool empty = m.entries.empty() && m.new_holds.empty() && m.hold_changes.empty();
+    const bool empty = m.entries.empty() && m.new_holds.empty() && m.hold_changes.empty() &&
+                       m.account_changes.empty();
+    if (rng_() % 2 == 0 || empty) {
       const int status = empty ? 409 : 200;
       m.outcome = persistence::IdempotencyOutcome{
           "/transferMoney", "key-" + std::to_string(rng_() % 400), "hash-" + std::to_string(rng_()),
@@ -146,6 +164,27 @@ class Generator {
 
   void corrupt(std::vector<LedgerMutation>& batch) {
     auto& m = batch[rng_() % batch.size()];
+    if (!m.account_changes.empty()) {
+      auto& c = m.account_changes.front();
+      switch (rng_() % 5) {
+        case 0:
+          c.overdraft_limit = -100;  // accounts_overdraft_limit_not_negative
+          break;
+        case 4:
+          c.status = "closed";  // mostly not empty: WL007, accounts_closed_are_empty
+          break;
+        case 1:
+          c.status = "suspended";  // accounts_status_known
+          break;
+        case 2:
+          m.account_changes.push_back(c);  // one account twice in a batch (WL008)
+          break;
+        case 3:
+          c.account_id = domain::new_uuid_v4();  // no such account (WL008)
+          break;
+      }
+      return;
+    }
     if (!m.arrivals.empty()) {
       auto& a = m.arrivals.front();
       switch (rng_() % 3) {
@@ -261,12 +300,18 @@ class Generator {
   const simulation::ModelState& model_;
 };
 
-// The database holds what the model holds: balances, rows in commit order, outcomes.
+// The database holds what the model holds: balances and rules, rows in commit order, outcomes.
 void expect_same_state(pqxx::connection& db, const simulation::ModelState& model) {
   pqxx::nontransaction read(db);
   for (const auto& [user, balance] : model.balances) {
-    auto row = read.exec_params1("SELECT balance::text FROM users WHERE user_id = $1", user);
+    auto row = read.exec_params1(
+        "SELECT balance::text, (overdraft_limit * 100)::bigint, status FROM accounts"
+        " WHERE account_id = $1",
+        user);
     EXPECT_EQ(row[0].as<std::string>(), domain::format_minor_units(balance)) << user;
+    const auto rules = model.rules_of(user);
+    EXPECT_EQ(row[1].as<int64_t>(), rules.overdraft_limit) << user;
+    EXPECT_EQ(row[2].as<std::string>(), persistence::account_status_name(rules.status)) << user;
   }
   auto rows = read.exec(
       "SELECT id::text, user_id::text, balance_change::text, old_balance::text, new_balance::text,"
@@ -385,6 +430,11 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerApplyBatchAgreeOnRandomBatches) 
     EXPECT_GT(path[0], 20);
     EXPECT_GT(path[1], 20);
   }
+  // 010: lines used (balances below zero) and changes of rules committed and refused.
+  int overdrawn = 0;
+  for (const auto& row : model.rows) overdrawn += row.entry.new_balance < 0;
+  EXPECT_GT(overdrawn, 5);
+  EXPECT_GT(model.rules_log.size(), 20u);
   std::map<std::string, int> kinds;
   for (const auto& row : model.rows) ++kinds[persistence::entry_kind_name(row.entry.kind)];
   for (const auto& [id, hold] : model.holds) ++kinds["hold " + hold.status];
