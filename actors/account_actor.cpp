@@ -382,6 +382,7 @@ void update_account(Self self, AccountUpdate& cmd) {
   change.overdraft_limit = cmd.overdraft_limit;
   change.metadata = cmd.metadata;
   change.exponent = s.exponent;
+  change.change_id = domain::new_uuid_v4();
 #ifndef WALLET_PROTOCOL_BUG_STALE_STATUS  // negative control of the simulation (test-only build)
   if (cmd.status) s.status = *cmd.status;
 #endif

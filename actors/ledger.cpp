@@ -252,8 +252,16 @@ void Ledger::start_transfer(TransferCommand command) {
                                        "no account for user " + command.to_user_id));
     }
     if (found->status == persistence::AccountStatus::closed) {
-      return command.reply(error_reply(domain::ErrorCode::account_closed,
-                                       "account " + command.to_user_id + " is closed"));
+      Reply refusal = error_reply(domain::ErrorCode::account_closed,
+                                  "account " + command.to_user_id + " is closed");
+      if (!command.tag) return command.reply(std::move(refusal));
+      // A decided refusal is the key's outcome, as the payee's actor would store it.
+      WriteRequest request;
+      request.mutation.outcome = outcome_for(command.tag, refusal);
+      request.on_commit = std::move(refusal);
+      request.reply = std::move(command.reply);
+      caf::anon_send(writer_, submit_atom::value, std::move(request));
+      return;
     }
     caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
   });

@@ -180,7 +180,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                           {"amount", money(leg.amount, leg.exponent)}});
     }
     for (const auto& change : mutation->account_changes) {
-      nlohmann::json row{{"account_id", change.account_id}};
+      nlohmann::json row{{"account_id", change.account_id}, {"change_id", change.change_id}};
       if (change.status) row["status"] = *change.status;
       if (change.overdraft_limit) {
         row["overdraft_limit"] = money(*change.overdraft_limit, change.exponent);
@@ -396,6 +396,11 @@ bool LedgerStore::found_committed(const LedgerMutation& probe) {
     const auto& change = probe.hold_changes.front();
     return !txn.exec_params("SELECT 1 FROM holds WHERE hold_id = $1 AND status = $2",
                             change.hold_id, change.status)
+                .empty();
+  }
+  if (!probe.account_changes.empty()) {
+    const auto& change = probe.account_changes.front();
+    return !txn.exec_params("SELECT 1 FROM account_changes WHERE change_id = $1", change.change_id)
                 .empty();
   }
   return false;  // an empty mutation writes nothing

@@ -71,6 +71,9 @@ struct AccountChange {
   std::optional<int64_t> overdraft_limit;
   std::optional<std::string> metadata;  // a JSON object's text
   int exponent = 2;
+  // Names the change (a fresh uuid): what a commit in doubt is looked up by (a change of rules
+  // writes no row of its own to find).
+  std::string change_id = {};
 };
 
 // A transfer between accounts of different owners, between its debit and its credit (a row of

@@ -67,6 +67,19 @@ ALTER TABLE accounts
   ADD CONSTRAINT accounts_owner_exists FOREIGN KEY (user_id) REFERENCES accounts (account_id);
 CREATE INDEX accounts_user ON accounts (user_id, created_at, account_id);
 
+-- Every change of an account's rules (PATCH /accounts/{id}), named by the id its actor gave it:
+-- the account's rule history, and how a change whose commit was in doubt is found (it writes no
+-- ledger row).
+CREATE TABLE account_changes (
+  change_id       uuid PRIMARY KEY,
+  account_id      uuid NOT NULL REFERENCES accounts (account_id),
+  status          text,
+  overdraft_limit numeric,
+  metadata        jsonb,
+  changed_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX account_changes_account ON account_changes (account_id, changed_at);
+
 -- The configured currencies (CURRENCIES, DEFAULT_CURRENCY), written by every start-up after the
 -- migrations (persistence/migrations.cpp): what SQL needs to know of them.
 CREATE TABLE currencies (

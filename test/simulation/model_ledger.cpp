@@ -48,11 +48,16 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   }
   for (const auto& [user_id, span] : spans) {
     if (balances.at(user_id) != span.first) return refuse("stale balance (WL001)");
-    // 010: and only on an account open, or frozen and credited (net over the batch), with the
-    // rules it has before the batch (its own changes of rules come after its rows).
+    // 010: and only on an account open, or frozen with no debit row in the batch (a credit in
+    // the same batch does not hide one), with the rules it has before the batch (its own changes
+    // of rules come after its rows).
     const auto rules_before = rules_of(user_id);
+    bool debited = false;
+    for (const auto* mutation : batch) {
+      for (const auto& e : mutation->entries) debited |= e.user_id == user_id && e.change < 0;
+    }
     if (rules_before.status != AccountStatus::open &&
-        !(rules_before.status == AccountStatus::frozen && span.second >= span.first)) {
+        !(rules_before.status == AccountStatus::frozen && !debited)) {
       return refuse("account status (WL001)");
     }
     if (span.second < -rules_before.overdraft_limit) {
@@ -99,6 +104,9 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
         return refuse("foreign key: holds' users");
       }
       if (h.amount <= 0) return refuse("check: holds.amount > 0");
+      if (rules_of(h.from_user_id).status != AccountStatus::open) {
+        return refuse("a new hold of an account that is not open (WL001)");
+      }
       if (h.from_user_id == h.to_user_id) return refuse("check: from_user_id <> to_user_id");
       holds_after[h.hold_id].status = "pending";
       holds_after[h.hold_id].transfer_id.clear();
@@ -210,6 +218,9 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   in_transit = std::move(in_transit_after);
   for (const auto& [user_id, span] : spans) balances[user_id] = span.second;
   ++commits;
+  for (const auto* mutation : batch) {
+    for (const auto& change : mutation->account_changes) change_ids.insert(change.change_id);
+  }
   rules = std::move(rules_after);
   for (auto& change : changes) {
     change.at.commit = commits;
@@ -357,6 +368,10 @@ bool ModelState::contains(const persistence::LedgerMutation& probe) const {
   if (!probe.hold_changes.empty()) {
     auto it = holds.find(probe.hold_changes.front().hold_id);
     return it != holds.end() && it->second.status == probe.hold_changes.front().status;
+  }
+  if (!probe.account_changes.empty()) {
+    const auto& change = probe.account_changes.front();
+    return change_ids.count(change.change_id) > 0;
   }
   return false;
 }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,7 @@ struct ModelState {
   uint64_t commits = 0;
   std::map<std::string, CommitPoint> hold_created;
   std::map<std::string, CommitPoint> hold_closed;
+  std::set<std::string> change_ids;  // account_changes: how a change in doubt is found
 
   ModelRules rules_of(const std::string& account_id) const {
     auto it = rules.find(account_id);

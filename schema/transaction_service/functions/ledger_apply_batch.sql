@@ -40,7 +40,14 @@ BEGIN
       FROM jsonb_to_recordset(batch -> 'accounts')
              AS a(user_id uuid, old_balance numeric, new_balance numeric)
      WHERE u.account_id = a.user_id AND u.balance = a.old_balance
-       AND (u.status = 'open' OR (u.status = 'frozen' AND a.new_balance >= a.old_balance))
+       -- Open, or frozen and only credited: no debit row of it in the batch (its net change is
+       -- not enough, a credit in the same batch would hide a debit).
+       AND (u.status = 'open'
+            OR (u.status = 'frozen'
+                AND NOT EXISTS (
+                  SELECT 1 FROM jsonb_array_elements(batch -> 'entries') AS d(item)
+                   WHERE (d.item ->> 'user_id')::uuid = a.user_id
+                     AND (d.item ->> 'balance_change')::numeric < 0)))
     RETURNING u.account_id, u.user_id, u.currency),
   written AS (
     INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
@@ -65,6 +72,13 @@ BEGIN
                 response_body text);
 
   IF jsonb_array_length(new_holds) > 0 THEN
+    -- A new hold reserves money of an open account only (frozen and closed ones refuse it).
+    IF EXISTS (
+        SELECT 1 FROM jsonb_to_recordset(new_holds) AS h(from_user_id uuid)
+          JOIN accounts u ON u.account_id = h.from_user_id
+         WHERE u.status <> 'open') THEN
+      RAISE EXCEPTION 'a new hold of an account that is not open' USING ERRCODE = 'WL001';
+    END IF;
     INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, expires_at)
     SELECT h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.expires_at
       FROM jsonb_to_recordset(new_holds)
@@ -155,6 +169,11 @@ BEGIN
       RAISE EXCEPTION 'account closed: % of % account changes matched', updated,
         jsonb_array_length(account_changes) USING ERRCODE = 'WL008';
     END IF;
+    INSERT INTO account_changes (change_id, account_id, status, overdraft_limit, metadata)
+    SELECT c.change_id, c.account_id, c.status, c.overdraft_limit, c.metadata
+      FROM jsonb_to_recordset(account_changes)
+             AS c(change_id uuid, account_id uuid, status text, overdraft_limit numeric,
+                  metadata jsonb);
     -- Pending holds <= balance + overdraft line after a lowered line.
     IF EXISTS (
         SELECT 1 FROM accounts a

@@ -33,15 +33,18 @@ BEGIN
   END IF;
 
   -- The balance moves only from the balance the actors started from (WL001), and only on an
-  -- account whose status allows it: open, or frozen and only credited (the last guard of
-  -- SPEC.md section 8; the actor refused the operation first). The rows take their account's
-  -- owner and currency from the accounts just updated, in one statement.
+  -- account whose status allows it: open, or frozen with no debit row in the batch (the last
+  -- guard of SPEC.md section 8; the actor refused the operation first). The rows take their
+  -- account's owner and currency from the accounts just updated, in one statement.
   WITH moved AS (
     UPDATE accounts u
        SET balance = a.new_balance
       FROM unnest(account_ids, old_balances, new_balances) AS a(account_id, old_balance, new_balance)
      WHERE u.account_id = a.account_id AND u.balance = a.old_balance
-       AND (u.status = 'open' OR (u.status = 'frozen' AND a.new_balance >= a.old_balance))
+       AND (u.status = 'open'
+            OR (u.status = 'frozen'
+                AND NOT EXISTS (SELECT 1 FROM unnest(entry_users, entry_changes) AS d(account_id, change)
+                                 WHERE d.account_id = a.account_id AND d.change < 0)))
     RETURNING u.account_id, u.user_id, u.currency),
   written AS (
     INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
