@@ -111,11 +111,12 @@ TEST_F(AdminPageTest, ShowsTheActorOfAJustUsedAccountAndA401ForAWrongToken) {
       "'\"]');"
       "return Array.from(tr.cells).map((td) => td.textContent);",
       row_args);
-  ASSERT_EQ(cells.size(), 11u) << cells.dump();  // release 2: held, holds
+  ASSERT_EQ(cells.size(), 12u) << cells.dump();  // with held, holds and the currency
   EXPECT_EQ(cells[0], user_id);
-  EXPECT_EQ(cells[2], "12.34") << cells.dump();
-  EXPECT_EQ(cells[4], "0.00") << cells.dump();  // held
-  EXPECT_EQ(cells[5], "0") << cells.dump();     // holds pending
+  EXPECT_EQ(cells[2], "USD") << cells.dump();
+  EXPECT_EQ(cells[3], "12.34") << cells.dump();
+  EXPECT_EQ(cells[5], "0.00") << cells.dump();  // held
+  EXPECT_EQ(cells[6], "0") << cells.dump();     // holds pending
   EXPECT_EQ(browser.script("return sessionStorage.getItem('wallet.adminToken');"), token);
   EXPECT_TRUE(browser.script("return document.getElementById('message').hidden;").get<bool>());
   EXPECT_NE(browser.script("return document.getElementById('total-live').textContent;"), "–");
