@@ -265,6 +265,13 @@ bool PartitionOwnership::start() {
   if (count == 0) {
     create_topic(*impl_->consumer, o.topic, o.partitions, o.replication);
     count = partition_count(*impl_->consumer, o.topic);
+    // A topic just created (here, or by an instance starting beside this one) may show no
+    // partitions in the metadata for a moment: that is not yet a count to compare.
+    const auto created_until = std::chrono::steady_clock::now() + kStartWait;
+    while (count <= 0 && std::chrono::steady_clock::now() < created_until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      count = partition_count(*impl_->consumer, o.topic);
+    }
   }
   if (count != o.partitions) {
     spdlog::critical(
