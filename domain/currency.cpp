@@ -342,10 +342,12 @@ Result<Amount> parse_amount(std::string_view text, int max_scale) {
                         count_of(max_scale, "fractional digit", "fractional digits"));
   }
 
+  // The bound as written at the largest scale ("1000000000.00" for 2).
+  const std::string bound = format_minor(kMaxAmountMajor * pow10(max_scale), max_scale);
   std::size_t first_significant = 0;
   while (first_significant < integer_end && text[first_significant] == '0') ++first_significant;
   if (integer_end - first_significant > kMaxAmountIntegerDigits) {
-    return amount_error("amount must not exceed 1000000000");
+    return amount_error("amount must not exceed " + bound);
   }
 
   // At most 10 integer digits and 6 fractional ones: below 10^17, no overflow.
@@ -358,9 +360,9 @@ Result<Amount> parse_amount(std::string_view text, int max_scale) {
   }
   const int scale = static_cast<int>(fraction_digits);
 
-  if (units == 0) return amount_error("amount must be greater than 0");
+  if (units == 0) return amount_error("amount must be greater than " + format_minor(0, max_scale));
   if (units > kMaxAmountMajor * pow10(scale)) {
-    return amount_error("amount must not exceed 1000000000");
+    return amount_error("amount must not exceed " + bound);
   }
   return Amount{units, scale};
 }

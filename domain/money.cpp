@@ -5,81 +5,20 @@
 #include <cstdint>
 #include <utility>
 
+#include "domain/currency.hpp"
+
 namespace wallet::domain {
 namespace {
 
-// 1000000000 has 10 digits: an integer part with more significant digits is over the cap, and
-// rejecting it before accumulating keeps the arithmetic below far away from overflow.
-constexpr std::size_t kMaxAmountIntegerDigits = 10;
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-Error amount_error(std::string message) {
-  return Error{ErrorCode::invalid_amount, std::move(message)};
-}
 
 }  // namespace
 
+// SPEC section 2's amounts are the default-currency case of a currency's: at most 2 decimals.
 Result<Money> Money::parse_amount(std::string_view text) {
-  if (text.empty()) return amount_error("amount must not be empty");
-  if (text.size() > kMaxAmountTextLength) {
-    return amount_error("amount is too long (at most 64 characters)");
-  }
-  for (char c : text) {
-    if (is_space(c)) return amount_error("amount must not contain whitespace");
-  }
-  if (text.front() == '-') return amount_error("amount must be positive, without a sign");
-  if (text.front() == '+') return amount_error("amount must be written without a sign");
-  if (text.front() == '.') {
-    return amount_error("amount must have at least one digit before the decimal point");
-  }
-
-  std::size_t pos = 0;
-  while (pos < text.size() && is_digit(text[pos])) ++pos;
-  const std::size_t integer_end = pos;
-  if (integer_end == 0) {
-    return amount_error("amount must be a decimal number like \"12.34\"");
-  }
-
-  std::size_t fraction_begin = integer_end;
-  std::size_t fraction_digits = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    fraction_begin = pos;
-    while (pos < text.size() && is_digit(text[pos])) ++pos;
-    fraction_digits = pos - fraction_begin;
-    if (fraction_digits == 0 && pos == text.size()) {
-      return amount_error("amount must have digits after the decimal point");
-    }
-  }
-  if (pos != text.size()) {
-    const char c = text[pos];
-    if (c == 'e' || c == 'E') return amount_error("amount must not use exponent notation");
-    return amount_error("amount must be a decimal number like \"12.34\"");
-  }
-  if (fraction_digits > 2) return amount_error("amount must have at most 2 fractional digits");
-
-  std::size_t first_significant = 0;
-  while (first_significant < integer_end && text[first_significant] == '0') ++first_significant;
-  if (integer_end - first_significant > kMaxAmountIntegerDigits) {
-    return amount_error("amount must not exceed 1000000000.00");
-  }
-
-  int64_t minor = 0;
-  for (std::size_t i = first_significant; i < integer_end; ++i) {
-    minor = minor * 10 + (text[i] - '0');
-  }
-  minor *= 100;
-  if (fraction_digits >= 1) minor += (text[fraction_begin] - '0') * 10;
-  if (fraction_digits == 2) minor += text[fraction_begin + 1] - '0';
-
-  if (minor == 0) return amount_error("amount must be greater than 0.00");
-  if (minor > kMaxAmountMinor) return amount_error("amount must not exceed 1000000000.00");
-  return Money(minor);
+  auto written = domain::parse_amount(text, 2);
+  if (!written) return written.error();
+  return Money(written->units * pow10(2 - written->scale));
 }
 
 std::string Money::to_string() const { return format_minor_units(minor_); }
