@@ -68,6 +68,7 @@ using NewAccount = persistence::NewAccount;
 using AccountOpened = persistence::AccountOpened;
 using StoredOutcome = persistence::IdempotencyOutcome;
 using AccountStatus = persistence::AccountStatus;
+using persistence::account_status_name;
 using persistence::parse_account_status;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).

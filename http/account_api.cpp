@@ -134,6 +134,29 @@ void add_read_routes(Router& router, actors::Ledger& ledger) {
              });
 }
 
+// The account as it was read before a change, with the change applied: the answer to a PATCH
+// whose commit is durable when the account cannot be read back (never an error for a change that
+// committed).
+actors::AccountView changed_view(actors::AccountView account, const actors::AccountUpdate& update) {
+  if (update.status) account.status = actors::account_status_name(*update.status);
+  if (update.status == actors::AccountStatus::closed) account.overdraft_limit = 0;
+  if (update.overdraft_limit) account.overdraft_limit = *update.overdraft_limit;
+  if (update.metadata) account.metadata = *update.metadata;
+  return account;
+}
+
+// Answers 200 with the account read back after its change committed (its balance as of now), or,
+// when it cannot be read, as it was read before with the change applied.
+void answer_committed_change(actors::Ledger& ledger, const ResponderPtr& responder,
+                             actors::AccountView changed) {
+  using Found = std::optional<actors::AccountView>;
+  ledger.account(changed.account_id,
+                 [responder, changed = std::move(changed)](domain::Result<Found> read) {
+                   const bool fresh = read && read.value();
+                   responder->send(200, account_json(fresh ? *read.value() : changed).dump());
+                 });
+}
+
 // PATCH: the account's actor decides the change in its order with the money work, then the
 // account is read back.
 void add_patch_route(Router& router, actors::Ledger& ledger,
@@ -148,35 +171,31 @@ void add_patch_route(Router& router, actors::Ledger& ledger,
                auto decoded = domain::decode_account_patch(request.body);
                if (!decoded) return responder->send_error(decoded.error());
                if (routing && routing->elsewhere(*id, request, responder)) return;
-               with_accounts(ledger, {*id}, responder,
-                             [&ledger, claims, patch = std::move(decoded.value())](
-                                 std::vector<actors::AccountView> found, ResponderPtr responder) {
-                               const auto& account = found.front();
-                               if (!allowed_for(claims, account.user_id, responder)) return;
-                               actors::AccountUpdate update;
-                               update.account_id = account.account_id;
-                               if (patch.status)
-                                 update.status = actors::parse_account_status(*patch.status);
-                               if (patch.overdraft_limit) {
-                                 auto line = minor_or_answer(*patch.overdraft_limit,
-                                                             account.exponent, true, responder);
-                                 if (!line) return;
-                                 update.overdraft_limit = *line;
-                               }
-                               update.metadata = patch.metadata;
-                               update.reply = [&ledger, responder,
-                                               id = account.account_id](actors::Reply reply) {
-                                 if (reply.status != 200)
-                                   return responder->send(reply.status, reply.body);
-                                 using Found = std::optional<actors::AccountView>;
-                                 ledger.account(id, [responder, id](domain::Result<Found> read) {
-                                   if (!read) return responder->send_error(read.error());
-                                   if (!read.value()) return responder->send_error(no_account(id));
-                                   responder->send(200, account_json(*read.value()).dump());
-                                 });
-                               };
-                               ledger.update_account(std::move(update));
-                             });
+               with_accounts(
+                   ledger, {*id}, responder,
+                   [&ledger, claims, patch = std::move(decoded.value())](
+                       std::vector<actors::AccountView> found, ResponderPtr responder) {
+                     const auto& account = found.front();
+                     if (!allowed_for(claims, account.user_id, responder)) return;
+                     actors::AccountUpdate update;
+                     update.account_id = account.account_id;
+                     if (patch.status) update.status = actors::parse_account_status(*patch.status);
+                     if (patch.overdraft_limit) {
+                       auto line = minor_or_answer(*patch.overdraft_limit, account.exponent, true,
+                                                   responder);
+                       if (!line) return;
+                       update.overdraft_limit = *line;
+                     }
+                     update.metadata = patch.metadata;
+                     update.reply = [&ledger, responder,
+                                     changed = changed_view(account, update)](actors::Reply reply) {
+                       if (reply.status != 200) {
+                         return responder->send(reply.status, reply.body);
+                       }
+                       answer_committed_change(ledger, responder, changed);
+                     };
+                     ledger.update_account(std::move(update));
+                   });
              });
 }
 
