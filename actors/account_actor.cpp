@@ -405,7 +405,7 @@ void reserve(Self self, ReserveRequest& request) {
   if (names_other_account(s, request.account_form)) {
     return refuse_reserve(self, request, not_found(s.user_id));
   }
-  if (request.role == LegRole::debit) {
+  if (request.role == LegRole::debit || request.pays) {
     if (auto refusal = debit_refusal(s)) return refuse_reserve(self, request, *refusal);
   } else if (s.status == AccountStatus::closed) {
     return refuse_reserve(self, request, closed_error(s.user_id));
@@ -530,7 +530,8 @@ bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
   }
   if (const auto* request = std::get_if<ReserveRequest>(&work)) {
     if (request->role == LegRole::credit) {
-      return s.status == AccountStatus::closed || over_limit(request->amount);
+      return s.status == AccountStatus::closed || (request->pays && debits_refused) ||
+             over_limit(request->amount);
     }
     if (debits_refused) return true;
     if (request->hold_id.empty()) return available_after_expiry(s) < request->amount;

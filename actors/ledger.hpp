@@ -20,6 +20,7 @@
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
 #include "persistence/partition_store.hpp"
+#include "persistence/transaction_store.hpp"
 
 namespace wallet::actors {
 
@@ -64,6 +65,8 @@ using OwnedPartitions = persistence::OwnedPartitions;
 using InTransit = persistence::InTransit;
 using InTransitSummary = persistence::InTransitSummary;
 using AccountView = persistence::AccountView;
+using TransactionView = persistence::TransactionView;
+using PostingView = persistence::PostingView;
 using NewAccount = persistence::NewAccount;
 using AccountOpened = persistence::AccountOpened;
 using StoredOutcome = persistence::IdempotencyOutcome;
@@ -131,6 +134,15 @@ class Ledger {
   // A change of an account's rules, decided by its actor after its work in flight settled;
   // answered 200 with an empty body once durable (the caller reads the account back).
   void update_account(AccountUpdate update);
+
+  // Transactions of many postings (actors/ledger_transactions.cpp, posting_coordinator.cpp):
+  // applied all or nothing through the accounts' actors; answered once durable.
+  void transact(TransactionCommand command);
+  // Any transaction by id (one of POST /transactions, or an operation of the release 1 and 2
+  // endpoints as a transaction of one posting); committed state.
+  void transaction(
+      std::string transaction_id,
+      std::function<void(domain::Result<std::optional<persistence::TransactionView>>)> reply);
 
   // Beyond one machine: every partition with its owner and epoch, as Postgres holds them.
   void partitions(

@@ -51,7 +51,7 @@ void Ledger::user_accounts(
 void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply) {
   run_idempotent(tag, deadline_from_now(), std::move(reply),
                  [refusal = std::move(refusal)](ReplyFn done) {
-                   done(error_reply(refusal.code, refusal.message));
+                   done(Reply{domain::http_status(refusal.code), domain::error_body(refusal)});
                  });
 }
 

@@ -60,6 +60,8 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using new_server_atom = caf::atom_constant<caf::atom("newserver")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using account_update_atom = caf::atom_constant<caf::atom("acctupdate")>;
+// To the transfer coordinator: start this transaction of many postings.
+using transact_atom = caf::atom_constant<caf::atom("transact")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -150,6 +152,37 @@ struct TransferCommand {
   std::string currency = {};
   std::string from_owner = {};
   std::string to_owner = {};
+};
+
+// A transaction of POST /transactions (SPEC.md section 8): 1..32 postings applied all or nothing.
+// `from`/`to` name accounts, or kWorld (the outside: a posting from it is a deposit, to it a
+// withdrawal). Amounts are minor units of the posting's currency.
+inline constexpr const char* kWorld = "@world";
+struct Posting {
+  std::string from;
+  std::string to;
+  int64_t amount = 0;
+  std::string currency;
+};
+struct TransactionCommand {
+  std::vector<Posting> postings;
+  std::string postings_json;  // as the answer shows them (and ledger_transactions stores them)
+  std::string metadata = "{}";
+  std::optional<std::string> reference;
+  // A reversal (POST /transactions/{id}/reverse): the transaction it reverses, how much of it may
+  // be reversed in all and how much this one reverses (see persistence::TransactionRecord).
+  std::string reverses = {};
+  int64_t reversible = 0;
+  int64_t reversed_now = 0;
+  int reversal_exponent = 0;
+  std::optional<IdempotencyTag> tag;
+  ReplyFn reply;
+  Deadline deadline = kNoDeadline;
+  // The 201 body, from the transaction's id and time (http/ renders it; it is also the outcome
+  // stored with the key).
+  std::function<std::string(const std::string& transaction_id, const std::string& created_at)>
+      render;
+  std::string transaction_id = {};  // given, or a fresh uuid
 };
 
 // Release 2 commands. A withdrawal takes money out of one account (checked against its available
@@ -253,6 +286,9 @@ struct ReserveRequest {
   Deadline deadline = kNoDeadline;
   std::string hold_id = {};   // release 2: a capture's debit leg consumes this hold
   bool account_form = false;  // a user-id form names default accounts only
+  // A leg of a transaction of many postings whose net change is a credit, while the account pays
+  // in one of its postings: refused as a debit is when the account is frozen.
+  bool pays = false;
 };
 struct LegReservation {
   std::string transfer_id;  // the transfer it answers (the coordinator serves many)
@@ -316,3 +352,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::VoidCommand)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::ExpireHold)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AvailableQuery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::AccountUpdate)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(wallet::actors::TransactionCommand)

@@ -107,7 +107,7 @@ std::optional<persistence::IdempotencyOutcome> outcome_for(const std::optional<I
 void reject(caf::event_based_actor* self, const caf::actor& writer,
             const std::optional<IdempotencyTag>& tag, const domain::Error& error,
             const ReplyFn& reply, Deadline deadline) {
-  Reply rejection = error_reply(error.code, error.message);
+  Reply rejection{domain::http_status(error.code), domain::error_body(error)};
   // Only decisions about money are outcomes; not-found, overload and outages change nothing and
   // may succeed on a retry.
   // A hold that is no longer pending never becomes pending again, so that refusal is decided too.

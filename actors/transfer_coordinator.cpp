@@ -119,10 +119,14 @@ caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, 
         t.transfer_id = std::move(transfer_id);
         request_leg(self, t, first_leg(t.command));
       },
+      [=](transact_atom, TransactionCommand& command) { start_transaction(self, command); },
       [=](reserved_atom, LegReservation& leg) {
         auto& transfers = self->state.transfers;
         auto it = transfers.find(leg.transfer_id);
-        if (it == transfers.end()) return;  // not ours: nothing is waiting for it
+        if (it == transfers.end()) {
+          take_transaction_leg(self, leg);  // or not ours: nothing is waiting for it
+          return;
+        }
         auto& s = it->second;
         if (leg.refusal) {
           for (auto& held : s.legs)

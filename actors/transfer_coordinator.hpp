@@ -31,15 +31,34 @@ struct TransferState {
   std::vector<LegReservation> legs;  // in lock order
 };
 
+// One transaction of many postings in progress (actors/posting_coordinator.cpp): its accounts in
+// lock order with their net change, reserved one after the other.
+struct PostingsState {
+  TransactionCommand command;
+  struct Account {
+    std::string account_id;
+    int64_t net = 0;    // the sum of its postings' changes
+    bool pays = false;  // it is the `from` of a posting
+  };
+  std::vector<Account> accounts;     // ordered by account_id (the global lock order)
+  std::vector<LegReservation> legs;  // reserved so far, in that order
+};
+
 struct CoordinatorState {
   caf::actor registry;
   caf::actor writer;
-  std::unordered_map<std::string, TransferState> transfers;  // by transfer_id
+  std::unordered_map<std::string, TransferState> transfers;     // by transfer_id
+  std::unordered_map<std::string, PostingsState> transactions;  // by transaction_id
   static inline const char* name = "transfer_coordinator";
 };
 
 // Starts a transfer: (coordinate_atom, TransferCommand). Each account answers its leg with
 // (reserved_atom, LegReservation), which names the transfer.
+// Transactions of many postings, coordinated by the same actor (actors/posting_coordinator.cpp):
+// start one, and take a leg's reservation (false: the leg is not of a transaction here).
+void start_transaction(caf::stateful_actor<CoordinatorState>* self, TransactionCommand& command);
+bool take_transaction_leg(caf::stateful_actor<CoordinatorState>* self, LegReservation& leg);
+
 caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, caf::actor registry,
                                    caf::actor writer);
 

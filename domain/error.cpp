@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 42> kCodes{{
+constexpr std::array<CodeInfo, 48> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -56,6 +56,12 @@ constexpr std::array<CodeInfo, 42> kCodes{{
     {ErrorCode::account_closed, "account_closed", 409},
     {ErrorCode::account_not_empty, "account_not_empty", 409},
     {ErrorCode::limit_below_debt, "limit_below_debt", 409},
+    {ErrorCode::invalid_postings, "invalid_postings", 400},
+    {ErrorCode::invalid_reference, "invalid_reference", 400},
+    {ErrorCode::invalid_transaction_id, "invalid_transaction_id", 400},
+    {ErrorCode::transaction_not_found, "transaction_not_found", 404},
+    {ErrorCode::already_reversed, "already_reversed", 409},
+    {ErrorCode::accounts_across_owners, "accounts_across_owners", 422},
 }};
 
 const CodeInfo& info(ErrorCode code) {
@@ -73,6 +79,7 @@ int http_status(ErrorCode code) { return info(code).status; }
 
 std::string error_body(const Error& error) {
   nlohmann::json body{{"error", {{"code", code_name(error.code)}, {"message", error.message}}}};
+  if (!error.account_id.empty()) body["error"]["account_id"] = error.account_id;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -56,11 +56,22 @@ enum class ErrorCode {
   account_closed,
   account_not_empty,
   limit_below_debt,
+  // SPEC.md section 8: transactions of many postings and reversals.
+  invalid_postings,
+  invalid_reference,
+  invalid_transaction_id,
+  transaction_not_found,
+  already_reversed,
+  // A transaction whose accounts several instances serve (not supported yet; nothing changed).
+  accounts_across_owners,
 };
 
 struct Error {
   ErrorCode code;
   std::string message;
+  // The account a refusal names (a transaction of many postings says which account refused);
+  // rendered as "account_id" beside the code when set.
+  std::string account_id = {};
 };
 
 // The snake_case name clients see in {"error": {"code": ...}}.

@@ -31,8 +31,12 @@ struct LedgerOutboxRow {
   std::string_view to_user_id;
   std::string_view expires_at;
   std::string_view created_at;
+  // a transaction of POST /transactions (kind "transaction"): its document, a JSON object of
+  // postings, metadata, reference and reverses
+  std::string_view body;
 
   bool is_hold() const { return !hold_id.empty(); }
+  bool is_transaction() const { return kind == "transaction"; }
 };
 
 }  // namespace wallet::domain

@@ -423,4 +423,15 @@ std::string canonical_hold_close(const char* action, const std::string& hold_id,
          (request.amount ? std::to_string(*request.amount) : std::string("all"));
 }
 
+Result<std::string> checked_metadata(const FlatObject& object) {
+  auto checked = metadata_field(ObjectWithNested{{}, object});
+  if (!checked) return checked.error();
+  return std::move(*checked.value());
+}
+
+Result<std::optional<std::string>> request_idempotency_key(
+    const FlatObject& fields, const std::optional<std::string>& header_key) {
+  return idempotency_key(fields, header_key);
+}
+
 }  // namespace wallet::domain

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "domain/currency.hpp"
+#include "domain/json_fields.hpp"
 #include "domain/result.hpp"
 
 namespace wallet::domain {
@@ -97,6 +98,14 @@ struct AccountPatchRequest {
   std::optional<std::string> metadata;
 };
 Result<AccountPatchRequest> decode_account_patch(std::string_view body);
+
+// The metadata rules (SPEC.md section 8) over an object of scalars: its compact text, or 400
+// invalid_metadata.
+Result<std::string> checked_metadata(const FlatObject& object);
+// The request's idempotency key: the Idempotency-Key header and/or a body field
+// "idempotency_key" among `fields` (both together must agree); nullopt when neither is given.
+Result<std::optional<std::string>> request_idempotency_key(
+    const FlatObject& fields, const std::optional<std::string>& header_key);
 
 // The canonical text of a request's meaning; equal for requests that mean the same operation.
 std::string canonical_deposit(const DepositRequest& request);

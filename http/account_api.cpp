@@ -201,6 +201,43 @@ void add_patch_route(Router& router, actors::Ledger& ledger,
 
 }  // namespace
 
+std::function<void(actors::Reply)> answer_with(ResponderPtr responder) {
+  return [responder = std::move(responder)](actors::Reply reply) {
+    HeaderList headers;
+    if (reply.replayed) headers.emplace_back("Idempotent-Replayed", "true");
+    responder->send(reply.status, reply.body, headers);
+  };
+}
+
+std::optional<actors::IdempotencyTag> tag_for(const char* endpoint,
+                                              const std::optional<std::string>& key,
+                                              const std::string& canonical) {
+  if (!key) return std::nullopt;
+  return actors::IdempotencyTag{endpoint, *key, sha256_hex(canonical)};
+}
+
+// Closed is final: an account-form request naming a closed account is refused with
+// account_closed, whatever else its accounts would refuse (a payer without the money, say); a
+// keyed one through the idempotency gate, which replays an outcome its key holds from before the
+// close. True when refused.
+bool refused_as_closed(actors::Ledger& ledger, const std::vector<actors::AccountView>& accounts,
+                       const std::optional<actors::IdempotencyTag>& tag,
+                       const ResponderPtr& responder, bool name_account) {
+  for (const auto& account : accounts) {
+    if (account.status != "closed") continue;
+    domain::Error refusal{domain::ErrorCode::account_closed,
+                          "account " + account.account_id + " is closed"};
+    if (name_account) refusal.account_id = account.account_id;
+    if (tag) {
+      ledger.refuse(*tag, std::move(refusal), answer_with(responder));
+    } else {
+      responder->send_error(refusal);
+    }
+    return true;
+  }
+  return false;
+}
+
 nlohmann::json account_json(const actors::AccountView& account) {
   auto metadata = nlohmann::json::parse(account.metadata, nullptr, false);
   if (metadata.is_discarded()) metadata = nlohmann::json::object();

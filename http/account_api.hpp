@@ -28,4 +28,20 @@ void with_accounts(actors::Ledger& ledger, std::vector<std::string> ids, Respond
 std::optional<int64_t> minor_or_answer(const domain::Amount& written, int exponent, bool allow_zero,
                                        const ResponderPtr& responder);
 
+// Answers the client with a ledger reply (Idempotent-Replayed on a replay).
+std::function<void(actors::Reply)> answer_with(ResponderPtr responder);
+
+// The idempotency tag of a keyed request: its endpoint, key and the hash of its meaning.
+std::optional<actors::IdempotencyTag> tag_for(const char* endpoint,
+                                              const std::optional<std::string>& key,
+                                              const std::string& canonical);
+
+// Closed is final: a request naming a closed account among `accounts` is refused with
+// account_closed (a keyed one through the idempotency gate, which replays an outcome its key
+// holds from before the close). True when refused. `name_account`: the error names the account
+// (a transaction of many postings).
+bool refused_as_closed(actors::Ledger& ledger, const std::vector<actors::AccountView>& accounts,
+                       const std::optional<actors::IdempotencyTag>& tag,
+                       const ResponderPtr& responder, bool name_account = false);
+
 }  // namespace wallet::http

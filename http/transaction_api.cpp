@@ -13,27 +13,13 @@
 #include "http/common.hpp"
 #include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
+#include "http/transactions_api.hpp"
 
 namespace wallet::http {
 namespace {
 
 constexpr int kDefaultHistoryLimit = 50;
 constexpr int kMaxHistoryLimit = 1000;
-
-std::function<void(actors::Reply)> answer_with(ResponderPtr responder) {
-  return [responder = std::move(responder)](actors::Reply reply) {
-    HeaderList headers;
-    if (reply.replayed) headers.emplace_back("Idempotent-Replayed", "true");
-    responder->send(reply.status, reply.body, headers);
-  };
-}
-
-std::optional<actors::IdempotencyTag> tag_for(const char* endpoint,
-                                              const std::optional<std::string>& key,
-                                              const std::string& canonical) {
-  if (!key) return std::nullopt;
-  return actors::IdempotencyTag{endpoint, *key, sha256_hex(canonical)};
-}
 
 std::optional<std::string> path_user_id(const HttpRequest& request, const ResponderPtr& responder) {
   auto id = domain::normalize_uuid(request.params.at("user_id"));
@@ -54,27 +40,6 @@ nlohmann::json snapshot_json(const actors::AccountSnapshot& s) {
           {"last_activity_ms", s.last_activity_ms},
           {"holds_pending", s.holds_pending},
           {"held", domain::format_minor(s.held, s.exponent)}};
-}
-
-// Closed is final: an account-form request naming a closed account is refused with
-// account_closed, whatever else its accounts would refuse (a payer without the money, say); a
-// keyed one through the idempotency gate, which replays an outcome its key holds from before the
-// close. True when refused.
-bool refused_as_closed(actors::Ledger& ledger, const std::vector<actors::AccountView>& accounts,
-                       const std::optional<actors::IdempotencyTag>& tag,
-                       const ResponderPtr& responder) {
-  for (const auto& account : accounts) {
-    if (account.status != "closed") continue;
-    domain::Error refusal{domain::ErrorCode::account_closed,
-                          "account " + account.account_id + " is closed"};
-    if (tag) {
-      ledger.refuse(*tag, std::move(refusal), answer_with(responder));
-    } else {
-      responder->send_error(refusal);
-    }
-    return true;
-  }
-  return false;
 }
 
 // The money routes' two forms (SPEC.md section 8): the user form starts at once; the account form
@@ -596,6 +561,7 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
 void add_transaction_routes(Router& router, TransactionApiDeps deps) {
   add_money_routes(router, deps);
   add_account_routes(router, deps);
+  add_transactions_routes(router, deps);
   add_admin_routes(router, deps);
 }
 

@@ -24,6 +24,14 @@ class FlatObject {
     }
     return string(name, value);
   }
+  // The members of a JSON object's text, spliced in as they are (a document from Postgres).
+  FlatObject& members(std::string_view object) {
+    if (object.size() > 2 && object.front() == '{' && object.back() == '}') {
+      out_ += ',';
+      out_.append(object.substr(1, object.size() - 2));
+    }
+    return *this;
+  }
   void done() { out_ += '}'; }
 
  private:
@@ -76,6 +84,16 @@ void encode_ledger_event(const LedgerOutboxRow& row, std::string& out) {
         .string("to_user_id", row.to_user_id)
         .string_or_null("expires_at", row.expires_at)
         .string_or_null("transfer_id", row.transfer_id)
+        .string("created_at", row.created_at)
+        .done();
+    return;
+  }
+  if (row.is_transaction()) {
+    event.string("kind", row.kind)
+        .string("transaction_id", row.transaction_id)
+        .string("user_id", row.user_id)
+        .string("account_id", row.account_id)
+        .members(row.body)
         .string("created_at", row.created_at)
         .done();
     return;

@@ -16,7 +16,7 @@ constexpr const char* kPendingSql =
     " coalesce(to_user_id::text, ''),"
     " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " coalesce(account_id, user_id)::text, coalesce(currency, '')"
+    " coalesce(account_id, user_id)::text, coalesce(currency, ''), coalesce(body::text, '')"
     " FROM ledger_outbox ORDER BY id LIMIT $1";
 
 }  // namespace
@@ -50,6 +50,7 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
     row.created_at = text(r[14]);
     row.account_id = text(r[15]);
     row.currency = text(r[16]);
+    row.body = text(r[17]);
     batch.rows.push_back(row);
   }
   return batch;

@@ -72,7 +72,7 @@ std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation
 bool moves_balances_only(const std::vector<const LedgerMutation*>& batch) {
   return std::all_of(batch.begin(), batch.end(), [](const LedgerMutation* m) {
     return m->new_holds.empty() && m->hold_changes.empty() && m->departures.empty() &&
-           m->arrivals.empty() && m->account_changes.empty();
+           m->arrivals.empty() && m->account_changes.empty() && m->transactions.empty();
   });
 }
 
@@ -138,6 +138,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   nlohmann::json departures = nlohmann::json::array();
   nlohmann::json arrivals = nlohmann::json::array();
   nlohmann::json account_changes = nlohmann::json::array();
+  nlohmann::json transactions = nlohmann::json::array();
   for (const auto* mutation : batch) {
     for (const auto& entry : mutation->entries) {
       nlohmann::json row{{"id", entry.id},
@@ -148,7 +149,24 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                          {"kind", entry_kind_name(entry.kind)}};
       row["transfer_id"] =
           entry.transfer_id.empty() ? nlohmann::json() : nlohmann::json(entry.transfer_id);
+      if (!entry.transaction_id.empty()) {
+        row["transaction_id"] = entry.transaction_id;
+        row["posting"] = entry.posting;
+      }
       entries.push_back(std::move(row));
+    }
+    for (const auto& t : mutation->transactions) {
+      nlohmann::json row{{"transaction_id", t.transaction_id},
+                         {"postings", nlohmann::json::parse(t.postings)},
+                         {"metadata", nlohmann::json::parse(t.metadata)},
+                         {"created_at", t.created_at}};
+      row["reference"] = t.reference ? nlohmann::json(*t.reference) : nlohmann::json();
+      if (!t.reverses.empty()) {
+        row["reverses"] = t.reverses;
+        row["reversible"] = money(t.reversible, t.exponent);
+        row["reversed_now"] = money(t.reversed_now, t.exponent);
+      }
+      transactions.push_back(std::move(row));
     }
     for (const auto& hold : mutation->new_holds) {
       new_holds.push_back({{"hold_id", hold.hold_id},
@@ -211,6 +229,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
   if (!departures.empty()) doc["departures"] = std::move(departures);
   if (!arrivals.empty()) doc["arrivals"] = std::move(arrivals);
   if (!account_changes.empty()) doc["account_changes"] = std::move(account_changes);
+  if (!transactions.empty()) doc["transactions"] = std::move(transactions);
   if (claim && !claim->instance_id.empty()) {
     nlohmann::json epochs = nlohmann::json::array();
     for (const auto& [partition, epoch] : claim->epochs) {
@@ -233,6 +252,10 @@ const char* entry_kind_name(EntryKind kind) {
       return "transfer_credit";
     case EntryKind::withdrawal:
       return "withdrawal";
+    case EntryKind::posting_debit:
+      return "posting_debit";
+    case EntryKind::posting_credit:
+      return "posting_credit";
   }
   return "deposit";
 }

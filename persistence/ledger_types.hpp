@@ -11,7 +11,16 @@
 
 namespace wallet::persistence {
 
-enum class EntryKind { deposit, transfer_debit, transfer_credit, withdrawal };
+// posting_debit/posting_credit: the two rows of a posting between two accounts of a transaction
+// of POST /transactions (its postings from or to @world write deposit and withdrawal rows).
+enum class EntryKind {
+  deposit,
+  transfer_debit,
+  transfer_credit,
+  withdrawal,
+  posting_debit,
+  posting_credit
+};
 const char* entry_kind_name(EntryKind kind);
 
 // One row of `transactions`: a balance change of one account, with the balances around it.
@@ -24,6 +33,26 @@ struct LedgerEntry {
   EntryKind kind = EntryKind::deposit;
   std::string transfer_id;  // empty for deposits
   int exponent = 2;         // of the account's currency: how its amounts are written
+  // A row of a transaction of POST /transactions: its id and the posting's index (-1: none).
+  std::string transaction_id = {};
+  int posting = -1;
+};
+
+// A transaction of POST /transactions (or a reversal), as ledger_transactions stores it; its rows
+// are the mutation's entries.
+struct TransactionRecord {
+  std::string transaction_id;
+  std::string postings;  // the JSON array the answer shows
+  std::string metadata = "{}";
+  std::optional<std::string> reference;
+  std::string created_at;  // RFC 3339, UTC, decided by the service
+  // A reversal: the transaction it reverses, how much of it may be reversed in all and how much
+  // this one reverses (amounts of its one posting at `exponent`, or 1 of 1 for a whole
+  // transaction of several postings).
+  std::string reverses = {};
+  int64_t reversible = 0;
+  int64_t reversed_now = 0;
+  int exponent = 0;
 };
 
 // The stored answer to an idempotent request, replayed verbatim for later duplicates.
@@ -117,6 +146,7 @@ struct LedgerMutation {
   std::vector<InTransit> departures;
   std::vector<InTransit> arrivals;
   std::vector<AccountChange> account_changes;
+  std::vector<TransactionRecord> transactions;
 };
 
 // The fence of a commit (schema/transaction_service/006_partition_owner.sql): the instance that

@@ -15,6 +15,11 @@
 --   hold_changes: (optional) closings {hold_id, status, transfer_id, captured_amount}, each
 --                 conditional on the hold being pending: if any is not, the whole batch fails
 --                 (WL002) and nothing is written.
+--   transactions: (optional) transactions of POST /transactions {transaction_id, postings,
+--                 metadata, reference, created_at, and for a reversal reverses, reversible and
+--                 reversed_now}; their rows are among the entries (with transaction_id and
+--                 posting). A reversal adds its amount to transaction_reversals, whose CHECK
+--                 refuses the batch that would reverse more than the original holds.
 -- Guarantees, all or nothing:
 -- - a captured hold names a transfer whose debit row (payer, -captured amount) is in the ledger,
 --   and whose credit row (payee, +captured amount) is too, or, when the payee has another owner,
@@ -51,10 +56,11 @@ BEGIN
     RETURNING u.account_id, u.user_id, u.currency),
   written AS (
     INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
-                              new_balance, kind, transfer_id)
+                              new_balance, kind, transfer_id, transaction_id, posting)
     SELECT (e.item ->> 'id')::uuid, m.user_id, m.account_id, m.currency,
            (e.item ->> 'balance_change')::numeric, (e.item ->> 'old_balance')::numeric,
-           (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid
+           (e.item ->> 'new_balance')::numeric, e.item ->> 'kind', (e.item ->> 'transfer_id')::uuid,
+           (e.item ->> 'transaction_id')::uuid, (e.item ->> 'posting')::smallint
       FROM jsonb_array_elements(batch -> 'entries') WITH ORDINALITY AS e(item, ord)
       JOIN moved m ON m.account_id = (e.item ->> 'user_id')::uuid
      ORDER BY e.ord
@@ -70,6 +76,22 @@ BEGIN
     FROM jsonb_to_recordset(batch -> 'outcomes')
            AS o(endpoint text, key text, request_hash text, status_code integer,
                 response_body text);
+
+  IF batch ? 'transactions' THEN
+    INSERT INTO ledger_transactions (transaction_id, postings, metadata, reference, reverses,
+                                     created_at)
+    SELECT t.transaction_id, t.postings, coalesce(t.metadata, '{}'::jsonb), t.reference,
+           t.reverses, t.created_at
+      FROM jsonb_to_recordset(batch -> 'transactions')
+             AS t(transaction_id uuid, postings jsonb, metadata jsonb, reference text,
+                  reverses uuid, created_at timestamptz);
+    INSERT INTO transaction_reversals AS r (transaction_id, reversible, reversed)
+    SELECT t.reverses, t.reversible, t.reversed_now
+      FROM jsonb_to_recordset(batch -> 'transactions')
+             AS t(reverses uuid, reversible numeric, reversed_now numeric)
+     WHERE t.reverses IS NOT NULL
+    ON CONFLICT (transaction_id) DO UPDATE SET reversed = r.reversed + EXCLUDED.reversed;
+  END IF;
 
   IF jsonb_array_length(new_holds) > 0 THEN
     -- A new hold reserves money of an open account only (frozen and closed ones refuse it).

@@ -80,3 +80,22 @@ BEGIN
   RETURN true;
 END
 $$;
+
+-- A transaction of POST /transactions (or a reversal) is an event of its own, keyed by the user of
+-- the first account it names (migration 011).
+CREATE OR REPLACE FUNCTION ledger_events_from_ledger_transactions() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ledger_outbox (user_id, account_id, transaction_id, kind, body, created_at)
+  SELECT coalesce(a.user_id, k.account_id), k.account_id, n.transaction_id, 'transaction',
+         jsonb_build_object('postings', n.postings, 'metadata', n.metadata,
+                            'reference', n.reference, 'reverses', n.reverses),
+         n.created_at
+    FROM ledger_events_new_transactions n
+    CROSS JOIN LATERAL (
+      SELECT coalesce(nullif(p ->> 'from', '@world'), p ->> 'to')::uuid AS account_id
+        FROM jsonb_array_elements(n.postings) p LIMIT 1) k
+    LEFT JOIN accounts a ON a.account_id = k.account_id;
+  RETURN NULL;
+END
+$$;

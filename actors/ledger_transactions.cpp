@@ -1,0 +1,57 @@
+// The Ledger's transactions of many postings (SPEC.md section 8): starting one (the coordinator
+// applies it all or nothing, actors/posting_coordinator.cpp) and reading any transaction back.
+#include "actors/ledger.hpp"
+#include "domain/partitioning.hpp"
+
+namespace wallet::actors {
+
+void Ledger::transact(TransactionCommand command) {
+  std::vector<std::string> accounts;
+  for (const auto& p : command.postings) {
+    for (const auto* side : {&p.from, &p.to}) {
+      if (*side != kWorld) accounts.push_back(*side);
+    }
+  }
+  if (accounts.empty()) {
+    return command.reply(error_reply(domain::ErrorCode::invalid_account_id,
+                                     "a transaction must name at least one account"));
+  }
+  // Beyond one machine: this instance applies a transaction whose accounts it serves, all of
+  // them (the HTTP layer sends it to the owner of its first account). A transaction across
+  // owners is refused before anything is decided (nothing changed).
+  for (const auto& account : accounts) {
+    if (owned_elsewhere(account)) {
+      return command.reply(error_reply(
+          domain::ErrorCode::accounts_across_owners,
+          "the accounts of this transaction are served by more than one instance; a transaction "
+          "across owners is not supported yet (nothing changed)"));
+    }
+  }
+  if (!admit(command.reply, accounts.front())) return;
+  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
+  auto start = [this](TransactionCommand cmd) {
+    caf::anon_send(coordinator_, transact_atom::value, std::move(cmd));
+  };
+  if (!command.tag) return start(std::move(command));
+  auto tag = *command.tag;
+  const Deadline deadline = command.deadline;
+  ReplyFn reply = std::move(command.reply);
+  run_idempotent(tag, deadline, std::move(reply),
+                 [start, command = std::move(command)](ReplyFn done) mutable {
+                   command.reply = std::move(done);
+                   start(std::move(command));
+                 });
+}
+
+void Ledger::transaction(
+    std::string transaction_id,
+    std::function<void(domain::Result<std::optional<persistence::TransactionView>>)> reply) {
+  pool_->run<std::optional<persistence::TransactionView>>(
+      "find_transaction",
+      [id = std::move(transaction_id)](pqxx::connection& conn) {
+        return persistence::find_transaction(conn, id);
+      },
+      std::move(reply));
+}
+
+}  // namespace wallet::actors

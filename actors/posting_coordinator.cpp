@@ -1,0 +1,214 @@
+// Transactions of many postings (SPEC.md section 8), coordinated by the transfer coordinator's
+// actor with the transfer protocol generalized from two accounts to N:
+//  1. every account the postings name (not @world, which has no actor) is reserved one after the
+//     other in account_id order, the one global lock order of every coordinator, so no two
+//     transactions (or a transaction and a transfer) wait on each other; each reservation checks
+//     the account's net change over the whole transaction against its rules (available balance,
+//     overdraft line, frozen for an account that pays in any posting, closed, balance limit) and
+//     applies it in memory, locking the account;
+//  2. with every account reserved, the rows of every posting (chained per account from the balance
+//     its reservation started at), the transaction's record and its idempotency outcome go to the
+//     LedgerWriter as one mutation, so one commit applies all of them or none; then every account
+//     is released;
+//  3. a refusal (or the deadline) at any account releases those reserved so far unchanged: no
+//     posting applies.
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "actors/ledger_outcomes.hpp"
+#include "actors/transfer_coordinator.hpp"
+#include "domain/ids.hpp"
+#include "domain/time_text.hpp"
+
+namespace wallet::actors {
+namespace {
+
+using Self = caf::stateful_actor<CoordinatorState>*;
+
+bool is_world(const std::string& side) { return side == kWorld; }
+
+void request_account(Self self, const std::string& transaction_id, const PostingsState& t) {
+  const auto& account = t.accounts[t.legs.size()];
+  ReserveRequest request{transaction_id,
+                         account.account_id,
+                         account.net < 0 ? LegRole::debit : LegRole::credit,
+                         account.net < 0 ? -account.net : account.net,
+                         caf::actor_cast<caf::actor>(self),
+                         t.command.deadline};
+  request.account_form = true;
+  request.pays = account.pays;
+  self->send(self->state.registry, reserve_atom::value, std::move(request));
+}
+
+void release_all(Self self, const std::string& transaction_id, const PostingsState& t,
+                 bool submitted) {
+  for (const auto& leg : t.legs) {
+    self->send(leg.account, release_atom::value, transaction_id, submitted);
+  }
+}
+
+// The account whose currency differs from a posting's, if any (the HTTP layer checks first; this
+// is the actors' own guard).
+std::optional<domain::Error> currency_refusal(const PostingsState& t) {
+  std::map<std::string, const std::string*> currency;
+  for (const auto& leg : t.legs) currency.emplace(leg.user_id, &leg.currency);
+  for (const auto& posting : t.command.postings) {
+    for (const auto* side : {&posting.from, &posting.to}) {
+      if (is_world(*side)) continue;
+      if (*currency.at(*side) != posting.currency) {
+        return domain::Error{domain::ErrorCode::currency_mismatch,
+                             "account " + *side + " does not hold " + posting.currency, *side};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every posting's rows, in posting order (debit row first), each account's chained from the
+// balance its reservation started at; the last row of each account ends at the balance its
+// reservation reached.
+std::vector<persistence::LedgerEntry> posting_rows(const std::string& transaction_id,
+                                                   const PostingsState& t) {
+  std::map<std::string, const LegReservation*> legs;
+  std::map<std::string, int64_t> running;
+  for (const auto& leg : t.legs) {
+    legs.emplace(leg.user_id, &leg);
+    running.emplace(leg.user_id, leg.entry.old_balance);
+  }
+  using persistence::EntryKind;
+  std::vector<persistence::LedgerEntry> rows;
+  auto row = [&](const std::string& account, int64_t change, EntryKind kind, int index) {
+    auto& balance = running.at(account);
+    persistence::LedgerEntry entry;
+    entry.id = domain::new_uuid_v4();
+    entry.user_id = account;
+    entry.change = change;
+    entry.old_balance = balance;
+    entry.new_balance = balance + change;
+    entry.kind = kind;
+    entry.exponent = legs.at(account)->entry.exponent;
+    entry.transaction_id = transaction_id;
+    entry.posting = index;
+    balance = entry.new_balance;
+    rows.push_back(std::move(entry));
+  };
+  for (size_t i = 0; i < t.command.postings.size(); ++i) {
+    const auto& p = t.command.postings[i];
+    const int index = static_cast<int>(i);
+    if (!is_world(p.from)) {
+      row(p.from, -p.amount, is_world(p.to) ? EntryKind::withdrawal : EntryKind::posting_debit,
+          index);
+    }
+    if (!is_world(p.to)) {
+      row(p.to, p.amount, is_world(p.from) ? EntryKind::deposit : EntryKind::posting_credit, index);
+    }
+  }
+  return rows;
+}
+
+void commit(Self self, const std::string& transaction_id, PostingsState& t) {
+  auto& cmd = t.command;
+  const std::string created_at = domain::format_epoch_ms(now_ms());
+  WriteRequest request;
+  for (const auto& leg : t.legs) request.participants.emplace_back(leg.account, leg.entry.new_balance);
+  request.mutation.entries = posting_rows(transaction_id, t);
+  persistence::TransactionRecord record;
+  record.transaction_id = transaction_id;
+  record.postings = cmd.postings_json;
+  record.metadata = cmd.metadata;
+  record.reference = cmd.reference;
+  record.created_at = created_at;
+  record.reverses = cmd.reverses;
+  record.reversible = cmd.reversible;
+  record.reversed_now = cmd.reversed_now;
+  record.exponent = cmd.reversal_exponent;
+  request.mutation.transactions.push_back(std::move(record));
+  request.on_commit = Reply{201, cmd.render(transaction_id, created_at)};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.reply = std::move(cmd.reply);
+  // As a transfer's: the writer holds the mutation before any of its accounts is released.
+  self->send(self->state.writer, submit_atom::value, std::move(request));
+  release_all(self, transaction_id, t, true);
+}
+
+}  // namespace
+
+void start_transaction(Self self, TransactionCommand& command) {
+  std::string transaction_id =
+      command.transaction_id.empty() ? domain::new_uuid_v4() : command.transaction_id;
+  auto [it, fresh] = self->state.transactions.try_emplace(transaction_id);
+  if (!fresh) {
+    command.reply(error_reply(domain::ErrorCode::unavailable,
+                              "this transaction is already being applied, retry later"));
+    return;
+  }
+  auto& t = it->second;
+  t.command = std::move(command);
+  std::map<std::string, PostingsState::Account> accounts;
+  for (const auto& p : t.command.postings) {
+    if (!is_world(p.from)) {
+      auto& a = accounts[p.from];
+      a.account_id = p.from;
+      a.net -= p.amount;
+      a.pays = true;
+    }
+    if (!is_world(p.to)) {
+      auto& a = accounts[p.to];
+      a.account_id = p.to;
+      a.net += p.amount;
+    }
+  }
+  for (auto& [id, account] : accounts) t.accounts.push_back(std::move(account));
+  if (t.accounts.empty()) {  // only @world: the HTTP layer refuses it first
+    t.command.reply(error_reply(domain::ErrorCode::invalid_account_id,
+                                "a transaction must name at least one account"));
+    self->state.transactions.erase(it);
+    return;
+  }
+  request_account(self, it->first, t);
+}
+
+bool take_transaction_leg(Self self, LegReservation& leg) {
+  auto& transactions = self->state.transactions;
+  auto it = transactions.find(leg.transfer_id);
+  if (it == transactions.end()) return false;
+  auto& t = it->second;
+  const std::string& transaction_id = it->first;
+  if (leg.refusal) {
+    release_all(self, transaction_id, t, false);
+    auto refusal = std::move(*leg.refusal);
+    if (refusal.account_id.empty()) refusal.account_id = leg.user_id;
+    if (refusal.code == domain::ErrorCode::user_not_found) {
+      refusal = {domain::ErrorCode::account_not_found, "no account " + leg.user_id, leg.user_id};
+    }
+    reject(self, self->state.writer, t.command.tag, refusal, t.command.reply, t.command.deadline);
+    transactions.erase(it);
+    return true;
+  }
+  t.legs.push_back(std::move(leg));
+  if (t.legs.size() < t.accounts.size()) {
+    request_account(self, transaction_id, t);
+    return true;
+  }
+  if (auto mismatch = currency_refusal(t)) {
+    release_all(self, transaction_id, t, false);
+    t.command.reply(Reply{domain::http_status(mismatch->code), domain::error_body(*mismatch)});
+  } else if (self->clock().now() > t.command.deadline) {
+    // Not handed to the writer: every reservation is undone, nothing changed.
+    release_all(self, transaction_id, t, false);
+    t.command.reply(timeout_reply());
+  } else {
+    commit(self, transaction_id, t);
+  }
+  transactions.erase(it);
+  return true;
+}
+
+}  // namespace wallet::actors
