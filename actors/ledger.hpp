@@ -143,6 +143,9 @@ class Ledger {
   void transaction(
       std::string transaction_id,
       std::function<void(domain::Result<std::optional<persistence::TransactionView>>)> reply);
+  // GET /admin/totals: per currency, accounts, in transit and @world (persistence::ledger_totals).
+  void totals(bool verify,
+              std::function<void(domain::Result<std::vector<persistence::CurrencyTotals>>)> reply);
 
   // Beyond one machine: every partition with its owner and epoch, as Postgres holds them.
   void partitions(

@@ -54,4 +54,13 @@ void Ledger::transaction(
       std::move(reply));
 }
 
+void Ledger::totals(
+    bool verify,
+    std::function<void(domain::Result<std::vector<persistence::CurrencyTotals>>)> reply) {
+  pool_->run<std::vector<persistence::CurrencyTotals>>(
+      "ledger_totals",
+      [verify](pqxx::connection& conn) { return persistence::ledger_totals(conn, verify); },
+      std::move(reply));
+}
+
 }  // namespace wallet::actors

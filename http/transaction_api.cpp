@@ -441,6 +441,33 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
                ledger.inspect(std::move(query));
              });
 
+  // Per currency: the accounts, the money in transit, and @world (minus deposits - withdrawals);
+  // ?verify=true sums @world from the ledger's rows too (a scan) and says whether both agree.
+  router.add("GET", "/admin/totals",
+             [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
+               if (!authorized(request, responder)) return;
+               const bool verify = request.query_value("verify").value_or("") == "true";
+               using Totals = std::vector<persistence::CurrencyTotals>;
+               ledger.totals(verify, [responder](domain::Result<Totals> totals) {
+                 if (!totals) return responder->send_error(totals.error());
+                 nlohmann::json currencies = nlohmann::json::object();
+                 for (const auto& t : *totals) {
+                   auto money = [&t](int64_t minor) {
+                     return domain::format_minor(minor, t.exponent);
+                   };
+                   nlohmann::json item{{"accounts", money(t.accounts)},
+                                       {"in_transit", money(t.in_transit)},
+                                       {"world", money(t.world)}};
+                   if (t.world_from_rows) {
+                     item["world_from_rows"] = money(*t.world_from_rows);
+                     item["rows_agree"] = *t.world_from_rows == t.world;
+                   }
+                   currencies[t.currency] = std::move(item);
+                 }
+                 responder->send(200, nlohmann::json{{"currencies", std::move(currencies)}}.dump());
+               });
+             });
+
   router.add("GET", "/admin/actors/{user_id}",
              [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
                if (!authorized(request, responder)) return;

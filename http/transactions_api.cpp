@@ -3,6 +3,8 @@
 // (404 account_not_found, 400 currency_mismatch, 409 account_closed, each naming the account),
 // and hand the transaction to the Ledger, which applies it all or nothing through the accounts'
 // actors; the 201 body is rendered here and stored as the key's outcome.
+#include "http/transactions_api.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -10,7 +12,6 @@
 #include "domain/transaction_requests.hpp"
 #include "http/account_api.hpp"
 #include "http/common.hpp"
-#include "http/transactions_api.hpp"
 
 namespace wallet::http {
 namespace {
@@ -43,10 +44,9 @@ std::vector<domain::PostingRequest> as_requests(const std::vector<actors::Postin
 }
 
 nlohmann::json view_json(const actors::TransactionView& view) {
-  auto body = parsed_object(transaction_body(view.transaction_id,
-                                             domain::postings_json(as_requests(view.postings)),
-                                             view.metadata, view.reference, view.reverses,
-                                             view.created_at));
+  auto body = parsed_object(
+      transaction_body(view.transaction_id, domain::postings_json(as_requests(view.postings)),
+                       view.metadata, view.reference, view.reverses, view.created_at));
   if (view.postings.size() == 1) {
     const auto& p = view.postings.front();
     body["reversed_amount"] = domain::format_minor(view.reversed, p.exponent);
@@ -66,6 +66,13 @@ std::vector<std::string> accounts_named(const std::vector<domain::PostingRequest
     }
   }
   return ids;
+}
+
+const std::string& first_payer(const std::vector<domain::PostingRequest>& postings) {
+  for (const auto& p : postings) {
+    if (p.from != domain::kWorldAccount) return p.from;
+  }
+  return postings.front().to;
 }
 
 // The accounts every posting names, checked against the postings' currencies; answers 404
@@ -149,27 +156,30 @@ actors::TransactionCommand command_for(const std::vector<domain::PostingRequest>
 
 void add_post_route(Router& router, actors::Ledger& ledger,
                     std::shared_ptr<const OwnerRouting> routing, Verifier verifier) {
-  router.add("POST", "/transactions", [&ledger, routing, verifier](const HttpRequest& request,
-                                                                    ResponderPtr responder) {
-    std::optional<JwtClaims> claims;
-    if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
-    if (!require_json(request, responder)) return;
-    auto decoded = domain::decode_transaction(request.body, request.header("idempotency-key"));
-    if (!decoded) return responder->send_error(decoded.error());
-    const auto& postings = decoded->postings;
-    if (routing && routing->elsewhere(accounts_named(postings).front(), request, responder)) return;
-    auto command = command_for(postings);
-    command.metadata = decoded->metadata;
-    command.reference = decoded->reference;
-    command.tag = tag_for("transactions", decoded->idempotency_key,
-                          domain::canonical_transaction(decoded.value()));
-    command.render = [postings = command.postings_json, metadata = command.metadata,
-                      reference = command.reference](const std::string& id,
-                                                     const std::string& created_at) {
-      return transaction_body(id, postings, metadata, reference, "", created_at);
-    };
-    start(ledger, std::move(command), postings, claims, std::move(responder));
-  });
+  router.add("POST", "/transactions",
+             [&ledger, routing, verifier](const HttpRequest& request, ResponderPtr responder) {
+               std::optional<JwtClaims> claims;
+               if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+               if (!require_json(request, responder)) return;
+               auto decoded =
+                   domain::decode_transaction(request.body, request.header("idempotency-key"));
+               if (!decoded) return responder->send_error(decoded.error());
+               const auto& postings = decoded->postings;
+               // Beyond one machine: to the owner of the first account that pays (its debits are
+               // decided there), or of the first account when only @world pays.
+               if (routing && routing->elsewhere(first_payer(postings), request, responder)) return;
+               auto command = command_for(postings);
+               command.metadata = decoded->metadata;
+               command.reference = decoded->reference;
+               command.tag = tag_for("transactions", decoded->idempotency_key,
+                                     domain::canonical_transaction(decoded.value()));
+               command.render = [postings = command.postings_json, metadata = command.metadata,
+                                 reference = command.reference](const std::string& id,
+                                                                const std::string& created_at) {
+                 return transaction_body(id, postings, metadata, reference, "", created_at);
+               };
+               start(ledger, std::move(command), postings, claims, std::move(responder));
+             });
 }
 
 std::optional<std::string> path_transaction_id(const HttpRequest& request,
@@ -251,34 +261,34 @@ domain::Result<Reversal> reversal_of(const actors::TransactionView& original,
 }
 
 void add_reverse_route(Router& router, actors::Ledger& ledger, Verifier verifier) {
-  router.add(
-      "POST", "/transactions/{transaction_id}/reverse",
-      [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
-        std::optional<JwtClaims> claims;
-        if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
-        auto id = path_transaction_id(request, responder);
-        if (!id) return;
-        if (!require_json(request, responder)) return;
-        auto decoded = domain::decode_reversal(request.body, request.header("idempotency-key"));
-        if (!decoded) return responder->send_error(decoded.error());
-        auto tag = tag_for("reverse", decoded->idempotency_key,
-                           domain::canonical_reversal(*id, decoded.value()));
-        using Found = std::optional<actors::TransactionView>;
-        ledger.transaction(*id, [&ledger, responder, claims, tag, id = *id,
-                                 decoded = decoded.value()](domain::Result<Found> found) {
-          if (!found) return responder->send_error(found.error());
-          if (!found.value()) return responder->send_error(no_transaction(id));
-          auto reversal = reversal_of(*found.value(), decoded);
-          if (!reversal) {
-            // Through the key's gate: a retry of a reversal that committed replays its 201
-            // instead of hearing already_reversed.
-            if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder));
-            return responder->send_error(reversal.error());
-          }
-          reversal->command.tag = tag;
-          start(ledger, std::move(reversal->command), reversal->postings, claims, responder);
-        });
-      });
+  router.add("POST", "/transactions/{transaction_id}/reverse",
+             [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+               std::optional<JwtClaims> claims;
+               if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+               auto id = path_transaction_id(request, responder);
+               if (!id) return;
+               if (!require_json(request, responder)) return;
+               auto decoded =
+                   domain::decode_reversal(request.body, request.header("idempotency-key"));
+               if (!decoded) return responder->send_error(decoded.error());
+               auto tag = tag_for("reverse", decoded->idempotency_key,
+                                  domain::canonical_reversal(*id, decoded.value()));
+               using Found = std::optional<actors::TransactionView>;
+               ledger.transaction(*id, [&ledger, responder, claims, tag, id = *id,
+                                        decoded = decoded.value()](domain::Result<Found> found) {
+                 if (!found) return responder->send_error(found.error());
+                 if (!found.value()) return responder->send_error(no_transaction(id));
+                 auto reversal = reversal_of(*found.value(), decoded);
+                 if (!reversal) {
+                   // Through the key's gate: a retry of a reversal that committed replays its 201
+                   // instead of hearing already_reversed.
+                   if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder));
+                   return responder->send_error(reversal.error());
+                 }
+                 reversal->command.tag = tag;
+                 start(ledger, std::move(reversal->command), reversal->postings, claims, responder);
+               });
+             });
 }
 
 }  // namespace

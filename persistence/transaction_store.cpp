@@ -1,5 +1,7 @@
 #include "persistence/transaction_store.hpp"
 
+#include <map>
+
 #include "persistence/stored_money.hpp"
 
 namespace wallet::persistence {
@@ -9,8 +11,7 @@ constexpr const char* kRfc3339Millis = "YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"";
 
 int64_t reversed_of(pqxx::nontransaction& txn, const std::string& transaction_id, int exponent) {
   auto rows = txn.exec_params(
-      "SELECT reversed FROM transaction_reversals WHERE transaction_id = $1::uuid",
-      transaction_id);
+      "SELECT reversed FROM transaction_reversals WHERE transaction_id = $1::uuid", transaction_id);
   return rows.empty() ? 0 : minor_units(rows[0][0], exponent);
 }
 
@@ -59,7 +60,7 @@ std::optional<TransactionView> from_rows(pqxx::nontransaction& txn,
           "') FROM transactions"
           " WHERE transaction_id IS NULL AND (id = $1::uuid OR transfer_id = $1::uuid)"
           " ORDER BY seq",
-          transaction_id);
+      transaction_id);
   if (rows.empty()) return std::nullopt;
   TransactionView view;
   view.transaction_id = transaction_id;
@@ -97,6 +98,42 @@ std::optional<TransactionView> find_transaction(pqxx::connection& conn,
   pqxx::nontransaction txn(conn);
   if (auto view = recorded(txn, transaction_id)) return view;
   return from_rows(txn, transaction_id);
+}
+
+std::vector<CurrencyTotals> ledger_totals(pqxx::connection& conn, bool verify) {
+  pqxx::read_transaction txn(conn);  // one snapshot: accounts, transit and rows agree
+  std::map<std::string, CurrencyTotals> by_code;
+  auto entry = [&](const std::string& code) -> CurrencyTotals& {
+    auto& totals = by_code[code];
+    totals.currency = code;
+    totals.exponent = exponent_of(code);
+    return totals;
+  };
+  for (const auto& row : txn.exec("SELECT currency, sum(balance)::text FROM accounts GROUP BY 1")) {
+    auto& totals = entry(row[0].c_str());
+    totals.accounts = minor_units(row[1], totals.exponent);
+  }
+  for (const auto& row :
+       txn.exec("SELECT a.currency, sum(m.amount)::text FROM transfers_in_transit m"
+                " JOIN accounts a ON a.account_id = m.from_user_id GROUP BY 1")) {
+    auto& totals = entry(row[0].c_str());
+    totals.in_transit = minor_units(row[1], totals.exponent);
+  }
+  if (verify) {
+    for (const auto& row :
+         txn.exec("SELECT currency, coalesce(sum(balance_change), 0)::text FROM transactions"
+                  " WHERE kind IN ('deposit', 'withdrawal') GROUP BY 1")) {
+      auto& totals = entry(row[0].c_str());
+      totals.world_from_rows = -minor_units(row[1], totals.exponent);
+    }
+  }
+  std::vector<CurrencyTotals> out;
+  for (auto& [code, totals] : by_code) {
+    totals.world = -(totals.accounts + totals.in_transit);
+    if (verify && !totals.world_from_rows) totals.world_from_rows = 0;
+    out.push_back(std::move(totals));
+  }
+  return out;
 }
 
 }  // namespace wallet::persistence

@@ -38,4 +38,19 @@ struct TransactionView {
 std::optional<TransactionView> find_transaction(pqxx::connection& conn,
                                                 const std::string& transaction_id);
 
+// GET /admin/totals: per currency, the money of every account, the money in transit between
+// owners, and @world's balance (the outside, which has no row): minus (deposits - withdrawals).
+// Read in one snapshot. @world is accounts + in transit, negated (what the ledger's invariant
+// makes it); with `verify` it is also summed from the deposit and withdrawal rows (a scan of the
+// ledger) and `rows_agree` tells whether both agree.
+struct CurrencyTotals {
+  std::string currency;
+  int exponent = 2;
+  int64_t accounts = 0;
+  int64_t in_transit = 0;
+  int64_t world = 0;
+  std::optional<int64_t> world_from_rows;  // with verify only
+};
+std::vector<CurrencyTotals> ledger_totals(pqxx::connection& conn, bool verify);
+
 }  // namespace wallet::persistence
