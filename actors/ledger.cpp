@@ -532,6 +532,8 @@ void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
   command.to_user_id = std::move(leg.to_user_id);
   command.amount = leg.amount;
   command.transfer_id = std::move(leg.transfer_id);
+  command.posting_of = std::move(leg.transaction_id);
+  command.posting = leg.posting;
   command.arrival = true;
   command.deadline = deadline_from_now();
   command.reply = [done = std::move(done)](Reply reply) { done(reply.status == 200); };

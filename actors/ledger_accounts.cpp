@@ -1,6 +1,7 @@
 // The Ledger's accounts (SPEC.md section 8): opening one, reading them, and changing an account's
 // rules through its actor (which decides the change in its order with the money work).
 #include "actors/ledger.hpp"
+#include "actors/ledger_outcomes.hpp"
 #include "persistence/account_store.hpp"
 
 namespace wallet::actors {
@@ -49,9 +50,19 @@ void Ledger::user_accounts(
 }
 
 void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply) {
+  // Closed and reversed are final: such a refusal is the key's outcome (stored through the
+  // writer, replayed to every retry); anything else is answered and the key stays free.
+  const bool decided = refusal.code == domain::ErrorCode::account_closed ||
+                       refusal.code == domain::ErrorCode::already_reversed;
   run_idempotent(tag, deadline_from_now(), std::move(reply),
-                 [refusal = std::move(refusal)](ReplyFn done) {
-                   done(Reply{domain::http_status(refusal.code), domain::error_body(refusal)});
+                 [this, tag, decided, refusal = std::move(refusal)](ReplyFn done) {
+                   Reply answer{domain::http_status(refusal.code), domain::error_body(refusal)};
+                   if (!decided) return done(std::move(answer));
+                   WriteRequest request;
+                   request.mutation.outcome = outcome_for(tag, answer);
+                   request.on_commit = std::move(answer);
+                   request.reply = std::move(done);
+                   caf::anon_send(writer_, submit_atom::value, std::move(request));
                  });
 }
 

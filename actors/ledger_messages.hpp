@@ -152,6 +152,10 @@ struct TransferCommand {
   std::string currency = {};
   std::string from_owner = {};
   std::string to_owner = {};
+  // An arrival of a posting of a transaction of POST /transactions (across owners): its credit
+  // row names the transaction and the posting (posting_credit) instead of a transfer.
+  std::string posting_of = {};
+  int posting = -1;
 };
 
 // A transaction of POST /transactions (SPEC.md section 8): 1..32 postings applied all or nothing.
@@ -183,6 +187,9 @@ struct TransactionCommand {
   std::function<std::string(const std::string& transaction_id, const std::string& created_at)>
       render;
   std::string transaction_id = {};  // given, or a fresh uuid
+  // Beyond one machine: the accounts another instance serves, with their partitions. Only payees
+  // may be among them: their credits leave in transit (as a cross-owner transfer's do).
+  std::map<std::string, int> foreign = {};
 };
 
 // Release 2 commands. A withdrawal takes money out of one account (checked against its available

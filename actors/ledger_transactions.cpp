@@ -1,5 +1,7 @@
 // The Ledger's transactions of many postings (SPEC.md section 8): starting one (the coordinator
 // applies it all or nothing, actors/posting_coordinator.cpp) and reading any transaction back.
+#include <algorithm>
+
 #include "actors/ledger.hpp"
 #include "domain/partitioning.hpp"
 
@@ -16,18 +18,30 @@ void Ledger::transact(TransactionCommand command) {
     return command.reply(error_reply(domain::ErrorCode::invalid_account_id,
                                      "a transaction must name at least one account"));
   }
-  // Beyond one machine: this instance applies a transaction whose accounts it serves, all of
-  // them (the HTTP layer sends it to the owner of its first account). A transaction across
-  // owners is refused before anything is decided (nothing changed).
-  for (const auto& account : accounts) {
-    if (owned_elsewhere(account)) {
+  // Beyond one machine: this instance applies a transaction whose payers it serves, all of them
+  // (the HTTP layer sends it to the owner of its first payer); the credits of payees served
+  // elsewhere leave in transit. Payers on several instances, or money from @world to an account
+  // served elsewhere, are refused before anything is decided (nothing changed).
+  for (const auto& p : command.postings) {
+    const bool payer_elsewhere = p.from != kWorld && owned_elsewhere(p.from);
+    const bool payee_elsewhere = p.to != kWorld && owned_elsewhere(p.to);
+    if (payer_elsewhere || (payee_elsewhere && p.from == kWorld)) {
       return command.reply(error_reply(
           domain::ErrorCode::accounts_across_owners,
-          "the accounts of this transaction are served by more than one instance; a transaction "
-          "across owners is not supported yet (nothing changed)"));
+          "the accounts paying in this transaction are served by more than one instance; a "
+          "transaction across owners is supported for its payees only (nothing changed)"));
+    }
+    if (payee_elsewhere) {
+      command.foreign.emplace(p.to, domain::partition_of(p.to, options_.owned->partitions()));
     }
   }
-  if (!admit(command.reply, accounts.front())) return;
+  const auto served = std::find_if(accounts.begin(), accounts.end(),
+                                   [&](const std::string& a) { return !command.foreign.count(a); });
+  if (served == accounts.end()) {
+    return command.reply(error_reply(domain::ErrorCode::accounts_across_owners,
+                                     "no account of this transaction is served here"));
+  }
+  if (!admit(command.reply, *served)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   auto start = [this](TransactionCommand cmd) {
     caf::anon_send(coordinator_, transact_atom::value, std::move(cmd));

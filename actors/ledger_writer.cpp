@@ -26,7 +26,7 @@ void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutati
 
 // How a unit ended. `fenced`: refused by the ownership fence, nothing written; the client is told
 // the partition moved (503, retry), which is a different answer from an outage's.
-enum class Ending { committed, failed, fenced };
+enum class Ending { committed, failed, fenced, over_reversed };
 
 void settle(Self self, WriteRequest& request, Ending ending) {
   const bool committed = ending == Ending::committed;
@@ -37,6 +37,11 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     count_holds(*self->state.gauges, request.mutation);  // release 2
     request.on_commit.durable = request.mutation.outcome.has_value();
     request.reply(std::move(request.on_commit));
+  } else if (ending == Ending::over_reversed) {
+    ++self->state.stats.failed_mutations;
+    request.reply(error_reply(domain::ErrorCode::already_reversed,
+                              "a reversal racing this one reversed what was left of the "
+                              "transaction; nothing changed"));
   } else if (ending == Ending::fenced) {
     ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::partition_moved,
@@ -190,6 +195,7 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
       finish_unit(self, index, Ending::committed);
       return;
     case ApplyStatus::rejected:
+    case ApplyStatus::over_reversed:
       if (!lane.isolating && lane.writing.size() > 1) {
         // Isolate: commit each mutation alone, in order. A mutation built on a refused one is
         // refused too (its old balance no longer matches), which is what keeps the chains intact.
@@ -198,7 +204,8 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
         write_unit(self, index);
         return;
       }
-      finish_unit(self, index, Ending::failed);
+      finish_unit(self, index,
+                  status == ApplyStatus::over_reversed ? Ending::over_reversed : Ending::failed);
       return;
     case ApplyStatus::unavailable:
       finish_unit(self, index, Ending::failed);

@@ -12,6 +12,9 @@
 //     is released;
 //  3. a refusal (or the deadline) at any account releases those reserved so far unchanged: no
 //     posting applies.
+// Across owners (SPEC.md section 7) the instance serving the transaction's payers coordinates it;
+// a payee another instance serves is not reserved here: its credit leaves in transit, committed
+// with the debits, and its owner applies it later exactly once (as a transfer's credit).
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -55,7 +58,7 @@ std::optional<domain::Error> currency_refusal(const PostingsState& t) {
   for (const auto& leg : t.legs) currency.emplace(leg.user_id, &leg.currency);
   for (const auto& posting : t.command.postings) {
     for (const auto* side : {&posting.from, &posting.to}) {
-      if (is_world(*side)) continue;
+      if (is_world(*side) || t.command.foreign.count(*side)) continue;
       if (*currency.at(*side) != posting.currency) {
         return domain::Error{domain::ErrorCode::currency_mismatch,
                              "account " + *side + " does not hold " + posting.currency, *side};
@@ -65,8 +68,8 @@ std::optional<domain::Error> currency_refusal(const PostingsState& t) {
   return std::nullopt;
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -106,19 +109,47 @@ std::vector<persistence::LedgerEntry> posting_rows(const std::string& transactio
       row(p.from, -p.amount, is_world(p.to) ? EntryKind::withdrawal : EntryKind::posting_debit,
           index);
     }
-    if (!is_world(p.to)) {
+    if (!is_world(p.to) && !t.command.foreign.count(p.to)) {
       row(p.to, p.amount, is_world(p.from) ? EntryKind::deposit : EntryKind::posting_credit, index);
     }
   }
   return rows;
 }
 
+// Beyond one machine: the credits of postings whose payee another instance serves leave in
+// transit, each with an in-transit row of its own committed with the debits (its owner writes the
+// credit row later, once, deleting that row), as a cross-owner transfer's credit does.
+std::vector<persistence::InTransit> departures(const std::string& transaction_id,
+                                               const PostingsState& t) {
+  std::map<std::string, int> exponents;
+  for (const auto& leg : t.legs) exponents.emplace(leg.user_id, leg.entry.exponent);
+  std::vector<persistence::InTransit> out;
+  for (size_t i = 0; i < t.command.postings.size(); ++i) {
+    const auto& p = t.command.postings[i];
+    auto foreign = t.command.foreign.find(p.to);
+    if (foreign == t.command.foreign.end()) continue;
+    persistence::InTransit leg;
+    leg.transfer_id = domain::new_uuid_v4();  // the in-transit row's own id
+    leg.from_user_id = p.from;                // a payer this instance serves (never @world)
+    leg.to_user_id = p.to;
+    leg.amount = p.amount;
+    leg.to_partition = foreign->second;
+    leg.exponent = exponents.at(p.from);
+    leg.transaction_id = transaction_id;
+    leg.posting = static_cast<int>(i);
+    out.push_back(std::move(leg));
+  }
+  return out;
+}
+
 void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   auto& cmd = t.command;
-  const std::string created_at = domain::format_epoch_ms(now_ms());
+  const std::string created_at = domain::format_epoch_us(now_us());
   WriteRequest request;
-  for (const auto& leg : t.legs) request.participants.emplace_back(leg.account, leg.entry.new_balance);
+  for (const auto& leg : t.legs)
+    request.participants.emplace_back(leg.account, leg.entry.new_balance);
   request.mutation.entries = posting_rows(transaction_id, t);
+  request.mutation.departures = departures(transaction_id, t);
   persistence::TransactionRecord record;
   record.transaction_id = transaction_id;
   record.postings = cmd.postings_json;
@@ -133,6 +164,24 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   request.on_commit = Reply{201, cmd.render(transaction_id, created_at)};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = std::move(cmd.reply);
+#ifdef WALLET_PROTOCOL_BUG_PARTIAL_TRANSACTION  // negative control (test-only): last account apart
+  {
+    WriteRequest apart;  // the last account's rows, in a commit of their own
+    const std::string& last = t.legs.back().user_id;
+    apart.participants.push_back(request.participants.back());
+    request.participants.pop_back();
+    auto& rows = request.mutation.entries;
+    auto split = std::stable_partition(rows.begin(), rows.end(),
+                                       [&](const auto& e) { return e.user_id != last; });
+    apart.mutation.entries.assign(std::make_move_iterator(split),
+                                  std::make_move_iterator(rows.end()));
+    rows.erase(split, rows.end());
+    apart.on_commit = Reply{201, ""};
+    apart.reply = [](Reply) {};
+    self->send(self->state.writer, submit_atom::value, std::move(request));
+    request = std::move(apart);
+  }
+#endif
   // As a transfer's: the writer holds the mutation before any of its accounts is released.
   self->send(self->state.writer, submit_atom::value, std::move(request));
   release_all(self, transaction_id, t, true);
@@ -153,22 +202,22 @@ void start_transaction(Self self, TransactionCommand& command) {
   t.command = std::move(command);
   std::map<std::string, PostingsState::Account> accounts;
   for (const auto& p : t.command.postings) {
-    if (!is_world(p.from)) {
+    if (!is_world(p.from) && !t.command.foreign.count(p.from)) {
       auto& a = accounts[p.from];
       a.account_id = p.from;
       a.net -= p.amount;
       a.pays = true;
     }
-    if (!is_world(p.to)) {
+    if (!is_world(p.to) && !t.command.foreign.count(p.to)) {
       auto& a = accounts[p.to];
       a.account_id = p.to;
       a.net += p.amount;
     }
   }
   for (auto& [id, account] : accounts) t.accounts.push_back(std::move(account));
-  if (t.accounts.empty()) {  // only @world: the HTTP layer refuses it first
+  if (t.accounts.empty()) {  // only @world or foreign payees: Ledger::transact refuses it first
     t.command.reply(error_reply(domain::ErrorCode::invalid_account_id,
-                                "a transaction must name at least one account"));
+                                "a transaction must name an account this instance serves"));
     self->state.transactions.erase(it);
     return;
   }

@@ -63,10 +63,18 @@ void commit(Self self, TransferState& s) {
     if (leg.entry.kind == persistence::EntryKind::transfer_debit)
       from_balance = leg.entry.new_balance;
     request.participants.emplace_back(leg.account, leg.entry.new_balance);
+    if (!cmd.posting_of.empty()) {
+      // The credit of a posting that arrives: it names its transaction, as every posting row.
+      leg.entry.kind = persistence::EntryKind::posting_credit;
+      leg.entry.transfer_id.clear();
+      leg.entry.transaction_id = cmd.posting_of;
+      leg.entry.posting = cmd.posting;
+    }
   }
-  // Debit row first, so the history reads in the order the money moved.
-  for (auto kind :
-       {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit}) {
+  // Debit row first, so the history reads in the order the money moved (an arriving posting's
+  // credit is a posting_credit: it must not be left out).
+  for (auto kind : {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit,
+                    persistence::EntryKind::posting_credit}) {
     for (auto& leg : s.legs) {
       if (leg.entry.kind == kind) request.mutation.entries.push_back(std::move(leg.entry));
     }

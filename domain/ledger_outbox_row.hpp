@@ -34,6 +34,8 @@ struct LedgerOutboxRow {
   // a transaction of POST /transactions (kind "transaction"): its document, a JSON object of
   // postings, metadata, reference and reverses
   std::string_view body;
+  // a row of a transaction of POST /transactions: that transaction's id (empty otherwise)
+  std::string_view posting_of;
 
   bool is_hold() const { return !hold_id.empty(); }
   bool is_transaction() const { return kind == "transaction"; }

@@ -35,7 +35,8 @@ Result<Json> parse_exact(std::string_view body) {
   ExactNumbers handler(root);
   const bool ok = Json::sax_parse(body.begin(), body.end(), &handler,
                                   nlohmann::detail::input_format_t::json, false);
-  if (!ok || handler.is_errored()) return Error{ErrorCode::invalid_json, "the body is not valid JSON"};
+  if (!ok || handler.is_errored())
+    return Error{ErrorCode::invalid_json, "the body is not valid JSON"};
   if (!root.is_object()) return Error{ErrorCode::invalid_json, "the body must be a JSON object"};
   return root;
 }
@@ -106,7 +107,8 @@ Result<PostingRequest> posting(const Json& item, size_t index) {
   std::string text = amount->get<std::string>();
   if (is_number(*amount)) text.erase(0, 1);
   auto written = parse_amount(text, p.exponent);
-  if (!written) return Error{ErrorCode::invalid_amount, where + ".amount: " + written.error().message};
+  if (!written)
+    return Error{ErrorCode::invalid_amount, where + ".amount: " + written.error().message};
   auto minor = written->to_minor(p.exponent);
   if (!minor) return Error{ErrorCode::invalid_amount, where + ".amount: " + minor.error().message};
   p.amount = *minor;
@@ -118,7 +120,8 @@ Result<std::optional<std::string>> key_of(const Json& body,
   FlatObject fields;
   if (auto it = body.find("idempotency_key"); it != body.end()) {
     auto value = scalar(*it);
-    if (!value) return Error{ErrorCode::invalid_idempotency_key, "idempotency_key must be a string"};
+    if (!value)
+      return Error{ErrorCode::invalid_idempotency_key, "idempotency_key must be a string"};
     fields.emplace("idempotency_key", std::move(*value));
   }
   return request_idempotency_key(fields, header_key);
@@ -132,7 +135,8 @@ Result<std::string> metadata_of(const Json& body) {
   for (const auto& [key, value] : it->items()) {
     auto converted = scalar(value);
     if (!converted) {
-      return Error{ErrorCode::invalid_metadata, "metadata value of \"" + key + "\" must be a string"};
+      return Error{ErrorCode::invalid_metadata,
+                   "metadata value of \"" + key + "\" must be a string"};
     }
     object.emplace(key, std::move(*converted));
   }
@@ -204,7 +208,11 @@ Result<ReversalRequest> decode_reversal(std::string_view body,
     std::string text = it->get<std::string>();
     if (is_number(*it)) text.erase(0, 1);
     auto written = parse_amount(text, configured_currencies().max_exponent());
-    if (!written) return written.error();
+    if (!written) {
+      return Error{ErrorCode::invalid_amount,
+                   "amount must be a decimal greater than 0, with at most as many fractional "
+                   "digits as the transaction's currency"};
+    }
     request.amount = written.value();
   }
   auto key = key_of(root, header_key);

@@ -106,9 +106,9 @@ void encode_ledger_event(const LedgerOutboxRow& row, std::string& out) {
       .string("balance_change", row.balance_change)
       .string("old_balance", row.old_balance)
       .string("new_balance", row.new_balance)
-      .string_or_null("transfer_id", row.transfer_id)
-      .string("created_at", row.created_at)
-      .done();
+      .string_or_null("transfer_id", row.transfer_id);
+  if (!row.posting_of.empty()) event.string("posting_of", row.posting_of);
+  event.string("created_at", row.created_at).done();
 }
 
 }  // namespace wallet::messaging

@@ -25,6 +25,8 @@ enum class ApplyStatus {
   in_doubt,     // the connection broke while the commit was under way: it may have committed
   fenced,       // refused as a whole: this instance no longer holds a partition it claims (WL005);
                 // nothing written, and retrying here cannot help
+  over_reversed,  // refused by the reversal guard (WL009): a reversal in the batch would reverse
+                  // more of its transaction than is left; nothing written
 };
 
 using KeyRef = std::pair<std::string, std::string>;  // (endpoint, key)

@@ -16,8 +16,8 @@ constexpr const char* kPendingSql =
     " coalesce(to_user_id::text, ''),"
     " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
     " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " coalesce(account_id, user_id)::text, coalesce(currency, ''), coalesce(body::text, '')"
-    " FROM ledger_outbox ORDER BY id LIMIT $1";
+    " coalesce(account_id, user_id)::text, coalesce(currency, ''), coalesce(body::text, ''),"
+    " coalesce(posting_of::text, '') FROM ledger_outbox ORDER BY id LIMIT $1";
 
 }  // namespace
 
@@ -51,6 +51,7 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
     row.account_id = text(r[15]);
     row.currency = text(r[16]);
     row.body = text(r[17]);
+    row.posting_of = text(r[18]);
     batch.rows.push_back(row);
   }
   return batch;

@@ -186,11 +186,16 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                                    : nlohmann::json()}});
     }
     for (const auto& leg : mutation->departures) {
-      departures.push_back({{"transfer_id", leg.transfer_id},
-                            {"from_user_id", leg.from_user_id},
-                            {"to_user_id", leg.to_user_id},
-                            {"amount", money(leg.amount, leg.exponent)},
-                            {"to_partition", leg.to_partition}});
+      nlohmann::json row{{"transfer_id", leg.transfer_id},
+                         {"from_user_id", leg.from_user_id},
+                         {"to_user_id", leg.to_user_id},
+                         {"amount", money(leg.amount, leg.exponent)},
+                         {"to_partition", leg.to_partition}};
+      if (!leg.transaction_id.empty()) {
+        row["transaction_id"] = leg.transaction_id;
+        row["posting"] = leg.posting;
+      }
+      departures.push_back(std::move(row));
     }
     for (const auto& leg : mutation->arrivals) {
       arrivals.push_back({{"transfer_id", leg.transfer_id},
@@ -338,6 +343,10 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
       spdlog::warn("event=ledger_commit_unavailable size={} sqlstate={} cause=\"{}\"", batch.size(),
                    e.sqlstate(), e.what());
       return ApplyStatus::unavailable;
+    }
+    if (e.sqlstate() == "WL009") {
+      spdlog::info("event=ledger_commit_over_reversed size={}", batch.size());
+      return ApplyStatus::over_reversed;
     }
     if (e.sqlstate() == "WL005") {
       // The fence: another instance took a partition this one claims. Rolled back as a whole.
@@ -605,6 +614,8 @@ InTransit in_transit_row(const pqxx::row& row) {
   leg.amount = minor_units(row[3], leg.exponent);
   leg.to_partition = row[4].as<int>();
   leg.created_at = row[5].c_str();
+  leg.transaction_id = row[7].c_str();
+  leg.posting = row[8].as<int>();
   return leg;
 }
 
@@ -613,7 +624,8 @@ const std::string kInTransitColumns =
         "SELECT m.transfer_id::text, m.from_user_id::text, m.to_user_id::text, m.amount::text,"
         " m.to_partition, to_char(m.created_at AT TIME ZONE 'UTC', '") +
     kRfc3339 +
-    "'), a.currency FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id ";
+    "'), a.currency, coalesce(m.transaction_id::text, ''), coalesce(m.posting, -1)"
+    " FROM transfers_in_transit m JOIN accounts a ON a.account_id = m.from_user_id ";
 
 }  // namespace
 

@@ -115,6 +115,10 @@ struct InTransit {
   int to_partition = 0;    // the payee's partition, whose owner applies the credit
   std::string created_at;  // RFC 3339, UTC (reads only)
   int exponent = 2;        // of the accounts' currency
+  // A posting of a transaction of POST /transactions (its credit row names them on arrival);
+  // empty for a transfer.
+  std::string transaction_id = {};
+  int posting = -1;
 };
 
 // Transfers in transit, ledger-wide: how many and their total, with some of them (the oldest, or

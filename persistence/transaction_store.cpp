@@ -7,8 +7,6 @@
 namespace wallet::persistence {
 namespace {
 
-constexpr const char* kRfc3339Millis = "YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"";
-
 int64_t reversed_of(pqxx::nontransaction& txn, const std::string& transaction_id, int exponent) {
   auto rows = txn.exec_params(
       "SELECT reversed FROM transaction_reversals WHERE transaction_id = $1::uuid", transaction_id);
@@ -18,11 +16,11 @@ int64_t reversed_of(pqxx::nontransaction& txn, const std::string& transaction_id
 // A transaction of POST /transactions, from its record.
 std::optional<TransactionView> recorded(pqxx::nontransaction& txn,
                                         const std::string& transaction_id) {
-  auto head = txn.exec_params(
-      std::string("SELECT metadata::text, reference, coalesce(reverses::text, ''),"
-                  " to_char(created_at AT TIME ZONE 'UTC', '") +
-          kRfc3339Millis + "') FROM ledger_transactions WHERE transaction_id = $1::uuid",
-      transaction_id);
+  auto head =
+      txn.exec_params(std::string("SELECT metadata::text, reference, coalesce(reverses::text, ''),"
+                                  " to_char(created_at AT TIME ZONE 'UTC', '") +
+                          kRfc3339 + "') FROM ledger_transactions WHERE transaction_id = $1::uuid",
+                      transaction_id);
   if (head.empty()) return std::nullopt;
   TransactionView view;
   view.transaction_id = transaction_id;

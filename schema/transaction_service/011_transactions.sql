@@ -63,11 +63,21 @@ CREATE TABLE transaction_reversals (
   CONSTRAINT transaction_reversals_within CHECK (reversed <= reversible)
 );
 
+-- Across owners (SPEC.md section 7): a posting whose payee another instance serves leaves with an
+-- in-transit row like a transfer's credit; it names its transaction and posting, so that the
+-- credit row written on arrival does too.
+ALTER TABLE transfers_in_transit
+  ADD COLUMN transaction_id uuid,
+  ADD COLUMN posting        smallint;
+
 -- The `transaction` event of the ledger-events stream (SPEC.md section 8, "Events and
 -- invariants"): one per transaction of POST /transactions, with its postings, metadata and
 -- reference, in the outbox in the same commit as its rows (kind 'transaction', transaction_id the
 -- transaction's id, body its document). Its trigger's body: functions/ledger_events.sql.
-ALTER TABLE ledger_outbox ADD COLUMN body jsonb;
+-- A row's event names the transaction of POST /transactions it belongs to (posting_of), if any.
+ALTER TABLE ledger_outbox
+  ADD COLUMN body       jsonb,
+  ADD COLUMN posting_of uuid;
 CREATE FUNCTION ledger_events_from_ledger_transactions() RETURNS trigger
 LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'placeholder: schema functions not applied'; END $$;
 CREATE TRIGGER ledger_events_ledger_transactions AFTER INSERT ON ledger_transactions

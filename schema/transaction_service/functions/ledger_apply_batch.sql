@@ -85,12 +85,23 @@ BEGIN
       FROM jsonb_to_recordset(batch -> 'transactions')
              AS t(transaction_id uuid, postings jsonb, metadata jsonb, reference text,
                   reverses uuid, created_at timestamptz);
-    INSERT INTO transaction_reversals AS r (transaction_id, reversible, reversed)
-    SELECT t.reverses, t.reversible, t.reversed_now
-      FROM jsonb_to_recordset(batch -> 'transactions')
-             AS t(reverses uuid, reversible numeric, reversed_now numeric)
-     WHERE t.reverses IS NOT NULL
-    ON CONFLICT (transaction_id) DO UPDATE SET reversed = r.reversed + EXCLUDED.reversed;
+    IF EXISTS (SELECT 1 FROM jsonb_to_recordset(batch -> 'transactions') AS t(reverses uuid)
+                WHERE t.reverses IS NOT NULL) THEN
+      -- The row lock of the upsert orders racing reversals of one transaction; the CHECK
+      -- (reversed <= reversible) refuses the one that would reverse more than is left: WL009,
+      -- so that its client hears already_reversed (nothing is written).
+      BEGIN
+        INSERT INTO transaction_reversals AS r (transaction_id, reversible, reversed)
+        SELECT t.reverses, t.reversible, t.reversed_now
+          FROM jsonb_to_recordset(batch -> 'transactions')
+                 AS t(reverses uuid, reversible numeric, reversed_now numeric)
+         WHERE t.reverses IS NOT NULL
+        ON CONFLICT (transaction_id) DO UPDATE SET reversed = r.reversed + EXCLUDED.reversed;
+      EXCEPTION WHEN check_violation THEN
+        RAISE EXCEPTION 'a reversal exceeds what is left of its transaction'
+          USING ERRCODE = 'WL009';
+      END;
+    END IF;
   END IF;
 
   IF jsonb_array_length(new_holds) > 0 THEN

@@ -10,7 +10,8 @@
 --   ledger_apply_batch's conditional updates alone, or a test of the store). An instance that
 --   claims ownership always sends its fence, even when it holds nothing. The payers it checks:
 --   accounts whose balance the batch moves, payers of holds it creates or closes.
--- - departures: {transfer_id, from_user_id, to_user_id, amount, to_partition}, inserted into
+-- - departures: {transfer_id, from_user_id, to_user_id, amount, to_partition, and for a posting
+--   of a transaction of POST /transactions transaction_id and posting}, inserted into
 --   transfers_in_transit before ledger_apply_batch (which writes the debit row and may check a
 --   capture against them);
 -- - the batch itself: ledger_apply_batch (WL001..WL004);
@@ -64,11 +65,13 @@ BEGIN
                 WHERE a.status = 'closed') THEN
       RAISE EXCEPTION 'a credit in transit names a closed account' USING ERRCODE = 'WL008';
     END IF;
-    INSERT INTO transfers_in_transit (transfer_id, from_user_id, to_user_id, amount, to_partition)
-    SELECT d.transfer_id, d.from_user_id, d.to_user_id, d.amount, d.to_partition
+    INSERT INTO transfers_in_transit (transfer_id, from_user_id, to_user_id, amount, to_partition,
+                                      transaction_id, posting)
+    SELECT d.transfer_id, d.from_user_id, d.to_user_id, d.amount, d.to_partition,
+           d.transaction_id, d.posting
       FROM jsonb_to_recordset(leaving)
              AS d(transfer_id uuid, from_user_id uuid, to_user_id uuid, amount numeric,
-                  to_partition integer);
+                  to_partition integer, transaction_id uuid, posting smallint);
   END IF;
   PERFORM ledger_apply_batch(batch);
   IF landing IS NOT NULL THEN

@@ -13,9 +13,9 @@ CREATE OR REPLACE FUNCTION ledger_events_from_transactions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO ledger_outbox (user_id, account_id, currency, transaction_id, kind, balance_change,
-                             old_balance, new_balance, transfer_id, created_at)
+                             old_balance, new_balance, transfer_id, created_at, posting_of)
   SELECT user_id, account_id, currency, id, kind, balance_change, old_balance, new_balance,
-         transfer_id, created_at
+         transfer_id, created_at, transaction_id
     FROM ledger_events_new_rows
    ORDER BY seq;
   RETURN NULL;
