@@ -518,6 +518,112 @@ TEST(InstancesTest, ReadyMeansTheAssignmentHasSettledAndIsServed) {
   EXPECT_TRUE(saw_partitions_failing) << "/readyz never named the partitions as not ready yet";
 }
 
+// A transaction of many postings (SPEC.md section 8) across owners: its payer's owner commits
+// the debits with an in-transit row per posting whose payee another instance serves, and each
+// payee's owner applies its credit once; payers on two instances are refused, nothing changed.
+TEST(InstancesTest, ATransactionsCreditsToPayeesOfOtherOwnersArriveOnce) {
+  auto s = three_instances();
+  if (HasFailure()) return;
+  auto& instances = s->instances;
+  const auto owners = instances.partition_owners();
+  auto owner_of = [&](const std::string& account) {
+    return owners.at(domain::partition_of(account, 12));
+  };
+  // A payer, and payees served by the two other instances.
+  const std::string payer = s->accounts.front();
+  std::vector<std::string> payees;
+  std::string other_payer;
+  std::set<std::string> payee_owners;
+  for (const auto& account : s->accounts) {
+    if (owner_of(account) == owner_of(payer)) continue;
+    if (payee_owners.insert(owner_of(account)).second) payees.push_back(account);
+    if (other_payer.empty() && payees.size() == 2 && account != payees.back()) {
+      other_payer = account;
+    }
+  }
+  ASSERT_EQ(payees.size(), 2u) << "the accounts do not spread over three owners";
+  if (other_payer.empty()) other_payer = payees.front();
+  auto posting = [](const std::string& from, const std::string& to, const std::string& amount) {
+    return nlohmann::json{{"from", from}, {"to", to}, {"amount", amount}, {"currency", "USD"}};
+  };
+  auto send = [&](const nlohmann::json& postings, const std::string& key, size_t via) {
+    HttpResponse response;
+    const auto until = Clock::now() + 30s;
+    for (size_t attempt = 0; Clock::now() < until; ++attempt) {
+      HttpClient client(instances.url((via + attempt) % instances.size()), 20s);
+      response = client.post("/transactions", nlohmann::json{{"postings", postings}}.dump(),
+                             {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
+      if (response.status != 503 && response.status != 504 && response.status != 0) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    return response;
+  };
+  // Sent to an instance that serves none of the payer's accounts: forwarded to its owner.
+  size_t via = 0;
+  while (instances.id(via) == owner_of(payer)) ++via;
+  auto paid = send(
+      nlohmann::json::array({posting(payer, payees[0], "7.00"), posting(payer, payees[1], "0.50")}),
+      "x-owner-" + payer, via);
+  ASSERT_EQ(paid.status, 201) << paid.body;
+  const auto transaction_id = paid.json()["transaction_id"].get<std::string>();
+  auto replay = send(
+      nlohmann::json::array({posting(payer, payees[0], "7.00"), posting(payer, payees[1], "0.50")}),
+      "x-owner-" + payer, via + 1);
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, paid.body);
+
+  pqxx::connection db(instances.db_url());
+  const auto until = Clock::now() + 20s;
+  int64_t rows = 0, in_transit = 0;
+  while (Clock::now() < until) {
+    pqxx::nontransaction txn(db);
+    rows = txn.exec_params("SELECT count(*) FROM transactions WHERE transaction_id = $1::uuid",
+                           transaction_id)[0][0]
+               .as<int64_t>();
+    in_transit =
+        txn.exec_params("SELECT count(*) FROM transfers_in_transit WHERE transaction_id = $1::uuid",
+                        transaction_id)[0][0]
+            .as<int64_t>();
+    if (rows == 4 && in_transit == 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(rows, 4) << "two postings: a debit and a credit row each";
+  EXPECT_EQ(in_transit, 0) << "a credit still in transit after 20 s";
+  {
+    pqxx::nontransaction txn(db);
+    auto legs = txn.exec_params(
+        "SELECT posting, count(*), sum(balance_change)::text,"
+        " count(*) FILTER (WHERE kind = 'posting_credit') FROM transactions"
+        " WHERE transaction_id = $1::uuid GROUP BY posting ORDER BY posting",
+        transaction_id);
+    ASSERT_EQ(legs.size(), 2u);
+    for (const auto& leg : legs) {
+      EXPECT_EQ(leg[1].as<int>(), 2) << "posting " << leg[0].c_str();
+      EXPECT_STREQ(leg[2].c_str(), "0.00") << "posting " << leg[0].c_str();
+      EXPECT_EQ(leg[3].as<int>(), 1) << "posting " << leg[0].c_str();
+    }
+    auto balances = txn.exec_params(
+        "SELECT a.account_id::text, a.balance::text FROM accounts a"
+        " WHERE a.account_id = ANY($1::uuid[]) ORDER BY a.balance",
+        "{" + payer + "," + payees[0] + "," + payees[1] + "}");
+    ASSERT_EQ(balances.size(), 3u);
+    EXPECT_STREQ(balances[0][1].c_str(), "92.50");
+    EXPECT_STREQ(balances[1][1].c_str(), "100.50");
+    EXPECT_STREQ(balances[2][1].c_str(), "107.00");
+  }
+  // Two payers served by two instances: refused before anything is decided.
+  auto refused = send(
+      nlohmann::json::array({posting(payer, payees[0], "1.00"), posting(payees[1], payer, "1.00")}),
+      "x-owner-two-payers-" + payer, via);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("accounts_across_owners"), std::string::npos) << refused.body;
+  pqxx::nontransaction txn(db);
+  EXPECT_STREQ(
+      txn.exec_params("SELECT balance::text FROM accounts WHERE account_id = $1::uuid", payer)[0][0]
+          .c_str(),
+      "92.50");
+}
+
 // The negative control of expect_ledger_exact: on a ledger with a transfer applied twice, one
 // whose credit never came, or one nobody was told about, it fails.
 TEST(InstancesTest, TheExactnessCheckFailsOnADoubledLostOrUnknownTransfer) {
