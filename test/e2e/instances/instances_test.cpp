@@ -139,8 +139,11 @@ class Load {
   }
 
   std::map<std::string, std::string> acked;  // key -> transfer_id
-  std::map<int, int> statuses;               // every answer, by status (0: none)
-  int unresolved = 0;                        // keys given up on (must stay 0)
+  // Payments with a fee (POST /transactions, two postings from one payer; across owners their
+  // credits travel in transit): key -> transaction_id.
+  std::map<std::string, std::string> acked_transactions;
+  std::map<int, int> statuses;  // every answer, by status (0: none)
+  int unresolved = 0;           // keys given up on (must stay 0)
   int replay_mismatches = 0;
   int acked_count() const { return static_cast<int>(acked.size()); }
 
@@ -161,20 +164,44 @@ class Load {
 
   // Sends until definitive; the final response (status 0 if given up).
   HttpResponse send(std::mt19937& rng, const std::string& body, const std::string& key,
-                    std::optional<size_t> avoid) {
+                    std::optional<size_t> avoid, const char* path = "/transferMoney") {
     const auto until = Clock::now() + 60s;
     std::optional<size_t> last = avoid;
     while (Clock::now() < until) {
       const size_t target = pick(rng, last);
       HttpClient client(instances_.url(target), 10s);
-      auto response = client.post("/transferMoney", body,
-                                  {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
+      auto response =
+          client.post(path, body, {{"Content-Type", "application/json"}, {"Idempotency-Key", key}});
       record(response.status);
-      if (response.status == 200 || response.status == 409) return response;
+      if (response.status == 200 || response.status == 201 || response.status == 409) {
+        return response;
+      }
       last = target;
       std::this_thread::sleep_for(100ms);
     }
     return {};
+  }
+
+  static std::string money(int cents) {
+    return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") +
+           std::to_string(cents % 100);
+  }
+
+  // A payment with a fee: from pays `to` and `fee` in one transaction.
+  void pay_with_fee(std::mt19937& rng, size_t from, size_t to, size_t fee, int cents) {
+    auto posting = [&](size_t payee, int amount) {
+      return nlohmann::json{{"from", accounts_[from]},
+                            {"to", accounts_[payee]},
+                            {"amount", money(amount)},
+                            {"currency", "USD"}};
+    };
+    const std::string key = "it-tx-" + domain::new_uuid_v4();
+    const std::string body =
+        nlohmann::json{{"postings", {posting(to, cents), posting(fee, 1 + cents / 50)}}}.dump();
+    auto first = send(rng, body, key, std::nullopt, "/transactions");
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (first.status == 0) ++unresolved;
+    if (first.status == 201) acked_transactions[key] = first.json().value("transaction_id", "");
   }
 
   void run(int worker) {
@@ -184,6 +211,11 @@ class Load {
     while (!stopping_) {
       size_t from = account(rng), to = account(rng);
       if (from == to) continue;
+      if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
+        const size_t fee = account(rng);
+        if (fee != from && fee != to) pay_with_fee(rng, from, to, fee, cents(rng));
+        continue;
+      }
       const std::string key = "it-" + domain::new_uuid_v4();
       const auto amount = cents(rng);
       const std::string body = nlohmann::json{
@@ -314,6 +346,25 @@ void expect_ledger_exact(Instances& instances, const Load& load, int min_acked =
   EXPECT_EQ(broken, 0) << "transfers without exactly one debit and one matching credit";
   EXPECT_EQ(static_cast<int>(by_transfer.size()), load.acked_count())
       << "the ledger holds transfers nobody was told about (or applied twice)";
+  // Every acknowledged payment with a fee: its four rows (a debit and a credit per posting),
+  // netting to zero; and no transaction in the ledger that nobody was told about.
+  auto transactions = q.exec(
+      "SELECT transaction_id::text, count(*), count(DISTINCT posting),"
+      " count(*) FILTER (WHERE kind = 'posting_debit'), sum(balance_change)::text"
+      " FROM transactions WHERE transaction_id IS NOT NULL GROUP BY transaction_id");
+  std::map<std::string, std::string> shape;  // transaction_id -> rows/postings/debits/net
+  for (const auto& row : transactions) {
+    shape[row[0].as<std::string>()] = std::string(row[1].c_str()) + "/" + row[2].c_str() + "/" +
+                                      row[3].c_str() + "/" + row[4].c_str();
+  }
+  int partial = 0;
+  for (const auto& [key, transaction_id] : load.acked_transactions) {
+    auto it = shape.find(transaction_id);
+    if (it == shape.end() || it->second != "4/2/2/0.00") ++partial;
+  }
+  EXPECT_EQ(partial, 0) << "acknowledged transactions missing or not exactly 2 postings x 2 rows";
+  EXPECT_EQ(shape.size(), load.acked_transactions.size())
+      << "the ledger holds transactions nobody was told about (or applied twice)";
   EXPECT_EQ(load.unresolved, 0) << "keys that never got a definitive answer in 60 s";
   EXPECT_EQ(load.replay_mismatches, 0) << "a retried key answered another transfer";
   EXPECT_GE(load.acked_count(), min_acked) << "the load did not get through";
@@ -324,15 +375,16 @@ void print_load(const char* name, const Load& load) {
   for (const auto& [status, count] : load.statuses) {
     statuses += " " + std::to_string(status) + ":" + std::to_string(count);
   }
-  std::printf("%s: %d transfers acknowledged; answers by status%s\n", name, load.acked_count(),
-              statuses.c_str());
+  std::printf("%s: %d transfers and %zu payments with a fee acknowledged; answers by status%s\n",
+              name, load.acked_count(), load.acked_transactions.size(), statuses.c_str());
 }
 
 // Anything but success, a business refusal, or a retryable 503/504 (or no answer from a killed
 // or stopped instance) is a failure the client should not see.
 void expect_only_retryable_errors(const Load& load) {
   for (const auto& [status, count] : load.statuses) {
-    EXPECT_TRUE(status == 0 || status == 200 || status == 409 || status == 503 || status == 504)
+    EXPECT_TRUE(status == 0 || status == 200 || status == 201 || status == 409 || status == 503 ||
+                status == 504)
         << count << " answers with status " << status;
   }
 }
@@ -645,9 +697,11 @@ TEST(InstancesTest, TheExactnessCheckFailsOnADoubledLostOrUnknownTransfer) {
   row(a, "-10", "100", "90", "transfer_debit", t);
   row(b, "10", "0", "10", "transfer_credit", t);
   // The failure messages expect_ledger_exact reports for this ledger and these acknowledgements.
-  auto failures = [&](std::map<std::string, std::string> acked) {
+  auto failures = [&](std::map<std::string, std::string> acked,
+                      std::map<std::string, std::string> transactions = {}) {
     Load load(instances, {});
     load.acked = std::move(acked);
+    load.acked_transactions = std::move(transactions);
     testing::TestPartResultArray results;
     {
       testing::ScopedFakeTestPartResultReporter reporter(
@@ -673,6 +727,27 @@ TEST(InstancesTest, TheExactnessCheckFailsOnADoubledLostOrUnknownTransfer) {
       domain::new_uuid_v4(), a, b);
   EXPECT_NE(failures({{"k", t}}).find("left in transit"), std::string::npos);
   q.exec("DELETE FROM transfers_in_transit");
+  // A payment with a fee applied in part: its fee posting's rows are missing.
+  const std::string x = domain::new_uuid_v4();
+  auto posting_row = [&](const std::string& user, const char* change, const char* old_balance,
+                         const char* new_balance, const char* kind) {
+    q.exec_params(
+        "INSERT INTO transactions (id, user_id, balance_change, old_balance, new_balance, kind,"
+        " transaction_id, posting) VALUES ($1, $2, $3::numeric, $4::numeric, $5::numeric, $6, $7,"
+        " 0)",
+        domain::new_uuid_v4(), user, change, old_balance, new_balance, kind, x);
+  };
+  posting_row(a, "-5", "90", "85", "posting_debit");
+  posting_row(b, "5", "10", "15", "posting_credit");
+  q.exec_params("UPDATE users SET balance = balance - 5 WHERE user_id = $1", a);
+  q.exec_params("UPDATE users SET balance = balance + 5 WHERE user_id = $1", b);
+  EXPECT_NE(failures({{"k", t}}, {{"x", x}}).find("not exactly 2 postings x 2 rows"),
+            std::string::npos);
+  // ... and one that nobody was told about.
+  EXPECT_NE(failures({{"k", t}}).find("transactions nobody was told about"), std::string::npos);
+  q.exec_params("DELETE FROM transactions WHERE transaction_id = $1", x);
+  q.exec_params("UPDATE users SET balance = balance + 5 WHERE user_id = $1", a);
+  q.exec_params("UPDATE users SET balance = balance - 5 WHERE user_id = $1", b);
   // Doubled: the credit applied twice (the unique index refuses it, so drop it for the control).
   q.exec("DROP INDEX transactions_transfer_leg");
   q.exec_params("UPDATE users SET balance = 20 WHERE user_id = $1", b);
