@@ -116,42 +116,6 @@ void fund_accounts(const StressConfig& config, const std::string& run_id,
                });
 }
 
-// The listed currencies with their exponents, from GET /currencies.
-std::string read_currencies(const StressConfig& config, std::vector<CurrencyInfo>& out) {
-  HttpSession session(config.transaction_service, config.request_timeout_ms);
-  HttpAnswer answer;
-  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    answer = session.get("/currencies");
-    if (!is_retryable(answer.status)) break;
-    retry_pause(attempt);
-  }
-  auto parsed = nlohmann::json::parse(answer.body, nullptr, false);
-  if (answer.status != 200 || !parsed.is_object() || !parsed["currencies"].is_array()) {
-    return "GET /currencies: " + describe(answer);
-  }
-  for (const auto& code : config.currencies) {
-    const CurrencyInfo* found = nullptr;
-    CurrencyInfo info;
-    for (const auto& c : parsed["currencies"]) {
-      if (c.is_object() && c["code"] == code && c["exponent"].is_number_integer()) {
-        info = {code, c["exponent"].get<int>()};
-        found = &info;
-      }
-    }
-    if (!found || info.exponent < 0 || info.exponent > 6) {
-      return "--currencies: " + code +
-             " is not a currency of transaction-service (GET "
-             "/currencies: " +
-             answer.body.substr(0, 200) + ")";
-    }
-    for (const auto& known : out) {
-      if (known.code == code) return "--currencies lists " + code + " twice";
-    }
-    out.push_back(info);
-  }
-  return "";
-}
-
 // Per user and currency an account for transfers (every other user's with an overdraft
 // line of half the funding) and, when the mix closes accounts, one more set aside to be closed.
 void plan_currency_accounts(const StressConfig& config, AccountSetup& setup) {
@@ -231,6 +195,47 @@ void open_currency_accounts(const StressConfig& config, const std::string& run_i
 
 }  // namespace
 
+std::string read_currencies(const StressConfig& config, const std::vector<std::string>& codes,
+                            std::vector<CurrencyInfo>& out, std::string* default_code) {
+  HttpSession session(config.transaction_service, config.request_timeout_ms);
+  HttpAnswer answer;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    answer = session.get("/currencies");
+    if (!is_retryable(answer.status)) break;
+    retry_pause(attempt);
+  }
+  auto parsed = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status != 200 || !parsed.is_object() || !parsed["currencies"].is_array()) {
+    return "GET /currencies: " + describe(answer);
+  }
+  if (default_code) {
+    *default_code =
+        parsed["default_currency"].is_string() ? parsed["default_currency"].get<std::string>() : "";
+    if (default_code->empty()) return "GET /currencies names no default_currency";
+  }
+  for (const auto& code : codes) {
+    const CurrencyInfo* found = nullptr;
+    CurrencyInfo info;
+    for (const auto& c : parsed["currencies"]) {
+      if (c.is_object() && c["code"] == code && c["exponent"].is_number_integer()) {
+        info = {code, c["exponent"].get<int>()};
+        found = &info;
+      }
+    }
+    if (!found || info.exponent < 0 || info.exponent > 6) {
+      return "--currencies: " + code +
+             " is not a currency of transaction-service (GET "
+             "/currencies: " +
+             answer.body.substr(0, 200) + ")";
+    }
+    for (const auto& known : out) {
+      if (known.code == code) return "--currencies lists " + code + " twice";
+    }
+    out.push_back(info);
+  }
+  return "";
+}
+
 int64_t scale_to_currency(int64_t cents, int exponent) {
   if (cents <= 0) return 0;
   const int64_t scaled =
@@ -287,7 +292,8 @@ AccountSetup prepare_accounts(const StressConfig& config, const std::string& run
     if (!(setup.error = failure.get()).empty()) return setup;
   }
   if (config.accounts_mode()) {
-    if (!(setup.error = read_currencies(config, setup.currencies)).empty()) return setup;
+    if (!(setup.error = read_currencies(config, config.currencies, setup.currencies)).empty())
+      return setup;
     plan_currency_accounts(config, setup);
     note(config.quiet, "opening and funding " + std::to_string(setup.extra.size()) +
                            " accounts in " + std::to_string(setup.currencies.size()) +

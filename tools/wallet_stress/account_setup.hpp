@@ -52,6 +52,11 @@ struct AccountSetup {
 // currency of `exponent` (the same number of major units; at least 1 minor unit when cents > 0).
 int64_t scale_to_currency(int64_t cents, int exponent);
 
+// The currencies `codes` with their exponents, from GET /currencies (in that order), and the
+// service's default currency when `default_code` is given; an error text, empty on success.
+std::string read_currencies(const StressConfig& config, const std::vector<std::string>& codes,
+                            std::vector<CurrencyInfo>& out, std::string* default_code = nullptr);
+
 AccountSetup prepare_accounts(const StressConfig& config, const std::string& run_id);
 
 // The "users" array of a previous run's JSON result.

@@ -131,6 +131,27 @@ void row(std::ostringstream& html, const std::string& name, const std::string& v
   html << "<tr><th>" << escape(name) << "</th><td>" << escape(value) << "</td></tr>";
 }
 
+// --postings: per kind of transaction what was planned, sent, answered 201 and refused.
+void postings_rows(std::ostringstream& html, const nlohmann::json& p) {
+  row(html, "postings", postings_kinds_line(p));
+  html << "</table><h2>Transactions of many postings</h2><table><tr><th>kind</th><th>planned</th>"
+       << "<th>sent</th><th>201</th><th>refused</th><th>sends retried</th></tr>";
+  for (const auto& [name, k] : p["kinds"].items()) {
+    std::string refused;
+    for (const auto& [code, n] : k["refused"].items()) {
+      refused += (refused.empty() ? "" : ", ") + code + " " + std::to_string(n.get<uint64_t>());
+    }
+    html << "<tr><td>" << escape(name) << "</td><td>" << k["planned"].get<uint64_t>() << "</td><td>"
+         << k["sent"].get<uint64_t>() << "</td><td>" << k["accepted"].get<uint64_t>() << "</td><td>"
+         << escape(refused) << "</td><td>" << k["retried"].get<uint64_t>() << "</td></tr>";
+  }
+  const auto& v = p["reversals"];
+  html << "<tr><td>reversals</td><td colspan='5'>" << v["whole"].get<uint64_t>() << " whole, "
+       << v["partial"].get<uint64_t>() << " partial, " << v["racing"].get<uint64_t>()
+       << " racing in " << v["racing_groups"].get<uint64_t>() << " groups ("
+       << v["racing_winners"].get<uint64_t>() << " answered 201)</td></tr>";
+}
+
 }  // namespace
 
 std::string render_html(const StressReport& r) {
@@ -154,22 +175,25 @@ std::string render_html(const StressReport& r) {
        << (ok ? "pass'>PASS" : "fail'>FAIL") << "</span></h1>";
   if (!r.error.empty()) html << "<p class='fail'>" << escape(r.error) << "</p>";
 
+  const std::string unit = r.postings.is_null() ? "transfers" : "transactions";
   html << "<h2>Figures</h2><table>";
   row(html, "users", std::to_string(r.user_ids.size()));
   row(html, "concurrency", std::to_string(r.config.concurrency));
   row(html, "load phase",
       fixed(r.elapsed_seconds, 2) + " s" + (r.stopped_early ? " (stopped early)" : ""));
   row(html, "requests",
-      std::to_string(r.stats.requests) + " = " + std::to_string(r.stats.transfers_sent) +
-          " transfers + " + std::to_string(r.stats.duplicates_sent) + " duplicates + " +
+      std::to_string(r.stats.requests) + " = " + std::to_string(r.stats.transfers_sent) + " " +
+          unit + " + " + std::to_string(r.stats.duplicates_sent) + " duplicates + " +
           std::to_string(r.stats.retries) + " retries");
   row(html, "outcomes",
-      std::to_string(r.outcomes.accepted) + " accepted, " + std::to_string(r.outcomes.refused) +
-          " refused (insufficient funds), " + std::to_string(r.outcomes.other) + " other, " +
-          std::to_string(r.outcomes.unresolved) + " unresolved");
+      std::to_string(r.outcomes.accepted) + (r.postings.is_null() ? " accepted, " : " 201, ") +
+          std::to_string(r.outcomes.refused) +
+          (r.postings.is_null() ? " refused (insufficient funds), " : " refused 409, ") +
+          std::to_string(r.outcomes.other) + " other, " + std::to_string(r.outcomes.unresolved) +
+          " unresolved");
   row(html, "throughput",
-      fixed(r.requests_per_second(), 1) + " req/s, " + fixed(r.transfers_per_second(), 1) +
-          " transfers/s");
+      fixed(r.requests_per_second(), 1) + " req/s, " + fixed(r.transfers_per_second(), 1) + " " +
+          unit + "/s");
   row(html, "latency",
       "p50 " + fixed(r.latency.p50_ms, 2) + " ms, p90 " + fixed(r.latency.p90_ms, 2) + " ms, p99 " +
           fixed(r.latency.p99_ms, 2) + " ms, max " + fixed(r.latency.max_ms, 2) + " ms");
@@ -180,6 +204,7 @@ std::string render_html(const StressReport& r) {
             " sent late; latency from the schedule p50 " + fixed(l.p50_ms, 2) + " ms, p99 " +
             fixed(l.p99_ms, 2) + " ms, max " + fixed(l.max_ms, 2) + " ms");
   }
+  if (!r.postings.is_null()) postings_rows(html, r.postings);
   html << "</table><h2>Status breakdown (every request)</h2><table><tr>";
   const auto& urls = r.config.transaction_services;
   if (urls.size() > 1) html << "<th>instance</th><th>requests</th>";

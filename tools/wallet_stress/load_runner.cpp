@@ -375,6 +375,8 @@ class LoadState {
 
 void stop_load_on_sigint() { std::signal(SIGINT, on_sigint); }
 
+bool load_stop_requested() { return g_stop.load(); }
+
 LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
                     const std::vector<Account>& accounts,
                     const std::vector<CurrencyAccount>& extra) {

@@ -72,5 +72,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
 
 // SIGINT ends the load early (the checks still run); a second SIGINT exits at once.
 void stop_load_on_sigint();
+// Whether that first SIGINT came (for the other modes' load loops).
+bool load_stop_requested();
 
 }  // namespace wallet::stress

@@ -15,6 +15,7 @@
 #include "tools/wallet_stress/html_report.hpp"
 #include "tools/wallet_stress/http_session.hpp"
 #include "tools/wallet_stress/load_runner.hpp"
+#include "tools/wallet_stress/postings_run.hpp"
 #include "tools/wallet_stress/progress_bar.hpp"
 #include "tools/wallet_stress/sql_verifier.hpp"
 #include "tools/wallet_stress/stress_report.hpp"
@@ -22,6 +23,30 @@
 
 namespace wallet::stress {
 namespace {
+
+void add_postings_options(CLI::App& app, StressConfig& c) {
+  app.add_flag("--postings", c.postings.enabled,
+               "transactions of many postings instead of transfers: over each user's default "
+               "account and one account per --currencies currency (default EUR,JPY,KWD), and per "
+               "currency a fee and a liquidity account, payments with a fee, splits, exchanges, "
+               "@world deposits and withdrawals, transactions refused whole and reversals (whole, "
+               "partial, racing); needs --database-url");
+  app.add_option("--postings-mix", c.postings.mix,
+                 "with --postings: the mix by weight of transfer, payment, split, exchange, "
+                 "deposit, withdraw, refused and reverse (a reversal group)")
+      ->capture_default_str();
+  app.add_option("--self-check-postings", c.postings.self_checks,
+                 "with --postings: plant a violation for these checks (outcomes, conservation, "
+                 "zero-sum, partial, reversals, chain, api, or all), in private copies of the "
+                 "tables the SQL checks read or in the driver's own record: each named check "
+                 "must then fail")
+      ->delimiter(',');
+  app.add_option("--api-sample", c.postings.api_sample,
+                 "with --postings: read back at most this many transactions answered 201 with "
+                 "GET /transactions/{id} (every reversed one first)")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+}
 
 void add_options(CLI::App& app, StressConfig& c) {
   app.add_option("--user-service", c.user_service, "user-service base URL")
@@ -105,6 +130,7 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "xfer_acct, overdraft, freeze and close, and the accounts are checked per account "
                  "and per currency")
       ->delimiter(',');
+  add_postings_options(app, c);
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
   app.add_flag("--self-check-corrupt-in-transit", c.self_check_corrupt_in_transit,
                "with --database-url: plant an in-transit row for a settled transfer and a second "
@@ -205,6 +231,10 @@ int run(StressConfig config) {
   if (!config.kafka_brokers.empty()) {
     events_start = ledger_events_start(config.kafka_brokers, config.ledger_events_topic);
   }
+  if (config.postings.enabled) {
+    run_postings(config, report);
+    return finish(report);
+  }
   auto setup = prepare_accounts(config, report.run_id);
   report.setup_seconds = setup.seconds;
   for (const auto& a : setup.accounts) report.user_ids.push_back(a.user_id);
@@ -284,6 +314,7 @@ int main(int argc, char** argv) {
   std::string problem = wallet::stress::resolve_urls(config);
   if (problem.empty()) problem = wallet::stress::resolve_amounts(config);
   if (problem.empty()) problem = wallet::stress::parse_mix(config);
+  if (problem.empty()) problem = wallet::stress::check_postings_options(config);
   if (!problem.empty()) {
     std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());
     return 2;

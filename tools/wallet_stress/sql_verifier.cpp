@@ -10,8 +10,46 @@
 #include "domain/currency.hpp"
 #include "domain/ids.hpp"
 #include "domain/money.hpp"
+#include "tools/wallet_stress/sql_shared.hpp"
 
 namespace wallet::stress {
+
+// A real table's schema-qualified name (it may live in any schema of the search path); read before
+// a temporary copy shadows it.
+std::string qualified_table(pqxx::work& txn, const char* table) {
+  return txn
+      .exec_params1(
+          "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+          " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
+          table)[0]
+      .as<std::string>();
+}
+
+bool has_temp_copy(pqxx::work& txn, const char* table) {
+  return !txn.exec_params1("SELECT to_regclass('pg_temp.' || $1)", table)[0].is_null();
+}
+
+bool has_in_transit_table(pqxx::connection& conn) {
+  pqxx::nontransaction txn(conn);
+  return !txn.exec("SELECT to_regclass('transfers_in_transit')")[0][0].is_null();
+}
+
+// Waits (up to `seconds`) until no transfer of the run is in transit; returns how many still are.
+long wait_for_in_transit(pqxx::connection& conn, const std::string& ids, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  for (;;) {
+    pqxx::nontransaction txn(conn);
+    const long left = txn.exec_params(
+                             "SELECT count(*) FROM transfers_in_transit WHERE from_user_id = "
+                             "ANY($1::uuid[]) OR to_user_id = ANY($1::uuid[])",
+                             ids)[0][0]
+                          .as<long>();
+    if (left == 0 || std::chrono::steady_clock::now() >= deadline) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 namespace {
 
 struct Check {
@@ -133,46 +171,10 @@ bool has_account_column(pqxx::connection& conn) {
               .empty();
 }
 
-// A real table's schema-qualified name (it may live in any schema of the search path); read before
-// a temporary copy shadows it.
-std::string qualified_table(pqxx::work& txn, const char* table) {
-  return txn
-      .exec_params1(
-          "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
-          " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)",
-          table)[0]
-      .as<std::string>();
-}
-
-bool has_temp_copy(pqxx::work& txn, const char* table) {
-  return !txn.exec_params1("SELECT to_regclass('pg_temp.' || $1)", table)[0].is_null();
-}
-
 std::string uuid_array(const std::vector<Account>& accounts) {
   std::string out = "{";
   for (size_t i = 0; i < accounts.size(); ++i) out += (i ? "," : "") + accounts[i].user_id;
   return out + "}";
-}
-
-bool has_in_transit_table(pqxx::connection& conn) {
-  pqxx::nontransaction txn(conn);
-  return !txn.exec("SELECT to_regclass('transfers_in_transit')")[0][0].is_null();
-}
-
-// Waits (up to `seconds`) until no transfer of the run is in transit; returns how many still are.
-long wait_for_in_transit(pqxx::connection& conn, const std::string& ids, double seconds) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-  for (;;) {
-    pqxx::nontransaction txn(conn);
-    const long left = txn.exec_params(
-                             "SELECT count(*) FROM transfers_in_transit WHERE from_user_id = "
-                             "ANY($1::uuid[]) OR to_user_id = ANY($1::uuid[])",
-                             ids)[0][0]
-                          .as<long>();
-    if (left == 0 || std::chrono::steady_clock::now() >= deadline) return left;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
 }
 
 // The negative control of the in-transit checks (--self-check-corrupt-in-transit): inside the
@@ -582,6 +584,12 @@ std::vector<InvariantResult> verify_in_database(const std::string& database_url,
     results.push_back(std::move(failed));
   }
   return results;
+}
+
+std::vector<AccountLedgerCheck> account_ledger_checks() {
+  // kAccountChecks[1] and [2]: balance = sum of its rows, and the chain.
+  return {{kAccountChecks[1].name, kAccountChecks[1].sql},
+          {kAccountChecks[2].name, kAccountChecks[2].sql}};
 }
 
 }  // namespace wallet::stress

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/wallet_stress/postings_config.hpp"
+
 namespace wallet::stress {
 
 struct StressConfig {
@@ -63,6 +65,10 @@ struct StressConfig {
   // Plant one defect per accounts check in private copies the SQL checks read, and miscount the
   // driver's own record of one account: every accounts check must then fail.
   bool self_check_corrupt_accounts = false;
+
+  // --postings: transactions of many postings and their reversals (postings_run.hpp) instead of
+  // the transfer modes; the accounts are in the default currency and `currencies`.
+  PostingsOptions postings;
 
   bool accounts_mode() const { return !currencies.empty(); }
 };
@@ -143,6 +149,11 @@ inline nlohmann::json to_json(const StressConfig& c) {
   if (c.accounts_mode()) {
     out["currencies"] = c.currencies;
     out["self_check_corrupt_accounts"] = c.self_check_corrupt_accounts;
+  }
+  if (c.postings.enabled) {
+    out["postings"] = {{"mix", c.postings.mix},
+                       {"self_check_postings", c.postings.self_checks},
+                       {"api_sample", c.postings.api_sample}};
   }
   return out;
 }

@@ -31,7 +31,55 @@ void print_statuses(std::FILE* out, const std::array<uint64_t, kStatusClasses>& 
   }
 }
 
+// --postings: keys by outcome, the accounts, per kind, the reversals.
+void print_postings(std::FILE* out, const StressReport& r) {
+  const auto& p = r.postings;
+  std::fprintf(out,
+               "  outcomes        %llu answered 201, %llu refused 409, %llu refused 400/404 or "
+               "other, %llu unresolved\n",
+               ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
+               ull(r.outcomes.unresolved));
+  const auto& setup = p["setup"];
+  std::string codes;
+  for (const auto& c : setup["currencies"])
+    codes += (codes.empty() ? "" : ",") + c.get<std::string>();
+  std::fprintf(out,
+               "  accounts        %llu in %s (%llu users, and per currency a fee and a liquidity "
+               "account); funded by %llu transactions from @world\n",
+               ull(setup["accounts"].get<uint64_t>()), codes.c_str(),
+               ull(setup["users"].get<uint64_t>()),
+               ull(setup["funding_transactions"].get<uint64_t>()));
+  std::fprintf(out, "  kinds           %s\n", postings_kinds_line(p).c_str());
+  const auto& v = p["reversals"];
+  std::fprintf(out,
+               "  reversals       %llu whole, %llu partial, %llu racing in %llu groups (%llu "
+               "answered 201); %llu transactions answered 201 in all\n",
+               ull(v["whole"].get<uint64_t>()), ull(v["partial"].get<uint64_t>()),
+               ull(v["racing"].get<uint64_t>()), ull(v["racing_groups"].get<uint64_t>()),
+               ull(v["racing_winners"].get<uint64_t>()),
+               ull(p["transactions_answered_201"].get<uint64_t>()));
+}
+
 }  // namespace
+
+std::string postings_kinds_line(const nlohmann::json& postings) {
+  std::string line;
+  for (const auto& [name, k] : postings["kinds"].items()) {
+    if (name == "fund") continue;
+    line += (line.empty() ? "" : "; ") + name + " " + std::to_string(k["sent"].get<uint64_t>()) +
+            "/" + std::to_string(k["accepted"].get<uint64_t>());
+    std::string refused;
+    for (const auto& [code, n] : k["refused"].items()) {
+      refused += (refused.empty() ? "" : ", ") + code + " " + std::to_string(n.get<uint64_t>());
+    }
+    if (k["retried"].get<uint64_t>() > 0) {
+      refused += (refused.empty() ? "" : ", ") + std::to_string(k["retried"].get<uint64_t>()) +
+                 " sends retried";
+    }
+    if (!refused.empty()) line += " (" + refused + ")";
+  }
+  return line + "  (sent/201, refusals)";
+}
 
 bool StressReport::all_passed() const {
   if (!error.empty() || invariants.empty()) return false;
@@ -151,6 +199,7 @@ nlohmann::json to_json(const StressReport& r) {
                         {"timeline", timeline},
                         {"latency_histogram", histogram}};
   if (!r.accounts.is_null()) out["accounts"] = r.accounts;
+  if (!r.postings.is_null()) out["postings"] = r.postings;
   return out;
 }
 
@@ -165,13 +214,19 @@ void print_summary(std::FILE* out, const StressReport& r) {
     std::fprintf(out, "  result          FAIL (the run could not be carried out)\n");
     return;
   }
-  std::fprintf(out, "  requests        %llu (%llu transfers, %llu duplicates, %llu retries)\n",
-               ull(s.requests), ull(s.transfers_sent), ull(s.duplicates_sent), ull(s.retries));
-  std::fprintf(out,
-               "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, %llu "
-               "unresolved\n",
-               ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
-               ull(r.outcomes.unresolved));
+  std::fprintf(out, "  requests        %llu (%llu %s, %llu duplicates, %llu retries)\n",
+               ull(s.requests), ull(s.transfers_sent),
+               r.postings.is_null() ? "transfers" : "transactions", ull(s.duplicates_sent),
+               ull(s.retries));
+  if (r.postings.is_null()) {
+    std::fprintf(out,
+                 "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, "
+                 "%llu unresolved\n",
+                 ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
+                 ull(r.outcomes.unresolved));
+  } else {
+    print_postings(out, r);
+  }
   if (!r.accounts.is_null()) {
     // The currency accounts and their operations.
     const auto& a = r.accounts;
@@ -199,8 +254,8 @@ void print_summary(std::FILE* out, const StressReport& r) {
         ull(a["account_operations_as_specified"].get<uint64_t>()),
         ull(o["sent"].get<uint64_t>() + a["freeze"].get<uint64_t>() + a["close"].get<uint64_t>()));
   }
-  std::fprintf(out, "  throughput      %.1f req/s, %.1f transfers/s\n", r.requests_per_second(),
-               r.transfers_per_second());
+  std::fprintf(out, "  throughput      %.1f req/s, %.1f %s/s\n", r.requests_per_second(),
+               r.transfers_per_second(), r.postings.is_null() ? "transfers" : "transactions");
   std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",
                r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
                r.latency.mean_ms);

@@ -32,6 +32,9 @@ struct StressReport {
   // With --currencies: the accounts opened and what the account operations came to; null
   // otherwise (and then neither printed nor written).
   nlohmann::json accounts = nullptr;
+  // With --postings: its accounts and the counts per kind of transaction (postings_answers.hpp);
+  // null otherwise.
+  nlohmann::json postings = nullptr;
 
   bool all_passed() const;
   double requests_per_second() const;
@@ -43,6 +46,9 @@ struct StressReport {
 // StressReport::accounts of a run with --currencies.
 nlohmann::json accounts_figures(const AccountSetup& setup, const TransferPlan& plan,
                                 const AccountOutcomes& outcomes);
+
+// The --postings lines of the summary: per kind "sent/201" and the refusals by code.
+std::string postings_kinds_line(const nlohmann::json& postings);
 
 nlohmann::json to_json(const StressReport& report);
 void print_summary(std::FILE* out, const StressReport& report);

@@ -10,15 +10,9 @@
 #include "domain/money.hpp"
 
 namespace wallet::stress {
-namespace {
-
-// Uniform in [low, high]; std::uniform_int_distribution is not the same on every standard
-// library, and a seed should give the same plan everywhere.
 uint64_t draw(std::mt19937_64& random, uint64_t low, uint64_t high) {
   return low + random() % (high - low + 1);
 }
-
-}  // namespace
 
 std::string TransferPlan::key(uint32_t transfer) const {
   return "stress-" + run_id + "-t" + std::to_string(transfer);
@@ -243,11 +237,23 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
     plan.transfers.push_back(t);
   }
 
-  // Exactly round(share * count) transfers are duplicated: a partial Fisher-Yates shuffle picks
-  // them; the first half of the picks go right behind their original, the rest later.
+  // An account operation is a sequence of requests, not one keyed request: it is not
+  // sent twice (its picks are dropped, so the counts say what was sent).
+  plan.schedule = schedule_sends(
+      count, config.duplicate_share, config.concurrency, random,
+      [&plan](uint32_t t) { return !is_account_op(plan.transfers[t].kind); },
+      plan.concurrent_duplicates, plan.late_duplicates);
+  return plan;
+}
+
+std::vector<Send> schedule_sends(size_t count, double duplicate_share, int concurrency,
+                                 std::mt19937_64& random,
+                                 const std::function<bool(uint32_t)>& twice,
+                                 size_t& concurrent_duplicates, size_t& late_duplicates) {
+  // Exactly round(share * count) keys are duplicated: a partial Fisher-Yates shuffle picks them;
+  // the first half of the picks go right behind their original, the rest later.
   const auto duplicated = std::min(
-      count,
-      static_cast<size_t>(std::llround(config.duplicate_share * static_cast<double>(count))));
+      count, static_cast<size_t>(std::llround(duplicate_share * static_cast<double>(count))));
   std::vector<uint32_t> order(count);
   for (size_t i = 0; i < count; ++i) order[i] = static_cast<uint32_t>(i);
   for (size_t i = 0; i < duplicated; ++i) {
@@ -255,14 +261,14 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
   }
   std::vector<uint8_t> concurrent(count, 0);
   std::vector<std::vector<uint32_t>> late_after(count);
-  plan.concurrent_duplicates = (duplicated + 1) / 2;
-  plan.late_duplicates = duplicated - plan.concurrent_duplicates;
+  concurrent_duplicates = (duplicated + 1) / 2;
+  late_duplicates = duplicated - concurrent_duplicates;
   // A late copy goes at least a few rounds of all workers after its original, so that the
   // original has normally been answered by then.
-  const size_t gap = static_cast<size_t>(std::max(config.concurrency, 1)) * 4;
+  const size_t gap = static_cast<size_t>(std::max(concurrency, 1)) * 4;
   for (size_t d = 0; d < duplicated; ++d) {
     const uint32_t t = order[d];
-    if (d < plan.concurrent_duplicates) {
+    if (d < concurrent_duplicates) {
       concurrent[t] = 1;
     } else {
       size_t slot =
@@ -271,29 +277,27 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
     }
   }
 
-  plan.schedule.reserve(count + duplicated);
-  // An account operation is a sequence of requests, not one keyed request: it is not
-  // sent twice (its picks are dropped, so the counts say what was sent).
-  auto twice = [&plan](uint32_t t) { return !is_account_op(plan.transfers[t].kind); };
+  std::vector<Send> schedule;
+  schedule.reserve(count + duplicated);
   for (size_t i = 0; i < count; ++i) {
     const auto t = static_cast<uint32_t>(i);
-    plan.schedule.push_back({t, SendKind::original});
+    schedule.push_back({t, SendKind::original});
     if (concurrent[i]) {
       if (twice(t)) {
-        plan.schedule.push_back({t, SendKind::concurrent_duplicate});
+        schedule.push_back({t, SendKind::concurrent_duplicate});
       } else {
-        --plan.concurrent_duplicates;
+        --concurrent_duplicates;
       }
     }
     for (uint32_t late : late_after[i]) {
       if (twice(late)) {
-        plan.schedule.push_back({late, SendKind::late_duplicate});
+        schedule.push_back({late, SendKind::late_duplicate});
       } else {
-        --plan.late_duplicates;
+        --late_duplicates;
       }
     }
   }
-  return plan;
+  return schedule;
 }
 
 }  // namespace wallet::stress

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,20 @@ struct TransferPlan {
   std::string path(uint32_t transfer, const std::string& hold_id) const;
   int64_t hold_timeout_seconds = 3600;
 };
+
+// Uniform in [low, high]; std::uniform_int_distribution is not the same on every standard
+// library, and a seed should give the same plan everywhere.
+uint64_t draw(std::mt19937_64& random, uint64_t low, uint64_t high);
+
+// The send order of keys 0..count-1: every key once, in order, and exactly round(share * count)
+// of them (picked from `random`) a second time with the same key: the first half of the picks right
+// behind their original (two workers send them concurrently), the rest at least four rounds of all
+// workers later (a late client retry). A pick `twice` refuses is dropped, and the counts say what
+// was scheduled.
+std::vector<Send> schedule_sends(size_t count, double duplicate_share, int concurrency,
+                                 std::mt19937_64& random,
+                                 const std::function<bool(uint32_t)>& twice,
+                                 size_t& concurrent_duplicates, size_t& late_duplicates);
 
 // `extra`: the currency accounts (empty without --currencies).
 TransferPlan build_plan(const StressConfig& config, size_t account_count, const std::string& run_id,
