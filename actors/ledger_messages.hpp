@@ -60,8 +60,10 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using new_server_atom = caf::atom_constant<caf::atom("newserver")>;
 using check_atom = caf::atom_constant<caf::atom("check")>;
 using account_update_atom = caf::atom_constant<caf::atom("acctupdate")>;
-// To the transfer coordinator: start this transaction of many postings.
+// To the transfer coordinator: start this transaction of many postings; a reversal it handed on
+// was answered.
 using transact_atom = caf::atom_constant<caf::atom("transact")>;
+using reversal_settled_atom = caf::atom_constant<caf::atom("revsettled")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -105,6 +107,9 @@ struct Reply {
   bool replayed = false;
 };
 using ReplyFn = std::function<void(Reply)>;  // called exactly once
+// The status of the answer to a reversal that waited behind racing ones: not for a client (the
+// HTTP layer reads the transaction again and decides anew); nothing changed.
+constexpr int kRecheck = 0;
 
 Reply error_reply(domain::ErrorCode code, std::string message);
 
@@ -179,6 +184,10 @@ struct TransactionCommand {
   int64_t reversible = 0;
   int64_t reversed_now = 0;
   int reversal_exponent = 0;
+  // How much of it was reversed when the reversal was decided: a reversal that could exceed what is
+  // left, counting racing reversals in flight here, waits until they settle and is then answered
+  // kRecheck (nothing changed; the caller reads the transaction again).
+  int64_t reversed_at_read = 0;
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;

@@ -187,9 +187,41 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   release_all(self, transaction_id, t, true);
 }
 
+// Racing reversals of one transaction, within this instance: one that could reverse more than is
+// left (what was reversed when it was decided, plus what is in flight here) waits until those in
+// flight are answered, then is answered kRecheck and decided anew on a fresh read; so an
+// over-reversal rarely reaches Postgres (whose guard, WL009, stays the last word across
+// instances), and never fails the commits of unrelated work built on it. False: it waits.
+bool admit_reversal(Self self, TransactionCommand& command) {
+  auto& r = self->state.reversals[command.reverses];
+  if (r.in_flight > 0 &&
+      command.reversed_at_read + r.in_flight + command.reversed_now > command.reversible) {
+    r.waiting.push_back(std::move(command));
+    return false;
+  }
+  r.in_flight += command.reversed_now;
+  command.reply = [me = caf::actor_cast<caf::actor>(self), original = command.reverses,
+                   amount = command.reversed_now, done = std::move(command.reply)](Reply reply) {
+    caf::anon_send(me, reversal_settled_atom::value, original, amount);
+    done(std::move(reply));
+  };
+  return true;
+}
+
 }  // namespace
 
+void reversal_settled(Self self, const std::string& original, int64_t amount) {
+  auto it = self->state.reversals.find(original);
+  if (it == self->state.reversals.end()) return;
+  it->second.in_flight -= amount;
+  if (it->second.in_flight > 0) return;
+  auto waiting = std::move(it->second.waiting);
+  self->state.reversals.erase(it);
+  for (auto& command : waiting) command.reply(Reply{kRecheck, "", false, false});
+}
+
 void start_transaction(Self self, TransactionCommand& command) {
+  if (!command.reverses.empty() && !admit_reversal(self, command)) return;
   std::string transaction_id =
       command.transaction_id.empty() ? domain::new_uuid_v4() : command.transaction_id;
   auto [it, fresh] = self->state.transactions.try_emplace(transaction_id);

@@ -128,6 +128,9 @@ caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, 
         request_leg(self, t, first_leg(t.command));
       },
       [=](transact_atom, TransactionCommand& command) { start_transaction(self, command); },
+      [=](reversal_settled_atom, const std::string& original, int64_t amount) {
+        reversal_settled(self, original, amount);
+      },
       [=](reserved_atom, LegReservation& leg) {
         auto& transfers = self->state.transfers;
         auto it = transfers.find(leg.transfer_id);

@@ -49,6 +49,13 @@ struct CoordinatorState {
   caf::actor writer;
   std::unordered_map<std::string, TransferState> transfers;     // by transfer_id
   std::unordered_map<std::string, PostingsState> transactions;  // by transaction_id
+  // Reversals handed on and not answered yet, per reversed transaction: their amount, and the
+  // reversals that could exceed what is left while they are in flight (posting_coordinator.cpp).
+  struct ReversalsOf {
+    int64_t in_flight = 0;
+    std::vector<TransactionCommand> waiting;
+  };
+  std::unordered_map<std::string, ReversalsOf> reversals;
   static inline const char* name = "transfer_coordinator";
 };
 
@@ -58,6 +65,8 @@ struct CoordinatorState {
 // start one, and take a leg's reservation (false: the leg is not of a transaction here).
 void start_transaction(caf::stateful_actor<CoordinatorState>* self, TransactionCommand& command);
 bool take_transaction_leg(caf::stateful_actor<CoordinatorState>* self, LegReservation& leg);
+void reversal_settled(caf::stateful_actor<CoordinatorState>* self, const std::string& original,
+                      int64_t amount);
 
 caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, caf::actor registry,
                                    caf::actor writer);

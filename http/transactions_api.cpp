@@ -12,6 +12,7 @@
 #include "domain/transaction_requests.hpp"
 #include "http/account_api.hpp"
 #include "http/common.hpp"
+#include "http/query_api.hpp"
 
 namespace wallet::http {
 namespace {
@@ -41,20 +42,6 @@ std::vector<domain::PostingRequest> as_requests(const std::vector<actors::Postin
   std::vector<domain::PostingRequest> out;
   for (const auto& p : postings) out.push_back({p.from, p.to, p.amount, p.currency, p.exponent});
   return out;
-}
-
-nlohmann::json view_json(const actors::TransactionView& view) {
-  auto body = parsed_object(
-      transaction_body(view.transaction_id, domain::postings_json(as_requests(view.postings)),
-                       view.metadata, view.reference, view.reverses, view.created_at));
-  if (view.postings.size() == 1) {
-    const auto& p = view.postings.front();
-    body["reversed_amount"] = domain::format_minor(view.reversed, p.exponent);
-    body["reversed"] = view.reversed >= p.amount;
-  } else {
-    body["reversed"] = view.reversed > 0;
-  }
-  return body;
 }
 
 std::vector<std::string> accounts_named(const std::vector<domain::PostingRequest>& postings) {
@@ -135,14 +122,14 @@ bool allowed_to_pay(const std::optional<JwtClaims>& claims,
 // Hands a decoded transaction (or reversal) to the Ledger once its accounts are checked.
 void start(actors::Ledger& ledger, actors::TransactionCommand command,
            const std::vector<domain::PostingRequest>& postings, std::optional<JwtClaims> claims,
-           ResponderPtr responder) {
+           ResponderPtr responder, actors::ReplyFn reply = nullptr) {
   with_posting_accounts(
       ledger, postings, responder,
-      [&ledger, postings, claims, command = std::move(command)](
+      [&ledger, postings, claims, command = std::move(command), reply = std::move(reply)](
           std::vector<actors::AccountView> accounts, ResponderPtr responder) mutable {
         if (!allowed_to_pay(claims, postings, accounts, responder)) return;
         if (refused_as_closed(ledger, accounts, command.tag, responder, true)) return;
-        command.reply = answer_with(std::move(responder));
+        command.reply = reply ? std::move(reply) : answer_with(std::move(responder));
         ledger.transact(std::move(command));
       });
 }
@@ -260,38 +247,77 @@ domain::Result<Reversal> reversal_of(const actors::TransactionView& original,
   return reversal;
 }
 
+// How many times a reversal that waited for racing reversals of its transaction reads the
+// transaction again before it gives up (503, nothing changed).
+constexpr int kReversalRechecks = 5;
+
+// Reads the transaction, decides the reversal and hands it to the Ledger; a reversal that waited
+// behind racing ones (actors::kRecheck) starts over from the read.
+void reverse_once(actors::Ledger& ledger, const std::string& id,
+                  const domain::ReversalRequest& decoded,
+                  const std::optional<actors::IdempotencyTag>& tag,
+                  const std::optional<JwtClaims>& claims, const ResponderPtr& responder,
+                  int rechecks) {
+  using Found = std::optional<actors::TransactionView>;
+  ledger.transaction(id, [&ledger, responder, claims, tag, id, decoded,
+                          rechecks](domain::Result<Found> found) {
+    if (!found) return responder->send_error(found.error());
+    if (!found.value()) return responder->send_error(no_transaction(id));
+    auto reversal = reversal_of(*found.value(), decoded);
+    if (!reversal) {
+      // Through the key's gate: a retry of a reversal that committed replays its 201 instead of
+      // hearing already_reversed.
+      if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder));
+      return responder->send_error(reversal.error());
+    }
+    reversal->command.tag = tag;
+    reversal->command.reversed_at_read = found.value()->reversed;
+    auto answer = answer_with(responder);
+    actors::ReplyFn reply = [&ledger, id, decoded, tag, claims, responder, rechecks,
+                             answer](actors::Reply reply) {
+      if (reply.status != actors::kRecheck) return answer(std::move(reply));
+      if (rechecks > 0)
+        return reverse_once(ledger, id, decoded, tag, claims, responder, rechecks - 1);
+      responder->send_error({domain::ErrorCode::unavailable,
+                             "reversals of this transaction are racing; nothing changed, retry"});
+    };
+    start(ledger, std::move(reversal->command), reversal->postings, claims, responder,
+          std::move(reply));
+  });
+}
+
 void add_reverse_route(Router& router, actors::Ledger& ledger, Verifier verifier) {
-  router.add("POST", "/transactions/{transaction_id}/reverse",
-             [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
-               std::optional<JwtClaims> claims;
-               if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
-               auto id = path_transaction_id(request, responder);
-               if (!id) return;
-               if (!require_json(request, responder)) return;
-               auto decoded =
-                   domain::decode_reversal(request.body, request.header("idempotency-key"));
-               if (!decoded) return responder->send_error(decoded.error());
-               auto tag = tag_for("reverse", decoded->idempotency_key,
-                                  domain::canonical_reversal(*id, decoded.value()));
-               using Found = std::optional<actors::TransactionView>;
-               ledger.transaction(*id, [&ledger, responder, claims, tag, id = *id,
-                                        decoded = decoded.value()](domain::Result<Found> found) {
-                 if (!found) return responder->send_error(found.error());
-                 if (!found.value()) return responder->send_error(no_transaction(id));
-                 auto reversal = reversal_of(*found.value(), decoded);
-                 if (!reversal) {
-                   // Through the key's gate: a retry of a reversal that committed replays its 201
-                   // instead of hearing already_reversed.
-                   if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder));
-                   return responder->send_error(reversal.error());
-                 }
-                 reversal->command.tag = tag;
-                 start(ledger, std::move(reversal->command), reversal->postings, claims, responder);
-               });
-             });
+  router.add(
+      "POST", "/transactions/{transaction_id}/reverse",
+      [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+        std::optional<JwtClaims> claims;
+        if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+        auto id = path_transaction_id(request, responder);
+        if (!id) return;
+        if (!require_json(request, responder)) return;
+        auto decoded = domain::decode_reversal(request.body, request.header("idempotency-key"));
+        if (!decoded) return responder->send_error(decoded.error());
+        auto tag = tag_for("reverse", decoded->idempotency_key,
+                           domain::canonical_reversal(*id, decoded.value()));
+        reverse_once(ledger, *id, decoded.value(), tag, claims, responder, kReversalRechecks);
+      });
 }
 
 }  // namespace
+
+nlohmann::json view_json(const actors::TransactionView& view) {
+  auto body = parsed_object(
+      transaction_body(view.transaction_id, domain::postings_json(as_requests(view.postings)),
+                       view.metadata, view.reference, view.reverses, view.created_at));
+  if (view.postings.size() == 1) {
+    const auto& p = view.postings.front();
+    body["reversed_amount"] = domain::format_minor(view.reversed, p.exponent);
+    body["reversed"] = view.reversed >= p.amount;
+  } else {
+    body["reversed"] = view.reversed > 0;
+  }
+  return body;
+}
 
 void add_transactions_routes(Router& router, const TransactionApiDeps& deps) {
   Verifier verifier;
@@ -299,6 +325,7 @@ void add_transactions_routes(Router& router, const TransactionApiDeps& deps) {
   add_post_route(router, deps.ledger, deps.routing, verifier);
   add_get_route(router, deps.ledger);
   add_reverse_route(router, deps.ledger, verifier);
+  add_query_routes(router, deps);  // http/query_api.cpp
 }
 
 }  // namespace wallet::http
