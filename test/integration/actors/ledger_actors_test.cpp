@@ -17,6 +17,7 @@
 #include "persistence/postgres_ledger_backend.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/ledger_invariants.hpp"
+#include "test/support/scratch_schema.hpp"
 
 namespace wallet::test {
 namespace {
@@ -31,12 +32,12 @@ class LedgerActorsTest : public ::testing::Test {
 
   void start_ledger(std::chrono::milliseconds idle_after, size_t write_lanes = 1,
                     size_t max_batch = 512) {
-    ASSERT_TRUE(persistence::apply_migrations(transaction_db_url(),
+    ASSERT_TRUE(persistence::apply_migrations(schema_->url(),
                                               WALLET_SOURCE_DIR "/schema/transaction_service"));
     actors::LedgerOptions options;
     options.idle_after = idle_after;
     options.max_batch = max_batch;
-    persistence::PostgresLedgerOptions store{transaction_db_url()};
+    persistence::PostgresLedgerOptions store{schema_->url()};
     store.write_lanes = write_lanes;
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(pool_, store);
     ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
@@ -93,11 +94,20 @@ class LedgerActorsTest : public ::testing::Test {
     return nlohmann::json::parse(reply.body).at(name).get<std::string>();
   }
 
+  // A schema of their own (one for the suite, dropped after it): these tests plant defects (a
+  // balance its rows do not add up to) that must never reach the stack's ledger, which a user's
+  // services serve.
+  static void SetUpTestSuite() {
+    schema_ = std::make_unique<ScratchSchema>(transaction_db_url(), "transaction_service");
+  }
+  static void TearDownTestSuite() { schema_.reset(); }
+  static inline std::unique_ptr<ScratchSchema> schema_;
+
   caf::actor_system_config config_;
   caf::actor_system system_{config_};
-  persistence::DbPool pool_{transaction_db_url(), 2, 10'000};
+  persistence::DbPool pool_{schema_->url(), 2, 10'000};
   std::unique_ptr<actors::Ledger> ledger_;
-  pqxx::connection db_{transaction_db_url()};
+  pqxx::connection db_{schema_->url()};
 };
 
 TEST_F(LedgerActorsTest, DepositAndTransferAnswerAfterCommitWithExactBalances) {
