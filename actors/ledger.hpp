@@ -20,6 +20,7 @@
 #include "persistence/ledger_backend.hpp"
 #include "persistence/ledger_store.hpp"
 #include "persistence/partition_store.hpp"
+#include "persistence/transaction_queries.hpp"
 #include "persistence/transaction_store.hpp"
 
 namespace wallet::actors {
@@ -130,7 +131,12 @@ class Ledger {
       std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply);
   // A keyed request refused before any actor decides it (it names a closed account, which is
   // final): `refusal` is the answer unless its key holds an outcome, which is replayed.
-  void refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply);
+  // `deadline`: the request's (kNoDeadline: from now).
+  void refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply,
+              Deadline deadline = kNoDeadline);
+  // The deadline of a request arriving now (LedgerOptions::request_deadline from now): a caller
+  // that hands one request on in several steps gives each step the same one.
+  Deadline deadline_from_now() const;
   // A change of an account's rules, decided by its actor after its work in flight settled;
   // answered 200 with an empty body once durable (the caller reads the account back).
   void update_account(AccountUpdate update);
@@ -146,6 +152,18 @@ class Ledger {
   // GET /admin/totals: per currency, accounts, in transit and @world (persistence::ledger_totals).
   void totals(bool verify,
               std::function<void(domain::Result<std::vector<persistence::CurrencyTotals>>)> reply);
+
+  // Queries of the ledger (actors/ledger_queries.cpp; SPEC.md section 8, "Metadata, queries,
+  // balances in the past"): committed state read on the pool, through indexes only
+  // (persistence/transaction_queries.hpp). A missing account is nullopt.
+  void find_transactions(persistence::TransactionQuery query,
+                         std::function<void(domain::Result<persistence::TransactionPage>)> reply);
+  void account_rows(
+      persistence::AccountRowsQuery query,
+      std::function<void(domain::Result<std::optional<persistence::AccountRowsPage>>)> reply);
+  // At or before `at_us` (microseconds since the epoch); without it, the committed balance now.
+  void balance_at(std::string account_id, std::optional<int64_t> at_us,
+                  std::function<void(domain::Result<std::optional<persistence::BalanceAt>>)> reply);
 
   // Beyond one machine: every partition with its owner and epoch, as Postgres holds them.
   void partitions(
@@ -197,7 +215,6 @@ class Ledger {
   bool owned_elsewhere(const std::string& user_id) const;
   void read_elsewhere_owned(const std::string& user_id,
                             std::function<void(domain::Result<persistence::AccountRecord>)> reply);
-  Deadline deadline_from_now() const;
   void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                       std::function<void(ReplyFn)> run);
   // See actors/stage_deadline.hpp: `reply` is answered `503 timeout` at `deadline` unless the

@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 48> kCodes{{
+constexpr std::array<CodeInfo, 50> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -62,6 +62,8 @@ constexpr std::array<CodeInfo, 48> kCodes{{
     {ErrorCode::transaction_not_found, "transaction_not_found", 404},
     {ErrorCode::already_reversed, "already_reversed", 409},
     {ErrorCode::accounts_across_owners, "accounts_across_owners", 422},
+    {ErrorCode::invalid_filter, "invalid_filter", 400},
+    {ErrorCode::invalid_time, "invalid_time", 400},
 }};
 
 const CodeInfo& info(ErrorCode code) {

@@ -64,6 +64,10 @@ enum class ErrorCode {
   already_reversed,
   // A transaction whose accounts several instances serve (not supported yet; nothing changed).
   accounts_across_owners,
+  // SPEC.md section 8: queries. A query parameter that is unknown, or a query without the filter
+  // it needs; an instant that is not RFC 3339 (or a range that ends before it starts).
+  invalid_filter,
+  invalid_time,
 };
 
 struct Error {
