@@ -49,12 +49,13 @@ void Ledger::user_accounts(
       std::move(reply));
 }
 
-void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply) {
+void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply, Deadline deadline) {
   // Closed and reversed are final: such a refusal is the key's outcome (stored through the
   // writer, replayed to every retry); anything else is answered and the key stays free.
   const bool decided = refusal.code == domain::ErrorCode::account_closed ||
                        refusal.code == domain::ErrorCode::already_reversed;
-  run_idempotent(tag, deadline_from_now(), std::move(reply),
+  if (deadline == kNoDeadline) deadline = deadline_from_now();
+  run_idempotent(tag, deadline, std::move(reply),
                  [this, tag, decided, refusal = std::move(refusal)](ReplyFn done) {
                    Reply answer{domain::http_status(refusal.code), domain::error_body(refusal)};
                    if (!decided) return done(std::move(answer));

@@ -39,9 +39,20 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     request.reply(std::move(request.on_commit));
   } else if (ending == Ending::over_reversed) {
     ++self->state.stats.failed_mutations;
-    request.reply(error_reply(domain::ErrorCode::already_reversed,
-                              "a reversal racing this one reversed what was left of the "
-                              "transaction; nothing changed"));
+    Reply refusal = error_reply(domain::ErrorCode::already_reversed,
+                                "a reversal racing this one reversed what was left of the "
+                                "transaction; nothing changed");
+    if (!request.mutation.outcome) return request.reply(std::move(refusal));
+    // Decided (what was reversed is never un-reversed): the key's outcome, stored in a commit of
+    // its own, so that every retry replays this very answer.
+    auto outcome = *request.mutation.outcome;
+    outcome.status = refusal.status;
+    outcome.body = refusal.body;
+    WriteRequest stored;
+    stored.mutation.outcome = std::move(outcome);
+    stored.on_commit = std::move(refusal);
+    stored.reply = std::move(request.reply);
+    self->send(self, submit_atom::value, std::move(stored));
   } else if (ending == Ending::fenced) {
     ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::partition_moved,

@@ -196,6 +196,15 @@ bool admit_reversal(Self self, TransactionCommand& command) {
   auto& r = self->state.reversals[command.reverses];
   if (r.in_flight > 0 &&
       command.reversed_at_read + r.in_flight + command.reversed_now > command.reversible) {
+    // It waits at most until its deadline, then is answered `timeout` (it never reached the
+    // writer: nothing changed), however long those in flight take.
+    if (command.deadline != kNoDeadline) {
+      using std::chrono::milliseconds;
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(command.deadline - self->clock().now());
+      self->delayed_send(self, std::max(left + milliseconds(1), milliseconds(1)),
+                         reversal_settled_atom::value, command.reverses, int64_t{0});
+    }
     r.waiting.push_back(std::move(command));
     return false;
   }
@@ -213,11 +222,21 @@ bool admit_reversal(Self self, TransactionCommand& command) {
 void reversal_settled(Self self, const std::string& original, int64_t amount) {
   auto it = self->state.reversals.find(original);
   if (it == self->state.reversals.end()) return;
-  it->second.in_flight -= amount;
-  if (it->second.in_flight > 0) return;
-  auto waiting = std::move(it->second.waiting);
-  self->state.reversals.erase(it);
-  for (auto& command : waiting) command.reply(Reply{kRecheck, "", false, false});
+  auto& r = it->second;
+  r.in_flight -= amount;  // 0: the deadline of a reversal waiting here came
+  std::vector<TransactionCommand> late, released;
+  const auto now = self->clock().now();
+  for (auto& command : r.waiting) {
+    (command.deadline < now ? late : released).push_back(std::move(command));
+  }
+  r.waiting.clear();
+  if (r.in_flight > 0) {
+    r.waiting.swap(released);  // still waiting
+  } else {
+    self->state.reversals.erase(it);
+  }
+  for (auto& command : late) command.reply(timeout_reply());
+  for (auto& command : released) command.reply(Reply{kRecheck, "", false, false});
 }
 
 void start_transaction(Self self, TransactionCommand& command) {

@@ -253,31 +253,34 @@ constexpr int kReversalRechecks = 5;
 
 // Reads the transaction, decides the reversal and hands it to the Ledger; a reversal that waited
 // behind racing ones (actors::kRecheck) starts over from the read.
+// Every attempt keeps the request's deadline (`deadline`, set once when it arrived).
 void reverse_once(actors::Ledger& ledger, const std::string& id,
                   const domain::ReversalRequest& decoded,
                   const std::optional<actors::IdempotencyTag>& tag,
                   const std::optional<JwtClaims>& claims, const ResponderPtr& responder,
-                  int rechecks) {
+                  int rechecks, actors::Deadline deadline) {
   using Found = std::optional<actors::TransactionView>;
-  ledger.transaction(id, [&ledger, responder, claims, tag, id, decoded,
-                          rechecks](domain::Result<Found> found) {
+  ledger.transaction(id, [&ledger, responder, claims, tag, id, decoded, rechecks,
+                          deadline](domain::Result<Found> found) {
     if (!found) return responder->send_error(found.error());
     if (!found.value()) return responder->send_error(no_transaction(id));
     auto reversal = reversal_of(*found.value(), decoded);
     if (!reversal) {
       // Through the key's gate: a retry of a reversal that committed replays its 201 instead of
       // hearing already_reversed.
-      if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder));
+      if (tag) return ledger.refuse(*tag, reversal.error(), answer_with(responder), deadline);
       return responder->send_error(reversal.error());
     }
     reversal->command.tag = tag;
+    reversal->command.deadline = deadline;
     reversal->command.reversed_at_read = found.value()->reversed;
     auto answer = answer_with(responder);
-    actors::ReplyFn reply = [&ledger, id, decoded, tag, claims, responder, rechecks,
+    actors::ReplyFn reply = [&ledger, id, decoded, tag, claims, responder, rechecks, deadline,
                              answer](actors::Reply reply) {
       if (reply.status != actors::kRecheck) return answer(std::move(reply));
-      if (rechecks > 0)
-        return reverse_once(ledger, id, decoded, tag, claims, responder, rechecks - 1);
+      if (rechecks > 0) {
+        return reverse_once(ledger, id, decoded, tag, claims, responder, rechecks - 1, deadline);
+      }
       responder->send_error({domain::ErrorCode::unavailable,
                              "reversals of this transaction are racing; nothing changed, retry"});
     };
@@ -287,20 +290,21 @@ void reverse_once(actors::Ledger& ledger, const std::string& id,
 }
 
 void add_reverse_route(Router& router, actors::Ledger& ledger, Verifier verifier) {
-  router.add(
-      "POST", "/transactions/{transaction_id}/reverse",
-      [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
-        std::optional<JwtClaims> claims;
-        if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
-        auto id = path_transaction_id(request, responder);
-        if (!id) return;
-        if (!require_json(request, responder)) return;
-        auto decoded = domain::decode_reversal(request.body, request.header("idempotency-key"));
-        if (!decoded) return responder->send_error(decoded.error());
-        auto tag = tag_for("reverse", decoded->idempotency_key,
-                           domain::canonical_reversal(*id, decoded.value()));
-        reverse_once(ledger, *id, decoded.value(), tag, claims, responder, kReversalRechecks);
-      });
+  router.add("POST", "/transactions/{transaction_id}/reverse",
+             [&ledger, verifier](const HttpRequest& request, ResponderPtr responder) {
+               std::optional<JwtClaims> claims;
+               if (verifier && !(claims = authenticate(*verifier, request, responder))) return;
+               auto id = path_transaction_id(request, responder);
+               if (!id) return;
+               if (!require_json(request, responder)) return;
+               auto decoded =
+                   domain::decode_reversal(request.body, request.header("idempotency-key"));
+               if (!decoded) return responder->send_error(decoded.error());
+               auto tag = tag_for("reverse", decoded->idempotency_key,
+                                  domain::canonical_reversal(*id, decoded.value()));
+               reverse_once(ledger, *id, decoded.value(), tag, claims, responder, kReversalRechecks,
+                            ledger.deadline_from_now());
+             });
 }
 
 }  // namespace

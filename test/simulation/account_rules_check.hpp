@@ -42,6 +42,7 @@ std::vector<std::string> check_update_answers(const std::vector<std::shared_ptr<
 // frozen, account_closed one it held closed, account_not_empty an account with money or a pending
 // hold, limit_below_debt a line that would not cover the debt and the holds. `excused`: answers a
 // known limit excuses (an instance that lost a partition unknowingly answers from its memory).
+// (A transaction's refusal names its account: check_transaction_refusals judges it.)
 std::vector<std::string> check_rules_refusals(const std::vector<std::shared_ptr<ClientOp>>& ops,
                                               const ModelState& state,
                                               const std::map<std::string, ModelRules>& initial,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_types.hpp"
@@ -12,7 +13,8 @@
 namespace wallet::simulation {
 
 struct ClientOp {
-  // The last four are PATCH /accounts/{id}: a new overdraft line, status frozen, open, closed.
+  // set_limit..close are PATCH /accounts/{id}: a new overdraft line, status frozen, open, closed;
+  // transaction and reversal are POST /transactions and POST /transactions/{id}/reverse.
   enum class Kind {
     deposit,
     transfer,
@@ -23,7 +25,9 @@ struct ClientOp {
     set_limit,
     freeze,
     unfreeze,
-    close
+    close,
+    transaction,
+    reversal
   };
   int id = 0;
   Kind kind = Kind::deposit;
@@ -50,7 +54,26 @@ struct ClientOp {
   // Postgres held meanwhile is what a refusal may be decided on.
   uint64_t sent_commit = 0;
   uint64_t answered_commit = 0;
+  // Transactions of many postings (transaction, reversal): the postings as the HTTP layer hands
+  // them to the Ledger (a reversal's: the original's inverted, of the amount it reverses) and
+  // their JSON text. A reversal names the transaction it reverses, the amount the client asked
+  // for (0: all that is left), what the HTTP layer read as reversed already, and what it
+  // computed: the amount reversible in all and reversed now (TransactionCommand's fields), or the
+  // refusal it answers itself (409 already_reversed, through the key's gate when keyed).
+  std::vector<actors::Posting> postings = {};
+  std::string postings_json = {};
+  std::string reverses = {};
+  int64_t asked = 0;
+  int64_t read_reversed = 0;
+  int64_t reversible = 0;
+  int64_t reversed_now = 0;
+  int reversal_exponent = 0;
+  std::optional<domain::Error> refusal = {};
 };
+
+inline bool posts(ClientOp::Kind kind) {
+  return kind == ClientOp::Kind::transaction || kind == ClientOp::Kind::reversal;
+}
 
 inline bool updates_account(ClientOp::Kind kind) {
   return kind == ClientOp::Kind::set_limit || kind == ClientOp::Kind::freeze ||
@@ -99,6 +122,10 @@ inline const char* endpoint(ClientOp::Kind kind) {
       return "PATCH open";
     case ClientOp::Kind::close:
       return "PATCH closed";
+    case ClientOp::Kind::transaction:
+      return "/transactions";
+    case ClientOp::Kind::reversal:
+      return "/reverse";
   }
   return "";
 }

@@ -36,6 +36,11 @@ bool carries(const persistence::LedgerMutation& m, const ClientOp& op) {
       return closes("captured");
     case ClientOp::Kind::void_hold:
       return closes("voided");
+    case ClientOp::Kind::transaction:
+    case ClientOp::Kind::reversal:
+      return std::any_of(m.transactions.begin(), m.transactions.end(), [&op](const auto& t) {
+        return t.postings == op.postings_json && t.reverses == op.reverses;
+      });
     case ClientOp::Kind::set_limit:
     case ClientOp::Kind::freeze:
     case ClientOp::Kind::unfreeze:

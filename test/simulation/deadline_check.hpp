@@ -21,9 +21,10 @@ constexpr int64_t kDeadlineSlackMs = 500;
 // matched by what it does: a keyed request by its key (its outcome is stored with the mutation,
 // also for a keyed refusal, and duplicates of the key wait for that one mutation); an unkeyed one
 // by its effect (the account, kind and amount of its row, the hold it creates, the hold it
-// closes and how, or the change of its account's rules). Two unanswered unkeyed requests with the
-// same effect cannot be told apart: both count as handed over. That only ever excuses a request
-// (the check may miss a late answer, it never blames one that was handed over in time).
+// closes and how, the change of its account's rules, or the transaction's postings). Two unanswered
+// unkeyed requests with the same effect cannot be told apart: both count as handed over. That only
+// ever excuses a request (the check may miss a late answer, it never blames one that was handed
+// over in time).
 bool carries(const persistence::LedgerMutation& mutation, const ClientOp& op);
 
 // Records, in every request still unanswered that `mutation` carries, that it reached the writer

@@ -1,7 +1,9 @@
 #include "test/simulation/model_ledger.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "domain/currency.hpp"
 #include "domain/partitioning.hpp"
@@ -13,7 +15,8 @@ using persistence::ApplyStatus;
 using persistence::EntryKind;
 
 bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& batch,
-                       std::string* why) {
+                       std::string* why, ApplyStatus* refusal) {
+  if (refusal) *refusal = ApplyStatus::rejected;
   auto refuse = [why](const char* reason) {
     if (why) *why = reason;
     return false;
@@ -32,9 +35,12 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       // (010 dropped the rows' old/new_balance >= 0: an overdraft line allows negative ones.)
       if (e.change == 0) return refuse("check: balance_change <> 0");
       if (e.old_balance + e.change != e.new_balance) return refuse("check: old + change = new");
-      const bool unlinked = e.kind == EntryKind::deposit || e.kind == EntryKind::withdrawal;
-      if (unlinked != e.transfer_id.empty()) return refuse("check: transfer_id iff transfer");
-      const bool debit = e.kind == EntryKind::transfer_debit || e.kind == EntryKind::withdrawal;
+      // 011: transfer_id on the rows of a transfer only; posting_debit is a debit too.
+      const bool transfer =
+          e.kind == EntryKind::transfer_debit || e.kind == EntryKind::transfer_credit;
+      if (transfer == e.transfer_id.empty()) return refuse("check: transfer_id iff transfer");
+      const bool debit = e.kind == EntryKind::transfer_debit || e.kind == EntryKind::withdrawal ||
+                         e.kind == EntryKind::posting_debit;
       if (debit != (e.change < 0)) return refuse("check: debits are negative");
       if (!ids.insert(e.id).second) return refuse("primary key: transactions.id");
     }
@@ -95,6 +101,11 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       }
     }
   }
+  // 011, in the order of the SQL (after the rows, before the holds): the transactions' rows and
+  // records, then the reversals, whose guard refuses the batch as over_reversed (WL009).
+  if (!insert_transactions(batch, why)) return false;
+  std::map<std::string, ModelReversal> reversals_after = reversals;
+  if (!upsert_reversals(batch, reversals_after, why, refusal)) return false;
   // Holds, in the order of the SQL: new holds are inserted, then the closings update them.
   std::map<std::string, persistence::HoldRecord> holds_after = holds;
   for (const auto* mutation : batch) {
@@ -232,6 +243,7 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     for (const auto& h : mutation->new_holds) hold_created[h.hold_id] = at;
     for (const auto& c : mutation->hold_changes) hold_closed[c.hold_id] = at;
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1, at});
+    for (const auto& t : mutation->transactions) transactions[t.transaction_id] = {t, at};
     if (mutation->outcome) {
       const persistence::KeyRef key{mutation->outcome->endpoint, mutation->outcome->key};
       outcomes[key] = *mutation->outcome;
@@ -240,7 +252,121 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     }
   }
   holds = std::move(holds_after);
+  reversals = std::move(reversals_after);
   return true;
+}
+
+namespace {
+
+// A numeric held in units of 10^-from, in units of 10^-to (to >= from).
+int64_t rescaled(int64_t units, int from, int to) { return units * domain::pow10(to - from); }
+
+// Characters of UTF-8 text (Postgres' length()).
+size_t characters(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+bool ModelState::insert_transactions(const std::vector<const persistence::LedgerMutation*>& batch,
+                                     std::string* why) const {
+  auto refuse = [why](const char* reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  // The rows: a posting's kinds need its transaction, its index is 0..31 (the store sends the
+  // index only with a transaction id), one debit and one credit row per posting.
+  std::set<std::tuple<std::string, int, EntryKind>> legs;
+  for (const auto& row : rows) {
+    const auto& e = row.entry;
+    if (!e.transaction_id.empty()) legs.insert({e.transaction_id, e.posting, e.kind});
+  }
+  for (const auto* mutation : batch) {
+    for (const auto& e : mutation->entries) {
+      const bool posting =
+          e.kind == EntryKind::posting_debit || e.kind == EntryKind::posting_credit;
+      if (e.transaction_id.empty()) {
+        if (posting) return refuse("check: transactions_postings_named");
+        continue;
+      }
+      if (e.posting < 0 || e.posting > 31) return refuse("check: transactions_postings_named");
+      if (!legs.insert({e.transaction_id, e.posting, e.kind}).second) {
+        return refuse("unique: transactions_posting_leg");
+      }
+    }
+  }
+  // ledger_transactions.
+  std::set<std::string> ids;
+  for (const auto* mutation : batch) {
+    for (const auto& t : mutation->transactions) {
+      if (transactions.count(t.transaction_id) || !ids.insert(t.transaction_id).second) {
+        return refuse("primary key: ledger_transactions");
+      }
+      const auto postings = nlohmann::json::parse(t.postings, nullptr, false);
+      if (!postings.is_array() || postings.empty() || postings.size() > 32) {
+        return refuse("check: ledger_transactions.postings");
+      }
+      if (!nlohmann::json::parse(t.metadata, nullptr, false).is_object()) {
+        return refuse("check: ledger_transactions.metadata");
+      }
+      if (t.reference && (t.reference->empty() || characters(*t.reference) > 128)) {
+        return refuse("check: ledger_transactions.reference");
+      }
+      if (t.created_at.empty()) return refuse("not null: ledger_transactions.created_at");
+    }
+  }
+  return true;
+}
+
+// One INSERT ... ON CONFLICT DO UPDATE, row by row in batch order: each proposed row is checked
+// first (a CHECK violation: WL009), then a row this statement already inserted or updated cannot
+// be touched again (a cardinality violation: rejected), then the updated row is checked (its
+// reversible stays the first reversal's: WL009).
+bool ModelState::upsert_reversals(const std::vector<const persistence::LedgerMutation*>& batch,
+                                  std::map<std::string, ModelReversal>& reversals_after,
+                                  std::string* why, ApplyStatus* refusal) const {
+  auto over_reversed = [why, refusal](const char* reason) {
+    if (why) *why = reason;
+    if (refusal) *refusal = ApplyStatus::over_reversed;
+    return false;
+  };
+  std::set<std::string> touched;
+  for (const auto* mutation : batch) {
+    for (const auto& t : mutation->transactions) {
+      if (t.reverses.empty()) continue;
+      if (t.reversible <= 0 || t.reversed_now <= 0) {
+        return over_reversed("check: transaction_reversals amounts > 0 (WL009)");
+      }
+      if (t.reversed_now > t.reversible) {
+        return over_reversed("check: transaction_reversals_within (WL009)");
+      }
+      if (!touched.insert(t.reverses).second) {
+        if (why) *why = "transaction_reversals: ON CONFLICT DO UPDATE affects a row twice";
+        return false;
+      }
+      auto [it, fresh] = reversals_after.try_emplace(
+          t.reverses, ModelReversal{t.reversible, t.reversed_now, t.exponent});
+      if (fresh) continue;
+      auto& row = it->second;
+      const int exponent = std::max(row.exponent, t.exponent);
+      const int64_t reversible = rescaled(row.reversible, row.exponent, exponent);
+      const int64_t reversed = rescaled(row.reversed, row.exponent, exponent) +
+                               rescaled(t.reversed_now, t.exponent, exponent);
+      if (reversed > reversible) {
+        return over_reversed("check: transaction_reversals_within (WL009)");
+      }
+      row = ModelReversal{reversible, reversed, exponent};
+    }
+  }
+  return true;
+}
+
+std::string ModelState::currency_of(const std::string& account_id) const {
+  auto it = currencies.find(account_id);
+  return it != currencies.end() ? it->second
+                                : domain::configured_currencies().default_currency().code;
 }
 
 // ledger_apply_batch's account_changes, after the batch's rows and holds: closing needs no
@@ -349,7 +475,8 @@ ApplyStatus ModelState::commit(const std::vector<const persistence::LedgerMutati
     }
     if (current != claim->epochs.size()) return fenced("fence: partition moved (WL005)");
   }
-  return apply(batch, why) ? ApplyStatus::committed : ApplyStatus::rejected;
+  ApplyStatus refusal = ApplyStatus::rejected;
+  return apply(batch, why, &refusal) ? ApplyStatus::committed : refusal;
 }
 
 bool ModelState::contains(const persistence::LedgerMutation& probe) const {
@@ -398,12 +525,12 @@ void ModelLedger::load_account(
     Loaded loaded{std::optional<persistence::AccountRecord>{}};
     auto it = state_.balances.find(user_id);
     if (it != state_.balances.end()) {
-      // Every account of the model is a user's default account (its own owner, the default
-      // currency), with its rules.
+      // Every account of the model is a user's default account (its own owner), in its currency
+      // (the default one unless set), with its rules.
       persistence::AccountRecord account{it->second, {}};
       account.user_id = user_id;
-      account.currency = domain::configured_currencies().default_currency().code;
-      account.exponent = domain::configured_currencies().default_currency().exponent;
+      account.currency = state_.currency_of(user_id);
+      account.exponent = domain::configured_currencies().find(account.currency)->exponent;
       const auto rules = state_.rules_of(user_id);
       account.overdraft_limit = rules.overdraft_limit;
       account.status = rules.status;
@@ -529,22 +656,26 @@ void ModelLedger::apply(size_t lane, std::vector<const persistence::LedgerMutati
   // freed memory would hide exactly the bugs it is here to find.
   std::vector<persistence::LedgerMutation> copy;
   for (const auto* m : batch) copy.push_back(*m);
-  pending_.push_back({what, true,
-                      // The claim as the writer sends it: taken now, checked at commit.
-                      [this, lane, accounts, copy, claim = claim_, done](Fault fault) {
-                        release(lane);
-                        for (const auto& account : accounts) writing_.erase(account);
-                        std::vector<const persistence::LedgerMutation*> ops;
-                        for (const auto& m : copy) ops.push_back(&m);
-                        if (fault == Fault::fail) return done(ApplyStatus::unavailable);
-                        if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
-                        state_.now_ms = now_ms();
-                        const auto status = state_.commit(ops, &claim, nullptr);
-                        if (status != ApplyStatus::committed) return done(status);
-                        if (on_commit) on_commit(claim);
-                        done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt
-                                                                : ApplyStatus::committed);
-                      }});
+  pending_.push_back(
+      {what, true,
+       // The claim as the writer sends it: taken now, checked at commit.
+       [this, lane, accounts, copy, claim = claim_, done](Fault fault) {
+         release(lane);
+         for (const auto& account : accounts) writing_.erase(account);
+         std::vector<const persistence::LedgerMutation*> ops;
+         for (const auto& m : copy) ops.push_back(&m);
+         if (fault == Fault::fail) return done(ApplyStatus::unavailable);
+         if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
+         state_.now_ms = now_ms();
+         std::string why;
+         const auto status = state_.commit(ops, &claim, &why);
+         if (status == ApplyStatus::rejected || status == ApplyStatus::over_reversed) {
+           ++refusals_[why];
+         }
+         if (status != ApplyStatus::committed) return done(status);
+         if (on_commit) on_commit(claim);
+         done(fault == Fault::in_doubt_committed ? ApplyStatus::in_doubt : ApplyStatus::committed);
+       }});
 }
 
 void ModelLedger::was_committed(size_t lane, const persistence::LedgerMutation& probe,

@@ -1,8 +1,9 @@
 // ModelLedger: an in-memory LedgerBackend with the semantics of ledger_commit_batch (schema/
-// transaction_service/functions/, on the tables of 001, 003, 006, 007 and 010): the ownership
+// transaction_service/functions/, on the tables of 001, 003, 006, 007, 010 and 011): the ownership
 // fence, then per account a conditional update on the balance the batch starts from and on the
-// account's status, the row constraints, the idempotency primary key, the changes of accounts'
-// rules after the rows (as ledger_apply_batch makes them), all or nothing. Every call is held as a
+// account's status, the row constraints, the idempotency primary key, the transactions of many
+// postings with the reversal guard (011), the changes of accounts' rules after the rows (as
+// ledger_apply_batch makes them), all or nothing. Every call is held as a
 // pending operation until the simulation completes it, with or without a fault, in the order it
 // chooses; that is how loads and commits stall, fail, or commit and lose their reply. Outcomes
 // carry their creation time on the simulation's virtual clock and are found only within their
@@ -58,6 +59,21 @@ struct RulesChange {
   ModelRules after;
 };
 
+// 011: a row of ledger_transactions (a transaction of POST /transactions or a reversal), where it
+// committed.
+struct ModelTransaction {
+  persistence::TransactionRecord record;
+  CommitPoint at{};
+};
+
+// 011: a row of transaction_reversals: how much of a transaction may be reversed in all and how
+// much its reversals have reversed (numerics, held here in units of 10^-exponent).
+struct ModelReversal {
+  int64_t reversible = 0;
+  int64_t reversed = 0;
+  int exponent = 0;
+};
+
 // A row of partition_owner (006_partition_owner.sql).
 struct ModelPartition {
   std::string owner;  // empty: never taken
@@ -90,14 +106,21 @@ struct ModelState {
   std::map<std::string, CommitPoint> hold_created;
   std::map<std::string, CommitPoint> hold_closed;
   std::set<std::string> change_ids;  // account_changes: how a change in doubt is found
+  // 011: ledger_transactions by id, transaction_reversals by the id of the transaction reversed.
+  std::map<std::string, ModelTransaction> transactions;
+  std::map<std::string, ModelReversal> reversals;
+  // The currency of accounts not in the default currency (accounts.currency; loads report it).
+  std::map<std::string, std::string> currencies;
 
   ModelRules rules_of(const std::string& account_id) const {
     auto it = rules.find(account_id);
     return it == rules.end() ? ModelRules{} : it->second;
   }
   // Applies a batch as ledger_apply_batch does: returns false (and changes nothing) where
-  // Postgres would raise. `why` says which rule refused it.
-  bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why);
+  // Postgres would raise. `why` says which rule refused it, `refusal` how the store reports it
+  // (rejected, or over_reversed for the reversal guard's WL009).
+  bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why,
+             persistence::ApplyStatus* refusal = nullptr);
   // apply's last part: the batch's changes of accounts' rules, checked against the balances and
   // holds after its rows, into `rules_after` and `changes` (their commit still 0).
   bool apply_account_changes(const std::vector<const persistence::LedgerMutation*>& batch,
@@ -106,8 +129,19 @@ struct ModelState {
                              const std::map<std::string, persistence::InTransit>& in_transit_after,
                              std::map<std::string, ModelRules>& rules_after,
                              std::vector<RulesChange>& changes, std::string* why) const;
+  // apply's parts for 011: the batch's rows of transactions (transactions_postings_named, the
+  // unique transactions_posting_leg) and its ledger_transactions rows; then its reversals
+  // upserted into `reversals_after`, whose CHECK reversed <= reversible refuses the whole batch
+  // (WL009: `refusal` over_reversed).
+  bool insert_transactions(const std::vector<const persistence::LedgerMutation*>& batch,
+                           std::string* why) const;
+  bool upsert_reversals(const std::vector<const persistence::LedgerMutation*>& batch,
+                        std::map<std::string, ModelReversal>& reversals_after, std::string* why,
+                        persistence::ApplyStatus* refusal) const;
+  std::string currency_of(const std::string& account_id) const;
   // Commits a batch as ledger_commit_batch does: the fence (`claim`, none when null or with no
-  // instance), then apply. committed, rejected (apply refused) or fenced (WL005).
+  // instance), then apply. committed, rejected or over_reversed (apply refused) or fenced
+  // (WL005).
   persistence::ApplyStatus commit(const std::vector<const persistence::LedgerMutation*>& batch,
                                   const persistence::OwnershipClaim* claim, std::string* why);
   // partition_init and partition_take.
@@ -193,6 +227,9 @@ class ModelLedger : public persistence::LedgerBackend {
   // on one lane, or on two lanes touching one account (Postgres would serialize them by row lock,
   // in either order, and a chain built on the first would be refused or run backwards).
   const std::vector<std::string>& violations() const { return violations_; }
+  // Batches of this instance the store refused (rejected), by the rule that refused them: what a
+  // schedule exercised (the reversal guard among them).
+  const std::map<std::string, int>& refusals() const { return refusals_; }
 
  private:
   // Marks a lane busy for one write; a violation when it already was.
@@ -207,6 +244,7 @@ class ModelLedger : public persistence::LedgerBackend {
   std::vector<bool> lanes_busy_;
   std::map<std::string, size_t> writing_;  // account -> the lane writing it now
   std::vector<std::string> violations_;
+  std::map<std::string, int> refusals_;
   std::function<int64_t()> clock_ms_;
   int64_t ttl_ms_ = 0;
   int64_t forget_after_ms_ = 0;

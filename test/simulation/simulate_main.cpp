@@ -7,6 +7,8 @@
 //                                             the schedules before issue 23's time and returns
 //   wallet-simulate --seeds 2000 --release2 --account-rules
 //                                             with overdraft lines, freezes and closings
+//   wallet-simulate --seeds 2000 --release2 --account-rules --postings
+//                                             and transactions of many postings, reversals
 //   wallet-simulate --seeds 2000 --expect-failure
 //                                             negative control: exit 0 only if a seed fails
 #include <spdlog/spdlog.h>
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_flag("--release2", options.release2, "also send withdrawals and holds");
   app.add_flag("--account-rules", options.account_rules,
                "also change accounts' rules: overdraft lines, freezes, unfreezes, closings");
+  app.add_flag("--postings", options.postings,
+               "also send transactions of many postings and reversals (two currencies)");
   app.add_flag("--expect-failure", expect_failure,
                "negative control: succeed only if some schedule fails");
   app.add_option("--accounts", options.accounts, "accounts per schedule");
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
   long owner_changes = 0;
   long sent_across = 0, received_across = 0;
   long overdrawn_rows = 0, closed_accounts = 0;
+  long transactions = 0, reversals = 0, postings = 0, postings_across = 0, guard_refusals = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
@@ -101,6 +106,11 @@ int main(int argc, char** argv) {
     received_across += result.received_across;
     overdrawn_rows += result.overdrawn_rows;
     closed_accounts += result.closed_accounts;
+    transactions += result.transactions;
+    reversals += result.reversals;
+    postings += result.postings;
+    postings_across += result.postings_across;
+    guard_refusals += result.guard_refusals;
     if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -141,18 +151,25 @@ int main(int argc, char** argv) {
         overdrawn_rows, closed_accounts,
         failed ? "" : "; no debit or hold committed on a frozen or closed account");
   }
+  if (options.postings) {
+    std::printf(
+        "simulate: postings: %ld transactions and %ld reversals committed with %ld postings, %ld "
+        "postings credited across owners, %ld batches refused by the reversal guard%s\n",
+        transactions, reversals, postings, postings_across, guard_refusals,
+        failed ? "" : "; every transaction whole, nothing reversed twice");
+  }
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.account_rules ? " --account-rules" : "",
-        options.unfenced ? " --unfenced" : "", options.two_owners ? "" : " --one-owner",
-        options.stalls ? "" : " --no-stalls", options.retention ? "" : " --no-retention",
-        options.returns ? "" : " --no-returns",
+        options.postings ? " --postings" : "", options.unfenced ? " --unfenced" : "",
+        options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
+        options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
         options.early_forgetting ? " --early-forgetting" : "",
         options.notice_after_serving ? " --notice-after-serving" : "");
     if (expect_failure) {

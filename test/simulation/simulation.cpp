@@ -20,7 +20,9 @@
 #include "test/simulation/client_op.hpp"
 #include "test/simulation/deadline_check.hpp"
 #include "test/simulation/model_ledger.hpp"
+#include "test/simulation/posting_client.hpp"
 #include "test/simulation/retention_check.hpp"
+#include "test/simulation/transaction_check.hpp"
 
 namespace wallet::simulation {
 namespace {
@@ -46,6 +48,7 @@ class Simulation {
         time_rng_(seed ^ 0x74696d65ULL),
         return_rng_(seed ^ 0x72657475726eULL),
         rules_rng_(seed ^ 0x72756c6573ULL),
+        postings_rng_(seed ^ 0x706f7374696e6773ULL),
         config_(make_config()),
         system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
@@ -69,6 +72,7 @@ class Simulation {
       history_[accounts_.back()].push_back({0, initial + line});
       initial_total_ += initial;
     }
+    if (options_.postings) open_second_currency(state);
     state.rules = initial_rules_;
     unknown_ = account_id(99);
     // One to three write lanes, drawn from a generator of its own (the seed's other choices stay
@@ -94,6 +98,10 @@ class Simulation {
     // The simulated instance owns every partition, as a single instance does at start, except,
     // with two owners, the partitions of the remote accounts, which the other instance owns.
     if (options_.two_owners) choose_remote_accounts();
+    if (options_.postings) {
+      posting_client_.emplace(postings_rng_(),
+                              PostingAccounts{accounts_, second_, remote_, unknown_});
+    }
     auto& shared = model_->shared_state();
     shared.create_partitions(domain::kDefaultPartitions);
     persistence::OwnershipClaim claim{kThisInstance, {}};
@@ -171,11 +179,12 @@ class Simulation {
       check_actors();
       check_fence();
       check_rules();
+      check_postings();
     }
     result_.steps = step_;
     result_.owner_changed = moved_;
     result_.fenced_batches = ledger_->gauges().commits_fenced.load();
-    result_.received_across = static_cast<int>(incoming_.size());
+    result_.received_across = static_cast<int>(incoming_.size() + incoming_postings_.size());
     for (const auto& op : ops_) {
       if (op->kind == ClientOp::Kind::transfer && op->reply.status == 200 &&
           std::find(remote_.begin(), remote_.end(), op->to) != remote_.end()) {
@@ -439,7 +448,9 @@ class Simulation {
   }
 
   void retire() {
-    const auto& user = accounts_[pick(accounts_.size())];
+    const auto& user = !second_.empty() && postings_rng_() % 4 == 0
+                           ? second_[postings_rng_() % second_.size()]
+                           : accounts_[pick(accounts_.size())];
     note("retire " + user.substr(24));
     ledger_->retire(user);
   }
@@ -467,8 +478,11 @@ class Simulation {
       op->amount = original->amount;
       op->hold_id = original->hold_id;
       op->hold_known = model_->state().holds.count(op->hold_id) > 0;
+      if (posts(op->kind)) posting_client_->repeat(*op, *original, model_->state());
     } else if (!payer && !original && options_.account_rules && rules_rng_() % 100 < 20) {
       aim_at_rules(*op);
+    } else if (!payer && options_.postings && postings_rng_() % 100 < 40) {
+      posting_client_->aim(*op, model_->state());
     } else if (!payer && options_.release2 && chance(25) &&
                (!model_->state().holds.empty() || chance(10))) {
       aim_at_hold(*op, original);
@@ -527,6 +541,10 @@ class Simulation {
         break;
       case ClientOp::Kind::void_hold:
         ledger_->void_hold(op->hold_id, op->tag, reply);
+        break;
+      case ClientOp::Kind::transaction:
+      case ClientOp::Kind::reversal:
+        send_transaction(op, reply, kReversalRechecks);
         break;
       case ClientOp::Kind::set_limit:
       case ClientOp::Kind::freeze:
@@ -601,19 +619,66 @@ class Simulation {
     }
   }
 
+  // As http/transactions_api.cpp: a reversal the HTTP layer refuses on what it read is answered
+  // there (through the key's gate when keyed: a retry of a reversal that committed replays its
+  // 201); anything else goes to the Ledger. A reversal that waited behind racing ones is answered
+  // kRecheck: the HTTP layer reads the transaction again and decides anew, a few times, then
+  // answers 503 (nothing changed).
+  static constexpr int kReversalRechecks = 5;
+  // Every attempt keeps the request's deadline, set once when it arrived (as the HTTP layer does).
+  void send_transaction(const std::shared_ptr<ClientOp>& op, actors::ReplyFn reply, int rechecks,
+                        actors::Deadline deadline = actors::kNoDeadline) {
+    if (deadline == actors::kNoDeadline) deadline = ledger_->deadline_from_now();
+    if (op->refusal) {
+      if (op->tag) return ledger_->refuse(*op->tag, *op->refusal, std::move(reply), deadline);
+      return reply(Reply{domain::http_status(op->refusal->code), domain::error_body(*op->refusal)});
+    }
+    auto command = PostingClient::command(*op);
+    command.deadline = deadline;
+    command.reply = [this, op, reply = std::move(reply), rechecks, deadline](Reply answer) {
+      if (answer.status != actors::kRecheck) return reply(std::move(answer));
+      if (rechecks == 0) {
+        return reply(actors::error_reply(
+            domain::ErrorCode::unavailable,
+            "reversals of this transaction are racing; nothing changed, retry"));
+      }
+      posting_client_->read_again(*op, model_->state());
+      note("client #" + std::to_string(op->id) + " rechecks: " + describe(*op));
+      send_transaction(op, reply, rechecks - 1, deadline);
+    };
+    ledger_->transact(std::move(command));
+  }
+
   // Capture and void keys are scoped per hold, as in http/transaction_api.cpp.
   static std::string tag_endpoint(const ClientOp& op) {
+    if (posts(op.kind)) return PostingClient::tag_endpoint(op);
     if (op.hold_id.empty()) return endpoint(op.kind);
     return "holds/" + op.hold_id + endpoint(op.kind);
   }
 
   static std::string hash(const ClientOp& op) {
+    if (posts(op.kind)) return PostingClient::request_hash(op);
     return std::string(endpoint(op.kind)) + "|" + op.from + "|" + op.to + "|" +
            std::to_string(op.amount) + "|" + op.hold_id;
   }
 
   static std::string describe(const ClientOp& op) {
     auto tail = [](const std::string& id) { return id.size() > 24 ? id.substr(24) : id; };
+    if (posts(op.kind)) {
+      std::string text = "client #" + std::to_string(op.id) + ": " + endpoint(op.kind);
+      if (!op.reverses.empty()) {
+        text += " of " + op.reverses.substr(0, 8) + " (asked " +
+                (op.asked > 0 ? money(op.asked) : std::string("all")) + ", read " +
+                std::to_string(op.read_reversed) + " reversed of " + std::to_string(op.reversible) +
+                ")";
+      }
+      for (const auto& p : op.postings) {
+        text += " " + tail(p.from) + "->" + tail(p.to) + " " + money(p.amount) + " " + p.currency;
+      }
+      if (op.refusal) text += " refused by the HTTP layer: " + op.refusal->message;
+      if (op.tag) text += " key=" + op.tag->key;
+      return text;
+    }
     if (updates_account(op.kind)) {
       return "client #" + std::to_string(op.id) + ": " + endpoint(op.kind) + " " + tail(op.from) +
              (op.kind == ClientOp::Kind::set_limit ? " " + money(op.amount) : std::string());
@@ -678,6 +743,8 @@ class Simulation {
   void choose_remote_accounts() {
     std::set<int> local;
     for (const auto& user : accounts_)
+      local.insert(domain::partition_of(user, domain::kDefaultPartitions));
+    for (const auto& user : second_)
       local.insert(domain::partition_of(user, domain::kDefaultPartitions));
     local.insert(domain::partition_of(unknown_, domain::kDefaultPartitions));
     for (int i = 90; i < 99 && remote_.size() < 2; ++i) {
@@ -898,6 +965,9 @@ class Simulation {
                                 amount,
                                 domain::partition_of(payee, domain::kDefaultPartitions),
                                 {}});
+    // Postings: half of them a transaction of one posting instead (its credit row names it).
+    const bool posting = options_.postings && postings_rng_() % 2 == 0;
+    if (posting) send_as_posting(debit);
     std::string why;
     if (shared.commit({&debit}, &remote_claim_, &why) != persistence::ApplyStatus::committed) {
       fail("the other instance could not send a transfer: " + why);
@@ -905,9 +975,35 @@ class Simulation {
     }
     foreign_rows_.insert(debit.entries.front().id);
     note_foreign_commit();
+    if (posting) {
+      incoming_postings_.insert(debit.transactions.front().transaction_id);
+      note(std::string(kOtherInstance) + " sends a transaction of " + money(amount) + " from " +
+           payer.substr(24) + " to " + payee.substr(24) + " (" +
+           debit.transactions.front().transaction_id.substr(0, 8) + ")");
+      return;
+    }
     incoming_.insert(transfer_id);
     note(std::string(kOtherInstance) + " sends " + money(amount) + " from " + payer.substr(24) +
          " to " + payee.substr(24) + " (in transit " + transfer_id.substr(0, 8) + ")");
+  }
+
+  // The other instance's transaction of one posting from its account to one of this instance's,
+  // as its posting coordinator commits it: the debit row and the transaction's record with the
+  // credit's in-transit row (this instance's receiver writes the credit row, naming them).
+  void send_as_posting(persistence::LedgerMutation& debit) {
+    const std::string transaction_id = domain::new_uuid_v4();
+    auto& row = debit.entries.front();
+    auto& leg = debit.departures.front();
+    row.kind = persistence::EntryKind::posting_debit;
+    row.transfer_id.clear();
+    row.transaction_id = leg.transaction_id = transaction_id;
+    row.posting = leg.posting = 0;
+    persistence::TransactionRecord record;
+    record.transaction_id = transaction_id;
+    record.postings = postings_text({{leg.from_user_id, leg.to_user_id, leg.amount,
+                                      model_->state().currency_of(leg.from_user_id)}});
+    record.created_at = "2026-12-06T00:00:00.000Z";
+    debit.transactions.push_back(std::move(record));
   }
 
   // The other instance credits every transfer in transit to its accounts; returns how many.
@@ -929,6 +1025,15 @@ class Simulation {
       credit.entries.push_back({domain::new_uuid_v4(), leg.to_user_id, leg.amount, balance,
                                 balance + leg.amount, persistence::EntryKind::transfer_credit,
                                 leg.transfer_id});
+      if (!leg.transaction_id.empty()) {
+        // A posting's credit names its transaction and posting (as the arrival of
+        // transfer_coordinator.cpp writes it).
+        auto& entry = credit.entries.back();
+        entry.kind = persistence::EntryKind::posting_credit;
+        entry.transfer_id.clear();
+        entry.transaction_id = leg.transaction_id;
+        entry.posting = leg.posting;
+      }
       credit.arrivals.push_back(leg);
       std::string why;
       if (shared.commit({&credit}, &claim, &why) != persistence::ApplyStatus::committed) {
@@ -987,7 +1092,11 @@ class Simulation {
     for (const auto& row : model_->state().rows) {
       if (foreign_rows_.count(row.entry.id)) continue;       // the other instance's, not a client's
       if (incoming_.count(row.entry.transfer_id)) continue;  // a credit from the other instance
-      committed.insert(row.entry.transfer_id.empty() ? row.entry.id : row.entry.transfer_id);
+      if (incoming_postings_.count(row.entry.transaction_id)) continue;  // and of its transactions
+      // A transaction's rows are its (check_transaction_rows: all of them or none).
+      committed.insert(!row.entry.transaction_id.empty() ? row.entry.transaction_id
+                       : row.entry.transfer_id.empty()   ? row.entry.id
+                                                         : row.entry.transfer_id);
     }
     for (const auto& [id, hold] : model_->state().holds) committed.insert(id);
     std::set<std::string> acknowledged;
@@ -1022,8 +1131,8 @@ class Simulation {
         }
       }
       if (!id || !committed.count(*id)) {
-        fail("client #" + std::to_string(op->id) +
-             " was told 200 for what never committed: " + op->reply.body);
+        fail("client #" + std::to_string(op->id) + " was told " + std::to_string(op->reply.status) +
+             " for what never committed: " + op->reply.body);
         continue;
       }
       acknowledged.insert(*id);
@@ -1035,7 +1144,7 @@ class Simulation {
       if (acknowledged.count(id)) continue;
       std::string what = id.rfind("void ", 0) == 0 ? "void of a hold" : "hold";
       for (const auto& row : model_->state().rows) {
-        if (row.entry.id == id || row.entry.transfer_id == id) {
+        if (row.entry.id == id || row.entry.transfer_id == id || row.entry.transaction_id == id) {
           what = persistence::entry_kind_name(row.entry.kind);
         }
       }
@@ -1110,6 +1219,13 @@ class Simulation {
       if (!op->tag || op->replies != 1) continue;
       const int status = op->reply.status;
       if (status != 200 && status != 201 && status != 409) continue;
+      // A reversal refused by Postgres' guard (WL009: another reversal took what was left) is
+      // answered 409 already_reversed without an outcome stored for its key (a retry reads the
+      // transaction again and is refused by the HTTP layer, whose refusal is stored).
+      if (op->kind == ClientOp::Kind::reversal && !op->reply.durable && !op->reply.replayed &&
+          error_code(op->reply) == "already_reversed") {
+        continue;
+      }
       if (outcome_answered(*op, log)) continue;
       const StoredOutcome* latest = nullptr;
       for (const auto& stored : log) {
@@ -1135,6 +1251,7 @@ class Simulation {
     for (const auto& op : ops_) {
       if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
       if (refused_for_rules(op->reply) || updates_account(op->kind)) continue;
+      if (posts(op->kind)) continue;  // check_transaction_refusals
       if (op->kind == ClientOp::Kind::capture || op->kind == ClientOp::Kind::void_hold) {
         if (error_code(op->reply) != "hold_not_pending") {
           fail("client #" + std::to_string(op->id) +
@@ -1163,7 +1280,9 @@ class Simulation {
   // unkeyed refusals from its memory (no commit, so no fence). Ownership by the group protocol
   // retires those actors on revocation; a paused instance needs a lease to bound it.
   bool excused_refusal(const ClientOp& op) const {
-    return !op.tag && moved_account(op.from) && op.answered_step >= move_at_;
+    bool moved = moved_account(op.from);
+    for (const auto& p : op.postings) moved = moved || moved_account(p.from) || moved_account(p.to);
+    return !op.tag && moved && op.answered_step >= move_at_;
   }
 
   static bool refused_for_rules(const Reply& reply) {
@@ -1252,6 +1371,48 @@ class Simulation {
     }
   }
 
+  // Transactions of many postings (transaction_check.hpp), in every mode (without postings they
+  // check the money per currency), with how much of them the schedule exercised.
+  void check_postings() {
+    const auto& state = model_->state();
+    auto report = [this](std::vector<std::string> failures) {
+      for (auto& failure : failures) fail("postings: " + failure);
+    };
+    report(check_transaction_rows(state));
+    report(check_transaction_answers(ops_, state));
+    report(check_money_per_currency(state, initial_balance_));
+    report(check_reversals(state));
+    report(check_transaction_refusals(ops_, state, initial_rules_,
+                                      [this](const ClientOp& op) { return excused_refusal(op); }));
+    for (const auto& [id, committed] : state.transactions) {
+      if (incoming_postings_.count(id)) continue;  // the other instance's (credited here)
+      (committed.record.reverses.empty() ? result_.transactions : result_.reversals) += 1;
+      result_.postings += static_cast<int>(parse_postings(committed.record.postings).size());
+    }
+    result_.postings_across = static_cast<int>(incoming_postings_.size());
+    for (const auto& row : state.rows) {
+      result_.postings_across += foreign_rows_.count(row.entry.id) > 0 &&
+                                 row.entry.kind == persistence::EntryKind::posting_credit;
+    }
+    for (const auto& [why, n] : model_->refusals()) {
+      if (why.find("WL009") != std::string::npos) result_.guard_refusals += n;
+    }
+  }
+
+  // Postings: two accounts of the second currency (an exchange's liquidity account and a client),
+  // with 0 .. 150.00 each.
+  void open_second_currency(ModelState& state) {
+    for (int i = 0; i < 2; ++i) {
+      second_.push_back(account_id(20 + i));
+      const int64_t initial = static_cast<int64_t>(postings_rng_() % 4) * 5'000;
+      state.balances[second_.back()] = initial;
+      state.currencies[second_.back()] = kSecondCurrency;
+      initial_balance_[second_.back()] = initial;
+      history_[second_.back()].push_back({0, initial});
+      initial_total_ += initial;
+    }
+  }
+
   // Liveness: every actor idle (or unloaded/missing), unlocked, clean, nothing stashed or in
   // flight, and its balance the model's.
   void check_actors() {
@@ -1308,6 +1469,10 @@ class Simulation {
   // Account rules (a generator of its own): the rules the accounts started with, the other
   // instance's commits, what broke the rules after a commit (the first such commit).
   std::mt19937_64 rules_rng_;
+  // Postings (a generator of its own): the accounts of the second currency, and the client.
+  std::mt19937_64 postings_rng_;
+  std::vector<std::string> second_;
+  std::optional<PostingClient> posting_client_;
   std::map<std::string, ModelRules> initial_rules_;
   std::set<uint64_t> foreign_commits_;
   std::vector<std::string> rules_failures_;
@@ -1323,6 +1488,7 @@ class Simulation {
   std::set<int> remote_partitions_;
   persistence::OwnershipClaim remote_claim_{kOtherInstance, {}};
   std::set<std::string> incoming_;
+  std::set<std::string> incoming_postings_;  // transactions whose credit this instance applies
   std::unique_ptr<caf::actor_system_config> config_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;

@@ -10,6 +10,8 @@
 // Issue 23: lookups that stall for seconds of virtual time, quiet spells in which time passes, a
 // short idempotency TTL, and partitions that come back after another instance moved their money.
 // Accounts' rules: overdraft lines, freezes and closings decided in each account's order.
+// Transactions of many postings: all or nothing over N accounts, with @world legs, two currencies
+// and reversals racing each other against Postgres' guard.
 // After the faulty phase the schedule runs on without faults until it is quiet, then safety and
 // liveness are checked (deadlines and retention among them); a failure comes with the trace of the
 // whole schedule.
@@ -35,6 +37,10 @@ struct SimulationOptions {
   // some accounts start with a line, and the other instance freezes and unfreezes accounts of a
   // partition it holds meanwhile.
   bool account_rules = false;
+  // Also send transactions of many postings (POST /transactions) and reversals of committed ones
+  // (posting_client.hpp), keyed and duplicated, under the same faults; two accounts of a second
+  // currency join the schedule (an exchange's other side).
+  bool postings = false;
   // Beyond one machine: in this share of schedules another instance takes the partition of one
   // account at a random faulty step (and may commit a deposit there), unknown to the simulated
   // instance, whose commits must all be refused from then on by the fence.
@@ -80,6 +86,14 @@ struct ScheduleResult {
   // Account rules: rows that left a balance below zero (an overdraft line used), accounts closed.
   int overdrawn_rows = 0;
   int closed_accounts = 0;
+  // Postings: transactions and reversals this instance's clients committed, their postings, the
+  // postings credited across owners (either way), and the batches Postgres' reversal guard
+  // (transaction_reversals) refused.
+  int transactions = 0;
+  int reversals = 0;
+  int postings = 0;
+  int postings_across = 0;
+  int guard_refusals = 0;
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);
