@@ -215,6 +215,10 @@ class Ledger {
   bool owned_elsewhere(const std::string& user_id) const;
   void read_elsewhere_owned(const std::string& user_id,
                             std::function<void(domain::Result<persistence::AccountRecord>)> reply);
+  // A transaction's payees served elsewhere, from `next` on, read as their owners' actors would
+  // check a credit (the account exists, holds the posting's currency, is not closed), then the
+  // transaction goes to the coordinator (actors/ledger_transactions.cpp).
+  void check_payees_elsewhere(TransactionCommand command, size_t next);
   void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                       std::function<void(ReplyFn)> run);
   // See actors/stage_deadline.hpp: `reply` is answered `503 timeout` at `deadline` unless the

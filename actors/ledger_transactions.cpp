@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/ledger.hpp"
+#include "actors/ledger_outcomes.hpp"
 #include "domain/partitioning.hpp"
 
 namespace wallet::actors {
@@ -43,9 +44,7 @@ void Ledger::transact(TransactionCommand command) {
   }
   if (!admit(command.reply, *served)) return;
   if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  auto start = [this](TransactionCommand cmd) {
-    caf::anon_send(coordinator_, transact_atom::value, std::move(cmd));
-  };
+  auto start = [this](TransactionCommand cmd) { check_payees_elsewhere(std::move(cmd), 0); };
   if (!command.tag) return start(std::move(command));
   auto tag = *command.tag;
   const Deadline deadline = command.deadline;
@@ -55,6 +54,54 @@ void Ledger::transact(TransactionCommand command) {
                    command.reply = std::move(done);
                    start(std::move(command));
                  });
+}
+
+void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
+  auto it = command.foreign.begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(std::min(next, command.foreign.size())));
+  if (it == command.foreign.end()) {
+    caf::anon_send(coordinator_, transact_atom::value, std::move(command));
+    return;
+  }
+  const std::string account = it->first;
+  std::string currency;
+  for (const auto& p : command.postings) {
+    if (p.to == account) currency = p.currency;
+  }
+  auto stage = start_stage(command.deadline, command.reply);
+  read_elsewhere_owned(account, [this, stage, next, account, currency,
+                                 command = std::move(command)](
+                                    domain::Result<persistence::AccountRecord> found) mutable {
+    if (!stage->pass()) return;  // answered `timeout` at the deadline: nothing handed on
+    if (!found) {
+      if (found.error().code != domain::ErrorCode::user_not_found) {
+        return command.reply(error_reply(found.error().code, found.error().message));
+      }
+      domain::Error missing{domain::ErrorCode::account_not_found, "no account " + account, account};
+      return command.reply(Reply{domain::http_status(missing.code), domain::error_body(missing)});
+    }
+    if (found->currency != currency) {
+      domain::Error mismatch{
+          domain::ErrorCode::currency_mismatch,
+          "account " + account + " holds " + found->currency + ", its posting moves " + currency,
+          account};
+      return command.reply(Reply{domain::http_status(mismatch.code), domain::error_body(mismatch)});
+    }
+    if (found->status == persistence::AccountStatus::closed) {
+      // Decided, as the payee's actor would decide it: the key's outcome when keyed.
+      domain::Error closed{domain::ErrorCode::account_closed, "account " + account + " is closed",
+                           account};
+      Reply refusal{domain::http_status(closed.code), domain::error_body(closed)};
+      if (!command.tag) return command.reply(std::move(refusal));
+      WriteRequest request;
+      request.mutation.outcome = outcome_for(command.tag, refusal);
+      request.on_commit = std::move(refusal);
+      request.reply = std::move(command.reply);
+      caf::anon_send(writer_, submit_atom::value, std::move(request));
+      return;
+    }
+    check_payees_elsewhere(std::move(command), next + 1);
+  });
 }
 
 void Ledger::transaction(
