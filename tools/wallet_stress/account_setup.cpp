@@ -283,6 +283,21 @@ AccountSetup prepare_accounts(const StressConfig& config, const std::string& run
     create_users(config, run_id, setup.accounts, failure);
     if (!(setup.error = failure.get()).empty()) return setup;
   }
+  if (config.fee_payments) {
+    if (setup.accounts.size() < 3) {
+      setup.error = "--fee-payments needs 3 users or more (payer, payee and a fee account)";
+      return setup;
+    }
+    // The postings name the default currency; the driver's amounts are in cents.
+    std::vector<CurrencyInfo> found;
+    setup.error = read_currencies(config, {}, found, &setup.payment_currency);
+    if (setup.error.empty()) setup.error = read_currencies(config, {setup.payment_currency}, found);
+    if (setup.error.empty() && found.front().exponent != 2) {
+      setup.error = "--fee-payments needs a default currency of 2 decimals, " +
+                    setup.payment_currency + " has " + std::to_string(found.front().exponent);
+    }
+    if (!setup.error.empty()) return setup;
+  }
   note(config.quiet, "waiting for the accounts in transaction-service");
   wait_for_accounts(config, setup.accounts, failure);
   if (!(setup.error = failure.get()).empty()) return setup;

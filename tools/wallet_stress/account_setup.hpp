@@ -44,6 +44,8 @@ struct AccountSetup {
   // the one set aside to be closed.
   std::vector<CurrencyInfo> currencies;
   std::vector<CurrencyAccount> extra;
+  // With --fee-payments: the service's default currency, the one payments name in their postings.
+  std::string payment_currency;
   std::string error;  // non-empty: the run cannot go on
   double seconds = 0;
 };

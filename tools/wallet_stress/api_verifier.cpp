@@ -469,6 +469,7 @@ void check_release2_outcome(const TransferPlan& plan, const std::vector<Account>
       ok = k.status == 200 && body["status"] == "voided";
       break;
     case OpKind::transfer:
+    case OpKind::payment:    // check_payment_outcome
     case OpKind::xfer_acct:  // check_xfer_acct_outcome, check_account_ops
     case OpKind::overdraft:
     case OpKind::freeze:
@@ -482,6 +483,29 @@ void check_release2_outcome(const TransferPlan& plan, const std::vector<Account>
     ++out.outcomes.other;
     matches.fail(key + " (" + op_kind_name(p.kind) + "): " + std::to_string(k.status) + " " +
                  k.body.substr(0, 300));
+  }
+}
+
+// --fee-payments: a payment's outcome is 201 describing the transaction sent (a transaction id and
+// exactly its two postings) or 409 insufficient_funds naming its payer, the one account that pays.
+void check_payment_outcome(const TransferPlan& plan, const std::vector<Account>& accounts,
+                           uint32_t t, const KeyRecord& k, nlohmann::json body,
+                           ApiVerification& out, InvariantResult& matches) {
+  if (!body.is_object()) body = nlohmann::json::object();  // fails every field check below
+  const std::string key = plan.key(t);
+  if (k.status == 201) {
+    ++out.outcomes.accepted;
+    const auto sent = nlohmann::json::parse(plan.body(t, accounts));
+    const bool ok = body["transaction_id"].is_string() &&
+                    domain::is_uuid(body["transaction_id"].get<std::string>()) &&
+                    body["postings"] == sent["postings"];
+    if (!ok) matches.fail(key + " (payment): 201 does not describe the payment sent: " + k.body);
+  } else if (k.status == 409 && is_error(body, "insufficient_funds") &&
+             body["error"]["account_id"] == accounts[plan.transfers[t].from].user_id) {
+    ++out.outcomes.refused;
+  } else {
+    ++out.outcomes.other;
+    matches.fail(key + " (payment): " + std::to_string(k.status) + " " + k.body.substr(0, 300));
   }
 }
 
@@ -525,6 +549,10 @@ void check_outcomes(const TransferPlan& plan, const std::vector<Account>& accoun
     if (planned.kind == OpKind::xfer_acct) {
       check_xfer_acct_outcome(plan, extra, currencies, freezes, static_cast<uint32_t>(t), k, body,
                               out, matches);
+      continue;
+    }
+    if (planned.kind == OpKind::payment) {
+      check_payment_outcome(plan, accounts, static_cast<uint32_t>(t), k, body, out, matches);
       continue;
     }
     if (planned.kind != OpKind::transfer) {
@@ -571,9 +599,20 @@ void check_history(const std::vector<Account>& accounts, const std::vector<Accou
     wanted[p.to][transfer_ids[t]] = p.amount_minor;
   }
   std::vector<size_t> withdrawals(accounts.size(), 0);  // release 2: accepted, per account
+  // --fee-payments: the rows the accepted payments leave per account (a row per posting and side;
+  // history rows do not name their transaction, so these are counted and added up).
+  std::vector<size_t> posting_rows(accounts.size(), 0);
+  std::vector<int64_t> posting_net(accounts.size(), 0);
   for (size_t t = 0; t < plan.transfers.size(); ++t) {
-    if (plan.transfers[t].kind == OpKind::withdraw && load.keys[t].status == 200) {
-      ++withdrawals[plan.transfers[t].from];
+    const auto& p = plan.transfers[t];
+    if (p.kind == OpKind::withdraw && load.keys[t].status == 200) ++withdrawals[p.from];
+    if (p.kind == OpKind::payment && load.keys[t].status == 201) {
+      posting_rows[p.from] += 2;
+      posting_net[p.from] -= p.amount_minor + p.fee_minor;
+      ++posting_rows[p.to];
+      posting_net[p.to] += p.amount_minor;
+      ++posting_rows[p.fee_to];
+      posting_net[p.fee_to] += p.fee_minor;
     }
   }
   size_t truncated = 0;
@@ -606,8 +645,18 @@ void check_history(const std::vector<Account>& accounts, const std::vector<Accou
     }
     // Rows of this run's accepted transfers must be right wherever they appear; counting them
     // (nothing missing, nothing extra) needs the complete history.
-    size_t found = 0, transfer_rows = 0, deposits = 0, withdrawal_rows = 0;
+    size_t found = 0, transfer_rows = 0, deposits = 0, withdrawal_rows = 0, postings = 0;
+    int64_t postings_net = 0;
     for (const auto& row : rows) {
+      if (row.kind == "posting_debit" || row.kind == "posting_credit") {
+        ++postings;
+        postings_net += row.change;
+        if ((row.change < 0) != (row.kind == "posting_debit") || !row.transfer_id.empty()) {
+          holds.fail(id + ": a " + row.kind + " row with change " +
+                     domain::format_minor_units(row.change));
+        }
+        continue;
+      }
       if (row.kind == "withdrawal") {
         ++withdrawal_rows;
         if (row.change >= 0 || !row.transfer_id.empty()) {
@@ -631,6 +680,13 @@ void check_history(const std::vector<Account>& accounts, const std::vector<Accou
       }
     }
     if (!complete) continue;
+    // Rows of an earlier run's payments may be in a reused account's history.
+    if (!accounts[a].reused && (postings != posting_rows[a] || postings_net != posting_net[a])) {
+      holds.fail(id + ": " + std::to_string(postings) + " posting rows adding up to " +
+                 domain::format_minor_units(postings_net) + ", the accepted payments leave " +
+                 std::to_string(posting_rows[a]) + " adding up to " +
+                 domain::format_minor_units(posting_net[a]));
+    }
     if (!accounts[a].reused && withdrawal_rows != withdrawals[a]) {
       holds.fail(id + ": " + std::to_string(withdrawal_rows) + " withdrawal rows, " +
                  std::to_string(withdrawals[a]) + " withdrawals accepted");
@@ -691,6 +747,11 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
     const auto& p = plan.transfers[t];
     const int status = load.keys[t].status;
     if (p.kind == OpKind::hold && status == 201) out.expected_held_minor[p.from] += p.amount_minor;
+    if (p.kind == OpKind::payment && status == 201) {  // both postings or (409) neither
+      out.expected_minor[p.from] -= p.amount_minor + p.fee_minor;
+      out.expected_minor[p.to] += p.amount_minor;
+      out.expected_minor[p.fee_to] += p.fee_minor;
+    }
     if (status != 200) continue;
     switch (p.kind) {
       case OpKind::transfer:
@@ -704,6 +765,7 @@ ApiVerification verify_through_api(const StressConfig& config, const TransferPla
         break;
       case OpKind::hold:
       case OpKind::void_hold:
+      case OpKind::payment:    // answered 201: above
       case OpKind::xfer_acct:  // currency accounts, counted by expect_extra
       case OpKind::overdraft:
       case OpKind::freeze:

@@ -1,9 +1,10 @@
 // The load phase: `concurrency` worker threads, each with its own keep-alive session, send the
-// plan's schedule in order to POST /transferMoney. 429, 503 and lost answers are retried with the
-// same Idempotency-Key (which is what makes retrying safe). Every definitive answer (anything
-// else) is kept per key for the verifier. Stops early at --duration-limit or on SIGINT; sends
-// already started still finish, and keys left without a definitive answer are re-sent afterwards
-// until they have one, so that every key that was sent ends with a known outcome.
+// plan's schedule in order to POST /transferMoney (or each operation's own endpoint: holds,
+// withdrawals, POST /transactions of a payment with a fee, ...). 429, 503 and lost answers are
+// retried with the same Idempotency-Key (which is what makes retrying safe). Every definitive
+// answer (anything else) is kept per key for the verifier. Stops early at --duration-limit or on
+// SIGINT; sends already started still finish, and keys left without a definitive answer are re-sent
+// afterwards until they have one, so that every key that was sent ends with a known outcome.
 #pragma once
 
 #include <cstdint>

@@ -131,6 +131,12 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "and per currency")
       ->delimiter(',');
   add_postings_options(app, c);
+  app.add_flag("--fee-payments", c.fee_payments,
+               "send every transfer as a payment with a fee: POST /transactions of two postings "
+               "from its payer in the default currency, the amount to its payee and 1 % of it (at "
+               "least 0.01) to a third account drawn from the seed; answered 201, retried, "
+               "duplicated, counted and checked like a transfer (needs 3 users or more; not with "
+               "--postings, --currencies or a --mix other than transfers)");
   app.add_flag("--quiet,-q", c.quiet, "no progress bar or phase messages on stderr");
   app.add_flag("--self-check-corrupt-in-transit", c.self_check_corrupt_in_transit,
                "with --database-url: plant an in-transit row for a settled transfer and a second "
@@ -243,10 +249,11 @@ int run(StressConfig config) {
     return finish(report);
   }
 
-  const auto plan =
+  auto plan =
       build_plan(config, setup.accounts.size(), report.run_id, setup.extra, setup.currencies);
+  plan.currency = setup.payment_currency;
   note(config.quiet, "sending " + std::to_string(plan.transfers.size()) + " operations (" +
-                         config.mix + ") + " +
+                         (config.fee_payments ? "payments with a fee" : config.mix) + ") + " +
                          std::to_string(plan.concurrent_duplicates + plan.late_duplicates) +
                          " duplicates with " + std::to_string(config.concurrency) + " workers");
   auto load = run_load(config, plan, setup.accounts, setup.extra);
@@ -314,6 +321,7 @@ int main(int argc, char** argv) {
   std::string problem = wallet::stress::resolve_urls(config);
   if (problem.empty()) problem = wallet::stress::resolve_amounts(config);
   if (problem.empty()) problem = wallet::stress::parse_mix(config);
+  if (problem.empty()) problem = wallet::stress::check_fee_payments(config);
   if (problem.empty()) problem = wallet::stress::check_postings_options(config);
   if (!problem.empty()) {
     std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());

@@ -70,6 +70,11 @@ struct StressConfig {
   // the transfer modes; the accounts are in the default currency and `currencies`.
   PostingsOptions postings;
 
+  // --fee-payments: every transfer of the plan is sent as a payment with a fee instead, POST
+  // /transactions of two postings from its payer: payer->payee its amount and payer->a third
+  // account (drawn per payment, uniform over the others) 1 % of it, at least one minor unit.
+  bool fee_payments = false;
+
   bool accounts_mode() const { return !currencies.empty(); }
 };
 
@@ -122,6 +127,26 @@ inline std::string parse_mix(StressConfig& c) {
   return "";
 }
 
+// --fee-payments turns the plain transfers of the user-id mode into payments with a fee: nothing
+// else. An error text, empty when the combination makes sense (after parse_mix).
+inline std::string check_fee_payments(const StressConfig& c) {
+  if (!c.fee_payments) return "";
+  if (c.postings.enabled) return "--fee-payments and --postings are two different loads";
+  if (c.mix_hold + c.mix_capture + c.mix_void + c.mix_withdraw + c.mix_xfer_acct + c.mix_overdraft +
+          c.mix_freeze + c.mix_close >
+      0) {
+    return "--fee-payments turns transfers into payments: --mix must be transfers only";
+  }
+  if (!c.currencies.empty()) return "--fee-payments pays between default accounts: no --currencies";
+  if (c.reuse_users.empty() && c.users < 3) {
+    return "--fee-payments needs --users 3 or more (payer, payee and a fee account)";
+  }
+  if (c.self_check_corrupt_in_transit) {
+    return "--self-check-corrupt-in-transit corrupts transfers: a --fee-payments run has none";
+  }
+  return "";
+}
+
 inline nlohmann::json to_json(const StressConfig& c) {
   nlohmann::json out = {{"user_service", c.user_service},
                         {"transaction_service", c.transaction_service},
@@ -150,6 +175,7 @@ inline nlohmann::json to_json(const StressConfig& c) {
     out["currencies"] = c.currencies;
     out["self_check_corrupt_accounts"] = c.self_check_corrupt_accounts;
   }
+  if (c.fee_payments) out["fee_payments"] = true;
   if (c.postings.enabled) {
     out["postings"] = {{"mix", c.postings.mix},
                        {"self_check_postings", c.postings.self_checks},

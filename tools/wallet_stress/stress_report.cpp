@@ -214,9 +214,11 @@ void print_summary(std::FILE* out, const StressReport& r) {
     std::fprintf(out, "  result          FAIL (the run could not be carried out)\n");
     return;
   }
+  const char* sent = !r.postings.is_null()   ? "transactions"
+                     : r.config.fee_payments ? "transfers as payments with a fee"
+                                             : "transfers";
   std::fprintf(out, "  requests        %llu (%llu %s, %llu duplicates, %llu retries)\n",
-               ull(s.requests), ull(s.transfers_sent),
-               r.postings.is_null() ? "transfers" : "transactions", ull(s.duplicates_sent),
+               ull(s.requests), ull(s.transfers_sent), sent, ull(s.duplicates_sent),
                ull(s.retries));
   if (r.postings.is_null()) {
     std::fprintf(out,

@@ -22,6 +22,8 @@ const char* op_kind_name(OpKind kind) {
   switch (kind) {
     case OpKind::transfer:
       return "transfer";
+    case OpKind::payment:
+      return "payment";
     case OpKind::hold:
       return "hold";
     case OpKind::capture:
@@ -59,6 +61,8 @@ std::string TransferPlan::path(uint32_t transfer, const std::string& hold_id) co
       return "/holds/" + hold_id + "/void";
     case OpKind::withdraw:
       return "/withdrawMoney";
+    case OpKind::payment:
+      return "/transactions";
   }
   return "/transferMoney";
 }
@@ -95,6 +99,18 @@ std::string TransferPlan::body(uint32_t transfer, const std::vector<Account>& ac
       return "{}";
     case OpKind::withdraw:
       return nlohmann::json{{"user_id", accounts[t.from].user_id}, {"amount", amount}}.dump();
+    case OpKind::payment: {
+      // A default account's id is its user's id.
+      auto posting = [&](uint32_t to, int64_t minor) {
+        return nlohmann::json{{"from", accounts[t.from].user_id},
+                              {"to", accounts[to].user_id},
+                              {"amount", domain::format_minor_units(minor)},
+                              {"currency", currency}};
+      };
+      return nlohmann::json{
+          {"postings", {posting(t.to, t.amount_minor), posting(t.fee_to, t.fee_minor)}}}
+          .dump();
+    }
   }
   return nlohmann::json{{"from_user_id", accounts[t.from].user_id},
                         {"to_user_id", accounts[t.to].user_id},
@@ -139,6 +155,20 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
              static_cast<uint64_t>(scale_to_currency(config.max_amount_minor, e))));
   };
   const bool mixed = static_cast<uint64_t>(config.mix_transfer) != weights;
+  // Fee accounts come from a stream of their own, so that a --fee-payments run has the payers,
+  // payees, amounts and send order of the plain transfer run of the same seed.
+  std::mt19937_64 fee_random(config.seed ^ 0x9e3779b97f4a7c15ULL);
+  auto make_payment = [&](PlannedTransfer& t) {
+    // Uniform over the accounts but the two of the payment (at least three: check_fee_payments,
+    // prepare_accounts).
+    auto fee = static_cast<uint32_t>(draw(fee_random, 0, accounts - 3));
+    const uint32_t low = std::min(t.from, t.to), high = std::max(t.from, t.to);
+    if (fee >= low) ++fee;
+    if (fee >= high) ++fee;
+    t.kind = OpKind::payment;
+    t.fee_to = fee;
+    t.fee_minor = payment_fee(t.amount_minor);
+  };
   // Holds not yet given a capture or void; a close picks one at least `close_gap` operations
   // back, so that the hold has normally been answered when the close is sent.
   std::vector<uint32_t> open_holds;
@@ -234,6 +264,7 @@ TransferPlan build_plan(const StressConfig& config, size_t account_count, const 
     t.amount_minor =
         static_cast<int64_t>(draw(random, static_cast<uint64_t>(config.min_amount_minor),
                                   static_cast<uint64_t>(config.max_amount_minor)));
+    if (config.fee_payments && t.kind == OpKind::transfer) make_payment(t);
     plan.transfers.push_back(t);
   }
 

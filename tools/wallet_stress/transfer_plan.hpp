@@ -27,8 +27,13 @@ namespace wallet::stress {
 // that debits and holds are refused and a credit taken, and opens it again; close tries to close
 // the account set aside for it while it holds money, empties it into `to` (its user's account of
 // the same currency), closes it and probes that it takes nothing any more.
+//
+// With --fee-payments every transfer is a payment instead: POST /transactions of two postings in
+// the default currency, `from` -> `to` its amount and `from` -> `fee_to` its fee (default
+// accounts, indexes into AccountSetup::accounts), answered 201.
 enum class OpKind : uint8_t {
   transfer,
+  payment,
   hold,
   capture,
   void_hold,
@@ -55,7 +60,14 @@ struct PlannedTransfer {
   OpKind kind = OpKind::transfer;
   uint32_t hold_op = 0;  // capture, void: the index of the hold operation
   bool capture_all = false;
+  uint32_t fee_to = 0;  // payment: the account its fee goes to (neither `from` nor `to`)
+  int64_t fee_minor = 0;
 };
+
+// A payment's fee: 1 % of its amount rounded down, at least one minor unit.
+inline int64_t payment_fee(int64_t amount_minor) {
+  return amount_minor / 100 > 0 ? amount_minor / 100 : 1;
+}
 
 enum class SendKind : uint8_t { original, concurrent_duplicate, late_duplicate };
 
@@ -77,6 +89,7 @@ struct TransferPlan {
   // The request path; capture and void need the hold's id (from its 201 answer).
   std::string path(uint32_t transfer, const std::string& hold_id) const;
   int64_t hold_timeout_seconds = 3600;
+  std::string currency;  // payments: the service's default currency (GET /currencies)
 };
 
 // Uniform in [low, high]; std::uniform_int_distribution is not the same on every standard
