@@ -74,6 +74,18 @@ using StoredOutcome = persistence::IdempotencyOutcome;
 using AccountStatus = persistence::AccountStatus;
 using persistence::account_status_name;
 using persistence::parse_account_status;
+// Queries and the past (persistence/transaction_queries.hpp), and the admin totals.
+using TimeRange = persistence::TimeRange;
+using TransactionCursor = persistence::TransactionCursor;
+using TransactionQuery = persistence::TransactionQuery;
+using TransactionPage = persistence::TransactionPage;
+using AccountRowsQuery = persistence::AccountRowsQuery;
+using AccountRowsPage = persistence::AccountRowsPage;
+using BalanceAt = persistence::BalanceAt;
+using CurrencyTotals = persistence::CurrencyTotals;
+using persistence::by_record;
+using persistence::kEarliestInstantUs;
+using persistence::kLatestInstantUs;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
 enum class AccountOpening {

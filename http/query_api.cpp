@@ -20,8 +20,8 @@
 namespace wallet::http {
 namespace {
 
-using persistence::TimeRange;
-using persistence::TransactionCursor;
+using actors::TimeRange;
+using actors::TransactionCursor;
 using Code = domain::ErrorCode;
 
 constexpr int kDefaultLimit = 50;
@@ -75,7 +75,7 @@ std::optional<int64_t> parse_instant(std::string text, bool round_up) {
     seconds -= text[at] == '+' ? offset : -offset;
   }
   const int64_t instant = seconds * 1'000'000 + micros + (round_up && finer ? 1 : 0);
-  if (instant < persistence::kEarliestInstantUs || instant > persistence::kLatestInstantUs) {
+  if (instant < actors::kEarliestInstantUs || instant > actors::kLatestInstantUs) {
     return std::nullopt;
   }
   return instant;
@@ -146,7 +146,7 @@ std::optional<TransactionCursor> decode_cursor(std::string_view text) {
   auto created = canonical_integer(rest.substr(0, colon));
   auto id = domain::normalize_uuid(rest.substr(colon + 1));
   if (!created || !id || *id != rest.substr(colon + 1)) return std::nullopt;
-  if (*created < persistence::kEarliestInstantUs || *created > persistence::kLatestInstantUs) {
+  if (*created < actors::kEarliestInstantUs || *created > actors::kLatestInstantUs) {
     return std::nullopt;
   }
   cursor.created_us = *created;
@@ -239,9 +239,9 @@ domain::Result<bool> known_parameters(const HttpRequest& request) {
   return true;
 }
 
-domain::Result<persistence::TransactionQuery> decode_transaction_query(const HttpRequest& request) {
+domain::Result<actors::TransactionQuery> decode_transaction_query(const HttpRequest& request) {
   if (auto known = known_parameters(request); !known) return known.error();
-  persistence::TransactionQuery query;
+  actors::TransactionQuery query;
   if (auto text = request.query_value("account_id")) {
     query.account_id = domain::normalize_uuid(*text);
     if (!query.account_id)
@@ -267,7 +267,7 @@ domain::Result<persistence::TransactionQuery> decode_transaction_query(const Htt
   query.limit = limit.value();
   if (auto text = request.query_value("before")) {
     query.before = decode_cursor(*text);
-    if (!query.before || query.before->by_record != persistence::by_record(query)) {
+    if (!query.before || query.before->by_record != actors::by_record(query)) {
       return domain::Error{Code::invalid_cursor,
                            "before must be a next_cursor returned for these filters"};
     }
@@ -291,7 +291,7 @@ nlohmann::json cursor_json(const std::string& cursor) {
   return cursor.empty() ? nlohmann::json() : nlohmann::json(cursor);
 }
 
-nlohmann::json rows_json(const std::string& account_id, const persistence::AccountRowsPage& page) {
+nlohmann::json rows_json(const std::string& account_id, const actors::AccountRowsPage& page) {
   const auto money = [&page](int64_t minor) { return domain::format_minor(minor, page.exponent); };
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : page.rows) {
@@ -320,7 +320,7 @@ void add_search_route(Router& router, actors::Ledger& ledger) {
     auto query = decode_transaction_query(request);
     if (!query) return responder->send_error(query.error());
     ledger.find_transactions(
-        std::move(query.value()), [responder](domain::Result<persistence::TransactionPage> page) {
+        std::move(query.value()), [responder](domain::Result<actors::TransactionPage> page) {
           if (!page) return responder->send_error(page.error());
           nlohmann::json list = nlohmann::json::array();
           for (const auto& view : page->transactions) list.push_back(view_json(view));
@@ -338,7 +338,7 @@ void add_account_rows_route(Router& router, actors::Ledger& ledger) {
       [&ledger](const HttpRequest& request, ResponderPtr responder) {
         auto id = path_account_id(request, responder);
         if (!id) return;
-        persistence::AccountRowsQuery query;
+        actors::AccountRowsQuery query;
         query.account_id = *id;
         auto range = decode_range(request);
         if (!range) return responder->send_error(range.error());
@@ -354,7 +354,7 @@ void add_account_rows_route(Router& router, actors::Ledger& ledger) {
           }
           query.before = *seq;
         }
-        using Page = std::optional<persistence::AccountRowsPage>;
+        using Page = std::optional<actors::AccountRowsPage>;
         ledger.account_rows(std::move(query), [responder, id = *id](domain::Result<Page> page) {
           if (!page) return responder->send_error(page.error());
           if (!page.value()) return responder->send_error(no_account(id));
@@ -374,7 +374,7 @@ void add_balance_route(Router& router, actors::Ledger& ledger) {
                  at = parse_instant(*text, false);
                  if (!at) return responder->send_error({Code::invalid_time, "at" + kInstantRule});
                }
-               using Found = std::optional<persistence::BalanceAt>;
+               using Found = std::optional<actors::BalanceAt>;
                ledger.balance_at(*id, at, [responder, id = *id](domain::Result<Found> found) {
                  if (!found) return responder->send_error(found.error());
                  if (!found.value()) return responder->send_error(no_account(id));

@@ -447,7 +447,7 @@ void add_admin_routes(Router& router, const TransactionApiDeps& deps) {
              [&ledger, authorized](const HttpRequest& request, ResponderPtr responder) {
                if (!authorized(request, responder)) return;
                const bool verify = request.query_value("verify").value_or("") == "true";
-               using Totals = std::vector<persistence::CurrencyTotals>;
+               using Totals = std::vector<actors::CurrencyTotals>;
                ledger.totals(verify, [responder](domain::Result<Totals> totals) {
                  if (!totals) return responder->send_error(totals.error());
                  nlohmann::json currencies = nlohmann::json::object();
