@@ -199,36 +199,14 @@ void Ledger::retire(const std::string& user_id) {
 
 void Ledger::deposit(DepositCommand command) {
   if (!admit(command.reply, command.user_id)) return;
-  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  if (!command.tag) {
-    caf::anon_send(registry_, deposit_atom::value, std::move(command));
-    return;
-  }
-  auto tag = *command.tag;
-  const Deadline deadline = command.deadline;
-  ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, deadline, std::move(reply),
-                 [registry = registry_, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   caf::anon_send(registry, deposit_atom::value, std::move(command));
-                 });
+  run_keyed(std::move(command), [registry = registry_](DepositCommand cmd) {
+    caf::anon_send(registry, deposit_atom::value, std::move(cmd));
+  });
 }
 
 void Ledger::transfer(TransferCommand command) {
   if (!admit(command.reply, command.from_user_id)) return;
-  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  if (!command.tag) {
-    start_transfer(std::move(command));
-    return;
-  }
-  auto tag = *command.tag;
-  const Deadline deadline = command.deadline;
-  ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, deadline, std::move(reply),
-                 [this, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   start_transfer(std::move(command));
-                 });
+  run_keyed(std::move(command), [this](TransferCommand cmd) { start_transfer(std::move(cmd)); });
 }
 
 void Ledger::start_transfer(TransferCommand command) {
@@ -252,16 +230,11 @@ void Ledger::start_transfer(TransferCommand command) {
                                        "no account for user " + command.to_user_id));
     }
     if (found->status == persistence::AccountStatus::closed) {
-      Reply refusal = error_reply(domain::ErrorCode::account_closed,
-                                  "account " + command.to_user_id + " is closed");
-      if (!command.tag) return command.reply(std::move(refusal));
-      // A decided refusal is the key's outcome, as the payee's actor would store it.
-      WriteRequest request;
-      request.mutation.outcome = outcome_for(command.tag, refusal);
-      request.on_commit = std::move(refusal);
-      request.reply = std::move(command.reply);
-      caf::anon_send(writer_, submit_atom::value, std::move(request));
-      return;
+      // Decided, as the payee's actor would decide it.
+      return answer_decided(command.tag,
+                            error_reply(domain::ErrorCode::account_closed,
+                                        "account " + command.to_user_id + " is closed"),
+                            std::move(command.reply));
     }
     caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
   });
@@ -348,24 +321,13 @@ domain::Error hold_not_found(const std::string& hold_id) {
 
 void Ledger::withdraw(WithdrawCommand command) {
   if (!admit(command.reply, command.user_id)) return;
-  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  if (!command.tag) {
-    caf::anon_send(registry_, withdraw_atom::value, std::move(command));
-    return;
-  }
-  auto tag = *command.tag;
-  const Deadline deadline = command.deadline;
-  ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, deadline, std::move(reply),
-                 [registry = registry_, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   caf::anon_send(registry, withdraw_atom::value, std::move(command));
-                 });
+  run_keyed(std::move(command), [registry = registry_](WithdrawCommand cmd) {
+    caf::anon_send(registry, withdraw_atom::value, std::move(cmd));
+  });
 }
 
 void Ledger::create_hold(HoldCommand command) {
   if (!admit(command.reply, command.from_user_id)) return;
-  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
   // The payee must exist (its account actor says so, or Postgres when another instance owns
   // it); then the payer's actor decides.
   auto start = [this, registry = registry_](HoldCommand cmd) {
@@ -382,18 +344,7 @@ void Ledger::create_hold(HoldCommand command) {
     };
     balance_figures(std::move(payee));
   };
-  if (!command.tag) {
-    start(std::move(command));
-    return;
-  }
-  auto tag = *command.tag;
-  const Deadline deadline = command.deadline;
-  ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, deadline, std::move(reply),
-                 [start, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   start(std::move(command));
-                 });
+  run_keyed(std::move(command), std::move(start));
 }
 
 void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,

@@ -233,6 +233,25 @@ class Ledger {
   void check_payees_elsewhere(TransactionCommand command, size_t next);
   void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                       std::function<void(ReplyFn)> run);
+  // Starts a client's command once: `start(command)` at once without a key, through the
+  // IdempotencyGate with one (its duplicates wait for or replay the outcome). An unset deadline is
+  // the request deadline from now.
+  template <class Command, class Start>
+  void run_keyed(Command command, Start start) {
+    if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
+    if (!command.tag) return start(std::move(command));
+    auto tag = *command.tag;
+    const Deadline deadline = command.deadline;
+    ReplyFn reply = std::move(command.reply);
+    run_idempotent(tag, deadline, std::move(reply),
+                   [start = std::move(start), command = std::move(command)](ReplyFn done) mutable {
+                     command.reply = std::move(done);
+                     start(std::move(command));
+                   });
+  }
+  // A refusal decided for good (a closed account, a transaction reversed): without a key it is
+  // answered; with one it is stored as the key's outcome through the writer, then answered.
+  void answer_decided(const std::optional<IdempotencyTag>& tag, Reply refusal, ReplyFn reply);
   // See actors/stage_deadline.hpp: `reply` is answered `503 timeout` at `deadline` unless the
   // returned claim was passed first.
   std::shared_ptr<StageClaim> start_stage(Deadline deadline, const ReplyFn& reply);

@@ -59,12 +59,18 @@ void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply, De
                  [this, tag, decided, refusal = std::move(refusal)](ReplyFn done) {
                    Reply answer{domain::http_status(refusal.code), domain::error_body(refusal)};
                    if (!decided) return done(std::move(answer));
-                   WriteRequest request;
-                   request.mutation.outcome = outcome_for(tag, answer);
-                   request.on_commit = std::move(answer);
-                   request.reply = std::move(done);
-                   caf::anon_send(writer_, submit_atom::value, std::move(request));
+                   answer_decided(tag, std::move(answer), std::move(done));
                  });
+}
+
+void Ledger::answer_decided(const std::optional<IdempotencyTag>& tag, Reply refusal,
+                            ReplyFn reply) {
+  if (!tag) return reply(std::move(refusal));
+  WriteRequest request;
+  request.mutation.outcome = outcome_for(tag, refusal);
+  request.on_commit = std::move(refusal);
+  request.reply = std::move(reply);
+  caf::anon_send(writer_, submit_atom::value, std::move(request));
 }
 
 void Ledger::update_account(AccountUpdate update) {

@@ -43,17 +43,8 @@ void Ledger::transact(TransactionCommand command) {
                                      "no account of this transaction is served here"));
   }
   if (!admit(command.reply, *served)) return;
-  if (command.deadline == kNoDeadline) command.deadline = deadline_from_now();
-  auto start = [this](TransactionCommand cmd) { check_payees_elsewhere(std::move(cmd), 0); };
-  if (!command.tag) return start(std::move(command));
-  auto tag = *command.tag;
-  const Deadline deadline = command.deadline;
-  ReplyFn reply = std::move(command.reply);
-  run_idempotent(tag, deadline, std::move(reply),
-                 [start, command = std::move(command)](ReplyFn done) mutable {
-                   command.reply = std::move(done);
-                   start(std::move(command));
-                 });
+  run_keyed(std::move(command),
+            [this](TransactionCommand cmd) { check_payees_elsewhere(std::move(cmd), 0); });
 }
 
 void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
@@ -91,14 +82,9 @@ void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
       // Decided, as the payee's actor would decide it: the key's outcome when keyed.
       domain::Error closed{domain::ErrorCode::account_closed, "account " + account + " is closed",
                            account};
-      Reply refusal{domain::http_status(closed.code), domain::error_body(closed)};
-      if (!command.tag) return command.reply(std::move(refusal));
-      WriteRequest request;
-      request.mutation.outcome = outcome_for(command.tag, refusal);
-      request.on_commit = std::move(refusal);
-      request.reply = std::move(command.reply);
-      caf::anon_send(writer_, submit_atom::value, std::move(request));
-      return;
+      return answer_decided(command.tag,
+                            Reply{domain::http_status(closed.code), domain::error_body(closed)},
+                            std::move(command.reply));
     }
     check_payees_elsewhere(std::move(command), next + 1);
   });
