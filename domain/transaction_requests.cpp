@@ -138,6 +138,10 @@ Result<std::string> metadata_of(const Json& body) {
       return Error{ErrorCode::invalid_metadata,
                    "metadata value of \"" + key + "\" must be a string"};
     }
+    // Postgres's jsonb cannot hold \u0000: refused here, not as a failed commit.
+    if (key.find('\0') != std::string::npos || converted->text.find('\0') != std::string::npos) {
+      return Error{ErrorCode::invalid_metadata, "metadata holds a NUL character (\\u0000)"};
+    }
     object.emplace(key, std::move(*converted));
   }
   return checked_metadata(object);

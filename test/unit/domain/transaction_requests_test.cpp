@@ -112,6 +112,9 @@ TEST(DecodeTransaction, MetadataAndReferenceRules) {
   EXPECT_EQ(refusal(body(one, R"(,"metadata":{"a":1})")), ErrorCode::invalid_metadata);
   EXPECT_EQ(refusal(body(one, R"(,"metadata":{"a":{"b":"c"}})")), ErrorCode::invalid_metadata);
   EXPECT_EQ(refusal(body(one, R"(,"metadata":{"":"x"})")), ErrorCode::invalid_metadata);
+  // jsonb cannot store \u0000: a 400, never a commit that fails.
+  EXPECT_EQ(refusal(body(one, R"(,"metadata":{"a":"x\u0000y"})")), ErrorCode::invalid_metadata);
+  EXPECT_EQ(refusal(body(one, R"(,"metadata":{"a\u0000":"x"})")), ErrorCode::invalid_metadata);
   std::string seventeen = R"(,"metadata":{)";
   for (int i = 0; i < 17; ++i)
     seventeen += (i ? "," : "") + ("\"k" + std::to_string(i) + "\":\"v\"");
