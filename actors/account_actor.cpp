@@ -227,6 +227,11 @@ void create_hold(Self self, HoldCommand& cmd) {
   if (auto refusal = debit_refusal(s)) {
     return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
   }
+  if (!cmd.currency.empty() && cmd.currency != s.currency) {
+    return cmd.reply(error_reply(domain::ErrorCode::currency_mismatch,
+                                 "account " + s.user_id + " holds " + s.currency +
+                                     ", its posting moves " + cmd.currency));
+  }
   expire_overdue(self);
   if (s.pending + s.overdraft - s.held < cmd.amount) {
     reject(self, s.context->writer, cmd.tag,
@@ -235,12 +240,16 @@ void create_hold(Self self, HoldCommand& cmd) {
     return;
   }
   persistence::HoldRecord hold;
-  hold.hold_id = domain::new_uuid_v4();
+  hold.hold_id = cmd.hold_id.empty() ? domain::new_uuid_v4() : cmd.hold_id;
   hold.from_user_id = s.user_id;
   hold.to_user_id = cmd.to_user_id;
   hold.amount = cmd.amount;
-  hold.expires_at_ms = now_ms() + cmd.timeout_seconds * 1000;
   hold.exponent = s.exponent;
+  hold.transaction_id = cmd.transaction_id;
+  hold.posting = cmd.posting;
+  // A hold of a transaction across owners waits for the transaction's decision, however long.
+  hold.expires_at_ms = cmd.transaction_id.empty() ? now_ms() + cmd.timeout_seconds * 1000
+                                                  : persistence::kNeverExpiresMs;
   WriteRequest request;
   auto form = answer_form(s, cmd.account_form);
   form.to_owner = cmd.to_owner;
@@ -367,6 +376,15 @@ void update_account(Self self, AccountUpdate& cmd) {
   if (cmd.status == AccountStatus::closed && (s.pending != 0 || !s.holds.empty())) {
     return refuse(domain::ErrorCode::account_not_empty,
                   "only an account with balance 0 and no pending hold can be closed");
+  }
+  if (cmd.status == AccountStatus::frozen &&
+      std::any_of(s.holds.begin(), s.holds.end(),
+                  [](const auto& held) { return !held.second.transaction_id.empty(); })) {
+    // Its hold in a transaction across owners may be decided `commit` any moment, and its
+    // capture must then apply: a frozen account could not pay it.
+    return refuse(domain::ErrorCode::unavailable,
+                  "account " + s.user_id +
+                      " pays in a transaction across owners being decided; retry in a moment");
   }
   if (s.pending + limit < 0) {
     return refuse(domain::ErrorCode::limit_below_debt,

@@ -73,6 +73,13 @@ caf::behavior server_watcher(caf::event_based_actor* self,
   };
 }
 
+// Across owners: a hold of a transaction is settled with its transaction, never by a client.
+Reply hold_of_transaction(const persistence::HoldRecord& hold) {
+  return error_reply(domain::ErrorCode::hold_not_pending,
+                     "hold " + hold.hold_id + " belongs to transaction " + hold.transaction_id +
+                         ", which captures or voids it");
+}
+
 }  // namespace
 
 Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
@@ -120,12 +127,14 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
     receiver_ = system_.spawn(in_transit_receiver, backend_, receive_for, std::move(credit),
                               gauges_, options_.arrivals_every, !options_.owned);
   }
+  start_hold_resolver();  // across owners: settles holds of transactions that wait too long
 }
 
 Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
-  for (auto* handle : {&receiver_, &purger_, &sweeper_, &server_watcher_, &gate_, &timekeeper_,
+  for (auto* handle : {&hold_resolver_, &receiver_, &purger_, &sweeper_, &server_watcher_, &gate_,
+                       &timekeeper_,
                        &coordinator_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
@@ -364,6 +373,7 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
             return done(
                 error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
           const auto& hold = *found.value();
+          if (!hold.transaction_id.empty()) return done(hold_of_transaction(hold));
           if (amount && *amount > hold.amount) {
             return done(error_reply(domain::ErrorCode::invalid_amount,
                                     "amount must be at most the held amount " +
@@ -398,6 +408,9 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
           if (!found.value())
             return done(
                 error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
+          if (!found.value()->transaction_id.empty()) {
+            return done(hold_of_transaction(*found.value()));
+          }
           if (owned_elsewhere(found.value()->from_user_id)) return done(partition_moved_reply());
           VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};
           caf::anon_send(registry_, void_atom::value, std::move(command));

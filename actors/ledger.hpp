@@ -25,6 +25,28 @@
 
 namespace wallet::actors {
 
+// Across owners (DESIGN.md section 10): how the instance that coordinates a transaction reaches
+// the owners of its other payers (the service: a forwarded internal request over NATS; the
+// simulation: its model of the other instance). Both may be called on any thread.
+struct HoldPlacement {
+  std::string hold_id;  // chosen by the coordinator
+  std::string payer;
+  std::string payee;
+  int64_t amount = 0;  // minor units of `currency`
+  std::string currency;
+  std::string transaction_id;
+  int posting = -1;
+};
+struct RemoteHolds {
+  // Asks the payer's owner to place the hold: `done` gets its answer (201 with the hold, a
+  // refusal, or any other failure, after which the hold may or may not stand).
+  std::function<void(HoldPlacement, std::chrono::milliseconds within, std::function<void(Reply)>)>
+      place;
+  // Tells the payer's owner that the hold's transaction was decided (it settles the hold now
+  // rather than when its resolver finds it); nothing is answered.
+  std::function<void(const std::string& payer, const std::string& hold_id)> settle;
+};
+
 struct LedgerOptions {
   size_t max_batch = 512;
   std::chrono::milliseconds idle_after{60'000};
@@ -55,6 +77,16 @@ struct LedgerOptions {
   // instance that owns every partition, after a run of several; its receiver stops once nothing
   // is in transit, since it creates none; null: none).
   std::shared_ptr<const persistence::OwnedPartitions> arrivals_for;
+  // Across owners: null, a transaction whose payers several instances serve is refused (422
+  // accounts_across_owners). Set (its functions may be filled in after construction, before the
+  // first request): such a transaction places holds on the other payers' owners.
+  std::shared_ptr<RemoteHolds> remote_holds;
+  // The owner's side: a hold of a transaction still pending this long after it was placed is
+  // settled by its owner's resolver, which decides `abort` if nothing was decided (the
+  // coordinator crashed, or took longer). Looked for every `resolve_every` (zero: never; the
+  // simulation calls resolve_transaction_holds itself).
+  std::chrono::milliseconds resolve_after{10'000};
+  std::chrono::milliseconds resolve_every{1'000};
 };
 
 // The facade's read results: plain records (persistence/ledger_types.hpp, ledger_store.hpp) with
@@ -156,6 +188,14 @@ class Ledger {
   // Transactions of many postings (actors/ledger_transactions.cpp, posting_coordinator.cpp):
   // applied all or nothing through the accounts' actors; answered once durable.
   void transact(TransactionCommand command);
+  // Across owners (actors/transaction_holds.cpp), the side of a payer's owner: settles a hold of
+  // a transaction as its decision says (captured as the posting, or voided); with `force`, a
+  // transaction with no decision yet is decided `abort` first. done(true): the hold is settled
+  // (now, or before). A hold's placement is create_hold with HoldCommand::transaction_id set.
+  void settle_transaction_hold(std::string hold_id, bool force, std::function<void(bool)> done);
+  // Settles every hold of a transaction of this instance's partitions placed more than
+  // resolve_after ago (forced); answers how many it looked at.
+  void resolve_transaction_holds(std::function<void(size_t)> done);
   // Any transaction by id (one of POST /transactions, or an operation of the release 1 and 2
   // endpoints as a transaction of one posting); committed state.
   void transaction(
@@ -231,6 +271,13 @@ class Ledger {
   // check a credit (the account exists, holds the posting's currency, is not closed), then the
   // transaction goes to the coordinator (actors/ledger_transactions.cpp).
   void check_payees_elsewhere(TransactionCommand command, size_t next);
+  // Across owners: places a hold on the owner of each payer served elsewhere, then hands the
+  // transaction to the coordinator, whose commit decides it; any refusal or failure decides
+  // `abort` (actors/transaction_holds.cpp).
+  void place_holds(TransactionCommand command);
+  void decided_with_holds(TransactionCommand command);
+  void abort_with_holds(const TransactionCommand& command);
+  void start_hold_resolver();
   void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                       std::function<void(ReplyFn)> run);
   // Starts a client's command once: `start(command)` at once without a key, through the
@@ -273,6 +320,7 @@ class Ledger {
   caf::actor receiver_;        // beyond one machine: applies credits in transit to held partitions
   caf::actor timekeeper_;      // answers stages whose deadline passed (start_stage)
   caf::actor server_watcher_;  // asks the backend, every second, which server it writes to
+  caf::actor hold_resolver_;   // across owners: resolve_transaction_holds every resolve_every
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::atomic<bool> refusing_{false};
 };

@@ -196,9 +196,20 @@ struct TransactionCommand {
   std::function<std::string(const std::string& transaction_id, const std::string& created_at)>
       render;
   std::string transaction_id = {};  // given, or a fresh uuid
-  // Beyond one machine: the accounts another instance serves, with their partitions. Only payees
-  // may be among them: their credits leave in transit (as a cross-owner transfer's do).
+  // Beyond one machine: the accounts another instance serves, with their partitions. Payees among
+  // them are credited in transit (as a cross-owner transfer's credit is); payers among them pay
+  // through a hold their owner placed (below), captured by their owner once this instance's
+  // commit decided the transaction.
   std::map<std::string, int> foreign = {};
+  // The postings whose payer another instance serves, each with the hold placed for it there:
+  // this instance writes none of their rows (the capture writes both, or the debit and the
+  // credit in transit). Non-empty: the commit is the transaction's decision (`decides`).
+  struct HeldPosting {
+    int posting = -1;
+    std::string payer;
+    std::string hold_id;
+  };
+  std::vector<HeldPosting> held = {};
 };
 
 // Release 2 commands. A withdrawal takes money out of one account (checked against its available
@@ -223,6 +234,13 @@ struct HoldCommand {
   Deadline deadline = kNoDeadline;
   bool account_form = false;
   std::string to_owner = {};  // the account form: the payee's user (for the answer)
+  // Across owners: a hold of a transaction (HoldRecord::transaction_id), placed by the instance
+  // that coordinates it under the id it chose; it never expires by time (timeout_seconds is
+  // ignored) and its currency must be the payer's.
+  std::string hold_id = {};
+  std::string transaction_id = {};
+  int posting = -1;
+  std::string currency = {};
 };
 
 // PATCH /accounts/{id}, decided by the account's actor in its order (after everything

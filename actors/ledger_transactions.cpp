@@ -1,6 +1,7 @@
 // The Ledger's transactions of many postings (SPEC.md section 8): starting one (the coordinator
 // applies it all or nothing, actors/posting_coordinator.cpp) and reading any transaction back.
 #include <algorithm>
+#include <set>
 
 #include "actors/ledger.hpp"
 #include "actors/ledger_outcomes.hpp"
@@ -19,22 +20,31 @@ void Ledger::transact(TransactionCommand command) {
     return command.reply(error_reply(domain::ErrorCode::invalid_account_id,
                                      "a transaction must name at least one account"));
   }
-  // Beyond one machine: this instance applies a transaction whose payers it serves, all of them
-  // (the HTTP layer sends it to the owner of its first payer); the credits of payees served
-  // elsewhere leave in transit. Payers on several instances, or money from @world to an account
-  // served elsewhere, are refused before anything is decided (nothing changed).
-  for (const auto& p : command.postings) {
+  // Beyond one machine: this instance coordinates a transaction whose first payer it serves (the
+  // HTTP layer sends it to that payer's owner); the credits of payees served elsewhere leave in
+  // transit, and payers served elsewhere pay through holds their owners place first
+  // (actors/transaction_holds.cpp). Money from @world to an account served elsewhere, and (without
+  // remote holds) payers on several instances, are refused before anything is decided.
+  for (size_t i = 0; i < command.postings.size(); ++i) {
+    const auto& p = command.postings[i];
     const bool payer_elsewhere = p.from != kWorld && owned_elsewhere(p.from);
     const bool payee_elsewhere = p.to != kWorld && owned_elsewhere(p.to);
-    if (payer_elsewhere || (payee_elsewhere && p.from == kWorld)) {
+    if ((payer_elsewhere && (!options_.remote_holds || p.to == kWorld)) ||
+        (payee_elsewhere && p.from == kWorld)) {
       return command.reply(error_reply(
           domain::ErrorCode::accounts_across_owners,
-          "the accounts paying in this transaction are served by more than one instance; a "
-          "transaction across owners is supported for its payees only (nothing changed)"));
+          options_.remote_holds
+              ? "a posting between @world and an account served by another instance is not "
+                "supported in a transaction across owners (nothing changed)"
+              : "the accounts paying in this transaction are served by more than one instance; "
+                "a transaction across owners is supported for its payees only (nothing changed)"));
     }
-    if (payee_elsewhere) {
-      command.foreign.emplace(p.to, domain::partition_of(p.to, options_.owned->partitions()));
+    for (const auto* side : {&p.from, &p.to}) {
+      if (*side != kWorld && owned_elsewhere(*side)) {
+        command.foreign.emplace(*side, domain::partition_of(*side, options_.owned->partitions()));
+      }
     }
+    if (payer_elsewhere) command.held.push_back({static_cast<int>(i), p.from, {}});
   }
   const auto served = std::find_if(accounts.begin(), accounts.end(),
                                    [&](const std::string& a) { return !command.foreign.count(a); });
@@ -47,14 +57,34 @@ void Ledger::transact(TransactionCommand command) {
             [this](TransactionCommand cmd) { check_payees_elsewhere(std::move(cmd), 0); });
 }
 
+namespace {
+
+// The payees a transaction's owner reads before it goes on (as their actors would check a
+// credit): those served elsewhere, and those of postings paid elsewhere (their credit comes with
+// the capture of a hold, so no actor here checks it). Ordered, so that `next` counts through them.
+std::vector<std::string> payees_to_read(const TransactionCommand& command) {
+  std::set<std::string> payees;
+  for (size_t i = 0; i < command.postings.size(); ++i) {
+    const auto& p = command.postings[i];
+    if (p.to == kWorld) continue;
+    const bool paid_elsewhere =
+        std::any_of(command.held.begin(), command.held.end(),
+                    [i](const auto& h) { return h.posting == static_cast<int>(i); });
+    if (command.foreign.count(p.to) || paid_elsewhere) payees.insert(p.to);
+  }
+  return {payees.begin(), payees.end()};
+}
+
+}  // namespace
+
 void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
-  auto it = command.foreign.begin();
-  std::advance(it, static_cast<std::ptrdiff_t>(std::min(next, command.foreign.size())));
-  if (it == command.foreign.end()) {
+  const auto payees = payees_to_read(command);
+  if (next >= payees.size()) {
+    if (!command.held.empty()) return place_holds(std::move(command));
     caf::anon_send(coordinator_, transact_atom::value, std::move(command));
     return;
   }
-  const std::string account = it->first;
+  const std::string account = payees[next];
   std::string currency;
   for (const auto& p : command.postings) {
     if (p.to == account) currency = p.currency;

@@ -26,7 +26,7 @@ void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutati
 
 // How a unit ended. `fenced`: refused by the ownership fence, nothing written; the client is told
 // the partition moved (503, retry), which is a different answer from an outage's.
-enum class Ending { committed, failed, fenced, over_reversed };
+enum class Ending { committed, failed, fenced, over_reversed, aborted };
 
 void settle(Self self, WriteRequest& request, Ending ending) {
   const bool committed = ending == Ending::committed;
@@ -53,6 +53,13 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     stored.on_commit = std::move(refusal);
     stored.reply = std::move(request.reply);
     self->send(self, submit_atom::value, std::move(stored));
+  } else if (ending == Ending::aborted) {
+    // Across owners: a hold's owner decided `abort` before this commit (the coordinator took
+    // longer than holds wait); the transaction never applies, so a retry may run it anew.
+    ++self->state.stats.failed_mutations;
+    request.reply(error_reply(domain::ErrorCode::timeout,
+                              "the transaction across owners took too long and was aborted; "
+                              "nothing changed, retry"));
   } else if (ending == Ending::fenced) {
     ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::partition_moved,
@@ -207,6 +214,7 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
       return;
     case ApplyStatus::rejected:
     case ApplyStatus::over_reversed:
+    case ApplyStatus::aborted:
       if (!lane.isolating && lane.writing.size() > 1) {
         // Isolate: commit each mutation alone, in order. A mutation built on a refused one is
         // refused too (its old balance no longer matches), which is what keeps the chains intact.
@@ -216,7 +224,9 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
         return;
       }
       finish_unit(self, index,
-                  status == ApplyStatus::over_reversed ? Ending::over_reversed : Ending::failed);
+                  status == ApplyStatus::over_reversed ? Ending::over_reversed
+                  : status == ApplyStatus::aborted     ? Ending::aborted
+                                                       : Ending::failed);
       return;
     case ApplyStatus::unavailable:
       finish_unit(self, index, Ending::failed);

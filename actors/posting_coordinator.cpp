@@ -12,9 +12,12 @@
 //     is released;
 //  3. a refusal (or the deadline) at any account releases those reserved so far unchanged: no
 //     posting applies.
-// Across owners (SPEC.md section 7) the instance serving the transaction's payers coordinates it;
-// a payee another instance serves is not reserved here: its credit leaves in transit, committed
-// with the debits, and its owner applies it later exactly once (as a transfer's credit).
+// Across owners (SPEC.md section 7) the instance serving the transaction's first payer coordinates
+// it; a payee another instance serves is not reserved here: its credit leaves in transit, committed
+// with the debits, and its owner applies it later exactly once (as a transfer's credit). A payer
+// another instance serves pays through a hold its owner placed first (Ledger::transact,
+// actors/transaction_holds.cpp): its postings are left out here, and this commit, which records
+// the decision `commit`, is what makes their owners capture those holds.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -30,6 +33,13 @@ namespace {
 using Self = caf::stateful_actor<CoordinatorState>*;
 
 bool is_world(const std::string& side) { return side == kWorld; }
+
+// Across owners: a posting whose payer another instance serves is applied by the capture of the
+// hold placed for it there (both its rows), never here.
+bool held_elsewhere(const TransactionCommand& command, size_t index) {
+  return std::any_of(command.held.begin(), command.held.end(),
+                     [index](const auto& h) { return h.posting == static_cast<int>(index); });
+}
 
 void request_account(Self self, const std::string& transaction_id, const PostingsState& t) {
   const auto& account = t.accounts[t.legs.size()];
@@ -56,7 +66,9 @@ void release_all(Self self, const std::string& transaction_id, const PostingsSta
 std::optional<domain::Error> currency_refusal(const PostingsState& t) {
   std::map<std::string, const std::string*> currency;
   for (const auto& leg : t.legs) currency.emplace(leg.user_id, &leg.currency);
-  for (const auto& posting : t.command.postings) {
+  for (size_t i = 0; i < t.command.postings.size(); ++i) {
+    const auto& posting = t.command.postings[i];
+    if (held_elsewhere(t.command, i)) continue;
     for (const auto* side : {&posting.from, &posting.to}) {
       if (is_world(*side) || t.command.foreign.count(*side)) continue;
       if (*currency.at(*side) != posting.currency) {
@@ -105,6 +117,7 @@ std::vector<persistence::LedgerEntry> posting_rows(const std::string& transactio
   for (size_t i = 0; i < t.command.postings.size(); ++i) {
     const auto& p = t.command.postings[i];
     const int index = static_cast<int>(i);
+    if (held_elsewhere(t.command, i)) continue;
     if (!is_world(p.from)) {
       row(p.from, -p.amount, is_world(p.to) ? EntryKind::withdrawal : EntryKind::posting_debit,
           index);
@@ -127,7 +140,7 @@ std::vector<persistence::InTransit> departures(const std::string& transaction_id
   for (size_t i = 0; i < t.command.postings.size(); ++i) {
     const auto& p = t.command.postings[i];
     auto foreign = t.command.foreign.find(p.to);
-    if (foreign == t.command.foreign.end()) continue;
+    if (foreign == t.command.foreign.end() || held_elsewhere(t.command, i)) continue;
     persistence::InTransit leg;
     leg.transfer_id = domain::new_uuid_v4();  // the in-transit row's own id
     leg.from_user_id = p.from;                // a payer this instance serves (never @world)
@@ -160,6 +173,7 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   record.reversible = cmd.reversible;
   record.reversed_now = cmd.reversed_now;
   record.exponent = cmd.reversal_exponent;
+  record.decides = !cmd.held.empty();  // across owners: this commit decides it
   request.mutation.transactions.push_back(std::move(record));
   request.on_commit = Reply{201, cmd.render(transaction_id, created_at)};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
@@ -252,7 +266,9 @@ void start_transaction(Self self, TransactionCommand& command) {
   auto& t = it->second;
   t.command = std::move(command);
   std::map<std::string, PostingsState::Account> accounts;
-  for (const auto& p : t.command.postings) {
+  for (size_t i = 0; i < t.command.postings.size(); ++i) {
+    const auto& p = t.command.postings[i];
+    if (held_elsewhere(t.command, i)) continue;
     if (!is_world(p.from) && !t.command.foreign.count(p.from)) {
       auto& a = accounts[p.from];
       a.account_id = p.from;
@@ -266,6 +282,16 @@ void start_transaction(Self self, TransactionCommand& command) {
     }
   }
   for (auto& [id, account] : accounts) t.accounts.push_back(std::move(account));
+  if (t.accounts.empty() && !t.command.held.empty()) {
+    // Every payer is served elsewhere: the commit is the decision alone (with the record).
+    if (self->clock().now() > t.command.deadline) {
+      t.command.reply(timeout_reply());
+    } else {
+      commit(self, it->first, t);
+    }
+    self->state.transactions.erase(it);
+    return;
+  }
   if (t.accounts.empty()) {  // only @world or foreign payees: Ledger::transact refuses it first
     t.command.reply(error_reply(domain::ErrorCode::invalid_account_id,
                                 "a transaction must name an account this instance serves"));

@@ -64,8 +64,12 @@ void commit(Self self, TransferState& s) {
       from_balance = leg.entry.new_balance;
     request.participants.emplace_back(leg.account, leg.entry.new_balance);
     if (!cmd.posting_of.empty()) {
-      // The credit of a posting that arrives: it names its transaction, as every posting row.
-      leg.entry.kind = persistence::EntryKind::posting_credit;
+      // A posting of a transaction across owners: the credit that arrives, or the capture of the
+      // hold of its payer (both rows, or the debit with the credit in transit). Its rows name the
+      // transaction, as every posting row does.
+      leg.entry.kind = leg.entry.kind == persistence::EntryKind::transfer_debit
+                           ? persistence::EntryKind::posting_debit
+                           : persistence::EntryKind::posting_credit;
       leg.entry.transfer_id.clear();
       leg.entry.transaction_id = cmd.posting_of;
       leg.entry.posting = cmd.posting;
@@ -74,7 +78,7 @@ void commit(Self self, TransferState& s) {
   // Debit row first, so the history reads in the order the money moved (an arriving posting's
   // credit is a posting_credit: it must not be left out).
   for (auto kind : {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit,
-                    persistence::EntryKind::posting_credit}) {
+                    persistence::EntryKind::posting_debit, persistence::EntryKind::posting_credit}) {
     for (auto& leg : s.legs) {
       if (leg.entry.kind == kind) request.mutation.entries.push_back(std::move(leg.entry));
     }
@@ -90,7 +94,11 @@ void commit(Self self, TransferState& s) {
         persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount, form.exponent});
   }
   // Beyond one machine: the debit departs with its in-transit row, or the credit arrives.
-  if (cmd.payee_partition >= 0) request.mutation.departures.push_back(in_transit(s));
+  if (cmd.payee_partition >= 0) {
+    request.mutation.departures.push_back(in_transit(s));
+    request.mutation.departures.back().transaction_id = cmd.posting_of;
+    request.mutation.departures.back().posting = cmd.posting;
+  }
   for (auto& leg : request.mutation.departures) leg.exponent = form.exponent;
 #ifndef WALLET_PROTOCOL_BUG_LOST_RECEIPT  // negative control of the simulation (test-only build)
   if (cmd.arrival) request.mutation.arrivals.push_back(in_transit(s));

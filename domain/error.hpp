@@ -62,7 +62,8 @@ enum class ErrorCode {
   invalid_transaction_id,
   transaction_not_found,
   already_reversed,
-  // A transaction whose accounts several instances serve (not supported yet; nothing changed).
+  // A posting between @world and an account another instance serves in a transaction across
+  // owners, or (without remote holds) payers on several instances: refused, nothing changed.
   accounts_across_owners,
   // SPEC.md section 8: queries. A query parameter that is unknown, or a query without the filter
   // it needs; an instant that is not RFC 3339 (or a range that ends before it starts).

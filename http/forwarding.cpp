@@ -70,6 +70,15 @@ std::optional<HttpRequest> decode_forwarded(const std::string& payload) {
   }
 }
 
+std::optional<std::pair<int, std::string>> decode_answer(const std::string& payload) {
+  auto answer = nlohmann::json::parse(payload, nullptr, false);
+  if (answer.is_discarded() || !answer.is_object() || !answer["status"].is_number_integer() ||
+      !answer["body"].is_string()) {
+    return std::nullopt;
+  }
+  return std::make_pair(answer["status"].get<int>(), answer["body"].get<std::string>());
+}
+
 OwnerRouting::OwnerRouting(std::shared_ptr<const actors::OwnedPartitions> owned, SendToOwner send,
                            Metrics* metrics, std::chrono::milliseconds answer_within)
     : owned_(std::move(owned)),

@@ -51,5 +51,7 @@ class OwnerRouting {
 // The wire form (JSON), exposed for tests.
 std::string encode_forwarded(const HttpRequest& request, const std::string& via);
 std::optional<HttpRequest> decode_forwarded(const std::string& payload);
+// An owner's answer as `serve` encodes it: its status and body (nullopt: not an answer).
+std::optional<std::pair<int, std::string>> decode_answer(const std::string& payload);
 
 }  // namespace wallet::http

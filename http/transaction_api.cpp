@@ -11,6 +11,7 @@
 #include "domain/time_text.hpp"
 #include "http/account_api.hpp"
 #include "http/common.hpp"
+#include "http/transaction_holds_api.hpp"
 #include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
 #include "http/transactions_api.hpp"
@@ -590,6 +591,7 @@ void add_transaction_routes(Router& router, TransactionApiDeps deps) {
   add_account_routes(router, deps);
   add_transactions_routes(router, deps);
   add_admin_routes(router, deps);
+  add_transaction_hold_routes(router, deps);  // across owners, between instances
 }
 
 }  // namespace wallet::http

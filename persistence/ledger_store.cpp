@@ -25,7 +25,8 @@ const std::string kHoldColumns =
         " coalesce(h.captured_amount, 0), to_char(h.created_at AT TIME ZONE 'UTC', '") +
     kRfc3339 +
     "'), a.currency, a.user_id::text,"
-    " (SELECT b.user_id::text FROM accounts b WHERE b.account_id = h.to_user_id)";
+    " (SELECT b.user_id::text FROM accounts b WHERE b.account_id = h.to_user_id),"
+    " coalesce(h.transaction_id::text, ''), coalesce(h.posting, -1)";
 const std::string kHoldsWithPayer =
     " FROM holds h JOIN accounts a ON a.account_id = h.from_user_id ";
 
@@ -44,6 +45,8 @@ HoldRecord hold_from_row(const pqxx::row& row) {
   hold.created_at = row[8].as<std::string>();
   hold.from_owner = row[10].as<std::string>();
   hold.to_owner = row[11].as<std::string>("");
+  hold.transaction_id = row[12].as<std::string>();
+  hold.posting = row[13].as<int>();
   return hold;
 }
 
@@ -161,6 +164,7 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                          {"metadata", nlohmann::json::parse(t.metadata)},
                          {"created_at", t.created_at}};
       row["reference"] = t.reference ? nlohmann::json(*t.reference) : nlohmann::json();
+      if (t.decides) row["decides"] = true;
       if (!t.reverses.empty()) {
         row["reverses"] = t.reverses;
         row["reversible"] = money(t.reversible, t.exponent);
@@ -174,6 +178,10 @@ std::string batch_document(const std::vector<const LedgerMutation*>& batch,
                            {"to_user_id", hold.to_user_id},
                            {"amount", money(hold.amount, hold.exponent)},
                            {"expires_at", format_epoch_ms(hold.expires_at_ms)}});
+      if (!hold.transaction_id.empty()) {
+        new_holds.back()["transaction_id"] = hold.transaction_id;
+        new_holds.back()["posting"] = hold.posting;
+      }
     }
     for (const auto& change : mutation->hold_changes) {
       const bool captured = change.status == "captured";
@@ -347,6 +355,10 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
     if (e.sqlstate() == "WL009") {
       spdlog::info("event=ledger_commit_over_reversed size={}", batch.size());
       return ApplyStatus::over_reversed;
+    }
+    if (e.sqlstate() == "WL010") {
+      spdlog::info("event=ledger_commit_aborted_elsewhere size={}", batch.size());
+      return ApplyStatus::aborted;
     }
     if (e.sqlstate() == "WL005") {
       // The fence: another instance took a partition this one claims. Rolled back as a whole.
@@ -588,6 +600,47 @@ ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit, const OwnedPa
   sweep.pending =
       txn.exec("SELECT count(*) FROM holds WHERE status = 'pending'")[0][0].as<int64_t>();
   return sweep;
+}
+
+TransactionDecision decide_transaction(pqxx::connection& conn, const std::string& transaction_id,
+                                       bool abort_if_none) {
+  pqxx::work txn(conn);
+  if (abort_if_none) {
+    txn.exec_params(
+        "INSERT INTO transaction_decisions (transaction_id, outcome) VALUES ($1, 'abort')"
+        " ON CONFLICT (transaction_id) DO NOTHING",
+        transaction_id);
+  }
+  auto rows = txn.exec_params(
+      "SELECT outcome FROM transaction_decisions WHERE transaction_id = $1", transaction_id);
+  txn.commit();
+  if (rows.empty()) return TransactionDecision::none;
+  return rows[0][0].as<std::string>() == "commit" ? TransactionDecision::commit
+                                                  : TransactionDecision::abort;
+}
+
+std::vector<HoldRecord> transaction_holds_due(pqxx::connection& conn,
+                                              const std::vector<int>& partitions,
+                                              int partition_count, int64_t placed_before_ms,
+                                              int limit) {
+  pqxx::nontransaction txn(conn);
+  const std::string due = "SELECT " + kHoldColumns + kHoldsWithPayer +
+                          "WHERE h.status = 'pending' AND h.transaction_id IS NOT NULL"
+                          " AND h.created_at < to_timestamp($1::double precision / 1000)";
+  pqxx::result rows;
+  if (partitions.empty()) {
+    rows = txn.exec_params(due + " ORDER BY h.created_at LIMIT $2", placed_before_ms, limit);
+  } else {
+    rows = txn.exec_params(due +
+                               " AND ledger_partition_of(h.from_user_id, $3) = ANY ($4::bigint[])"
+                               " ORDER BY h.created_at LIMIT $2",
+                           placed_before_ms, limit, partition_count,
+                           bigint_array_literal(
+                               std::vector<int64_t>(partitions.begin(), partitions.end())));
+  }
+  std::vector<HoldRecord> holds;
+  for (const auto& row : rows) holds.push_back(hold_from_row(row));
+  return holds;
 }
 
 bool open_account(pqxx::connection& conn, const std::string& user_id,

@@ -66,6 +66,13 @@ std::vector<InTransit> in_transit_for(pqxx::connection& conn, const std::vector<
                                       int limit);
 // Every transfer in transit: how many, their total, and the oldest `limit` of them.
 InTransitSummary in_transit_summary(pqxx::connection& conn, int limit);
+// Across owners (migration 012): LedgerBackend::decide and transaction_holds_due.
+TransactionDecision decide_transaction(pqxx::connection& conn, const std::string& transaction_id,
+                                       bool abort_if_none);
+std::vector<HoldRecord> transaction_holds_due(pqxx::connection& conn,
+                                              const std::vector<int>& partitions,
+                                              int partition_count, int64_t placed_before_ms,
+                                              int limit);
 // Deletes up to `limit` outcomes older than `ttl`; returns how many it deleted.
 size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit);
 

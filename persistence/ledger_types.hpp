@@ -53,6 +53,9 @@ struct TransactionRecord {
   int64_t reversible = 0;
   int64_t reversed_now = 0;
   int exponent = 0;
+  // Across owners: this commit is the decision `commit` of the transaction (its foreign payers'
+  // holds are then captured); refused as a whole when `abort` was recorded first.
+  bool decides = false;
 };
 
 // The stored answer to an idempotent request, replayed verbatim for later duplicates.
@@ -82,7 +85,17 @@ struct HoldRecord {
   std::string currency;            // the payer's (reads only)
   std::string from_owner = {};     // the accounts' users (reads only)
   std::string to_owner = {};
+  // A hold of a transaction across owners (migration 012): its posting's debit, settled only as
+  // the transaction's decision says (captured as the posting, or voided), never by a client or
+  // by time (it is placed with kNeverExpiresMs).
+  std::string transaction_id = {};
+  int posting = -1;
 };
+// The expiry of a hold of a transaction: never (9999-12-31T23:59:59Z).
+inline constexpr int64_t kNeverExpiresMs = 253402300799000;
+
+// What was decided for a transaction across owners (transaction_decisions, migration 012).
+enum class TransactionDecision : uint8_t { none, commit, abort };
 
 // Closing a pending hold; applied only if the hold is still pending (else the batch fails).
 struct HoldChange {

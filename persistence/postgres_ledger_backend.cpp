@@ -121,6 +121,29 @@ void PostgresLedgerBackend::purge_expired_outcomes(
       std::move(done));
 }
 
+void PostgresLedgerBackend::decide(const std::string& transaction_id, bool abort_if_none,
+                                   std::function<void(domain::Result<TransactionDecision>)> done) {
+  pool_.run<TransactionDecision>(
+      "decide_transaction",
+      [transaction_id, abort_if_none](pqxx::connection& conn) {
+        return decide_transaction(conn, transaction_id, abort_if_none);
+      },
+      std::move(done));
+}
+
+void PostgresLedgerBackend::transaction_holds_due(
+    std::vector<int> partitions, int partition_count, int64_t placed_before_ms, int limit,
+    std::function<void(domain::Result<std::vector<HoldRecord>>)> done) {
+  pool_.run<std::vector<HoldRecord>>(
+      "transaction_holds_due",
+      [partitions = std::move(partitions), partition_count, placed_before_ms,
+       limit](pqxx::connection& conn) {
+        return persistence::transaction_holds_due(conn, partitions, partition_count,
+                                                  placed_before_ms, limit);
+      },
+      std::move(done));
+}
+
 void PostgresLedgerBackend::in_transit_due(
     std::vector<int> partitions, int limit,
     std::function<void(domain::Result<InTransitSummary>)> done) {

@@ -51,6 +51,11 @@ class PostgresLedgerBackend : public LedgerBackend {
   void was_committed(size_t lane, const LedgerMutation& probe,
                      std::function<void(domain::Result<bool>)> done) override;
   void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) override;
+  void decide(const std::string& transaction_id, bool abort_if_none,
+              std::function<void(domain::Result<TransactionDecision>)> done) override;
+  void transaction_holds_due(
+      std::vector<int> partitions, int partition_count, int64_t placed_before_ms, int limit,
+      std::function<void(domain::Result<std::vector<HoldRecord>>)> done) override;
   void in_transit_due(std::vector<int> partitions, int limit,
                       std::function<void(domain::Result<InTransitSummary>)> done) override;
   void watch_server(std::function<void()> changed) override;

@@ -20,6 +20,7 @@
 #include "http/openapi.hpp"
 #include "http/server.hpp"
 #include "http/transaction_api.hpp"
+#include "http/transaction_holds_api.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
 #include "messaging/partition_ownership.hpp"
@@ -249,6 +250,15 @@ int main() {
     if (events) events->wake();  // the commit wrote outbox rows
   };
   if (ownership == "kafka") ledger_options.owned = owned;
+  // Across owners: the Ledger reaches the owners of a transaction's other payers through the
+  // forwarding transport, filled in below once it exists (no request arrives before the group
+  // assigns partitions). Without an admin token the internal routes refuse everything: such
+  // transactions are then refused (422 accounts_across_owners).
+  std::shared_ptr<actors::RemoteHolds> remote_holds;
+  if (ownership == "kafka" && !config.admin_token.empty()) {
+    remote_holds = std::make_shared<actors::RemoteHolds>();
+    ledger_options.remote_holds = remote_holds;
+  }
   // One instance that owns everything still credits transfers left in transit by an earlier
   // run of several instances.
   if (ownership == "all") ledger_options.arrivals_for = owned;
@@ -281,14 +291,18 @@ int main() {
           routing->serve(served_routes, payload, std::move(reply));
         },
         forward_options);
-    routing = std::make_shared<http::OwnerRouting>(
-        owned,
+    http::SendToOwner send_to_owner =
         [requests = partition_requests.get()](int partition, std::string payload,
                                               std::function<void(domain::Result<std::string>)> done,
                                               std::chrono::milliseconds within) {
           requests->forward(partition, std::move(payload), std::move(done), within);
-        },
-        &metrics, std::chrono::milliseconds(config.request_deadline_ms) + kAnswerSlack);
+        };
+    routing = std::make_shared<http::OwnerRouting>(
+        owned, send_to_owner, &metrics,
+        std::chrono::milliseconds(config.request_deadline_ms) + kAnswerSlack);
+    if (remote_holds) {
+      *remote_holds = http::remote_holds_over(send_to_owner, owned, config.admin_token);
+    }
     messaging::PartitionOwnershipOptions group_options;
     group_options.brokers = config.kafka_brokers;
     group_options.topic = config.ownership_topic;

@@ -20,6 +20,10 @@
 --                 reversed_now}; their rows are among the entries (with transaction_id and
 --                 posting). A reversal adds its amount to transaction_reversals, whose CHECK
 --                 refuses the batch that would reverse more than the original holds.
+--                 `decides`: a transaction across owners, whose commit records the decision
+--                 `commit` (migration 012); refused (WL010) when `abort` was recorded first.
+--   holds:        may name a transaction and a posting (a hold of a transaction across owners,
+--                 captured as that posting's rows).
 -- Guarantees, all or nothing:
 -- - a captured hold names a transfer whose debit row (payer, -captured amount) is in the ledger,
 --   and whose credit row (payee, +captured amount) is too, or, when the payee has another owner,
@@ -85,6 +89,25 @@ BEGIN
       FROM jsonb_to_recordset(batch -> 'transactions')
              AS t(transaction_id uuid, postings jsonb, metadata jsonb, reference text,
                   reverses uuid, created_at timestamptz);
+    -- Across owners (012): the commit of the coordinator's accounts is the decision `commit`,
+    -- unless a hold's owner decided `abort` first (it waited too long): then nothing is written
+    -- (WL010) and the transaction never applies.
+    IF EXISTS (SELECT 1 FROM jsonb_to_recordset(batch -> 'transactions') AS t(decides boolean)
+                WHERE t.decides) THEN
+      INSERT INTO transaction_decisions (transaction_id, outcome)
+      SELECT t.transaction_id, 'commit'
+        FROM jsonb_to_recordset(batch -> 'transactions') AS t(transaction_id uuid, decides boolean)
+       WHERE t.decides
+      ON CONFLICT (transaction_id) DO NOTHING;
+      IF EXISTS (
+          SELECT 1 FROM jsonb_to_recordset(batch -> 'transactions')
+                          AS t(transaction_id uuid, decides boolean)
+            JOIN transaction_decisions d USING (transaction_id)
+           WHERE t.decides AND d.outcome = 'abort') THEN
+        RAISE EXCEPTION 'a transaction across owners was aborted before its commit'
+          USING ERRCODE = 'WL010';
+      END IF;
+    END IF;
     IF EXISTS (SELECT 1 FROM jsonb_to_recordset(batch -> 'transactions') AS t(reverses uuid)
                 WHERE t.reverses IS NOT NULL) THEN
       -- The row lock of the upsert orders racing reversals of one transaction; the CHECK
@@ -112,11 +135,13 @@ BEGIN
          WHERE u.status <> 'open') THEN
       RAISE EXCEPTION 'a new hold of an account that is not open' USING ERRCODE = 'WL001';
     END IF;
-    INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, expires_at)
-    SELECT h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.expires_at
+    INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, expires_at, transaction_id,
+                       posting)
+    SELECT h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.expires_at, h.transaction_id,
+           h.posting
       FROM jsonb_to_recordset(new_holds)
              AS h(hold_id uuid, from_user_id uuid, to_user_id uuid, amount numeric,
-                  expires_at timestamptz);
+                  expires_at timestamptz, transaction_id uuid, posting smallint);
   END IF;
 
   IF jsonb_array_length(changes) > 0 THEN
@@ -135,12 +160,21 @@ BEGIN
         SELECT 1 FROM holds h
          WHERE h.hold_id IN (SELECT (c ->> 'hold_id')::uuid FROM jsonb_array_elements(changes) c)
            AND h.status = 'captured'
-           AND (SELECT count(*) FROM transactions t
-                 WHERE t.transfer_id = h.transfer_id
-                   AND ((t.kind = 'transfer_debit' AND t.account_id = h.from_user_id
-                         AND t.balance_change = -h.captured_amount)
-                     OR (t.kind = 'transfer_credit' AND t.account_id = h.to_user_id
-                         AND t.balance_change = h.captured_amount)))
+           AND (CASE WHEN h.transaction_id IS NULL THEN
+                  (SELECT count(*) FROM transactions t
+                    WHERE t.transfer_id = h.transfer_id
+                      AND ((t.kind = 'transfer_debit' AND t.account_id = h.from_user_id
+                            AND t.balance_change = -h.captured_amount)
+                        OR (t.kind = 'transfer_credit' AND t.account_id = h.to_user_id
+                            AND t.balance_change = h.captured_amount)))
+                ELSE  -- a hold of a transaction: captured as its posting's rows (012)
+                  (SELECT count(*) FROM transactions t
+                    WHERE t.transaction_id = h.transaction_id AND t.posting = h.posting
+                      AND ((t.kind = 'posting_debit' AND t.account_id = h.from_user_id
+                            AND t.balance_change = -h.captured_amount)
+                        OR (t.kind = 'posting_credit' AND t.account_id = h.to_user_id
+                            AND t.balance_change = h.captured_amount)))
+                END)
              + (SELECT count(*) FROM transfers_in_transit m
                  WHERE m.transfer_id = h.transfer_id AND m.to_user_id = h.to_user_id
                    AND m.amount = h.captured_amount) <> 2) THEN

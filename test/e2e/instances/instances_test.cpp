@@ -187,17 +187,20 @@ class Load {
            std::to_string(cents % 100);
   }
 
-  // A payment with a fee: from pays `to` and `fee` in one transaction.
-  void pay_with_fee(std::mt19937& rng, size_t from, size_t to, size_t fee, int cents) {
-    auto posting = [&](size_t payee, int amount) {
-      return nlohmann::json{{"from", accounts_[from]},
+  // A payment with a fee: from pays `to` and `fee` in one transaction. `split`: instead, `fee`
+  // pays too (two payers, often served by two instances: their debits apply all or none).
+  void pay_with_fee(std::mt19937& rng, size_t from, size_t to, size_t fee, int cents,
+                    bool split = false) {
+    auto posting = [&](size_t payer, size_t payee, int amount) {
+      return nlohmann::json{{"from", accounts_[payer]},
                             {"to", accounts_[payee]},
                             {"amount", money(amount)},
                             {"currency", "USD"}};
     };
     const std::string key = "it-tx-" + domain::new_uuid_v4();
+    const auto second = split ? posting(fee, to, 1 + cents / 2) : posting(from, fee, 1 + cents / 50);
     const std::string body =
-        nlohmann::json{{"postings", {posting(to, cents), posting(fee, 1 + cents / 50)}}}.dump();
+        nlohmann::json{{"postings", {posting(from, to, cents), second}}}.dump();
     auto first = send(rng, body, key, std::nullopt, "/transactions");
     std::lock_guard<std::mutex> lock(mutex_);
     if (first.status == 0) ++unresolved;
@@ -213,7 +216,8 @@ class Load {
       if (from == to) continue;
       if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
         const size_t fee = account(rng);
-        if (fee != from && fee != to) pay_with_fee(rng, from, to, fee, cents(rng));
+        const bool split = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+        if (fee != from && fee != to) pay_with_fee(rng, from, to, fee, cents(rng), split);
         continue;
       }
       const std::string key = "it-" + domain::new_uuid_v4();
@@ -306,15 +310,20 @@ void expect_ledger_exact(Instances& instances, const Load& load, int min_acked =
   pqxx::connection db(instances.db_url());
   // Credits in transit are applied by their payee's owner within a second or so.
   const auto until = Clock::now() + settle;
-  int64_t in_transit = -1;
+  // Holds of transactions across owners are settled once decided, or by their owner's resolver
+  // (10 s after they were placed) when their coordinator was killed or stopped.
+  int64_t in_transit = -1, held = -1;
   while (Clock::now() < until) {
-    in_transit = pqxx::nontransaction(db)
-                     .exec("SELECT count(*) FROM transfers_in_transit")[0][0]
-                     .as<int64_t>();
-    if (in_transit == 0) break;
+    auto counts = pqxx::nontransaction(db).exec(
+        "SELECT (SELECT count(*) FROM transfers_in_transit), (SELECT count(*) FROM holds"
+        " WHERE status = 'pending' AND transaction_id IS NOT NULL)");
+    in_transit = counts[0][0].as<int64_t>();
+    held = counts[0][1].as<int64_t>();
+    if (in_transit == 0 && held == 0) break;
     std::this_thread::sleep_for(250ms);
   }
   EXPECT_EQ(in_transit, 0) << "transfers left in transit at rest";
+  EXPECT_EQ(held, 0) << "holds of transactions across owners left pending at rest";
   pqxx::nontransaction q(db);
   auto sums = q.exec(
       "SELECT (SELECT coalesce(sum(balance), 0) FROM users)::text,"
@@ -572,7 +581,8 @@ TEST(InstancesTest, ReadyMeansTheAssignmentHasSettledAndIsServed) {
 
 // A transaction of many postings (SPEC.md section 8) across owners: its payer's owner commits
 // the debits with an in-transit row per posting whose payee another instance serves, and each
-// payee's owner applies its credit once; payers on two instances are refused, nothing changed.
+// payee's owner applies its credit once; payers on two instances pay through a hold on the other
+// one, captured once the transaction is decided, or voided when it is refused.
 TEST(InstancesTest, ATransactionsCreditsToPayeesOfOtherOwnersArriveOnce) {
   auto s = three_instances();
   if (HasFailure()) return;
@@ -663,17 +673,68 @@ TEST(InstancesTest, ATransactionsCreditsToPayeesOfOtherOwnersArriveOnce) {
     EXPECT_STREQ(balances[1][1].c_str(), "100.50");
     EXPECT_STREQ(balances[2][1].c_str(), "107.00");
   }
-  // Two payers served by two instances: refused before anything is decided.
-  auto refused = send(
-      nlohmann::json::array({posting(payer, payees[0], "1.00"), posting(payees[1], payer, "1.00")}),
+  // Two payers served by two instances (DESIGN.md section 10): the other payer's owner holds its
+  // amount, the coordinator's commit decides, the hold is captured as the posting.
+  auto two = send(
+      nlohmann::json::array({posting(payer, payees[0], "1.00"), posting(payees[1], payer, "2.00")}),
       "x-owner-two-payers-" + payer, via);
-  EXPECT_EQ(refused.status, 422) << refused.body;
-  EXPECT_NE(refused.body.find("accounts_across_owners"), std::string::npos) << refused.body;
+  ASSERT_EQ(two.status, 201) << two.body;
+  const auto two_id = two.json()["transaction_id"].get<std::string>();
+  auto settled = [&](const std::string& id, int64_t want_rows) {
+    const auto deadline = Clock::now() + 20s;
+    while (Clock::now() < deadline) {
+      pqxx::nontransaction txn(db);
+      auto counts = txn.exec_params(
+          "SELECT (SELECT count(*) FROM transactions WHERE transaction_id = $1::uuid),"
+          " (SELECT count(*) FROM transfers_in_transit WHERE transaction_id = $1::uuid),"
+          " (SELECT count(*) FROM holds WHERE transaction_id = $1::uuid AND status = 'pending')",
+          id);
+      if (counts[0][0].as<int64_t>() == want_rows && counts[0][1].as<int64_t>() == 0 &&
+          counts[0][2].as<int64_t>() == 0) {
+        return true;
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  EXPECT_TRUE(settled(two_id, 4)) << "the two payers' postings did not settle in 20 s";
+  {
+    pqxx::nontransaction txn(db);
+    auto hold = txn.exec_params(
+        "SELECT h.status, h.from_user_id::text, h.captured_amount::text, d.outcome FROM holds h"
+        " JOIN transaction_decisions d USING (transaction_id) WHERE h.transaction_id = $1::uuid",
+        two_id);
+    ASSERT_EQ(hold.size(), 1u) << "one hold: the posting of the payer served elsewhere";
+    EXPECT_STREQ(hold[0][0].c_str(), "captured");
+    EXPECT_EQ(hold[0][1].as<std::string>(), payees[1]);
+    EXPECT_STREQ(hold[0][2].c_str(), "2.00");
+    EXPECT_STREQ(hold[0][3].c_str(), "commit");
+    auto balance = [&](const std::string& account) {
+      return txn
+          .exec_params("SELECT balance::text FROM accounts WHERE account_id = $1::uuid", account)[0]
+                      [0]
+          .as<std::string>();
+    };
+    EXPECT_EQ(balance(payer), "93.50");
+    EXPECT_EQ(balance(payees[0]), "108.00");
+    EXPECT_EQ(balance(payees[1]), "98.50");
+  }
+  // The other payer cannot pay: refused naming it, nothing applied anywhere, its hold voided.
+  auto refused = send(
+      nlohmann::json::array({posting(payer, payees[0], "1.00"), posting(payees[1], payer, "5000.00")}),
+      "x-owner-two-payers-refused-" + payer, via);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("insufficient_funds"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find(payees[1]), std::string::npos) << refused.body;
   pqxx::nontransaction txn(db);
   EXPECT_STREQ(
       txn.exec_params("SELECT balance::text FROM accounts WHERE account_id = $1::uuid", payer)[0][0]
           .c_str(),
-      "92.50");
+      "93.50");
+  EXPECT_EQ(txn.exec("SELECT count(*) FROM holds WHERE transaction_id IS NOT NULL AND status ="
+                     " 'pending'")[0][0]
+                .as<int64_t>(),
+            0);
 }
 
 // The negative control of expect_ledger_exact: on a ledger with a transfer applied twice, one

@@ -101,7 +101,9 @@ std::map<std::string, std::string> ledger_data_of(const std::string& url) {
       {"users", "user_id, balance, created_at"},
       {"transactions",
        "id, seq, user_id, balance_change, old_balance, new_balance, kind, transfer_id, created_at"},
-      {"holds", "*"},
+      {"holds",
+       "hold_id, from_user_id, to_user_id, amount, status, expires_at, transfer_id,"
+       " captured_amount, created_at, closed_at"},
       {"idempotency_keys", "*"},
       {"ledger_outbox",
        "id, event_id, user_id, transaction_id, kind, balance_change, old_balance, new_balance,"
@@ -184,8 +186,9 @@ TEST(SchemaUpgradeTest, UpgradeFromTodaysSchemaKeepsTheDataAndTheFunctionsWork) 
   ASSERT_EQ(scalar(url, "SELECT count(*) FROM ledger_outbox"), "6");  // 4 rows, 2 hold events
 
   // Release 3 (010_accounts.sql): every user's balance, history and holds on its default account;
-  // (011_transactions.sql) transactions of many postings, nothing rewritten.
-  EXPECT_EQ(migrate(url, kSchema / "transaction_service"), 2);
+  // (011_transactions.sql) transactions of many postings, nothing rewritten; (012) holds of
+  // transactions across owners and their decisions, nothing rewritten either.
+  EXPECT_EQ(migrate(url, kSchema / "transaction_service"), 3);
 
   EXPECT_EQ(ledger_data_of(url), data);
   EXPECT_EQ(scalar(url,
@@ -231,7 +234,7 @@ TEST(SchemaUpgradeTest, UpgradeFromTodaysSchemaKeepsTheDataAndTheFunctionsWork) 
 
   // And the upgraded database is what a fresh one is.
   ScratchDatabase fresh(transaction_db_url());
-  ASSERT_EQ(migrate(fresh.url(), kSchema / "transaction_service"), 11);
+  ASSERT_EQ(migrate(fresh.url(), kSchema / "transaction_service"), 12);
   EXPECT_EQ(functions_of(url), functions_of(fresh.url()));
   EXPECT_EQ(tables_of(url), tables_of(fresh.url()));
 }
@@ -281,7 +284,7 @@ std::set<std::string> functions_created_in(const fs::path& folder) {
 TEST(SchemaUpgradeTest, EveryFunctionHasItsLiveCopyInFunctionsAppliedAgainAtEveryStart) {
   for (const std::string service : {"transaction_service", "user_service"}) {
     ScratchDatabase fresh(transaction_db_url());
-    ASSERT_EQ(migrate(fresh.url(), kSchema / service), service == "user_service" ? 3 : 11);
+    ASSERT_EQ(migrate(fresh.url(), kSchema / service), service == "user_service" ? 3 : 12);
     const auto first = functions_of(fresh.url());
     EXPECT_EQ(migrate(fresh.url(), kSchema / service), 0);  // a second start: idempotent
     EXPECT_EQ(functions_of(fresh.url()), first) << service;

@@ -79,6 +79,27 @@ TEST(ForwardingTest, TheOwnerRunsTheRequestThroughItsRouterAndEncodesTheAnswer) 
             "bad_request");
 }
 
+// What a coordinator of a transaction across owners reads of an owner's answer to its hold.
+TEST(ForwardingTest, AnOwnersAnswerDecodesToItsStatusAndBody) {
+  Router router;
+  router.add("POST", "/admin/transaction-holds",
+             [](const HttpRequest&, ResponderPtr responder) { responder->send(201, "{\"a\":1}"); });
+  auto owned = std::make_shared<actors::OwnedPartitions>("instance-b", 12);
+  OwnerRouting routing(owned, nullptr);
+  auto request = sample();
+  request.path = "/admin/transaction-holds";
+  std::string payload;
+  routing.serve(router, encode_forwarded(request, "instance-a"),
+                [&payload](std::string a) { payload = std::move(a); });
+  auto answer = decode_answer(payload);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->first, 201);
+  EXPECT_EQ(answer->second, "{\"a\":1}");
+  EXPECT_FALSE(decode_answer("not json"));
+  EXPECT_FALSE(decode_answer(R"({"status": "201", "body": ""})"));
+  EXPECT_FALSE(decode_answer(R"({"status": 201})"));
+}
+
 TEST(ForwardingTest, ServedHereSentToTheOwnerOrRefusedWhenForwardedAlready) {
   const std::string user = "6c0f1f5e-6f7e-4c1a-9a57-3b1b6d9e2a10";
   const int partition = domain::partition_of(user, 12);
