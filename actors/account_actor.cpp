@@ -228,9 +228,9 @@ void create_hold(Self self, HoldCommand& cmd) {
     return reject(self, s.context->writer, cmd.tag, *refusal, cmd.reply, cmd.deadline);
   }
   if (!cmd.currency.empty() && cmd.currency != s.currency) {
-    return cmd.reply(error_reply(domain::ErrorCode::currency_mismatch,
-                                 "account " + s.user_id + " holds " + s.currency +
-                                     ", its posting moves " + cmd.currency));
+    return cmd.reply(error_reply(
+        domain::ErrorCode::currency_mismatch,
+        "account " + s.user_id + " holds " + s.currency + ", its posting moves " + cmd.currency));
   }
   expire_overdue(self);
   if (s.pending + s.overdraft - s.held < cmd.amount) {

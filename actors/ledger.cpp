@@ -134,8 +134,7 @@ Ledger::~Ledger() { stop(); }
 
 void Ledger::stop() {
   for (auto* handle : {&hold_resolver_, &receiver_, &purger_, &sweeper_, &server_watcher_, &gate_,
-                       &timekeeper_,
-                       &coordinator_, &registry_, &writer_}) {
+                       &timekeeper_, &coordinator_, &registry_, &writer_}) {
     if (*handle) caf::anon_send_exit(*handle, caf::exit_reason::user_shutdown);
   }
 }
@@ -373,7 +372,9 @@ void Ledger::capture_hold(std::string hold_id, std::optional<int64_t> amount,
             return done(
                 error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
           const auto& hold = *found.value();
-          if (!hold.transaction_id.empty()) return done(hold_of_transaction(hold));
+          if (!hold.transaction_id.empty()) {
+            return answer_decided(tag, hold_of_transaction(hold), std::move(done));
+          }
           if (amount && *amount > hold.amount) {
             return done(error_reply(domain::ErrorCode::invalid_amount,
                                     "amount must be at most the held amount " +
@@ -409,7 +410,7 @@ void Ledger::void_hold(std::string hold_id, std::optional<IdempotencyTag> tag, R
             return done(
                 error_reply(domain::ErrorCode::hold_not_found, hold_not_found(hold_id).message));
           if (!found.value()->transaction_id.empty()) {
-            return done(hold_of_transaction(*found.value()));
+            return answer_decided(tag, hold_of_transaction(*found.value()), std::move(done));
           }
           if (owned_elsewhere(found.value()->from_user_id)) return done(partition_moved_reply());
           VoidCommand command{found.value()->from_user_id, hold_id, tag, done, deadline};

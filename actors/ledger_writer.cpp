@@ -189,12 +189,28 @@ void finish_unit(Self self, size_t index, Ending ending) {
   flush(self);
 }
 
+// How surely a mutation's trace in Postgres is its own: a row, an outcome, a new hold or a record
+// is written by this mutation only; a hold's closing may have been made by someone else (another
+// instance voiding the hold of a transaction it settled), so it is the last resort.
+int probe_rank(const persistence::LedgerMutation& m) {
+  if (!m.entries.empty() || m.outcome) return 0;
+  if (!m.new_holds.empty() || !m.transactions.empty() || !m.account_changes.empty()) return 1;
+  return 2;
+}
+
 void ask_whether_committed(Self self, size_t index) {
   auto& lane = self->state.lanes[index];
-  const auto& probe =
-      lane.isolating ? lane.writing[lane.isolate_index].mutation : lane.writing.front().mutation;
+  // A batch commits whole: any of its mutations tells, the one whose trace is surest best.
+  const persistence::LedgerMutation* probe = &lane.writing.front().mutation;
+  if (lane.isolating) {
+    probe = &lane.writing[lane.isolate_index].mutation;
+  } else {
+    for (const auto& request : lane.writing) {
+      if (probe_rank(request.mutation) < probe_rank(*probe)) probe = &request.mutation;
+    }
+  }
   auto me = caf::actor_cast<caf::actor>(self);
-  self->state.backend->was_committed(index, probe, [me, index](domain::Result<bool> known) {
+  self->state.backend->was_committed(index, *probe, [me, index](domain::Result<bool> known) {
     caf::anon_send(me, resolved_atom::value, index, std::move(known));
   });
 }

@@ -179,7 +179,7 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = std::move(cmd.reply);
 #ifdef WALLET_PROTOCOL_BUG_PARTIAL_TRANSACTION  // negative control (test-only): last account apart
-  {
+  if (!t.legs.empty()) {
     WriteRequest apart;  // the last account's rows, in a commit of their own
     const std::string& last = t.legs.back().user_id;
     apart.participants.push_back(request.participants.back());

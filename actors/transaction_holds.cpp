@@ -47,9 +47,7 @@ caf::behavior hold_resolver(caf::event_based_actor* self,
   return {
       [=](resolve_atom) {
         auto me = caf::actor_cast<caf::actor>(self);
-        resolve([me, every](size_t) {
-          caf::delayed_anon_send(me, every, resolve_atom::value);
-        });
+        resolve([me, every](size_t) { caf::delayed_anon_send(me, every, resolve_atom::value); });
       },
   };
 }
@@ -98,8 +96,8 @@ struct Placing {
 
 void Ledger::place_holds(TransactionCommand command) {
   command.transaction_id = domain::new_uuid_v4();
-  const auto within = std::chrono::duration_cast<std::chrono::milliseconds>(
-      command.deadline - system_.clock().now());
+  const auto within = std::chrono::duration_cast<std::chrono::milliseconds>(command.deadline -
+                                                                            system_.clock().now());
   if (within.count() <= 0) return command.reply(timeout_reply());
   auto placing = std::make_shared<Placing>();
   placing->answers.resize(command.held.size());

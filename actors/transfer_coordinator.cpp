@@ -77,8 +77,9 @@ void commit(Self self, TransferState& s) {
   }
   // Debit row first, so the history reads in the order the money moved (an arriving posting's
   // credit is a posting_credit: it must not be left out).
-  for (auto kind : {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit,
-                    persistence::EntryKind::posting_debit, persistence::EntryKind::posting_credit}) {
+  for (auto kind :
+       {persistence::EntryKind::transfer_debit, persistence::EntryKind::transfer_credit,
+        persistence::EntryKind::posting_debit, persistence::EntryKind::posting_credit}) {
     for (auto& leg : s.legs) {
       if (leg.entry.kind == kind) request.mutation.entries.push_back(std::move(leg.entry));
     }

@@ -11,9 +11,9 @@
 #include "domain/time_text.hpp"
 #include "http/account_api.hpp"
 #include "http/common.hpp"
-#include "http/transaction_holds_api.hpp"
 #include "http/history_cursor.hpp"
 #include "http/jwt.hpp"
+#include "http/transaction_holds_api.hpp"
 #include "http/transactions_api.hpp"
 
 namespace wallet::http {

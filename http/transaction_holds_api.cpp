@@ -118,12 +118,9 @@ actors::RemoteHolds remote_holds_over(SendToOwner send,
   remote.place = [send, owned, admin_token](actors::HoldPlacement hold,
                                             std::chrono::milliseconds within,
                                             std::function<void(actors::Reply)> done) {
-    nlohmann::json body{{"hold_id", hold.hold_id},
-                        {"payer", hold.payer},
-                        {"payee", hold.payee},
-                        {"amount", std::to_string(hold.amount)},
-                        {"currency", hold.currency},
-                        {"transaction_id", hold.transaction_id},
+    nlohmann::json body{{"hold_id", hold.hold_id},   {"payer", hold.payer},
+                        {"payee", hold.payee},       {"amount", std::to_string(hold.amount)},
+                        {"currency", hold.currency}, {"transaction_id", hold.transaction_id},
                         {"posting", hold.posting}};
     const int partition = domain::partition_of(hold.payer, owned->partitions());
     auto request = internal_request(kPlacePath, body.dump(), admin_token);
@@ -144,8 +141,7 @@ actors::RemoteHolds remote_holds_over(SendToOwner send,
         },
         within);
   };
-  remote.settle = [send, owned, admin_token](const std::string& payer,
-                                             const std::string& hold_id) {
+  remote.settle = [send, owned, admin_token](const std::string& payer, const std::string& hold_id) {
     const int partition = domain::partition_of(payer, owned->partitions());
     auto request = internal_request(std::string(kPlacePath) + "/" + hold_id + "/settle",
                                     nlohmann::json{{"payer", payer}}.dump(), admin_token);

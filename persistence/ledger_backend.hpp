@@ -27,8 +27,8 @@ enum class ApplyStatus {
                 // nothing written, and retrying here cannot help
   over_reversed,  // refused by the reversal guard (WL009): a reversal in the batch would reverse
                   // more of its transaction than is left; nothing written
-  aborted,  // a transaction across owners in the batch was decided `abort` by a hold's owner
-            // before this commit (WL010); nothing written
+  aborted,        // a transaction across owners in the batch was decided `abort` by a hold's owner
+                  // before this commit (WL010); nothing written
 };
 
 using KeyRef = std::pair<std::string, std::string>;  // (endpoint, key)
@@ -78,10 +78,9 @@ class LedgerBackend {
   // Pending holds of transactions whose payer lies in one of `partitions` of `partition_count`
   // (empty: any account), placed before `placed_before_ms` (Unix epoch milliseconds), oldest
   // first, at most `limit`.
-  virtual void transaction_holds_due(std::vector<int> partitions, int partition_count,
-                                     int64_t placed_before_ms, int limit,
-                                     std::function<void(domain::Result<std::vector<HoldRecord>>)>
-                                         done) = 0;
+  virtual void transaction_holds_due(
+      std::vector<int> partitions, int partition_count, int64_t placed_before_ms, int limit,
+      std::function<void(domain::Result<std::vector<HoldRecord>>)> done) = 0;
   // Deletes one small batch of idempotency outcomes past their retention; answers how many.
   virtual void purge_expired_outcomes(std::function<void(domain::Result<size_t>)> done) = 0;
 

@@ -69,17 +69,20 @@ std::map<std::string, Span> account_spans(const std::vector<const LedgerMutation
   return accounts;
 }
 
-// A batch that only moves balances (no hold created or closed, nothing in transit) goes as typed
-// columns to ledger_commit_rows (functions/ledger_commit_rows.sql); any other as one jsonb document
-// to ledger_commit_batch.
+// A batch that only moves balances (no hold created or closed, nothing in transit, no reversal,
+// no decision across owners; transactions of POST /transactions are fine) goes as typed columns to
+// ledger_commit_rows (functions/ledger_commit_rows.sql); any other as one jsonb document to
+// ledger_commit_batch.
 bool moves_balances_only(const std::vector<const LedgerMutation*>& batch) {
   return std::all_of(batch.begin(), batch.end(), [](const LedgerMutation* m) {
     return m->new_holds.empty() && m->hold_changes.empty() && m->departures.empty() &&
-           m->arrivals.empty() && m->account_changes.empty() && m->transactions.empty();
+           m->arrivals.empty() && m->account_changes.empty() &&
+           std::all_of(m->transactions.begin(), m->transactions.end(),
+                       [](const TransactionRecord& t) { return t.reverses.empty() && !t.decides; });
   });
 }
 
-// The 18 parameters of ledger_commit_rows, in its order.
+// The 25 parameters of ledger_commit_rows, in its order.
 struct BatchColumns {
   std::string fence_instance;
   ArrayLiteral fence_partitions, fence_epochs;
@@ -87,6 +90,9 @@ struct BatchColumns {
   ArrayLiteral entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
       entry_transfers;
   ArrayLiteral outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses, outcome_bodies;
+  ArrayLiteral entry_transactions, entry_postings;
+  ArrayLiteral transaction_ids, transaction_postings, transaction_metadata, transaction_references,
+      transaction_times;
 };
 
 BatchColumns batch_columns(const std::vector<const LedgerMutation*>& batch,
@@ -104,8 +110,31 @@ BatchColumns batch_columns(const std::vector<const LedgerMutation*>& batch,
     c.old_balances.plain(money(span.first_old, span.exponent));
     c.new_balances.plain(money(span.last_new, span.exponent));
   }
+  // Rows naming a transaction: then every row says whether it does (else unnest pads with NULL).
+  const bool postings = std::any_of(
+      batch.begin(), batch.end(), [](const LedgerMutation* m) { return !m->transactions.empty(); });
   for (const auto* mutation : batch) {
+    for (const auto& t : mutation->transactions) {
+      c.transaction_ids.plain(t.transaction_id);
+      c.transaction_postings.quoted(t.postings);
+      c.transaction_metadata.quoted(t.metadata);
+      if (t.reference) {
+        c.transaction_references.quoted(*t.reference);
+      } else {
+        c.transaction_references.null();
+      }
+      c.transaction_times.quoted(t.created_at);
+    }
     for (const auto& entry : mutation->entries) {
+      if (postings) {
+        if (entry.transaction_id.empty()) {
+          c.entry_transactions.null();
+          c.entry_postings.null();
+        } else {
+          c.entry_transactions.plain(entry.transaction_id);
+          c.entry_postings.number(entry.posting);
+        }
+      }
       c.entry_ids.plain(entry.id);
       c.entry_users.plain(entry.user_id);
       c.entry_changes.plain(money(entry.change, entry.exponent));
@@ -291,7 +320,9 @@ void LedgerStore::ensure_connected() {
                 "SELECT ledger_commit_rows($1, $2::integer[], $3::bigint[], $4::uuid[],"
                 " $5::numeric[], $6::numeric[], $7::uuid[], $8::uuid[], $9::numeric[],"
                 " $10::numeric[], $11::numeric[], $12::text[], $13::uuid[], $14::text[],"
-                " $15::text[], $16::text[], $17::integer[], $18::text[])");
+                " $15::text[], $16::text[], $17::integer[], $18::text[], $19::uuid[],"
+                " $20::smallint[], $21::uuid[], $22::jsonb[], $23::jsonb[], $24::text[],"
+                " $25::timestamptz[])");
   conn->prepare("ledger_commit_batch", "SELECT ledger_commit_batch($1::jsonb)");
   auto me = pqxx::nontransaction(*conn).exec(
       "SELECT pid::text, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
@@ -327,13 +358,15 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
     pqxx::nontransaction txn(*conn_);
     if (moves_balances_only(batch)) {
       const auto c = batch_columns(batch, claim);
-      txn.exec_prepared("ledger_commit_rows", c.fence_instance, c.fence_partitions.text(),
-                        c.fence_epochs.text(), c.account_ids.text(), c.old_balances.text(),
-                        c.new_balances.text(), c.entry_ids.text(), c.entry_users.text(),
-                        c.entry_changes.text(), c.entry_old.text(), c.entry_new.text(),
-                        c.entry_kinds.text(), c.entry_transfers.text(), c.outcome_endpoints.text(),
-                        c.outcome_keys.text(), c.outcome_hashes.text(), c.outcome_statuses.text(),
-                        c.outcome_bodies.text());
+      txn.exec_prepared(
+          "ledger_commit_rows", c.fence_instance, c.fence_partitions.text(), c.fence_epochs.text(),
+          c.account_ids.text(), c.old_balances.text(), c.new_balances.text(), c.entry_ids.text(),
+          c.entry_users.text(), c.entry_changes.text(), c.entry_old.text(), c.entry_new.text(),
+          c.entry_kinds.text(), c.entry_transfers.text(), c.outcome_endpoints.text(),
+          c.outcome_keys.text(), c.outcome_hashes.text(), c.outcome_statuses.text(),
+          c.outcome_bodies.text(), c.entry_transactions.text(), c.entry_postings.text(),
+          c.transaction_ids.text(), c.transaction_postings.text(), c.transaction_metadata.text(),
+          c.transaction_references.text(), c.transaction_times.text());
     } else {
       txn.exec_prepared("ledger_commit_batch", batch_document(batch, claim));
     }
@@ -428,6 +461,13 @@ bool LedgerStore::found_committed(const LedgerMutation& probe) {
                    "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
                    " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
                    o.endpoint, o.key, o.request_hash, o.status, o.body)
+                .empty();
+  }
+  // A decision alone (a transaction across owners whose payers are all served elsewhere, with no
+  // key): its record is its commit.
+  if (!probe.transactions.empty()) {
+    return !txn.exec_params("SELECT 1 FROM ledger_transactions WHERE transaction_id = $1",
+                            probe.transactions.front().transaction_id)
                 .empty();
   }
   // Hold-only mutations (a new hold, a void, an expiry) write no ledger row: their hold tells.
@@ -611,8 +651,8 @@ TransactionDecision decide_transaction(pqxx::connection& conn, const std::string
         " ON CONFLICT (transaction_id) DO NOTHING",
         transaction_id);
   }
-  auto rows = txn.exec_params(
-      "SELECT outcome FROM transaction_decisions WHERE transaction_id = $1", transaction_id);
+  auto rows = txn.exec_params("SELECT outcome FROM transaction_decisions WHERE transaction_id = $1",
+                              transaction_id);
   txn.commit();
   if (rows.empty()) return TransactionDecision::none;
   return rows[0][0].as<std::string>() == "commit" ? TransactionDecision::commit
@@ -631,12 +671,12 @@ std::vector<HoldRecord> transaction_holds_due(pqxx::connection& conn,
   if (partitions.empty()) {
     rows = txn.exec_params(due + " ORDER BY h.created_at LIMIT $2", placed_before_ms, limit);
   } else {
-    rows = txn.exec_params(due +
-                               " AND ledger_partition_of(h.from_user_id, $3) = ANY ($4::bigint[])"
-                               " ORDER BY h.created_at LIMIT $2",
-                           placed_before_ms, limit, partition_count,
-                           bigint_array_literal(
-                               std::vector<int64_t>(partitions.begin(), partitions.end())));
+    rows = txn.exec_params(
+        due +
+            " AND ledger_partition_of(h.from_user_id, $3) = ANY ($4::bigint[])"
+            " ORDER BY h.created_at LIMIT $2",
+        placed_before_ms, limit, partition_count,
+        bigint_array_literal(std::vector<int64_t>(partitions.begin(), partitions.end())));
   }
   std::vector<HoldRecord> holds;
   for (const auto& row : rows) holds.push_back(hold_from_row(row));

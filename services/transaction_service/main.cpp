@@ -291,12 +291,12 @@ int main() {
           routing->serve(served_routes, payload, std::move(reply));
         },
         forward_options);
-    http::SendToOwner send_to_owner =
-        [requests = partition_requests.get()](int partition, std::string payload,
-                                              std::function<void(domain::Result<std::string>)> done,
-                                              std::chrono::milliseconds within) {
-          requests->forward(partition, std::move(payload), std::move(done), within);
-        };
+    http::SendToOwner send_to_owner = [requests = partition_requests.get()](
+                                          int partition, std::string payload,
+                                          std::function<void(domain::Result<std::string>)> done,
+                                          std::chrono::milliseconds within) {
+      requests->forward(partition, std::move(payload), std::move(done), within);
+    };
     routing = std::make_shared<http::OwnerRouting>(
         owned, send_to_owner, &metrics,
         std::chrono::milliseconds(config.request_deadline_ms) + kAnswerSlack);

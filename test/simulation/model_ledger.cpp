@@ -13,6 +13,7 @@ namespace wallet::simulation {
 using persistence::AccountStatus;
 using persistence::ApplyStatus;
 using persistence::EntryKind;
+using persistence::TransactionDecision;
 
 bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& batch,
                        std::string* why, ApplyStatus* refusal) {
@@ -105,6 +106,19 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   // records, then the reversals, whose guard refuses the batch as over_reversed (WL009).
   if (!insert_transactions(batch, why)) return false;
   std::map<std::string, ModelReversal> reversals_after = reversals;
+  // 012: the commit of a transaction across owners is its decision `commit`, refused as a whole
+  // (WL010) when `abort` was recorded first.
+  for (const auto* mutation : batch) {
+    for (const auto& t : mutation->transactions) {
+      if (!t.decides) continue;
+      auto decided = decisions.find(t.transaction_id);
+      if (decided != decisions.end() && decided->second == TransactionDecision::abort) {
+        if (why) *why = "a transaction across owners aborted first (WL010)";
+        if (refusal) *refusal = ApplyStatus::aborted;
+        return false;
+      }
+    }
+  }
   if (!upsert_reversals(batch, reversals_after, why, refusal)) return false;
   // Holds, in the order of the SQL: new holds are inserted, then the closings update them.
   std::map<std::string, persistence::HoldRecord> holds_after = holds;
@@ -115,10 +129,23 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
         return refuse("foreign key: holds' users");
       }
       if (h.amount <= 0) return refuse("check: holds.amount > 0");
+      if (!h.transaction_id.empty() && rules_of(h.to_user_id).status == AccountStatus::closed) {
+        return refuse("a hold of a transaction for a closed payee (WL008)");
+      }
       if (rules_of(h.from_user_id).status != AccountStatus::open) {
         return refuse("a new hold of an account that is not open (WL001)");
       }
       if (h.from_user_id == h.to_user_id) return refuse("check: from_user_id <> to_user_id");
+      // 012: a hold of a transaction names it and its posting (the store sends both), once per
+      // posting (holds_transaction_posting).
+      if (!h.transaction_id.empty()) {
+        for (const auto& [id, other] : holds_after) {
+          if (id != h.hold_id && other.transaction_id == h.transaction_id &&
+              other.posting == h.posting) {
+            return refuse("unique: holds_transaction_posting");
+          }
+        }
+      }
       holds_after[h.hold_id].status = "pending";
       holds_after[h.hold_id].transfer_id.clear();
       holds_after[h.hold_id].captured_amount = 0;
@@ -162,6 +189,17 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     const auto& hold = holds_after.at(hold_id);
     int matching = 0;
     auto count = [&](const persistence::LedgerEntry& e) {
+      if (!hold.transaction_id.empty()) {
+        // 012: a hold of a transaction is captured as its posting's rows.
+        if (e.transaction_id != hold.transaction_id || e.posting != hold.posting) return;
+        if ((e.kind == EntryKind::posting_debit && e.user_id == hold.from_user_id &&
+             e.change == -hold.captured_amount) ||
+            (e.kind == EntryKind::posting_credit && e.user_id == hold.to_user_id &&
+             e.change == hold.captured_amount)) {
+          ++matching;
+        }
+        return;
+      }
       if (e.transfer_id != hold.transfer_id) return;
       if ((e.kind == EntryKind::transfer_debit && e.user_id == hold.from_user_id &&
            e.change == -hold.captured_amount) ||
@@ -243,7 +281,10 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     for (const auto& h : mutation->new_holds) hold_created[h.hold_id] = at;
     for (const auto& c : mutation->hold_changes) hold_closed[c.hold_id] = at;
     for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1, at});
-    for (const auto& t : mutation->transactions) transactions[t.transaction_id] = {t, at};
+    for (const auto& t : mutation->transactions) {
+      transactions[t.transaction_id] = {t, at};
+      if (t.decides) decisions.emplace(t.transaction_id, TransactionDecision::commit);
+    }
     if (mutation->outcome) {
       const persistence::KeyRef key{mutation->outcome->endpoint, mutation->outcome->key};
       outcomes[key] = *mutation->outcome;
@@ -401,6 +442,12 @@ bool ModelState::apply_account_changes(
             return refuse("closing with a credit in transit (WL007)");
           }
         }
+        for (const auto& [id, hold] : holds) {
+          if (hold.to_user_id == c.account_id && hold.status == "pending" &&
+              !hold.transaction_id.empty()) {
+            return refuse("closing the payee of a pending hold of a transaction (WL007)");
+          }
+        }
       }
       const ModelRules before = rules_of(c.account_id);
       if (before.status == AccountStatus::closed || !changed.insert(c.account_id).second) {
@@ -490,6 +537,9 @@ bool ModelState::contains(const persistence::LedgerMutation& probe) const {
     auto it = outcomes.find({probe.outcome->endpoint, probe.outcome->key});
     return it != outcomes.end() && it->second.request_hash == probe.outcome->request_hash &&
            it->second.status == probe.outcome->status && it->second.body == probe.outcome->body;
+  }
+  if (!probe.transactions.empty()) {
+    return transactions.count(probe.transactions.front().transaction_id) > 0;
   }
   if (!probe.new_holds.empty()) return holds.count(probe.new_holds.front().hold_id) > 0;
   if (!probe.hold_changes.empty()) {
@@ -714,6 +764,46 @@ void ModelLedger::in_transit_due(
            }
          }
          done(std::move(summary));
+       }});
+}
+
+void ModelLedger::decide(const std::string& transaction_id, bool abort_if_none,
+                         std::function<void(domain::Result<TransactionDecision>)> done) {
+  pending_.push_back(
+      {"decide " + transaction_id, false, [this, transaction_id, abort_if_none, done](Fault fault) {
+         if (fault != Fault::none) return done(unavailable());
+         auto& decisions = state_.decisions;
+         if (abort_if_none) {
+           decisions.emplace(transaction_id, TransactionDecision::abort);
+         }
+         auto it = decisions.find(transaction_id);
+         done(it == decisions.end() ? TransactionDecision::none : it->second);
+       }});
+}
+
+void ModelLedger::transaction_holds_due(
+    std::vector<int> partitions, int partition_count, int64_t placed_before_ms, int limit,
+    std::function<void(domain::Result<std::vector<persistence::HoldRecord>>)> done) {
+  // The simulation decides when the resolver runs: every pending hold of a transaction whose
+  // payer lies in one of `partitions` (any, when empty) is due, whatever its age (the service
+  // reads placed_before_ms off the wall clock).
+  (void)placed_before_ms;
+  pending_.push_back(
+      {"transaction holds due", false,
+       [this, partitions = std::move(partitions), partition_count, limit, done](Fault fault) {
+         if (fault != Fault::none) return done(unavailable());
+         std::vector<persistence::HoldRecord> due;
+         for (const auto& [id, hold] : state_.holds) {
+           if (hold.status != "pending" || hold.transaction_id.empty()) continue;
+           if (!partitions.empty() &&
+               std::find(partitions.begin(), partitions.end(),
+                         domain::partition_of(hold.from_user_id, partition_count)) ==
+                   partitions.end()) {
+             continue;
+           }
+           if (static_cast<int>(due.size()) < limit) due.push_back(hold);
+         }
+         done(std::move(due));
        }});
 }
 

@@ -109,6 +109,8 @@ struct ModelState {
   // 011: ledger_transactions by id, transaction_reversals by the id of the transaction reversed.
   std::map<std::string, ModelTransaction> transactions;
   std::map<std::string, ModelReversal> reversals;
+  // 012: transaction_decisions (across owners).
+  std::map<std::string, persistence::TransactionDecision> decisions;
   // The currency of accounts not in the default currency (accounts.currency; loads report it).
   std::map<std::string, std::string> currencies;
 
@@ -196,6 +198,11 @@ class ModelLedger : public persistence::LedgerBackend {
   void in_transit_due(
       std::vector<int> partitions, int limit,
       std::function<void(domain::Result<persistence::InTransitSummary>)> done) override;
+  void decide(const std::string& transaction_id, bool abort_if_none,
+              std::function<void(domain::Result<persistence::TransactionDecision>)> done) override;
+  void transaction_holds_due(
+      std::vector<int> partitions, int partition_count, int64_t placed_before_ms, int limit,
+      std::function<void(domain::Result<std::vector<persistence::HoldRecord>>)> done) override;
 
   // The virtual clock (ms) and the retention of outcomes (0: forever). find_outcomes answers only
   // outcomes younger than `ttl` (with their age) and deletes an expired one it meets, as Postgres'

@@ -136,6 +136,9 @@ void PostingClient::transaction(ClientOp& op) {
       break;
     }
   }
+  // Across owners: a third of them have payers the other instance serves (their holds are placed
+  // there), among payers of this one, mostly after a first payer of this one.
+  if (!accounts_.remote.empty() && chance(33)) pay_from_remote(p);
   // The actors' own guard (the HTTP layer checks first): a posting in another currency than one
   // of its accounts'.
   if (!accounts_.second.empty() && chance(2)) p.front().currency = kSecondCurrency;
@@ -146,6 +149,21 @@ void PostingClient::transaction(ClientOp& op) {
   op.from = a;
   op.to = b;
   op.amount = p.front().amount;
+}
+
+void PostingClient::pay_from_remote(std::vector<Posting>& postings) {
+  const std::string usd = default_currency();
+  bool any = false;
+  for (size_t i = 0; i < postings.size(); ++i) {
+    auto& p = postings[i];
+    if (p.from == kWorld || p.to == kWorld || p.currency != usd) continue;
+    if (i == 0 && !chance(25)) continue;
+    if (any && !chance(50)) continue;
+    const auto& payer = accounts_.remote[pick(accounts_.remote.size())];
+    if (payer == p.to) continue;
+    p.from = payer;
+    any = true;
+  }
 }
 
 void PostingClient::aim(ClientOp& op, const ModelState& state) {

@@ -3,10 +3,11 @@
 // (http/transactions_api.cpp): transactions of 1..5 postings over the simulated accounts (a
 // payment with its fee, splits, money from and to @world, an account on both sides, an exchange
 // through a liquidity account of each currency, often more than the payer holds; now and then an
-// account that does not exist, one another instance serves, or a posting in another currency than
-// its account's), and reversals of committed transactions, whole or in part, read from the
-// committed state as the HTTP layer reads the original (sometimes a read that raced a reversal
-// committing meanwhile, so that Postgres' guard must refuse the second). Its own generator: the
+// account that does not exist, or a posting in another currency than its account's; with two
+// owners, a third of them with payers another instance serves: transactions across owners), and
+// reversals of committed transactions, whole or in part, read from the committed state as the
+// HTTP layer reads the original (sometimes a read that raced a reversal committing meanwhile, so
+// that Postgres' guard must refuse the second). Its own generator: the
 // schedules of the other modes do not change.
 #pragma once
 
@@ -61,6 +62,8 @@ class PostingClient {
   const std::string& payer();
   const std::string& payee(const std::string& payer);
   void transaction(ClientOp& op);
+  // Moves the debits of some postings between accounts to payers another instance serves.
+  void pay_from_remote(std::vector<actors::Posting>& postings);
   bool reversal(ClientOp& op, const ModelState& state);
   // The reversal as http/transactions_api.cpp's reversal_of computes it from the original and
   // what it read as reversed already (`stale`: a read from before a reversal that committed since).

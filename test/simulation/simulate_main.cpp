@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
   app.add_flag("--early-forgetting", options.early_forgetting,
                "negative control: the store forgets outcomes at half their TTL (with "
                "--expect-failure)");
+  app.add_flag("--across-away", options.across_away,
+               "the other instance also places and settles holds of transactions in a partition "
+               "given away to it (what found the writer's ambiguous probe of a hold's closing)");
   bool one_owner = false;
   app.add_flag("--one-owner", one_owner,
                "no second owner: no transfers across owners (the schedules before release 2's "
@@ -91,6 +94,7 @@ int main(int argc, char** argv) {
   long sent_across = 0, received_across = 0;
   long overdrawn_rows = 0, closed_accounts = 0;
   long transactions = 0, reversals = 0, postings = 0, postings_across = 0, guard_refusals = 0;
+  long across_committed = 0, across_aborted = 0, owned_committed = 0, owned_aborted = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
@@ -111,6 +115,10 @@ int main(int argc, char** argv) {
     postings += result.postings;
     postings_across += result.postings_across;
     guard_refusals += result.guard_refusals;
+    across_committed += result.across_committed;
+    across_aborted += result.across_aborted;
+    owned_committed += result.owned_committed;
+    owned_aborted += result.owned_aborted;
     if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -157,13 +165,19 @@ int main(int argc, char** argv) {
         "postings credited across owners, %ld batches refused by the reversal guard%s\n",
         transactions, reversals, postings, postings_across, guard_refusals,
         failed ? "" : "; every transaction whole, nothing reversed twice");
+    std::printf(
+        "simulate: transactions across owners: coordinated here with holds on the other instance "
+        "%ld decided commit, %ld abort; the other instance's with holds here %ld commit, %ld "
+        "abort%s\n",
+        across_committed, across_aborted, owned_committed, owned_aborted,
+        failed ? "" : "; every hold settled as decided, no debits applied in part");
   }
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.account_rules ? " --account-rules" : "",
@@ -171,7 +185,8 @@ int main(int argc, char** argv) {
         options.two_owners ? "" : " --one-owner", options.stalls ? "" : " --no-stalls",
         options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
         options.early_forgetting ? " --early-forgetting" : "",
-        options.notice_after_serving ? " --notice-after-serving" : "");
+        options.notice_after_serving ? " --notice-after-serving" : "",
+        options.across_away ? " --across-away" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

@@ -17,6 +17,7 @@
 #include "domain/money.hpp"
 #include "domain/partitioning.hpp"
 #include "test/simulation/account_rules_check.hpp"
+#include "test/simulation/across_owners.hpp"
 #include "test/simulation/client_op.hpp"
 #include "test/simulation/deadline_check.hpp"
 #include "test/simulation/model_ledger.hpp"
@@ -84,6 +85,7 @@ class Simulation {
     model_->on_commit = [this](const persistence::OwnershipClaim& claim) {
       record_available();
       check_rules_held_now();
+      if (across_) across_->after_commit();
       // Must stay 0: the fence. After the owner change, a batch that claimed the moved partition
       // (necessarily at a stale epoch), or claimed nothing (the unfenced control), must not commit.
       // One that did not claim it (sent while the group had moved it away) may, if it does not
@@ -139,7 +141,22 @@ class Simulation {
     } else {
       ledger_options.arrivals_every = 0ms;
     }
+    // Postings with two owners: transactions across owners, both ways (generators of their own).
+    // The resolver of holds of transactions never runs by itself here: the simulation runs it.
+    ledger_options.resolve_every = 0ms;
+    if (options_.postings && !remote_.empty()) {
+      across_.emplace(seed, other_instance(),
+                      [this](const std::string& account) { return owned_->owns(account); });
+      ledger_options.remote_holds = across_->remote_holds();
+    }
     ledger_ = std::make_unique<actors::Ledger>(system_, nullptr, model_, ledger_options);
+    if (across_) {
+      std::vector<std::string> payers = accounts_, payees = accounts_;
+      payers.insert(payers.end(), second_.begin(), second_.end());
+      payees.insert(payees.end(), second_.begin(), second_.end());
+      payees.insert(payees.end(), remote_.begin(), remote_.end());
+      across_->start(ledger_.get(), std::move(payers), std::move(payees));
+    }
     fail_percent_ = static_cast<int>(pick(4)) * 8;  // 0..24 % of completions are faults
   }
 
@@ -155,6 +172,7 @@ class Simulation {
     for (; step_ < options_.faulty_steps; ++step_) {
       if (step_ == move_at_) change_owner();
       if (!remote_.empty()) remote_step();
+      if (across_) across_->step();
       faulty_step();
     }
     const int settled_at = settle();
@@ -164,6 +182,7 @@ class Simulation {
            " fault-free steps (" + std::to_string(unanswered()) + " requests unanswered, " +
            std::to_string(model_->pending().size()) + " store operations pending, " +
            std::to_string(sched_.jobs.size()) + " actors with mail)");
+      check_across_owners();  // what it left unsettled, if anything
     } else {
       check_answers();
       check_model();
@@ -180,6 +199,7 @@ class Simulation {
       check_fence();
       check_rules();
       check_postings();
+      check_across_owners();
     }
     result_.steps = step_;
     result_.owner_changed = moved_;
@@ -293,12 +313,15 @@ class Simulation {
           deliver();
         } else if (ready_store_operations() > 0) {
           complete_store_operation(false);
+        } else if (across_ && across_->quiet() > 0) {
+          continue;
         } else {
           if (options_.stalls) note_overdue(ops_, deadline_ms_, now_ms());
           break;
         }
       }
       sched_.advance_time(100ms);
+      if (across_) across_->expire();
     }
   }
 
@@ -359,23 +382,42 @@ class Simulation {
         complete_store_operation(false);
       } else if (unanswered() > 0 || !model_->pending().empty() ||
                  !model_->state().in_transit.empty() ||
-                 ledger_->gauges().credits_applying.load() > 0) {
+                 ledger_->gauges().credits_applying.load() > 0 || (across_ && across_->busy())) {
         // The other instance credits what is in transit to it; this one's receiver wakes on time.
         if (credit_remote_arrivals() > 0) continue;
+        // Across owners: the other instance answers, decides and settles; this one resolves.
+        if (across_ && across_->quiesce() > 0) continue;
         if (options_.stalls) note_overdue(ops_, deadline_ms_, now_ms());
         note("time +100 ms");
         sched_.advance_time(100ms);
+        if (across_) across_->expire();
         // Stalled store operations: time must pass until they complete (not a lack of progress).
         if (!sched_.has_job() && model_->pending().empty()) {
           // Nothing woke up: the only timers are the registry's idle scan (and the receiver's
           // pass, which keeps the schedule going until the settle bound if a credit never lands).
           if (++idle_ticks_ > 200) return -1;
         }
+      } else if (across_ && accounts_busy()) {
+        // Across owners, work nobody waits for (a resolver's void or capture) may still be in
+        // doubt at the writer, waiting for time to pass before it asks again.
+        note("time +100 ms (an account is still busy)");
+        sched_.advance_time(100ms);
+        if (++idle_ticks_ > 200) return -1;
       } else {
         return step_;
       }
     }
     return -1;
+  }
+
+  // Whether an account actor still has work in flight or stashed (the registry inspects them).
+  bool accounts_busy() {
+    std::optional<std::vector<actors::AccountSnapshot>> seen;
+    ledger_->inspect(
+        {std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) { seen = std::move(s); }});
+    for (int i = 0; i < 100'000 && !seen && sched_.has_job(); ++i) sched_.run_once();
+    return seen && std::any_of(seen->begin(), seen->end(),
+                               [](const auto& a) { return a.stashed != 0 || a.in_flight != 0; });
   }
 
   void deliver() {
@@ -849,6 +891,13 @@ class Simulation {
     auto& shared = model_->shared_state();
     const auto status = shared.rules_of(user).status;
     if (status == persistence::AccountStatus::closed) return;
+    // Its actor refuses to freeze an account paying in a transaction across owners (a pending
+    // hold of a transaction): the capture must be able to apply once it is decided `commit`.
+    const bool paying = std::any_of(shared.holds.begin(), shared.holds.end(), [&](const auto& h) {
+      return h.second.from_user_id == user && h.second.status == "pending" &&
+             !h.second.transaction_id.empty();
+    });
+    if (status == persistence::AccountStatus::open && paying) return;
     persistence::LedgerMutation mutation;
     persistence::AccountChange change;
     change.account_id = user;
@@ -869,6 +918,45 @@ class Simulation {
     foreign_commits_.insert(model_->state().commits);
     record_available();
     check_rules_held_now();
+    if (across_) across_->after_commit();
+  }
+
+  // ---- across owners (across_owners.hpp) -------------------------------------------------------
+
+  OtherInstance other_instance() {
+    OtherInstance other;
+    other.model = model_.get();
+    other.claim = [this] {
+      auto claim = remote_claim_;
+      if (moved_) claim.epochs.push_back({moved_partition_, moved_epoch_});
+      if (away_served()) claim.epochs.push_back({away_partition_, other_epoch_});
+      return claim;
+    };
+    other.accounts = remote_;
+    other.serves = [this](const std::string& account) {
+      const int partition = domain::partition_of(account, domain::kDefaultPartitions);
+      return moved_account(account) || (away_served() && partition == away_partition_) ||
+             std::find(remote_.begin(), remote_.end(), account) != remote_.end();
+    };
+    other.now_ms = [this] { return now_ms(); };
+    other.note = [this](std::string line) { note(std::move(line)); };
+    other.committed = [this](const persistence::LedgerMutation& mutation) {
+      for (const auto& e : mutation.entries) foreign_rows_.insert(e.id);
+      note("store: commit " + std::to_string(model_->state().commits) + " (sim-b)");
+      note_foreign_commit();
+    };
+    return other;
+  }
+
+  // Whether the other instance settles holds of transactions in the partition given away to it
+  // (--across-away; see SimulationOptions::across_away).
+  bool away_served() const { return options_.across_away && other_holds_away_; }
+
+  void check_across_owners() {
+    if (!across_) return;
+    across_->check(
+        ops_, [this](std::string failure) { fail(std::move(failure)); }, result_.across_committed,
+        result_.across_aborted, result_.owned_committed, result_.owned_aborted);
   }
 
   void check_rules_held_now() {
@@ -952,7 +1040,11 @@ class Simulation {
     const auto& payee = accounts_[transit_rng_() % accounts_.size()];
     const int64_t amount = static_cast<int64_t>(1 + transit_rng_() % 5) * 1'000;
     const int64_t balance = shared.balances.at(payer);
-    if (balance < amount) return;
+    int64_t held = 0;  // its payer's holds of transactions across owners
+    for (const auto& [id, hold] : shared.holds) {
+      if (hold.from_user_id == payer && hold.status == "pending") held += hold.amount;
+    }
+    if (balance - held < amount) return;
     // Its payee check (Ledger::start_transfer across owners) refuses a closed payee.
     if (shared.rules_of(payee).status == persistence::AccountStatus::closed) return;
     persistence::LedgerMutation debit;
@@ -1093,12 +1185,23 @@ class Simulation {
       if (foreign_rows_.count(row.entry.id)) continue;       // the other instance's, not a client's
       if (incoming_.count(row.entry.transfer_id)) continue;  // a credit from the other instance
       if (incoming_postings_.count(row.entry.transaction_id)) continue;  // and of its transactions
+      // A transaction across owners the other instance coordinated (this one captured its hold).
+      if (across_ && across_->coordinated_elsewhere(row.entry.transaction_id)) continue;
       // A transaction's rows are its (check_transaction_rows: all of them or none).
       committed.insert(!row.entry.transaction_id.empty() ? row.entry.transaction_id
                        : row.entry.transfer_id.empty()   ? row.entry.id
                                                          : row.entry.transfer_id);
     }
-    for (const auto& [id, hold] : model_->state().holds) committed.insert(id);
+    for (const auto& [id, hold] : model_->state().holds) {
+      if (hold.transaction_id.empty()) committed.insert(id);  // a transaction's: no client's
+    }
+    // A transaction across owners whose payers are all the other instance's commits its record
+    // here with no row of this instance.
+    for (const auto& [id, transaction] : model_->state().transactions) {
+      if (incoming_postings_.count(id)) continue;
+      if (across_ && across_->coordinated_elsewhere(id)) continue;
+      committed.insert(id);
+    }
     std::set<std::string> acknowledged;
     for (const auto& op : ops_) {
       if (op->replies != 1) {
@@ -1138,7 +1241,7 @@ class Simulation {
       acknowledged.insert(*id);
     }
     for (const auto& [id, hold] : model_->state().holds) {
-      if (hold.status == "voided") committed.insert("void " + id);
+      if (hold.status == "voided" && hold.transaction_id.empty()) committed.insert("void " + id);
     }
     for (const auto& id : committed) {
       if (acknowledged.count(id)) continue;
@@ -1227,6 +1330,9 @@ class Simulation {
         continue;
       }
       if (outcome_answered(*op, log)) continue;
+      // Ledger::capture_hold and void_hold answer 409 hold_not_pending for a hold of a
+      // transaction across owners without storing it under the key (a retry is refused the same).
+      if (status == 409 && of_transaction(*op)) continue;
       const StoredOutcome* latest = nullptr;
       for (const auto& stored : log) {
         if (stored.outcome.endpoint == op->tag->endpoint && stored.outcome.key == op->tag->key) {
@@ -1332,7 +1438,8 @@ class Simulation {
     }
     // A captured hold moved at most its amount, as one transfer from its payer to its payee.
     for (const auto& [hold_id, hold] : model_->state().holds) {
-      if (hold.status != "captured") continue;
+      // A transaction's hold is captured as its posting (check_holds_settled, transaction rows).
+      if (hold.status != "captured" || !hold.transaction_id.empty()) continue;
       int64_t debited = 0, credited = 0;
       for (const auto& row : model_->state().rows) {
         if (row.entry.transfer_id != hold.transfer_id) continue;
@@ -1353,6 +1460,13 @@ class Simulation {
     }
   }
 
+  // A capture or void of a hold of a transaction across owners (no client may close one).
+  bool of_transaction(const ClientOp& op) const {
+    if (op.kind != ClientOp::Kind::capture && op.kind != ClientOp::Kind::void_hold) return false;
+    auto it = model_->state().holds.find(op.hold_id);
+    return it != model_->state().holds.end() && !it->second.transaction_id.empty();
+  }
+
   // When answered: a 409 hold_not_pending is decided on a hold Postgres had closed (holds never
   // reopen, so it is still closed); a 404 hold_not_found only for a hold that was never committed.
   void check_hold_refusal(const ClientOp& op) {
@@ -1361,7 +1475,7 @@ class Simulation {
     auto it = holds.find(op.hold_id);
     const auto code = error_code(op.reply);
     if (op.reply.status == 409 && !refused_for_rules(op.reply) &&
-        (it == holds.end() || it->second.status == "pending")) {
+        (it == holds.end() || it->second.status == "pending") && !of_transaction(op)) {
       fail("client #" + std::to_string(op.id) + " was refused " + code + " for hold " + op.hold_id +
            " while Postgres held it pending");
     }
@@ -1382,8 +1496,10 @@ class Simulation {
     report(check_transaction_answers(ops_, state));
     report(check_money_per_currency(state, initial_balance_));
     report(check_reversals(state));
-    report(check_transaction_refusals(ops_, state, initial_rules_,
-                                      [this](const ClientOp& op) { return excused_refusal(op); }));
+    report(
+        check_transaction_refusals(ops_, state, initial_rules_, [this, &state](const ClientOp& op) {
+          return excused_refusal(op) || (across_ && across_->refusal_justified(op, initial_rules_));
+        }));
     for (const auto& [id, committed] : state.transactions) {
       if (incoming_postings_.count(id)) continue;  // the other instance's (credited here)
       (committed.record.reverses.empty() ? result_.transactions : result_.reversals) += 1;
@@ -1489,6 +1605,8 @@ class Simulation {
   persistence::OwnershipClaim remote_claim_{kOtherInstance, {}};
   std::set<std::string> incoming_;
   std::set<std::string> incoming_postings_;  // transactions whose credit this instance applies
+  // Across owners (postings with two owners): transactions with payers on both instances.
+  std::optional<AcrossOwners> across_;
   std::unique_ptr<caf::actor_system_config> config_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;

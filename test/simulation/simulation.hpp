@@ -69,6 +69,12 @@ struct SimulationOptions {
   // Negative control of the returning partitions: the order Ledger::take_partitions had before
   // issue 23 (the partition served first, the registry told later), instead of serve_partition.
   bool notice_after_serving = false;
+  // The other instance also places and settles holds of transactions in a partition given away
+  // to it meanwhile: its settling of a hold this instance also settles is what found the
+  // writer's ambiguous probe of a commit in doubt (a batch probed by a hold's closing, taken as
+  // committed when another instance closed that hold the same way; the writer now probes with
+  // the surest mutation of the batch). A ctest of its own (simulation_schedules_across_away).
+  bool across_away = false;
 };
 
 struct ScheduleResult {
@@ -94,6 +100,12 @@ struct ScheduleResult {
   int postings = 0;
   int postings_across = 0;
   int guard_refusals = 0;
+  // Across owners: transactions this instance coordinated with holds on the other instance, and
+  // the other instance's with holds here, decided commit and abort.
+  int across_committed = 0;
+  int across_aborted = 0;
+  int owned_committed = 0;
+  int owned_aborted = 0;
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

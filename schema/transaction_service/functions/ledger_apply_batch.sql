@@ -135,6 +135,20 @@ BEGIN
          WHERE u.status <> 'open') THEN
       RAISE EXCEPTION 'a new hold of an account that is not open' USING ERRCODE = 'WL001';
     END IF;
+    -- A hold of a transaction across owners credits its payee when captured: the payee must not
+    -- be closed, now or before the hold is settled (the share lock orders this against a
+    -- closing's row lock; a closing then sees the pending hold, WL007).
+    PERFORM 1 FROM accounts b
+      JOIN jsonb_to_recordset(new_holds) AS h(to_user_id uuid, transaction_id uuid)
+        ON b.account_id = h.to_user_id
+     WHERE h.transaction_id IS NOT NULL
+       FOR SHARE OF b;
+    IF EXISTS (
+        SELECT 1 FROM jsonb_to_recordset(new_holds) AS h(to_user_id uuid, transaction_id uuid)
+          JOIN accounts b ON b.account_id = h.to_user_id
+         WHERE h.transaction_id IS NOT NULL AND b.status = 'closed') THEN
+      RAISE EXCEPTION 'a hold of a transaction for a closed payee' USING ERRCODE = 'WL008';
+    END IF;
     INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, expires_at, transaction_id,
                        posting)
     SELECT h.hold_id, h.from_user_id, h.to_user_id, h.amount, h.expires_at, h.transaction_id,
@@ -219,6 +233,11 @@ BEGIN
          WHERE c.status = 'closed'
            AND (EXISTS (SELECT 1 FROM holds p
                          WHERE p.from_user_id = c.account_id AND p.status = 'pending')
+             -- a hold of a transaction across owners crediting it: once decided `commit`, its
+             -- capture must be able to credit the account (012)
+             OR EXISTS (SELECT 1 FROM holds q
+                         WHERE q.to_user_id = c.account_id AND q.status = 'pending'
+                           AND q.transaction_id IS NOT NULL)
              OR EXISTS (SELECT 1 FROM transfers_in_transit m
                          WHERE m.to_user_id = c.account_id))) THEN
       RAISE EXCEPTION 'an account to close has a pending hold or a credit in transit'

@@ -10,19 +10,31 @@
 --             index-aligned, ordered by account_id (the row-lock order);
 --   entries:  the ledger rows in the order the account actors applied them (transfer_id NULL for
 --             deposits and withdrawals);
---   outcomes: the idempotency outcomes stored with them.
+--   outcomes: the idempotency outcomes stored with them;
+--   entry_transactions, entry_postings: for rows of POST /transactions, their transaction and
+--             posting (empty arrays, or NULL elements, for other rows: unnest pads them);
+--   transactions: the ledger_transactions records of such a batch (not reversals, nor
+--             transactions across owners: those go as a jsonb batch), index-aligned.
 -- Checks and writes exactly what ledger_commit_batch does for such a batch, all or nothing: the
 -- fence (WL005), the conditional balance update and the account's status (WL001), the rows
 -- (entry_users names each row's account; its owner and currency come from the account), the
 -- outcomes, and pending holds <= balance + overdraft line on every account the batch debited
 -- (WL004; its holds are untouched by the batch).
+-- The signature before transactions took this path (issue 26): one live definition only.
+DROP FUNCTION IF EXISTS ledger_commit_rows(text, integer[], bigint[], uuid[], numeric[], numeric[],
+                                           uuid[], uuid[], numeric[], numeric[], numeric[], text[],
+                                           uuid[], text[], text[], text[], integer[], text[]);
 CREATE OR REPLACE FUNCTION ledger_commit_rows(
     fence_instance text, fence_partitions integer[], fence_epochs bigint[],
     account_ids uuid[], old_balances numeric[], new_balances numeric[],
     entry_ids uuid[], entry_users uuid[], entry_changes numeric[], entry_old numeric[],
     entry_new numeric[], entry_kinds text[], entry_transfers uuid[],
     outcome_endpoints text[], outcome_keys text[], outcome_hashes text[],
-    outcome_statuses integer[], outcome_bodies text[]) RETURNS void
+    outcome_statuses integer[], outcome_bodies text[],
+    entry_transactions uuid[] DEFAULT '{}', entry_postings smallint[] DEFAULT '{}',
+    transaction_ids uuid[] DEFAULT '{}', transaction_postings jsonb[] DEFAULT '{}',
+    transaction_metadata jsonb[] DEFAULT '{}', transaction_references text[] DEFAULT '{}',
+    transaction_times timestamptz[] DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   updated  integer;
@@ -48,12 +60,13 @@ BEGIN
     RETURNING u.account_id, u.user_id, u.currency),
   written AS (
     INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,
-                              new_balance, kind, transfer_id)
+                              new_balance, kind, transfer_id, transaction_id, posting)
     SELECT e.id, m.user_id, e.account_id, m.currency, e.change, e.old_balance, e.new_balance,
-           e.kind, e.transfer_id
+           e.kind, e.transfer_id, e.transaction_id, e.posting
       FROM unnest(entry_ids, entry_users, entry_changes, entry_old, entry_new, entry_kinds,
-                  entry_transfers) WITH ORDINALITY
-             AS e(id, account_id, change, old_balance, new_balance, kind, transfer_id, ord)
+                  entry_transfers, entry_transactions, entry_postings) WITH ORDINALITY
+             AS e(id, account_id, change, old_balance, new_balance, kind, transfer_id,
+                  transaction_id, posting, ord)
       JOIN moved m ON m.account_id = e.account_id
      ORDER BY e.ord
     RETURNING 1)
@@ -66,6 +79,14 @@ BEGIN
   INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
   SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
                        outcome_bodies);
+
+  -- Transactions of POST /transactions: their records (the statement trigger writes each one's
+  -- `transaction` event), only when there are some (a statement trigger fires on zero rows too).
+  IF cardinality(transaction_ids) > 0 THEN
+    INSERT INTO ledger_transactions (transaction_id, postings, metadata, reference, created_at)
+    SELECT * FROM unnest(transaction_ids, transaction_postings, transaction_metadata,
+                         transaction_references, transaction_times);
+  END IF;
 
   -- Pending holds <= balance + overdraft line on every account the batch debited.
   IF EXISTS (

@@ -198,7 +198,8 @@ class Load {
                             {"currency", "USD"}};
     };
     const std::string key = "it-tx-" + domain::new_uuid_v4();
-    const auto second = split ? posting(fee, to, 1 + cents / 2) : posting(from, fee, 1 + cents / 50);
+    const auto second =
+        split ? posting(fee, to, 1 + cents / 2) : posting(from, fee, 1 + cents / 50);
     const std::string body =
         nlohmann::json{{"postings", {posting(from, to, cents), second}}}.dump();
     auto first = send(rng, body, key, std::nullopt, "/transactions");
@@ -372,6 +373,16 @@ void expect_ledger_exact(Instances& instances, const Load& load, int min_acked =
     if (it == shape.end() || it->second != "4/2/2/0.00") ++partial;
   }
   EXPECT_EQ(partial, 0) << "acknowledged transactions missing or not exactly 2 postings x 2 rows";
+  // Splits between two payers served by two instances went through holds (DESIGN.md section 10).
+  const auto across = q.exec(
+                           "SELECT count(*) FROM holds WHERE transaction_id IS NOT NULL"
+                           " AND status = 'captured'")[0][0]
+                          .as<int64_t>();
+  std::printf("  %lld postings paid across owners through a captured hold\n",
+              static_cast<long long>(across));
+  if (load.acked_transactions.size() >= 40) {
+    EXPECT_GT(across, 0) << "no split between payers of two instances was acknowledged";
+  }
   EXPECT_EQ(shape.size(), load.acked_transactions.size())
       << "the ledger holds transactions nobody was told about (or applied twice)";
   EXPECT_EQ(load.unresolved, 0) << "keys that never got a definitive answer in 60 s";
@@ -711,8 +722,8 @@ TEST(InstancesTest, ATransactionsCreditsToPayeesOfOtherOwnersArriveOnce) {
     EXPECT_STREQ(hold[0][3].c_str(), "commit");
     auto balance = [&](const std::string& account) {
       return txn
-          .exec_params("SELECT balance::text FROM accounts WHERE account_id = $1::uuid", account)[0]
-                      [0]
+          .exec_params("SELECT balance::text FROM accounts WHERE account_id = $1::uuid",
+                       account)[0][0]
           .as<std::string>();
     };
     EXPECT_EQ(balance(payer), "93.50");
@@ -720,9 +731,9 @@ TEST(InstancesTest, ATransactionsCreditsToPayeesOfOtherOwnersArriveOnce) {
     EXPECT_EQ(balance(payees[1]), "98.50");
   }
   // The other payer cannot pay: refused naming it, nothing applied anywhere, its hold voided.
-  auto refused = send(
-      nlohmann::json::array({posting(payer, payees[0], "1.00"), posting(payees[1], payer, "5000.00")}),
-      "x-owner-two-payers-refused-" + payer, via);
+  auto refused = send(nlohmann::json::array({posting(payer, payees[0], "1.00"),
+                                             posting(payees[1], payer, "5000.00")}),
+                      "x-owner-two-payers-refused-" + payer, via);
   EXPECT_EQ(refused.status, 409) << refused.body;
   EXPECT_NE(refused.body.find("insufficient_funds"), std::string::npos) << refused.body;
   EXPECT_NE(refused.body.find(payees[1]), std::string::npos) << refused.body;

@@ -872,3 +872,155 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerAgreeOnTransactionsAndReversals)
 
 }  // namespace
 }  // namespace wallet
+
+namespace wallet {
+namespace {
+
+using persistence::ApplyStatus;
+using persistence::TransactionDecision;
+
+// Across owners (012): a hold of a transaction (it names the transaction and the posting).
+LedgerMutation transaction_hold(const std::string& hold_id, const std::string& payer,
+                                const std::string& payee, int64_t amount,
+                                const std::string& transaction_id, int posting) {
+  LedgerMutation m;
+  persistence::HoldRecord hold;
+  hold.hold_id = hold_id;
+  hold.from_user_id = payer;
+  hold.to_user_id = payee;
+  hold.amount = amount;
+  hold.expires_at_ms = persistence::kNeverExpiresMs;
+  hold.transaction_id = transaction_id;
+  hold.posting = posting;
+  m.new_holds.push_back(hold);
+  return m;
+}
+
+// Its capture as the posting's rows: the debit of its payer and the credit of `credited` (the
+// payee; another account breaks WL003), or the credit in transit to the payee.
+LedgerMutation capture_as_posting(const simulation::ModelState& model,
+                                  const persistence::HoldRecord& hold, const std::string& credited,
+                                  bool in_transit) {
+  LedgerMutation m;
+  const std::string transfer_id = domain::new_uuid_v4();
+  auto row = [&](const std::string& account, int64_t change, EntryKind kind) {
+    const int64_t balance = model.balances.at(account);
+    LedgerEntry e{domain::new_uuid_v4(), account, change, balance, balance + change, kind, ""};
+    e.transaction_id = hold.transaction_id;
+    e.posting = hold.posting;
+    m.entries.push_back(std::move(e));
+  };
+  row(hold.from_user_id, -hold.amount, EntryKind::posting_debit);
+  if (in_transit) {
+    persistence::InTransit leg{transfer_id, hold.from_user_id, hold.to_user_id, hold.amount, 3, {}};
+    leg.transaction_id = hold.transaction_id;
+    leg.posting = hold.posting;
+    m.departures.push_back(leg);
+  } else {
+    row(credited, hold.amount, EntryKind::posting_credit);
+  }
+  m.hold_changes.push_back({hold.hold_id, "captured", transfer_id, hold.amount, 2});
+  return m;
+}
+
+// The decision of a transaction across owners (transaction_decisions): the coordinator's commit
+// with `decides` records `commit` unless `abort` was recorded first (WL010, ApplyStatus::aborted);
+// a hold's owner records `abort` unless a decision stands (LedgerBackend::decide); holds of a
+// transaction are unique per posting and captured as the posting's rows (WL003's 012 branch).
+// Scripted through ModelState::commit and the real ledger_apply_batch, and decide_transaction.
+TEST(ModelLedgerDifferentialTest, ModelAndLedgerAgreeOnDecisionsAcrossOwners) {
+  test::ScratchSchema schema(test::transaction_db_url(), "transaction_service");
+  pqxx::connection db(schema.url());
+  domain::seed_uuids_for_simulation(20261207);
+  simulation::ModelState model;
+  std::vector<std::string> users;
+  for (int i = 0; i < 3; ++i) {
+    users.push_back(domain::new_uuid_v4());
+    pqxx::nontransaction txn(db);
+    txn.exec_params("INSERT INTO users (user_id, balance) VALUES ($1, 100.00)", users.back());
+    model.balances[users.back()] = 10'000;
+  }
+  persistence::LedgerStore store(schema.url(), std::chrono::milliseconds(5'000));
+  auto apply = [&](const LedgerMutation& m, const std::string& what) {
+    std::string why;
+    const auto modelled = model.commit({&m}, nullptr, &why);
+    const auto real = store.apply({&m});
+    EXPECT_EQ(static_cast<int>(modelled), static_cast<int>(real))
+        << what << ": model " << static_cast<int>(modelled) << " (" << why << "), Postgres "
+        << static_cast<int>(real);
+    return real;
+  };
+  // As ModelLedger::decide and LedgerBackend::decide do it.
+  auto decide = [&](const std::string& id, bool abort_if_none) {
+    if (abort_if_none) model.decisions.emplace(id, TransactionDecision::abort);
+    auto it = model.decisions.find(id);
+    const auto modelled = it == model.decisions.end() ? TransactionDecision::none : it->second;
+    EXPECT_EQ(static_cast<int>(persistence::decide_transaction(db, id, abort_if_none)),
+              static_cast<int>(modelled))
+        << "decide " << id;
+    return modelled;
+  };
+  const std::string &u0 = users[0], &u1 = users[1], &u2 = users[2];
+  auto decision_only = [](const std::string& id, const std::vector<Posting>& postings) {
+    LedgerMutation m;
+    persistence::TransactionRecord record;
+    record.transaction_id = id;
+    record.postings = simulation::postings_text(postings);
+    record.created_at = "2026-12-07T10:00:00.000Z";
+    record.decides = true;
+    m.transactions.push_back(std::move(record));
+    return m;
+  };
+
+  // Committed: a hold of posting 0, then the decision alone; a second hold of that posting is
+  // refused (holds_transaction_posting); the capture as the posting's rows commits.
+  const auto t1 = domain::new_uuid_v4(), h1 = domain::new_uuid_v4();
+  ASSERT_EQ(apply(transaction_hold(h1, u0, u1, 3'000, t1, 0), "a hold of a transaction"),
+            ApplyStatus::committed);
+  EXPECT_EQ(apply(transaction_hold(domain::new_uuid_v4(), u0, u1, 1'000, t1, 0), "a second hold"),
+            ApplyStatus::rejected);
+  EXPECT_EQ(decide(t1, false), TransactionDecision::none);
+  ASSERT_EQ(apply(decision_only(t1, {{u0, u1, 3'000, "USD"}}), "the decision commit"),
+            ApplyStatus::committed);
+  EXPECT_EQ(decide(t1, true), TransactionDecision::commit);  // an owner's abort loses
+  EXPECT_EQ(apply(capture_as_posting(model, model.holds.at(h1), u2, false), "credit elsewhere"),
+            ApplyStatus::rejected);  // WL003: not the posting's payee
+  ASSERT_EQ(apply(capture_as_posting(model, model.holds.at(h1), u1, false), "the capture"),
+            ApplyStatus::committed);
+  // In transit: the debit with the credit's in-transit row.
+  const auto t2 = domain::new_uuid_v4(), h2 = domain::new_uuid_v4();
+  ASSERT_EQ(apply(transaction_hold(h2, u1, u2, 2'000, t2, 1), "a hold of posting 1"),
+            ApplyStatus::committed);
+  ASSERT_EQ(apply(decision_only(t2, {{u0, u2, 500, "USD"}, {u1, u2, 2'000, "USD"}}),
+                  "a decision of two postings"),
+            ApplyStatus::committed);
+  ASSERT_EQ(apply(capture_as_posting(model, model.holds.at(h2), u2, true), "a capture in transit"),
+            ApplyStatus::committed);
+  // Aborted first: the coordinator's commit fails as a whole (WL010), the hold is voided.
+  const auto t3 = domain::new_uuid_v4(), h3 = domain::new_uuid_v4();
+  ASSERT_EQ(apply(transaction_hold(h3, u2, u0, 1'500, t3, 0), "a hold to abort"),
+            ApplyStatus::committed);
+  EXPECT_EQ(decide(t3, true), TransactionDecision::abort);
+  EXPECT_EQ(apply(decision_only(t3, {{u2, u0, 1'500, "USD"}}), "a commit after the abort"),
+            ApplyStatus::aborted);
+  LedgerMutation void_hold;
+  void_hold.hold_changes.push_back({h3, "voided", "", 0, 2});
+  EXPECT_EQ(apply(void_hold, "the void"), ApplyStatus::committed);
+  EXPECT_EQ(decide(t2, true), TransactionDecision::commit);
+  EXPECT_EQ(decide(domain::new_uuid_v4(), false), TransactionDecision::none);
+  expect_same_state(db, model);
+  pqxx::nontransaction read(db);
+  auto holds = read.exec(
+      "SELECT hold_id::text, coalesce(transaction_id::text, ''), coalesce(posting, -1) FROM holds"
+      " ORDER BY hold_id::text COLLATE \"C\"");
+  ASSERT_EQ(holds.size(), model.holds.size());
+  size_t i = 0;
+  for (const auto& [id, h] : model.holds) {
+    EXPECT_EQ(holds[i][1].as<std::string>(), h.transaction_id) << id;
+    EXPECT_EQ(holds[i][2].as<int>(), h.posting) << id;
+    ++i;
+  }
+}
+
+}  // namespace
+}  // namespace wallet

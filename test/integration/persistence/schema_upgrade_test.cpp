@@ -331,7 +331,8 @@ TEST(SchemaUpgradeTest, ComparisonTellsMissingFunctionsAndPlaceholdersApart) {
   EXPECT_NE(missing, functions_of(fresh.url()));
   EXPECT_EQ(missing.count("ledger_commit_rows(text,integer[],bigint[],uuid[],numeric[],numeric[],"
                           "uuid[],uuid[],numeric[],numeric[],numeric[],text[],uuid[],text[],text[],"
-                          "text[],integer[],text[])"),
+                          "text[],integer[],text[],uuid[],smallint[],uuid[],jsonb[],jsonb[],"
+                          "text[],timestamp with time zone[])"),
             0u);
   EXPECT_NE(missing.at("holds_close_once()").find("placeholder"), std::string::npos);
   EXPECT_EQ(tables_of(without.url()), tables_of(fresh.url()));  // the migrations are the same
