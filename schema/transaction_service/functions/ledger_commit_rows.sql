@@ -20,10 +20,18 @@
 -- (entry_users names each row's account; its owner and currency come from the account), the
 -- outcomes, and pending holds <= balance + overdraft line on every account the batch debited
 -- (WL004; its holds are untouched by the batch).
--- The signature before transactions took this path (issue 26): one live definition only.
-DROP FUNCTION IF EXISTS ledger_commit_rows(text, integer[], bigint[], uuid[], numeric[], numeric[],
-                                           uuid[], uuid[], numeric[], numeric[], numeric[], text[],
-                                           uuid[], text[], text[], text[], integer[], text[]);
+-- The signature before transactions took this path (issue 26) goes: one live definition only.
+DO $$
+BEGIN
+  IF to_regprocedure('ledger_commit_rows(text, integer[], bigint[], uuid[], numeric[], numeric[],'
+                     ' uuid[], uuid[], numeric[], numeric[], numeric[], text[], uuid[], text[],'
+                     ' text[], text[], integer[], text[])') IS NOT NULL THEN
+    DROP FUNCTION ledger_commit_rows(text, integer[], bigint[], uuid[], numeric[], numeric[],
+                                     uuid[], uuid[], numeric[], numeric[], numeric[], text[],
+                                     uuid[], text[], text[], text[], integer[], text[]);
+  END IF;
+END
+$$;
 CREATE OR REPLACE FUNCTION ledger_commit_rows(
     fence_instance text, fence_partitions integer[], fence_epochs bigint[],
     account_ids uuid[], old_balances numeric[], new_balances numeric[],
