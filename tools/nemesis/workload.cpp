@@ -89,9 +89,15 @@ void step(Shared& shared, ClientConnections& connections, ClientConnections& use
     }
     postings.push_back(
         {{"from", a}, {"to", b}, {"amount", money(rng, 1, 4000)}, {"currency", "USD"}});
-    if (c != a)
+    if (c != a && c != b && rng() % 2 == 0) {
+      // A split: a second payer, often served by the other instance (its debit is held there
+      // until the transaction is decided: DESIGN.md section 10).
+      postings.push_back(
+          {{"from", c}, {"to", b}, {"amount", money(rng, 1, 2000)}, {"currency", "USD"}});
+    } else if (c != a) {
       postings.push_back(
           {{"from", a}, {"to", c}, {"amount", money(rng, 1, 200)}, {"currency", "USD"}});
+    }
     perform(shared, connections, rng, client, "post", {{"postings", postings}});
   } else {
     const std::string amount = money(rng, 1, 3000);
