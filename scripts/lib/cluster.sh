@@ -206,6 +206,11 @@ postgresql:
   data_dir: $d/data
   bin_dir: $PG_BIN
   pgpass: $d/pgpass
+  # A node whose pg_rewind failed (its leader was cut off at that moment) or whose timeline
+  # diverged is cloned again rather than left down (the nemesis' 60-minute run lost its standby
+  # for 40 minutes that way: docs/nemesis.md).
+  remove_data_directory_on_rewind_failure: true
+  remove_data_directory_on_diverged_timelines: true
   authentication:
     superuser:
       username: postgres
