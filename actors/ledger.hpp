@@ -278,6 +278,9 @@ class Ledger {
   void decided_with_holds(TransactionCommand command);
   void abort_with_holds(const TransactionCommand& command);
   void start_hold_resolver();
+  // A hold of a transaction, settled as `decision` says (none: left pending).
+  void settle_as_decided(const persistence::HoldRecord& hold,
+                         persistence::TransactionDecision decision, std::function<void(bool)> done);
   void run_idempotent(const IdempotencyTag& tag, Deadline deadline, ReplyFn reply,
                       std::function<void(ReplyFn)> run);
   // Starts a client's command once: `start(command)` at once without a key, through the

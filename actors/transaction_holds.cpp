@@ -198,37 +198,45 @@ void Ledger::settle_transaction_hold(std::string hold_id, bool force,
     backend_->decide(transaction_id, abort_if_none,
                      [this, hold = std::move(hold), force,
                       done](domain::Result<persistence::TransactionDecision> decided) mutable {
-                       using persistence::TransactionDecision;
                        if (!decided) return done(false);
                        auto decision = decided.value();
 #ifdef WALLET_PROTOCOL_BUG_EXPIRY_RACE
-                       if (decision == TransactionDecision::none && force) {
-                         decision = TransactionDecision::abort;  // voided, undecided
+                       if (decision == persistence::TransactionDecision::none && force) {
+                         decision = persistence::TransactionDecision::abort;  // undecided
                        }
 #endif
                        (void)force;
-                       if (decision == TransactionDecision::none) return done(false);
-                       auto settled = [done](Reply reply) { done(reply.status < 300); };
-                       if (decision == TransactionDecision::abort) {
-                         VoidCommand command{hold.from_user_id, hold.hold_id, std::nullopt,
-                                             std::move(settled), deadline_from_now()};
-                         caf::anon_send(registry_, void_atom::value, std::move(command));
-                         return;
-                       }
-                       TransferCommand capture;
-                       capture.from_user_id = hold.from_user_id;
-                       capture.to_user_id = hold.to_user_id;
-                       capture.amount = hold.amount;
-                       capture.hold_id = hold.hold_id;
-                       capture.account_form = true;
-                       capture.currency = hold.currency;
-                       capture.posting_of = hold.transaction_id;
-                       capture.posting = hold.posting;
-                       capture.deadline = deadline_from_now();
-                       capture.reply = std::move(settled);
-                       start_transfer(std::move(capture));
+                       settle_as_decided(hold, decision, std::move(done));
                      });
   });
+}
+
+void Ledger::settle_as_decided(const persistence::HoldRecord& hold,
+                               persistence::TransactionDecision decision,
+                               std::function<void(bool)> done) {
+  using persistence::TransactionDecision;
+  if (decision == TransactionDecision::none) return done(false);
+  auto settled = [done = std::move(done)](Reply reply) { done(reply.status < 300); };
+  if (decision == TransactionDecision::abort) {
+    VoidCommand command{hold.from_user_id, hold.hold_id, std::nullopt, std::move(settled),
+                        deadline_from_now()};
+    caf::anon_send(registry_, void_atom::value, std::move(command));
+    return;
+  }
+  // Captured as its posting: the rows name the transaction (transfer_coordinator.cpp), and the
+  // credit leaves in transit when another instance serves the payee.
+  TransferCommand capture;
+  capture.from_user_id = hold.from_user_id;
+  capture.to_user_id = hold.to_user_id;
+  capture.amount = hold.amount;
+  capture.hold_id = hold.hold_id;
+  capture.account_form = true;
+  capture.currency = hold.currency;
+  capture.posting_of = hold.transaction_id;
+  capture.posting = hold.posting;
+  capture.deadline = deadline_from_now();
+  capture.reply = std::move(settled);
+  start_transfer(std::move(capture));
 }
 
 void Ledger::resolve_transaction_holds(std::function<void(size_t)> done) {

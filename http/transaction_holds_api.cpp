@@ -37,9 +37,10 @@ std::optional<actors::HoldCommand> placement_of(const HttpRequest& request,
   auto amount = text("amount");
   auto currency = text("currency");
   auto transaction_id = text("transaction_id");
+  // Read as int64 first: a larger number would wrap when read as int.
   const bool posting_ok = doc.is_object() && doc.contains("posting") &&
-                          doc["posting"].is_number_integer() && doc["posting"].get<int>() >= 0 &&
-                          doc["posting"].get<int>() < 32;
+                          doc["posting"].is_number_integer() &&
+                          doc["posting"].get<int64_t>() >= 0 && doc["posting"].get<int64_t>() < 32;
   std::optional<int64_t> minor = amount ? positive_minor_units(*amount) : std::nullopt;
   auto id = [](const std::optional<std::string>& v) {
     return v ? domain::normalize_uuid(*v) : std::nullopt;

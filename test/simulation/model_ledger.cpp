@@ -249,8 +249,8 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
   }
   std::map<std::string, ModelRules> rules_after = rules;
   std::vector<RulesChange> changes;
-  if (!apply_account_changes(batch, balance_after, held_after, in_transit_after, rules_after,
-                             changes, why)) {
+  if (!apply_account_changes(batch, balance_after, held_after, holds_after, in_transit_after,
+                             rules_after, changes, why)) {
     return false;
   }
   // 007: each arrival deletes its in-transit row (same payee and amount), else WL006.
@@ -419,6 +419,7 @@ bool ModelState::apply_account_changes(
     const std::vector<const persistence::LedgerMutation*>& batch,
     const std::function<int64_t(const std::string&)>& balance_after,
     const std::function<int64_t(const std::string&)>& held_after,
+    const std::map<std::string, persistence::HoldRecord>& holds_after,
     const std::map<std::string, persistence::InTransit>& in_transit_after,
     std::map<std::string, ModelRules>& rules_after, std::vector<RulesChange>& changes,
     std::string* why) const {
@@ -442,10 +443,18 @@ bool ModelState::apply_account_changes(
             return refuse("closing with a credit in transit (WL007)");
           }
         }
-        for (const auto& [id, hold] : holds) {
+        for (const auto& [id, hold] : holds_after) {
           if (hold.to_user_id == c.account_id && hold.status == "pending" &&
               !hold.transaction_id.empty()) {
             return refuse("closing the payee of a pending hold of a transaction (WL007)");
+          }
+        }
+      }
+      if (status == AccountStatus::frozen) {
+        for (const auto& [id, hold] : holds_after) {
+          if (hold.from_user_id == c.account_id && hold.status == "pending" &&
+              !hold.transaction_id.empty()) {
+            return refuse("freezing the payer of a pending hold of a transaction (WL007)");
           }
         }
       }

@@ -124,10 +124,12 @@ struct ModelState {
   bool apply(const std::vector<const persistence::LedgerMutation*>& batch, std::string* why,
              persistence::ApplyStatus* refusal = nullptr);
   // apply's last part: the batch's changes of accounts' rules, checked against the balances and
-  // holds after its rows, into `rules_after` and `changes` (their commit still 0).
+  // holds after its rows and its new holds (as the SQL, which writes holds first), into
+  // `rules_after` and `changes` (their commit still 0).
   bool apply_account_changes(const std::vector<const persistence::LedgerMutation*>& batch,
                              const std::function<int64_t(const std::string&)>& balance_after,
                              const std::function<int64_t(const std::string&)>& held_after,
+                             const std::map<std::string, persistence::HoldRecord>& holds_after,
                              const std::map<std::string, persistence::InTransit>& in_transit_after,
                              std::map<std::string, ModelRules>& rules_after,
                              std::vector<RulesChange>& changes, std::string* why) const;

@@ -243,6 +243,17 @@ BEGIN
       RAISE EXCEPTION 'an account to close has a pending hold or a credit in transit'
         USING ERRCODE = 'WL007';
     END IF;
+    -- Nor is an account frozen while it pays a hold of a transaction across owners (012): once
+    -- decided `commit`, the hold's capture must be able to debit it (its actor refuses first).
+    IF EXISTS (
+        SELECT 1 FROM jsonb_to_recordset(account_changes) AS c(account_id uuid, status text)
+         WHERE c.status = 'frozen'
+           AND EXISTS (SELECT 1 FROM holds p
+                        WHERE p.from_user_id = c.account_id AND p.status = 'pending'
+                          AND p.transaction_id IS NOT NULL)) THEN
+      RAISE EXCEPTION 'an account to freeze pays a hold of a transaction being decided'
+        USING ERRCODE = 'WL007';
+    END IF;
     UPDATE accounts a
        SET status = coalesce(c.status, a.status),
            overdraft_limit = coalesce(c.overdraft_limit, a.overdraft_limit),
