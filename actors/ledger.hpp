@@ -267,6 +267,17 @@ class Ledger {
   bool owned_elsewhere(const std::string& user_id) const;
   void read_elsewhere_owned(const std::string& user_id,
                             std::function<void(domain::Result<persistence::AccountRecord>)> reply);
+  // Reads (a balance, its figures): from the account actor's memory when this instance serves
+  // the account and its read lease holds (persistence::OwnedPartitions::Lease), else the committed
+  // row. A memory answer is kept only if the lease held through it; else the row is read instead.
+  bool memory_answers(const std::string& user_id) const;
+  template <typename Answer>
+  std::function<void(Answer)> kept_while_leased(std::function<void(Answer)> reply,
+                                                std::function<void()> reread) const;
+  void balance_from_store(const std::string& user_id,
+                          std::function<void(domain::Result<int64_t>)> reply);
+  void figures_from_store(const std::string& user_id, bool account_form,
+                          std::function<void(domain::Result<BalanceFigures>)> reply);
   // A transaction's payees served elsewhere, from `next` on, read as their owners' actors would
   // check a credit (the account exists, holds the posting's currency, is not closed), then the
   // transaction goes to the coordinator (actors/ledger_transactions.cpp).

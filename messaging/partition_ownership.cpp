@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -19,6 +20,8 @@ constexpr std::chrono::seconds kStartWait{60};
 // librdkafka's statistics carry the member's group state, which readiness waits for.
 constexpr int kStatsIntervalMs = 500;
 constexpr std::chrono::milliseconds kSettleMargin{500};
+// Lease commits in flight at most (a coordinator that does not answer holds them).
+constexpr size_t kMaxLeaseCommits = 4;
 
 std::string list_text(const std::vector<int>& partitions) {
   std::string text;
@@ -92,6 +95,9 @@ struct PartitionOwnership::Impl : public RdKafka::RebalanceCb, public RdKafka::E
   void run();
   void retry_takes();
   bool serving();
+  // The read lease (see the header): a commit every session_timeout / 6, and their results.
+  void renew_lease();
+  void read_lease_results();
 
   PartitionOwnershipOptions options;
   BrokerHealth health{"partition-ownership"};
@@ -111,6 +117,13 @@ struct PartitionOwnership::Impl : public RdKafka::RebalanceCb, public RdKafka::E
   Clock::time_point stats_at;
   bool settled = false;
   Clock::time_point started_at = Clock::now();
+  // The read lease (used by the polling thread only): commits in flight by their opaque number,
+  // with the instant each was sent.
+  rd_kafka_queue_t* lease_queue = nullptr;
+  uintptr_t next_lease_commit = 1;
+  std::map<uintptr_t, Clock::time_point> lease_commits;
+  Clock::time_point last_lease_commit;
+  bool lease_failing = false;
 };
 
 void PartitionOwnership::Impl::event_cb(RdKafka::Event& event) {
@@ -172,6 +185,7 @@ void PartitionOwnership::Impl::rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::
   } else {
     spdlog::info("event=ownership_revoked partitions=[{}] lost={} instance={}",
                  list_text(partitions), c->assignment_lost(), options.instance_id);
+    if (options.lease_broken) options.lease_broken(c->assignment_lost());
     // Drain and drop before acknowledging: the next owner takes them after this returns.
     options.give_up(partitions);
     {
@@ -207,15 +221,73 @@ void PartitionOwnership::Impl::retry_takes() {
   for (int p : retry) untaken.erase(p);
 }
 
+void PartitionOwnership::Impl::renew_lease() {
+  if (!options.lease_renewed) return;
+  const auto now = Clock::now();
+  if (now - last_lease_commit < options.session_timeout / 6) return;
+  if (lease_commits.size() >= kMaxLeaseCommits) return;
+  std::vector<int> held;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    held.assign(assigned.begin(), assigned.end());
+  }
+  if (held.empty()) return;  // nothing held: nothing read from memory
+  last_lease_commit = now;
+  rd_kafka_topic_partition_list_t* offsets =
+      rd_kafka_topic_partition_list_new(static_cast<int>(held.size()));
+  for (int p : held) {
+    rd_kafka_topic_partition_list_add(offsets, options.topic.c_str(), p)->offset = 0;
+  }
+  const uintptr_t number = next_lease_commit++;
+  // With a queue, the result comes back as an event on it (the callback is not called).
+  const auto error = rd_kafka_commit_queue(
+      consumer->c_ptr(), offsets, lease_queue,
+      [](rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*, void*) {},
+      reinterpret_cast<void*>(number));
+  rd_kafka_topic_partition_list_destroy(offsets);
+  if (error == RD_KAFKA_RESP_ERR_NO_ERROR) lease_commits.emplace(number, now);
+}
+
+void PartitionOwnership::Impl::read_lease_results() {
+  while (rd_kafka_event_t* event = rd_kafka_queue_poll(lease_queue, 0)) {
+    if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+      const auto number = reinterpret_cast<uintptr_t>(rd_kafka_event_opaque(event));
+      auto error = rd_kafka_event_error(event);
+      if (const auto* offsets = rd_kafka_event_topic_partition_list(event)) {
+        for (int i = 0; i < offsets->cnt && !error; ++i) error = offsets->elems[i].err;
+      }
+      auto sent = lease_commits.find(number);
+      if (sent != lease_commits.end()) {
+        if (!error) {
+          options.lease_renewed(sent->second + options.session_timeout * 3 / 4);
+        } else if (!lease_failing) {
+          spdlog::warn("event=ownership_lease_not_renewed instance={} cause=\"{}\"",
+                       options.instance_id, rd_kafka_err2str(error));
+        }
+        if (lease_failing && !error) {
+          spdlog::info("event=ownership_lease_renewed instance={}", options.instance_id);
+        }
+        lease_failing = error != RD_KAFKA_RESP_ERR_NO_ERROR;
+        lease_commits.erase(sent);
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+}
+
 void PartitionOwnership::Impl::run() {
+  lease_queue = rd_kafka_queue_new(consumer->c_ptr());
   while (!stopping.load()) {
     std::unique_ptr<RdKafka::Message> message(consumer->consume(kPollMs));
     health.probe(*consumer, std::chrono::seconds(5), 2000);
     retry_takes();
+    read_lease_results();
+    renew_lease();
   }
   // Closing revokes everything through rebalance_cb (drained there). A static member does not
   // leave the group on close: its partitions wait for it for the session timeout, then move.
   consumer->close();
+  rd_kafka_queue_destroy(lease_queue);
 }
 
 PartitionOwnership::PartitionOwnership(PartitionOwnershipOptions options)

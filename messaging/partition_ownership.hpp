@@ -21,6 +21,15 @@
 // After that first settling it stays ready while its takes succeed: a later rebalance moves a few
 // partitions (their requests get a retryable 503 partition_moved meanwhile), and every instance
 // turning unready at once during it would leave a load balancer with no endpoint at all.
+//
+// The read lease: a member cut from the group coordinator keeps its partitions in its own view
+// until it hears of the loss, but the coordinator gives them away once the session timeout has
+// passed since it last heard of the member. So the thread commits (offset 0 of the partitions it
+// holds; the topic carries no messages) every session_timeout / 6: the coordinator accepts a
+// commit only from a member of the current generation, and each accepted commit restarts the
+// member's session there. A commit sent at t and accepted proves that no other member can be
+// given these partitions before t + session_timeout; `lease_renewed` hears t + 3/4 of it.
+// `lease_broken` hears of every revocation (lost: the group removed this member).
 #pragma once
 
 #include <chrono>
@@ -46,6 +55,8 @@ struct PartitionOwnershipOptions {
   // take: true when every partition was taken. give_up: returns when they are dropped.
   std::function<bool(const std::vector<int>&)> take;
   std::function<void(const std::vector<int>&)> give_up;
+  std::function<void(std::chrono::steady_clock::time_point)> lease_renewed;  // may be empty
+  std::function<void(bool lost)> lease_broken;                               // may be empty
 };
 
 class PartitionOwnership {

@@ -87,6 +87,32 @@ std::vector<int> OwnedPartitions::serving() const {
 
 OwnershipClaim OwnedPartitions::claim() const { return {instance_id_, held()}; }
 
+void OwnedPartitions::require_lease() { lease_required_ = true; }
+
+void OwnedPartitions::extend_lease(std::chrono::steady_clock::time_point until) {
+  const int64_t wanted = until.time_since_epoch().count();
+  int64_t current = lease_until_.load();
+  while (current < wanted && !lease_until_.compare_exchange_weak(current, wanted)) {
+  }
+}
+
+void OwnedPartitions::break_lease(bool lost) {
+  ++lease_generation_;
+  if (lost) lease_until_ = 0;
+}
+
+OwnedPartitions::Lease OwnedPartitions::lease() const {
+  const uint64_t generation = lease_generation_.load();
+  if (!lease_required_.load()) return {true, generation};
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return {now < lease_until_.load(), generation};
+}
+
+bool OwnedPartitions::lease_kept(uint64_t generation) const {
+  const Lease now = lease();
+  return now.held && now.generation == generation;
+}
+
 namespace {
 
 // Creates the partitions if needed; an error when the database holds another count.

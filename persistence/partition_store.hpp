@@ -3,6 +3,8 @@
 // the epochs this instance holds, which every ledger commit carries as its fence.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -59,12 +61,33 @@ class OwnedPartitions {
   // The fence of the next commit: every partition held, with its epoch.
   OwnershipClaim claim() const;
 
+  // The read lease (kafka ownership). An instance cut from Kafka's group coordinator may already
+  // have lost its partitions to another instance without having heard of it; the fence stops its
+  // writes, but its actors' memory would still answer reads. So reads come from memory only while
+  // the lease holds: until an instant before which the group cannot have given this instance's
+  // partitions away (PartitionOwnership renews it). Every revocation starts a new generation: a
+  // read answered from memory counts only if the lease still holds at the answer, in the
+  // generation it was admitted in. Without require_lease() (one instance) it always holds.
+  struct Lease {
+    bool held = true;
+    uint64_t generation = 0;
+  };
+  void require_lease();
+  void extend_lease(std::chrono::steady_clock::time_point until);
+  // A revocation; `lost` (the group removed this member): the lease ends at once.
+  void break_lease(bool lost);
+  Lease lease() const;
+  bool lease_kept(uint64_t generation) const;
+
  private:
   const std::string instance_id_;
   const int partitions_;
   mutable std::mutex mutex_;
   std::map<int, int64_t> epochs_;
   std::set<int> leaving_;
+  std::atomic<bool> lease_required_{false};
+  std::atomic<int64_t> lease_until_{0};  // steady_clock, nanoseconds since its epoch
+  std::atomic<uint64_t> lease_generation_{0};
 };
 
 // Single-instance ownership: creates the partitions if needed and takes every one of them (each

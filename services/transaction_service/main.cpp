@@ -323,6 +323,12 @@ int main() {
       requests->stop_serving(given);
       ledger.give_up_partitions(given, drain);
     };
+    // Reads come from the actors' memory only while the group confirms this membership.
+    owned->require_lease();
+    group_options.lease_renewed = [owned](std::chrono::steady_clock::time_point until) {
+      owned->extend_lease(until);
+    };
+    group_options.lease_broken = [owned](bool lost) { owned->break_lease(lost); };
     ownership_group = std::make_unique<messaging::PartitionOwnership>(group_options);
   }
 
