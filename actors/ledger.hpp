@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/account_facts.hpp"
 #include "actors/account_registry.hpp"
 #include "actors/ledger_messages.hpp"
 #include "actors/ledger_writer.hpp"
@@ -170,6 +171,10 @@ class Ledger {
                std::function<void(domain::Result<std::optional<AccountView>>)> reply);
   void accounts(std::vector<std::string> account_ids,
                 std::function<void(domain::Result<std::vector<AccountView>>)> reply);
+  // The accounts a transaction names, for its checks (existence, user, currency, status): as
+  // `accounts`, but from AccountFacts when read less than a second ago. Not for money figures.
+  void posting_accounts(std::vector<std::string> account_ids,
+                        std::function<void(domain::Result<std::vector<AccountView>>)> reply);
   void user_accounts(
       std::string user_id,
       std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply);
@@ -336,6 +341,7 @@ class Ledger {
   caf::actor server_watcher_;  // asks the backend, every second, which server it writes to
   caf::actor hold_resolver_;   // across owners: resolve_transaction_holds every resolve_every
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
+  std::shared_ptr<AccountFacts> facts_ = std::make_shared<AccountFacts>();
   std::atomic<bool> refusing_{false};
 };
 

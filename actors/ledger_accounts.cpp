@@ -38,6 +38,25 @@ void Ledger::accounts(std::vector<std::string> account_ids,
       std::move(reply));
 }
 
+void Ledger::posting_accounts(std::vector<std::string> account_ids,
+                              std::function<void(domain::Result<std::vector<AccountView>>)> reply) {
+  std::vector<std::string> missing;
+  auto found = facts_->find(account_ids, missing);
+  if (missing.empty()) return reply(std::move(found));
+  pool_->run<std::vector<AccountView>>(
+      "account_views",
+      [missing = std::move(missing)](pqxx::connection& conn) {
+        return persistence::account_views(conn, missing);
+      },
+      [facts = facts_, found = std::move(found),
+       reply = std::move(reply)](domain::Result<std::vector<AccountView>> read) mutable {
+        if (!read) return reply(read.error());
+        facts->keep(read.value());
+        found.insert(found.end(), read->begin(), read->end());
+        reply(std::move(found));
+      });
+}
+
 void Ledger::user_accounts(
     std::string user_id,
     std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply) {
@@ -75,6 +94,13 @@ void Ledger::answer_decided(const std::optional<IdempotencyTag>& tag, Reply refu
 
 void Ledger::update_account(AccountUpdate update) {
   if (!admit(update.reply, update.account_id)) return;
+  // Its status may change: checks read it again from now on, and again once the change is decided.
+  facts_->forget(update.account_id);
+  update.reply = [facts = facts_, id = update.account_id,
+                  reply = std::move(update.reply)](Reply answer) {
+    facts->forget(id);
+    reply(std::move(answer));
+  };
   if (update.deadline == kNoDeadline) update.deadline = deadline_from_now();
   caf::anon_send(registry_, account_update_atom::value, std::move(update));
 }

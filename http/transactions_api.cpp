@@ -63,14 +63,16 @@ const std::string& first_payer(const std::vector<domain::PostingRequest>& postin
 }
 
 // The accounts every posting names, checked against the postings' currencies; answers 404
-// account_not_found or 400 currency_mismatch (naming the account) itself.
+// account_not_found or 400 currency_mismatch (naming the account) itself. Read through the
+// ledger's AccountFacts: a payment does not wait for a Postgres read of accounts it saw a moment
+// ago.
 void with_posting_accounts(
     actors::Ledger& ledger, const std::vector<domain::PostingRequest>& postings,
     ResponderPtr responder,
     std::function<void(std::vector<actors::AccountView>, ResponderPtr)> then) {
   auto ids = accounts_named(postings);
-  ledger.accounts(ids, [ids, postings, responder, then = std::move(then)](
-                           domain::Result<std::vector<actors::AccountView>> found) {
+  ledger.posting_accounts(ids, [ids, postings, responder, then = std::move(then)](
+                                   domain::Result<std::vector<actors::AccountView>> found) {
     if (!found) return responder->send_error(found.error());
     for (const auto& id : ids) {
       auto it = std::find_if(found->begin(), found->end(),

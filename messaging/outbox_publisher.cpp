@@ -98,10 +98,10 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
   }
   published_ += delivery.sent.size();
   failed_deliveries_ += delivery.unsent.size();
-  delivery.error = !produce_error.empty()     ? produce_error
-                   : delivery.unsent.empty()  ? ""
-                   : reports_.outstanding()   ? "no delivery report in time"
-                                              : reports_.last_error();
+  delivery.error = !produce_error.empty()    ? produce_error
+                   : delivery.unsent.empty() ? ""
+                   : reports_.outstanding()  ? "no delivery report in time"
+                                             : reports_.last_error();
   return delivery;
 }
 

@@ -27,8 +27,8 @@
 namespace wallet::messaging {
 
 struct OutboxPublisherOptions {
-  std::string name;       // the log's event prefix: <name>_producer_fatal, ...
-  std::string client_id;  // Kafka client.id
+  std::string name;         // the log's event prefix: <name>_producer_fatal, ...
+  std::string client_id;    // Kafka client.id
   std::string health_name;  // the broker health's name in the log
   std::string brokers;
   int message_timeout_ms = 10000;  // a delivery fails (and is retried) after this long
