@@ -691,7 +691,7 @@ class Simulation {
     ledger_->transact(std::move(command));
   }
 
-  // Capture and void keys are scoped per hold, as in http/transaction_api.cpp.
+  // Capture and void keys are scoped per hold, as in http/holds_api.cpp.
   static std::string tag_endpoint(const ClientOp& op) {
     if (posts(op.kind)) return PostingClient::tag_endpoint(op);
     if (op.hold_id.empty()) return endpoint(op.kind);
