@@ -1,11 +1,11 @@
 // AccountFacts (actors/account_facts.hpp): a transaction's checks may use what was read of its
 // accounts a moment ago, never longer than `fresh_for`, and never after this instance changed one.
+#include "actors/account_facts.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
-
-#include "actors/account_facts.hpp"
 
 namespace {
 
