@@ -13,7 +13,7 @@ struct CodeInfo {
   int status;
 };
 
-constexpr std::array<CodeInfo, 50> kCodes{{
+constexpr std::array<CodeInfo, 51> kCodes{{
     {ErrorCode::invalid_json, "invalid_json", 400},
     {ErrorCode::invalid_amount, "invalid_amount", 400},
     {ErrorCode::invalid_user_id, "invalid_user_id", 400},
@@ -64,6 +64,7 @@ constexpr std::array<CodeInfo, 50> kCodes{{
     {ErrorCode::accounts_across_owners, "accounts_across_owners", 422},
     {ErrorCode::invalid_filter, "invalid_filter", 400},
     {ErrorCode::invalid_time, "invalid_time", 400},
+    {ErrorCode::invalid_bulk, "invalid_bulk", 400},
 }};
 
 const CodeInfo& info(ErrorCode code) {

@@ -69,6 +69,8 @@ enum class ErrorCode {
   // it needs; an instant that is not RFC 3339 (or a range that ends before it starts).
   invalid_filter,
   invalid_time,
+  // POST /transactions/bulk: the envelope of the bulk (not an operation's own data) is invalid.
+  invalid_bulk,
 };
 
 struct Error {

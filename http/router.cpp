@@ -72,8 +72,16 @@ std::optional<std::string> HttpRequest::query_value(const std::string& name) con
   return it->second;
 }
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler)});
+void Router::add(std::string method, std::string pattern, Handler handler, size_t max_body) {
+  if (max_body && pattern.find('{') != std::string::npos) max_body = 0;
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), max_body});
+}
+
+size_t Router::body_limit(const std::string& path, size_t standard) const {
+  for (const auto& route : routes_) {
+    if (route.max_body > standard && route.pattern == path) return route.max_body;
+  }
+  return standard;
 }
 
 Router::Match Router::match(HttpRequest& request, const Route** route) const {

@@ -37,11 +37,17 @@ struct Route {
   std::string method;
   std::string pattern;  // e.g. /users/{user_id}/balance
   Handler handler;
+  size_t max_body = 0;  // bytes; 0: the server's max_body (64 KiB)
 };
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler);
+  // `max_body`: a larger body limit for this route only (POST /transactions/bulk); 0: the
+  // server's. Only literal patterns may raise it (the transport checks a declared length by path).
+  void add(std::string method, std::string pattern, Handler handler, size_t max_body = 0);
+  // The body limit of a request to `path`, before routing: the raised limit of a literal route
+  // with this path, else `standard`.
+  size_t body_limit(const std::string& path, size_t standard) const;
 
   // Finds the route; fills `route` with the matching pattern (for logs and metrics) or an error.
   enum class Match { found, not_found, wrong_method };

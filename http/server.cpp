@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -95,10 +96,11 @@ void HttpServer::dispatch(const Http::Request& raw, ReplyTarget target,
                        request, *route, [&raw] { return raw.address().host(); }, *responder)) {
       return;
     }
-    if (request.body.size() > options_.max_body) {
+    const size_t max_body = std::max(route->max_body, options_.max_body);
+    if (request.body.size() > max_body) {
       responder->send_error(
           {domain::ErrorCode::payload_too_large,
-           "the request body is larger than " + std::to_string(options_.max_body) + " bytes"});
+           "the request body is larger than " + std::to_string(max_body) + " bytes"});
       return;
     }
     route->handler(request, responder);
@@ -119,8 +121,17 @@ void HttpServer::start() {
   transport.keepalive_timeout = options_.keepalive_timeout;
   // Pistache's buffer limit counts the request line and headers too: leave room above max_body so
   // that a body just over the limit reaches the dispatcher and gets the JSON 413 of the contract.
-  transport.max_request = options_.max_body + 16 * 1024;
+  size_t largest = options_.max_body;
+  for (const auto& route : router_.routes()) largest = std::max(largest, route.max_body);
+  transport.max_request = largest + 16 * 1024;
+  transport.max_head = options_.max_body + 16 * 1024;
   transport.max_body = options_.max_body;
+  if (largest > options_.max_body) {
+    transport.body_limit = [router = &router_,
+                            standard = options_.max_body](const std::string& path) {
+      return router->body_limit(path, standard);
+    };
+  }
   RequestSink sink = [this](const Http::Request& raw, ReplyTarget target,
                             std::chrono::steady_clock::time_point received_at) {
     dispatch(raw, std::move(target), received_at);

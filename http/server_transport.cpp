@@ -265,12 +265,22 @@ void ServerTransport::pump(const std::shared_ptr<Tcp::Peer>& peer, Connection& c
     // pipelined request: from when its turn comes, after the answer before it).
     if (connection.received.empty()) connection.request_since = Clock::now();
     connection.received += data;
+    if (connection.received.size() > options_.max_head) {
+      // The request line and headers are held to max_head whatever a route's body may be (only
+      // bodies grow with max_request): a request whose head alone is larger is refused.
+      const size_t head_end = connection.received.find("\r\n\r\n");
+      if (head_end == std::string::npos || head_end + 4 > options_.max_head) {
+        throw Http::HttpError(Http::Code::Request_Entity_Too_Large, "request head too large");
+      }
+    }
     if (parser->parse() != Http::Private::State::Done) {
       // Pistache reserves a body's declared Content-Length as soon as the headers are in: a body
       // the contract refuses anyway is refused now (the reset below frees the reservation).
       if (parser->step()->id() == Http::Private::BodyStep::Id) {
         auto length = request.headers().tryGet<Http::Header::ContentLength>();
-        if (length && length->value() > options_.max_body) {
+        const size_t limit =
+            options_.body_limit ? options_.body_limit(request.resource()) : options_.max_body;
+        if (length && length->value() > limit) {
           throw Http::HttpError(Http::Code::Request_Entity_Too_Large, "declared body too large");
         }
       }

@@ -49,7 +49,10 @@ struct TransportOptions {
   std::chrono::milliseconds body_timeout{10'000};
   std::chrono::milliseconds keepalive_timeout{15'000};
   size_t max_request = 80 * 1024;  // request line, headers and body; also bounds pipelined bytes
+  size_t max_head = 80 * 1024;     // request line and headers
   size_t max_body = 64 * 1024;
+  // The body limit by request path (a route may raise max_body); null: max_body everywhere.
+  std::function<size_t(const std::string& path)> body_limit = nullptr;
 };
 
 // Called on the reactor thread for each complete request. Must not throw and must not block; it

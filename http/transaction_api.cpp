@@ -1,9 +1,11 @@
 // The routes of transaction-service, wired by capability: money_api.cpp, balance_api.cpp,
-// holds_api.cpp, account_api.cpp, transactions_api.cpp, admin_api.cpp, transaction_holds_api.cpp;
+// holds_api.cpp, account_api.cpp, transactions_api.cpp, admin_api.cpp, transaction_holds_api.cpp,
+// bulk_api.cpp;
 // and the helpers they share (http/transaction_routes.hpp).
 #include "http/transaction_api.hpp"
 
 #include "domain/ids.hpp"
+#include "http/bulk_api.hpp"
 #include "http/transaction_holds_api.hpp"
 #include "http/transaction_routes.hpp"
 #include "http/transactions_api.hpp"
@@ -30,6 +32,7 @@ void add_transaction_routes(Router& router, TransactionApiDeps deps) {
   add_transactions_routes(router, deps);
   add_admin_routes(router, deps);
   add_transaction_hold_routes(router, deps);  // across owners, between instances
+  add_bulk_route(router, deps);
 }
 
 }  // namespace wallet::http

@@ -165,6 +165,31 @@ TEST_F(JwtAuthTest, TransferNeedsATokenForTheSourceAccount) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
+// A bulk's operations are authorized one by one with the bulk's token, as if each were sent alone.
+TEST_F(JwtAuthTest, EachOperationOfABulkIsAuthorizedAsItsOwnRequest) {
+  fund("10.00");
+  HttpClient client(url_);
+  auto op = [](const char* action, const std::string& data) {
+    return nlohmann::json{{"action", action},
+                          {"idempotency_key", domain::new_uuid_v4()},
+                          {"data", nlohmann::json::parse(data)}};
+  };
+  const std::string bulk =
+      nlohmann::json{{"operations",
+                      {op("deposit", deposit(ids_[0], "5.00")), op("transfer", transfer("1.00"))}}}
+          .dump();
+  const auto none = client.post("/transactions/bulk", bulk);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(none.json()["results"][0]["status"], 401) << none.body;
+  EXPECT_EQ(none.json()["results"][1]["status"], 401) << none.body;
+  const auto payer = client.post("/transactions/bulk", bulk, bearer(token({{"sub", ids_[0]}})));
+  ASSERT_EQ(payer.status, 200) << payer.body;
+  EXPECT_EQ(payer.json()["results"][0]["status"], 403) << payer.body;  // not an operator
+  EXPECT_EQ(payer.json()["results"][1]["status"], 200) << payer.body;
+  EXPECT_EQ(db_balance(db_, ids_[0]), "9.00");
+  EXPECT_EQ(db_balance(db_, ids_[1]), "1.00");
+}
+
 // An idempotent replay is answered from the stored first response: it must not let another user
 // read that response (or a bad token through) because authorization runs first.
 TEST_F(JwtAuthTest, ReplaysAreAuthorizedLikeFirstRequests) {
