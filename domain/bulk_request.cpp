@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/ids.hpp"
+#include "domain/json_spans.hpp"
 
 namespace wallet::domain {
 namespace {
@@ -96,112 +97,6 @@ Result<BulkOperation> decode_operation(size_t index, const nlohmann::json& item)
   return op;
 }
 
-// The text of every operation's "data" exactly as the client wrote it (a number keeps its digits:
-// re-dumping a parsed double could change an amount). Runs on a body nlohmann already accepted, so
-// it only has to find spans, not to validate. Empty for an operation without "data".
-class DataSpans {
- public:
-  explicit DataSpans(const std::string& text) : s_(text) {}
-
-  std::vector<std::string> operations_data() {
-    std::vector<std::string> out;
-    space();
-    if (!eat('{')) return out;
-    while (space(), !eat('}')) {
-      const std::string key = string_token();
-      space();
-      eat(':');
-      space();
-      if (key == "operations" && peek() == '[') {
-        out.clear();
-        ++i_;
-        while (space(), !eat(']')) {
-          out.push_back(element_data());
-          space();
-          eat(',');
-        }
-      } else {
-        skip_value();
-      }
-      space();
-      eat(',');
-    }
-    return out;
-  }
-
- private:
-  std::string element_data() {
-    if (peek() != '{') {
-      skip_value();
-      return "";
-    }
-    ++i_;
-    std::string data;
-    while (space(), !eat('}')) {
-      const std::string key = string_token();
-      space();
-      eat(':');
-      space();
-      const size_t start = i_;
-      skip_value();
-      if (key == "data") data = s_.substr(start, i_ - start);
-      space();
-      eat(',');
-    }
-    return data;
-  }
-
-  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
-  bool eat(char c) {
-    if (peek() != c) return false;
-    ++i_;
-    return true;
-  }
-  void space() {
-    while (i_ < s_.size() &&
-           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
-      ++i_;
-    }
-  }
-  void skip_string() {
-    ++i_;  // the opening quote
-    while (i_ < s_.size() && s_[i_] != '"') i_ += s_[i_] == '\\' ? 2 : 1;
-    ++i_;
-  }
-  std::string string_token() {
-    const size_t start = i_;
-    if (peek() != '"') return "";
-    skip_string();
-    auto key = nlohmann::json::parse(s_.substr(start, i_ - start), nullptr, false);
-    return key.is_string() ? key.get<std::string>() : "";
-  }
-  void skip_value() {
-    const char c = peek();
-    if (c == '"') return skip_string();
-    if (c == '{' || c == '[') {
-      int depth = 0;
-      while (i_ < s_.size()) {
-        const char d = s_[i_];
-        if (d == '"') {
-          skip_string();
-          continue;
-        }
-        ++i_;
-        if (d == '{' || d == '[') ++depth;
-        if ((d == '}' || d == ']') && --depth == 0) return;
-      }
-      return;
-    }
-    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != '}' && s_[i_] != ']' && s_[i_] != ' ' &&
-           s_[i_] != '\n' && s_[i_] != '\r' && s_[i_] != '\t') {
-      ++i_;
-    }
-  }
-
-  const std::string& s_;
-  size_t i_ = 0;
-};
-
 }  // namespace
 
 const std::vector<std::string>& bulk_actions() {
@@ -240,7 +135,7 @@ Result<std::vector<BulkOperation>> decode_bulk(const std::string& body) {
     if (!op) return op.error();
     out.push_back(std::move(op.value()));
   }
-  auto spans = DataSpans(body).operations_data();
+  auto spans = member_texts(body, "operations", "data");
   if (spans.size() != out.size()) {
     return Error{ErrorCode::invalid_bulk, "the operations could not be read"};
   }

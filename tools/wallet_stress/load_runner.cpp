@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "domain/currency.hpp"
+#include "domain/json_spans.hpp"
 #include "tools/wallet_stress/progress_bar.hpp"
 #include "tools/wallet_stress/worker_pool.hpp"
 
@@ -96,6 +97,102 @@ class LoadState {
       counters_.retried.fetch_add(1, std::memory_order_relaxed);
       retry_pause(attempt);
     }
+  }
+
+  // --bulk: sends these keys (schedule order; `original` per key) as operations of POST
+  // /transactions/bulk. Each operation's outcome is recorded exactly as a single answer would be;
+  // operations answered 429/503 (or a bulk without an answer) go again, in a smaller bulk, with
+  // the same keys. Kinds a bulk cannot carry (a capture or void waits for its hold's id, an
+  // account operation is a sequence of requests) are sent alone afterwards.
+  void send_bulk(InstanceSessions& sessions, const std::vector<std::pair<uint32_t, bool>>& keys,
+                 RunStats& stats, const Clock::time_point* give_up_at) {
+    std::vector<std::pair<uint32_t, bool>> alone, pending;
+    for (const auto& key : keys) {
+      const auto kind = plan_.transfers[key.first].kind;
+      const bool bulkable =
+          !is_account_op(kind) && kind != OpKind::capture && kind != OpKind::void_hold;
+      (bulkable ? pending : alone).push_back(key);
+    }
+    for (const auto& [transfer, original] : pending) {
+      std::lock_guard<std::mutex> lock(stripe(transfer));
+      result_.keys[transfer].sent = true;
+    }
+    for (int attempt = 1; !pending.empty(); ++attempt) {
+      std::string body = R"({"operations":[)";
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const uint32_t t = pending[i].first;
+        body += i ? "," : "";
+        body += R"({"action":")" + action_of(plan_.path(t, "")) + R"(","idempotency_key":)" +
+                nlohmann::json(plan_.key(t)).dump() + R"(,"data":)" +
+                plan_.body(t, accounts_, extra_) + "}";
+      }
+      body += "]}";
+      const size_t instance = instance_for(pending.front().first, sessions.size());
+      HttpAnswer answer = sessions.at(instance).post("/transactions/bulk", body, "");
+      const double at = std::chrono::duration<double>(Clock::now() - started_).count();
+      ++stats.requests;
+      stats.count_status(answer.status);
+      stats.count_instance(instance, answer.status);
+      stats.latencies_us.push_back(static_cast<uint32_t>(std::min(answer.seconds * 1e6, 4e9)));
+      auto& bucket = stats.bucket(at);
+      ++bucket.requests;
+      counters_.requests.fetch_add(1, std::memory_order_relaxed);
+      std::vector<std::pair<uint32_t, bool>> again;
+      auto results = nlohmann::json::parse(answer.body, nullptr, false);
+      const bool answered = answer.status == 200 && results.is_object() &&
+                            results["results"].is_array() &&
+                            results["results"].size() == pending.size();
+      if (!answered && !is_retryable(answer.status)) {
+        // The bulk itself was refused (a 400 or 413 is the driver's bug or the service's): every
+        // operation is recorded with that answer, for the verifier to report.
+        for (const auto& [transfer, original] : pending) {
+          if (original) ++bucket.transfers;
+          record(transfer, answer);
+        }
+        break;
+      }
+      // Each body in the service's own bytes (compared byte for byte with its replays).
+      const auto bodies = answered ? domain::member_texts(answer.body, "results", "body")
+                                   : std::vector<std::string>{};
+      for (size_t i = 0; answered && i < pending.size(); ++i) {
+        const auto& r = results["results"][i];
+        HttpAnswer one;
+        one.status = r["status"].is_number_integer() ? r["status"].get<int>() : 0;
+        one.body = i < bodies.size() ? bodies[i] : r["body"].dump();
+        one.replayed = r["replayed"] == true;
+        one.seconds = answer.seconds;
+        const auto [transfer, original] = pending[i];
+        if (is_retryable(one.status)) {
+          again.push_back(pending[i]);
+          continue;
+        }
+        if (original) ++bucket.transfers;
+        if ((one.status == 200 || one.status == 201) && !one.replayed) {
+          ++bucket.accepted;
+          counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (one.status == 409 && !one.replayed) {
+          counters_.refused.fetch_add(1, std::memory_order_relaxed);
+        }
+        record(transfer, one);
+      }
+      if (!answered) again = pending;
+      if (again.empty()) break;
+      const bool out_of_time = give_up_at && Clock::now() > *give_up_at;
+      if (attempt >= kMaxAttempts || out_of_time || g_stop.load()) {
+        for (const auto& [transfer, original] : again) {
+          std::lock_guard<std::mutex> lock(stripe(transfer));
+          ++result_.keys[transfer].gave_up;
+        }
+        break;
+      }
+      stats.retries += again.size();
+      counters_.retried.fetch_add(again.size(), std::memory_order_relaxed);
+      retry_pause(attempt);
+      pending = std::move(again);
+    }
+    for (const auto& [transfer, original] : alone)
+      send(sessions, transfer, original, stats, give_up_at);
   }
 
   ProgressCounters& counters() { return counters_; }
@@ -312,6 +409,16 @@ class LoadState {
 
   std::mutex& stripe(uint32_t transfer) { return stripes_[transfer % kStripes]; }
 
+  // The bulk action of an endpoint the plan sends to.
+  static std::string action_of(const std::string& path) {
+    if (path == "/transferMoney") return "transfer";
+    if (path == "/withdrawMoney") return "withdrawal";
+    if (path == "/addMoney") return "deposit";
+    if (path == "/holds") return "hold";
+    if (path == "/transactions") return "transaction";
+    return "unknown:" + path;  // refused as invalid_bulk, and reported
+  }
+
   // Keys are spread round-robin (key t's first send goes to instance t % n); every later request
   // with the same key (a duplicate, a retry) goes to another instance than that first one, in turn,
   // so that a replay is answered by an instance that did not execute the key.
@@ -399,6 +506,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
   const auto retry_until = deadline + std::chrono::seconds(10);
   std::atomic<size_t> next{0};
   std::atomic<bool> cut_short{false};
+  const size_t per_request = config.bulk > 0 ? static_cast<size_t>(config.bulk) : 1;
   std::mutex merge_mutex;
   {
     ProgressBar bar(state.counters(), plan.schedule.size(), config.quiet);
@@ -416,7 +524,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
             break;
           }
           // Every index taken is sent, so an original is always sent before (or while) its copies.
-          const size_t i = next++;
+          const size_t i = next.fetch_add(per_request);
           if (i >= plan.schedule.size()) break;
           Clock::time_point at{};
           if (config.rate > 0) {
@@ -430,11 +538,21 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
             std::this_thread::sleep_until(at);
             if (Clock::now() - at > std::chrono::microseconds(kLateSendUs)) ++mine.late_sends;
           }
-          const Send& s = plan.schedule[i];
-          const bool original = s.kind == SendKind::original;
-          ++(original ? mine.transfers_sent : mine.duplicates_sent);
           const uint64_t requests_before = mine.requests;
-          state.send(sessions, s.transfer, original, mine, limited ? &retry_until : nullptr);
+          const size_t end = std::min(plan.schedule.size(), i + per_request);
+          std::vector<std::pair<uint32_t, bool>> keys;
+          for (size_t j = i; j < end; ++j) {
+            const Send& s = plan.schedule[j];
+            const bool original = s.kind == SendKind::original;
+            ++(original ? mine.transfers_sent : mine.duplicates_sent);
+            keys.emplace_back(s.transfer, original);
+          }
+          if (config.bulk > 0) {
+            state.send_bulk(sessions, keys, mine, limited ? &retry_until : nullptr);
+          } else {
+            state.send(sessions, keys.front().first, keys.front().second, mine,
+                       limited ? &retry_until : nullptr);
+          }
           if (config.rate > 0 && mine.requests > requests_before) {  // not a capture left unsent
             // Counted from the schedule, not from the send: a client arriving at its time waits
             // for a busy worker too (no coordinated omission).
@@ -443,7 +561,7 @@ LoadResult run_load(const StressConfig& config, const TransferPlan& plan,
             mine.scheduled_latencies_us.push_back(
                 static_cast<uint32_t>(std::min<int64_t>(waited, 4'000'000'000)));
           }
-          state.counters().sends_done.fetch_add(1, std::memory_order_relaxed);
+          state.counters().sends_done.fetch_add(end - i, std::memory_order_relaxed);
         }
         mine.connections_opened = sessions.connections_opened();
         std::lock_guard<std::mutex> lock(merge_mutex);

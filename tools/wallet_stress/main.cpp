@@ -92,6 +92,10 @@ void add_options(CLI::App& app, StressConfig& c) {
                  "send at most this many requests per second in all, each at its time on a fixed "
                  "schedule (0: as fast as the workers go); latency at a given load")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--bulk", c.bulk,
+                 "send the schedule N operations at a time through POST /transactions/bulk, each "
+                 "with its own key (2..1000; captures, voids and account operations go alone); "
+                 "with --rate, operations per second");
   app.add_option("--database-url", c.database_url,
                  "transaction_service Postgres URL: also check the ledger invariants in SQL");
   app.add_option("--kafka-brokers", c.kafka_brokers,
@@ -323,6 +327,7 @@ int main(int argc, char** argv) {
   if (problem.empty()) problem = wallet::stress::parse_mix(config);
   if (problem.empty()) problem = wallet::stress::check_fee_payments(config);
   if (problem.empty()) problem = wallet::stress::check_postings_options(config);
+  if (problem.empty()) problem = wallet::stress::check_bulk(config);
   if (!problem.empty()) {
     std::fprintf(stderr, "wallet-stress: %s\n", problem.c_str());
     return 2;

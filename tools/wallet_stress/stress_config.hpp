@@ -33,6 +33,9 @@ struct StressConfig {
   uint64_t seed = 1;
   double duration_limit = 0;  // seconds; 0: no limit
   double rate = 0;            // sends per second, paced; 0: as fast as the workers go
+  // --bulk N: the schedule goes out N sends at a time through POST /transactions/bulk (each
+  // operation with its own key); captures, voids and account operations still go alone. 0: off.
+  int bulk = 0;
   std::string database_url;   // empty: API checks only
   std::string kafka_brokers;  // empty: the ledger-events stream is not checked
   std::string ledger_events_topic = "ledger-events";
@@ -147,6 +150,15 @@ inline std::string check_fee_payments(const StressConfig& c) {
   return "";
 }
 
+// --bulk: 2..1000 operations per request, for the loads of the schedule (not --postings, which
+// runs its own). An error text, empty when it makes sense.
+inline std::string check_bulk(const StressConfig& c) {
+  if (c.bulk == 0) return "";
+  if (c.bulk < 2 || c.bulk > 1000) return "--bulk takes 2 to 1000 operations per request";
+  if (c.postings.enabled) return "--bulk sends the schedule's operations: not with --postings";
+  return "";
+}
+
 inline nlohmann::json to_json(const StressConfig& c) {
   nlohmann::json out = {{"user_service", c.user_service},
                         {"transaction_service", c.transaction_service},
@@ -176,6 +188,7 @@ inline nlohmann::json to_json(const StressConfig& c) {
     out["self_check_corrupt_accounts"] = c.self_check_corrupt_accounts;
   }
   if (c.fee_payments) out["fee_payments"] = true;
+  if (c.bulk) out["bulk"] = c.bulk;
   if (c.postings.enabled) {
     out["postings"] = {{"mix", c.postings.mix},
                        {"self_check_postings", c.postings.self_checks},

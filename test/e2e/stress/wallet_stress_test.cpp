@@ -80,6 +80,38 @@ TEST(WalletStressTest, FullOperationMixHoldsEveryInvariant) {
   remove_folder_unless_failed(run);
 }
 
+// Issue 28: the same mix sent 40 operations at a time through POST /transactions/bulk (duplicates
+// of a key may share a bulk; captures and voids go alone once their hold is answered): every
+// invariant holds, every key has one outcome, and far fewer requests carried the operations.
+TEST(WalletStressTest, BulkRunHoldsEveryInvariant) {
+  auto run = run_wallet_stress({"--users=20", "--transfers=1500", "--concurrency=8",
+                                "--duplicate-share=0.25", "--seed=12", "--duration-limit=240",
+                                "--mix=transfer=70,hold=15,capture=10,void=5,withdraw=5",
+                                "--bulk=40", "--kafka-brokers=" + test::kafka_brokers()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_TRUE(run.result["all_invariants_passed"].get<bool>());
+  for (const auto& invariant : run.result["invariants"]) {
+    EXPECT_TRUE(invariant["passed"].get<bool>()) << invariant.dump(2);
+  }
+  const auto& f = run.result["figures"];
+  EXPECT_EQ(f["unresolved"].get<uint64_t>(), 0u);
+  EXPECT_GT(f["accepted"].get<uint64_t>(), 700u);
+  EXPECT_LT(f["requests"].get<uint64_t>(), 600u) << "captures and voids alone, the rest in bulks";
+  EXPECT_EQ(run.result["config"]["bulk"], 40);
+  remove_folder_unless_failed(run);
+}
+
+// Its negative control: the driver's expectation corrupted in a bulk run fails the run.
+TEST(WalletStressTest, BulkRunWithAMiscountedExpectationFails) {
+  auto run = run_wallet_stress({"--users=4", "--transfers=200", "--concurrency=4", "--bulk=25",
+                                "--self-check-corrupt", "--settle-wait=1", "--duration-limit=120"});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_FALSE(run.result["all_invariants_passed"].get<bool>());
+  remove_folder_unless_failed(run);
+}
+
 // The negative control of the hold checks: one account's pending holds miscounted by one cent
 // fails exactly the three checks that compare them, through the API, in SQL and in the stream.
 TEST(WalletStressTest, MiscountedHoldsFailTheRun) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "domain/json_spans.hpp"
 
 namespace wallet::domain {
 namespace {
@@ -112,6 +115,25 @@ TEST(BulkRequest, AtMostAThousandOperations) {
   ASSERT_TRUE(at) << at.error().message;
   EXPECT_EQ(at->size(), kMaxBulkOperations);
   EXPECT_EQ(at->back().idempotency_key, "k999");
+}
+
+TEST(JsonSpans, MemberTextsAreTheWrittenBytes) {
+  const std::string text =
+      R"({"x":{"results":[]},"results":[{"body":{"b":"}\"]","a":1.50}},{"status":2},)"
+      R"( 7, {"body" : [ 1 , 2 ] ,"body":"last"}]})";
+  ASSERT_FALSE(nlohmann::json::parse(text, nullptr, false).is_discarded());
+  EXPECT_EQ(member_texts(text, "results", "body"),
+            (std::vector<std::string>{R"({"b":"}\"]","a":1.50})", "", "", R"("last")"}));
+  EXPECT_TRUE(member_texts(R"({"results":[]})", "results", "body").empty());
+  EXPECT_TRUE(member_texts(R"({"other":[{"body":1}]})", "results", "body").empty());
+}
+
+TEST(JsonSpans, MalformedTextEndsWithoutSpinning) {
+  for (const std::string text : {"", "{", R"({"results":[{"body":)", R"({"results":[{)", "{]]]",
+                                 R"({"results" [})", "{{{{", R"({"a":"unterminated)"}) {
+    (void)member_texts(text, "results", "body");  // returns; what it returns is unspecified
+  }
+  SUCCEED();
 }
 
 }  // namespace
