@@ -87,7 +87,7 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
       options_(std::move(options)),
       pool_(pool),
       backend_(backend),
-      counter_(std::make_shared<std::atomic<size_t>>(0)) {
+      in_flight_(std::make_shared<runtime::InFlightCounter>()) {
   writer_ = system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit, gauges_);
   AccountContext context;
   context.writer = writer_;
@@ -151,24 +151,23 @@ bool Ledger::admit(ReplyFn& reply, const std::string& account) {
       return false;
     }
   }
-  if (counter_->fetch_add(1, std::memory_order_relaxed) >= options_.max_in_flight) {
-    counter_->fetch_sub(1, std::memory_order_relaxed);
+  if (!in_flight_->try_acquire(options_.max_in_flight)) {
     reply(error_reply(domain::ErrorCode::too_many_requests,
                       "too many operations in flight, retry later"));
     return false;
   }
   if (partition < 0) {
-    reply = [counter = counter_, inner = std::move(reply)](Reply answer) {
-      counter->fetch_sub(1, std::memory_order_relaxed);
+    reply = [in_flight = in_flight_, inner = std::move(reply)](Reply answer) {
+      in_flight->release();
       inner(std::move(answer));
     };
     return true;
   }
   // Beyond one machine: also counted per partition (give_up_partitions drains on it).
   (*partition_load_)[partition].fetch_add(1, std::memory_order_relaxed);
-  reply = [counter = counter_, load = partition_load_, partition,
+  reply = [in_flight = in_flight_, load = partition_load_, partition,
            inner = std::move(reply)](Reply answer) {
-    counter->fetch_sub(1, std::memory_order_relaxed);
+    in_flight->release();
     (*load)[partition].fetch_sub(1, std::memory_order_relaxed);
     inner(std::move(answer));
   };

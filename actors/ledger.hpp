@@ -23,6 +23,7 @@
 #include "persistence/partition_store.hpp"
 #include "persistence/transaction_queries.hpp"
 #include "persistence/transaction_store.hpp"
+#include "runtime/in_flight_counter.hpp"
 
 namespace wallet::actors {
 
@@ -248,7 +249,10 @@ class Ledger {
   // The Kafka consumer opened this account: an actor that found it missing must look again.
   void account_opened(const std::string& user_id);
 
-  size_t in_flight() const { return counter_->load(std::memory_order_relaxed); }
+  size_t in_flight() const { return in_flight_->count(); }
+  // Blocks until every operation accepted is answered (in_flight() reaches 0) or `until` passes;
+  // true when none is left. Shutdown calls it after refuse_new(), so that nothing new is counted.
+  bool drain(std::chrono::steady_clock::time_point until) { return in_flight_->drain(until); }
   const LedgerGauges& gauges() const { return *gauges_; }
   // From now on new operations are refused with 503 (shutdown: answer what was accepted first).
   void refuse_new() { refusing_.store(true); }
@@ -332,7 +336,8 @@ class Ledger {
   caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
   persistence::DbPool* pool_;
   std::shared_ptr<persistence::LedgerBackend> backend_;
-  std::shared_ptr<std::atomic<size_t>> counter_;
+  // Operations accepted and not answered (admit); shared with the replies that release them.
+  std::shared_ptr<runtime::InFlightCounter> in_flight_;
   // Operations accepted and not answered, per partition of the account they were admitted for
   // (give_up_partitions waits for its partitions' counts to reach zero).
   std::shared_ptr<std::vector<std::atomic<int64_t>>> partition_load_;

@@ -1,0 +1,35 @@
+// transaction-service's readiness checks and GET /admin/bridges' state (status.hpp).
+#include "services/transaction_service/status.hpp"
+
+namespace wallet::services {
+
+std::vector<http::ReadinessProbe::Check> readiness_checks(persistence::DbPool& reader,
+                                                          messaging::UserCreatedConsumer& consumer,
+                                                          messaging::BalanceResponder& responder,
+                                                          KafkaOwnership* kafka) {
+  std::vector<http::ReadinessProbe::Check> checks{
+      {"postgres", [&reader] { return reader.ping(); }},
+      {"kafka", [&consumer] { return consumer.healthy(); }},
+      {"nats", [&responder] { return responder.healthy(); }}};
+  if (kafka) checks.push_back({"partitions", [kafka] { return kafka->serving(); }});
+  return checks;
+}
+
+std::function<nlohmann::json()> bridges_status(messaging::UserCreatedConsumer& consumer,
+                                               messaging::BalanceResponder& responder,
+                                               messaging::LedgerEventRelay* events,
+                                               KafkaOwnership* kafka) {
+  return [&consumer, &responder, events, kafka] {
+    nlohmann::json state{
+        {"kafka_consumer", consumer.status()},
+        {"nats_responder", responder.status()},
+        {"ledger_events", events ? events->status() : nlohmann::json{{"state", "off"}}}};
+    if (kafka) {
+      state["partition_ownership"] = kafka->group_status();
+      state["partition_requests"] = kafka->requests_status();
+    }
+    return state;
+  };
+}
+
+}  // namespace wallet::services
