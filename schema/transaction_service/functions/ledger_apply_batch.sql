@@ -31,8 +31,9 @@
 -- - afterwards, for every account the batch debited or gave a new hold, the pending holds do not
 --   exceed the balance (WL004).
 -- The tables' constraints (001, 003, 007) remain the last guard under all of this.
+-- plan_cache_mode: as ledger_commit_rows (issue 28).
 CREATE OR REPLACE FUNCTION ledger_apply_batch(batch jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   expected integer := jsonb_array_length(batch -> 'accounts');
   updated  integer;

@@ -18,8 +18,9 @@
 -- - arrivals: {transfer_id, to_user_id, amount}, each must delete its in-transit row (WL006 if it
 --   is not there, or names another payee or amount: the credit was applied already, or never
 --   left).
+-- plan_cache_mode: as ledger_commit_rows (issue 28).
 CREATE OR REPLACE FUNCTION ledger_commit_batch(batch jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   fence   jsonb := batch -> 'fence';
   leaving jsonb := batch -> 'departures';
