@@ -27,6 +27,9 @@ struct TransactionApiDeps {
   // Beyond one machine: hands money requests for accounts served elsewhere to their owner; null:
   // this instance serves every account (one instance, PARTITION_OWNERSHIP=all or shared).
   std::shared_ptr<const OwnerRouting> routing = nullptr;
+  // Where the operations of POST /transactions/bulk are counted (route "bulk:<endpoint>", apart
+  // from single requests); null: not counted.
+  Metrics* metrics = nullptr;
 };
 
 void add_transaction_routes(Router& router, TransactionApiDeps deps);

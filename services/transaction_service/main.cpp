@@ -78,9 +78,10 @@ int serve(const services::TransactionServiceConfig& config, const Core& core) {
 
   http::add_health_routes(router, core.metrics, probe);
   http::add_transaction_routes(
-      router, {ledger, config.admin_token,
-               services::bridges_status(consumer, responder, core.relay, kafka.get()),
-               config.auth_jwt_secret, core.owned, kafka ? kafka->routing() : nullptr});
+      router,
+      {ledger, config.admin_token,
+       services::bridges_status(consumer, responder, core.relay, kafka.get()),
+       config.auth_jwt_secret, core.owned, kafka ? kafka->routing() : nullptr, &core.metrics});
   http::add_admin_page_routes(router);
   if (!http::add_openapi_routes(router, "transaction-service", config.openapi_check == 1)) {
     return 1;  // OPENAPI_CHECK=1 and the routes differ from the document (logged)

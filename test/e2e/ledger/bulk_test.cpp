@@ -109,6 +109,11 @@ TEST_F(BulkTest, EveryOperationIsAnsweredInOrderAsItsOwnEndpointAnswersIt) {
   EXPECT_EQ(second.json()["results"][1]["status"], 201) << second.body;
   EXPECT_EQ(balance(payer_), "65.00");
   EXPECT_EQ(balance(payee_), "30.00");
+  // Operations are counted apart from single requests, by their endpoint and status.
+  auto metrics = ledger_.get("/metrics");
+  EXPECT_NE(metrics.body.find(R"(route="bulk:/transferMoney",status="409")"), std::string::npos);
+  EXPECT_NE(metrics.body.find(R"(route="bulk:/holds/{hold_id}/void",status="200")"),
+            std::string::npos);
 }
 
 TEST_F(BulkTest, ARetriedBulkReplaysWhatRanByteForByte) {
