@@ -590,6 +590,50 @@ TEST(InstancesTest, ReadyMeansTheAssignmentHasSettledAndIsServed) {
   EXPECT_TRUE(saw_partitions_failing) << "/readyz never named the partitions as not ready yet";
 }
 
+// POST /transactions/bulk on one instance, for accounts every instance serves: each operation goes
+// to its account's owner as a single request would (forwarded), each is answered once in order,
+// and the same bulk sent to another instance replays every outcome byte for byte.
+TEST(InstancesTest, ABulkForAccountsOfEveryOwnerIsForwardedPerOperation) {
+  auto s = three_instances();
+  if (HasFailure()) return;
+  auto& instances = s->instances;
+  std::set<std::string> owners;
+  nlohmann::json operations = nlohmann::json::array();
+  const std::string prefix = "bulk-" + domain::new_uuid_v4() + "-";
+  for (size_t i = 0; i < s->accounts.size(); ++i) {
+    operations.push_back({{"action", "deposit"},
+                          {"idempotency_key", prefix + std::to_string(i)},
+                          {"data", {{"user_id", s->accounts[i]}, {"amount", "2.50"}}}});
+  }
+  const auto map = instances.partition_owners();
+  for (const auto& account : s->accounts) owners.insert(map.at(domain::partition_of(account, 12)));
+  ASSERT_GE(owners.size(), 2u) << "the accounts are not spread over several owners";
+  const std::string body = nlohmann::json{{"operations", operations}}.dump();
+  HttpClient first(instances.url(0), 20s), second(instances.url(1), 20s);
+  auto sent = first.post("/transactions/bulk", body);
+  ASSERT_EQ(sent.status, 200) << sent.body.substr(0, 500);
+  auto again = second.post("/transactions/bulk", body);
+  ASSERT_EQ(again.status, 200) << again.body.substr(0, 500);
+  const auto a = sent.json()["results"], b = again.json()["results"];
+  ASSERT_EQ(a.size(), s->accounts.size());
+  ASSERT_EQ(b.size(), s->accounts.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["status"], 200) << i << ": " << a[i].dump();
+    EXPECT_EQ(a[i]["body"]["user_id"], s->accounts[i]) << "results out of order at " << i;
+    EXPECT_EQ(b[i]["replayed"], true) << i << ": " << b[i].dump();
+    EXPECT_EQ(b[i]["body"], a[i]["body"]) << i;
+  }
+  pqxx::connection db(instances.db_url());
+  pqxx::nontransaction txn(db);
+  for (const auto& account : s->accounts) {
+    auto rows = txn.exec_params(
+        "SELECT count(*) FROM transactions WHERE account_id = $1::uuid AND kind = 'deposit'"
+        " AND balance_change = 2.50",
+        account);
+    EXPECT_EQ(rows[0][0].as<int>(), 1) << account << ": the bulk's deposit applied once";
+  }
+}
+
 // A transaction of many postings (SPEC.md section 8) across owners: its payer's owner commits
 // the debits with an in-transit row per posting whose payee another instance serves, and each
 // payee's owner applies its credit once; payers on two instances pay through a hold on the other
