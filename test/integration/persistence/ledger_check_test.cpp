@@ -121,6 +121,18 @@ TEST_F(LedgerCheckTest, FailsOnMoneyThatNoTransferSent) {
   expect_caught("sql: nothing left in transit at rest");
 }
 
+// A hold captured as a transfer that is not in the ledger.
+TEST_F(LedgerCheckTest, FailsOnACapturedHoldWithoutItsTransfer) {
+  pqxx::work txn(ledger_);
+  txn.exec_params(
+      "INSERT INTO holds (hold_id, from_user_id, to_user_id, amount, status, expires_at,"
+      " transfer_id, captured_amount, closed_at) VALUES ($1, $2, $3, 5, 'captured',"
+      " now() + interval '1 hour', $4, 5, now())",
+      domain::new_uuid_v4(), a_, b_, domain::new_uuid_v4());
+  txn.commit();
+  expect_caught("sql: every captured hold has exactly one transfer");
+}
+
 TEST_F(LedgerCheckTest, FailsOnAUserWithoutItsAccount) {
   const std::string orphan = domain::new_uuid_v4();
   add_user(orphan);
