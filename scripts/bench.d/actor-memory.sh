@@ -2,8 +2,9 @@
 # Memory of account actors: starts a transaction-service of its own (own port, own Kafka topic and
 # group), touches N accounts through GET /users/{id}/balance (each spawns an actor that loads its
 # balance), and reports the RSS growth per live actor; then waits for idle eviction and reports the
-# RSS left. The accounts are created in a scratch table of the transaction_service database and
-# removed afterwards. Needs the stack of ./scripts/up and wrk (Debian package).
+# RSS left. The service and its accounts live in a scratch database of their own
+# (wallet_bench_memory_*, dropped afterwards): nothing is written to the stack's databases. Needs
+# the stack of ./scripts/up (its Postgres and Kafka) and wrk (Debian package).
 #
 #   scripts/bench.d/actor-memory.sh [accounts=100000] [idle_ms=15000]
 set -euo pipefail
@@ -17,20 +18,15 @@ PORT=${BENCH_PORT:-18091}
 WORK=$WALLET_STATE/bench/memory
 mkdir -p "$WORK"
 command -v wrk > /dev/null || die "wrk is missing (apt-get install wrk)"
-psql_tx() { PGPASSWORD=wallet psql -h 127.0.0.1 -p "$PG_PORT" -U wallet -d transaction_service -qAt "$@"; }
-
-say "creating $N accounts"
-psql_tx -c "CREATE TABLE IF NOT EXISTS bench_memory_ids (user_id uuid PRIMARY KEY)"
-psql_tx -c "TRUNCATE bench_memory_ids"
-psql_tx -c "INSERT INTO bench_memory_ids SELECT gen_random_uuid() FROM generate_series(1, $N)"
-psql_tx -c "INSERT INTO users (user_id) SELECT user_id FROM bench_memory_ids"
-psql_tx -c "SELECT user_id FROM bench_memory_ids" > "$WORK/ids.txt"
+suffix=$RANDOM
+DB=wallet_bench_memory_$suffix
+psql_in() { PGPASSWORD=wallet psql -h 127.0.0.1 -p "$PG_PORT" -U wallet -X -qAt -v ON_ERROR_STOP=1 -d "$@"; }
 cleanup() {
   [[ -n ${svc_pid:-} ]] && kill "$svc_pid" 2> /dev/null && wait "$svc_pid" 2> /dev/null || true
-  psql_tx -c "DELETE FROM users WHERE user_id IN (SELECT user_id FROM bench_memory_ids)" || true
-  psql_tx -c "DROP TABLE IF EXISTS bench_memory_ids" || true
+  psql_in postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" > /dev/null 2>&1 || true
 }
 trap cleanup EXIT
+psql_in postgres -c "CREATE DATABASE $DB" > /dev/null
 
 cat > "$WORK/touch.lua" << LUA
 local ids = {}
@@ -43,15 +39,17 @@ request = function()
 end
 LUA
 
-suffix=$RANDOM
-# PARTITION_OWNERSHIP=shared: it takes no ledger partition, so the stack's own transaction-service
-# (same database) keeps its claim (in the default "all" mode this one would take every partition,
-# and the stack's instance would have every later commit fenced: 503 partition_moved).
-HTTP_PORT=$PORT DATABASE_URL=$TRANSACTION_DB_URL PARTITION_OWNERSHIP=shared KAFKA_TOPIC=bench-memory-$suffix \
-  KAFKA_GROUP_ID=bench-memory-$suffix ACTOR_IDLE_MS=$IDLE_MS ADMIN_TOKEN=bench LOG_LEVEL=warn \
-  "$WALLET_BIN_DIR/transaction-service" > "$WORK/service.log" 2>&1 &
+# The service applies its migrations to the scratch database when it starts; the accounts go in
+# once it is ready (an actor loads its balance when first touched). Its own NATS subject too: on the
+# stack's it would answer balance queries for the stack's users from the scratch database.
+HTTP_PORT=$PORT DATABASE_URL=postgresql://wallet:wallet@127.0.0.1:$PG_PORT/$DB \
+  KAFKA_TOPIC=bench-memory-$suffix KAFKA_GROUP_ID=bench-memory-$suffix ACTOR_IDLE_MS=$IDLE_MS \
+  NATS_BALANCE_SUBJECT=bench-memory-$suffix.balance.get ADMIN_TOKEN=bench LOG_LEVEL=warn "$WALLET_BIN_DIR/transaction-service" > "$WORK/service.log" 2>&1 &
 svc_pid=$!
 for _ in $(seq 100); do curl -fs "127.0.0.1:$PORT/readyz" > /dev/null && break; sleep 0.2; done
+say "creating $N accounts in $DB"
+psql_in "$DB" -c "INSERT INTO users (user_id) SELECT gen_random_uuid() FROM generate_series(1, $N)
+  RETURNING user_id" > "$WORK/ids.txt"
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$svc_pid/status"; }
 metric() { curl -s "127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print int($2)}'; }
 live() { metric ledger_live_actors; }

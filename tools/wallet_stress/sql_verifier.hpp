@@ -47,4 +47,13 @@ std::vector<InvariantResult> verify_in_database(
     const std::vector<int64_t>& expected_minor, const std::vector<int64_t>& expected_held_minor,
     const InTransitOptions& in_transit, const CurrencyAccountsInput& currency_accounts = {});
 
+// Every account of the database at `database_url` (wallet-ledger-check, the guard of scripts/test):
+// the accounts checks above over all of them (the line, balance = its rows, the chain, closed
+// accounts, per currency conservation with the money in transit, currencies of rows and
+// transfers), and those of the checks by user that hold for any set of accounts (each transfer a
+// debit and its credit xor its in-transit row, no doubled leg, captured holds, nothing in transit
+// after up to settle_wait_seconds). Reads only.
+std::vector<InvariantResult> verify_whole_ledger(const std::string& database_url,
+                                                 double settle_wait_seconds);
+
 }  // namespace wallet::stress
