@@ -88,17 +88,24 @@ Router::Match Router::match(HttpRequest& request, const Route** route) const {
   // Only origin-form paths: split_path skips the first character as the leading '/', so without
   // this check "xhealthz" (or "Xadmin/actors") would match "/healthz" ("/admin/actors").
   if (request.path.empty() || request.path.front() != '/') return Match::not_found;
-  bool path_known = false;
-  for (const auto& candidate : routes_) {
-    std::map<std::string, std::string> params;
-    if (!matches(candidate.pattern, request.path, params)) continue;
-    path_known = true;
-    if (candidate.method != request.method) continue;
-    request.params = std::move(params);
-    *route = &candidate;
-    return Match::found;
+  // A literal pattern wins over a pattern with parameters that matches the same path: GET
+  // /transactions/bulk is 405 (the path is POST /transactions/bulk's), not a lookup of a
+  // transaction named "bulk".
+  for (const bool literal : {true, false}) {
+    bool path_known = false;
+    for (const auto& candidate : routes_) {
+      if ((candidate.pattern.find('{') == std::string::npos) != literal) continue;
+      std::map<std::string, std::string> params;
+      if (!matches(candidate.pattern, request.path, params)) continue;
+      path_known = true;
+      if (candidate.method != request.method) continue;
+      request.params = std::move(params);
+      *route = &candidate;
+      return Match::found;
+    }
+    if (path_known) return Match::wrong_method;
   }
-  return path_known ? Match::wrong_method : Match::not_found;
+  return Match::not_found;
 }
 
 }  // namespace wallet::http

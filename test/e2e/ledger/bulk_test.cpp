@@ -161,6 +161,7 @@ TEST_F(BulkTest, ABadEnvelopeRunsNothing) {
   EXPECT_EQ(missing_key.status, 400) << missing_key.body;
   EXPECT_EQ(ledger_.post("/transactions/bulk", "{").json()["error"]["code"], "invalid_json");
   EXPECT_EQ(ledger_.post("/transactions/bulk", R"({"operations":[]})").status, 400);
+  EXPECT_EQ(ledger_.get("/transactions/bulk").status, 405);
   EXPECT_EQ(balance(payer_), "0.00");
   // The deposit's key was never used: it runs now, as a first request.
   auto now = bulk({deposit("d", "10.00")});

@@ -15,6 +15,8 @@ Router table() {
   router.add("GET", "/admin/actors", nullptr);
   router.add("GET", "/users/{user_id}/balance", nullptr);
   router.add("POST", "/addMoney", nullptr);
+  router.add("GET", "/transactions/{transaction_id}", nullptr);
+  router.add("POST", "/transactions/bulk", nullptr, 1 << 20);
   return router;
 }
 
@@ -39,6 +41,25 @@ TEST(RouterTest, MatchesExactPathsAndParameters) {
 
 TEST(RouterTest, KnownPathWithOtherMethodIsWrongMethod) {
   EXPECT_EQ(match("GET", "/addMoney"), Router::Match::wrong_method);
+}
+
+TEST(RouterTest, ALiteralPatternWinsOverAParameterForTheSamePath) {
+  HttpRequest request;
+  EXPECT_EQ(match("POST", "/transactions/bulk", &request), Router::Match::found);
+  EXPECT_TRUE(request.params.empty());
+  EXPECT_EQ(match("GET", "/transactions/bulk"), Router::Match::wrong_method);
+  EXPECT_EQ(match("GET", "/transactions/abc", &request), Router::Match::found);
+  EXPECT_EQ(request.params["transaction_id"], "abc");
+  EXPECT_EQ(match("POST", "/transactions/abc"), Router::Match::wrong_method);
+}
+
+TEST(RouterTest, OnlyALiteralRouteRaisesTheBodyLimitOfItsPath) {
+  Router router = table();
+  router.add("POST", "/holds/{hold_id}/capture", nullptr, 1 << 20);  // ignored: a parameter
+  EXPECT_EQ(router.body_limit("/transactions/bulk", 65536), 1u << 20);
+  EXPECT_EQ(router.body_limit("/addMoney", 65536), 65536u);
+  EXPECT_EQ(router.body_limit("/holds/x/capture", 65536), 65536u);
+  EXPECT_EQ(router.body_limit("/transactions/bulk/", 65536), 65536u);
 }
 
 // Found by fuzz_router: the first character was skipped as if it were the leading '/', so a
