@@ -35,7 +35,7 @@ struct ServerTransport::Connection {
   Pistache::Http::Version version = Pistache::Http::Version::Http11;
 };
 
-// Pistache calls a Pistache::Tcp::Handler for input; this one hands everything to its transport.
+// Pistache calls a Tcp::Handler for input; this one hands everything to its transport.
 class ServerTransport::InputHandler : public Pistache::Http::Handler {
  public:
   HTTP_PROTOTYPE(InputHandler)
@@ -50,8 +50,7 @@ class ServerTransport::InputHandler : public Pistache::Http::Handler {
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     owner()->on_disconnection(peer);
   }
-  // Never called: requests are dispatched by the transport, not by
-  // Pistache::Http::Handler::onInput.
+  // Never called: requests are dispatched by the transport, not by Http::Handler::onInput.
   void onRequest(const Pistache::Http::Request&, Pistache::Http::ResponseWriter) override {}
 
  private:
