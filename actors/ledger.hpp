@@ -86,7 +86,7 @@ class Ledger {
   void open_account(std::string user_id, std::string created_at,
                     std::function<void(AccountOpening)> done);
   // An account was opened elsewhere: an actor that found it missing must look again.
-  // Release 2. Each answers through its callback exactly once, as above.
+  // Withdrawals and holds. Each answers through its callback exactly once, as above.
   void withdraw(WithdrawCommand command);
   void create_hold(HoldCommand command);
   // Capture: amount nullopt = all of the hold. Void: closes it without moving money.
@@ -139,7 +139,7 @@ class Ledger {
   // Settles every hold of a transaction of this instance's partitions placed more than
   // resolve_after ago (forced); answers how many it looked at.
   void resolve_transaction_holds(std::function<void(size_t)> done);
-  // Any transaction by id (one of POST /transactions, or an operation of the release 1 and 2
+  // Any transaction by id (one of POST /transactions, or an operation of the single-operation
   // endpoints as a transaction of one posting); committed state.
   void transaction(
       std::string transaction_id,
@@ -270,7 +270,7 @@ class Ledger {
   caf::actor coordinator_;  // every transfer's (transfer_coordinator.hpp)
   caf::actor gate_;
   caf::actor purger_;
-  caf::actor sweeper_;  // release 2: hold expiry for accounts not loaded
+  caf::actor sweeper_;  // hold expiry for accounts not loaded
   persistence::DbPool* pool_;
   std::shared_ptr<persistence::LedgerBackend> backend_;
   // Operations accepted and not answered (admit); shared with the replies that release them.

@@ -27,7 +27,7 @@ struct LedgerGauges {
   std::atomic<uint64_t> actors_retired{0};
   std::atomic<uint64_t> registry_mailbox{0};
   std::atomic<uint64_t> writer_mailbox{0};
-  // Release 2: holds. The writer counts closings once committed; the expiry sweeper publishes how
+  // Holds. The writer counts closings once committed; the expiry sweeper publishes how
   // many holds are pending in the database.
   std::atomic<uint64_t> holds_created{0};
   std::atomic<uint64_t> holds_captured{0};
@@ -98,7 +98,7 @@ struct TransferCommand {
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
-  std::string hold_id = {};  // release 2: set when this transfer captures that hold
+  std::string hold_id = {};  // set when this transfer captures that hold
   // Beyond one machine (SPEC.md section 7). payee_partition >= 0: the payee's account belongs to
   // another instance, so this one commits only the debit, with the transfer's in-transit row, and
   // the payee's owner commits the credit later. arrival: this is that credit (transfer_id given,
@@ -166,7 +166,7 @@ struct TransactionCommand {
   std::vector<HeldPosting> held = {};
 };
 
-// Release 2 commands. A withdrawal takes money out of one account (checked against its available
+// Withdrawals and holds. A withdrawal takes money out of one account (checked against its available
 // balance). A hold reserves money of from_user_id for to_user_id; capture is a TransferCommand with
 // hold_id set; void and expiry close a hold in its payer's actor.
 struct WithdrawCommand {
@@ -253,7 +253,7 @@ struct AccountSnapshot {
   uint64_t messages_handled = 0;
   int in_flight = 0;
   int64_t last_activity_ms = 0;  // Unix epoch milliseconds
-  size_t holds_pending = 0;      // release 2: pending holds this account pays
+  size_t holds_pending = 0;      // pending holds this account pays
   int64_t held = 0;              // their sum
   std::string currency = {};     // empty until loaded
   int exponent = 2;
@@ -272,7 +272,7 @@ struct ReserveRequest {
   int64_t amount = 0;
   caf::actor coordinator;
   Deadline deadline = kNoDeadline;
-  std::string hold_id = {};   // release 2: a capture's debit leg consumes this hold
+  std::string hold_id = {};   // a capture's debit leg consumes this hold
   bool account_form = false;  // a user-id form names default accounts only
   // A leg of a transaction of many postings whose net change is a credit, while the account pays
   // in one of its postings: refused as a debit is when the account is frozen.
@@ -299,7 +299,7 @@ struct WriteRequest {
 
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
-  std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
+  std::vector<persistence::HoldRecord> holds;  // pending holds it pays, same snapshot
   persistence::AccountRecord rules;            // owner, currency, overdraft line, status
 };
 

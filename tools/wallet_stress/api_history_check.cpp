@@ -22,7 +22,7 @@ void check_history(const std::vector<Account>& accounts, const std::vector<Accou
     wanted[p.from][transfer_ids[t]] = -p.amount_minor;
     wanted[p.to][transfer_ids[t]] = p.amount_minor;
   }
-  std::vector<size_t> withdrawals(accounts.size(), 0);  // release 2: accepted, per account
+  std::vector<size_t> withdrawals(accounts.size(), 0);  // accepted, per account
   // --fee-payments: the rows the accepted payments leave per account (a row per posting and side;
   // history rows do not name their transaction, so these are counted and added up).
   std::vector<size_t> posting_rows(accounts.size(), 0);

@@ -22,8 +22,8 @@ void LoadState::send(InstanceSessions& sessions, uint32_t transfer, bool origina
   const std::string body = plan_.body(transfer, accounts_, extra_);
   std::string hold_id;
   if (kind == OpKind::capture || kind == OpKind::void_hold) {
-    // Release 2: closes the hold its plan names, once that hold was answered 201; a hold that
-    // was refused (or never answered) leaves nothing to close, and this key is not sent.
+    // A capture or void closes the hold its plan names, once that hold was answered 201; a hold
+    // that was refused (or never answered) leaves nothing to close, and this key is not sent.
     hold_id = wait_for_hold(plan_.transfers[transfer].hold_op);
     if (hold_id.empty()) return;
   }

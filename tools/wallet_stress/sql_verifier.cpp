@@ -78,7 +78,7 @@ const Check kChecks[] = {
      " (SELECT coalesce(sum(balance_change), 0) AS total FROM transactions"
      "   WHERE TXACCT = ANY($1::uuid[]) AND kind IN ('deposit', 'withdrawal')) d"
      " WHERE b.total + m.total <> d.total"},
-    // Release 2: holds.
+    // Holds.
     {"sql: pending holds <= balance per account",
      "SELECT u.user_id, u.balance, sum(h.amount) FROM users u JOIN holds h"
      "  ON h.from_user_id = u.user_id AND h.status = 'pending'"
