@@ -96,6 +96,51 @@ void expect_extra(const TransferPlan& plan, const std::vector<CurrencyAccount>& 
   }
 }
 
+// Every currency account through GET /accounts/{id}, read again while its balance differs from
+// the expected one for up to --settle-wait seconds.
+std::vector<ExtraView> read_settled_extra(const StressConfig& config,
+                                          const std::vector<CurrencyAccount>& extra,
+                                          const std::vector<int64_t>& expected_minor) {
+  std::vector<ExtraView> views(extra.size());
+  run_parallel(extra.size(), config.concurrency, config.transaction_services,
+               config.request_timeout_ms,
+               [&](HttpSession& session, size_t a) { views[a] = read_extra(session, extra[a]); });
+  // As for the default accounts: credits across owners land a moment after their answer.
+  const auto settle_until =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<long>(config.settle_wait_seconds * 1000));
+  for (;;) {
+    std::vector<size_t> unsettled;
+    for (size_t a = 0; a < extra.size(); ++a) {
+      if (views[a].balance && *views[a].balance != expected_minor[a]) {
+        unsettled.push_back(a);
+      }
+    }
+    if (unsettled.empty() || Clock::now() >= settle_until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    run_parallel(unsettled.size(), config.concurrency, config.transaction_services,
+                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
+                   views[unsettled[i]] = read_extra(session, extra[unsettled[i]]);
+                 });
+  }
+  return views;
+}
+
+// The negative control: the driver's record of one account (the first one for transfers) is
+// off by one minor unit in its balance (a credit that never happened, so its currency's total
+// too), its pending holds and its overdraft line.
+void miscount_one_account(const std::vector<CurrencyAccount>& extra, ApiVerification& out,
+                          std::vector<int64_t>& held, std::vector<int64_t>& outside) {
+  for (size_t a = 0; a < extra.size(); ++a) {
+    if (extra[a].closable) continue;
+    out.expected_extra_minor[a] += 1;
+    outside[extra[a].currency] += 1;
+    held[a] += 1;
+    out.expected_extra_line[a] += 1;
+    break;
+  }
+}
+
 }  // namespace
 
 // An account-form transfer's outcome: 200 describing it (accounts, users, currency, the amount at
@@ -146,42 +191,8 @@ void check_currency_accounts(const StressConfig& config, const TransferPlan& pla
   expect_extra(plan, extra, currencies.size(), load, out.expected_extra_minor, held, outside);
   out.expected_extra_line = load.line_minor;
   out.expected_extra_status = load.status;
-  // The negative control: the driver's record of one account (the first one for transfers) is
-  // off by one minor unit in its balance (a credit that never happened, so its currency's total
-  // too), its pending holds and its overdraft line.
-  if (config.self_check_corrupt_accounts) {
-    for (size_t a = 0; a < extra.size(); ++a) {
-      if (extra[a].closable) continue;
-      out.expected_extra_minor[a] += 1;
-      outside[extra[a].currency] += 1;
-      held[a] += 1;
-      out.expected_extra_line[a] += 1;
-      break;
-    }
-  }
-  std::vector<ExtraView> views(extra.size());
-  run_parallel(extra.size(), config.concurrency, config.transaction_services,
-               config.request_timeout_ms,
-               [&](HttpSession& session, size_t a) { views[a] = read_extra(session, extra[a]); });
-  // As for the default accounts: credits across owners land a moment after their answer.
-  const auto settle_until =
-      Clock::now() +
-      std::chrono::milliseconds(static_cast<long>(config.settle_wait_seconds * 1000));
-  for (;;) {
-    std::vector<size_t> unsettled;
-    for (size_t a = 0; a < extra.size(); ++a) {
-      if (views[a].balance && *views[a].balance != out.expected_extra_minor[a]) {
-        unsettled.push_back(a);
-      }
-    }
-    if (unsettled.empty() || Clock::now() >= settle_until) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    run_parallel(unsettled.size(), config.concurrency, config.transaction_services,
-                 config.request_timeout_ms, [&](HttpSession& session, size_t i) {
-                   views[unsettled[i]] = read_extra(session, extra[unsettled[i]]);
-                 });
-  }
-
+  if (config.self_check_corrupt_accounts) miscount_one_account(extra, out, held, outside);
+  const auto views = read_settled_extra(config, extra, out.expected_extra_minor);
   InvariantResult balances(
       "accounts: each balance = funding + credits - debits of its 200 answers (GET "
       "/accounts/{id})");
