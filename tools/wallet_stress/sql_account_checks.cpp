@@ -72,6 +72,48 @@ const Check kAccountChecks[] = {
      "    AND (fa.currency <> ta.currency OR d.currency <> ta.currency)"},
 };
 
+// Private temporary copies of the run's rows of the tables the accounts checks read (a copy the
+// in-transit control made already is used as it is).
+void copy_account_tables(pqxx::work& txn, const std::string& all_ids) {
+  for (const char* table : {"accounts", "transactions", "holds", "transfers_in_transit"}) {
+    if (has_temp_copy(txn, table)) continue;
+    const std::string real = qualified_table(txn, table);
+    const std::string where = std::string(table) == "accounts" ? "account_id = ANY($1::uuid[])"
+                              : std::string(table) == "transactions"
+                                  ? "user_id = ANY($1::uuid[])"  // every run account
+                                  : "from_user_id = ANY($1::uuid[]) OR to_user_id = "
+                                    "ANY($1::uuid[])";
+    txn.exec_params("CREATE TEMP TABLE " + std::string(table) +
+                        " ON COMMIT DROP AS SELECT * FROM " + real + " WHERE " + where,
+                    all_ids);
+  }
+}
+
+// The currency accounts the defects go to: for transfers, without the first (api_verifier's),
+// those of the first currency (pool0) and of the second (pool1; with one currency, the first's
+// from its fourth on).
+void defect_pools(const std::vector<CurrencyAccount>& extra, std::vector<size_t>& pool0,
+                  std::vector<size_t>& pool1) {
+  // The currency accounts for transfers, per currency, without the first (api_verifier's).
+  std::vector<std::vector<size_t>> by_currency;
+  bool first = true;
+  for (size_t a = 0; a < extra.size(); ++a) {
+    if (extra[a].closable) continue;
+    if (first) {
+      first = false;
+      continue;
+    }
+    if (by_currency.size() <= extra[a].currency) by_currency.resize(extra[a].currency + 1);
+    by_currency[extra[a].currency].push_back(a);
+  }
+  pool0 = by_currency.empty() ? std::vector<size_t>{} : by_currency[0];
+  pool1 = by_currency.size() > 1 ? by_currency[1] : std::vector<size_t>{};
+  if (pool1.empty()) {
+    // One currency: 5 and 6 take the next accounts of it.
+    for (size_t i = 3; i < pool0.size(); ++i) pool1.push_back(pool0[i]);
+  }
+}
+
 // The negative control of the accounts checks (--self-check-corrupt-accounts): as for the
 // in-transit control, private temporary copies of the run's rows of accounts, transactions, holds
 // and transfers_in_transit shadow the real tables inside the checks' transaction (a copy the
@@ -89,36 +131,9 @@ const Check kAccountChecks[] = {
 std::string plant_account_defects(pqxx::work& txn, const std::string& all_ids,
                                   const std::vector<CurrencyAccount>& extra,
                                   const std::vector<std::string>& status) {
-  for (const char* table : {"accounts", "transactions", "holds", "transfers_in_transit"}) {
-    if (has_temp_copy(txn, table)) continue;
-    const std::string real = qualified_table(txn, table);
-    const std::string where = std::string(table) == "accounts" ? "account_id = ANY($1::uuid[])"
-                              : std::string(table) == "transactions"
-                                  ? "user_id = ANY($1::uuid[])"  // every run account
-                                  : "from_user_id = ANY($1::uuid[]) OR to_user_id = "
-                                    "ANY($1::uuid[])";
-    txn.exec_params("CREATE TEMP TABLE " + std::string(table) +
-                        " ON COMMIT DROP AS SELECT * FROM " + real + " WHERE " + where,
-                    all_ids);
-  }
-  // The currency accounts for transfers, per currency, without the first (api_verifier's).
-  std::vector<std::vector<size_t>> by_currency;
-  bool first = true;
-  for (size_t a = 0; a < extra.size(); ++a) {
-    if (extra[a].closable) continue;
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (by_currency.size() <= extra[a].currency) by_currency.resize(extra[a].currency + 1);
-    by_currency[extra[a].currency].push_back(a);
-  }
-  std::vector<size_t> pool0 = by_currency.empty() ? std::vector<size_t>{} : by_currency[0];
-  std::vector<size_t> pool1 = by_currency.size() > 1 ? by_currency[1] : std::vector<size_t>{};
-  if (pool1.empty()) {
-    // One currency: 5 and 6 take the next accounts of it.
-    for (size_t i = 3; i < pool0.size(); ++i) pool1.push_back(pool0[i]);
-  }
+  copy_account_tables(txn, all_ids);
+  std::vector<size_t> pool0, pool1;
+  defect_pools(extra, pool0, pool1);
   if (pool0.size() < 3 || pool1.size() < 2) {
     return "too few currency accounts to corrupt (--users 4 or more are needed)";
   }
