@@ -125,7 +125,7 @@ struct AccountState {
   // because another instance's consumer may have opened it (it cannot tell this one).
   caf::actor_clock::time_point missing_since{};
 
-  // Release 2: holds this account pays. `holds` are the pending ones (including those handed to the
+  // Holds this account pays. `holds` are the pending ones (including those handed to the
   // writer and not yet settled), `held` their sum; available = pending - held, and every debit
   // (transfer leg, withdrawal, new hold) is checked against it, so held <= pending always.
   std::map<std::string, persistence::HoldRecord> holds;

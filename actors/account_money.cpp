@@ -99,7 +99,7 @@ void reserve(Self self, ReserveRequest& request) {
   }
   int64_t updated = 0;
   if (request.role == LegRole::debit) {
-    expire_overdue(self);  // release 2
+    expire_overdue(self);  // holds past their expiry first
     if (s.pending + s.overdraft - s.held < request.amount) {
       refuse_reserve(self, request, {domain::ErrorCode::insufficient_funds, "insufficient funds"});
       return;
@@ -142,7 +142,7 @@ void release_lock(Self self, const std::string& transfer_id, bool submitted) {
     ++s.in_flight;
   } else {
     s.pending = s.lock->balance_before;
-    if (s.hold_before_lock) {  // release 2: an aborted capture gives its hold back
+    if (s.hold_before_lock) {  // an aborted capture gives its hold back
       s.held += s.hold_before_lock->amount;
       auto hold = std::move(*s.hold_before_lock);
       s.holds.emplace(hold.hold_id, std::move(hold));

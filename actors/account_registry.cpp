@@ -113,7 +113,7 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         std::string user_id = query.user_id;
         forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
       },
-      // Release 2: routed to the account that pays (withdrawals, holds) or is asked.
+      // Withdrawals and holds: routed to the account that pays or is asked.
       [=](withdraw_atom, WithdrawCommand& cmd) {
         std::string user_id = cmd.user_id;
         forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});

@@ -17,8 +17,8 @@ domain::Error not_found(const std::string& user_id) {
   return {domain::ErrorCode::user_not_found, "no account for user " + user_id};
 }
 
-// The user-id form (release 1 and 2) names a user's default account only: another account's id
-// there is no user.
+// The user-id form (user_id, from_user_id/to_user_id) names a user's default account only: another
+// account's id there is no user.
 bool names_other_account(const AccountState& s, bool account_form) {
   return !account_form && !s.owner.empty() && s.owner != s.user_id;
 }

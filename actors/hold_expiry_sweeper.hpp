@@ -1,4 +1,4 @@
-// HoldExpirySweeper (release 2): makes holds expire by themselves, whether or not their payer's
+// HoldExpirySweeper: makes holds expire by themselves, whether or not their payer's
 // actor is loaded (retired, or never used since a restart). Every 250 ms it asks Postgres for
 // pending holds past expires_at and sends each an ExpireHold through the registry, which loads the
 // payer if needed; the payer's actor closes the hold through the group commit. Account actors keep

@@ -13,57 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "actors/ledger_atoms.hpp"
 #include "domain/result.hpp"
 #include "persistence/ledger_backend.hpp"
 
 namespace wallet::actors {
-
-using deposit_atom = caf::atom_constant<caf::atom("deposit")>;
-using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
-using reserved_atom = caf::atom_constant<caf::atom("reserved")>;
-using release_atom = caf::atom_constant<caf::atom("release")>;
-using settled_atom = caf::atom_constant<caf::atom("settled")>;
-using balance_atom = caf::atom_constant<caf::atom("balance")>;
-using inspect_atom = caf::atom_constant<caf::atom("inspect")>;
-using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
-using retire_atom = caf::atom_constant<caf::atom("retire")>;
-using retired_atom = caf::atom_constant<caf::atom("retired")>;
-using loaded_atom = caf::atom_constant<caf::atom("loaded")>;
-using opened_atom = caf::atom_constant<caf::atom("opened")>;
-using submit_atom = caf::atom_constant<caf::atom("submit")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using tick_atom = caf::atom_constant<caf::atom("tick")>;
-using call_atom = caf::atom_constant<caf::atom("call")>;
-using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
-using executed_atom = caf::atom_constant<caf::atom("executed")>;
-using timeout_atom = caf::atom_constant<caf::atom("timeout")>;
-using applied_atom = caf::atom_constant<caf::atom("applied")>;
-using resolved_atom = caf::atom_constant<caf::atom("resolved")>;
-using purge_atom = caf::atom_constant<caf::atom("purge")>;
-// Release 2: withdrawals and holds.
-using withdraw_atom = caf::atom_constant<caf::atom("withdraw")>;
-using hold_atom = caf::atom_constant<caf::atom("hold")>;
-using void_atom = caf::atom_constant<caf::atom("voidhold")>;
-using expire_atom = caf::atom_constant<caf::atom("expire")>;
-using available_atom = caf::atom_constant<caf::atom("available")>;
-// To the transfer coordinator: start this transfer.
-using coordinate_atom = caf::atom_constant<caf::atom("coordinate")>;
-// The registry to an account: one of the commands above, as AccountState::Work.
-using work_atom = caf::atom_constant<caf::atom("work")>;
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
-// Beyond one machine: a partition was taken or given up (the registry tells its accounts), and
-// the receiver of cross-owner credits.
-using moved_atom = caf::atom_constant<caf::atom("moved")>;
-using arrive_atom = caf::atom_constant<caf::atom("arrive")>;
-using wake_atom = caf::atom_constant<caf::atom("wake")>;
-// A failover: the database server changed, so every loaded account reloads before it answers.
-using new_server_atom = caf::atom_constant<caf::atom("newserver")>;
-using check_atom = caf::atom_constant<caf::atom("check")>;
-using account_update_atom = caf::atom_constant<caf::atom("acctupdate")>;
-// To the transfer coordinator: start this transaction of many postings; a reversal it handed on
-// was answered.
-using transact_atom = caf::atom_constant<caf::atom("transact")>;
-using reversal_settled_atom = caf::atom_constant<caf::atom("revsettled")>;
 
 // Figures the registry and the writer publish about themselves (each writes only its own fields,
 // after handling messages), so that /metrics can read them without messaging anyone.
@@ -73,7 +27,7 @@ struct LedgerGauges {
   std::atomic<uint64_t> actors_retired{0};
   std::atomic<uint64_t> registry_mailbox{0};
   std::atomic<uint64_t> writer_mailbox{0};
-  // Release 2: holds. The writer counts closings once committed; the expiry sweeper publishes how
+  // Holds. The writer counts closings once committed; the expiry sweeper publishes how
   // many holds are pending in the database.
   std::atomic<uint64_t> holds_created{0};
   std::atomic<uint64_t> holds_captured{0};
@@ -144,7 +98,7 @@ struct TransferCommand {
   std::optional<IdempotencyTag> tag;
   ReplyFn reply;
   Deadline deadline = kNoDeadline;
-  std::string hold_id = {};  // release 2: set when this transfer captures that hold
+  std::string hold_id = {};  // set when this transfer captures that hold
   // Beyond one machine (SPEC.md section 7). payee_partition >= 0: the payee's account belongs to
   // another instance, so this one commits only the debit, with the transfer's in-transit row, and
   // the payee's owner commits the credit later. arrival: this is that credit (transfer_id given,
@@ -212,7 +166,7 @@ struct TransactionCommand {
   std::vector<HeldPosting> held = {};
 };
 
-// Release 2 commands. A withdrawal takes money out of one account (checked against its available
+// Withdrawals and holds. A withdrawal takes money out of one account (checked against its available
 // balance). A hold reserves money of from_user_id for to_user_id; capture is a TransferCommand with
 // hold_id set; void and expiry close a hold in its payer's actor.
 struct WithdrawCommand {
@@ -299,7 +253,7 @@ struct AccountSnapshot {
   uint64_t messages_handled = 0;
   int in_flight = 0;
   int64_t last_activity_ms = 0;  // Unix epoch milliseconds
-  size_t holds_pending = 0;      // release 2: pending holds this account pays
+  size_t holds_pending = 0;      // pending holds this account pays
   int64_t held = 0;              // their sum
   std::string currency = {};     // empty until loaded
   int exponent = 2;
@@ -318,7 +272,7 @@ struct ReserveRequest {
   int64_t amount = 0;
   caf::actor coordinator;
   Deadline deadline = kNoDeadline;
-  std::string hold_id = {};   // release 2: a capture's debit leg consumes this hold
+  std::string hold_id = {};   // a capture's debit leg consumes this hold
   bool account_form = false;  // a user-id form names default accounts only
   // A leg of a transaction of many postings whose net change is a credit, while the account pays
   // in one of its postings: refused as a debit is when the account is frozen.
@@ -345,7 +299,7 @@ struct WriteRequest {
 
 struct LoadResult {
   domain::Result<std::optional<int64_t>> balance{std::optional<int64_t>{}};
-  std::vector<persistence::HoldRecord> holds;  // release 2: pending holds it pays, same snapshot
+  std::vector<persistence::HoldRecord> holds;  // pending holds it pays, same snapshot
   persistence::AccountRecord rules;            // owner, currency, overdraft line, status
 };
 

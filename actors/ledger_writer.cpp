@@ -14,7 +14,7 @@ using persistence::ApplyStatus;
 constexpr std::chrono::milliseconds kFirstResolveBackoff{50};
 constexpr std::chrono::milliseconds kMaxResolveBackoff{2'000};
 
-// Release 2: hold figures for /metrics, counted once the change is durable.
+// Hold figures for /metrics, counted once the change is durable.
 void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutation) {
   gauges.holds_created += mutation.new_holds.size();
   for (const auto& change : mutation.hold_changes) {
@@ -34,7 +34,7 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     self->send(account, settled_atom::value, committed, balance);
   }
   if (committed) {
-    count_holds(*self->state.gauges, request.mutation);  // release 2
+    count_holds(*self->state.gauges, request.mutation);
     request.on_commit.durable = request.mutation.outcome.has_value();
     request.reply(std::move(request.on_commit));
   } else if (ending == Ending::over_reversed) {

@@ -18,7 +18,7 @@ void request_leg(Self self, const TransferState& t, const std::string& user_id) 
                          cmd.amount,
                          caf::actor_cast<caf::actor>(self),
                          cmd.deadline};
-  if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // release 2: a capture
+  if (user_id == cmd.from_user_id) request.hold_id = cmd.hold_id;  // a capture
   // The user-id form names default accounts only; a capture or an arriving credit
   // names the accounts its hold or its debit named.
   request.account_form = cmd.account_form || !cmd.hold_id.empty() || cmd.arrival;
@@ -88,7 +88,7 @@ void commit(Self self, TransferState& s) {
     request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
                                                  cmd.amount, from_balance, form)};
   } else {
-    // Release 2: a capture closes its hold in the same commit as the transfer's two rows.
+    // A capture closes its hold in the same commit as the transfer's two rows.
     request.on_commit =
         Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance, form)};
     request.mutation.hold_changes.push_back(

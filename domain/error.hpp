@@ -33,7 +33,7 @@ enum class ErrorCode {
   upstream_timeout,
   bad_request,  // the HTTP message itself is malformed (request line, headers, framing)
   timeout,      // the request's deadline passed before it was handed to the writer: nothing changed
-  // Release 2.
+  // Holds and history paging.
   invalid_timeout,
   invalid_cursor,
   invalid_hold_id,

@@ -36,7 +36,7 @@ struct TransferRequest {
   Amount written = {};
 };
 
-// Release 2: POST /withdrawMoney has the shape of addMoney.
+// POST /withdrawMoney has the shape of addMoney.
 using WithdrawRequest = DepositRequest;
 
 constexpr int64_t kDefaultHoldTimeoutSeconds = 3600;

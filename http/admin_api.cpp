@@ -33,7 +33,7 @@ nlohmann::json actors_json(const std::vector<actors::AccountSnapshot>& snapshots
   size_t mailbox = 0;
   size_t holds_pending = 0;
   // Money of two currencies is never added together: totals per currency, and
-  // the release 2 figures for the default currency.
+  // the hold figures for the default currency.
   std::map<std::string, std::pair<int64_t, int64_t>> by_currency;  // balance, held
   std::map<std::string, int> exponents;
   const auto& fallback = domain::configured_currencies().default_currency();

@@ -1,4 +1,4 @@
-// The opaque cursor of GET /users/{id}/transactions (release 2): the `seq` of the last row of a
+// The opaque cursor of GET /users/{id}/transactions: the `seq` of the last row of a
 // page, as base64url (no padding) of the versioned text "v1:<seq>". Clients must not build or read
 // it; the version lets the encoding change without breaking cursors already handed out.
 #pragma once

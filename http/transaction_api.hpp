@@ -1,5 +1,5 @@
 // transaction-service's HTTP API (SPEC.md section 2): addMoney, transferMoney, balance, history,
-// release 2's withdrawMoney and holds,
+// withdrawMoney and holds,
 // and the admin API that inspects live account actors. Handlers decode and validate, hand the
 // command to the Ledger, and answer from the Ledger's callback: they never block a reactor thread.
 #pragma once

@@ -88,7 +88,7 @@ struct HistoryRow {
 
 using domain::format_epoch_ms;  // domain/time_text.hpp
 
-// Release 2 reads.
+// Reads for holds.
 // An account as its actor loads it: the balance and its pending holds as payer, read in one
 // snapshot; nullopt when the account does not exist.
 std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::string& user_id);

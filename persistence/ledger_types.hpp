@@ -70,7 +70,7 @@ struct IdempotencyOutcome {
   int64_t age_ms = 0;
 };
 
-// A row of `holds` (release 2): money of from_user_id reserved for to_user_id until expires_at.
+// A row of `holds`: money of from_user_id reserved for to_user_id until expires_at.
 struct HoldRecord {
   std::string hold_id;
   std::string from_user_id;
@@ -152,7 +152,7 @@ struct InTransitSummary {
 
 // What one client operation writes: its ledger rows (none for a stored business rejection) and
 // its idempotency outcome, if it carried a key. Entries of one account are in actor order.
-// Release 2: the holds it creates and the holds it closes, in the same commit as its rows.
+// Holds: the holds it creates and the holds it closes, in the same commit as its rows.
 // Beyond one machine: a cross-owner transfer's debit departs (its in-transit row is written with
 // the debit row); its credit arrives later in another commit (which deletes that row).
 struct LedgerMutation {

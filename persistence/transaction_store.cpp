@@ -48,7 +48,7 @@ std::optional<TransactionView> recorded(pqxx::nontransaction& txn,
   return view;
 }
 
-// An operation of the release 1 and 2 endpoints: a transaction of one posting, from its rows.
+// An operation of the single-operation endpoints: a transaction of one posting, from its rows.
 std::optional<TransactionView> from_rows(pqxx::nontransaction& txn,
                                          const std::string& transaction_id) {
   auto rows = txn.exec_params(

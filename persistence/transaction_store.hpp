@@ -1,6 +1,6 @@
 // Transactions as clients read them (SPEC.md section 8): GET /transactions/{id} for a transaction
 // of POST /transactions (ledger_transactions, migration 011) and for every operation of the
-// release 1 and 2 endpoints, which is a transaction of one posting read from its rows (a deposit
+// single-operation endpoints, which is a transaction of one posting read from its rows (a deposit
 // from @world, a withdrawal to @world, a transfer or capture between its two accounts, its credit
 // perhaps still in transit). Reads of committed state; each call throws libpqxx exceptions
 // (DbPool classifies them); run them on a DbPool thread.

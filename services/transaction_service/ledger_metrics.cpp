@@ -17,7 +17,7 @@ namespace {
 
 using Gauge = std::function<void(const char* name, const char* help, std::function<double()>)>;
 
-// Actors, holds (release 2), and the ownership fence.
+// Actors, holds, and the ownership fence.
 void register_actor_metrics(const Gauge& gauge, actors::Ledger& ledger) {
   const auto& g = ledger.gauges();
   gauge("ledger_operations_in_flight", "Operations accepted and not yet answered",
@@ -32,7 +32,7 @@ void register_actor_metrics(const Gauge& gauge, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.registry_mailbox.load()); });
   gauge("ledger_writer_mailbox_depth", "Messages waiting in the ledger writer's mailbox",
         [&g] { return static_cast<double>(g.writer_mailbox.load()); });
-  // Release 2: holds.
+  // Holds.
   gauge("ledger_holds_pending", "Holds pending in the database (published by the expiry sweeper)",
         [&g] { return static_cast<double>(g.holds_pending.load()); });
   gauge("ledger_holds_created_total", "Holds created since start",

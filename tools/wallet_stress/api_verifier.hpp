@@ -43,7 +43,7 @@ struct ApiVerification {
   // Per account: baseline + funding + credits - debits of the accepted transfers (what the
   // balance must be), as the driver computed it.
   std::vector<int64_t> expected_minor;
-  // Release 2: per account, the sum of the holds it pays that must still be pending.
+  // Holds: per account, the sum of the holds it pays that must still be pending.
   std::vector<int64_t> expected_held_minor;
   std::vector<InvariantResult> invariants;
 

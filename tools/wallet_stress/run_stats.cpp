@@ -9,7 +9,7 @@ namespace wallet::stress {
 const char* status_class_name(StatusClass c) {
   switch (c) {
     case StatusClass::ok:
-      return "2xx";  // 200, and 201 for a hold (release 2)
+      return "2xx";  // 200, and 201 for a hold
     case StatusClass::insufficient_funds:
       return "409";
     case StatusClass::unprocessable:

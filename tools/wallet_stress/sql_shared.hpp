@@ -1,6 +1,7 @@
-// Pieces the SQL verifiers share (sql_verifier.cpp defines them): the private temporary copies
-// that a negative control plants its defects in, the wait for money in transit, and the
-// per-account ledger checks of the accounts checks, which --postings runs over its accounts too.
+// Pieces the SQL verifiers share (sql_shared.cpp and sql_account_checks.cpp define them): the
+// private temporary copies that a negative control plants its defects in, the wait for money in
+// transit, and the per-account ledger checks of the accounts checks, which --postings runs over its
+// accounts too.
 #pragma once
 
 #include <pqxx/pqxx>

@@ -44,7 +44,7 @@ struct StressConfig {
   std::string html_path;
   bool quiet = false;
   bool self_check_corrupt = false;
-  bool self_check_corrupt_holds = false;  // release 2: miscount one account's pending holds
+  bool self_check_corrupt_holds = false;  // miscount one account's pending holds
   // Plant, in a private copy the SQL checks read, an in-transit row for a settled transfer and a
   // second debit for another: the in-transit checks must then fail.
   bool self_check_corrupt_in_transit = false;
@@ -53,13 +53,13 @@ struct StressConfig {
   double settle_wait_seconds = 10;
   long request_timeout_ms = 30'000;
   double account_wait_seconds = 60;  // how long user-created events get to reach the ledger
-  // Release 2 operation mix, as weights (--mix transfer=70,hold=15,capture=10,void=5,withdraw=5).
+  // The operation mix, as weights (--mix transfer=70,hold=15,capture=10,void=5,withdraw=5).
   std::string mix = "transfer=100";
   int mix_transfer = 100, mix_hold = 0, mix_capture = 0, mix_void = 0, mix_withdraw = 0;
   int64_t hold_timeout_seconds = 3600;  // holds of the run (long: none expires during a run)
   // With --currencies EUR,JPY each run user also opens one account per listed currency
   // (every other one with an overdraft line) and, when the mix closes accounts, one more per
-  // currency that only a close touches. Empty: no accounts beyond the default ones (release 1, 2).
+  // currency that only a close touches. Empty: no accounts beyond the default ones.
   std::vector<std::string> currencies;
   // Mix weights with --currencies: account-form transfers between accounts of one currency of two
   // users, overdraft lines set or lowered, freeze-then-unfreeze, close (of an account emptied

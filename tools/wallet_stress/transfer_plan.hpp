@@ -15,7 +15,7 @@
 
 namespace wallet::stress {
 
-// Release 2: an operation of the mix. Transfers, holds and withdrawals name their accounts
+// An operation of the mix. Transfers, holds and withdrawals name their accounts
 // (a withdrawal only `from`); capture and void name the hold operation they close (each hold is
 // closed by at most one of them), and a capture its amount (capture_all: send {} for all of it).
 //

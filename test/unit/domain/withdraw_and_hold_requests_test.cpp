@@ -1,4 +1,4 @@
-// Unit tests of domain/requests for release 2's bodies: withdrawals, holds and hold closings.
+// Unit tests of domain/requests for withdrawals, holds and hold closings.
 #include <gtest/gtest.h>
 
 #include <string>

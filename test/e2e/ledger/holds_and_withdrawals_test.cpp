@@ -1,6 +1,7 @@
-// Release 2 of transaction-service's HTTP contract as a client sees it (SPEC.md "Added in release
-// 2"): withdrawals against the available balance, holds (create, capture whole or in part, void,
-// read, expiry by themselves), idempotency of each, and paged history with an opaque cursor.
+// Withdrawals, holds and paged history of transaction-service's HTTP contract as a client sees it
+// (SPEC.md "Added in release 2"): withdrawals against the available balance, holds (create, capture
+// whole or in part, void, read, expiry by themselves), idempotency of each, and paged history with
+// an opaque cursor.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -43,7 +44,7 @@ std::chrono::system_clock::time_point parse_expires_at(const std::string& text) 
   return std::chrono::system_clock::from_time_t(timegm(&utc)) + std::chrono::milliseconds(millis);
 }
 
-class Release2Test : public ::testing::Test {
+class HoldsAndWithdrawalsTest : public ::testing::Test {
  protected:
   void SetUp() override { ids_ = create_accounts(db_, 3); }
 
@@ -68,7 +69,7 @@ class Release2Test : public ::testing::Test {
   std::vector<std::string> ids_;
 };
 
-TEST_F(Release2Test, WithdrawalTakesMoneyOutAgainstTheAvailableBalance) {
+TEST_F(HoldsAndWithdrawalsTest, WithdrawalTakesMoneyOutAgainstTheAvailableBalance) {
   deposit(0, "100.00");
   auto r = withdraw(0, "30.00");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -97,7 +98,7 @@ TEST_F(Release2Test, WithdrawalTakesMoneyOutAgainstTheAvailableBalance) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, WithdrawalErrorsAndIdempotency) {
+TEST_F(HoldsAndWithdrawalsTest, WithdrawalErrorsAndIdempotency) {
   deposit(0, "10.00");
   EXPECT_EQ(client_.post("/withdrawMoney", money_body(domain::new_uuid_v4(), "1.00")).error_code(),
             "user_not_found");
@@ -131,7 +132,7 @@ TEST_F(Release2Test, WithdrawalErrorsAndIdempotency) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, ConcurrentWithdrawalsNeverOverdraw) {
+TEST_F(HoldsAndWithdrawalsTest, ConcurrentWithdrawalsNeverOverdraw) {
   deposit(0, "50.00");
   std::atomic<int> ok{0}, refused{0};
   std::vector<std::thread> threads;
@@ -152,7 +153,7 @@ TEST_F(Release2Test, ConcurrentWithdrawalsNeverOverdraw) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, HoldReservesThenCapturesPartOfItAsATransfer) {
+TEST_F(HoldsAndWithdrawalsTest, HoldReservesThenCapturesPartOfItAsATransfer) {
   deposit(0, "100.00");
   auto created = hold(0, 1, "30.00", R"(,"timeout_seconds":600)");
   ASSERT_EQ(created.status, 201) << created.body;
@@ -198,7 +199,7 @@ TEST_F(Release2Test, HoldReservesThenCapturesPartOfItAsATransfer) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, CaptureWithoutAmountTakesAllAndVoidReleasesAll) {
+TEST_F(HoldsAndWithdrawalsTest, CaptureWithoutAmountTakesAllAndVoidReleasesAll) {
   deposit(0, "40.00");
   const std::string all = hold(0, 1, "40.00").json()["hold_id"];
   EXPECT_EQ(hold(0, 2, "0.01").error_code(), "insufficient_funds");
@@ -220,7 +221,7 @@ TEST_F(Release2Test, CaptureWithoutAmountTakesAllAndVoidReleasesAll) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, HoldErrorsChangeNothing) {
+TEST_F(HoldsAndWithdrawalsTest, HoldErrorsChangeNothing) {
   deposit(0, "10.00");
   const std::string a = ids_[0], b = ids_[1];
   struct Case {
@@ -266,7 +267,7 @@ TEST_F(Release2Test, HoldErrorsChangeNothing) {
   EXPECT_EQ(db_balance(db_, b), "0.00");
 }
 
-TEST_F(Release2Test, HoldCaptureAndVoidAreIdempotentPerHold) {
+TEST_F(HoldsAndWithdrawalsTest, HoldCaptureAndVoidAreIdempotentPerHold) {
   deposit(0, "100.00");
   const HttpHeaders key{{"Idempotency-Key", "hold-" + domain::new_uuid_v4()}};
   auto first = hold(0, 1, "10.00", "", key);
@@ -304,7 +305,7 @@ TEST_F(Release2Test, HoldCaptureAndVoidAreIdempotentPerHold) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, HoldExpiresByItselfWithinASecond) {
+TEST_F(HoldsAndWithdrawalsTest, HoldExpiresByItselfWithinASecond) {
   deposit(0, "10.00");
   auto created = hold(0, 1, "6.00", R"(,"timeout_seconds":1)");
   ASSERT_EQ(created.status, 201) << created.body;
@@ -328,7 +329,7 @@ TEST_F(Release2Test, HoldExpiresByItselfWithinASecond) {
 // Capture, void and expiry of one hold, racing at expires_at: exactly one wins, and the ledger
 // agrees with the winner. Each hold's capture and void are sent together at a moment around its
 // own expires_at (from -150 ms to +125 ms), so every interleaving gets its chance.
-TEST_F(Release2Test, RacingCaptureVoidAndExpiryHaveExactlyOneWinner) {
+TEST_F(HoldsAndWithdrawalsTest, RacingCaptureVoidAndExpiryHaveExactlyOneWinner) {
   deposit(0, "1000.00");
   constexpr int kHolds = 12;
   std::vector<std::string> holds;
@@ -375,7 +376,7 @@ TEST_F(Release2Test, RacingCaptureVoidAndExpiryHaveExactlyOneWinner) {
   EXPECT_TRUE(ledger_violations(db_, ids_).empty());
 }
 
-TEST_F(Release2Test, HistoryPagesThroughEverythingNewestFirstAndStaysStable) {
+TEST_F(HoldsAndWithdrawalsTest, HistoryPagesThroughEverythingNewestFirstAndStaysStable) {
   for (int i = 1; i <= 25; ++i) deposit(0, std::to_string(i) + ".00");
   std::vector<std::string> seen;
   std::string cursor;
@@ -409,7 +410,7 @@ TEST_F(Release2Test, HistoryPagesThroughEverythingNewestFirstAndStaysStable) {
   EXPECT_TRUE(empty["next_cursor"].is_null());
 }
 
-TEST_F(Release2Test, MalformedCursorIs400) {
+TEST_F(HoldsAndWithdrawalsTest, MalformedCursorIs400) {
   deposit(0, "1.00");
   // "abc", a JSON-ish value, the seq in clear, base64url of "v2:5", "v1:0", "v1:-1", "v1:01",
   // "v1:5x", and padding.
