@@ -73,13 +73,15 @@ std::optional<std::string> HttpRequest::query_value(const std::string& name) con
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, size_t max_body) {
-  if (max_body && pattern.find('{') != std::string::npos) max_body = 0;
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), max_body});
+  const bool literal = pattern.find('{') == std::string::npos;
+  if (!literal) max_body = 0;
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(handler), max_body, literal});
 }
 
 size_t Router::body_limit(const std::string& path, size_t standard) const {
   for (const auto& route : routes_) {
-    if (route.max_body > standard && route.pattern == path) return route.max_body;
+    if (route.literal && route.max_body > standard && route.pattern == path) return route.max_body;
   }
   return standard;
 }
@@ -94,9 +96,12 @@ Router::Match Router::match(HttpRequest& request, const Route** route) const {
   for (const bool literal : {true, false}) {
     bool path_known = false;
     for (const auto& candidate : routes_) {
-      if ((candidate.pattern.find('{') == std::string::npos) != literal) continue;
+      if (candidate.literal != literal) continue;
       std::map<std::string, std::string> params;
-      if (!matches(candidate.pattern, request.path, params)) continue;
+      if (literal ? candidate.pattern != request.path
+                  : !matches(candidate.pattern, request.path, params)) {
+        continue;
+      }
       path_known = true;
       if (candidate.method != request.method) continue;
       request.params = std::move(params);

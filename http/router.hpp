@@ -37,7 +37,8 @@ struct Route {
   std::string method;
   std::string pattern;  // e.g. /users/{user_id}/balance
   Handler handler;
-  size_t max_body = 0;  // bytes; 0: the server's max_body (64 KiB)
+  size_t max_body = 0;   // bytes; 0: the server's max_body (64 KiB)
+  bool literal = false;  // no {parameter}: matches its own path only, compared as a string
 };
 
 class Router {

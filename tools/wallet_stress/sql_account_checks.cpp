@@ -217,15 +217,7 @@ void check_currency_accounts(pqxx::work& txn, const std::string& all_ids,
     results.push_back(std::move(planted));
   }
   for (const auto& check : kAccountChecks) {
-    InvariantResult result(check.name);
-    for (const auto& row : txn.exec_params(check.sql, all_ids)) {
-      std::string line;
-      for (const auto& field : row) {
-        line += (line.empty() ? "" : " ") + std::string(field.is_null() ? "NULL" : field.c_str());
-      }
-      result.fail(line);
-    }
-    results.push_back(std::move(result));
+    results.push_back(run_check(txn, check.name, check.sql, all_ids));
   }
   // The currency accounts' rows against what the driver knows of them.
   InvariantResult stored("sql: accounts: stored balances = the driver's expectation");
@@ -271,6 +263,19 @@ void check_currency_accounts(pqxx::work& txn, const std::string& all_ids,
   results.push_back(std::move(stored));
   results.push_back(std::move(record));
   results.push_back(std::move(api));
+}
+
+InvariantResult run_check(pqxx::work& txn, const char* name, const std::string& sql,
+                          const std::string& ids) {
+  InvariantResult result(name);
+  for (const auto& row : txn.exec_params(sql, ids)) {
+    std::string line;
+    for (const auto& field : row) {
+      line += (line.empty() ? "" : " ") + std::string(field.is_null() ? "NULL" : field.c_str());
+    }
+    result.fail(line);
+  }
+  return result;
 }
 
 std::vector<Check> account_checks() {

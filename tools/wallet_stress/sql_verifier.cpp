@@ -189,17 +189,10 @@ void run_ledger_checks(pqxx::work& txn, const std::string& ids, bool table_exist
                        const char* account_column, const std::string& at_rest_note,
                        std::vector<InvariantResult>& results) {
   for (const auto& check : kChecks) {
-    InvariantResult result(check.name);
     const bool with_table = table_exists && check.in_transit_sql;
-    const std::string sql =
-        with_account_column(with_table ? check.in_transit_sql : check.sql, account_column);
-    for (const auto& row : txn.exec_params(sql, ids)) {
-      std::string line;
-      for (const auto& field : row) {
-        line += (line.empty() ? "" : " ") + std::string(field.is_null() ? "NULL" : field.c_str());
-      }
-      result.fail(line);
-    }
+    InvariantResult result = run_check(
+        txn, check.name,
+        with_account_column(with_table ? check.in_transit_sql : check.sql, account_column), ids);
     if (check.in_transit_sql && !table_exists) {
       result.note =
           "transfers_in_transit does not exist (before migration 007): checked without it";
@@ -342,18 +335,8 @@ std::vector<InvariantResult> verify_whole_ledger(const std::string& database_url
     const std::string ids =
         txn.exec1("SELECT coalesce(array_agg(account_id), '{}')::text FROM accounts")[0]
             .as<std::string>();
-    auto run = [&](const char* name, const std::string& sql) {
-      InvariantResult result(name);
-      for (const auto& row : txn.exec_params(sql, ids)) {
-        std::string line;
-        for (const auto& field : row) {
-          line += (line.empty() ? "" : " ") + std::string(field.is_null() ? "NULL" : field.c_str());
-        }
-        result.fail(line);
-      }
-      return result;
-    };
-    for (const auto& check : account_checks()) results.push_back(run(check.name, check.sql));
+    for (const auto& check : account_checks())
+      results.push_back(run_check(txn, check.name, check.sql, ids));
     // The holds of transactions across owners (migration 012) are settled as their transaction's
     // postings, not as a transfer: the captured-hold check is of the holds of transfers.
     const bool transaction_holds = !txn.exec(
@@ -370,7 +353,7 @@ std::vector<InvariantResult> verify_whole_ledger(const std::string& database_url
            at = sql.find(holds, at + 1)) {
         sql.replace(at, holds.size(), "FROM (SELECT * FROM holds WHERE transaction_id IS NULL) h");
       }
-      results.push_back(run(check.name, sql));
+      results.push_back(run_check(txn, check.name, sql, ids));
       if (std::string(check.name) == "sql: nothing left in transit at rest" && left > 0) {
         results.back().note = std::to_string(left) + " transfers still in transit after waiting";
       }

@@ -22,6 +22,11 @@ struct Check {
   bool whole_ledger = false;
 };
 
+// Runs one check's `sql` with $1 = `ids`: every row returned is a violation, written as its
+// fields joined by spaces (NULL for a null).
+InvariantResult run_check(pqxx::work& txn, const char* name, const std::string& sql,
+                          const std::string& ids);
+
 // The accounts checks (sql_account_checks.cpp), for verify_whole_ledger.
 std::vector<Check> account_checks();
 
