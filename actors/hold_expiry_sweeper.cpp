@@ -13,23 +13,19 @@ constexpr int kMaxPerSweep = 1000;
 }  // namespace
 
 caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
-                                  persistence::DbPool* pool, caf::actor registry,
-                                  std::shared_ptr<LedgerGauges> gauges,
+                                  std::shared_ptr<persistence::LedgerRecords> records,
+                                  caf::actor registry, std::shared_ptr<LedgerGauges> gauges,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned) {
   self->state.owned = std::move(owned);
-  self->state.pool = pool;
+  self->state.records = std::move(records);
   self->state.registry = std::move(registry);
   self->state.gauges = std::move(gauges);
   self->send(self, sweep_atom::value);
   return {
       [=](sweep_atom) {
         auto me = caf::actor_cast<caf::actor>(self);
-        self->state.pool->run<persistence::ExpirySweep>(
-            "sweep_overdue_holds",
-            [owned = self->state.owned](pqxx::connection& conn) {
-              return persistence::sweep_overdue_holds(conn, kMaxPerSweep, owned.get());
-            },
-            [me](domain::Result<persistence::ExpirySweep> sweep) {
+        self->state.records->sweep_overdue_holds(
+            kMaxPerSweep, self->state.owned, [me](domain::Result<persistence::ExpirySweep> sweep) {
               caf::anon_send(me, sweep_atom::value, SweepResult{std::move(sweep)});
             });
       },

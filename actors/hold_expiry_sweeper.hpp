@@ -1,5 +1,5 @@
 // HoldExpirySweeper: makes holds expire by themselves, whether or not their payer's
-// actor is loaded (retired, or never used since a restart). Every 250 ms it asks Postgres for
+// actor is loaded (retired, or never used since a restart). Every 250 ms it asks storage for
 // pending holds past expires_at and sends each an ExpireHold through the registry, which loads the
 // payer if needed; the payer's actor closes the hold through the group commit. Account actors keep
 // no timers of their own: a pending timer would keep a retired actor (and shutdown) waiting. One
@@ -13,9 +13,8 @@
 #include <memory>
 
 #include "actors/ledger_messages.hpp"
-#include "persistence/db_pool.hpp"
-#include "persistence/ledger_store.hpp"
-#include "persistence/partition_store.hpp"
+#include "persistence/ledger_records.hpp"
+#include "persistence/owned_partitions.hpp"
 
 namespace wallet::actors {
 
@@ -24,7 +23,7 @@ struct SweepResult {
 };
 
 struct SweeperState {
-  persistence::DbPool* pool = nullptr;
+  std::shared_ptr<persistence::LedgerRecords> records;
   caf::actor registry;
   std::shared_ptr<LedgerGauges> gauges;
   std::shared_ptr<const persistence::OwnedPartitions> owned;
@@ -32,8 +31,8 @@ struct SweeperState {
 };
 
 caf::behavior hold_expiry_sweeper(caf::stateful_actor<SweeperState>* self,
-                                  persistence::DbPool* pool, caf::actor registry,
-                                  std::shared_ptr<LedgerGauges> gauges,
+                                  std::shared_ptr<persistence::LedgerRecords> records,
+                                  caf::actor registry, std::shared_ptr<LedgerGauges> gauges,
                                   std::shared_ptr<const persistence::OwnedPartitions> owned);
 
 }  // namespace wallet::actors

@@ -19,7 +19,7 @@
 
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
-#include "persistence/partition_store.hpp"
+#include "persistence/owned_partitions.hpp"
 
 namespace wallet::actors {
 

@@ -12,7 +12,6 @@
 #include "actors/ledger_outcomes.hpp"
 #include "actors/transfer_coordinator.hpp"
 #include "domain/partitioning.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
@@ -81,11 +80,11 @@ caf::behavior server_watcher(caf::event_based_actor* self,
 
 }  // namespace
 
-Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
+Ledger::Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerRecords> records,
                std::shared_ptr<persistence::LedgerBackend> backend, LedgerOptions options)
     : system_(system),
       options_(std::move(options)),
-      pool_(pool),
+      records_(std::move(records)),
       backend_(backend),
       in_flight_(std::make_shared<runtime::InFlightCounter>()) {
   writer_ = system_.spawn(ledger_writer, backend, options_.max_batch, options_.on_commit, gauges_);
@@ -104,14 +103,14 @@ Ledger::Ledger(caf::actor_system& system, persistence::DbPool* pool,
     caf::anon_send(registry, new_server_atom::value);
     caf::anon_send(gate, new_server_atom::value);
   });
-  if (pool_ && options_.server_check_every.count() > 0) {
+  if (records_ && options_.server_check_every.count() > 0) {
     server_watcher_ = system_.spawn(server_watcher, backend, options_.server_check_every);
   }
   if (options_.purge_every.count() > 0) {
     purger_ = system_.spawn(outcome_purger, backend, options_.purge_every, gauges_);
   }
-  if (options_.sweep_holds && pool) {
-    sweeper_ = system_.spawn(hold_expiry_sweeper, pool, registry_, gauges_, options_.owned);
+  if (options_.sweep_holds && records_) {
+    sweeper_ = system_.spawn(hold_expiry_sweeper, records_, registry_, gauges_, options_.owned);
   }
   if (options_.owned) {
     partition_load_ =
@@ -213,20 +212,13 @@ void Ledger::inspect_writer(std::function<void(WriterStats, size_t)> reply) {
 
 void Ledger::open_account(std::string user_id, std::string created_at,
                           std::function<void(AccountOpening)> done) {
-  pool_->run_classified<bool>(
-      "open_account",
-      [user_id, created_at = std::move(created_at)](pqxx::connection& conn) {
-        return persistence::open_account(conn, user_id, created_at);
-      },
-      [registry = registry_, user_id,
-       done = std::move(done)](persistence::DbResult<bool> inserted) {
-        if (inserted) {
+  records_->open_account(
+      user_id, std::move(created_at),
+      [registry = registry_, user_id, done = std::move(done)](AccountOpening opening) {
+        if (opening == AccountOpening::opened || opening == AccountOpening::already_open) {
           caf::anon_send(registry, opened_atom::value, user_id);
-          return done(*inserted ? AccountOpening::opened : AccountOpening::already_open);
         }
-        done(inserted.failure().kind == persistence::FailureKind::invalid_data
-                 ? AccountOpening::invalid
-                 : AccountOpening::unavailable);
+        done(opening);
       });
 }
 

@@ -17,18 +17,16 @@
 #include "actors/ledger_options.hpp"
 #include "actors/ledger_writer.hpp"
 #include "actors/stage_deadline.hpp"
-#include "persistence/account_store.hpp"
-#include "persistence/db_pool.hpp"
 #include "persistence/ledger_backend.hpp"
-#include "persistence/ledger_store.hpp"
-#include "persistence/partition_store.hpp"
-#include "persistence/transaction_queries.hpp"
-#include "persistence/transaction_store.hpp"
+#include "persistence/ledger_records.hpp"
+#include "persistence/owned_partitions.hpp"
+#include "persistence/transaction_query_types.hpp"
+#include "persistence/transaction_views.hpp"
 #include "runtime/in_flight_counter.hpp"
 
 namespace wallet::actors {
 
-// The facade's read results: plain records (persistence/ledger_types.hpp, ledger_store.hpp) with
+// The facade's read results: plain records (persistence/ledger_types.hpp, ledger_records.hpp) with
 // no connection or store behind them; http/ renders them.
 using HoldRecord = persistence::HoldRecord;
 using HistoryPage = persistence::HistoryPage;
@@ -45,7 +43,7 @@ using StoredOutcome = persistence::IdempotencyOutcome;
 using AccountStatus = persistence::AccountStatus;
 using persistence::account_status_name;
 using persistence::parse_account_status;
-// Queries and the past (persistence/transaction_queries.hpp), and the admin totals.
+// Queries and the past (persistence/transaction_query_types.hpp), and the admin totals.
 using TimeRange = persistence::TimeRange;
 using TransactionCursor = persistence::TransactionCursor;
 using TransactionQuery = persistence::TransactionQuery;
@@ -59,19 +57,15 @@ using persistence::kEarliestInstantUs;
 using persistence::kLatestInstantUs;
 
 // How opening an account ended (the Kafka consumer commits its offset or dead-letters on it).
-enum class AccountOpening {
-  opened,        // the account row was inserted now
-  already_open,  // it existed (a redelivered event): nothing changed
-  invalid,       // Postgres refused the values (SQLSTATE class 22): retrying cannot help
-  unavailable,   // anything else (outage, failover, missing schema): retry later
-};
+using AccountOpening = persistence::AccountOpening;
 
 class Ledger {
  public:
-  // `pool` serves the reads outside the account protocol (history, hold lookups, the expiry
-  // sweep); `backend` everything the protocol asks of storage (loads, lookups, commits).
-  // `pool` may be null only where those reads are never asked for (the protocol simulation).
-  Ledger(caf::actor_system& system, persistence::DbPool* pool,
+  // `records` serves what is asked of storage outside the account protocol (accounts opened and
+  // read, history, queries, partitions, the expiry sweep); `backend` everything the protocol asks
+  // of storage (loads, lookups, commits). `records` may be null only where those are never asked
+  // for (the protocol simulation); then no expiry sweep and no server check runs either.
+  Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerRecords> records,
          std::shared_ptr<persistence::LedgerBackend> backend, LedgerOptions options);
   ~Ledger();
 
@@ -80,7 +74,7 @@ class Ledger {
   void balance(BalanceQuery query);
   void inspect(InspectQuery query);
   void inspect_writer(std::function<void(WriterStats, size_t)> reply);
-  // Opens the account of a new user idempotently (the insert runs on the pool, off the actor
+  // Opens the account of a new user idempotently (the insert runs on LedgerRecords, off the actor
   // threads), then tells the registry, so that an actor that found it missing looks again.
   // `done` is called once, on a pool thread.
   void open_account(std::string user_id, std::string created_at,
@@ -271,7 +265,7 @@ class Ledger {
   caf::actor gate_;
   caf::actor purger_;
   caf::actor sweeper_;  // hold expiry for accounts not loaded
-  persistence::DbPool* pool_;
+  std::shared_ptr<persistence::LedgerRecords> records_;
   std::shared_ptr<persistence::LedgerBackend> backend_;
   // Operations accepted and not answered (admit); shared with the replies that release them.
   std::shared_ptr<runtime::InFlightCounter> in_flight_;

@@ -2,40 +2,24 @@
 // rules through its actor (which decides the change in its order with the money work).
 #include "actors/ledger.hpp"
 #include "actors/ledger_outcomes.hpp"
-#include "persistence/account_store.hpp"
 
 namespace wallet::actors {
 
 void Ledger::create_account(persistence::NewAccount account,
                             std::function<std::string(const AccountView&)> render,
                             std::function<void(domain::Result<persistence::AccountOpened>)> reply) {
-  pool_->run<persistence::AccountOpened>(
-      "create_account",
-      [account = std::move(account), render = std::move(render),
-       ttl = options_.idempotency_ttl](pqxx::connection& conn) {
-        return persistence::create_account(conn, account, ttl, render);
-      },
-      std::move(reply));
+  records_->create_account(std::move(account), options_.idempotency_ttl, std::move(render),
+                           std::move(reply));
 }
 
 void Ledger::account(std::string account_id,
                      std::function<void(domain::Result<std::optional<AccountView>>)> reply) {
-  pool_->run<std::optional<AccountView>>(
-      "account_view",
-      [account_id = std::move(account_id)](pqxx::connection& conn) {
-        return persistence::account_view(conn, account_id);
-      },
-      std::move(reply));
+  records_->account_view(std::move(account_id), std::move(reply));
 }
 
 void Ledger::accounts(std::vector<std::string> account_ids,
                       std::function<void(domain::Result<std::vector<AccountView>>)> reply) {
-  pool_->run<std::vector<AccountView>>(
-      "account_views",
-      [ids = std::move(account_ids)](pqxx::connection& conn) {
-        return persistence::account_views(conn, ids);
-      },
-      std::move(reply));
+  records_->account_views(std::move(account_ids), std::move(reply));
 }
 
 void Ledger::posting_accounts(std::vector<std::string> account_ids,
@@ -43,29 +27,20 @@ void Ledger::posting_accounts(std::vector<std::string> account_ids,
   std::vector<std::string> missing;
   auto found = facts_->find(account_ids, missing);
   if (missing.empty()) return reply(std::move(found));
-  pool_->run<std::vector<AccountView>>(
-      "account_views",
-      [missing = std::move(missing)](pqxx::connection& conn) {
-        return persistence::account_views(conn, missing);
-      },
-      [facts = facts_, found = std::move(found),
-       reply = std::move(reply)](domain::Result<std::vector<AccountView>> read) mutable {
-        if (!read) return reply(read.error());
-        facts->keep(read.value());
-        found.insert(found.end(), read->begin(), read->end());
-        reply(std::move(found));
-      });
+  records_->account_views(std::move(missing),
+                          [facts = facts_, found = std::move(found), reply = std::move(reply)](
+                              domain::Result<std::vector<AccountView>> read) mutable {
+                            if (!read) return reply(read.error());
+                            facts->keep(read.value());
+                            found.insert(found.end(), read->begin(), read->end());
+                            reply(std::move(found));
+                          });
 }
 
 void Ledger::user_accounts(
     std::string user_id,
     std::function<void(domain::Result<std::optional<std::vector<AccountView>>>)> reply) {
-  pool_->run<std::optional<std::vector<AccountView>>>(
-      "user_accounts",
-      [user_id = std::move(user_id)](pqxx::connection& conn) {
-        return persistence::user_accounts(conn, user_id);
-      },
-      std::move(reply));
+  records_->user_accounts(std::move(user_id), std::move(reply));
 }
 
 void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply, Deadline deadline) {

@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "actors/ledger.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
@@ -100,12 +99,7 @@ void Ledger::balance_figures(AvailableQuery query) {
 void Ledger::history(
     std::string user_id, int limit, int64_t before,
     std::function<void(domain::Result<std::optional<persistence::HistoryPage>>)> reply) {
-  pool_->run<std::optional<persistence::HistoryPage>>(
-      "load_history",
-      [user_id, limit, before](pqxx::connection& conn) {
-        return persistence::load_history_page(conn, user_id, limit, before);
-      },
-      std::move(reply));
+  records_->history_page(std::move(user_id), limit, before, std::move(reply));
 }
 
 }  // namespace wallet::actors

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "actors/ledger_messages.hpp"
-#include "persistence/partition_store.hpp"
+#include "persistence/owned_partitions.hpp"
 
 namespace wallet::actors {
 

@@ -5,7 +5,6 @@
 #include "domain/currency.hpp"
 #include "domain/money.hpp"
 #include "domain/time_text.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 

@@ -7,22 +7,16 @@
 #include <thread>
 
 #include "actors/ledger.hpp"
-#include "persistence/ledger_store.hpp"
 
 namespace wallet::actors {
 
 void Ledger::partitions(
     std::function<void(domain::Result<std::vector<persistence::PartitionOwner>>)> reply) {
-  pool_->run<std::vector<persistence::PartitionOwner>>(
-      "list_partitions", [](pqxx::connection& conn) { return persistence::list_partitions(conn); },
-      std::move(reply));
+  records_->list_partitions(std::move(reply));
 }
 
 void Ledger::in_transit(int limit, std::function<void(domain::Result<InTransitSummary>)> reply) {
-  pool_->run<InTransitSummary>(
-      "in_transit_summary",
-      [limit](pqxx::connection& conn) { return persistence::in_transit_summary(conn, limit); },
-      std::move(reply));
+  records_->in_transit_summary(limit, std::move(reply));
 }
 
 void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
@@ -46,18 +40,10 @@ bool Ledger::take_partitions(const std::vector<int>& partitions) {
   auto& owned = options_.owned;
   if (!owned || partitions.empty()) return true;
   std::promise<domain::Result<std::vector<std::pair<int, int64_t>>>> taken;
-  pool_->run<std::vector<std::pair<int, int64_t>>>(
-      "take_partitions",
-      [partitions, instance = owned->instance_id()](pqxx::connection& conn) {
-        std::vector<std::pair<int, int64_t>> epochs;
-        for (int partition : partitions) {
-          epochs.emplace_back(partition, persistence::take_partition(conn, partition, instance));
-        }
-        return epochs;
-      },
-      [&taken](domain::Result<std::vector<std::pair<int, int64_t>>> result) {
-        taken.set_value(std::move(result));
-      });
+  records_->take_partitions(partitions, owned->instance_id(),
+                            [&taken](domain::Result<std::vector<std::pair<int, int64_t>>> result) {
+                              taken.set_value(std::move(result));
+                            });
   auto result = taken.get_future().get();
   if (!result) {
     spdlog::warn("event=partition_take_failed partitions={} cause=\"{}\"", partitions.size(),

@@ -8,34 +8,19 @@ namespace wallet::actors {
 void Ledger::find_transactions(
     persistence::TransactionQuery query,
     std::function<void(domain::Result<persistence::TransactionPage>)> reply) {
-  pool_->run<persistence::TransactionPage>(
-      "find_transactions",
-      [query = std::move(query)](pqxx::connection& conn) {
-        return persistence::find_transactions(conn, query);
-      },
-      std::move(reply));
+  records_->find_transactions(std::move(query), std::move(reply));
 }
 
 void Ledger::account_rows(
     persistence::AccountRowsQuery query,
     std::function<void(domain::Result<std::optional<persistence::AccountRowsPage>>)> reply) {
-  pool_->run<std::optional<persistence::AccountRowsPage>>(
-      "account_rows",
-      [query = std::move(query)](pqxx::connection& conn) {
-        return persistence::account_rows(conn, query);
-      },
-      std::move(reply));
+  records_->account_rows(std::move(query), std::move(reply));
 }
 
 void Ledger::balance_at(
     std::string account_id, std::optional<int64_t> at_us,
     std::function<void(domain::Result<std::optional<persistence::BalanceAt>>)> reply) {
-  pool_->run<std::optional<persistence::BalanceAt>>(
-      "balance_at",
-      [account_id = std::move(account_id), at_us](pqxx::connection& conn) {
-        return persistence::balance_at(conn, account_id, at_us);
-      },
-      std::move(reply));
+  records_->balance_at(std::move(account_id), at_us, std::move(reply));
 }
 
 }  // namespace wallet::actors

@@ -123,21 +123,13 @@ void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
 void Ledger::transaction(
     std::string transaction_id,
     std::function<void(domain::Result<std::optional<persistence::TransactionView>>)> reply) {
-  pool_->run<std::optional<persistence::TransactionView>>(
-      "find_transaction",
-      [id = std::move(transaction_id)](pqxx::connection& conn) {
-        return persistence::find_transaction(conn, id);
-      },
-      std::move(reply));
+  records_->find_transaction(std::move(transaction_id), std::move(reply));
 }
 
 void Ledger::totals(
     bool verify,
     std::function<void(domain::Result<std::vector<persistence::CurrencyTotals>>)> reply) {
-  pool_->run<std::vector<persistence::CurrencyTotals>>(
-      "ledger_totals",
-      [verify](pqxx::connection& conn) { return persistence::ledger_totals(conn, verify); },
-      std::move(reply));
+  records_->ledger_totals(verify, std::move(reply));
 }
 
 }  // namespace wallet::actors

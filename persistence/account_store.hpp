@@ -11,16 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "persistence/ledger_types.hpp"
+#include "persistence/ledger_records.hpp"
 
 namespace wallet::persistence {
-
-// How POST /accounts ended.
-struct AccountOpened {
-  enum class Kind { created, user_not_found, stored_outcome } kind = Kind::created;
-  AccountView account;        // created
-  IdempotencyOutcome stored;  // stored_outcome: an earlier request's answer under the same key
-};
 
 // Opens `wanted` for its user, with the idempotency outcome `render(account)` in the same
 // transaction when wanted.outcome is set (its status, endpoint, key and hash; the body is

@@ -13,6 +13,7 @@
 
 #include "domain/time_text.hpp"
 #include "persistence/ledger_backend.hpp"
+#include "persistence/ledger_records.hpp"
 #include "persistence/ledger_types.hpp"
 
 namespace wallet::persistence {
@@ -76,16 +77,6 @@ std::vector<HoldRecord> transaction_holds_due(pqxx::connection& conn,
 // Deletes up to `limit` outcomes older than `ttl`; returns how many it deleted.
 size_t purge_expired_outcomes(pqxx::connection& conn, std::chrono::seconds ttl, int limit);
 
-struct HistoryRow {
-  std::string id;
-  int64_t change = 0;
-  int64_t old_balance = 0;
-  int64_t new_balance = 0;
-  std::string kind;
-  std::string transfer_id;
-  std::string created_at;  // RFC 3339, UTC
-};
-
 using domain::format_epoch_ms;  // domain/time_text.hpp
 
 // Reads for holds.
@@ -95,23 +86,12 @@ std::optional<AccountRecord> load_account(pqxx::connection& conn, const std::str
 
 std::optional<HoldRecord> load_hold(pqxx::connection& conn, const std::string& hold_id);
 
-// Pending holds whose expires_at has passed (at most `limit`), and how many holds are pending.
-struct ExpirySweep {
-  std::vector<HoldRecord> overdue;
-  int64_t pending = 0;
-};
-class OwnedPartitions;
+// Pending holds past expires_at (ExpirySweep, ledger_records.hpp).
 // `only`: just the holds whose payer lies in a partition this instance serves (null: all).
 ExpirySweep sweep_overdue_holds(pqxx::connection& conn, int limit,
                                 const OwnedPartitions* only = nullptr);
 
-// One page of history, newest first: rows with seq < before (all when before is 0), at most
-// `limit`; next_before is the seq to continue from, 0 on the last page.
-struct HistoryPage {
-  std::vector<HistoryRow> rows;
-  int64_t next_before = 0;
-  int exponent = 2;  // of the account's currency
-};
+// One page of history (HistoryPage, ledger_records.hpp).
 std::optional<HistoryPage> load_history_page(pqxx::connection& conn, const std::string& user_id,
                                              int limit, int64_t before);
 

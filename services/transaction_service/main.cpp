@@ -19,6 +19,7 @@
 #include "messaging/ledger_event_relay.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
+#include "persistence/postgres_ledger_records.hpp"
 #include "services/common/config.hpp"
 #include "services/common/crash_report.hpp"
 #include "services/common/service_config.hpp"
@@ -161,7 +162,8 @@ int main() {
   }
   const auto ledger_options =
       services::ledger_options(config, *backend_options, metrics, relay.get(), owned);
-  actors::Ledger ledger(system, &reader, backend, ledger_options);
+  auto records = std::make_shared<persistence::PostgresLedgerRecords>(reader);
+  actors::Ledger ledger(system, records, backend, ledger_options);
   services::register_ledger_metrics(metrics, ledger);
 
   return serve(config,

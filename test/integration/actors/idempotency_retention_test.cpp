@@ -10,6 +10,7 @@
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
+#include "persistence/postgres_ledger_records.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/ledger_invariants.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -34,7 +35,8 @@ class IdempotencyRetentionTest : public ::testing::Test {
     actors::LedgerOptions options;
     options.idempotency_ttl = store.idempotency_ttl;
     options.purge_every = 0ms;  // the test calls the purge itself
-    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend_, options);
+    ledger_ = std::make_unique<actors::Ledger>(
+        system_, std::make_shared<persistence::PostgresLedgerRecords>(pool_), backend_, options);
   }
   ~IdempotencyRetentionTest() override { ledger_.reset(); }
 

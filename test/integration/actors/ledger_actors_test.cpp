@@ -15,6 +15,7 @@
 #include "domain/money.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
+#include "persistence/postgres_ledger_records.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/ledger_invariants.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -40,7 +41,8 @@ class LedgerActorsTest : public ::testing::Test {
     persistence::PostgresLedgerOptions store{schema_->url()};
     store.write_lanes = write_lanes;
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(pool_, store);
-    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
+    ledger_ = std::make_unique<actors::Ledger>(
+        system_, std::make_shared<persistence::PostgresLedgerRecords>(pool_), backend, options);
   }
 
   static std::optional<actors::IdempotencyTag> key(const std::string& endpoint,

@@ -20,6 +20,7 @@
 #include "actors/ledger.hpp"
 #include "domain/ids.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
+#include "persistence/postgres_ledger_records.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/ledger_invariants.hpp"
 #include "test/support/scratch_schema.hpp"
@@ -42,7 +43,8 @@ class ProtocolRegressionTest : public ::testing::Test {
     options.request_deadline = 60s;  // these tests stall commits on purpose
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
         pool_, persistence::PostgresLedgerOptions{schema_.url()});
-    ledger_ = std::make_unique<actors::Ledger>(system_, &pool_, backend, options);
+    ledger_ = std::make_unique<actors::Ledger>(
+        system_, std::make_shared<persistence::PostgresLedgerRecords>(pool_), backend, options);
   }
   ~ProtocolRegressionTest() override { ledger_.reset(); }
 

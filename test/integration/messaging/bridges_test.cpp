@@ -19,6 +19,7 @@
 #include "messaging/outbox_relay.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/postgres_ledger_backend.hpp"
+#include "persistence/postgres_ledger_records.hpp"
 #include "persistence/user_store.hpp"
 #include "test/support/environment.hpp"
 #include "test/support/eventually.hpp"
@@ -162,7 +163,9 @@ class UserCreatedConsumerTest : public BridgeTest {
   std::unique_ptr<actors::Ledger> ledger(persistence::DbPool& pool, const std::string& url) {
     auto backend = std::make_shared<persistence::PostgresLedgerBackend>(
         pool, persistence::PostgresLedgerOptions{url});
-    return std::make_unique<actors::Ledger>(system_, &pool, backend, actors::LedgerOptions{});
+    return std::make_unique<actors::Ledger>(
+        system_, std::make_shared<persistence::PostgresLedgerRecords>(pool), backend,
+        actors::LedgerOptions{});
   }
   static uint64_t counter(const messaging::UserCreatedConsumer& c, const char* name) {
     return c.status()["counters"][name].get<uint64_t>();
