@@ -90,6 +90,68 @@ void scan_idle(Self self) {
   }
 }
 
+// Hands a client's work to the account's actor. `user_id` is a copy: `work` is moved from after.
+template <class Work>
+void route(Self self, std::string user_id, Work& work) {
+  forward(self, user_id, work_atom::value, AccountState::Work{std::move(work)});
+}
+
+void inspect(Self self, InspectQuery& query) {
+  auto& s = self->state;
+  std::vector<caf::actor> targets;
+  if (query.user_id) {
+    auto it = s.accounts.find(*query.user_id);
+    if (it != s.accounts.end() && !it->second.retiring) targets.push_back(it->second.account);
+  } else {
+    for (auto& [user_id, entry] : s.accounts) {
+      if (!entry.retiring) targets.push_back(entry.account);
+    }
+  }
+  auto collector = self->spawn(inspection_collector, targets.size(), std::move(query.reply));
+  for (auto& target : targets) self->send(target, inspect_atom::value, collector);
+}
+
+// A retirement was decided: `quit`, the actor is gone (work held for it goes to a fresh one);
+// otherwise it stayed (it was busy) and gets the work held meanwhile.
+void retired(Self self, const std::string& user_id, bool quit) {
+  auto& s = self->state;
+  auto it = s.accounts.find(user_id);
+  if (it == s.accounts.end()) return;
+  auto held = std::move(it->second.held);
+  if (quit) {
+    ++s.stats.retired;
+    s.accounts.erase(it);
+    if (held.empty()) return;
+    auto& fresh = entry_for(self, user_id);
+    for (auto& send : held) send(fresh.account);
+    return;
+  }
+  it->second.retiring = false;
+  it->second.last_used_ms = now_ms();
+  for (auto& send : held) send(it->second.account);
+}
+
+// Beyond one machine. Given up: the partition's idle accounts retire (busy ones stay until the
+// next idle scan). Taken: any account of it still here reloads once settled, since another
+// instance may have moved its balance meanwhile.
+void partition_moved(Self self, int partition, int partitions, bool taken) {
+  auto& s = self->state;
+  for (auto& [user_id, entry] : s.accounts) {
+    if (domain::partition_of(user_id, partitions) != partition) continue;
+    if (taken) {
+      // A retiring actor hears it too, once its retirement is decided: if it stays (it was
+      // busy), it must not go on with a balance from before the partition came back.
+#ifdef WALLET_PROTOCOL_BUG_MOVE_SKIPPED_WHILE_RETIRING  // negative control (test-only build)
+      if (entry.retiring) continue;
+#endif
+      send_or_hold(self, entry, moved_atom::value);
+    } else if (!entry.retiring) {
+      entry.retiring = true;
+      self->send(entry.account, retire_atom::value);
+    }
+  }
+}
+
 }  // namespace
 
 caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, AccountContext context,
@@ -101,79 +163,23 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
   self->state.idle_after = idle_after;
   self->delayed_send(self, kScanEvery, tick_atom::value);
   return {
-      [=](deposit_atom, DepositCommand& cmd) {
-        std::string user_id = cmd.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
-      },
-      [=](reserve_atom, ReserveRequest& request) {
-        std::string user_id = request.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(request)});
-      },
-      [=](balance_atom, BalanceQuery& query) {
-        std::string user_id = query.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
-      },
+      [=](deposit_atom, DepositCommand& cmd) { route(self, cmd.user_id, cmd); },
+      [=](reserve_atom, ReserveRequest& request) { route(self, request.user_id, request); },
+      [=](balance_atom, BalanceQuery& query) { route(self, query.user_id, query); },
       // Withdrawals and holds: routed to the account that pays or is asked.
-      [=](withdraw_atom, WithdrawCommand& cmd) {
-        std::string user_id = cmd.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
-      },
-      [=](hold_atom, HoldCommand& cmd) {
-        std::string user_id = cmd.from_user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
-      },
-      [=](void_atom, VoidCommand& cmd) {
-        std::string user_id = cmd.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(cmd)});
-      },
-      [=](expire_atom, ExpireHold& expiry) {
-        std::string user_id = expiry.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(expiry)});
-      },
-      [=](available_atom, AvailableQuery& query) {
-        std::string user_id = query.user_id;
-        forward(self, user_id, work_atom::value, AccountState::Work{std::move(query)});
-      },
-      [=](account_update_atom, AccountUpdate& update) {
-        std::string account_id = update.account_id;
-        forward(self, account_id, work_atom::value, AccountState::Work{std::move(update)});
-      },
+      [=](withdraw_atom, WithdrawCommand& cmd) { route(self, cmd.user_id, cmd); },
+      [=](hold_atom, HoldCommand& cmd) { route(self, cmd.from_user_id, cmd); },
+      [=](void_atom, VoidCommand& cmd) { route(self, cmd.user_id, cmd); },
+      [=](expire_atom, ExpireHold& expiry) { route(self, expiry.user_id, expiry); },
+      [=](available_atom, AvailableQuery& query) { route(self, query.user_id, query); },
+      [=](account_update_atom, AccountUpdate& update) { route(self, update.account_id, update); },
       [=](opened_atom atom, const std::string& user_id) {
         // Only an actor that already exists can hold a stale "missing"; do not spawn one for this.
         auto it = self->state.accounts.find(user_id);
         if (it != self->state.accounts.end()) forward(self, user_id, atom);
       },
-      [=](inspect_atom, InspectQuery& query) {
-        auto& s = self->state;
-        std::vector<caf::actor> targets;
-        if (query.user_id) {
-          auto it = s.accounts.find(*query.user_id);
-          if (it != s.accounts.end() && !it->second.retiring) targets.push_back(it->second.account);
-        } else {
-          for (auto& [user_id, entry] : s.accounts) {
-            if (!entry.retiring) targets.push_back(entry.account);
-          }
-        }
-        auto collector = self->spawn(inspection_collector, targets.size(), std::move(query.reply));
-        for (auto& target : targets) self->send(target, inspect_atom::value, collector);
-      },
-      [=](retired_atom, const std::string& user_id, bool quit) {
-        auto& s = self->state;
-        auto it = s.accounts.find(user_id);
-        if (it == s.accounts.end()) return;
-        auto held = std::move(it->second.held);
-        if (quit) {
-          ++s.stats.retired;
-          s.accounts.erase(it);
-          if (held.empty()) return;
-          auto& fresh = entry_for(self, user_id);
-          for (auto& send : held) send(fresh.account);
-          return;
-        }
-        it->second.retiring = false;
-        it->second.last_used_ms = now_ms();
-        for (auto& send : held) send(it->second.account);
-      },
+      [=](inspect_atom, InspectQuery& query) { inspect(self, query); },
+      [=](retired_atom, const std::string& user_id, bool quit) { retired(self, user_id, quit); },
       [=](retire_atom, const std::string& user_id) {
         // Retire this one account now if it is idle (the idle scan, for one account on demand).
         auto it = self->state.accounts.find(user_id);
@@ -182,24 +188,7 @@ caf::behavior account_registry(caf::stateful_actor<RegistryState>* self, Account
         self->send(it->second.account, retire_atom::value);
       },
       [=](moved_atom, int partition, int partitions, bool taken) {
-        // Beyond one machine. Given up: the partition's idle accounts retire (busy ones stay until
-        // the next idle scan). Taken: any account of it still here reloads once settled, since
-        // another instance may have moved its balance meanwhile.
-        auto& s = self->state;
-        for (auto& [user_id, entry] : s.accounts) {
-          if (domain::partition_of(user_id, partitions) != partition) continue;
-          if (taken) {
-        // A retiring actor hears it too, once its retirement is decided: if it stays (it was
-        // busy), it must not go on with a balance from before the partition came back.
-#ifdef WALLET_PROTOCOL_BUG_MOVE_SKIPPED_WHILE_RETIRING  // negative control (test-only build)
-            if (entry.retiring) continue;
-#endif
-            send_or_hold(self, entry, moved_atom::value);
-          } else if (!entry.retiring) {
-            entry.retiring = true;
-            self->send(entry.account, retire_atom::value);
-          }
-        }
+        partition_moved(self, partition, partitions, taken);
       },
       [=](new_server_atom) {
         // A failover: the new primary may lack commits the actors hold (it should not, since

@@ -112,6 +112,71 @@ void commit(Self self, TransferState& s) {
   for (auto& leg : s.legs) self->send(leg.account, release_atom::value, s.transfer_id, true);
 }
 
+// A transfer (or capture) to coordinate: its two legs are reserved one after the other.
+void start_transfer(Self self, TransferCommand& command) {
+  auto& transfers = self->state.transfers;
+  std::string transfer_id =
+      command.transfer_id.empty() ? domain::new_uuid_v4() : command.transfer_id;
+  auto [it, fresh] = transfers.try_emplace(transfer_id);
+  if (!fresh) {
+    // One transfer_id is coordinated once at a time (the in-transit receiver credits each
+    // transfer once at a time, and new ids are fresh): a second start is refused unchanged.
+    command.reply(error_reply(domain::ErrorCode::unavailable,
+                              "this transfer is already being applied, retry later"));
+    return;
+  }
+  auto& t = it->second;
+  t.command = std::move(command);
+  t.transfer_id = std::move(transfer_id);
+  request_leg(self, t, first_leg(t.command));
+}
+
+// One leg reserved (or refused): with both held, the transfer commits; a refusal undoes the other.
+void leg_reserved(Self self, LegReservation& leg) {
+  auto& transfers = self->state.transfers;
+  auto it = transfers.find(leg.transfer_id);
+  if (it == transfers.end()) {
+    take_transaction_leg(self, leg);  // or not ours: nothing is waiting for it
+    return;
+  }
+  auto& s = it->second;
+  if (leg.refusal) {
+    for (auto& held : s.legs) self->send(held.account, release_atom::value, s.transfer_id, false);
+    reject(self, self->state.writer, s.command.tag, *leg.refusal, s.command.reply,
+           s.command.deadline);
+    transfers.erase(it);
+    return;
+  }
+  s.legs.push_back(std::move(leg));
+  if (s.legs.size() == legs_needed(s.command)) {
+    if (s.legs.size() == 2 && s.legs.front().currency != s.legs.back().currency) {
+      // Money of two currencies never meets (the HTTP layer checks first; this
+      // is the actors' own guard). Nothing changed.
+      for (auto& held : s.legs) {
+        self->send(held.account, release_atom::value, s.transfer_id, false);
+      }
+      s.command.reply(error_reply(domain::ErrorCode::currency_mismatch,
+                                  "both accounts of a transfer must hold one currency"));
+      transfers.erase(it);
+      return;
+    }
+    if (self->clock().now() > s.command.deadline) {
+      // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
+      for (auto& held : s.legs) {
+        self->send(held.account, release_atom::value, s.transfer_id, false);
+      }
+      s.command.reply(timeout_reply());
+    } else {
+      commit(self, s);
+    }
+    transfers.erase(it);
+    return;
+  }
+  const auto& cmd = s.command;
+  request_leg(self, s,
+              s.legs.front().user_id == cmd.from_user_id ? cmd.to_user_id : cmd.from_user_id);
+}
+
 }  // namespace
 
 caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, caf::actor registry,
@@ -119,72 +184,12 @@ caf::behavior transfer_coordinator(caf::stateful_actor<CoordinatorState>* self, 
   self->state.registry = std::move(registry);
   self->state.writer = std::move(writer);
   return {
-      [=](coordinate_atom, TransferCommand& command) {
-        auto& transfers = self->state.transfers;
-        std::string transfer_id =
-            command.transfer_id.empty() ? domain::new_uuid_v4() : command.transfer_id;
-        auto [it, fresh] = transfers.try_emplace(transfer_id);
-        if (!fresh) {
-          // One transfer_id is coordinated once at a time (the in-transit receiver credits each
-          // transfer once at a time, and new ids are fresh): a second start is refused unchanged.
-          command.reply(error_reply(domain::ErrorCode::unavailable,
-                                    "this transfer is already being applied, retry later"));
-          return;
-        }
-        auto& t = it->second;
-        t.command = std::move(command);
-        t.transfer_id = std::move(transfer_id);
-        request_leg(self, t, first_leg(t.command));
-      },
+      [=](coordinate_atom, TransferCommand& command) { start_transfer(self, command); },
       [=](transact_atom, TransactionCommand& command) { start_transaction(self, command); },
       [=](reversal_settled_atom, const std::string& original, int64_t amount) {
         reversal_settled(self, original, amount);
       },
-      [=](reserved_atom, LegReservation& leg) {
-        auto& transfers = self->state.transfers;
-        auto it = transfers.find(leg.transfer_id);
-        if (it == transfers.end()) {
-          take_transaction_leg(self, leg);  // or not ours: nothing is waiting for it
-          return;
-        }
-        auto& s = it->second;
-        if (leg.refusal) {
-          for (auto& held : s.legs)
-            self->send(held.account, release_atom::value, s.transfer_id, false);
-          reject(self, self->state.writer, s.command.tag, *leg.refusal, s.command.reply,
-                 s.command.deadline);
-          transfers.erase(it);
-          return;
-        }
-        s.legs.push_back(std::move(leg));
-        if (s.legs.size() == legs_needed(s.command)) {
-          if (s.legs.size() == 2 && s.legs.front().currency != s.legs.back().currency) {
-            // Money of two currencies never meets (the HTTP layer checks first; this
-            // is the actors' own guard). Nothing changed.
-            for (auto& held : s.legs) {
-              self->send(held.account, release_atom::value, s.transfer_id, false);
-            }
-            s.command.reply(error_reply(domain::ErrorCode::currency_mismatch,
-                                        "both accounts of a transfer must hold one currency"));
-            transfers.erase(it);
-            return;
-          }
-          if (self->clock().now() > s.command.deadline) {
-            // Not handed to the writer yet: drop it, undo both reservations, nothing changed.
-            for (auto& held : s.legs) {
-              self->send(held.account, release_atom::value, s.transfer_id, false);
-            }
-            s.command.reply(timeout_reply());
-          } else {
-            commit(self, s);
-          }
-          transfers.erase(it);
-          return;
-        }
-        const auto& cmd = s.command;
-        request_leg(self, s,
-                    s.legs.front().user_id == cmd.from_user_id ? cmd.to_user_id : cmd.from_user_id);
-      },
+      [=](reserved_atom, LegReservation& leg) { leg_reserved(self, leg); },
   };
 }
 
