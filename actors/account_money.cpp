@@ -7,6 +7,29 @@
 #include "domain/money.hpp"
 
 namespace wallet::actors::account_internal {
+namespace {
+
+// A deposit's or a withdrawal's one row, from the balance the account's accepted operations leave
+// (`pending`) to `updated`, handed to the writer; its answer (200, the new balance) goes at commit.
+template <class Command>
+void submit_one_row(Self self, Command& cmd, int64_t change, int64_t updated,
+                    persistence::EntryKind kind) {
+  auto& s = self->state;
+  persistence::LedgerEntry entry{
+      domain::new_uuid_v4(), s.user_id, change, s.pending, updated, kind, "", s.exponent};
+  WriteRequest request;
+  request.on_commit =
+      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
+  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
+  request.mutation.entries.push_back(std::move(entry));
+  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
+  request.reply = std::move(cmd.reply);
+  s.pending = updated;
+  ++s.in_flight;
+  self->send(s.context->writer, submit_atom::value, std::move(request));
+}
+
+}  // namespace
 
 void deposit(Self self, DepositCommand& cmd) {
   auto& s = self->state;
@@ -27,19 +50,7 @@ void deposit(Self self, DepositCommand& cmd) {
         cmd.reply, cmd.deadline);
     return;
   }
-  persistence::LedgerEntry entry{
-      domain::new_uuid_v4(),           s.user_id, cmd.amount, s.pending, updated,
-      persistence::EntryKind::deposit, "",        s.exponent};
-  WriteRequest request;
-  request.on_commit =
-      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
-  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
-  request.mutation.entries.push_back(std::move(entry));
-  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
-  request.reply = std::move(cmd.reply);
-  s.pending = updated;
-  ++s.in_flight;
-  self->send(s.context->writer, submit_atom::value, std::move(request));
+  submit_one_row(self, cmd, cmd.amount, updated, persistence::EntryKind::deposit);
 }
 
 void withdraw(Self self, WithdrawCommand& cmd) {
@@ -58,25 +69,8 @@ void withdraw(Self self, WithdrawCommand& cmd) {
            cmd.reply, cmd.deadline);
     return;
   }
-  const int64_t updated = s.pending - cmd.amount;
-  persistence::LedgerEntry entry{domain::new_uuid_v4(),
-                                 s.user_id,
-                                 -cmd.amount,
-                                 s.pending,
-                                 updated,
-                                 persistence::EntryKind::withdrawal,
-                                 "",
-                                 s.exponent};
-  WriteRequest request;
-  request.on_commit =
-      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
-  request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
-  request.mutation.entries.push_back(std::move(entry));
-  request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);
-  request.reply = std::move(cmd.reply);
-  s.pending = updated;
-  ++s.in_flight;
-  self->send(s.context->writer, submit_atom::value, std::move(request));
+  submit_one_row(self, cmd, -cmd.amount, s.pending - cmd.amount,
+                 persistence::EntryKind::withdrawal);
 }
 
 void reserve(Self self, ReserveRequest& request) {

@@ -144,11 +144,11 @@ std::string Amount::canonical() const {
 
 // ---- Text ----
 
-Result<Amount> parse_amount(std::string_view text, int max_scale) {
-  if (!valid_exponent(max_scale)) {
-    return Error{ErrorCode::internal, "amount scale " + std::to_string(max_scale) +
-                                          " is outside 0.." + std::to_string(kMaxCurrencyExponent)};
-  }
+namespace {
+
+// What is wrong with the text before its digits are read: empty, too long, spaces, a sign, no
+// leading digit.
+std::optional<Error> misshapen(std::string_view text) {
   if (text.empty()) return amount_error("amount must not be empty");
   if (text.size() > kMaxAmountText) {
     return amount_error("amount is too long (at most 64 characters)");
@@ -161,6 +161,17 @@ Result<Amount> parse_amount(std::string_view text, int max_scale) {
   if (text.front() == '.') {
     return amount_error("amount must have at least one digit before the decimal point");
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Amount> parse_amount(std::string_view text, int max_scale) {
+  if (!valid_exponent(max_scale)) {
+    return Error{ErrorCode::internal, "amount scale " + std::to_string(max_scale) +
+                                          " is outside 0.." + std::to_string(kMaxCurrencyExponent)};
+  }
+  if (auto error = misshapen(text)) return *error;
 
   std::size_t pos = 0;
   while (pos < text.size() && is_digit(text[pos])) ++pos;

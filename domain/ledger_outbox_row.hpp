@@ -12,7 +12,7 @@ namespace wallet::domain {
 // its currency's exponent; times are RFC 3339 UTC). Empty text stands for SQL NULL. Views into the
 // query result that holds the text (see actors::LedgerEventPass): no copy per field.
 struct LedgerOutboxRow {
-  int64_t id = 0;  // outbox order: each account's commit order
+  int64_t id = 0;  // its outbox entry (rows of one ledger statement share one): commit order
   std::string_view event_id;
   std::string_view user_id;     // the Kafka key: the account's user
   std::string_view account_id;  // the account the row or hold is of (the payer's, for a hold)

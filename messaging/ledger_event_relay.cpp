@@ -104,7 +104,10 @@ PassResult LedgerEventRelay::Impl::cycle(std::chrono::milliseconds report_wait) 
       report_wait);
   if (!delivery) return {rows.size(), 0, false};
   const auto& error = delivery->error;
-  if (!outbox.remove(delivery->sent) || !count_pending(!error.empty())) {
+  // The rows of one ledger statement share their outbox entry: it goes when all of them went.
+  std::vector<int64_t> batch(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) batch[i] = rows[i].id;
+  if (!outbox.remove(wholly_delivered(batch, delivery->sent)) || !count_pending(!error.empty())) {
     // Delivered but not deleted: published once more later, with the same event_id. At least
     // once is the contract; consumers deduplicate.
     spdlog::warn("event=ledger_events_delete_failed delivered={}", delivery->sent.size());

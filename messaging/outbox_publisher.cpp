@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 namespace wallet::messaging {
 namespace {
 
@@ -65,6 +67,10 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
 
   reports_.clear();
   const auto deadline = Clock::now() + report_wait;
+  // Delivery reports name a message by this batch's number and its place in the batch: several
+  // messages may carry one outbox id (the rows of one ledger statement's entry), and a late report
+  // of an earlier batch we stopped waiting for names no message of this one.
+  const uint64_t batch = ++batches_ << 32;
   std::vector<int64_t> queued;
   queued.reserve(count);
   std::string produce_error, scratch, topic;
@@ -75,7 +81,7 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
     do {
       code = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
                                 const_cast<char*>(m.value.data()), m.value.size(), m.key.data(),
-                                m.key.size(), 0, as_opaque(static_cast<uint64_t>(m.id)));
+                                m.key.size(), 0, as_opaque(batch | i));
       if (code == RdKafka::ERR__QUEUE_FULL) producer_->poll(50);
     } while (code == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline);
     if (code != RdKafka::ERR_NO_ERROR) {
@@ -83,7 +89,7 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
       produce_error = RdKafka::err2str(code);
       break;
     }
-    reports_.expect(static_cast<uint64_t>(m.id));
+    reports_.expect(batch | i);
     queued.push_back(m.id);
   }
   while (reports_.outstanding() > 0 && Clock::now() < deadline) {
@@ -93,8 +99,8 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
 
   OutboxDelivery delivery;
   delivery.sent.reserve(queued.size());
-  for (int64_t id : queued) {
-    (reports_.delivered(static_cast<uint64_t>(id)) ? delivery.sent : delivery.unsent).push_back(id);
+  for (size_t i = 0; i < queued.size(); ++i) {
+    (reports_.delivered(batch | i) ? delivery.sent : delivery.unsent).push_back(queued[i]);
   }
   published_ += delivery.sent.size();
   failed_deliveries_ += delivery.unsent.size();
@@ -103,6 +109,21 @@ std::optional<OutboxDelivery> OutboxPublisher::publish(
                    : reports_.outstanding()  ? "no delivery report in time"
                                              : reports_.last_error();
   return delivery;
+}
+
+std::vector<int64_t> wholly_delivered(const std::vector<int64_t>& batch,
+                                      const std::vector<int64_t>& sent) {
+  std::map<int64_t, long> left;  // messages of each id not (yet) known delivered
+  for (int64_t id : batch) ++left[id];
+  for (int64_t id : sent) {
+    auto it = left.find(id);
+    if (it != left.end()) --it->second;
+  }
+  std::vector<int64_t> whole;
+  for (const auto& [id, missing] : left) {
+    if (missing == 0) whole.push_back(id);
+  }
+  return whole;
 }
 
 void OutboxPublisher::close() {

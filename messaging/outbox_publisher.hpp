@@ -36,17 +36,25 @@ struct OutboxPublisherOptions {
   std::vector<std::pair<std::string, std::string>> tuning;
 };
 
-// One message of a batch; `id` (the outbox row) names it in its delivery report.
+// One message of a batch; `id` is its outbox row, reported back in OutboxDelivery (several
+// messages may share one: the rows of one ledger statement's entry).
 struct OutboxMessage {
   std::string_view topic, key, value;
   int64_t id = 0;
 };
 
-// What a batch came to: the rows delivered, those queued but not delivered, and why not.
+// What a batch came to: the ids of the messages delivered, of those queued but not delivered
+// (an id once per message, in batch order; a message never queued is in neither), and why not.
 struct OutboxDelivery {
   std::vector<int64_t> sent, unsent;
   std::string error;  // empty: every message of the batch was delivered
 };
+
+// The ids every message of which was delivered, ascending, once each: an outbox entry that
+// several messages share is deleted only when all of them reached Kafka. `batch` holds the id of
+// every message of the batch (once per message), `sent` those delivered.
+std::vector<int64_t> wholly_delivered(const std::vector<int64_t>& batch,
+                                      const std::vector<int64_t>& sent);
 
 class OutboxPublisher {
  public:
@@ -81,6 +89,7 @@ class OutboxPublisher {
   const OutboxPublisherOptions options_;
   BrokerHealth health_;
   DeliveryTracker reports_;
+  uint64_t batches_ = 0;  // numbers each publish() call's delivery reports
   std::unique_ptr<RdKafka::Producer> producer_;
   std::atomic<int64_t> pending_{-1};
   std::atomic<uint64_t> published_{0}, failed_deliveries_{0}, cycles_{0};

@@ -8,16 +8,35 @@
 namespace wallet::persistence {
 namespace {
 
-constexpr const char* kPendingSql =
-    "SELECT id, event_id::text, user_id::text, coalesce(transaction_id::text, ''),"
-    " coalesce(kind, ''), coalesce(balance_change::text, ''), coalesce(old_balance::text, ''),"
-    " coalesce(new_balance::text, ''), coalesce(transfer_id::text, ''),"
-    " coalesce(hold_id::text, ''), coalesce(status, ''), coalesce(amount::text, ''),"
-    " coalesce(to_user_id::text, ''),"
-    " coalesce(to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ''),"
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " coalesce(account_id, user_id)::text, coalesce(currency, ''), coalesce(body::text, ''),"
-    " coalesce(posting_of::text, '') FROM ledger_outbox ORDER BY id LIMIT $1";
+// The first entries in id order, whole, up to $1 events (at least the first entry, however many
+// rows it names). An entry of one ledger statement (migration 014) becomes its rows, read from
+// the ledger in its seq order, each with its row's id as event_id (the same at every delivery,
+// unique like the row); an entry written as a copy of one row (before 014) or a hold or
+// transaction event is read as it is.
+constexpr const char* kPendingSql = R"sql(
+WITH head AS (
+  SELECT o.*, sum(coalesce(cardinality(o.row_ids), 1)) OVER (ORDER BY o.id) AS upto
+    FROM (SELECT * FROM ledger_outbox ORDER BY id LIMIT $1) o),
+taken AS (SELECT * FROM head WHERE upto <= $1 OR id = (SELECT min(id) FROM head))
+SELECT k.id,
+       coalesce(t.id, k.event_id)::text,
+       coalesce(t.user_id, k.user_id)::text, coalesce(t.id, k.transaction_id)::text,
+       coalesce(t.kind, k.kind, ''), coalesce(t.balance_change, k.balance_change)::text,
+       coalesce(t.old_balance, k.old_balance)::text, coalesce(t.new_balance, k.new_balance)::text,
+       coalesce(t.transfer_id, k.transfer_id)::text, k.hold_id::text, k.status, k.amount::text,
+       k.to_user_id::text,
+       to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       to_char(coalesce(t.created_at, k.created_at) AT TIME ZONE 'UTC',
+               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+       coalesce(t.account_id, k.account_id, k.user_id)::text, coalesce(t.currency, k.currency),
+       k.body::text, coalesce(t.transaction_id, k.posting_of)::text
+  FROM taken k
+  LEFT JOIN LATERAL unnest(k.row_ids) WITH ORDINALITY AS r(row_id, ord) ON true
+  -- One primary-key lookup per row (LIMIT keeps the planner from joining the whole ledger).
+  LEFT JOIN LATERAL (SELECT * FROM transactions x WHERE x.id = r.row_id LIMIT 1) t ON true
+ WHERE k.row_ids IS NULL OR t.id IS NOT NULL
+ ORDER BY k.id, r.ord
+)sql";
 
 }  // namespace
 
@@ -29,6 +48,7 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
     pqxx::nontransaction txn(conn);
     batch.result = txn.exec_prepared("wallet_pending_ledger_events", limit);
   }
+  // SQL NULL reads as empty text (f.c_str() is "" and f.size() 0 for a null field).
   auto text = [](const pqxx::field& f) { return std::string_view(f.c_str(), f.size()); };
   batch.rows.reserve(batch.result.size());
   for (const auto& r : batch.result) {
@@ -68,8 +88,10 @@ void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& id
 int64_t count_ledger_events(pqxx::connection& conn, int64_t cap) {
   pqxx::read_transaction txn(conn);
   return txn
-      .exec_params("SELECT count(*) FROM (SELECT 1 FROM ledger_outbox LIMIT $1) AS left_over",
-                   cap)[0][0]
+      .exec_params(
+          "SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0)::bigint"
+          " FROM (SELECT row_ids FROM ledger_outbox LIMIT $1) AS left_over",
+          cap)[0][0]
       .as<int64_t>();
 }
 

@@ -19,10 +19,14 @@ struct LedgerOutboxBatch {
   std::vector<domain::LedgerOutboxRow> rows;
 };
 
-// Up to `limit` rows in id order (the order they must be published in).
+// The events of the first outbox entries, whole, in the order they must be published in: up to
+// `limit` events, or the first entry's however many (an entry of one ledger statement holds all
+// its rows, migration 014). Each row's `id` is its entry's: rows of one statement share it.
 LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit);
+// Deletes whole entries: every event of each must have been delivered.
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids);
-// Rows left, counted up to `cap` (a backlog is reported as "at least cap", never scanned whole).
+// Events left in the first `cap` entries (a backlog is reported as "at least", never scanned
+// whole).
 int64_t count_ledger_events(pqxx::connection& conn, int64_t cap);
 
 // Session-level advisory lock: only its holder publishes this schema's ledger events, so that

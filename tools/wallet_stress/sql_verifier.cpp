@@ -337,6 +337,13 @@ std::vector<InvariantResult> verify_whole_ledger(const std::string& database_url
             .as<std::string>();
     for (const auto& check : account_checks())
       results.push_back(run_check(txn, check.name, check.sql, ids));
+    // No foreign key keeps this since migration 013 (the ledger's writers and a trigger refusing
+    // to delete accounts do): every row of the whole ledger names an account of the snapshot.
+    results.push_back(run_check(
+        txn, "sql: whole ledger: every row names an existing account",
+        "SELECT t.id, t.account_id FROM transactions t WHERE NOT EXISTS ("
+        " SELECT 1 FROM unnest($1::uuid[]) AS a(account_id) WHERE a.account_id = t.account_id)",
+        ids));
     // The holds of transactions across owners (migration 012) are settled as their transaction's
     // postings, not as a transfer: the captured-hold check is of the holds of transfers.
     const bool transaction_holds = !txn.exec(

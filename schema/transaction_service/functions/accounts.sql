@@ -39,3 +39,12 @@ BEGIN
   RETURN NEW;
 END
 $$;
+
+-- An account is closed, never deleted (migration 013): its ledger rows keep naming it.
+CREATE OR REPLACE FUNCTION accounts_never_deleted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'accounts are never deleted: close the account instead (PATCH /accounts/{id})'
+    USING ERRCODE = 'restrict_violation';
+END
+$$;

@@ -7,17 +7,17 @@
 -- 002 (transactions) and 004 (holds).
 --
 -- Statement-level triggers with transition tables: one INSERT ... SELECT per statement, however
--- many rows a group commit holds.
+-- many rows a group commit holds; for ledger rows, one outbox entry per statement.
 
+-- One entry per statement (migration 014): the ids of its rows in seq order; the relay reads the
+-- rows themselves. A statement trigger fires for zero rows too: no entry then.
 CREATE OR REPLACE FUNCTION ledger_events_from_transactions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO ledger_outbox (user_id, account_id, currency, transaction_id, kind, balance_change,
-                             old_balance, new_balance, transfer_id, created_at, posting_of)
-  SELECT user_id, account_id, currency, id, kind, balance_change, old_balance, new_balance,
-         transfer_id, created_at, transaction_id
+  INSERT INTO ledger_outbox (row_ids, created_at)
+  SELECT array_agg(id ORDER BY seq), now()
     FROM ledger_events_new_rows
-   ORDER BY seq;
+  HAVING count(*) > 0;
   RETURN NULL;
 END
 $$;

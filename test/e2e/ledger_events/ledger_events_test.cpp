@@ -166,9 +166,12 @@ LedgerState ledger_state(pqxx::connection& db, const std::vector<std::string>& i
   return state;
 }
 
+// Events waiting in the outbox: an entry of one ledger statement holds all its rows (014).
 long outbox_rows(pqxx::connection& db) {
   pqxx::nontransaction txn(db);
-  return txn.exec("SELECT count(*) FROM ledger_outbox")[0][0].as<long>();
+  return txn
+      .exec("SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0) FROM ledger_outbox")[0][0]
+      .as<long>();
 }
 
 // Every record of `topic` until `distinct` different event_ids were seen (or the time is up).

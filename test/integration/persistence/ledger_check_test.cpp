@@ -140,6 +140,23 @@ TEST_F(LedgerCheckTest, FailsOnAUserWithoutItsAccount) {
   EXPECT_NE(check().output.find(orphan), std::string::npos);
 }
 
+// No foreign key guards it since migration 013: a row naming no account is the check's to find.
+TEST_F(LedgerCheckTest, FailsOnARowOfAnUnknownAccount) {
+  const std::string unknown = domain::new_uuid_v4();
+  plant(
+      "INSERT INTO transactions (id, user_id, account_id, currency, balance_change, old_balance,"
+      " new_balance, kind) VALUES (gen_random_uuid(), $1, $1, 'USD', 5, 0, 5, 'deposit')",
+      unknown);
+  expect_caught("sql: whole ledger: every row names an existing account");
+  EXPECT_NE(check().output.find(unknown), std::string::npos);
+}
+
+// Accounts are closed, never deleted (migration 013): their rows keep naming them.
+TEST_F(LedgerCheckTest, AnAccountWithRowsCannotBeDeleted) {
+  pqxx::work txn(ledger_);
+  EXPECT_THROW(txn.exec_params("DELETE FROM accounts WHERE account_id = $1", a_), pqxx::sql_error);
+}
+
 // This test's own scratch schemas are left while it runs: --no-scratch-left names them.
 TEST_F(LedgerCheckTest, FailsOnAScratchSchemaLeft) {
   const auto run = check("--no-scratch-left");

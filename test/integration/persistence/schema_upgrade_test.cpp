@@ -187,8 +187,10 @@ TEST(SchemaUpgradeTest, UpgradeFromTodaysSchemaKeepsTheDataAndTheFunctionsWork) 
 
   // Release 3 (010_accounts.sql): every user's balance, history and holds on its default account;
   // (011_transactions.sql) transactions of many postings, nothing rewritten; (012) holds of
-  // transactions across owners and their decisions, nothing rewritten either.
-  EXPECT_EQ(migrate(url, kSchema / "transaction_service"), 3);
+  // transactions across owners and their decisions, nothing rewritten either; (013) no foreign
+  // key from ledger rows to accounts, which are never deleted; (014) one outbox entry per ledger
+  // statement (the 6 rows copied per event before it are published as they are).
+  EXPECT_EQ(migrate(url, kSchema / "transaction_service"), 5);
 
   EXPECT_EQ(ledger_data_of(url), data);
   EXPECT_EQ(scalar(url,
@@ -230,11 +232,15 @@ TEST(SchemaUpgradeTest, UpgradeFromTodaysSchemaKeepsTheDataAndTheFunctionsWork) 
              "SELECT string_agg(balance::numeric(20, 2)::text, ',' ORDER BY balance) FROM users"),
       "40.00,65.00");
   EXPECT_EQ(scalar(url, "SELECT count(*) FROM transfers_in_transit"), "0");
+  // Two statements since: an entry each, naming its row.
   EXPECT_EQ(scalar(url, "SELECT count(*) FROM ledger_outbox"), "8");
+  EXPECT_EQ(scalar(url, "SELECT count(*) FROM ledger_outbox WHERE cardinality(row_ids) = 1"), "2");
+  EXPECT_EQ(scalar(url, "SELECT count(*) FROM accounts"), "2");
+  EXPECT_EQ(sqlstate_of(url, "DELETE FROM accounts"), "23001");  // closed, never deleted (013)
 
   // And the upgraded database is what a fresh one is.
   ScratchDatabase fresh(transaction_db_url());
-  ASSERT_EQ(migrate(fresh.url(), kSchema / "transaction_service"), 12);
+  ASSERT_EQ(migrate(fresh.url(), kSchema / "transaction_service"), 14);
   EXPECT_EQ(functions_of(url), functions_of(fresh.url()));
   EXPECT_EQ(tables_of(url), tables_of(fresh.url()));
 }
@@ -284,7 +290,7 @@ std::set<std::string> functions_created_in(const fs::path& folder) {
 TEST(SchemaUpgradeTest, EveryFunctionHasItsLiveCopyInFunctionsAppliedAgainAtEveryStart) {
   for (const std::string service : {"transaction_service", "user_service"}) {
     ScratchDatabase fresh(transaction_db_url());
-    ASSERT_EQ(migrate(fresh.url(), kSchema / service), service == "user_service" ? 3 : 12);
+    ASSERT_EQ(migrate(fresh.url(), kSchema / service), service == "user_service" ? 3 : 14);
     const auto first = functions_of(fresh.url());
     EXPECT_EQ(migrate(fresh.url(), kSchema / service), 0);  // a second start: idempotent
     EXPECT_EQ(functions_of(fresh.url()), first) << service;
