@@ -9,17 +9,27 @@ namespace wallet::persistence {
 namespace {
 
 // The first entries in id order, whole, up to $1 events (at least the first entry, however many
-// rows it names). An entry of one ledger statement (migration 014) becomes its rows, read from
-// the ledger in its seq order, each with its row's id as event_id (the same at every delivery,
-// unique like the row); an entry written as a copy of one row (before 014) or a hold or
-// transaction event is read as it is.
+// rows it names), from both tables: ledger_outbox (a hold or transaction event, or a ledger row
+// copied before migration 014) and ledger_outbox_statements (one ledger statement's rows, read
+// from the ledger in its seq order, each with its row's id as event_id: the same at every
+// delivery, unique like the row). One sequence numbers both, so their ids are one order.
 constexpr const char* kPendingSql = R"sql(
-WITH head AS (
-  SELECT o.*, sum(coalesce(cardinality(o.row_ids), 1)) OVER (ORDER BY o.id) AS upto
-    FROM (SELECT * FROM ledger_outbox ORDER BY id LIMIT $1) o),
+WITH entries AS (
+  (SELECT id, NULL::uuid[] AS row_ids, event_id, user_id, transaction_id, kind, balance_change,
+          old_balance, new_balance, transfer_id, hold_id, status, amount, to_user_id, expires_at,
+          created_at, account_id, currency, body, posting_of
+     FROM ledger_outbox ORDER BY id LIMIT $1)
+  UNION ALL
+  (SELECT id, row_ids, NULL::uuid, NULL::uuid, NULL::uuid, NULL::text, NULL::numeric,
+          NULL::numeric, NULL::numeric, NULL::uuid, NULL::uuid, NULL::text, NULL::numeric,
+          NULL::uuid, NULL::timestamptz, created_at, NULL::uuid, NULL::text, NULL::jsonb,
+          NULL::uuid
+     FROM ledger_outbox_statements ORDER BY id LIMIT $1)),
+head AS (
+  SELECT e.*, sum(coalesce(cardinality(e.row_ids), 1)) OVER (ORDER BY e.id) AS upto
+    FROM (SELECT * FROM entries ORDER BY id LIMIT $1) e),
 taken AS (SELECT * FROM head WHERE upto <= $1 OR id = (SELECT min(id) FROM head))
-SELECT k.id,
-       coalesce(t.id, k.event_id)::text,
+SELECT k.id, coalesce(t.id, k.event_id)::text,
        coalesce(t.user_id, k.user_id)::text, coalesce(t.id, k.transaction_id)::text,
        coalesce(t.kind, k.kind, ''), coalesce(t.balance_change, k.balance_change)::text,
        coalesce(t.old_balance, k.old_balance)::text, coalesce(t.new_balance, k.new_balance)::text,
@@ -80,7 +90,8 @@ LedgerOutboxBatch pending_ledger_events(pqxx::connection& conn, int limit) {
 void delete_ledger_events(pqxx::connection& conn, const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
   conn.prepare("wallet_delete_ledger_events",
-               "DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[])");
+               "WITH copied AS (DELETE FROM ledger_outbox WHERE id = ANY($1::bigint[]))"
+               " DELETE FROM ledger_outbox_statements WHERE id = ANY($1::bigint[])");
   pqxx::nontransaction txn(conn);  // one statement, atomic on its own
   txn.exec_prepared("wallet_delete_ledger_events", bigint_array_literal(ids));
 }
@@ -89,8 +100,9 @@ int64_t count_ledger_events(pqxx::connection& conn, int64_t cap) {
   pqxx::read_transaction txn(conn);
   return txn
       .exec_params(
-          "SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0)::bigint"
-          " FROM (SELECT row_ids FROM ledger_outbox LIMIT $1) AS left_over",
+          "SELECT (SELECT count(*) FROM (SELECT 1 FROM ledger_outbox LIMIT $1) AS copied)"
+          " + (SELECT coalesce(sum(cardinality(row_ids)), 0) FROM"
+          "     (SELECT row_ids FROM ledger_outbox_statements LIMIT $1) AS statements)",
           cap)[0][0]
       .as<int64_t>();
 }

@@ -9,13 +9,14 @@
 -- Statement-level triggers with transition tables: one INSERT ... SELECT per statement, however
 -- many rows a group commit holds; for ledger rows, one outbox entry per statement.
 
--- One entry per statement (migration 014): the ids of its rows in seq order; the relay reads the
--- rows themselves. A statement trigger fires for zero rows too: no entry then.
+-- One entry per statement in ledger_outbox_statements (migration 014): the ids of its rows in seq
+-- order; the relay reads the rows themselves. A statement trigger fires for zero rows too: no
+-- entry then.
 CREATE OR REPLACE FUNCTION ledger_events_from_transactions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO ledger_outbox (row_ids, created_at)
-  SELECT array_agg(id ORDER BY seq), now()
+  INSERT INTO ledger_outbox_statements (row_ids)
+  SELECT array_agg(id ORDER BY seq)
     FROM ledger_events_new_rows
   HAVING count(*) > 0;
   RETURN NULL;

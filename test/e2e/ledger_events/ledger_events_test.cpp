@@ -170,7 +170,9 @@ LedgerState ledger_state(pqxx::connection& db, const std::vector<std::string>& i
 long outbox_rows(pqxx::connection& db) {
   pqxx::nontransaction txn(db);
   return txn
-      .exec("SELECT coalesce(sum(coalesce(cardinality(row_ids), 1)), 0) FROM ledger_outbox")[0][0]
+      .exec(
+          "SELECT (SELECT count(*) FROM ledger_outbox)"
+          " + (SELECT coalesce(sum(cardinality(row_ids)), 0) FROM ledger_outbox_statements)")[0][0]
       .as<long>();
 }
 
