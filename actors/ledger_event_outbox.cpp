@@ -13,17 +13,7 @@ namespace wallet::actors {
 struct LedgerEventOutbox::Impl {
   explicit Impl(const std::string& url) : session(url, persistence::background_session()) {
     session.on_connect([](pqxx::connection& conn) {
-      pqxx::nontransaction(conn).exec("SET synchronous_commit = off");
-      // The outbox is a queue: from empty to a backlog of 100,000 rows between two analyzes. A
-      // plan made while it looked empty (a seq scan) kept deleting each delivered batch by
-      // comparing every row with every delivered id, O(rows x batch): 40 % of the writer's CPU
-      // during a run of payments. This connection reads and deletes by the primary key, always.
-      pqxx::nontransaction(conn).exec("SET enable_seqscan = off");
-      // Its statements are prepared; planning the read of a pass anew each time (a custom plan)
-      // cost more than running it (~1 ms: it joins the outbox to the ledger).
-      pqxx::nontransaction(conn).exec("SET plan_cache_mode = force_generic_plan");
-      // Every ledger row it looks up is a different one: a cache of lookups (Memoize) only costs.
-      pqxx::nontransaction(conn).exec("SET enable_memoize = off");
+      persistence::prepare_ledger_event_session(conn);
       if (!persistence::attach_hold_events(conn)) {
         spdlog::debug("event=ledger_events_no_holds_table");
       }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layering rule of DESIGN.md that the code can state as text: nothing under http/ or messaging/
 # includes a persistence/ header or libpqxx, or names a pqxx or persistence:: symbol (handlers and
-# bridges reach storage only through actors::Ledger, actors::LedgerEventOutbox, users::*).
+# bridges reach storage only through actors::Ledger, actors::LedgerEventOutbox, users::*); nothing
+# under actors/ uses libpqxx but the ledger-events relay's session (issue 24 item 3).
 #   layering_check.sh ROOT           exits 1 and lists the offending lines when the rule is broken
 #   layering_check.sh --self-test    the negative control: a tree with one violation of each kind
 #                                    must fail, the same tree without them must pass
@@ -21,7 +22,19 @@ check() { # root
     echo "$hits" >&2
     return 1
   fi
-  echo "layering_check: ok (${dirs[*]})"
+  # actors/ reaches storage through persistence's interfaces (LedgerBackend, LedgerRecords): no
+  # libpqxx, but for the ledger-events relay's own session (actors/ledger_event_outbox.cpp).
+  if [[ -d $root/actors ]]; then
+    hits=$(grep -rnE --include='*.cpp' --include='*.hpp' --include='*.h' --include='*.cc' \
+      '#[[:space:]]*include[[:space:]]*[<"]pqxx|pqxx::' "$root/actors" |
+      grep -v "^$root/actors/ledger_event_outbox.cpp:" || true)
+    if [[ -n $hits ]]; then
+      echo "layering_check: actors/ must not use libpqxx (but ledger_event_outbox.cpp):" >&2
+      echo "$hits" >&2
+      return 1
+    fi
+  fi
+  echo "layering_check: ok (${dirs[*]}${root:+, $root/actors})"
 }
 
 self_test() {
@@ -42,7 +55,20 @@ self_test() {
       return 1
     fi
   done
-  echo "layering_check self-test: ok (5 violations caught, the clean tree passes)"
+  rm -f "$tmp/messaging/bad.hpp"
+  mkdir -p "$tmp/actors"
+  echo 'void f(pqxx::connection& c);' >"$tmp/actors/ledger_event_outbox.cpp"
+  check "$tmp" >/dev/null || { echo "self-test: the relay's session in actors/ failed" >&2; return 1; }
+  for bad in '#include <pqxx/pqxx>' 'void f(pqxx::work& w);'; do
+    echo "$bad" >"$tmp/actors/ledger.cpp"
+    rc=0
+    check "$tmp" >/dev/null 2>&1 || rc=$?
+    if [[ $rc -ne 1 ]]; then
+      echo "self-test: the check did not catch in actors/: $bad" >&2
+      return 1
+    fi
+  done
+  echo "layering_check self-test: ok (7 violations caught, the clean tree passes)"
 }
 
 case ${1:-} in
