@@ -10,10 +10,21 @@
 
 namespace wallet::actors {
 
+namespace {
+
+// A background session that reads and deletes the outbox as the queue it is (SessionOptions).
+persistence::SessionOptions relay_session() {
+  auto options = persistence::background_session();
+  options.queue_plans = true;
+  return options;
+}
+
+}  // namespace
+
 struct LedgerEventOutbox::Impl {
-  explicit Impl(const std::string& url) : session(url, persistence::background_session()) {
+  explicit Impl(const std::string& url) : session(url, relay_session()) {
     session.on_connect([](pqxx::connection& conn) {
-      persistence::prepare_ledger_event_session(conn);
+      pqxx::nontransaction(conn).exec("SET synchronous_commit = off");
       if (!persistence::attach_hold_events(conn)) {
         spdlog::debug("event=ledger_events_no_holds_table");
       }

@@ -116,21 +116,6 @@ bool try_lead_ledger_events(pqxx::connection& conn) {
       .as<bool>();
 }
 
-void prepare_ledger_event_session(pqxx::connection& conn) {
-  pqxx::nontransaction txn(conn);
-  txn.exec("SET synchronous_commit = off");
-  // The outbox is a queue: from empty to a backlog of 100,000 rows between two analyzes. A plan
-  // made while it looked empty (a seq scan) kept deleting each delivered batch by comparing every
-  // row with every delivered id, O(rows x batch): 40 % of the writer's CPU during a run of
-  // payments. This connection reads and deletes by the primary key, always.
-  txn.exec("SET enable_seqscan = off");
-  // Its statements are prepared; planning a pass's read anew each time (a custom plan) cost more
-  // than running it (~1 ms: it joins the outbox to the ledger).
-  txn.exec("SET plan_cache_mode = force_generic_plan");
-  // Every ledger row it looks up is a different one: a cache of lookups (Memoize) only costs.
-  txn.exec("SET enable_memoize = off");
-}
-
 bool attach_hold_events(pqxx::connection& conn) {
   pqxx::work txn(conn);
   const bool attached = txn.exec("SELECT ledger_events_attach_holds()")[0][0].as<bool>();

@@ -38,8 +38,4 @@ bool try_lead_ledger_events(pqxx::connection& conn);
 // call from several instances at once.
 bool attach_hold_events(pqxx::connection& conn);
 
-// The relay's connection: asynchronous commits (its deletes), and plans by primary key, generic,
-// without Memoize, whatever the statistics of a queue table say (see the definition).
-void prepare_ledger_event_session(pqxx::connection& conn);
-
 }  // namespace wallet::persistence

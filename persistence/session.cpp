@@ -47,6 +47,10 @@ std::string session_url(const std::string& url, const SessionOptions& options) {
     settings.emplace_back("statement_timeout", std::to_string(options.statement_timeout.count()));
   }
   if (options.generic_plans) settings.emplace_back("plan_cache_mode", "force_generic_plan");
+  if (options.queue_plans) {
+    settings.emplace_back("enable_seqscan", "off");
+    settings.emplace_back("enable_memoize", "off");
+  }
   std::string server;
   for (const auto& [name, value] : settings) {
     if (!server.empty()) server += uri ? "%20" : " ";

@@ -8,33 +8,42 @@
 #                                    must fail, the same tree without them must pass
 set -euo pipefail
 
+# Source lines under the given folders matching the pattern (extended regex), grep's format.
+uses() { # pattern dir...
+  local pattern=$1
+  shift
+  grep -rnE --include='*.cpp' --include='*.hpp' --include='*.h' --include='*.cc' "$pattern" "$@" ||
+    true
+}
+
+# Fails (1) with `message` and the lines when there are any.
+refuse() { # message hits
+  [[ -z $2 ]] && return 0
+  echo "layering_check: $1" >&2
+  echo "$2" >&2
+  return 1
+}
+
 check() { # root
-  local root=$1 dirs=() d hits
+  local root=$1 dirs=() d checked
   for d in http messaging; do [[ -d $root/$d ]] && dirs+=("$root/$d"); done
   if [[ ${#dirs[@]} -eq 0 ]]; then
     echo "layering_check: no http/ or messaging/ under $root" >&2
     return 2
   fi
-  hits=$(grep -rnE --include='*.cpp' --include='*.hpp' --include='*.h' --include='*.cc' \
-    '#[[:space:]]*include[[:space:]]*[<"](persistence/|pqxx)|pqxx::|persistence::' "${dirs[@]}" || true)
-  if [[ -n $hits ]]; then
-    echo "layering_check: http/ and messaging/ must not use persistence/ or libpqxx:" >&2
-    echo "$hits" >&2
-    return 1
-  fi
+  refuse "http/ and messaging/ must not use persistence/ or libpqxx:" \
+    "$(uses '#[[:space:]]*include[[:space:]]*[<"](persistence/|pqxx)|pqxx::|persistence::' \
+      "${dirs[@]}")" || return 1
+  checked="${dirs[*]}"
   # actors/ reaches storage through persistence's interfaces (LedgerBackend, LedgerRecords): no
   # libpqxx, but for the ledger-events relay's own session (actors/ledger_event_outbox.cpp).
   if [[ -d $root/actors ]]; then
-    hits=$(grep -rnE --include='*.cpp' --include='*.hpp' --include='*.h' --include='*.cc' \
-      '#[[:space:]]*include[[:space:]]*[<"]pqxx|pqxx::' "$root/actors" |
-      grep -v "^$root/actors/ledger_event_outbox.cpp:" || true)
-    if [[ -n $hits ]]; then
-      echo "layering_check: actors/ must not use libpqxx (but ledger_event_outbox.cpp):" >&2
-      echo "$hits" >&2
-      return 1
-    fi
+    refuse "actors/ must not use libpqxx (but ledger_event_outbox.cpp):" \
+      "$(uses '#[[:space:]]*include[[:space:]]*[<"]pqxx|pqxx::' "$root/actors" |
+        grep -v "^$root/actors/ledger_event_outbox.cpp:")" || return 1
+    checked+=" $root/actors"
   fi
-  echo "layering_check: ok (${dirs[*]}${root:+, $root/actors})"
+  echo "layering_check: ok ($checked)"
 }
 
 self_test() {

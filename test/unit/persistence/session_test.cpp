@@ -41,6 +41,16 @@ TEST(SessionUrlTest, AddsTimeoutsAndKeepalivesUnlessGiven) {
             " keepalives_count=3 tcp_user_timeout=10000 options='-c statement_timeout=5000'");
 }
 
+// The ledger-events relay's session reads its queue table by index whatever its statistics say.
+TEST(SessionUrlTest, AQueueSessionPlansIndexScansWithoutMemoize) {
+  SessionOptions options;
+  options.queue_plans = true;
+  EXPECT_EQ(session_url("host=h", options),
+            "host=h connect_timeout=3 keepalives=1 keepalives_idle=5 keepalives_interval=2"
+            " keepalives_count=3 tcp_user_timeout=10000 options='-c plan_cache_mode="
+            "force_generic_plan -c enable_seqscan=off -c enable_memoize=off'");
+}
+
 TEST(ClassifyTest, ConnectionFailuresIncludeAReadOnlyServer) {
   EXPECT_EQ(classify(pqxx::broken_connection("gone")).kind, FailureKind::connection);
   EXPECT_EQ(classify(pqxx::in_doubt_error("unknown outcome")).kind, FailureKind::connection);
