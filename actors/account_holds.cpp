@@ -59,8 +59,9 @@ void create_hold(Self self, HoldCommand& cmd) {
   WriteRequest request;
   auto form = answer_form(s, cmd.account_form);
   form.to_owner = cmd.to_owner;
-  request.on_commit =
-      Reply{201, hold_created_body(hold, s.pending + s.overdraft - s.held - cmd.amount, form)};
+  request.on_commit = Reply{
+      domain::HoldPlaced{hold.hold_id, hold.from_user_id, hold.to_user_id, hold.amount,
+                         hold.expires_at_ms, s.pending + s.overdraft - s.held - cmd.amount, form}};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.mutation.new_holds.push_back(hold);
   request.reply = std::move(cmd.reply);
@@ -119,7 +120,7 @@ void void_hold(Self self, VoidCommand& cmd) {
     return;
   }
   WriteRequest request;
-  request.on_commit = Reply{200, void_body(cmd.hold_id)};
+  request.on_commit = Reply{domain::HoldVoided{cmd.hold_id}};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = std::move(cmd.reply);
   close_hold(self, cmd.hold_id, "voided", std::move(request));

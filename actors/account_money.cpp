@@ -19,7 +19,7 @@ void submit_one_row(Self self, Command& cmd, int64_t change, int64_t updated,
       domain::new_uuid_v4(), s.user_id, change, s.pending, updated, kind, "", s.exponent};
   WriteRequest request;
   request.on_commit =
-      Reply{200, deposit_body(s.user_id, entry.id, updated, answer_form(s, cmd.account_form))};
+      Reply{domain::Deposited{s.user_id, entry.id, updated, answer_form(s, cmd.account_form)}};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.mutation.entries.push_back(std::move(entry));
   request.participants.emplace_back(caf::actor_cast<caf::actor>(self), updated);

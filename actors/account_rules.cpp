@@ -102,7 +102,7 @@ void update_account(Self self, AccountUpdate& cmd) {
 #endif
   s.overdraft = limit;
   WriteRequest request;
-  request.on_commit = Reply{200, ""};
+  request.on_commit = Reply{domain::Encoded{200, ""}};  // http/ renders the account
   request.mutation.account_changes.push_back(std::move(change));
   request.reply = std::move(cmd.reply);
   submit_hold_mutation(self, std::move(request));  // no ledger row; the balance is unchanged

@@ -193,7 +193,7 @@ void on_lookup(Self self, StoredLookup& lookup) {
     }
     if (const auto* stored = stored_outcome(lookup, slot)) {
       slot.request_hash = stored->request_hash;
-      remember(self, name, slot, Reply{stored->status, stored->body, true, false},
+      remember(self, name, slot, Reply{domain::Encoded{stored->status, stored->body}, true, false},
                looked_up_expiry(s, lookup, *stored));
       answer_waiters(slot, Answer::replays);
       continue;

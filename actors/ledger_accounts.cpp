@@ -51,7 +51,7 @@ void Ledger::refuse(IdempotencyTag tag, domain::Error refusal, ReplyFn reply, De
   if (deadline == kNoDeadline) deadline = deadline_from_now();
   run_idempotent(tag, deadline, std::move(reply),
                  [this, tag, decided, refusal = std::move(refusal)](ReplyFn done) {
-                   Reply answer{domain::http_status(refusal.code), domain::error_body(refusal)};
+                   Reply answer{domain::Refused{refusal}};
                    if (!decided) return done(std::move(answer));
                    answer_decided(tag, std::move(answer), std::move(done));
                  });

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/ledger_atoms.hpp"
+#include "domain/outcomes.hpp"
 #include "domain/result.hpp"
 #include "persistence/ledger_backend.hpp"
 
@@ -52,13 +53,16 @@ struct LedgerGauges {
   std::atomic<int64_t> idempotency_caught_up_unix_s{0};
 };
 
-// The answer to a client: HTTP status and JSON body. `durable` marks an answer whose idempotency
-// outcome was committed with it (so it may be replayed); `replayed` marks a replay.
+// The answer to a client: what the operation ended in, typed (domain/outcomes.hpp; only http/
+// and the writer's stored outcome encode it). `durable` marks an answer whose idempotency outcome
+// was committed with it (so it may be replayed); `replayed` marks a replay.
 struct Reply {
-  int status = 500;
-  std::string body;
+  domain::Outcome outcome = domain::Encoded{};
   bool durable = false;
   bool replayed = false;
+  int status() const { return domain::status_of(outcome); }
+  // The body as http/ sends it and the writer stores it (for checks and logs; http/ encodes once).
+  std::string body() const { return domain::encode(outcome).body; }
 };
 using ReplyFn = std::function<void(Reply)>;  // called exactly once
 // The status of the answer to a reversal that waited behind racing ones: not for a client (the

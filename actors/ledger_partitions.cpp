@@ -32,7 +32,7 @@ void Ledger::arrive(InTransit leg, std::function<void(bool)> done) {
   command.posting = leg.posting;
   command.arrival = true;
   command.deadline = deadline_from_now();
-  command.reply = [done = std::move(done)](Reply reply) { done(reply.status == 200); };
+  command.reply = [done = std::move(done)](Reply reply) { done(reply.status() == 200); };
   caf::anon_send(coordinator_, coordinate_atom::value, std::move(command));
 }
 

@@ -99,22 +99,20 @@ void Ledger::check_payees_elsewhere(TransactionCommand command, size_t next) {
         return command.reply(error_reply(found.error().code, found.error().message));
       }
       domain::Error missing{domain::ErrorCode::account_not_found, "no account " + account, account};
-      return command.reply(Reply{domain::http_status(missing.code), domain::error_body(missing)});
+      return command.reply(Reply{domain::Refused{missing}});
     }
     if (found->currency != currency) {
       domain::Error mismatch{
           domain::ErrorCode::currency_mismatch,
           "account " + account + " holds " + found->currency + ", its posting moves " + currency,
           account};
-      return command.reply(Reply{domain::http_status(mismatch.code), domain::error_body(mismatch)});
+      return command.reply(Reply{domain::Refused{mismatch}});
     }
     if (found->status == persistence::AccountStatus::closed) {
       // Decided, as the payee's actor would decide it: the key's outcome when keyed.
       domain::Error closed{domain::ErrorCode::account_closed, "account " + account + " is closed",
                            account};
-      return answer_decided(command.tag,
-                            Reply{domain::http_status(closed.code), domain::error_body(closed)},
-                            std::move(command.reply));
+      return answer_decided(command.tag, Reply{domain::Refused{closed}}, std::move(command.reply));
     }
     check_payees_elsewhere(std::move(command), next + 1);
   });

@@ -46,8 +46,9 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     // Decided (what was reversed is never un-reversed): the key's outcome, stored in a commit of
     // its own, so that every retry replays this very answer.
     auto outcome = *request.mutation.outcome;
-    outcome.status = refusal.status;
-    outcome.body = refusal.body;
+    auto encoded = domain::encode(refusal.outcome);
+    outcome.status = encoded.status;
+    outcome.body = std::move(encoded.body);
     WriteRequest stored;
     stored.mutation.outcome = std::move(outcome);
     stored.on_commit = std::move(refusal);

@@ -175,7 +175,7 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
   record.exponent = cmd.reversal_exponent;
   record.decides = !cmd.held.empty();  // across owners: this commit decides it
   request.mutation.transactions.push_back(std::move(record));
-  request.on_commit = Reply{201, cmd.render(transaction_id, created_at)};
+  request.on_commit = Reply{domain::Encoded{201, cmd.render(transaction_id, created_at)}};
   request.mutation.outcome = outcome_for(cmd.tag, request.on_commit);
   request.reply = std::move(cmd.reply);
 #ifdef WALLET_PROTOCOL_BUG_PARTIAL_TRANSACTION  // negative control (test-only): last account apart
@@ -190,7 +190,7 @@ void commit(Self self, const std::string& transaction_id, PostingsState& t) {
     apart.mutation.entries.assign(std::make_move_iterator(split),
                                   std::make_move_iterator(rows.end()));
     rows.erase(split, rows.end());
-    apart.on_commit = Reply{201, ""};
+    apart.on_commit = Reply{domain::Encoded{201, ""}};
     apart.reply = [](Reply) {};
     self->send(self->state.writer, submit_atom::value, std::move(request));
     request = std::move(apart);
@@ -250,7 +250,7 @@ void reversal_settled(Self self, const std::string& original, int64_t amount) {
     self->state.reversals.erase(it);
   }
   for (auto& command : late) command.reply(timeout_reply());
-  for (auto& command : released) command.reply(Reply{kRecheck, "", false, false});
+  for (auto& command : released) command.reply(Reply{domain::Encoded{kRecheck, ""}});
 }
 
 void start_transaction(Self self, TransactionCommand& command) {
@@ -325,7 +325,7 @@ bool take_transaction_leg(Self self, LegReservation& leg) {
   }
   if (auto mismatch = currency_refusal(t)) {
     release_all(self, transaction_id, t, false);
-    t.command.reply(Reply{domain::http_status(mismatch->code), domain::error_body(*mismatch)});
+    t.command.reply(Reply{domain::Refused{*mismatch}});
   } else if (self->clock().now() > t.command.deadline) {
     // Not handed to the writer: every reservation is undone, nothing changed.
     release_all(self, transaction_id, t, false);

@@ -28,7 +28,6 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "actors/ledger.hpp"
 #include "actors/ledger_outcomes.hpp"
@@ -54,22 +53,21 @@ caf::behavior hold_resolver(caf::event_based_actor* self,
 
 // A hold owner's refusal, as the coordinator answers it: naming the payer.
 domain::Error refusal_of(const Reply& answer, const std::string& payer) {
-  auto body = nlohmann::json::parse(answer.body, nullptr, false);
-  domain::ErrorCode code = domain::ErrorCode::unavailable;
-  std::string message = "the owner of account " + payer + " refused its hold";
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const auto& error = body["error"];
-    if (error.contains("code") && error["code"].is_string()) {
-      domain::parse_code_name(error["code"].get<std::string>(), code);
-    }
-    if (error.contains("message") && error["message"].is_string()) {
-      message = error["message"].get<std::string>();
-    }
+  // Typed when this instance placed it; encoded when the answer came from another instance.
+  std::optional<domain::Error> refusal;
+  if (const auto* refused = std::get_if<domain::Refused>(&answer.outcome)) {
+    refusal = refused->error;
+  } else if (const auto* encoded = std::get_if<domain::Encoded>(&answer.outcome)) {
+    refusal = domain::decode_refusal(*encoded);
   }
-  if (code == domain::ErrorCode::user_not_found) {
+  if (!refusal) {
+    return {domain::ErrorCode::unavailable, "the owner of account " + payer + " refused its hold",
+            payer};
+  }
+  if (refusal->code == domain::ErrorCode::user_not_found) {
     return {domain::ErrorCode::account_not_found, "no account " + payer, payer};
   }
-  return {code, std::move(message), payer};
+  return {refusal->code, std::move(refusal->message), payer};
 }
 
 // Refusals that decide the transaction for good (stored as its key's outcome): what the payer's
@@ -118,21 +116,21 @@ void Ledger::place_holds(TransactionCommand command) {
           auto& cmd = placing->command;
           for (size_t k = 0; k < placing->answers.size(); ++k) {
             const auto& a = placing->answers[k];
-            if (a.status == 201) continue;
+            if (a.status() == 201) continue;
             // Refused, or unknown: decided `abort` (a hold that stands after all is voided by
             // its owner), and nothing of the transaction ever applies.
             abort_with_holds(cmd);
             const auto& payer = cmd.held[k].payer;
-            if (a.status >= 400 && a.status < 500) {
+            if (a.status() >= 400 && a.status() < 500) {
               auto refusal = refusal_of(a, payer);
-              Reply reply{domain::http_status(refusal.code), domain::error_body(refusal)};
+              Reply reply{domain::Refused{refusal}};
               if (decided_refusal(refusal.code)) {
                 return answer_decided(cmd.tag, std::move(reply), std::move(cmd.reply));
               }
               return cmd.reply(std::move(reply));
             }
             spdlog::warn("event=transaction_hold_unplaced transaction_id={} payer={} status={}",
-                         cmd.transaction_id, payer, a.status);
+                         cmd.transaction_id, payer, a.status());
             return cmd.reply(error_reply(
                 domain::ErrorCode::timeout,
                 "the instance serving account " + payer +
@@ -152,7 +150,7 @@ void Ledger::decided_with_holds(TransactionCommand command) {
   transaction.render = nullptr;
   command.reply = [this, transaction = std::move(transaction),
                    done = std::move(command.reply)](Reply reply) mutable {
-    if (reply.status == 201) {
+    if (reply.status() == 201) {
       for (const auto& h : transaction.held) options_.remote_holds->settle(h.payer, h.hold_id);
     } else {
       abort_with_holds(transaction);
@@ -216,7 +214,7 @@ void Ledger::settle_as_decided(const persistence::HoldRecord& hold,
                                std::function<void(bool)> done) {
   using persistence::TransactionDecision;
   if (decision == TransactionDecision::none) return done(false);
-  auto settled = [done = std::move(done)](Reply reply) { done(reply.status < 300); };
+  auto settled = [done = std::move(done)](Reply reply) { done(reply.status() < 300); };
   if (decision == TransactionDecision::abort) {
     VoidCommand command{hold.from_user_id, hold.hold_id, std::nullopt, std::move(settled),
                         deadline_from_now()};

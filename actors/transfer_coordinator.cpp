@@ -85,12 +85,12 @@ void commit(Self self, TransferState& s) {
     }
   }
   if (cmd.hold_id.empty()) {
-    request.on_commit = Reply{200, transfer_body(s.transfer_id, cmd.from_user_id, cmd.to_user_id,
-                                                 cmd.amount, from_balance, form)};
+    request.on_commit = Reply{domain::Transferred{s.transfer_id, cmd.from_user_id, cmd.to_user_id,
+                                                  cmd.amount, from_balance, form}};
   } else {
     // A capture closes its hold in the same commit as the transfer's two rows.
     request.on_commit =
-        Reply{200, capture_body(cmd.hold_id, s.transfer_id, cmd.amount, from_balance, form)};
+        Reply{domain::HoldCaptured{cmd.hold_id, s.transfer_id, cmd.amount, from_balance, form}};
     request.mutation.hold_changes.push_back(
         persistence::HoldChange{cmd.hold_id, "captured", s.transfer_id, cmd.amount, form.exponent});
   }

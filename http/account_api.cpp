@@ -189,8 +189,9 @@ void add_patch_route(Router& router, actors::Ledger& ledger,
                      update.metadata = patch.metadata;
                      update.reply = [&ledger, responder,
                                      changed = changed_view(account, update)](actors::Reply reply) {
-                       if (reply.status != 200) {
-                         return responder->send(reply.status, reply.body);
+                       if (reply.status() != 200) {
+                         auto refused = domain::encode(reply.outcome);
+                         return responder->send(refused.status, refused.body);
                        }
                        answer_committed_change(ledger, responder, changed);
                      };
@@ -205,7 +206,8 @@ std::function<void(actors::Reply)> answer_with(ResponderPtr responder) {
   return [responder = std::move(responder)](actors::Reply reply) {
     HeaderList headers;
     if (reply.replayed) headers.emplace_back("Idempotent-Replayed", "true");
-    responder->send(reply.status, reply.body, headers);
+    auto answer = domain::encode(reply.outcome);
+    responder->send(answer.status, answer.body, headers);
   };
 }
 

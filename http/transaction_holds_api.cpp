@@ -130,15 +130,14 @@ actors::RemoteHolds remote_holds_over(SendToOwner send,
         [done = std::move(done)](domain::Result<std::string> answer) {
           if (!answer) {
             // Unknown: the hold may stand; the coordinator aborts, its owner voids it.
-            return done(actors::Reply{domain::http_status(answer.error().code),
-                                      domain::error_body(answer.error())});
+            return done(actors::Reply{domain::Refused{answer.error()}});
           }
           auto decoded = decode_answer(answer.value());
           if (!decoded) {
             return done(actors::error_reply(domain::ErrorCode::upstream_timeout,
                                             "the owner's answer could not be read"));
           }
-          done(actors::Reply{decoded->first, decoded->second});
+          done(actors::Reply{domain::Encoded{decoded->first, decoded->second}});
         },
         within);
   };

@@ -287,7 +287,7 @@ void reverse_once(actors::Ledger& ledger, const std::string& id,
     auto answer = answer_with(responder);
     actors::ReplyFn reply = [&ledger, id, decoded, tag, claims, responder, rechecks, deadline,
                              answer](actors::Reply reply) {
-      if (reply.status != actors::kRecheck) return answer(std::move(reply));
+      if (reply.status() != actors::kRecheck) return answer(std::move(reply));
       if (rechecks > 0) {
         return reverse_once(ledger, id, decoded, tag, claims, responder, rechecks - 1, deadline);
       }

@@ -27,7 +27,7 @@ std::string signature(const std::string& account, const std::optional<std::strin
 }
 
 std::string error_code(const actors::Reply& reply) {
-  auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+  auto doc = nlohmann::json::parse(reply.body(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("error")) return "";
   const auto& error = doc["error"];
   if (!error.is_object() || !error.contains("code") || !error["code"].is_string()) return "";
@@ -110,7 +110,7 @@ std::vector<std::string> check_update_answers(const std::vector<std::shared_ptr<
   }
   std::map<std::string, std::vector<const ClientOp*>> told;  // signature -> answered 200
   for (const auto& op : ops) {
-    if (!updates_account(op->kind) || op->replies != 1 || op->reply.status != 200) continue;
+    if (!updates_account(op->kind) || op->replies != 1 || op->reply.status() != 200) continue;
     told[signature(op->from, requested_status(op->kind), requested_limit(*op))].push_back(op.get());
   }
   // Per change asked for, each 200 takes the earliest change not taken that committed while it
@@ -156,7 +156,7 @@ std::vector<std::string> check_rules_refusals(const std::vector<std::shared_ptr<
   std::vector<std::string> failures;
   const Committed committed(state, initial);
   for (const auto& op : ops) {
-    if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
+    if (op->replies != 1 || op->reply.status() != 409 || op->reply.replayed) continue;
     if (posts(op->kind)) continue;  // transaction_check: the account its refusal names
     const std::string code = error_code(op->reply);
     if (code != "account_frozen" && code != "account_closed" && code != "account_not_empty" &&
@@ -178,7 +178,7 @@ std::vector<std::string> check_rules_refusals(const std::vector<std::shared_ptr<
     }
     // The account the refusal names: the payee's closing refuses a credit.
     const std::string& named =
-        !op->to.empty() && op->reply.body.find(op->to) != std::string::npos ? op->to : op->from;
+        !op->to.empty() && op->reply.body().find(op->to) != std::string::npos ? op->to : op->from;
     auto some_commit = [&](const std::function<bool(uint64_t)>& held) {
       for (uint64_t k = from; k <= op->answered_commit; ++k) {
         if (held(k)) return true;
@@ -204,7 +204,7 @@ std::vector<std::string> check_rules_refusals(const std::vector<std::shared_ptr<
       failures.push_back(client(*op) + " was refused " + code + " for account " + tail(named) +
                          " but Postgres never held that while it was handled (commits " +
                          std::to_string(from) + ".." + std::to_string(op->answered_commit) +
-                         "): " + op->reply.body);
+                         "): " + op->reply.body());
     }
   }
   return failures;

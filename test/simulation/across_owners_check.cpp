@@ -19,7 +19,7 @@ const char* decision_name(const ModelState& state, const std::string& id) {
 }
 
 std::string transaction_of(const actors::Reply& reply) {
-  auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+  auto doc = nlohmann::json::parse(reply.body(), nullptr, false);
   if (!doc.is_object() || !doc.contains("transaction_id") || !doc["transaction_id"].is_string()) {
     return "";
   }
@@ -113,7 +113,7 @@ std::vector<std::string> check_decision_answers(const std::vector<std::shared_pt
   std::vector<std::string> failures;
   std::set<std::string> told;
   for (const auto& op : ops) {
-    if (!posts(op->kind) || op->replies != 1 || op->reply.status != 201) continue;
+    if (!posts(op->kind) || op->replies != 1 || op->reply.status() != 201) continue;
     const auto id = transaction_of(op->reply);
     if (!coordinated.count(id)) continue;
     told.insert(id);
@@ -137,7 +137,7 @@ std::vector<std::string> check_decision_answers(const std::vector<std::shared_pt
 bool across_refusal_justified(const ClientOp& op, const ModelState& state,
                               const std::map<std::string, ModelRules>& initial,
                               const std::set<std::string>& elsewhere) {
-  auto doc = nlohmann::json::parse(op.reply.body, nullptr, false);
+  auto doc = nlohmann::json::parse(op.reply.body(), nullptr, false);
   if (!doc.is_object() || !doc.contains("error") || !doc["error"].is_object()) return false;
   const auto& error = doc["error"];
   const std::string code = error.value("code", "");

@@ -89,10 +89,10 @@ std::vector<std::string> check_deadlines(const std::vector<std::shared_ptr<Clien
   std::vector<std::string> failures;
   for (const auto& op : ops) {
     if (op->overdue_at_ms < 0) continue;
-    const std::string answered = op->replies == 0
-                                     ? "never answered"
-                                     : "answered " + std::to_string(op->reply.status) + " after " +
-                                           std::to_string(op->answered_ms - op->sent_ms) + " ms";
+    const std::string answered =
+        op->replies == 0 ? "never answered"
+                         : "answered " + std::to_string(op->reply.status()) + " after " +
+                               std::to_string(op->answered_ms - op->sent_ms) + " ms";
     failures.push_back(
         "deadline: client #" + std::to_string(op->id) + " (" + endpoint(op->kind) +
         (op->tag ? " key=" + op->tag->key : std::string()) + ") was still waiting " +

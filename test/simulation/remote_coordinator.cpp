@@ -107,8 +107,8 @@ void RemoteCoordinator::start() {
   command.deadline = ledger_->deadline_from_now() + std::chrono::seconds(2);
   command.reply = [this, t](actors::Reply reply) {
     other_.note("sim-a answers the placement of hold " + t->hold_id.substr(0, 8) + ": " +
-                std::to_string(reply.status) + " " + reply.body.substr(0, 120));
-    t->answer = reply.status;
+                std::to_string(reply.status()) + " " + reply.body().substr(0, 120));
+    t->answer = reply.status();
   };
   ledger_->create_hold(std::move(command));
 }

@@ -17,7 +17,8 @@ std::string tail(const std::string& id) { return id.size() > 24 ? id.substr(24) 
 
 Reply refusal(domain::ErrorCode code, std::string message, const std::string& account) {
   domain::Error error{code, std::move(message), account};
-  return Reply{domain::http_status(code), domain::error_body(error)};
+  // Encoded, as it arrives from another instance over NATS: the coordinator decodes it.
+  return Reply{domain::encode(domain::Refused{error})};
 }
 
 }  // namespace
@@ -114,15 +115,15 @@ void RemoteHoldOwner::place(size_t index, bool faults) {
   auto answer = place_hold(placement);
   if (!answer) {
     other_.note("sim-b places " + what + (p.answered ? " (nobody hears it)" : ""));
-    answer = Reply{201, "{\"hold_id\":\"" + placement.hold_id + "\"}"};
+    answer = Reply{domain::Encoded{201, "{\"hold_id\":\"" + placement.hold_id + "\"}"}};
     if (fault < 16) {
       other_.note("the answer to the placement of " + what + " is lost (504)");
       answer = refusal(domain::ErrorCode::upstream_timeout,
                        "the instance serving the payer did not answer in time", "");
     }
   } else {
-    other_.note("sim-b refuses " + what + ": " + std::to_string(answer->status) + " " +
-                answer->body);
+    other_.note("sim-b refuses " + what + ": " + std::to_string(answer->status()) + " " +
+                answer->body());
   }
   if (!p.answered) p.done(std::move(*answer));
 }

@@ -9,8 +9,8 @@ const StoredOutcome* outcome_answered(const ClientOp& op, const std::vector<Stor
   for (const auto& stored : log) {
     const auto& o = stored.outcome;
     if (o.endpoint != op.tag->endpoint || o.key != op.tag->key) continue;
-    if (o.request_hash != op.tag->request_hash || o.status != op.reply.status ||
-        o.body != op.reply.body || stored.created_ms > op.answered_ms) {
+    if (o.request_hash != op.tag->request_hash || o.status != op.reply.status() ||
+        o.body != op.reply.body() || stored.created_ms > op.answered_ms) {
       continue;
     }
     found = &stored;
@@ -32,7 +32,7 @@ std::vector<std::string> check_retention(const std::vector<std::shared_ptr<Clien
     const int64_t age_ms = op->sent_ms - stored->created_ms;
     if (age_ms <= ttl_ms) continue;
     failures.push_back("retention: client #" + std::to_string(op->id) + " got a replay (" +
-                       std::to_string(op->reply.status) + ") of key " + op->tag->key +
+                       std::to_string(op->reply.status()) + ") of key " + op->tag->key +
                        "'s outcome stored at " + std::to_string(stored->created_ms) +
                        " ms, which was " + std::to_string(age_ms) +
                        " ms old when it was sent (TTL " + std::to_string(ttl_ms) + " ms)");

@@ -206,14 +206,14 @@ class Simulation {
     result_.fenced_batches = ledger_->gauges().commits_fenced.load();
     result_.received_across = static_cast<int>(incoming_.size() + incoming_postings_.size());
     for (const auto& op : ops_) {
-      if (op->kind == ClientOp::Kind::transfer && op->reply.status == 200 &&
+      if (op->kind == ClientOp::Kind::transfer && op->reply.status() == 200 &&
           std::find(remote_.begin(), remote_.end(), op->to) != remote_.end()) {
         ++result_.sent_across;
       }
     }
     result_.operations = static_cast<int>(ops_.size());
     for (const auto& op : ops_) {
-      ++result_.answers[std::string(endpoint(op->kind)) + " " + std::to_string(op->reply.status)];
+      ++result_.answers[std::string(endpoint(op->kind)) + " " + std::to_string(op->reply.status())];
     }
     result_.ok = result_.failures.empty();
     if (!result_.ok || options_.trace) {
@@ -224,7 +224,7 @@ class Simulation {
              " ms" +
              (op->handed_ms >= 0 ? ", to the writer at " + std::to_string(op->handed_ms) + " ms"
                                  : std::string()) +
-             "): " + std::to_string(op->reply.status) + " " + op->reply.body +
+             "): " + std::to_string(op->reply.status()) + " " + op->reply.body() +
              (op->reply.replayed ? " [replayed]" : ""));
       }
     }
@@ -673,12 +673,12 @@ class Simulation {
     if (deadline == actors::kNoDeadline) deadline = ledger_->deadline_from_now();
     if (op->refusal) {
       if (op->tag) return ledger_->refuse(*op->tag, *op->refusal, std::move(reply), deadline);
-      return reply(Reply{domain::http_status(op->refusal->code), domain::error_body(*op->refusal)});
+      return reply(Reply{domain::Refused{*op->refusal}});
     }
     auto command = PostingClient::command(*op);
     command.deadline = deadline;
     command.reply = [this, op, reply = std::move(reply), rechecks, deadline](Reply answer) {
-      if (answer.status != actors::kRecheck) return reply(std::move(answer));
+      if (answer.status() != actors::kRecheck) return reply(std::move(answer));
       if (rechecks == 0) {
         return reply(actors::error_reply(
             domain::ErrorCode::unavailable,
@@ -1162,7 +1162,7 @@ class Simulation {
   // ---- the checks ------------------------------------------------------------------------------
 
   static std::optional<std::string> body_field(const Reply& reply, const char* name) {
-    auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+    auto doc = nlohmann::json::parse(reply.body(), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains(name) || !doc[name].is_string()) {
       return std::nullopt;
     }
@@ -1170,7 +1170,7 @@ class Simulation {
   }
 
   static std::string error_code(const Reply& reply) {
-    auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+    auto doc = nlohmann::json::parse(reply.body(), nullptr, false);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("error")) return "";
     const auto& error = doc["error"];
     if (!error.is_object() || !error.contains("code") || !error["code"].is_string()) return "";
@@ -1209,7 +1209,7 @@ class Simulation {
              " replies");
         continue;
       }
-      if (op->reply.status != 200 && op->reply.status != 201) continue;
+      if (op->reply.status() != 200 && op->reply.status() != 201) continue;
       if (updates_account(op->kind)) continue;  // check_update_answers
       if (op->kind == ClientOp::Kind::void_hold) {
         auto it = model_->state().holds.find(op->hold_id);
@@ -1230,12 +1230,12 @@ class Simulation {
         if (!id || it == model_->state().holds.end() || it->second.status != "captured" ||
             it->second.transfer_id != *id) {
           fail("client #" + std::to_string(op->id) + " was told its capture committed but hold " +
-               op->hold_id + " is not captured by that transfer: " + op->reply.body);
+               op->hold_id + " is not captured by that transfer: " + op->reply.body());
         }
       }
       if (!id || !committed.count(*id)) {
-        fail("client #" + std::to_string(op->id) + " was told " + std::to_string(op->reply.status) +
-             " for what never committed: " + op->reply.body);
+        fail("client #" + std::to_string(op->id) + " was told " +
+             std::to_string(op->reply.status()) + " for what never committed: " + op->reply.body());
         continue;
       }
       acknowledged.insert(*id);
@@ -1320,7 +1320,7 @@ class Simulation {
     const auto& log = model_->state().outcome_log;
     for (const auto& op : ops_) {
       if (!op->tag || op->replies != 1) continue;
-      const int status = op->reply.status;
+      const int status = op->reply.status();
       if (status != 200 && status != 201 && status != 409) continue;
       // A reversal refused by Postgres' guard (WL009: another reversal took what was left) is
       // answered 409 already_reversed without an outcome stored for its key (a retry reads the
@@ -1345,7 +1345,7 @@ class Simulation {
         continue;
       }
       fail("client #" + std::to_string(op->id) + " under key " + op->tag->key +
-           " got an answer other than the stored outcome: " + op->reply.body + " vs " +
+           " got an answer other than the stored outcome: " + op->reply.body() + " vs " +
            latest->outcome.body);
     }
   }
@@ -1355,13 +1355,13 @@ class Simulation {
   // account's rules: check_rules_refusals.)
   void check_refusals() {
     for (const auto& op : ops_) {
-      if (op->replies != 1 || op->reply.status != 409 || op->reply.replayed) continue;
+      if (op->replies != 1 || op->reply.status() != 409 || op->reply.replayed) continue;
       if (refused_for_rules(op->reply) || updates_account(op->kind)) continue;
       if (posts(op->kind)) continue;  // check_transaction_refusals
       if (op->kind == ClientOp::Kind::capture || op->kind == ClientOp::Kind::void_hold) {
         if (error_code(op->reply) != "hold_not_pending") {
           fail("client #" + std::to_string(op->id) +
-               " closing a hold was refused: " + op->reply.body);
+               " closing a hold was refused: " + op->reply.body());
         }
         continue;  // hold_not_pending is checked when answered (check_hold_refusal)
       }
@@ -1420,7 +1420,7 @@ class Simulation {
   void check_hold_winners() {
     std::map<std::string, std::set<std::string>> closings;
     for (const auto& op : ops_) {
-      if (op->replies != 1 || op->reply.status != 200) continue;
+      if (op->replies != 1 || op->reply.status() != 200) continue;
       if (op->kind == ClientOp::Kind::capture) {
         closings[op->hold_id].insert("capture " +
                                      body_field(op->reply, "transfer_id").value_or("?"));
@@ -1474,12 +1474,12 @@ class Simulation {
     const auto& holds = model_->state().holds;
     auto it = holds.find(op.hold_id);
     const auto code = error_code(op.reply);
-    if (op.reply.status == 409 && !refused_for_rules(op.reply) &&
+    if (op.reply.status() == 409 && !refused_for_rules(op.reply) &&
         (it == holds.end() || it->second.status == "pending") && !of_transaction(op)) {
       fail("client #" + std::to_string(op.id) + " was refused " + code + " for hold " + op.hold_id +
            " while Postgres held it pending");
     }
-    if (op.reply.status == 404 && op.hold_known) {
+    if (op.reply.status() == 404 && op.hold_known) {
       fail("client #" + std::to_string(op.id) + " was told hold " + op.hold_id +
            " does not exist, but it was committed before the request");
     }

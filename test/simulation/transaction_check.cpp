@@ -27,7 +27,7 @@ std::string client(const ClientOp& op) {
 
 // The JSON body's field `name` (or error.`name`), when it is a string.
 std::string field(const actors::Reply& reply, const char* name, bool in_error) {
-  auto doc = nlohmann::json::parse(reply.body, nullptr, false);
+  auto doc = nlohmann::json::parse(reply.body(), nullptr, false);
   if (!doc.is_object()) return "";
   const auto* object = &doc;
   if (in_error) {
@@ -181,12 +181,12 @@ std::vector<std::string> check_transaction_answers(
     const std::vector<std::shared_ptr<ClientOp>>& ops, const ModelState& state) {
   std::vector<std::string> failures;
   for (const auto& op : ops) {
-    if (!posts(op->kind) || op->replies != 1 || op->reply.status != 201) continue;
+    if (!posts(op->kind) || op->replies != 1 || op->reply.status() != 201) continue;
     const std::string id = field(op->reply, "transaction_id", false);
     auto it = state.transactions.find(id);
     if (it == state.transactions.end()) {
       failures.push_back(client(*op) + " was told 201 but transaction '" + id +
-                         "' never committed: " + op->reply.body);
+                         "' never committed: " + op->reply.body());
       continue;
     }
     const auto& record = it->second.record;
@@ -306,7 +306,7 @@ std::vector<std::string> check_transaction_refusals(
       if (!reversal_refusal_justified(*op, state, ops)) {
         failures.push_back(client(*op) + " was refused already_reversed but what its original's " +
                            "committed reversals reversed never left less than it asked for " +
-                           "while it was handled: " + op->reply.body);
+                           "while it was handled: " + op->reply.body());
       }
       continue;
     }
@@ -329,7 +329,7 @@ std::vector<std::string> check_transaction_refusals(
     }
     if (named.empty() || named == kWorld || !named_here) {
       failures.push_back(client(*op) + " was refused " + code +
-                         " naming no account of its postings: " + op->reply.body);
+                         " naming no account of its postings: " + op->reply.body());
       continue;
     }
     if (code == "account_not_found") {
@@ -359,7 +359,7 @@ std::vector<std::string> check_transaction_refusals(
                          " (net change " + std::to_string(net) + (pays ? ", paying" : "") +
                          ") but Postgres never held that while it " + "was handled (commits " +
                          std::to_string(from) + ".." + std::to_string(op->answered_commit) +
-                         "): " + op->reply.body);
+                         "): " + op->reply.body());
     }
   }
   return failures;

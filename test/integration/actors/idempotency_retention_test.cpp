@@ -81,9 +81,9 @@ TEST_F(IdempotencyRetentionTest, KeyWithinRetentionReplaysItsStoredOutcome) {
   const auto key = domain::new_uuid_v4();
   store_outcome(key, std::chrono::hours(23));
   Reply replay = deposit(ids[0], 100, key);
-  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.status(), 200);
   EXPECT_TRUE(replay.replayed);
-  EXPECT_EQ(replay.body, "{\"old\":true}");
+  EXPECT_EQ(replay.body(), "{\"old\":true}");
   EXPECT_EQ(test::db_balance(db_, ids[0]), "0.00");  // nothing executed
 }
 
@@ -92,14 +92,14 @@ TEST_F(IdempotencyRetentionTest, KeyReusedAfterRetentionIsANewOperation) {
   const auto key = domain::new_uuid_v4();
   store_outcome(key, std::chrono::hours(25));  // expired, not purged yet
   Reply fresh = deposit(ids[0], 100, key);
-  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  ASSERT_EQ(fresh.status(), 200) << fresh.body();
   EXPECT_FALSE(fresh.replayed);
-  EXPECT_NE(fresh.body, "{\"old\":true}");
+  EXPECT_NE(fresh.body(), "{\"old\":true}");
   EXPECT_EQ(test::db_balance(db_, ids[0]), "1.00");
   EXPECT_EQ(outcomes(key), 1);  // the new outcome replaced the expired one
   Reply again = deposit(ids[0], 100, key);
   EXPECT_TRUE(again.replayed);
-  EXPECT_EQ(again.body, fresh.body);
+  EXPECT_EQ(again.body(), fresh.body());
 }
 
 TEST_F(IdempotencyRetentionTest, PurgeDeletesExpiredOutcomesInSmallBatchesAndKeepsFreshOnes) {

@@ -93,7 +93,7 @@ class LedgerActorsTest : public ::testing::Test {
   }
 
   static std::string field(const Reply& reply, const char* name) {
-    return nlohmann::json::parse(reply.body).at(name).get<std::string>();
+    return nlohmann::json::parse(reply.body()).at(name).get<std::string>();
   }
 
   // A schema of their own (one for the suite, dropped after it): these tests plant defects (a
@@ -115,12 +115,12 @@ class LedgerActorsTest : public ::testing::Test {
 TEST_F(LedgerActorsTest, DepositAndTransferAnswerAfterCommitWithExactBalances) {
   auto ids = create_accounts(db_, 2);
   Reply deposited = wait(deposit_async(ids[0], 10'050));
-  ASSERT_EQ(deposited.status, 200) << deposited.body;
+  ASSERT_EQ(deposited.status(), 200) << deposited.body();
   EXPECT_EQ(field(deposited, "updated_balance"), "100.50");
   EXPECT_EQ(db_balance(db_, ids[0]), "100.50");  // durable before the reply
 
   Reply moved = wait(transfer_async(ids[0], ids[1], 2'525));
-  ASSERT_EQ(moved.status, 200) << moved.body;
+  ASSERT_EQ(moved.status(), 200) << moved.body();
   EXPECT_EQ(field(moved, "from_balance"), "75.25");
   EXPECT_EQ(field(moved, "amount"), "25.25");
   EXPECT_EQ(db_balance(db_, ids[0]), "75.25");
@@ -131,11 +131,11 @@ TEST_F(LedgerActorsTest, DepositAndTransferAnswerAfterCommitWithExactBalances) {
 TEST_F(LedgerActorsTest, UnknownAccountIsUserNotFoundAndChangesNothing) {
   auto ids = create_accounts(db_, 1);
   const std::string ghost = domain::new_uuid_v4();
-  EXPECT_EQ(wait(deposit_async(ghost, 100)).status, 404);
-  ASSERT_EQ(wait(deposit_async(ids[0], 100)).status, 200);
+  EXPECT_EQ(wait(deposit_async(ghost, 100)).status(), 404);
+  ASSERT_EQ(wait(deposit_async(ids[0], 100)).status(), 200);
   Reply refused = wait(transfer_async(ids[0], ghost, 50));
-  EXPECT_EQ(refused.status, 404);
-  EXPECT_NE(refused.body.find("user_not_found"), std::string::npos);
+  EXPECT_EQ(refused.status(), 404);
+  EXPECT_NE(refused.body().find("user_not_found"), std::string::npos);
   EXPECT_EQ(db_balance(db_, ids[0]), "1.00");
   EXPECT_EQ(actor_balance(ids[0]).value(), 100);  // the aborted reservation was undone
 }
@@ -144,15 +144,15 @@ TEST_F(LedgerActorsTest, InsufficientFundsIsRefusedAndReplayedForItsKey) {
   auto ids = create_accounts(db_, 2);
   auto tag = key("transferMoney", domain::new_uuid_v4(), "h1");
   Reply first = wait(transfer_async(ids[0], ids[1], 500, tag));
-  EXPECT_EQ(first.status, 409);
-  EXPECT_NE(first.body.find("insufficient_funds"), std::string::npos);
-  ASSERT_EQ(wait(deposit_async(ids[0], 1'000)).status, 200);
+  EXPECT_EQ(first.status(), 409);
+  EXPECT_NE(first.body().find("insufficient_funds"), std::string::npos);
+  ASSERT_EQ(wait(deposit_async(ids[0], 1'000)).status(), 200);
   // Funds arrived since, but a retry of the same request must not turn the rejection into a
   // success.
   Reply retry = wait(transfer_async(ids[0], ids[1], 500, tag));
-  EXPECT_EQ(retry.status, 409);
+  EXPECT_EQ(retry.status(), 409);
   EXPECT_TRUE(retry.replayed);
-  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.body(), first.body());
   EXPECT_EQ(db_balance(db_, ids[1]), "0.00");
 }
 
@@ -165,10 +165,10 @@ TEST_F(LedgerActorsTest, ConcurrentDuplicatesExecuteOnceAndReplayTheSameBody) {
   std::string body;
   for (auto& reply : replies) {
     Reply r = wait(std::move(reply));
-    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(r.status(), 200) << r.body();
     if (!r.replayed) ++originals;
-    if (body.empty()) body = r.body;
-    EXPECT_EQ(r.body, body);
+    if (body.empty()) body = r.body();
+    EXPECT_EQ(r.body(), body);
   }
   EXPECT_EQ(originals, 1);
   EXPECT_EQ(db_balance(db_, ids[0]), "7.00");
@@ -179,13 +179,13 @@ TEST_F(LedgerActorsTest, ConcurrentDuplicatesExecuteOnceAndReplayTheSameBody) {
 TEST_F(LedgerActorsTest, SameKeyWithAnotherRequestIsRefusedWith422) {
   auto ids = create_accounts(db_, 1);
   const std::string k = domain::new_uuid_v4();
-  ASSERT_EQ(wait(deposit_async(ids[0], 100, key("addMoney", k, "a"))).status, 200);
+  ASSERT_EQ(wait(deposit_async(ids[0], 100, key("addMoney", k, "a"))).status(), 200);
   Reply other = wait(deposit_async(ids[0], 200, key("addMoney", k, "b")));
-  EXPECT_EQ(other.status, 422);
-  EXPECT_NE(other.body.find("idempotency_key_mismatch"), std::string::npos);
+  EXPECT_EQ(other.status(), 422);
+  EXPECT_NE(other.body().find("idempotency_key_mismatch"), std::string::npos);
   // Keys are scoped per endpoint: the same key on transferMoney is a new operation.
   auto ids2 = create_accounts(db_, 1);
-  EXPECT_EQ(wait(transfer_async(ids[0], ids2[0], 50, key("transferMoney", k, "c"))).status, 200);
+  EXPECT_EQ(wait(transfer_async(ids[0], ids2[0], 50, key("transferMoney", k, "c"))).status(), 200);
   EXPECT_EQ(db_balance(db_, ids[0]), "0.50");
 }
 
@@ -193,27 +193,27 @@ TEST_F(LedgerActorsTest, KeyStoredByAnEarlierRunIsReplayedFromPostgres) {
   auto ids = create_accounts(db_, 1);
   auto tag = key("addMoney", domain::new_uuid_v4(), "restart");
   Reply first = wait(deposit_async(ids[0], 300, tag));
-  ASSERT_EQ(first.status, 200);
+  ASSERT_EQ(first.status(), 200);
   // A new ledger (a restarted service) has no memory of the key: only Postgres does.
   ledger_.reset();
   start_ledger(60'000ms);
   Reply again = wait(deposit_async(ids[0], 300, tag));
-  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.status(), 200);
   EXPECT_TRUE(again.replayed);
-  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.body(), first.body());
   EXPECT_EQ(db_balance(db_, ids[0]), "3.00");
 }
 
 TEST_F(LedgerActorsTest, OpposingTransfersBetweenTwoAccountsAllFinish) {
   auto ids = create_accounts(db_, 2);
-  ASSERT_EQ(wait(deposit_async(ids[0], 100'000)).status, 200);
-  ASSERT_EQ(wait(deposit_async(ids[1], 100'000)).status, 200);
+  ASSERT_EQ(wait(deposit_async(ids[0], 100'000)).status(), 200);
+  ASSERT_EQ(wait(deposit_async(ids[1], 100'000)).status(), 200);
   std::vector<std::future<Reply>> replies;
   for (int i = 0; i < 1'000; ++i) {
     replies.push_back(transfer_async(ids[0], ids[1], 37));
     replies.push_back(transfer_async(ids[1], ids[0], 41));
   }
-  for (auto& reply : replies) EXPECT_EQ(wait(std::move(reply)).status, 200);
+  for (auto& reply : replies) EXPECT_EQ(wait(std::move(reply)).status(), 200);
   EXPECT_EQ(db_balance(db_, ids[0]), std::to_string((100'000 + 1'000 * (41 - 37)) / 100) + ".00");
   EXPECT_TRUE(ledger_violations(db_, ids).empty());
 }
@@ -226,7 +226,7 @@ TEST_F(LedgerActorsTest, TransfersOnSeveralWriteLanesAllCommitWithUnbrokenChains
   ledger_.reset();
   start_ledger(60'000ms, 4, 8);
   auto ids = create_accounts(db_, 200);
-  for (const auto& id : ids) ASSERT_EQ(wait(deposit_async(id, 1'000'000)).status, 200);
+  for (const auto& id : ids) ASSERT_EQ(wait(deposit_async(id, 1'000'000)).status(), 200);
   std::mt19937 rng(7);
   std::vector<int64_t> expected(ids.size(), 1'000'000);
   std::vector<std::future<Reply>> replies;
@@ -240,7 +240,7 @@ TEST_F(LedgerActorsTest, TransfersOnSeveralWriteLanesAllCommitWithUnbrokenChains
   }
   for (auto& reply : replies) {
     const Reply answered = wait(std::move(reply));
-    EXPECT_EQ(answered.status, 200) << answered.body;
+    EXPECT_EQ(answered.status(), 200) << answered.body();
   }
   for (size_t i = 0; i < ids.size(); ++i) {
     EXPECT_EQ(db_balance(db_, ids[i]), domain::format_minor_units(expected[i])) << ids[i];
@@ -256,7 +256,7 @@ TEST_F(LedgerActorsTest, TransfersOnSeveralWriteLanesAllCommitWithUnbrokenChains
 
 TEST_F(LedgerActorsTest, FailedCommitLeavesBothActorsConsistentWithPostgres) {
   auto ids = create_accounts(db_, 2);
-  ASSERT_EQ(wait(deposit_async(ids[0], 10'000)).status, 200);
+  ASSERT_EQ(wait(deposit_async(ids[0], 10'000)).status(), 200);
   // Make the database disagree with the payer's actor, so the transfer's commit is refused.
   {
     pqxx::work txn(db_);
@@ -264,12 +264,12 @@ TEST_F(LedgerActorsTest, FailedCommitLeavesBothActorsConsistentWithPostgres) {
     txn.commit();
   }
   Reply failed = wait(transfer_async(ids[0], ids[1], 2'000));
-  EXPECT_EQ(failed.status, 503);
+  EXPECT_EQ(failed.status(), 503);
   EXPECT_EQ(db_balance(db_, ids[0]), "101.00");
   EXPECT_EQ(db_balance(db_, ids[1]), "0.00");
   // Both actors reload what Postgres holds, then carry on from there.
   Reply next = wait(transfer_async(ids[0], ids[1], 2'000));
-  ASSERT_EQ(next.status, 200) << next.body;
+  ASSERT_EQ(next.status(), 200) << next.body();
   EXPECT_EQ(field(next, "from_balance"), "81.00");
   EXPECT_EQ(actor_balance(ids[0]).value(), 8'100);
   EXPECT_EQ(actor_balance(ids[1]).value(), 2'000);
@@ -278,7 +278,7 @@ TEST_F(LedgerActorsTest, FailedCommitLeavesBothActorsConsistentWithPostgres) {
 
 TEST_F(LedgerActorsTest, LockedAccountHoldsOtherMutationsUntilReleased) {
   auto ids = create_accounts(db_, 1);
-  ASSERT_EQ(wait(deposit_async(ids[0], 1'000)).status, 200);
+  ASSERT_EQ(wait(deposit_async(ids[0], 1'000)).status(), 200);
   // Play the coordinator: reserve a debit leg through the registry.
   caf::scoped_actor coordinator{system_};
   actors::ReserveRequest request{"t-1", ids[0], actors::LegRole::debit, 400,
@@ -299,7 +299,7 @@ TEST_F(LedgerActorsTest, LockedAccountHoldsOtherMutationsUntilReleased) {
   // Abort: the reservation is undone and the deposit goes on from the old balance.
   coordinator->send(account, actors::release_atom::value, std::string("t-1"), false);
   Reply deposited = wait(std::move(held));
-  ASSERT_EQ(deposited.status, 200);
+  ASSERT_EQ(deposited.status(), 200);
   EXPECT_EQ(field(deposited, "updated_balance"), "10.50");
 }
 
@@ -307,7 +307,7 @@ TEST_F(LedgerActorsTest, IdleActorsAreRetiredAndReloadTheirBalance) {
   ledger_.reset();
   start_ledger(200ms);
   auto ids = create_accounts(db_, 1);
-  ASSERT_EQ(wait(deposit_async(ids[0], 900)).status, 200);
+  ASSERT_EQ(wait(deposit_async(ids[0], 900)).status(), 200);
   EXPECT_EQ(snapshots().size(), 1u);
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!snapshots().empty() && std::chrono::steady_clock::now() < deadline) {

@@ -125,7 +125,7 @@ TEST_F(ProtocolRegressionTest, WedgedAccountReloadsAfterItsCommitFailedWhileLock
   ASSERT_FALSE(snapshot(a).has_value());
   {
     auto warm = deposit(a, 1'000);  // A is loaded (B stays unloaded)
-    ASSERT_EQ(await(warm).status, 200);
+    ASSERT_EQ(await(warm).status(), 200);
   }
   pqxx::connection locker(schema_.url());
   pqxx::work lock(locker);
@@ -144,15 +144,15 @@ TEST_F(ProtocolRegressionTest, WedgedAccountReloadsAfterItsCommitFailedWhileLock
   pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" + std::to_string(writer_pid) +
                                       ")");
   Reply failed = await(stuck);
-  EXPECT_EQ(failed.status, 503) << failed.body;  // known not committed after the lookup
-  lock.commit();                                 // B loads 0.00 and refuses
+  EXPECT_EQ(failed.status(), 503) << failed.body();  // known not committed after the lookup
+  lock.commit();                                     // B loads 0.00 and refuses
   Reply no_money = await(refused);
-  EXPECT_EQ(no_money.status, 409) << no_money.body;
+  EXPECT_EQ(no_money.status(), 409) << no_money.body();
 
   // The fix: A reloaded when the transfer released it, and answers at once.
   auto after = deposit(a, 100);
   Reply ok = await(after, 5s);
-  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.status(), 200) << ok.body();
   EXPECT_EQ(db_balance(db_, a), "11.00");
   ASSERT_TRUE(eventually([&] {
     auto s = snapshot(a);
@@ -166,7 +166,7 @@ TEST_F(ProtocolRegressionTest, RefusalWaitsForInFlightDebitThatThenFails) {
   const auto& a = ids[0];
   {
     auto funded = deposit(a, 10'000);  // A holds 100.00
-    ASSERT_EQ(await(funded).status, 200);
+    ASSERT_EQ(await(funded).status(), 200);
   }
   warm(ids[1]);
   warm(ids[2]);
@@ -186,16 +186,16 @@ TEST_F(ProtocolRegressionTest, RefusalWaitsForInFlightDebitThatThenFails) {
   pqxx::nontransaction(observer).exec("SELECT pg_terminate_backend(" + std::to_string(writer_pid) +
                                       ")");
   Reply first = await(t1);
-  EXPECT_EQ(first.status, 503) << first.body;
+  EXPECT_EQ(first.status(), 503) << first.body();
   lock->commit();
   Reply second = await(t2);
-  EXPECT_EQ(second.status, 200) << second.body;  // Postgres always held 100.00 for A
+  EXPECT_EQ(second.status(), 200) << second.body();  // Postgres always held 100.00 for A
   EXPECT_EQ(db_balance(db_, a), "50.00");
   // K replays the success, never a 409.
   auto replay = transfer(a, ids[2], 5'000, key);
   Reply again = await(replay);
-  EXPECT_EQ(again.status, 200);
-  EXPECT_EQ(again.body, second.body);
+  EXPECT_EQ(again.status(), 200);
+  EXPECT_EQ(again.body(), second.body());
   EXPECT_TRUE(test::ledger_violations(db_, ids).empty());
 }
 

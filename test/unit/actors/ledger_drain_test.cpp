@@ -89,7 +89,7 @@ TEST_F(LedgerDrainTest, GivesUpAtTheDeadlineUntilTheOperationInFlightIsAnswered)
 
   settle();  // the load, then the commit
   ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->status(), 200);
   EXPECT_EQ(ledger_->in_flight(), 0u);
   EXPECT_TRUE(ledger_->drain(Clock::now()));
   EXPECT_EQ(model_->state().balances.at(kAccount), 100);
@@ -102,7 +102,7 @@ TEST_F(LedgerDrainTest, RefusedOperationsAreNotWaitedFor) {
                                   [&answer](Reply reply) { answer = std::move(reply); }});
   sched_.run();
   ASSERT_TRUE(answer.has_value());
-  EXPECT_EQ(answer->status, 503);
+  EXPECT_EQ(answer->status(), 503);
   EXPECT_TRUE(ledger_->drain(Clock::now()));
 }
 

@@ -73,7 +73,7 @@ class LedgerRecordsTest : public ::testing::Test {
         DepositCommand{kAccount, amount, std::nullopt, [&answer](Reply r) { answer = r; }});
     settle();
     ASSERT_TRUE(answer.has_value());
-    ASSERT_EQ(answer->status, 200);
+    ASSERT_EQ(answer->status(), 200);
   }
 
   std::unique_ptr<caf::actor_system_config> config_;

@@ -2,7 +2,8 @@
 # The layering rule of DESIGN.md that the code can state as text: nothing under http/ or messaging/
 # includes a persistence/ header or libpqxx, or names a pqxx or persistence:: symbol (handlers and
 # bridges reach storage only through actors::Ledger, actors::LedgerEventOutbox, users::*); nothing
-# under actors/ uses libpqxx but the ledger-events relay's session (issue 24 item 3).
+# under actors/ uses libpqxx but the ledger-events relay's session (issue 24 item 3), nor JSON:
+# actors decide typed outcomes, domain/outcomes.hpp encodes them, http/ answers (item 2).
 #   layering_check.sh ROOT           exits 1 and lists the offending lines when the rule is broken
 #   layering_check.sh --self-test    the negative control: a tree with one violation of each kind
 #                                    must fail, the same tree without them must pass
@@ -41,6 +42,8 @@ check() { # root
     refuse "actors/ must not use libpqxx (but ledger_event_outbox.cpp):" \
       "$(uses '#[[:space:]]*include[[:space:]]*[<"]pqxx|pqxx::' "$root/actors" |
         grep -v "^$root/actors/ledger_event_outbox.cpp:")" || return 1
+    refuse "actors/ must not build JSON (typed outcomes: domain/outcomes.hpp):" \
+      "$(uses '#[[:space:]]*include[[:space:]]*[<"]nlohmann|nlohmann::' "$root/actors")" || return 1
     checked+=" $root/actors"
   fi
   echo "layering_check: ok ($checked)"
@@ -68,7 +71,8 @@ self_test() {
   mkdir -p "$tmp/actors"
   echo 'void f(pqxx::connection& c);' >"$tmp/actors/ledger_event_outbox.cpp"
   check "$tmp" >/dev/null || { echo "self-test: the relay's session in actors/ failed" >&2; return 1; }
-  for bad in '#include <pqxx/pqxx>' 'void f(pqxx::work& w);'; do
+  for bad in '#include <pqxx/pqxx>' 'void f(pqxx::work& w);' '#include <nlohmann/json.hpp>' \
+    'auto body = nlohmann::json{{"hold_id", id}}.dump();'; do
     echo "$bad" >"$tmp/actors/ledger.cpp"
     rc=0
     check "$tmp" >/dev/null 2>&1 || rc=$?
@@ -77,7 +81,7 @@ self_test() {
       return 1
     fi
   done
-  echo "layering_check self-test: ok (7 violations caught, the clean tree passes)"
+  echo "layering_check self-test: ok (9 violations caught, the clean tree passes)"
 }
 
 case ${1:-} in
