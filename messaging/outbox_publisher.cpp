@@ -53,6 +53,13 @@ void OutboxPublisher::probe() {
   if (producer_) health_.probe(*producer_, kProbeEvery, kProbeTimeoutMs);
 }
 
+bool OutboxPublisher::begin_pass() {
+  count_cycle();
+  if (!ready()) return false;
+  probe();
+  return true;
+}
+
 std::optional<OutboxDelivery> OutboxPublisher::publish(
     size_t count, const std::function<OutboxMessage(size_t, std::string&)>& message,
     std::chrono::milliseconds report_wait) {
