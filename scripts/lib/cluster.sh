@@ -294,24 +294,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$d/data
-num.partitions=3
-default.replication.factor=3
-min.insync.replicas=2
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-# A broker that stops heartbeating is fenced (and leaves every ISR) within 4 s.
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
-replica.lag.time.max.ms=10000
-num.network.threads=2
-num.io.threads=2
-background.threads=2
-log.cleaner.threads=1
-log.cleaner.dedupe.buffer.size=8388608
+$(kafka_replicated_settings 3 2)
 EOF
   if [[ ! -f $d/data/meta.properties ]]; then
     cl_kafka_tool kafka.tools.StorageTool format -t "$(cat "$CL_DIR/kafka.cluster.id")" \

@@ -103,6 +103,32 @@ kafka_ensure_cluster_id() { # file
   echo "$id" >"$1"
 }
 
+# A replicated KRaft broker's settings past its identity and listeners, the same for the cluster
+# (cluster.sh) and the nemesis (nemesis_nodes.sh): topics replicated `rf` times, acknowledged
+# writes on `min_isr` replicas.
+kafka_replicated_settings() { # rf min_isr
+  cat <<EOF
+num.partitions=3
+default.replication.factor=$1
+min.insync.replicas=$2
+offsets.topic.replication.factor=$1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+# A broker that stops heartbeating is fenced (and leaves every ISR) within 4 s.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+replica.lag.time.max.ms=10000
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=8388608
+EOF
+}
+
 # Config is rewritten on every start (so port changes apply); the cluster id is kept for the life of
 # the data directory, and the directory is formatted only once.
 kafka_prepare() {

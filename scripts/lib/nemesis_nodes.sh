@@ -136,23 +136,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$d/data
-num.partitions=3
-default.replication.factor=$NEM_KAFKA_RF
-min.insync.replicas=$NEM_KAFKA_MIN_ISR
-offsets.topic.replication.factor=$NEM_KAFKA_RF
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=$NEM_KAFKA_RF
-transaction.state.log.min.isr=$NEM_KAFKA_MIN_ISR
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
-replica.lag.time.max.ms=10000
-num.network.threads=2
-num.io.threads=2
-background.threads=2
-log.cleaner.threads=1
-log.cleaner.dedupe.buffer.size=8388608
+$(kafka_replicated_settings "$NEM_KAFKA_RF" "$NEM_KAFKA_MIN_ISR")
 EOF
   kafka_ensure_cluster_id "$NEM_DIR/kafka.cluster.id"
   if [[ ! -f $d/data/meta.properties ]]; then
