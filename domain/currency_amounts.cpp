@@ -232,8 +232,10 @@ std::string format_minor(int64_t minor, int exponent) {
   return decimal_text(magnitude_of(minor), minor < 0, scale);
 }
 
-std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
-  if (exponent < 0 || exponent > kMaxTextExponent) return std::nullopt;
+namespace currency_internal {
+
+std::optional<int64_t> parse_minor_text(std::string_view text, int exponent,
+                                        bool zeros_beyond_exponent) {
   std::size_t pos = 0;
   const bool negative = !text.empty() && text.front() == '-';
   if (negative) ++pos;
@@ -250,7 +252,7 @@ std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
   if (integer_digits == 0) return std::nullopt;
 
   // The first `exponent` fractional digits, right-padded with zeros to `exponent` digits; any
-  // further digit must be a zero (numeric columns of a larger scale print them).
+  // further digit must be a zero (numeric columns of a larger scale print them), where allowed.
   uint64_t fraction = 0;
   int kept = 0;
   if (pos < text.size() && text[pos] == '.') {
@@ -260,7 +262,7 @@ std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
       if (kept < exponent) {
         fraction = fraction * 10 + uint64_t(text[pos] - '0');
         ++kept;
-      } else if (text[pos] != '0') {
+      } else if (!zeros_beyond_exponent || text[pos] != '0') {
         return std::nullopt;
       }
     }
@@ -281,6 +283,13 @@ std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
   if (magnitude > kMaxPositive + 1) return std::nullopt;
   if (magnitude == kMaxPositive + 1) return INT64_MIN;
   return -static_cast<int64_t>(magnitude);
+}
+
+}  // namespace currency_internal
+
+std::optional<int64_t> parse_stored_minor(std::string_view text, int exponent) {
+  if (exponent < 0 || exponent > kMaxTextExponent) return std::nullopt;
+  return currency_internal::parse_minor_text(text, exponent, /*zeros_beyond_exponent=*/true);
 }
 
 }  // namespace wallet::domain

@@ -21,16 +21,8 @@ bool DeadLetterProducer::start() {
   settings.insert(
       settings.end(),
       {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", "10000"}});
-  auto conf = make_kafka_conf(settings);
   std::string error;
-  if (!conf) {
-    error = conf.error().message;
-  } else if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health_), error) ==
-                 RdKafka::Conf::CONF_OK &&
-             (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports_), error) ==
-                 RdKafka::Conf::CONF_OK) {
-    producer_.reset(RdKafka::Producer::create(conf->get(), error));
-  }
+  producer_ = make_producer(settings, health_, reports_, error);
   if (!producer_) spdlog::critical("event=kafka_dlq_producer_create_failed cause=\"{}\"", error);
   return producer_ != nullptr;
 }

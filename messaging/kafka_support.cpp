@@ -33,6 +33,23 @@ domain::Result<std::shared_ptr<RdKafka::Conf>> make_kafka_conf(const KafkaSettin
   return conf;
 }
 
+std::unique_ptr<RdKafka::Producer> make_producer(const KafkaSettings& settings,
+                                                 BrokerHealth& health, DeliveryTracker& reports,
+                                                 std::string& error) {
+  auto conf = make_kafka_conf(settings);
+  if (!conf) {
+    error = conf.error().message;
+    return nullptr;
+  }
+  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports), error) !=
+          RdKafka::Conf::CONF_OK) {
+    return nullptr;
+  }
+  return std::unique_ptr<RdKafka::Producer>(RdKafka::Producer::create(conf->get(), error));
+}
+
 bool BrokerHealth::should_log(int code) {
   std::lock_guard<std::mutex> lock(log_mutex_);
   auto& last = last_logged_ns_[code];

@@ -72,6 +72,12 @@ class DeliveryTracker : public RdKafka::DeliveryReportCb {
   std::string last_error_;
 };
 
+// A producer with these settings that reports librdkafka's events to `health` and its deliveries
+// to `reports` (both must outlive it); null, with `error` saying why, when it cannot be created.
+std::unique_ptr<RdKafka::Producer> make_producer(const KafkaSettings& settings,
+                                                 BrokerHealth& health, DeliveryTracker& reports,
+                                                 std::string& error);
+
 // Opaque ids travel through librdkafka as pointers.
 inline void* as_opaque(uint64_t id) { return reinterpret_cast<void*>(static_cast<uintptr_t>(id)); }
 

@@ -5,7 +5,8 @@
 // (key = user_id, so each account's events stay in commit order within their partition) and
 // deletes a row only after its delivery report; while Kafka or Postgres are away it backs off
 // (100 ms .. 5 s) and then drains the backlog by itself. At least once: a row delivered but not
-// yet deleted when the process dies is published again with the same event_id.
+// yet deleted when the process dies is published again with the same event_id. What it shares
+// with user-service's OutboxRelay is in messaging/relay_runner.hpp.
 #pragma once
 
 #include <caf/all.hpp>
@@ -15,22 +16,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "messaging/relay_options.hpp"
+
 namespace wallet::messaging {
 
-struct LedgerEventRelayOptions {
-  std::string brokers = "127.0.0.1:9092";
+struct LedgerEventRelayOptions : RelayOptions {
+  // 2000 rows a pass; the idle poll finds rows committed by another instance (this one is woken
+  // after its own commits) four times a second.
+  LedgerEventRelayOptions() : RelayOptions(2000, std::chrono::milliseconds(250)) {}
+
   std::string topic = "ledger-events";
-  std::string database_url;
-  int batch_size = 2000;
-  // Looks for rows this often without a wake(): rows committed by another instance (this one is
-  // woken after its own commits), or left by one that crashed.
-  std::chrono::milliseconds idle_poll{250};
   // At most one pass per linger unless the last one was full: bigger passes, far less overhead
   // per event (Postgres statements, Kafka requests); events wait at most this much longer.
   std::chrono::milliseconds linger{50};
-  std::chrono::milliseconds min_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
-  int message_timeout_ms = 10000;  // a delivery fails (and is retried) after this long
 };
 
 class LedgerEventRelay {

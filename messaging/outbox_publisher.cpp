@@ -27,16 +27,8 @@ bool OutboxPublisher::create_producer() {
                    {"max.in.flight.requests.per.connection", "5"},
                    {"message.timeout.ms", std::to_string(options_.message_timeout_ms)}});
   settings.insert(settings.end(), options_.tuning.begin(), options_.tuning.end());
-  auto conf = make_kafka_conf(settings);
   std::string error;
-  if (!conf) {
-    error = conf.error().message;
-  } else if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&health_), error) ==
-                 RdKafka::Conf::CONF_OK &&
-             (*conf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports_), error) ==
-                 RdKafka::Conf::CONF_OK) {
-    producer_.reset(RdKafka::Producer::create(conf->get(), error));
-  }
+  producer_ = make_producer(settings, health_, reports_, error);
   if (!producer_) {
     spdlog::critical("event={}_producer_create_failed cause=\"{}\"", options_.name, error);
   }
@@ -51,6 +43,13 @@ bool OutboxPublisher::ready() {
 
 void OutboxPublisher::probe() {
   if (producer_) health_.probe(*producer_, kProbeEvery, kProbeTimeoutMs);
+}
+
+bool OutboxPublisher::begin_pass() {
+  count_cycle();
+  if (!ready()) return false;
+  probe();
+  return true;
 }
 
 std::optional<OutboxDelivery> OutboxPublisher::publish(

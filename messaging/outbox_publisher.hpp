@@ -64,6 +64,8 @@ class OutboxPublisher {
   bool ready();
   // Asks the brokers for metadata when the last probe is old (the health's source).
   void probe();
+  // A pass starts: counts it, and is ready() and probe()s; false: the pass backs off at once.
+  bool begin_pass();
   // Produces `count` messages in order (`message(i, scratch)` gives the i-th; `scratch` may hold
   // its bytes until the next call) and waits up to `report_wait` for their reports. A message
   // that cannot be queued ends the batch: later rows of its key must not pass it. nullopt: the
@@ -74,8 +76,8 @@ class OutboxPublisher {
   // At stop: whatever is still queued is dropped (it stays pending in the outbox).
   void close();
 
+  const std::string& name() const { return options_.name; }
   void note(const char* state, const std::string& error = "");
-  void count_cycle() { ++cycles_; }
   void set_pending(int64_t rows) { pending_ = rows; }
   int64_t pending() const { return pending_.load(); }
   uint64_t published() const { return published_.load(); }
@@ -85,6 +87,7 @@ class OutboxPublisher {
 
  private:
   bool create_producer();
+  void count_cycle() { ++cycles_; }
 
   const OutboxPublisherOptions options_;
   BrokerHealth health_;

@@ -4,8 +4,7 @@
 
 #include <thread>
 
-#include "messaging/detached_bridge.hpp"
-#include "messaging/outbox_publisher.hpp"
+#include "messaging/relay_runner.hpp"
 #include "users/outbox.hpp"
 
 namespace wallet::messaging {
@@ -13,15 +12,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kFinalFlush = 3000ms;
-
-OutboxPublisherOptions publisher_options(const OutboxRelayOptions& options) {
+OutboxPublisherOptions publisher_options() {
   OutboxPublisherOptions o;
   o.name = "outbox";
   o.client_id = "user-service.outbox-relay";
   o.health_name = "outbox-relay";
-  o.brokers = options.brokers;
-  o.message_timeout_ms = options.message_timeout_ms;
   o.tuning = {{"linger.ms", "0"}};  // rows are batched per pass already
   return o;
 }
@@ -29,32 +24,28 @@ OutboxPublisherOptions publisher_options(const OutboxRelayOptions& options) {
 }  // namespace
 
 struct OutboxRelay::Impl {
-  Impl(caf::actor_system& sys, OutboxRelayOptions opts)
-      : system(sys),
-        options(std::move(opts)),
-        publisher(publisher_options(options)),
+  explicit Impl(OutboxRelayOptions opts)
+      : options(std::move(opts)),
+        // No linger between passes: a NOTIFY is served at once. A standby looks for the lead
+        // again at the idle poll.
+        runner(options, publisher_options(), /*linger=*/0ms, /*standby_retry=*/options.idle_poll),
         outbox(options.database_url) {}
 
-  void run(caf::blocking_actor* self);
   PassResult cycle(std::chrono::milliseconds report_wait);
   void listen_loop();
 
-  caf::actor_system& system;
   const OutboxRelayOptions options;
-  OutboxPublisher publisher;
+  RelayRunner runner;
+  OutboxPublisher& publisher = runner.publisher();
   users::Outbox outbox;  // next/settle on the actor thread, await_commit on the listener thread
-  DetachedBridge bridge;
   std::thread listener;
-  std::atomic<bool> stopped{false};
 };
 
 // One pass: send up to batch_size pending rows in id order, wait for their delivery reports, mark
 // exactly the delivered rows sent. Rows not delivered stay pending, so the next pass starts again
 // from the first unsent row.
 PassResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
-  publisher.count_cycle();
-  if (!publisher.ready()) return {0, 0, false};
-  publisher.probe();
+  if (!publisher.begin_pass()) return {0, 0, false};
   // Only one relay per outbox publishes: the others stand by until the leader's session ends.
   auto pass = outbox.next(options.batch_size);
   if (!pass) {
@@ -63,10 +54,7 @@ PassResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
   }
   if (!pass->leading) {
     publisher.set_pending(pass->pending);
-    publisher.note("standby");
-    PassResult standby;
-    standby.standby = true;
-    return standby;
+    return runner.stand_by();
   }
   const auto& rows = pass->rows;
   if (rows.empty()) {
@@ -82,83 +70,45 @@ PassResult OutboxRelay::Impl::cycle(std::chrono::milliseconds report_wait) {
       report_wait);
   if (!delivery) return {rows.size(), 0, false};
   auto settled = outbox.settle(delivery->sent, delivery->unsent);
-  if (!settled) {
-    // Delivered but not marked: those rows are published once more later. At-least-once is the
-    // contract; the consumer opens each account once however often it arrives.
-    spdlog::warn("event=outbox_mark_failed delivered={}", delivery->sent.size());
-    publisher.note("backoff", "database: " + outbox.last_cause());
-    return {rows.size(), delivery->sent.size(), false};
-  }
-  publisher.set_pending(*settled);
-  if (!delivery->error.empty()) {
-    spdlog::warn("event=outbox_publish_failed rows={} delivered={} cause=\"{}\"", rows.size(),
-                 delivery->sent.size(), delivery->error);
-    publisher.note("backoff", "kafka: " + delivery->error);
-    return {rows.size(), delivery->sent.size(), false};
-  }
-  spdlog::debug("event=outbox_published rows={}", delivery->sent.size());
-  publisher.note("running");
-  return {rows.size(), delivery->sent.size(), true};
-}
-
-void OutboxRelay::Impl::run(caf::blocking_actor* self) {
-  publisher.note("running");
-  const auto report_wait = std::chrono::milliseconds(options.message_timeout_ms + 2000);
-  RelayLoopOptions loop;
-  loop.name = "outbox_relay";
-  loop.batch_size = static_cast<size_t>(options.batch_size);
-  loop.idle_poll = options.idle_poll;
-  loop.min_backoff = options.min_backoff;
-  loop.max_backoff = options.max_backoff;
-  loop.standby_retry = options.idle_poll;
-  run_relay_loop(self, loop, [this, report_wait] { return cycle(report_wait); });
-  publisher.note("stopping");
-  const auto last = cycle(kFinalFlush);
-  // Whatever is still queued stays pending in the outbox and is published after the restart.
-  publisher.close();
-  publisher.note("stopped");
-  spdlog::info("event=outbox_relay_stopped final_rows={} final_delivered={} pending={}", last.rows,
-               last.delivered, publisher.pending());
+  if (settled) publisher.set_pending(*settled);
+  // Delivered but not marked: those rows are published once more later. At-least-once is the
+  // contract; the consumer opens each account once however often it arrives.
+  const auto result = runner.end_pass(rows.size(), *delivery, static_cast<bool>(settled),
+                                      "outbox_mark_failed", outbox.last_cause());
+  if (result.ok) spdlog::debug("event=outbox_published rows={}", delivery->sent.size());
+  return result;
 }
 
 // Turns the outbox trigger's notifications (rows committed by any instance) into wakes, so that
 // the leading relay publishes at once also what other instances wrote.
 void OutboxRelay::Impl::listen_loop() {
-  while (!stopped) {
-    if (outbox.await_commit(1000ms)) bridge.wake();
+  while (!runner.stopped()) {
+    if (outbox.await_commit(1000ms)) runner.wake();
   }
 }
 
 OutboxRelay::OutboxRelay(caf::actor_system& system, OutboxRelayOptions options)
-    : impl_(std::make_unique<Impl>(system, std::move(options))) {
-  if (!impl_->publisher.ready()) {
-    impl_->publisher.note("failed", "the Kafka producer could not be created");
-    impl_->stopped = true;
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  Impl* impl = impl_.get();
+  if (!impl->runner.start(system, [impl](auto report_wait) { return impl->cycle(report_wait); })) {
     return;
   }
-  Impl* impl = impl_.get();
-  impl_->bridge.start(
-      system, "outbox_relay", [impl](caf::blocking_actor* self) { impl->run(self); },
-      [impl](const std::string& cause) { impl->publisher.note("failed", cause); });
-  impl_->listener = std::thread([impl] { impl->listen_loop(); });
+  impl->listener = std::thread([impl] { impl->listen_loop(); });
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
-void OutboxRelay::wake() {
-  if (!impl_->stopped) impl_->bridge.wake();
-}
+void OutboxRelay::wake() { impl_->runner.wake(); }
 
 void OutboxRelay::stop() {
-  if (impl_->stopped.exchange(true)) return;
-  impl_->bridge.stop();
+  if (!impl_->runner.stop()) return;
   if (impl_->listener.joinable()) impl_->listener.join();
 }
 
-bool OutboxRelay::healthy() const { return !impl_->stopped && impl_->publisher.healthy(); }
+bool OutboxRelay::healthy() const { return impl_->runner.healthy(); }
 
-int64_t OutboxRelay::pending() const { return impl_->publisher.pending(); }
+int64_t OutboxRelay::pending() const { return impl_->runner.pending(); }
 
-nlohmann::json OutboxRelay::status() const { return impl_->publisher.status(); }
+nlohmann::json OutboxRelay::status() const { return impl_->runner.status(); }
 
 }  // namespace wallet::messaging

@@ -3,28 +3,23 @@
 // idempotent Kafka producer: it sends pending rows in id order and marks a row sent only after its
 // delivery report, backing off (100 ms .. 5 s) while Kafka or Postgres are away and draining the
 // backlog by itself once they are back. It is woken by the outbox's NOTIFY (any instance's
-// commits), and polls at idle_poll for rows left behind.
+// commits), and polls at idle_poll for rows left behind. What it shares with transaction-service's
+// LedgerEventRelay is in messaging/relay_runner.hpp.
 #pragma once
 
-#include <atomic>
 #include <caf/all.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <string>
+
+#include "messaging/relay_options.hpp"
 
 namespace wallet::messaging {
 
-struct OutboxRelayOptions {
-  std::string brokers = "127.0.0.1:9092";
-  std::string database_url;
-  int batch_size = 500;
-  // Looks for pending rows this often even without a wake(): rows left by a crashed instance or
-  // committed while this one was in back-off.
-  std::chrono::milliseconds idle_poll{1000};
-  std::chrono::milliseconds min_backoff{100};
-  std::chrono::milliseconds max_backoff{5000};
-  int message_timeout_ms = 10000;  // a delivery fails (and is retried) after this long
+struct OutboxRelayOptions : RelayOptions {
+  // 500 rows a pass; a poll a second besides the NOTIFY wakes.
+  OutboxRelayOptions() : RelayOptions(500, std::chrono::milliseconds(1000)) {}
 };
 
 class OutboxRelay {

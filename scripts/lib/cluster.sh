@@ -3,7 +3,7 @@
 # stack of scripts/up (its ports never collide): 3 etcd members, Postgres 15 primary + synchronous
 # standby under Patroni, 3 combined broker/controller Kafka nodes (RF 3, min.insync.replicas=2),
 # 3 clustered nats-server nodes, and the services with multi-host URLs. Everything lives under
-# $WALLET_STATE/cluster (data, logs, pid files); sourced after stack.sh and kafka.sh.
+# $WALLET_STATE/cluster (data, logs, pid files); sourced after stack.sh, postgres.sh and kafka.sh.
 
 CL_DIR=$WALLET_STATE/cluster
 CL_LOG=$CL_DIR/logs
@@ -175,31 +175,7 @@ restapi:
   connect_address: 127.0.0.1:$api
 etcd3:
   hosts: $(cl_etcd_endpoints)
-bootstrap:
-  dcs:
-    # Tight failure detection on loopback: the leader key lapses 10 s after the leader stops
-    # renewing it (loop_wait + 2 * retry_timeout <= ttl).
-    ttl: 10
-    loop_wait: 2
-    retry_timeout: 3
-    maximum_lag_on_failover: 1048576
-    # A commit is acknowledged only once the synchronous standby has it: failover loses nothing.
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: true
-      use_slots: true
-      parameters:
-        wal_level: replica
-        hot_standby: "on"
-        wal_log_hints: "on"
-        max_wal_senders: 10
-        max_replication_slots: 10
-        wal_keep_size: 128MB
-  initdb:
-    - encoding: UTF8
-    - no-locale
-    - auth-local: trust
-    - auth-host: scram-sha-256
+$(patroni_bootstrap_yaml)
 postgresql:
   listen: 127.0.0.1:$pg
   connect_address: 127.0.0.1:$pg
@@ -290,17 +266,8 @@ cl_pg_up() {
 cl_pg_bootstrap() {
   local leader
   leader=$(cl_pg_leader) || return 1
-  PGPASSWORD=$CL_PG_SUPERUSER_PASSWORD "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
-    -p $((CL_PG_BASE + leader - 1)) -U postgres -d postgres >/dev/null <<'SQL' ||
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet') THEN
-    CREATE ROLE wallet LOGIN CREATEDB PASSWORD 'wallet';
-  END IF;
-END $$;
-SELECT format('CREATE DATABASE %I OWNER wallet', d)
-  FROM unnest(ARRAY['user_service', 'transaction_service']) AS d
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)\gexec
-SQL
+  pg_bootstrap_sql | PGPASSWORD=$CL_PG_SUPERUSER_PASSWORD "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h 127.0.0.1 -p $((CL_PG_BASE + leader - 1)) -U postgres -d postgres >/dev/null ||
     { report_failure postgres "$CL_LOG/patroni$leader.log" "creating role/databases on pg$leader failed"; return 1; }
 }
 
@@ -327,24 +294,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$d/data
-num.partitions=3
-default.replication.factor=3
-min.insync.replicas=2
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-# A broker that stops heartbeating is fenced (and leaves every ISR) within 4 s.
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
-replica.lag.time.max.ms=10000
-num.network.threads=2
-num.io.threads=2
-background.threads=2
-log.cleaner.threads=1
-log.cleaner.dedupe.buffer.size=8388608
+$(kafka_replicated_settings 3 2)
 EOF
   if [[ ! -f $d/data/meta.properties ]]; then
     cl_kafka_tool kafka.tools.StorageTool format -t "$(cat "$CL_DIR/kafka.cluster.id")" \
@@ -365,18 +315,8 @@ log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.BrokerServer=INFO
 log4j.logger.org.apache.kafka.controller=INFO
 EOF
-  cat >"$CL_DIR/kafka-tools-log4j.properties" <<'EOF'
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-EOF
-  if [[ ! -s $CL_DIR/kafka.cluster.id ]]; then
-    local id
-    until id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n') && [[ $id != -* ]]; do :; done
-    echo "$id" >"$CL_DIR/kafka.cluster.id"
-  fi
+  kafka_write_tools_log4j "$CL_DIR/kafka-tools-log4j.properties"
+  kafka_ensure_cluster_id "$CL_DIR/kafka.cluster.id"
   for i in $(seq_n $CL_KAFKA_N); do
     cl_kafka_pid "$i" >/dev/null && continue
     require_free_port "kafka$i" $((CL_KAFKA_BASE + i - 1)) || return 1
@@ -394,24 +334,13 @@ EOF
 }
 
 cl_kafka_wait() {
-  local topic name parts listing
   if ! wait_for 150 "" cl_kafka_ready; then
     report_failure kafka "$CL_LOG/kafka1.log" "the 3 brokers did not all answer metadata within 150 s"
     return 1
   fi
-  listing=$(kcat -b "$(cl_kafka_brokers)" -L -m 5 2>/dev/null || true)
-  for topic in "${CL_KAFKA_TOPICS[@]}"; do
-    name=${topic%%:*} parts=${topic##*:}
-    if grep -qF "topic \"$name\" with" <<<"$listing"; then
-      kafka_check_partitions "$listing" "$name" "$parts"
-      continue
-    fi
-    say "kafka: creating topic $name ($parts partitions, replication factor 3, min.insync.replicas 2)"
-    cl_kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cl_kafka_brokers)" \
-      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 3 \
-      --config min.insync.replicas=2 >>"$CL_LOG/kafka1.log" 2>&1 ||
-      { report_failure kafka "$CL_LOG/kafka1.log" "creating topic $name failed"; return 1; }
-  done
+  kafka_create_topics cl_kafka_tool "$(cl_kafka_brokers)" "$CL_LOG/kafka1.log" "${CL_KAFKA_TOPICS[*]}" \
+    ", replication factor 3, min.insync.replicas 2" --replication-factor 3 \
+    --config min.insync.replicas=2 || return 1
   [[ -n ${CL_KAFKA_LAUNCHED:-} ]] && say "kafka: started, 3 brokers on $(cl_kafka_brokers)" ||
     say "kafka: already running"
 }

@@ -27,6 +27,29 @@ kafka_check_partitions() { # listing name partitions
   [[ -z $have || $have == "$3" ]] || warn "kafka: topic $2 has $have partitions, expected $3"
 }
 
+# Creates the topics (name:partitions, space-separated) that `brokers` do not list yet, with `tool`
+# (kafka_tool, cl_kafka_tool) and these TopicCommand options (replication, configs; `note` adds them
+# to the progress line); a topic that exists only has its partition count checked. For this stack
+# and the cluster's (cluster.sh).
+kafka_create_topics() { # tool brokers log "topics" note option...
+  local tool=$1 brokers=$2 log=$3 note=$5 topic name parts listing
+  local -a topics
+  read -ra topics <<<"$4"
+  shift 5
+  listing=$(kcat -b "$brokers" -L -m 5 2>/dev/null || true)
+  for topic in "${topics[@]}"; do
+    name=${topic%%:*} parts=${topic##*:}
+    if grep -qF "topic \"$name\" with" <<<"$listing"; then
+      kafka_check_partitions "$listing" "$name" "$parts"
+      continue
+    fi
+    say "kafka: creating topic $name ($parts partitions$note)"
+    "$tool" org.apache.kafka.tools.TopicCommand --bootstrap-server "$brokers" --create \
+      --if-not-exists --topic "$name" --partitions "$parts" "$@" >>"$log" 2>&1 ||
+      { report_failure kafka "$log" "creating topic $name failed"; return 1; }
+  done
+}
+
 kafka_pid() { live_pid "$KAFKA_PIDFILE" kafka.Kafka; }
 kafka_ready() { kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2; }
 
@@ -55,6 +78,55 @@ kafka_ensure_jars() {
   mv "$tmp/lib" "$KAFKA_LIB"
   rm -rf "$tmp"
   echo "$want" >"$KAFKA_HOME/.complete"
+}
+
+# The admin tools' log4j config (format, topics: they only need to say what went wrong), for this
+# stack and the cluster's (cluster.sh).
+kafka_write_tools_log4j() { # file
+  cat >"$1" <<'EOF'
+log4j.rootLogger=WARN, stderr
+log4j.appender.stderr=org.apache.log4j.ConsoleAppender
+log4j.appender.stderr.Target=System.err
+log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
+log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
+EOF
+}
+
+# Draws a KRaft cluster id into `file` unless it holds one already (it is kept for the life of the
+# data directories), for this stack, the cluster (cluster.sh) and the nemesis (nemesis_nodes.sh).
+# A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; one starting with '-' would
+# read as a command-line option, so draw again.
+kafka_ensure_cluster_id() { # file
+  if [[ -s $1 ]]; then return 0; fi
+  local id
+  until id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n') && [[ $id != -* ]]; do :; done
+  echo "$id" >"$1"
+}
+
+# A replicated KRaft broker's settings past its identity and listeners, the same for the cluster
+# (cluster.sh) and the nemesis (nemesis_nodes.sh): topics replicated `rf` times, acknowledged
+# writes on `min_isr` replicas.
+kafka_replicated_settings() { # rf min_isr
+  cat <<EOF
+num.partitions=3
+default.replication.factor=$1
+min.insync.replicas=$2
+offsets.topic.replication.factor=$1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+# A broker that stops heartbeating is fenced (and leaves every ISR) within 4 s.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+replica.lag.time.max.ms=10000
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+log.cleaner.threads=1
+log.cleaner.dedupe.buffer.size=8388608
+EOF
 }
 
 # Config is rewritten on every start (so port changes apply); the cluster id is kept for the life of
@@ -91,21 +163,8 @@ log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.org.apache.kafka.clients=WARN
 EOF
-  # The admin tools (format, topics) only need to say what went wrong.
-  cat >"$KAFKA_DIR/tools-log4j.properties" <<'EOF'
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-EOF
-  if [[ ! -s $KAFKA_DIR/cluster.id ]]; then
-    # A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; one starting with '-'
-    # would read as a command-line option, so draw again.
-    local id
-    until id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n') && [[ $id != -* ]]; do :; done
-    echo "$id" >"$KAFKA_DIR/cluster.id"
-  fi
+  kafka_write_tools_log4j "$KAFKA_DIR/tools-log4j.properties"
+  kafka_ensure_cluster_id "$KAFKA_DIR/cluster.id"
   if [[ ! -f $KAFKA_DATA/meta.properties ]]; then
     say "kafka: formatting $KAFKA_DATA (cluster $(cat "$KAFKA_DIR/cluster.id"))"
     kafka_tool kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster.id")" \
@@ -138,24 +197,14 @@ kafka_launch() {
 
 # Wait until the broker answers metadata, then create the service topics if they are missing.
 kafka_wait() {
-  local pid topic name parts listing
+  local pid
   pid=$(kafka_pid) || { report_failure kafka "$KAFKA_LOG" "the broker process exited"; return 1; }
   if ! wait_for 120 "$pid" kafka_ready; then
     report_failure kafka "$KAFKA_LOG" "broker did not answer metadata on 127.0.0.1:$KAFKA_PORT within 120 s"
     return 1
   fi
-  listing=$(kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 5 2>/dev/null || true)
-  for topic in "${KAFKA_TOPICS[@]}"; do
-    name=${topic%%:*} parts=${topic##*:}
-    if grep -qF "topic \"$name\" with" <<<"$listing"; then
-      kafka_check_partitions "$listing" "$name" "$parts"
-      continue
-    fi
-    say "kafka: creating topic $name ($parts partitions)"
-    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
-      --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 \
-      >>"$KAFKA_LOG" 2>&1 || { report_failure kafka "$KAFKA_LOG" "creating topic $name failed"; return 1; }
-  done
+  kafka_create_topics kafka_tool "127.0.0.1:$KAFKA_PORT" "$KAFKA_LOG" "${KAFKA_TOPICS[*]}" "" \
+    --replication-factor 1 || return 1
   if [[ ${KAFKA_LAUNCHED:-} == "$pid" ]]; then
     say "kafka: started (pid $pid) on 127.0.0.1:$KAFKA_PORT, Kafka $KAFKA_VERSION"
   else

@@ -84,18 +84,7 @@ name: $n
 log: {level: WARNING}
 restapi: {listen: "$ip:8008", connect_address: "$ip:8008"}
 etcd3: {hosts: "$(nem_etcd_hosts)"}
-bootstrap:
-  dcs:
-    ttl: 10
-    loop_wait: 2
-    retry_timeout: 3
-    maximum_lag_on_failover: 1048576
-    synchronous_mode: true
-    postgresql:
-      use_pg_rewind: true
-      use_slots: true
-      parameters: {wal_level: replica, hot_standby: "on", wal_log_hints: "on", max_wal_senders: 10, max_replication_slots: 10, wal_keep_size: 128MB}
-  initdb: [{encoding: UTF8}, no-locale, {auth-local: trust}, {auth-host: scram-sha-256}]
+$(patroni_bootstrap_yaml)
 postgresql:
   listen: "$ip:5432"
   connect_address: "$ip:5432"
@@ -123,14 +112,8 @@ EOF
 nem_pg_bootstrap() { # role and databases on the primary (replicated to the standby)
   local leader
   leader=$(nem_pg_leader) || return 1
-  PGPASSWORD=$NEM_PG_SUPERUSER_PASSWORD "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$(nem_ip "$leader")" \
-    -U postgres -d postgres >/dev/null <<'SQL'
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet') THEN CREATE ROLE wallet LOGIN CREATEDB PASSWORD 'wallet'; END IF;
-END $$;
-SELECT format('CREATE DATABASE %I OWNER wallet', d) FROM unnest(ARRAY['user_service', 'transaction_service']) AS d
- WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = d)\gexec
-SQL
+  pg_bootstrap_sql | PGPASSWORD=$NEM_PG_SUPERUSER_PASSWORD "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h "$(nem_ip "$leader")" -U postgres -d postgres >/dev/null
 }
 nem_pg_sync_ready() {
   local leader
@@ -153,25 +136,9 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$d/data
-num.partitions=3
-default.replication.factor=$NEM_KAFKA_RF
-min.insync.replicas=$NEM_KAFKA_MIN_ISR
-offsets.topic.replication.factor=$NEM_KAFKA_RF
-offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=$NEM_KAFKA_RF
-transaction.state.log.min.isr=$NEM_KAFKA_MIN_ISR
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
-replica.lag.time.max.ms=10000
-num.network.threads=2
-num.io.threads=2
-background.threads=2
-log.cleaner.threads=1
-log.cleaner.dedupe.buffer.size=8388608
+$(kafka_replicated_settings "$NEM_KAFKA_RF" "$NEM_KAFKA_MIN_ISR")
 EOF
-  [[ -s $NEM_DIR/kafka.cluster.id ]] || openssl rand 16 | base64 | tr '+/' 'AB' | tr -d '=\n' >"$NEM_DIR/kafka.cluster.id"
+  kafka_ensure_cluster_id "$NEM_DIR/kafka.cluster.id"
   if [[ ! -f $d/data/meta.properties ]]; then
     "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -cp "$KAFKA_LIB/*" kafka.tools.StorageTool format \
       -t "$(cat "$NEM_DIR/kafka.cluster.id")" -c "$d/server.properties" >>"$NEM_LOG/$n.log" 2>&1 || return 1

@@ -76,7 +76,14 @@ EOF
 
 # Role and databases, only if missing (runs on every `up postgres`; costs ~50 ms).
 pg_bootstrap() {
-  as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK_DIR" -p "$PG_PORT" -d postgres >/dev/null <<'SQL'
+  pg_bootstrap_sql |
+    as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK_DIR" -p "$PG_PORT" -d postgres >/dev/null
+}
+
+# The role and databases as SQL for psql, creating only what is missing: for this stack, the
+# cluster's primary (cluster.sh) and the nemesis' (nemesis_nodes.sh).
+pg_bootstrap_sql() {
+  cat <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet') THEN
     CREATE ROLE wallet LOGIN CREATEDB PASSWORD 'wallet';
@@ -141,4 +148,37 @@ pg_wipe() {
   rm -rf "${PG_DATA_DIR:?}" "$WALLET_STATE/pg"
   [[ -d $PG_EXT_HOME ]] && rm -rf "${PG_EXT_HOME:?}"
   return 0
+}
+
+# The `bootstrap:` section of a Patroni node's config, the same for the replicated stack's nodes
+# (cluster.sh) and the nemesis' (nemesis_nodes.sh): what the first node writes into the DCS and
+# how it runs initdb.
+patroni_bootstrap_yaml() {
+  cat <<'EOF'
+bootstrap:
+  dcs:
+    # Tight failure detection: the leader key lapses 10 s after the leader stops renewing it
+    # (loop_wait + 2 * retry_timeout <= ttl).
+    ttl: 10
+    loop_wait: 2
+    retry_timeout: 3
+    maximum_lag_on_failover: 1048576
+    # A commit is acknowledged only once the synchronous standby has it: failover loses nothing.
+    synchronous_mode: true
+    postgresql:
+      use_pg_rewind: true
+      use_slots: true
+      parameters:
+        wal_level: replica
+        hot_standby: "on"
+        wal_log_hints: "on"
+        max_wal_senders: 10
+        max_replication_slots: 10
+        wal_keep_size: 128MB
+  initdb:
+    - encoding: UTF8
+    - no-locale
+    - auth-local: trust
+    - auth-host: scram-sha-256
+EOF
 }

@@ -1,5 +1,6 @@
-// Private to the SQL verifier's files (sql_verifier.cpp, sql_account_checks.cpp): the shape of a
-// check and the accounts checks (--currencies) verify_in_database runs. Nothing else includes it.
+// Private to the SQL verifier's files (sql_verifier.cpp, sql_ledger_checks.cpp,
+// sql_account_checks.cpp): the shape of a check, the ledger checks and the accounts checks
+// (--currencies) verify_in_database and verify_whole_ledger run. Nothing else includes it.
 #pragma once
 
 #include <pqxx/pqxx>
@@ -26,6 +27,14 @@ struct Check {
 // fields joined by spaces (NULL for a null).
 InvariantResult run_check(pqxx::work& txn, const char* name, const std::string& sql,
                           const std::string& ids);
+
+// The ledger checks (sql_ledger_checks.cpp), their ledger rows' account column written TXACCT.
+std::vector<Check> ledger_checks();
+// `sql` with TXACCT replaced by `column`: `account_id` once accounts exist (migration 010; user_id
+// is then the account's owner), `user_id` before.
+std::string with_account_column(std::string sql, const char* column);
+// Whether transactions has the account_id column (migration 010).
+bool has_account_column(pqxx::connection& conn);
 
 // The accounts checks (sql_account_checks.cpp), for verify_whole_ledger.
 std::vector<Check> account_checks();
