@@ -126,6 +126,8 @@ class Simulation {
     }
     actors::LedgerOptions ledger_options;
     ledger_options.purge_every = 0ms;
+    // Holds are stamped and judged by the virtual clock, the one the model's now() reads.
+    ledger_options.epoch_ms = [this] { return now_ms(); };
     ledger_options.sweep_holds = false;
     ledger_options.idle_after = std::chrono::hours(24 * 365);  // retirement is the seed's choice
     ledger_options.max_batch = 1 + pick(4);
