@@ -26,6 +26,7 @@
 #include <string>
 #include <variant>
 
+#include "actors/epoch_clock.hpp"
 #include "actors/ledger_messages.hpp"
 #include "persistence/ledger_backend.hpp"
 #include "persistence/owned_partitions.hpp"
@@ -40,6 +41,8 @@ struct AccountContext {
   // Beyond one machine: the partitions this instance serves (null: it owns every account). A
   // refusal is decided only by the partition's owner, on a balance loaded under its current epoch.
   std::shared_ptr<const persistence::OwnedPartitions> owned;
+  // What holds are stamped and judged by (LedgerOptions::epoch_ms).
+  EpochClock epoch_ms = system_epoch_ms;
 };
 
 // A FIFO that holds no memory while empty. Most accounts are idle most of the time, and an empty

@@ -17,7 +17,11 @@ using Phase = AccountState::Phase;
 using persistence::AccountStatus;
 
 // Loading, resync and moves (actors/account_loading.cpp).
+// The system clock, for last_activity_ms (an inspection figure nothing compares with a hold's).
 int64_t now_ms();
+// The clock holds are stamped and judged by (AccountContext::epoch_ms): the store's sweep judges
+// expires_at by its own now(), which the simulation makes the actor clock, so this one must be too.
+int64_t hold_now_ms(const AccountState& s);
 int64_t current_epoch(Self self);
 void start_load(Self self);
 void resync_if_settled(Self self);
@@ -51,7 +55,7 @@ void release_lock(Self self, const std::string& transfer_id, bool submitted);
 // Holds (actors/account_holds.cpp).
 void submit_hold_mutation(Self self, WriteRequest request);
 void create_hold(Self self, HoldCommand& cmd);
-bool overdue(const persistence::HoldRecord& hold);
+bool overdue(const AccountState& s, const persistence::HoldRecord& hold);
 void expire(Self self, const std::string& hold_id);
 void expire_overdue(Self self);
 void void_hold(Self self, VoidCommand& cmd);

@@ -54,7 +54,7 @@ void create_hold(Self self, HoldCommand& cmd) {
   hold.transaction_id = cmd.transaction_id;
   hold.posting = cmd.posting;
   // A hold of a transaction across owners waits for the transaction's decision, however long.
-  hold.expires_at_ms = cmd.transaction_id.empty() ? now_ms() + cmd.timeout_seconds * 1000
+  hold.expires_at_ms = cmd.transaction_id.empty() ? hold_now_ms(s) + cmd.timeout_seconds * 1000
                                                   : persistence::kNeverExpiresMs;
   WriteRequest request;
   auto form = answer_form(s, cmd.account_form);
@@ -88,13 +88,15 @@ void close_hold(Self self, const std::string& hold_id, const char* status, Write
 // Expiry has no timer in the actor (a pending timer would keep a retired actor alive): the
 // HoldExpirySweeper sends ExpireHold for every overdue pending hold in Postgres within 250 ms,
 // and a debit closes the overdue holds of its account before it checks the available balance.
-bool overdue(const persistence::HoldRecord& hold) { return now_ms() >= hold.expires_at_ms; }
+bool overdue(const AccountState& s, const persistence::HoldRecord& hold) {
+  return hold_now_ms(s) >= hold.expires_at_ms;
+}
 
 void expire(Self self, const std::string& hold_id) {
   auto& s = self->state;
   auto it = s.holds.find(hold_id);
-  if (it == s.holds.end()) return;   // closed meanwhile (or by a capture being reserved)
-  if (!overdue(it->second)) return;  // not yet by this clock: the sweeper asks again
+  if (it == s.holds.end()) return;      // closed meanwhile (or by a capture being reserved)
+  if (!overdue(s, it->second)) return;  // not yet by this clock: the sweeper asks again
   WriteRequest request;
   request.reply = [](Reply) {};  // nobody waits for an expiry
   close_hold(self, hold_id, "expired", std::move(request));
@@ -104,7 +106,7 @@ void expire(Self self, const std::string& hold_id) {
 void expire_overdue(Self self) {
   std::vector<std::string> due;
   for (const auto& [hold_id, hold] : self->state.holds) {
-    if (overdue(hold)) due.push_back(hold_id);
+    if (overdue(self->state, hold)) due.push_back(hold_id);
   }
   for (const auto& hold_id : due) expire(self, hold_id);
 }
@@ -113,7 +115,7 @@ void void_hold(Self self, VoidCommand& cmd) {
   auto& s = self->state;
   if (past_deadline(self, cmd)) return;
   auto it = s.holds.find(cmd.hold_id);
-  if (it == s.holds.end() || overdue(it->second)) {
+  if (it == s.holds.end() || overdue(s, it->second)) {
     if (it != s.holds.end()) expire(self, cmd.hold_id);
     reject(self, s.context->writer, cmd.tag, hold_not_pending(cmd.hold_id), cmd.reply,
            cmd.deadline);
@@ -131,9 +133,9 @@ void void_hold(Self self, VoidCommand& cmd) {
 bool take_hold_for_capture(Self self, ReserveRequest& request) {
   auto& s = self->state;
   auto it = s.holds.find(request.hold_id);
-  if (it == s.holds.end() || overdue(it->second) || request.amount > it->second.amount) {
+  if (it == s.holds.end() || overdue(s, it->second) || request.amount > it->second.amount) {
     refuse_reserve(self, request,
-                   it != s.holds.end() && !overdue(it->second)
+                   it != s.holds.end() && !overdue(s, it->second)
                        ? domain::Error{domain::ErrorCode::invalid_amount,
                                        "the capture exceeds the held amount"}
                        : hold_not_pending(request.hold_id));
@@ -150,7 +152,7 @@ void answer_available(Self self, AvailableQuery& query) {
   // The committed balance; available from it, never above it, while debits may be in flight.
   int64_t held = s.held;
   for (const auto& [hold_id, hold] : s.holds) {
-    if (overdue(hold)) held -= hold.amount;  // available again, even before the sweeper closes it
+    if (overdue(s, hold)) held -= hold.amount;  // available again before the sweeper closes it
   }
   const int64_t available =
       std::max<int64_t>(0, std::min(s.committed, s.pending) + s.overdraft - held);

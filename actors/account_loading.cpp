@@ -1,18 +1,14 @@
 // AccountActor's loading: the balance, rules and holds read from Postgres, and read again (a
 // resync) after a failed commit, a move of the account's partition, or an account opened while it
 // loaded.
-#include <chrono>
-
 #include "actors/account_actor_internal.hpp"
 #include "domain/partitioning.hpp"
 
 namespace wallet::actors::account_internal {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_ms() { return system_epoch_ms(); }
+
+int64_t hold_now_ms(const AccountState& s) { return s.context->epoch_ms(); }
 
 // Beyond one machine: the epoch under which this instance serves the account's partition now, -1
 // when it does not serve it, 0 with a single owner.

@@ -81,7 +81,7 @@ bool accepts_mutations(const AccountState& s) {
 int64_t available_after_expiry(const AccountState& s) {
   int64_t held = s.held;
   for (const auto& [hold_id, hold] : s.holds) {
-    if (overdue(hold)) held -= hold.amount;
+    if (overdue(s, hold)) held -= hold.amount;
   }
   return s.pending + s.overdraft - held;
 }
@@ -96,7 +96,7 @@ bool would_be_refused(const AccountState& s, const AccountState::Work& work) {
   };
   auto hold_closed = [&s](const std::string& hold_id) {
     auto it = s.holds.find(hold_id);
-    return it == s.holds.end() || overdue(it->second);
+    return it == s.holds.end() || overdue(s, it->second);
   };
   // The account's rules (its status may still change back if an update in flight
   // fails; an update itself is always decided on settled state).

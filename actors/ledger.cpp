@@ -93,6 +93,7 @@ Ledger::Ledger(caf::actor_system& system, std::shared_ptr<persistence::LedgerRec
   context.backend = backend;
   context.max_stash = options_.max_stash_per_account;
   context.owned = options_.owned;
+  context.epoch_ms = options_.epoch_ms;
   registry_ = system_.spawn(account_registry, context, options_.idle_after, gauges_);
   coordinator_ = system_.spawn(transfer_coordinator, registry_, writer_);
   timekeeper_ = system_.spawn(stage_timekeeper);

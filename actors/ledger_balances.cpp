@@ -65,15 +65,14 @@ void Ledger::balance(BalanceQuery query) {
 
 void Ledger::figures_from_store(const std::string& user_id, bool account_form,
                                 std::function<void(domain::Result<BalanceFigures>)> reply) {
-  read_elsewhere_owned(user_id, [id = user_id, account_form, reply = std::move(reply)](
+  read_elsewhere_owned(user_id, [id = user_id, account_form, clock = options_.epoch_ms,
+                                 reply = std::move(reply)](
                                     domain::Result<persistence::AccountRecord> account) {
     if (!account) return reply(account.error());
     if (!account_form && account->user_id != id) {
       return reply(domain::Error{domain::ErrorCode::user_not_found, "no account for user " + id});
     }
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+    const int64_t now_ms = clock();  // the hold clock, as the account actors judge expiry
     int64_t held = 0;
     for (const auto& hold : account->pending_holds) {
       if (hold.expires_at_ms > now_ms) held += hold.amount;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/epoch_clock.hpp"
 #include "actors/ledger_messages.hpp"
 #include "persistence/owned_partitions.hpp"
 
@@ -50,6 +51,10 @@ struct LedgerOptions {
   // purge (it goes on at once while it finds full batches). Zero: no purge (the simulation).
   std::chrono::milliseconds purge_every{60'000};
   bool sweep_holds = true;  // the expiry sweep of holds in Postgres
+  // The clock holds are stamped and judged by: expires_at, overdue, the available balance read
+  // from Postgres, and when a hold of a transaction is old enough to resolve. The system clock in
+  // the service; the simulation's virtual one there (actors/epoch_clock.hpp).
+  EpochClock epoch_ms = system_epoch_ms;
   std::function<void(std::chrono::microseconds, size_t)> on_commit;  // metrics hook
   // Beyond one machine: the partitions this instance holds (null: it owns every account). Money
   // work for an account it does not serve is refused 503 partition_moved (the HTTP layer routes it

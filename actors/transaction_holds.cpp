@@ -245,10 +245,8 @@ void Ledger::resolve_transaction_holds(std::function<void(size_t)> done) {
     count = options_.owned->partitions();
     if (partitions.empty()) return done(0);
   }
-  const auto placed_before =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch() - options_.resolve_after)
-          .count();
+  // By the hold clock: the holds' placing time is the store's now(), which it follows.
+  const int64_t placed_before = options_.epoch_ms() - options_.resolve_after.count();
   backend_->transaction_holds_due(
       std::move(partitions), count, placed_before, 64,
       [this, done = std::move(done)](domain::Result<std::vector<persistence::HoldRecord>> due) {

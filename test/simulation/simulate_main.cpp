@@ -9,6 +9,7 @@
 //                                             with overdraft lines, freezes and closings
 //   wallet-simulate --seeds 2000 --release2 --account-rules --postings
 //                                             and transactions of many postings, reversals
+//   wallet-simulate --seeds 300 --expiry      holds of 1-3 s racing their expiry and the sweep
 //   wallet-simulate --seeds 2000 --expect-failure
 //                                             negative control: exit 0 only if a seed fails
 #include <spdlog/spdlog.h>
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
   app.add_flag("--across-away", options.across_away,
                "the other instance also places and settles holds of transactions in a partition "
                "given away to it (what found the writer's ambiguous probe of a hold's closing)");
+  app.add_flag("--expiry", options.expiry,
+               "holds placed with timeouts of 1-3 s, captured and voided while the account actors "
+               "and the hold sweep expire them (implies --release2)");
+  app.add_option("--hold-clock-skew", options.hold_clock_skew_ms,
+                 "negative control of --expiry: the ledger's hold clock runs this many ms off the "
+                 "store's (with --expect-failure)");
   bool one_owner = false;
   app.add_flag("--one-owner", one_owner,
                "no second owner: no transfers across owners (the schedules before release 2's "
@@ -81,6 +88,7 @@ int main(int argc, char** argv) {
   options.stalls = !no_stalls;
   options.retention = !no_retention;
   options.returns = !no_returns;
+  if (options.expiry) options.release2 = true;
 
   if (only) {
     first = *only;
@@ -95,6 +103,7 @@ int main(int argc, char** argv) {
   long overdrawn_rows = 0, closed_accounts = 0;
   long transactions = 0, reversals = 0, postings = 0, postings_across = 0, guard_refusals = 0;
   long across_committed = 0, across_aborted = 0, owned_committed = 0, owned_aborted = 0;
+  long holds_expired = 0, refused_as_expired = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
@@ -119,6 +128,8 @@ int main(int argc, char** argv) {
     across_aborted += result.across_aborted;
     owned_committed += result.owned_committed;
     owned_aborted += result.owned_aborted;
+    holds_expired += result.holds_expired;
+    refused_as_expired += result.refused_as_expired;
     if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -172,12 +183,19 @@ int main(int argc, char** argv) {
         across_committed, across_aborted, owned_committed, owned_aborted,
         failed ? "" : "; every hold settled as decided, no debits applied in part");
   }
+  if (options.expiry) {
+    std::printf(
+        "simulate: expiry: %ld holds expired, %ld captures or voids refused as overdue while "
+        "Postgres still held them pending%s\n",
+        holds_expired, refused_as_expired,
+        failed ? "" : "; no money moved on an expired hold, every overdue hold closed");
+  }
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.account_rules ? " --account-rules" : "",
@@ -186,7 +204,10 @@ int main(int argc, char** argv) {
         options.retention ? "" : " --no-retention", options.returns ? "" : " --no-returns",
         options.early_forgetting ? " --early-forgetting" : "",
         options.notice_after_serving ? " --notice-after-serving" : "",
-        options.across_away ? " --across-away" : "");
+        options.across_away ? " --across-away" : "", options.expiry ? " --expiry" : "",
+        options.hold_clock_skew_ms != 0
+            ? (" --hold-clock-skew=" + std::to_string(options.hold_clock_skew_ms)).c_str()
+            : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

@@ -20,7 +20,9 @@
 #include "test/simulation/across_owners.hpp"
 #include "test/simulation/client_op.hpp"
 #include "test/simulation/deadline_check.hpp"
+#include "test/simulation/expiry_check.hpp"
 #include "test/simulation/model_ledger.hpp"
+#include "test/simulation/model_ledger_records.hpp"
 #include "test/simulation/posting_client.hpp"
 #include "test/simulation/retention_check.hpp"
 #include "test/simulation/transaction_check.hpp"
@@ -50,6 +52,7 @@ class Simulation {
         return_rng_(seed ^ 0x72657475726eULL),
         rules_rng_(seed ^ 0x72756c6573ULL),
         postings_rng_(seed ^ 0x706f7374696e6773ULL),
+        expiry_rng_(seed ^ 0x657870697279ULL),
         config_(make_config()),
         system_(*config_),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
@@ -84,6 +87,7 @@ class Simulation {
     model_->shared_state().now_ms = now_ms();
     model_->on_commit = [this](const persistence::OwnershipClaim& claim) {
       record_available();
+      if (expiry_) expiry_->note_commit(model_->state(), now_ms());
       check_rules_held_now();
       if (across_) across_->after_commit();
       // Must stay 0: the fence. After the owner change, a batch that claimed the moved partition
@@ -126,7 +130,11 @@ class Simulation {
     }
     actors::LedgerOptions ledger_options;
     ledger_options.purge_every = 0ms;
-    ledger_options.sweep_holds = false;
+    // Holds are stamped and judged by the virtual clock, the one the model's now() reads (the
+    // negative control of --expiry sets the actors' a little off it).
+    ledger_options.epoch_ms = [this] { return now_ms() + options_.hold_clock_skew_ms; };
+    ledger_options.sweep_holds = options_.expiry;              // over ModelLedgerRecords (below)
+    ledger_options.server_check_every = 0ms;                   // the model is one server
     ledger_options.idle_after = std::chrono::hours(24 * 365);  // retirement is the seed's choice
     ledger_options.max_batch = 1 + pick(4);
     ledger_options.max_stash_per_account = pick(3) == 0 ? 2 : 1'000;  // back-pressure
@@ -149,7 +157,12 @@ class Simulation {
                       [this](const std::string& account) { return owned_->owns(account); });
       ledger_options.remote_holds = across_->remote_holds();
     }
-    ledger_ = std::make_unique<actors::Ledger>(system_, nullptr, model_, ledger_options);
+    std::shared_ptr<persistence::LedgerRecords> records;
+    if (options_.expiry) {
+      records = std::make_shared<ModelLedgerRecords>(model_);
+      expiry_.emplace();
+    }
+    ledger_ = std::make_unique<actors::Ledger>(system_, records, model_, ledger_options);
     if (across_) {
       std::vector<std::string> payers = accounts_, payees = accounts_;
       payers.insert(payers.end(), second_.begin(), second_.end());
@@ -175,7 +188,8 @@ class Simulation {
       if (across_) across_->step();
       faulty_step();
     }
-    const int settled_at = settle();
+    int settled_at = settle();
+    if (settled_at >= 0 && expiry_) settled_at = let_holds_expire();
     for (const auto& violation : model_->violations()) fail("writer: " + violation);
     if (settled_at < 0) {
       fail("liveness: not quiet after " + std::to_string(options_.settle_steps) +
@@ -200,6 +214,7 @@ class Simulation {
       check_rules();
       check_postings();
       check_across_owners();
+      check_expiry();
     }
     result_.steps = step_;
     result_.owner_changed = moved_;
@@ -410,12 +425,18 @@ class Simulation {
     return -1;
   }
 
-  // Whether an account actor still has work in flight or stashed (the registry inspects them).
-  bool accounts_busy() {
+  // The registry's inspection of every account actor (nullopt: it did not answer).
+  std::optional<std::vector<actors::AccountSnapshot>> inspect_accounts() {
     std::optional<std::vector<actors::AccountSnapshot>> seen;
     ledger_->inspect(
         {std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) { seen = std::move(s); }});
     for (int i = 0; i < 100'000 && !seen && sched_.has_job(); ++i) sched_.run_once();
+    return seen;
+  }
+
+  // Whether an account actor still has work in flight or stashed (the registry inspects them).
+  bool accounts_busy() {
+    auto seen = inspect_accounts();
     return seen && std::any_of(seen->begin(), seen->end(),
                                [](const auto& a) { return a.stashed != 0 || a.in_flight != 0; });
   }
@@ -525,7 +546,7 @@ class Simulation {
       aim_at_rules(*op);
     } else if (!payer && options_.postings && postings_rng_() % 100 < 40) {
       posting_client_->aim(*op, model_->state());
-    } else if (!payer && options_.release2 && chance(25) &&
+    } else if (!payer && options_.release2 && chance(options_.expiry ? 45 : 25) &&
                (!model_->state().holds.empty() || chance(10))) {
       aim_at_hold(*op, original);
     } else {
@@ -542,6 +563,10 @@ class Simulation {
       // Beyond one machine: a payee of the other instance (from a generator of its own).
       if (!remote_.empty() && transit_rng_() % 4 == 0) op->to = remote_[transit_rng_() % 2];
       op->amount = static_cast<int64_t>(1 + pick(12)) * 1'000;  // 10.00 .. 120.00
+      // Expiry: more holds (their own generator: the seed's other choices stay as they were).
+      if (options_.expiry && op->from != unknown_ && expiry_rng_() % 4 == 0) {
+        op->kind = ClientOp::Kind::hold;
+      }
     }
     if (updates_account(op->kind)) {
       // PATCH /accounts/{id} takes no Idempotency-Key.
@@ -574,7 +599,7 @@ class Simulation {
         ledger_->withdraw({op->from, op->amount, op->tag, reply});
         break;
       case ClientOp::Kind::hold:
-        ledger_->create_hold({op->from, op->to, op->amount, 3600, op->tag, reply});
+        ledger_->create_hold({op->from, op->to, op->amount, hold_timeout_s(), op->tag, reply});
         break;
       case ClientOp::Kind::capture:
         ledger_->capture_hold(op->hold_id,
@@ -646,6 +671,11 @@ class Simulation {
       auto it = holds.begin();
       std::advance(it, static_cast<long>(pick(holds.size())));
       op.hold_id = it->first;
+      // Expiry: mostly a hold still pending, to race its expiry and the sweep.
+      if (options_.expiry) {
+        auto pending = pending_hold(model_->state(), expiry_rng_);
+        if (!pending.empty()) op.hold_id = std::move(pending);
+      }
     } else {
       op.hold_id = "00000000-0000-4000-8000-00000000dead";
     }
@@ -1476,8 +1506,16 @@ class Simulation {
     const auto code = error_code(op.reply);
     if (op.reply.status() == 409 && !refused_for_rules(op.reply) &&
         (it == holds.end() || it->second.status == "pending") && !of_transaction(op)) {
+      // Refused as overdue: its expiry closes it after the answer (checked at rest).
+      if (expiry_ && it != holds.end() && expiry_->refused_as_overdue(op, it->second, now_ms())) {
+        return;
+      }
       fail("client #" + std::to_string(op.id) + " was refused " + code + " for hold " + op.hold_id +
-           " while Postgres held it pending");
+           " while Postgres held it pending" +
+           (expiry_ && it != holds.end()
+                ? " and live (it expires at " + std::to_string(it->second.expires_at_ms) +
+                      " ms, answered at " + std::to_string(now_ms()) + " ms)"
+                : std::string()));
     }
     if (op.reply.status() == 404 && op.hold_known) {
       fail("client #" + std::to_string(op.id) + " was told hold " + op.hold_id +
@@ -1515,6 +1553,60 @@ class Simulation {
     }
   }
 
+  // ---- hold expiry (expiry_check.hpp) ---------------------------------------------------------
+
+  // A client hold's timeout: 1-3 s with --expiry (crossed by the schedule's time), else an hour.
+  int64_t hold_timeout_s() {
+    return options_.expiry ? 1 + static_cast<int64_t>(expiry_rng_() % 3) : 3600;
+  }
+
+  // After the schedule settled: time passes, fault-free, 100 ms at a time with everything drained
+  // in between, until every client hold still pending passed its expiry and the sweep had
+  // kExpirySlackMs to close it. Returns the step count, or -1 if the work never drains.
+  int let_holds_expire() {
+    // At least kExpirySlackMs after the settling too: an ExpireHold can be dropped while its
+    // account's stash is full (back-pressure), and the sweep's next pass must come while quiet.
+    const int64_t until =
+        std::max(latest_pending_expiry(model_->state()), now_ms()) + kExpirySlackMs;
+    note("--- holds expire: time passes until " + std::to_string(until) + " ms ---");
+    do {
+      sched_.advance_time(100ms);
+      for (int i = 0;; ++i, ++step_) {
+        if (i == 20'000) return -1;
+        if (sched_.has_job()) {
+          deliver();
+        } else if (ready_store_operations() > 0) {
+          complete_store_operation(false);
+        } else if (!across_ || across_->quiet() == 0) {
+          break;
+        }
+      }
+      if (across_) across_->expire();
+    } while (now_ms() < until);
+    return step_;
+  }
+
+  void check_expiry() {
+    if (!expiry_) return;
+    auto elsewhere = [this](const std::string& account) { return moved_account(account); };
+    // Who else may leave a hold pending: with one owner, an owner change leaves every batch of
+    // this instance fenced (its claim names the moved partition at a stale epoch, and it never
+    // hears of the move), so it cannot commit an expiry either.
+    auto not_ours = [this](const std::string& account) {
+      return moved_account(account) || (moved_ && remote_.empty());
+    };
+    for (auto& failure : expiry_->check(ops_, model_->state(), now_ms(), not_ours)) {
+      fail("expiry: " + failure);
+    }
+    auto seen = inspect_accounts();
+    for (auto& failure : expiry_->check_held(seen.value_or(std::vector<actors::AccountSnapshot>{}),
+                                             model_->state(), elsewhere)) {
+      fail("expiry: " + failure);
+    }
+    result_.holds_expired = expiry_->expired();
+    result_.refused_as_expired = expiry_->refused_as_expired();
+  }
+
   // Postings: two accounts of the second currency (an exchange's liquidity account and a client),
   // with 0 .. 150.00 each.
   void open_second_currency(ModelState& state) {
@@ -1532,10 +1624,7 @@ class Simulation {
   // Liveness: every actor idle (or unloaded/missing), unlocked, clean, nothing stashed or in
   // flight, and its balance the model's.
   void check_actors() {
-    std::optional<std::vector<actors::AccountSnapshot>> seen;
-    ledger_->inspect(
-        {std::nullopt, [&seen](std::vector<actors::AccountSnapshot> s) { seen = std::move(s); }});
-    for (int i = 0; i < 100'000 && !seen && sched_.has_job(); ++i) sched_.run_once();
+    auto seen = inspect_accounts();
     if (!seen) {
       fail("liveness: the registry did not answer an inspection");
       return;
@@ -1587,6 +1676,9 @@ class Simulation {
   std::mt19937_64 rules_rng_;
   // Postings (a generator of its own): the accounts of the second currency, and the client.
   std::mt19937_64 postings_rng_;
+  // Hold expiry (a generator of its own): what is watched of holds and their closings.
+  std::mt19937_64 expiry_rng_;
+  std::optional<ExpiryCheck> expiry_;
   std::vector<std::string> second_;
   std::optional<PostingClient> posting_client_;
   std::map<std::string, ModelRules> initial_rules_;
