@@ -18,18 +18,18 @@ TEST(OutcomesTest, ADepositEncodesTheUserFormAndTheAccountForm) {
   EXPECT_EQ(encode(deposit).body,
             R"({"transaction_id":"t-1","updated_balance":"12.50","user_id":"u-1"})");
   deposit.form = account_form();
-  EXPECT_EQ(encode(deposit).body,
-            R"({"account_id":"u-1","currency":"EUR","transaction_id":"t-1",)"
-            R"("updated_balance":"12.50","user_id":"user-a"})");
+  EXPECT_EQ(encode(deposit).body, R"({"account_id":"u-1","currency":"EUR","transaction_id":"t-1",)"
+                                  R"("updated_balance":"12.50","user_id":"user-a"})");
 }
 
 TEST(OutcomesTest, ATransferWritesMoneyWithItsCurrencysExponent) {
   Transferred transfer{"x-1", "a", "b", 1500, -20, AnswerForm{0, "JPY", "user-a", "user-b"}};
   const auto encoded = encode(transfer);
   EXPECT_EQ(encoded.status, 200);
-  EXPECT_EQ(encoded.body,
-            R"({"amount":"1500","currency":"JPY","from_account_id":"a","from_balance":"-20",)"
-            R"("from_user_id":"user-a","to_account_id":"b","to_user_id":"user-b","transfer_id":"x-1"})");
+  EXPECT_EQ(
+      encoded.body,
+      R"({"amount":"1500","currency":"JPY","from_account_id":"a","from_balance":"-20",)"
+      R"("from_user_id":"user-a","to_account_id":"b","to_user_id":"user-b","transfer_id":"x-1"})");
   transfer.form = {};
   EXPECT_EQ(encode(transfer).body,
             R"({"amount":"15.00","from_balance":"-0.20","from_user_id":"a","to_user_id":"b",)"
@@ -39,9 +39,10 @@ TEST(OutcomesTest, ATransferWritesMoneyWithItsCurrencysExponent) {
 TEST(OutcomesTest, HoldsEncodeTheirLifecycle) {
   HoldPlaced placed{"h-1", "a", "b", 300, 1'700'000'000'123, 700, {}};
   EXPECT_EQ(status_of(placed), 201);
-  EXPECT_EQ(encode(placed).body,
-            R"({"amount":"3.00","available_balance":"7.00","expires_at":"2023-11-14T22:13:20.123Z",)"
-            R"("from_user_id":"a","hold_id":"h-1","status":"pending","to_user_id":"b"})");
+  EXPECT_EQ(
+      encode(placed).body,
+      R"({"amount":"3.00","available_balance":"7.00","expires_at":"2023-11-14T22:13:20.123Z",)"
+      R"("from_user_id":"a","hold_id":"h-1","status":"pending","to_user_id":"b"})");
   placed.form = account_form();
   EXPECT_EQ(encode(placed).body,
             R"({"amount":"3.00","available_balance":"7.00","currency":"EUR",)"
