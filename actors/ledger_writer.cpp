@@ -35,7 +35,12 @@ void settle(Self self, WriteRequest& request, Ending ending) {
   }
   if (committed) {
     count_holds(*self->state.gauges, request.mutation);
-    request.on_commit.durable = request.mutation.outcome.has_value();
+    if (const auto& stored = request.mutation.outcome) {
+      // The answer is the stored outcome's very bytes: encoded once, when the request was built,
+      // and what every replay will send.
+      request.on_commit.outcome = domain::Encoded{stored->status, stored->body};
+      request.on_commit.durable = true;
+    }
     request.reply(std::move(request.on_commit));
   } else if (ending == Ending::over_reversed) {
     ++self->state.stats.failed_mutations;
