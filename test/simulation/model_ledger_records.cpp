@@ -24,8 +24,9 @@ int exponent_of(const std::string& currency) {
 
 }  // namespace
 
-void ModelLedgerRecords::queue(std::string what, std::function<void()> read,
+void ModelLedgerRecords::queue(const char* method, std::string what, std::function<void()> read,
                                std::function<void()> failed) {
+  ++calls_[method];
   model_->pending().push_back(
       {std::move(what), false, [read = std::move(read), failed = std::move(failed)](Fault fault) {
          if (fault != Fault::none) return failed();
@@ -64,7 +65,7 @@ void ModelLedgerRecords::create_account(
     persistence::Answer<persistence::AccountOpened> done) {
   (void)account, (void)ttl, (void)render;
   queue(
-      "create account", [done] { done(not_modelled("POST /accounts")); },
+      "create_account", "create account", [done] { done(not_modelled("POST /accounts")); },
       [done] { done(unavailable()); });
 }
 
@@ -73,7 +74,7 @@ void ModelLedgerRecords::open_account(std::string user_id, std::string created_a
   (void)created_at;
   using persistence::AccountOpening;
   queue(
-      "open account " + user_id,
+      "open_account", "open account " + user_id,
       [this, user_id, done] {
         const bool inserted = model_->shared_state().balances.emplace(user_id, 0).second;
         done(inserted ? AccountOpening::opened : AccountOpening::already_open);
@@ -84,15 +85,15 @@ void ModelLedgerRecords::open_account(std::string user_id, std::string created_a
 void ModelLedgerRecords::account_view(
     std::string account_id, persistence::Answer<std::optional<persistence::AccountView>> done) {
   queue(
-      "account view " + account_id, [this, account_id, done] { done(view_of(account_id)); },
-      [done] { done(unavailable()); });
+      "account_view", "account view " + account_id,
+      [this, account_id, done] { done(view_of(account_id)); }, [done] { done(unavailable()); });
 }
 
 void ModelLedgerRecords::account_views(
     std::vector<std::string> account_ids,
     persistence::Answer<std::vector<persistence::AccountView>> done) {
   queue(
-      "account views",
+      "account_views", "account views",
       [this, account_ids = std::move(account_ids), done] {
         std::vector<persistence::AccountView> views;
         std::set<std::string> seen;  // `account_id = ANY(ids)`: each account once
@@ -109,7 +110,7 @@ void ModelLedgerRecords::user_accounts(
     std::string user_id,
     persistence::Answer<std::optional<std::vector<persistence::AccountView>>> done) {
   queue(
-      "user accounts " + user_id,
+      "user_accounts", "user accounts " + user_id,
       [this, user_id, done] {
         auto view = view_of(user_id);  // a user's only account is its default one
         if (!view) return done(std::optional<std::vector<persistence::AccountView>>{});
@@ -122,7 +123,7 @@ void ModelLedgerRecords::history_page(
     std::string user_id, int limit, int64_t before,
     persistence::Answer<std::optional<persistence::HistoryPage>> done) {
   queue(
-      "history " + user_id,
+      "history_page", "history " + user_id,
       [this, user_id, limit, before, done] {
         const ModelState& state = model_->state();
         if (state.balances.count(user_id) == 0) {
@@ -160,15 +161,15 @@ void ModelLedgerRecords::find_transaction(
     persistence::Answer<std::optional<persistence::TransactionView>> done) {
   (void)transaction_id;
   queue(
-      "find transaction", [done] { done(not_modelled("GET /transactions/{id}")); },
-      [done] { done(unavailable()); });
+      "find_transaction", "find transaction",
+      [done] { done(not_modelled("GET /transactions/{id}")); }, [done] { done(unavailable()); });
 }
 
 void ModelLedgerRecords::ledger_totals(
     bool verify, persistence::Answer<std::vector<persistence::CurrencyTotals>> done) {
   (void)verify;
   queue(
-      "ledger totals", [done] { done(not_modelled("GET /admin/totals")); },
+      "ledger_totals", "ledger totals", [done] { done(not_modelled("GET /admin/totals")); },
       [done] { done(unavailable()); });
 }
 
@@ -176,7 +177,7 @@ void ModelLedgerRecords::find_transactions(persistence::TransactionQuery query,
                                            persistence::Answer<persistence::TransactionPage> done) {
   (void)query;
   queue(
-      "find transactions", [done] { done(not_modelled("GET /transactions")); },
+      "find_transactions", "find transactions", [done] { done(not_modelled("GET /transactions")); },
       [done] { done(unavailable()); });
 }
 
@@ -185,7 +186,8 @@ void ModelLedgerRecords::account_rows(
     persistence::Answer<std::optional<persistence::AccountRowsPage>> done) {
   (void)query;
   queue(
-      "account rows", [done] { done(not_modelled("GET /accounts/{id}/transactions")); },
+      "account_rows", "account rows",
+      [done] { done(not_modelled("GET /accounts/{id}/transactions")); },
       [done] { done(unavailable()); });
 }
 
@@ -194,14 +196,14 @@ void ModelLedgerRecords::balance_at(
     persistence::Answer<std::optional<persistence::BalanceAt>> done) {
   (void)account_id, (void)at_us;
   queue(
-      "balance at", [done] { done(not_modelled("GET /accounts/{id}/balance")); },
+      "balance_at", "balance at", [done] { done(not_modelled("GET /accounts/{id}/balance")); },
       [done] { done(unavailable()); });
 }
 
 void ModelLedgerRecords::list_partitions(
     persistence::Answer<std::vector<persistence::PartitionOwner>> done) {
   queue(
-      "list partitions",
+      "list_partitions", "list partitions",
       [this, done] {
         std::vector<persistence::PartitionOwner> list;
         for (const auto& [partition, row] : model_->state().partition_owner) {
@@ -216,7 +218,7 @@ void ModelLedgerRecords::take_partitions(
     std::vector<int> partitions, std::string instance_id,
     persistence::Answer<std::vector<std::pair<int, int64_t>>> done) {
   queue(
-      "take partitions",
+      "take_partitions", "take partitions",
       [this, partitions = std::move(partitions), instance_id = std::move(instance_id), done] {
         ModelState& state = model_->shared_state();
         std::vector<std::pair<int, int64_t>> epochs;
@@ -237,7 +239,7 @@ void ModelLedgerRecords::take_partitions(
 void ModelLedgerRecords::in_transit_summary(
     int limit, persistence::Answer<persistence::InTransitSummary> done) {
   queue(
-      "in transit summary",
+      "in_transit_summary", "in transit summary",
       [this, limit, done] {
         const ModelState& state = model_->state();
         const auto& fallback = domain::configured_currencies().default_currency();
@@ -265,7 +267,7 @@ void ModelLedgerRecords::sweep_overdue_holds(
     int limit, std::shared_ptr<const persistence::OwnedPartitions> only,
     persistence::Answer<persistence::ExpirySweep> done) {
   queue(
-      "sweep overdue holds",
+      "sweep_overdue_holds", "sweep overdue holds",
       [this, limit, only = std::move(only), done] {
         const int64_t now_ms = model_->now_ms();
         persistence::ExpirySweep sweep;

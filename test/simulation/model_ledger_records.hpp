@@ -12,7 +12,9 @@
 // oldest_age_ms is 0.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "persistence/ledger_records.hpp"
 #include "test/simulation/model_ledger.hpp"
@@ -57,14 +59,19 @@ class ModelLedgerRecords : public persistence::LedgerRecords {
   void sweep_overdue_holds(int limit, std::shared_ptr<const persistence::OwnedPartitions> only,
                            persistence::Answer<persistence::ExpirySweep> done) override;
 
+  // How many times each method was called (by its name): which paths a schedule exercised.
+  const std::map<std::string, int>& calls() const { return calls_; }
+
  private:
-  // Queues `read` as a pending operation named `what`: on completion without a fault it runs on
-  // the state as it is then; with one, `failed` answers instead.
-  void queue(std::string what, std::function<void()> read, std::function<void()> failed);
+  // Counts a call of `method` and queues `read` as a pending operation named `what`: on
+  // completion without a fault it runs on the state as it is then; with one, `failed` answers.
+  void queue(const char* method, std::string what, std::function<void()> read,
+             std::function<void()> failed);
   // The account as account_view reads it; nullopt when the model has no such account.
   std::optional<persistence::AccountView> view_of(const std::string& account_id) const;
 
   std::shared_ptr<ModelLedger> model_;
+  std::map<std::string, int> calls_;
 };
 
 }  // namespace wallet::simulation

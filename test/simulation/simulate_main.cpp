@@ -107,12 +107,14 @@ int main(int argc, char** argv) {
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
+  std::map<std::string, long> records_calls;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     auto result = run_schedule(seed, options);
     ++ran;
     steps += result.steps;
     operations += result.operations;
     for (const auto& [what, n] : result.answers) answers[what] += n;
+    for (const auto& [method, n] : result.records_calls) records_calls[method] += n;
     owner_changes += result.owner_changed ? 1 : 0;
     fenced += result.fenced_batches;
     sent_across += result.sent_across;
@@ -154,6 +156,10 @@ int main(int argc, char** argv) {
   std::string tally;
   for (const auto& [what, n] : answers) tally += "  " + what + ": " + std::to_string(n);
   std::printf("simulate: answers by endpoint and status:%s\n", tally.c_str());
+  std::string calls;
+  for (const auto& [method, n] : records_calls) calls += "  " + method + ": " + std::to_string(n);
+  std::printf("simulate: LedgerRecords calls by method:%s\n",
+              calls.empty() ? " none (no ModelLedgerRecords in these schedules)" : calls.c_str());
   std::printf(
       "simulate: %ld schedules with an owner change, %llu batches of the former owner refused by "
       "the fence%s\n",

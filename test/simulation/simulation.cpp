@@ -157,12 +157,11 @@ class Simulation {
                       [this](const std::string& account) { return owned_->owns(account); });
       ledger_options.remote_holds = across_->remote_holds();
     }
-    std::shared_ptr<persistence::LedgerRecords> records;
     if (options_.expiry) {
-      records = std::make_shared<ModelLedgerRecords>(model_);
+      records_ = std::make_shared<ModelLedgerRecords>(model_);
       expiry_.emplace();
     }
-    ledger_ = std::make_unique<actors::Ledger>(system_, records, model_, ledger_options);
+    ledger_ = std::make_unique<actors::Ledger>(system_, records_, model_, ledger_options);
     if (across_) {
       std::vector<std::string> payers = accounts_, payees = accounts_;
       payers.insert(payers.end(), second_.begin(), second_.end());
@@ -217,6 +216,7 @@ class Simulation {
       check_expiry();
     }
     result_.steps = step_;
+    if (records_) result_.records_calls = records_->calls();
     result_.owner_changed = moved_;
     result_.fenced_batches = ledger_->gauges().commits_fenced.load();
     result_.received_across = static_cast<int>(incoming_.size() + incoming_postings_.size());
@@ -1679,6 +1679,8 @@ class Simulation {
   // Hold expiry (a generator of its own): what is watched of holds and their closings.
   std::mt19937_64 expiry_rng_;
   std::optional<ExpiryCheck> expiry_;
+  // What the Ledger asks of storage outside the account protocol (null: never asked here).
+  std::shared_ptr<ModelLedgerRecords> records_;
   std::vector<std::string> second_;
   std::optional<PostingClient> posting_client_;
   std::map<std::string, ModelRules> initial_rules_;

@@ -119,6 +119,8 @@ struct ScheduleResult {
   // Hold expiry: holds that expired, captures and voids refused as overdue.
   int holds_expired = 0;
   int refused_as_expired = 0;
+  // Calls of each LedgerRecords method (ModelLedgerRecords::calls): the read paths exercised.
+  std::map<std::string, int> records_calls;
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);
