@@ -8,30 +8,27 @@
 
 namespace wallet::simulation {
 
-namespace {
-
-domain::Error unavailable() {
+domain::Error ModelLedgerRecords::unavailable() {
   return {domain::ErrorCode::unavailable, "the database is unavailable, retry later"};
 }
 
-domain::Error not_modelled(const char* what) {
+domain::Error ModelLedgerRecords::not_modelled(const char* what) {
   return {domain::ErrorCode::unavailable, std::string(what) + " is not modelled in the simulation"};
 }
 
-int exponent_of(const std::string& currency) {
+int ModelLedgerRecords::exponent_of(const std::string& currency) {
   return domain::configured_currencies().find(currency)->exponent;
 }
-
-}  // namespace
 
 void ModelLedgerRecords::queue(const char* method, std::string what, std::function<void()> read,
                                std::function<void()> failed) {
   ++calls_[method];
-  model_->pending().push_back(
-      {std::move(what), false, [read = std::move(read), failed = std::move(failed)](Fault fault) {
-         if (fault != Fault::none) return failed();
-         read();
-       }});
+  model_->pending().push_back({std::move(what), false,
+                               [read = std::move(read), failed = std::move(failed)](Fault fault) {
+                                 if (fault != Fault::none) return failed();
+                                 read();
+                               },
+                               stalls_});
 }
 
 std::optional<persistence::AccountView> ModelLedgerRecords::view_of(
@@ -140,6 +137,7 @@ void ModelLedgerRecords::history_page(
         }
         std::sort(rows.begin(), rows.end(),
                   [](const ModelRow* a, const ModelRow* b) { return a->seq > b->seq; });
+        if (lagging_history_ && before == 0 && !rows.empty()) rows.erase(rows.begin());
         persistence::HistoryPage page;
         page.exponent = exponent_of(state.currency_of(user_id));
         for (const ModelRow* row : rows) {
@@ -153,50 +151,6 @@ void ModelLedgerRecords::history_page(
         }
         done(std::optional<persistence::HistoryPage>{std::move(page)});
       },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::find_transaction(
-    std::string transaction_id,
-    persistence::Answer<std::optional<persistence::TransactionView>> done) {
-  (void)transaction_id;
-  queue(
-      "find_transaction", "find transaction",
-      [done] { done(not_modelled("GET /transactions/{id}")); }, [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::ledger_totals(
-    bool verify, persistence::Answer<std::vector<persistence::CurrencyTotals>> done) {
-  (void)verify;
-  queue(
-      "ledger_totals", "ledger totals", [done] { done(not_modelled("GET /admin/totals")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::find_transactions(persistence::TransactionQuery query,
-                                           persistence::Answer<persistence::TransactionPage> done) {
-  (void)query;
-  queue(
-      "find_transactions", "find transactions", [done] { done(not_modelled("GET /transactions")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::account_rows(
-    persistence::AccountRowsQuery query,
-    persistence::Answer<std::optional<persistence::AccountRowsPage>> done) {
-  (void)query;
-  queue(
-      "account_rows", "account rows",
-      [done] { done(not_modelled("GET /accounts/{id}/transactions")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::balance_at(
-    std::string account_id, std::optional<int64_t> at_us,
-    persistence::Answer<std::optional<persistence::BalanceAt>> done) {
-  (void)account_id, (void)at_us;
-  queue(
-      "balance_at", "balance at", [done] { done(not_modelled("GET /accounts/{id}/balance")); },
       [done] { done(unavailable()); });
 }
 

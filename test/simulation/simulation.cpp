@@ -24,6 +24,8 @@
 #include "test/simulation/model_ledger.hpp"
 #include "test/simulation/model_ledger_records.hpp"
 #include "test/simulation/posting_client.hpp"
+#include "test/simulation/reads_check.hpp"
+#include "test/simulation/reads_client.hpp"
 #include "test/simulation/retention_check.hpp"
 #include "test/simulation/transaction_check.hpp"
 
@@ -157,11 +159,14 @@ class Simulation {
                       [this](const std::string& account) { return owned_->owns(account); });
       ledger_options.remote_holds = across_->remote_holds();
     }
-    if (options_.expiry) {
+    if (options_.expiry || options_.reads) {
       records_ = std::make_shared<ModelLedgerRecords>(model_);
-      expiry_.emplace();
+      records_->set_lagging_history(options_.lagging_history);
+      records_->set_stalls(options_.reads);
     }
+    if (options_.expiry) expiry_.emplace();
     ledger_ = std::make_unique<actors::Ledger>(system_, records_, model_, ledger_options);
+    if (options_.reads) start_reads(seed);
     if (across_) {
       std::vector<std::string> payers = accounts_, payees = accounts_;
       payers.insert(payers.end(), second_.begin(), second_.end());
@@ -185,6 +190,7 @@ class Simulation {
       if (step_ == move_at_) change_owner();
       if (!remote_.empty()) remote_step();
       if (across_) across_->step();
+      if (reads_) reads_->step();
       faulty_step();
     }
     int settled_at = settle();
@@ -214,6 +220,7 @@ class Simulation {
       check_postings();
       check_across_owners();
       check_expiry();
+      check_reads_answered();
     }
     result_.steps = step_;
     if (records_) result_.records_calls = records_->calls();
@@ -1553,6 +1560,30 @@ class Simulation {
     }
   }
 
+  // ---- reads (reads_client.hpp, reads_check.hpp) ----------------------------------------------
+
+  void start_reads(uint64_t seed) {
+    std::vector<std::string> read = accounts_;
+    read.insert(read.end(), second_.begin(), second_.end());
+    read.insert(read.end(), remote_.begin(), remote_.end());
+    reads_.emplace(
+        seed, *ledger_, model_, std::move(read), [this] { return step_; },
+        [this] { return now_ms(); }, [this](std::string line) { note(std::move(line)); });
+  }
+
+  void check_reads_answered() {
+    if (!reads_) return;
+    ReadsTally tally;
+    for (auto& failure :
+         check_reads(reads_->reads(), ops_, model_->state(), reads_->initial_balances(),
+                     domain::kDefaultPartitions, result_.seed, &tally)) {
+      fail("reads: " + failure);
+    }
+    result_.reads_answered = tally.answered;
+    result_.reads_failed = tally.failed;
+    result_.reads_writes_checked = tally.writes_checked;
+  }
+
   // ---- hold expiry (expiry_check.hpp) ---------------------------------------------------------
 
   // A client hold's timeout: 1-3 s with --expiry (crossed by the schedule's time), else an hour.
@@ -1681,6 +1712,7 @@ class Simulation {
   std::optional<ExpiryCheck> expiry_;
   // What the Ledger asks of storage outside the account protocol (null: never asked here).
   std::shared_ptr<ModelLedgerRecords> records_;
+  std::optional<ReadsClient> reads_;  // --reads
   std::vector<std::string> second_;
   std::optional<PostingClient> posting_client_;
   std::map<std::string, ModelRules> initial_rules_;
