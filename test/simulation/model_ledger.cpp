@@ -280,7 +280,10 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     const CommitPoint at{commits, static_cast<int>(index)};
     for (const auto& h : mutation->new_holds) hold_created[h.hold_id] = at;
     for (const auto& c : mutation->hold_changes) hold_closed[c.hold_id] = at;
-    for (const auto& e : mutation->entries) rows.push_back({e, rows.size() + 1, at});
+    for (const auto& e : mutation->entries) {
+      const int64_t created_ms = rows.empty() ? now_ms : std::max(now_ms, rows.back().created_ms);
+      rows.push_back({e, rows.size() + 1, at, created_ms});
+    }
     for (const auto& t : mutation->transactions) {
       transactions[t.transaction_id] = {t, at};
       if (t.decides) decisions.emplace(t.transaction_id, TransactionDecision::commit);

@@ -40,6 +40,9 @@ struct ModelRow {
   persistence::LedgerEntry entry;
   uint64_t seq = 0;
   CommitPoint at{};
+  // Its created_at: the virtual time of its commit (ModelState::now_ms), never before an earlier
+  // row's (the rows of one account are in seq order in time, as the queries rely on).
+  int64_t created_ms = 0;
 };
 
 // An account's rules (accounts.overdraft_limit and accounts.status, 010_accounts.sql).

@@ -8,29 +8,27 @@
 
 namespace wallet::simulation {
 
-namespace {
-
-domain::Error unavailable() {
+domain::Error ModelLedgerRecords::unavailable() {
   return {domain::ErrorCode::unavailable, "the database is unavailable, retry later"};
 }
 
-domain::Error not_modelled(const char* what) {
+domain::Error ModelLedgerRecords::not_modelled(const char* what) {
   return {domain::ErrorCode::unavailable, std::string(what) + " is not modelled in the simulation"};
 }
 
-int exponent_of(const std::string& currency) {
+int ModelLedgerRecords::exponent_of(const std::string& currency) {
   return domain::configured_currencies().find(currency)->exponent;
 }
 
-}  // namespace
-
-void ModelLedgerRecords::queue(std::string what, std::function<void()> read,
+void ModelLedgerRecords::queue(const char* method, std::string what, std::function<void()> read,
                                std::function<void()> failed) {
-  model_->pending().push_back(
-      {std::move(what), false, [read = std::move(read), failed = std::move(failed)](Fault fault) {
-         if (fault != Fault::none) return failed();
-         read();
-       }});
+  ++calls_[method];
+  model_->pending().push_back({std::move(what), false,
+                               [read = std::move(read), failed = std::move(failed)](Fault fault) {
+                                 if (fault != Fault::none) return failed();
+                                 read();
+                               },
+                               stalls_});
 }
 
 std::optional<persistence::AccountView> ModelLedgerRecords::view_of(
@@ -64,7 +62,7 @@ void ModelLedgerRecords::create_account(
     persistence::Answer<persistence::AccountOpened> done) {
   (void)account, (void)ttl, (void)render;
   queue(
-      "create account", [done] { done(not_modelled("POST /accounts")); },
+      "create_account", "create account", [done] { done(not_modelled("POST /accounts")); },
       [done] { done(unavailable()); });
 }
 
@@ -73,7 +71,7 @@ void ModelLedgerRecords::open_account(std::string user_id, std::string created_a
   (void)created_at;
   using persistence::AccountOpening;
   queue(
-      "open account " + user_id,
+      "open_account", "open account " + user_id,
       [this, user_id, done] {
         const bool inserted = model_->shared_state().balances.emplace(user_id, 0).second;
         done(inserted ? AccountOpening::opened : AccountOpening::already_open);
@@ -84,15 +82,15 @@ void ModelLedgerRecords::open_account(std::string user_id, std::string created_a
 void ModelLedgerRecords::account_view(
     std::string account_id, persistence::Answer<std::optional<persistence::AccountView>> done) {
   queue(
-      "account view " + account_id, [this, account_id, done] { done(view_of(account_id)); },
-      [done] { done(unavailable()); });
+      "account_view", "account view " + account_id,
+      [this, account_id, done] { done(view_of(account_id)); }, [done] { done(unavailable()); });
 }
 
 void ModelLedgerRecords::account_views(
     std::vector<std::string> account_ids,
     persistence::Answer<std::vector<persistence::AccountView>> done) {
   queue(
-      "account views",
+      "account_views", "account views",
       [this, account_ids = std::move(account_ids), done] {
         std::vector<persistence::AccountView> views;
         std::set<std::string> seen;  // `account_id = ANY(ids)`: each account once
@@ -109,7 +107,7 @@ void ModelLedgerRecords::user_accounts(
     std::string user_id,
     persistence::Answer<std::optional<std::vector<persistence::AccountView>>> done) {
   queue(
-      "user accounts " + user_id,
+      "user_accounts", "user accounts " + user_id,
       [this, user_id, done] {
         auto view = view_of(user_id);  // a user's only account is its default one
         if (!view) return done(std::optional<std::vector<persistence::AccountView>>{});
@@ -122,7 +120,7 @@ void ModelLedgerRecords::history_page(
     std::string user_id, int limit, int64_t before,
     persistence::Answer<std::optional<persistence::HistoryPage>> done) {
   queue(
-      "history " + user_id,
+      "history_page", "history " + user_id,
       [this, user_id, limit, before, done] {
         const ModelState& state = model_->state();
         if (state.balances.count(user_id) == 0) {
@@ -139,6 +137,7 @@ void ModelLedgerRecords::history_page(
         }
         std::sort(rows.begin(), rows.end(),
                   [](const ModelRow* a, const ModelRow* b) { return a->seq > b->seq; });
+        if (lagging_history_ && before == 0 && !rows.empty()) rows.erase(rows.begin());
         persistence::HistoryPage page;
         page.exponent = exponent_of(state.currency_of(user_id));
         for (const ModelRow* row : rows) {
@@ -155,53 +154,10 @@ void ModelLedgerRecords::history_page(
       [done] { done(unavailable()); });
 }
 
-void ModelLedgerRecords::find_transaction(
-    std::string transaction_id,
-    persistence::Answer<std::optional<persistence::TransactionView>> done) {
-  (void)transaction_id;
-  queue(
-      "find transaction", [done] { done(not_modelled("GET /transactions/{id}")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::ledger_totals(
-    bool verify, persistence::Answer<std::vector<persistence::CurrencyTotals>> done) {
-  (void)verify;
-  queue(
-      "ledger totals", [done] { done(not_modelled("GET /admin/totals")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::find_transactions(persistence::TransactionQuery query,
-                                           persistence::Answer<persistence::TransactionPage> done) {
-  (void)query;
-  queue(
-      "find transactions", [done] { done(not_modelled("GET /transactions")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::account_rows(
-    persistence::AccountRowsQuery query,
-    persistence::Answer<std::optional<persistence::AccountRowsPage>> done) {
-  (void)query;
-  queue(
-      "account rows", [done] { done(not_modelled("GET /accounts/{id}/transactions")); },
-      [done] { done(unavailable()); });
-}
-
-void ModelLedgerRecords::balance_at(
-    std::string account_id, std::optional<int64_t> at_us,
-    persistence::Answer<std::optional<persistence::BalanceAt>> done) {
-  (void)account_id, (void)at_us;
-  queue(
-      "balance at", [done] { done(not_modelled("GET /accounts/{id}/balance")); },
-      [done] { done(unavailable()); });
-}
-
 void ModelLedgerRecords::list_partitions(
     persistence::Answer<std::vector<persistence::PartitionOwner>> done) {
   queue(
-      "list partitions",
+      "list_partitions", "list partitions",
       [this, done] {
         std::vector<persistence::PartitionOwner> list;
         for (const auto& [partition, row] : model_->state().partition_owner) {
@@ -216,7 +172,7 @@ void ModelLedgerRecords::take_partitions(
     std::vector<int> partitions, std::string instance_id,
     persistence::Answer<std::vector<std::pair<int, int64_t>>> done) {
   queue(
-      "take partitions",
+      "take_partitions", "take partitions",
       [this, partitions = std::move(partitions), instance_id = std::move(instance_id), done] {
         ModelState& state = model_->shared_state();
         std::vector<std::pair<int, int64_t>> epochs;
@@ -237,7 +193,7 @@ void ModelLedgerRecords::take_partitions(
 void ModelLedgerRecords::in_transit_summary(
     int limit, persistence::Answer<persistence::InTransitSummary> done) {
   queue(
-      "in transit summary",
+      "in_transit_summary", "in transit summary",
       [this, limit, done] {
         const ModelState& state = model_->state();
         const auto& fallback = domain::configured_currencies().default_currency();
@@ -265,7 +221,7 @@ void ModelLedgerRecords::sweep_overdue_holds(
     int limit, std::shared_ptr<const persistence::OwnedPartitions> only,
     persistence::Answer<persistence::ExpirySweep> done) {
   queue(
-      "sweep overdue holds",
+      "sweep_overdue_holds", "sweep overdue holds",
       [this, limit, only = std::move(only), done] {
         const int64_t now_ms = model_->now_ms();
         persistence::ExpirySweep sweep;

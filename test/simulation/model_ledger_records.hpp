@@ -6,13 +6,16 @@
 //
 // Modelled: opening and reading a user's default account (every account of the model is one),
 // history, the partitions' owners and taking them, the transfers in transit and the hold sweep.
+// An account's rows, its balance at an instant and the totals: model_ledger_queries.cpp.
 // Not modelled (answered `unavailable`, which the Ledger passes on as Postgres' would be):
-// POST /accounts, transactions by id, the queries and the totals. Rows carry no creation time in
-// the model: created_at is empty, rows in transit are "oldest" in transfer-id order and
-// oldest_age_ms is 0.
+// POST /accounts, transactions by id and GET /transactions. A row's instant is its commit's
+// virtual time (ModelRow::created_ms), but the answers' created_at are empty; rows in transit are
+// "oldest" in transfer-id order and oldest_age_ms is 0.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "persistence/ledger_records.hpp"
 #include "test/simulation/model_ledger.hpp"
@@ -57,14 +60,31 @@ class ModelLedgerRecords : public persistence::LedgerRecords {
   void sweep_overdue_holds(int limit, std::shared_ptr<const persistence::OwnedPartitions> only,
                            persistence::Answer<persistence::ExpirySweep> done) override;
 
+  // How many times each method was called (by its name): which paths a schedule exercised.
+  const std::map<std::string, int>& calls() const { return calls_; }
+  // Negative control of the reads checks (--lagging-history): a first page of history answered
+  // without the account's newest row, as a replica one commit behind would.
+  void set_lagging_history(bool on) { lagging_history_ = on; }
+  // Its calls may stall as the lookups before the writer do (ModelLedger::Pending::is_lookup):
+  // --reads, whose reads then wait for seconds of virtual time while money moves.
+  void set_stalls(bool on) { stalls_ = on; }
+
  private:
-  // Queues `read` as a pending operation named `what`: on completion without a fault it runs on
-  // the state as it is then; with one, `failed` answers instead.
-  void queue(std::string what, std::function<void()> read, std::function<void()> failed);
+  // Counts a call of `method` and queues `read` as a pending operation named `what`: on
+  // completion without a fault it runs on the state as it is then; with one, `failed` answers.
+  void queue(const char* method, std::string what, std::function<void()> read,
+             std::function<void()> failed);
   // The account as account_view reads it; nullopt when the model has no such account.
   std::optional<persistence::AccountView> view_of(const std::string& account_id) const;
+  // What a store fault answers, what a query not modelled answers, a currency's exponent.
+  static domain::Error unavailable();
+  static domain::Error not_modelled(const char* what);
+  static int exponent_of(const std::string& currency);
 
   std::shared_ptr<ModelLedger> model_;
+  std::map<std::string, int> calls_;
+  bool lagging_history_ = false;
+  bool stalls_ = false;
 };
 
 }  // namespace wallet::simulation

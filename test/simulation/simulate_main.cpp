@@ -78,6 +78,13 @@ int main(int argc, char** argv) {
   app.add_option("--hold-clock-skew", options.hold_clock_skew_ms,
                  "negative control of --expiry: the ledger's hold clock runs this many ms off the "
                  "store's (with --expect-failure)");
+  app.add_flag("--reads", options.reads,
+               "clients also read through the Ledger (history, balances now and past, an "
+               "account's rows, queries, totals, in transit, partitions) among the money "
+               "operations, checked against the model's committed rows");
+  app.add_flag("--lagging-history", options.lagging_history,
+               "negative control of --reads: a first page of history misses the account's newest "
+               "row (with --expect-failure)");
   bool one_owner = false;
   app.add_flag("--one-owner", one_owner,
                "no second owner: no transfers across owners (the schedules before release 2's "
@@ -104,15 +111,18 @@ int main(int argc, char** argv) {
   long transactions = 0, reversals = 0, postings = 0, postings_across = 0, guard_refusals = 0;
   long across_committed = 0, across_aborted = 0, owned_committed = 0, owned_aborted = 0;
   long holds_expired = 0, refused_as_expired = 0;
+  long reads_answered = 0, reads_failed = 0, reads_writes_checked = 0;
   uint64_t fenced = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
+  std::map<std::string, long> records_calls;
   for (uint64_t seed = first; seed < first + seeds; ++seed) {
     auto result = run_schedule(seed, options);
     ++ran;
     steps += result.steps;
     operations += result.operations;
     for (const auto& [what, n] : result.answers) answers[what] += n;
+    for (const auto& [method, n] : result.records_calls) records_calls[method] += n;
     owner_changes += result.owner_changed ? 1 : 0;
     fenced += result.fenced_batches;
     sent_across += result.sent_across;
@@ -130,6 +140,9 @@ int main(int argc, char** argv) {
     owned_aborted += result.owned_aborted;
     holds_expired += result.holds_expired;
     refused_as_expired += result.refused_as_expired;
+    reads_answered += result.reads_answered;
+    reads_failed += result.reads_failed;
+    reads_writes_checked += result.reads_writes_checked;
     if (options.trace || (!result.ok && !keep_going)) {
       for (const auto& line : result.trace) std::cout << line << '\n';
     }
@@ -154,6 +167,10 @@ int main(int argc, char** argv) {
   std::string tally;
   for (const auto& [what, n] : answers) tally += "  " + what + ": " + std::to_string(n);
   std::printf("simulate: answers by endpoint and status:%s\n", tally.c_str());
+  std::string calls;
+  for (const auto& [method, n] : records_calls) calls += "  " + method + ": " + std::to_string(n);
+  std::printf("simulate: LedgerRecords calls by method:%s\n",
+              calls.empty() ? " none (no ModelLedgerRecords in these schedules)" : calls.c_str());
   std::printf(
       "simulate: %ld schedules with an owner change, %llu batches of the former owner refused by "
       "the fence%s\n",
@@ -190,12 +207,19 @@ int main(int argc, char** argv) {
         holds_expired, refused_as_expired,
         failed ? "" : "; no money moved on an expired hold, every overdue hold closed");
   }
+  if (options.reads) {
+    std::printf(
+        "simulate: reads: %ld answered and checked, %ld answered with an error, %ld acknowledged "
+        "rows a later page had to show%s\n",
+        reads_answered, reads_failed, reads_writes_checked,
+        failed ? "" : "; every page, balance, total and transfer in transit as committed");
+  }
   if (failed) {
     std::printf("simulate: seed %llu FAILED:\n", static_cast<unsigned long long>(failed->seed));
     for (const auto& f : failed->failures) std::printf("  - %s\n", f.c_str());
     std::printf(
         "replay: %s --seed %llu --accounts %d --operations %d --steps %d --owner-changes "
-        "%d%s%s%s%s%s%s%s%s%s%s%s%s%s --trace\n",
+        "%d%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s --trace\n",
         argv[0], static_cast<unsigned long long>(failed->seed), options.accounts,
         options.max_operations, options.faulty_steps, options.owner_change_percent,
         options.release2 ? " --release2" : "", options.account_rules ? " --account-rules" : "",
@@ -207,7 +231,8 @@ int main(int argc, char** argv) {
         options.across_away ? " --across-away" : "", options.expiry ? " --expiry" : "",
         options.hold_clock_skew_ms != 0
             ? (" --hold-clock-skew=" + std::to_string(options.hold_clock_skew_ms)).c_str()
-            : "");
+            : "",
+        options.reads ? " --reads" : "", options.lagging_history ? " --lagging-history" : "");
     if (expect_failure) {
       std::printf("simulate: the negative control was caught, as it must be\n");
       return 0;

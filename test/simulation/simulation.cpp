@@ -17,6 +17,7 @@
 #include "test/simulation/model_ledger.hpp"
 #include "test/simulation/model_ledger_records.hpp"
 #include "test/simulation/posting_client.hpp"
+#include "test/simulation/reads_client.hpp"
 #include "test/simulation/retention_check.hpp"
 #include "test/simulation/simulation_internal.hpp"
 
@@ -138,12 +139,14 @@ Simulation::Simulation(uint64_t seed, const SimulationOptions& options)
                     [this](const std::string& account) { return owned_->owns(account); });
     ledger_options.remote_holds = across_->remote_holds();
   }
-  std::shared_ptr<persistence::LedgerRecords> records;
-  if (options_.expiry) {
-    records = std::make_shared<ModelLedgerRecords>(model_);
-    expiry_.emplace();
+  if (options_.expiry || options_.reads) {
+    records_ = std::make_shared<ModelLedgerRecords>(model_);
+    records_->set_lagging_history(options_.lagging_history);
+    records_->set_stalls(options_.reads);
   }
-  ledger_ = std::make_unique<actors::Ledger>(system_, records, model_, ledger_options);
+  if (options_.expiry) expiry_.emplace();
+  ledger_ = std::make_unique<actors::Ledger>(system_, records_, model_, ledger_options);
+  if (options_.reads) start_reads(seed);
   if (across_) {
     std::vector<std::string> payers = accounts_, payees = accounts_;
     payers.insert(payers.end(), second_.begin(), second_.end());
@@ -167,6 +170,7 @@ ScheduleResult Simulation::run() {
     if (step_ == move_at_) change_owner();
     if (!remote_.empty()) remote_step();
     if (across_) across_->step();
+    if (reads_) reads_->step();
     faulty_step();
   }
   int settled_at = settle();
@@ -196,8 +200,10 @@ ScheduleResult Simulation::run() {
     check_postings();
     check_across_owners();
     check_expiry();
+    check_reads_answered();
   }
   result_.steps = step_;
+  if (records_) result_.records_calls = records_->calls();
   result_.owner_changed = moved_;
   result_.fenced_batches = ledger_->gauges().commits_fenced.load();
   result_.received_across = static_cast<int>(incoming_.size() + incoming_postings_.size());
@@ -282,6 +288,16 @@ void Simulation::open_second_currency(ModelState& state) {
     history_[second_.back()].push_back({0, initial});
     initial_total_ += initial;
   }
+}
+
+// Reads (reads_client.hpp): every account of the schedule, this instance's and the other's.
+void Simulation::start_reads(uint64_t seed) {
+  std::vector<std::string> read = accounts_;
+  read.insert(read.end(), second_.begin(), second_.end());
+  read.insert(read.end(), remote_.begin(), remote_.end());
+  reads_.emplace(
+      seed, *ledger_, model_, std::move(read), [this] { return step_; },
+      [this] { return now_ms(); }, [this](std::string line) { note(std::move(line)); });
 }
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options) {

@@ -85,6 +85,14 @@ struct SimulationOptions {
   // Negative control of the expiry checks: the ledger's hold clock runs this far off the
   // store's (the model's now()), as an application server's clock skewed from Postgres' would.
   int64_t hold_clock_skew_ms = 0;
+  // Issue 24 item 3: clients also read through the Ledger at random moments among the money
+  // operations, under the same faults (history pages with and without a cursor, an account's
+  // rows, balances now and in the past, the queries, the totals, in transit, the partitions),
+  // over ModelLedgerRecords (a generator of its own). Checks: reads_check.hpp.
+  bool reads = false;
+  // Negative control of the reads checks: a first page of history misses the account's newest
+  // row (a replica one commit behind).
+  bool lagging_history = false;
 };
 
 struct ScheduleResult {
@@ -119,6 +127,13 @@ struct ScheduleResult {
   // Hold expiry: holds that expired, captures and voids refused as overdue.
   int holds_expired = 0;
   int refused_as_expired = 0;
+  // Calls of each LedgerRecords method (ModelLedgerRecords::calls): the read paths exercised.
+  std::map<std::string, int> records_calls;
+  // --reads: reads answered (and checked), answered with an error, and the acknowledged rows a
+  // later page was held to show (read-your-writes).
+  int reads_answered = 0;
+  int reads_failed = 0;
+  int reads_writes_checked = 0;
 };
 
 ScheduleResult run_schedule(uint64_t seed, const SimulationOptions& options);

@@ -21,7 +21,9 @@
 #include "test/simulation/client_op.hpp"
 #include "test/simulation/expiry_check.hpp"
 #include "test/simulation/model_ledger.hpp"
+#include "test/simulation/model_ledger_records.hpp"
 #include "test/simulation/posting_client.hpp"
+#include "test/simulation/reads_client.hpp"
 #include "test/simulation/simulation.hpp"
 
 namespace wallet::simulation {
@@ -52,6 +54,7 @@ class Simulation {
   void note(std::string line);
   void fail(std::string what);
   void open_second_currency(ModelState& state);
+  void start_reads(uint64_t seed);
 
   // simulation_schedule.cpp: the step loop (deliveries, store operations and their faults,
   // retirements, time), quiet spells, the settling, and holds left to expire.
@@ -119,7 +122,7 @@ class Simulation {
   void check_hold_refusal(const ClientOp& op);
 
   // simulation_state_checks.cpp: what the store and the actors hold at rest, and the checkers of
-  // each mode (account rules, postings, across owners, the fence, expiry).
+  // each mode (account rules, postings, across owners, the fence, expiry, reads).
   void check_across_owners();
   void check_rules_held_now();
   void check_fence();
@@ -128,6 +131,7 @@ class Simulation {
   void check_hold_winners();
   void check_postings();
   void check_expiry();
+  void check_reads_answered();
   void check_actors();
 
   // As http/transactions_api.cpp: a reversal the HTTP layer refuses on what it read is answered
@@ -168,6 +172,9 @@ class Simulation {
   // Hold expiry (a generator of its own): what is watched of holds and their closings.
   std::mt19937_64 expiry_rng_;
   std::optional<ExpiryCheck> expiry_;
+  // What the Ledger asks of storage outside the account protocol (null: never asked here).
+  std::shared_ptr<ModelLedgerRecords> records_;
+  std::optional<ReadsClient> reads_;  // --reads
   std::vector<std::string> second_;
   std::optional<PostingClient> posting_client_;
   std::map<std::string, ModelRules> initial_rules_;

@@ -4,7 +4,9 @@
 #include <set>
 #include <vector>
 
+#include "domain/partitioning.hpp"
 #include "test/simulation/account_rules_check.hpp"
+#include "test/simulation/reads_check.hpp"
 #include "test/simulation/simulation_internal.hpp"
 #include "test/simulation/transaction_check.hpp"
 
@@ -179,6 +181,21 @@ void Simulation::check_postings() {
   for (const auto& [why, n] : model_->refusals()) {
     if (why.find("WL009") != std::string::npos) result_.guard_refusals += n;
   }
+}
+
+// Reads (reads_check.hpp): every read answered once, each answer consistent with what was
+// committed and acknowledged when it was sent and answered.
+void Simulation::check_reads_answered() {
+  if (!reads_) return;
+  ReadsTally tally;
+  for (auto& failure :
+       check_reads(reads_->reads(), ops_, model_->state(), reads_->initial_balances(),
+                   domain::kDefaultPartitions, result_.seed, &tally)) {
+    fail("reads: " + failure);
+  }
+  result_.reads_answered = tally.answered;
+  result_.reads_failed = tally.failed;
+  result_.reads_writes_checked = tally.writes_checked;
 }
 
 void Simulation::check_expiry() {
