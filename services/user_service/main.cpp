@@ -1,7 +1,8 @@
 // user-service: users and their `user-created` events. Reads configuration, applies migrations,
 // starts the outbox relay (Kafka), the balance requester (NATS), the DB pool and the HTTP API; on
 // SIGINT/SIGTERM answers what was accepted, stops taking requests, lets the relay make a last
-// publishing attempt, then stops the rest.
+// publishing attempt, then stops the rest. Only the wiring is here: options.hpp builds the bridges'
+// options and metrics.
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
@@ -18,61 +19,27 @@
 #include "services/common/crash_report.hpp"
 #include "services/common/service_config.hpp"
 #include "services/common/startup.hpp"
+#include "services/user_service/options.hpp"
 #include "users/user_directory.hpp"
 
 using namespace wallet;
 
 namespace {
 
-void register_bridge_metrics(http::Metrics& metrics, const messaging::OutboxRelay& relay) {
-  metrics.gauge("outbox_pending_rows", "Outbox rows not yet acknowledged by Kafka", [&relay] {
-    return std::vector<std::pair<http::Labels, double>>{{{}, static_cast<double>(relay.pending())}};
-  });
-  metrics.describe("nats_requests_total", "counter", "Balance requests over NATS by outcome");
-  metrics.describe("nats_request_duration_seconds", "histogram",
-                   "Latency of balance requests over NATS by outcome");
-}
+// What main() builds before the edges: alive until serve() returns.
+struct Core {
+  http::Metrics& metrics;
+  persistence::DbPool& db;
+  messaging::OutboxRelay& relay;
+};
 
-}  // namespace
-
-int main() {
-  services::block_stop_signals();
-  std::vector<std::string> config_problems;
-  const auto config = services::load_config<services::UserServiceConfig>(config_problems);
-  services::setup_logging("user-service", config.log_level);
-  services::log_config_problems(config_problems);
-  services::install_crash_handler("user-service");
-
-  const std::string& database_url = config.database_url;
-  if (!services::migrate(database_url, config, "user_service")) return 1;
-
-  caf::actor_system_config caf_config;
-  if (!services::configure_actors(caf_config, config)) return 1;
-  caf::actor_system system{caf_config};
-
-  http::Metrics metrics;
-  services::register_database_metrics(metrics);
-  auto pool = services::db_pool(database_url, config);
-  persistence::DbPool& db = *pool;
-
-  messaging::OutboxRelayOptions relay_options;
-  relay_options.brokers = config.kafka_brokers;
-  relay_options.database_url = database_url;
-  relay_options.batch_size = static_cast<int>(config.outbox_batch);
-  relay_options.message_timeout_ms = static_cast<int>(config.kafka_message_timeout_ms);
-  messaging::OutboxRelay relay(system, relay_options);
-  register_bridge_metrics(metrics, relay);
-
-  messaging::NatsRequesterOptions requester_options;
-  requester_options.url = config.nats_url;
-  requester_options.timeout = std::chrono::milliseconds(config.nats_request_timeout_ms);
-  requester_options.threads = static_cast<int>(config.nats_request_threads);
-  requester_options.on_result = [&metrics](const std::string& outcome,
-                                           std::chrono::microseconds latency) {
-    metrics.count("nats_requests_total", {{"outcome", outcome}});
-    metrics.observe("nats_request_duration_seconds", {{"outcome", outcome}}, latency.count() / 1e6);
-  };
-  messaging::NatsRequester requester(requester_options);
+// The balance requester (NATS) the directory asks and the HTTP API that brings it work, until
+// SIGINT/SIGTERM; then everything stops in the order below.
+int serve(const services::UserServiceConfig& config, const Core& core) {
+  http::Metrics& metrics = core.metrics;
+  persistence::DbPool& db = core.db;
+  messaging::OutboxRelay& relay = core.relay;
+  messaging::NatsRequester requester(services::balance_requester_options(config, metrics));
 
   http::ReadinessProbe probe({{"postgres", [&db] { return db.ping(); }},
                               {"kafka", [&relay] { return relay.healthy(); }},
@@ -115,4 +82,32 @@ int main() {
   relay.stop();
   spdlog::info("event=stopped outbox_pending={}", relay.pending());
   return 0;
+}
+
+}  // namespace
+
+int main() {
+  services::block_stop_signals();
+  std::vector<std::string> config_problems;
+  const auto config = services::load_config<services::UserServiceConfig>(config_problems);
+  services::setup_logging("user-service", config.log_level);
+  services::log_config_problems(config_problems);
+  services::install_crash_handler("user-service");
+
+  const std::string& database_url = config.database_url;
+  if (!services::migrate(database_url, config, "user_service")) return 1;
+
+  caf::actor_system_config caf_config;
+  if (!services::configure_actors(caf_config, config)) return 1;
+  caf::actor_system system{caf_config};
+
+  http::Metrics metrics;
+  services::register_database_metrics(metrics);
+  auto pool = services::db_pool(database_url, config);
+  persistence::DbPool& db = *pool;
+
+  messaging::OutboxRelay relay(system, services::outbox_relay_options(config));
+  services::register_bridge_metrics(metrics, relay);
+
+  return serve(config, {metrics, db, relay});
 }

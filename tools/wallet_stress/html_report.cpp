@@ -152,10 +152,8 @@ void postings_rows(std::ostringstream& html, const nlohmann::json& p) {
        << v["racing_winners"].get<uint64_t>() << " answered 201)</td></tr>";
 }
 
-}  // namespace
-
-std::string render_html(const StressReport& r) {
-  std::ostringstream html;
+// The document up to its first section: the styles, the verdict and the run's error if any.
+void page_head(std::ostringstream& html, const StressReport& r) {
   const bool ok = r.all_passed();
   html << "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>wallet-stress "
        << escape(r.run_id) << "</title><style>"
@@ -174,7 +172,10 @@ std::string render_html(const StressReport& r) {
   html << "<h1>wallet-stress run <code>" << escape(r.run_id) << "</code>: <span class='"
        << (ok ? "pass'>PASS" : "fail'>FAIL") << "</span></h1>";
   if (!r.error.empty()) html << "<p class='fail'>" << escape(r.error) << "</p>";
+}
 
+// What was sent, how it was answered and how fast; with --postings, per kind of transaction.
+void figures_section(std::ostringstream& html, const StressReport& r) {
   const std::string unit = r.postings.is_null() ? "transfers" : "transactions";
   html << "<h2>Figures</h2><table>";
   row(html, "users", std::to_string(r.user_ids.size()));
@@ -205,7 +206,12 @@ std::string render_html(const StressReport& r) {
             fixed(l.p99_ms, 2) + " ms, max " + fixed(l.max_ms, 2) + " ms");
   }
   if (!r.postings.is_null()) postings_rows(html, r.postings);
-  html << "</table><h2>Status breakdown (every request)</h2><table><tr>";
+  html << "</table>";
+}
+
+// Every request by status class; with several instances, a row for each.
+void status_section(std::ostringstream& html, const StressReport& r) {
+  html << "<h2>Status breakdown (every request)</h2><table><tr>";
   const auto& urls = r.config.transaction_services;
   if (urls.size() > 1) html << "<th>instance</th><th>requests</th>";
   for (size_t i = 0; i < kStatusClasses; ++i) {
@@ -221,7 +227,12 @@ std::string render_html(const StressReport& r) {
     html << "</tr><tr><td>" << escape(urls[u]) << "</td><td>" << in.requests << "</td>";
     for (size_t i = 0; i < kStatusClasses; ++i) html << "<td>" << in.statuses[i] << "</td>";
   }
-  html << "</tr></table><h2>Invariants</h2><table>";
+  html << "</tr></table>";
+}
+
+// One PASS/FAIL row per invariant, with its details and note.
+void invariants_section(std::ostringstream& html, const StressReport& r) {
+  html << "<h2>Invariants</h2><table>";
   for (const auto& i : r.invariants) {
     html << "<tr><td class='" << (i.passed ? "pass'>PASS" : "fail'>FAIL") << "</td><td>"
          << escape(i.name);
@@ -229,7 +240,18 @@ std::string render_html(const StressReport& r) {
     if (!i.note.empty()) html << "<br><em>" << escape(i.note) << "</em>";
     html << "</td></tr>";
   }
-  html << "</table><h2>Throughput over time</h2><p class='key'>"
+  html << "</table>";
+}
+
+}  // namespace
+
+std::string render_html(const StressReport& r) {
+  std::ostringstream html;
+  page_head(html, r);
+  figures_section(html, r);
+  status_section(html, r);
+  invariants_section(html, r);
+  html << "<h2>Throughput over time</h2><p class='key'>"
        << "<span class='requests' style='background:#1565c0'></span>requests/s"
        << "<span style='background:#ef6c00'></span>transfers answered/s"
        << "<span style='background:#2e7d32'></span>accepted transfers/s</p>"

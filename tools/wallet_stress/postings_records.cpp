@@ -95,14 +95,10 @@ size_t check_keys(const PostingsCheckInput& in, InvariantResult& result) {
   return reworded;
 }
 
-}  // namespace
-
-InvariantResult check_no_partial_transaction(const PostingsCheckInput& in,
-                                             const PostingsLedger& ledger) {
-  InvariantResult result(
-      "sql: postings: no partial transaction (a 201 has every leg of its postings, a refusal left "
-      "nothing), one outcome and one transaction per key");
-  const size_t reworded = check_keys(in, result);
+// Every 201 has exactly the legs of its postings, under one key; no other transaction left rows on
+// the run's accounts.
+void check_legs(const PostingsCheckInput& in, const PostingsLedger& ledger,
+                InvariantResult& result) {
   std::map<std::string, std::multiset<Leg>> rows_of;
   for (const auto& row : ledger.rows) {
     rows_of[row.transaction_id].emplace(row.posting, row.account_id, row.kind);
@@ -133,8 +129,12 @@ InvariantResult check_no_partial_transaction(const PostingsCheckInput& in,
                   std::to_string(legs.size()) + " rows, and no key was answered 201 with it");
     }
   }
-  // The records of POST /transactions by reference (the key): one for a 201, with its id;
-  // none for a refusal; none that is no key's.
+}
+
+// The records of POST /transactions by reference (the key): one for a 201, with its id; none for a
+// refusal; none that is no key's.
+void check_records(const PostingsCheckInput& in, const PostingsLedger& ledger,
+                   InvariantResult& result) {
   std::map<std::string, std::vector<std::string>> by_reference;
   for (const auto& [id, record] : ledger.records) {
     if (record.reverses.empty()) by_reference[record.reference].push_back(id);
@@ -163,6 +163,18 @@ InvariantResult check_no_partial_transaction(const PostingsCheckInput& in,
     result.fail(ids.front() + ": a record of the run with reference \"" + reference +
                 "\", which no key was answered 201 for");
   }
+}
+
+}  // namespace
+
+InvariantResult check_no_partial_transaction(const PostingsCheckInput& in,
+                                             const PostingsLedger& ledger) {
+  InvariantResult result(
+      "sql: postings: no partial transaction (a 201 has every leg of its postings, a refusal left "
+      "nothing), one outcome and one transaction per key");
+  const size_t reworded = check_keys(in, result);
+  check_legs(in, ledger, result);
+  check_records(in, ledger, result);
   result.note = std::to_string(in.facts.accepted.size()) + " transactions answered 201";
   if (reworded > 0) {
     result.note += "; " + std::to_string(reworded) +

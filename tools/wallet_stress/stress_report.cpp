@@ -60,6 +60,111 @@ void print_postings(std::FILE* out, const StressReport& r) {
                ull(p["transactions_answered_201"].get<uint64_t>()));
 }
 
+// The run's heading line, and its error when it had one.
+void print_heading(std::FILE* out, const StressReport& r) {
+  std::fprintf(out,
+               "wallet-stress run %s: %zu users, concurrency %d, load %.2f s (setup %.2f s)%s\n",
+               r.run_id.c_str(), r.user_ids.size(), r.config.concurrency, r.elapsed_seconds,
+               r.setup_seconds, r.stopped_early ? ", stopped early" : "");
+  if (!r.error.empty()) std::fprintf(out, "  error           %s\n", r.error.c_str());
+}
+
+// What was sent and how it was answered (with --postings, per kind and the reversals too).
+void print_requests(std::FILE* out, const StressReport& r) {
+  const auto& s = r.stats;
+  const char* sent = !r.postings.is_null()   ? "transactions"
+                     : r.config.fee_payments ? "transfers as payments with a fee"
+                                             : "transfers";
+  std::fprintf(out, "  requests        %llu (%llu %s, %llu duplicates, %llu retries)\n",
+               ull(s.requests), ull(s.transfers_sent), sent, ull(s.duplicates_sent),
+               ull(s.retries));
+  if (r.postings.is_null()) {
+    std::fprintf(out,
+                 "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, "
+                 "%llu unresolved\n",
+                 ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
+                 ull(r.outcomes.unresolved));
+  } else {
+    print_postings(out, r);
+  }
+}
+
+// --currencies: the currency accounts and their operations (StressReport::accounts).
+void print_currency_accounts(std::FILE* out, const nlohmann::json& a) {
+  std::string codes;
+  for (const auto& c : a["currencies"]) codes += (codes.empty() ? "" : ",") + c.get<std::string>();
+  std::fprintf(
+      out, "  accounts        %llu in %s (%llu with an overdraft line, %llu set aside to close)\n",
+      ull(a["accounts"].get<uint64_t>()), codes.c_str(),
+      ull(a["with_overdraft_line"].get<uint64_t>()), ull(a["set_aside_to_close"].get<uint64_t>()));
+  const auto& x = a["xfer_acct"];
+  const auto& o = a["overdraft"];
+  std::fprintf(
+      out,
+      "  account ops     xfer_acct %llu (%llu accepted, %llu insufficient_funds, %llu "
+      "account_frozen); overdraft %llu (%llu set, %llu limit_below_debt); freeze %llu; "
+      "close %llu; %llu of %llu account operations answered as specified\n",
+      ull(x["sent"].get<uint64_t>()), ull(x["accepted"].get<uint64_t>()),
+      ull(x["refused_insufficient_funds"].get<uint64_t>()),
+      ull(x["refused_account_frozen"].get<uint64_t>()), ull(o["sent"].get<uint64_t>()),
+      ull(o["set"].get<uint64_t>()), ull(o["refused_limit_below_debt"].get<uint64_t>()),
+      ull(a["freeze"].get<uint64_t>()), ull(a["close"].get<uint64_t>()),
+      ull(a["account_operations_as_specified"].get<uint64_t>()),
+      ull(o["sent"].get<uint64_t>() + a["freeze"].get<uint64_t>() + a["close"].get<uint64_t>()));
+}
+
+// Throughput and latency; paced runs (--rate) also how well the schedule was kept.
+void print_speed(std::FILE* out, const StressReport& r) {
+  std::fprintf(out, "  throughput      %.1f req/s, %.1f %s/s\n", r.requests_per_second(),
+               r.transfers_per_second(), r.postings.is_null() ? "transfers" : "transactions");
+  std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",
+               r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
+               r.latency.mean_ms);
+  if (r.config.rate > 0) {
+    const auto& l = r.scheduled_latency;
+    std::fprintf(
+        out,
+        "  paced           %.1f sends/s, %llu sent more than %.0f ms late; latency from the "
+        "schedule ms p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
+        r.config.rate, ull(r.stats.late_sends), kLateSendUs / 1000.0, l.p50_ms, l.p90_ms, l.p99_ms,
+        l.max_ms);
+  }
+}
+
+// The answers by status class, per instance when there are several, and the connections.
+void print_status_breakdown(std::FILE* out, const StressReport& r) {
+  const auto& s = r.stats;
+  std::fprintf(out, "  status         ");
+  print_statuses(out, s.statuses);
+  // Several instances: the load phase's requests and statuses per instance.
+  const auto& urls = r.config.transaction_services;
+  for (size_t i = 0; urls.size() > 1 && i < urls.size(); ++i) {
+    const InstanceStats none;
+    const auto& in = i < s.instances.size() ? s.instances[i] : none;
+    std::fprintf(out, "\n  %-15s %s: %llu requests,", i == 0 ? "per instance" : "", urls[i].c_str(),
+                 ull(in.requests));
+    print_statuses(out, in.statuses);
+  }
+  std::fprintf(out, "\n  connections     %ld opened by %d workers\n", s.connections_opened,
+               r.config.concurrency);
+}
+
+// One PASS/FAIL line per invariant with its details, then the verdict.
+void print_invariants(std::FILE* out, const StressReport& r) {
+  std::fprintf(out, "  invariants\n");
+  for (const auto& i : r.invariants) {
+    std::fprintf(out, "    %s  %s", i.passed ? "PASS" : "FAIL", i.name.c_str());
+    if (!i.passed) std::fprintf(out, " (%llu violations)", ull(i.violations));
+    std::fprintf(out, "\n");
+    for (const auto& d : i.details) std::fprintf(out, "          %s\n", d.c_str());
+    if (!i.note.empty()) std::fprintf(out, "          note: %s\n", i.note.c_str());
+  }
+  size_t passed = 0;
+  for (const auto& i : r.invariants) passed += i.passed ? 1 : 0;
+  std::fprintf(out, "  result          %s (%zu of %zu invariants held)\n",
+               r.all_passed() ? "PASS" : "FAIL", passed, r.invariants.size());
+}
+
 }  // namespace
 
 std::string postings_kinds_line(const nlohmann::json& postings) {
@@ -204,97 +309,16 @@ nlohmann::json to_json(const StressReport& r) {
 }
 
 void print_summary(std::FILE* out, const StressReport& r) {
-  const auto& s = r.stats;
-  std::fprintf(out,
-               "wallet-stress run %s: %zu users, concurrency %d, load %.2f s (setup %.2f s)%s\n",
-               r.run_id.c_str(), r.user_ids.size(), r.config.concurrency, r.elapsed_seconds,
-               r.setup_seconds, r.stopped_early ? ", stopped early" : "");
-  if (!r.error.empty()) std::fprintf(out, "  error           %s\n", r.error.c_str());
-  if (!r.error.empty() && s.requests == 0) {
+  print_heading(out, r);
+  if (!r.error.empty() && r.stats.requests == 0) {
     std::fprintf(out, "  result          FAIL (the run could not be carried out)\n");
     return;
   }
-  const char* sent = !r.postings.is_null()   ? "transactions"
-                     : r.config.fee_payments ? "transfers as payments with a fee"
-                                             : "transfers";
-  std::fprintf(out, "  requests        %llu (%llu %s, %llu duplicates, %llu retries)\n",
-               ull(s.requests), ull(s.transfers_sent), sent, ull(s.duplicates_sent),
-               ull(s.retries));
-  if (r.postings.is_null()) {
-    std::fprintf(out,
-                 "  outcomes        %llu accepted, %llu refused insufficient_funds, %llu other, "
-                 "%llu unresolved\n",
-                 ull(r.outcomes.accepted), ull(r.outcomes.refused), ull(r.outcomes.other),
-                 ull(r.outcomes.unresolved));
-  } else {
-    print_postings(out, r);
-  }
-  if (!r.accounts.is_null()) {
-    // The currency accounts and their operations.
-    const auto& a = r.accounts;
-    std::string codes;
-    for (const auto& c : a["currencies"])
-      codes += (codes.empty() ? "" : ",") + c.get<std::string>();
-    std::fprintf(
-        out,
-        "  accounts        %llu in %s (%llu with an overdraft line, %llu set aside to close)\n",
-        ull(a["accounts"].get<uint64_t>()), codes.c_str(),
-        ull(a["with_overdraft_line"].get<uint64_t>()),
-        ull(a["set_aside_to_close"].get<uint64_t>()));
-    const auto& x = a["xfer_acct"];
-    const auto& o = a["overdraft"];
-    std::fprintf(
-        out,
-        "  account ops     xfer_acct %llu (%llu accepted, %llu insufficient_funds, %llu "
-        "account_frozen); overdraft %llu (%llu set, %llu limit_below_debt); freeze %llu; "
-        "close %llu; %llu of %llu account operations answered as specified\n",
-        ull(x["sent"].get<uint64_t>()), ull(x["accepted"].get<uint64_t>()),
-        ull(x["refused_insufficient_funds"].get<uint64_t>()),
-        ull(x["refused_account_frozen"].get<uint64_t>()), ull(o["sent"].get<uint64_t>()),
-        ull(o["set"].get<uint64_t>()), ull(o["refused_limit_below_debt"].get<uint64_t>()),
-        ull(a["freeze"].get<uint64_t>()), ull(a["close"].get<uint64_t>()),
-        ull(a["account_operations_as_specified"].get<uint64_t>()),
-        ull(o["sent"].get<uint64_t>() + a["freeze"].get<uint64_t>() + a["close"].get<uint64_t>()));
-  }
-  std::fprintf(out, "  throughput      %.1f req/s, %.1f %s/s\n", r.requests_per_second(),
-               r.transfers_per_second(), r.postings.is_null() ? "transfers" : "transactions");
-  std::fprintf(out, "  latency ms      p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  (mean %.2f)\n",
-               r.latency.p50_ms, r.latency.p90_ms, r.latency.p99_ms, r.latency.max_ms,
-               r.latency.mean_ms);
-  if (r.config.rate > 0) {
-    const auto& l = r.scheduled_latency;
-    std::fprintf(
-        out,
-        "  paced           %.1f sends/s, %llu sent more than %.0f ms late; latency from the "
-        "schedule ms p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n",
-        r.config.rate, ull(s.late_sends), kLateSendUs / 1000.0, l.p50_ms, l.p90_ms, l.p99_ms,
-        l.max_ms);
-  }
-  std::fprintf(out, "  status         ");
-  print_statuses(out, s.statuses);
-  // Several instances: the load phase's requests and statuses per instance.
-  const auto& urls = r.config.transaction_services;
-  for (size_t i = 0; urls.size() > 1 && i < urls.size(); ++i) {
-    const InstanceStats none;
-    const auto& in = i < s.instances.size() ? s.instances[i] : none;
-    std::fprintf(out, "\n  %-15s %s: %llu requests,", i == 0 ? "per instance" : "", urls[i].c_str(),
-                 ull(in.requests));
-    print_statuses(out, in.statuses);
-  }
-  std::fprintf(out, "\n  connections     %ld opened by %d workers\n", s.connections_opened,
-               r.config.concurrency);
-  std::fprintf(out, "  invariants\n");
-  for (const auto& i : r.invariants) {
-    std::fprintf(out, "    %s  %s", i.passed ? "PASS" : "FAIL", i.name.c_str());
-    if (!i.passed) std::fprintf(out, " (%llu violations)", ull(i.violations));
-    std::fprintf(out, "\n");
-    for (const auto& d : i.details) std::fprintf(out, "          %s\n", d.c_str());
-    if (!i.note.empty()) std::fprintf(out, "          note: %s\n", i.note.c_str());
-  }
-  size_t passed = 0;
-  for (const auto& i : r.invariants) passed += i.passed ? 1 : 0;
-  std::fprintf(out, "  result          %s (%zu of %zu invariants held)\n",
-               r.all_passed() ? "PASS" : "FAIL", passed, r.invariants.size());
+  print_requests(out, r);
+  if (!r.accounts.is_null()) print_currency_accounts(out, r.accounts);
+  print_speed(out, r);
+  print_status_breakdown(out, r);
+  print_invariants(out, r);
 }
 
 std::string write_json(const std::string& path, const StressReport& report) {
