@@ -71,15 +71,13 @@ json body_of(const HoldCaptured& c) {
 
 json body_of(const HoldVoided& v) { return {{"hold_id", v.hold_id}, {"status", "voided"}}; }
 
-struct Encoder {
-  Encoded operator()(const Encoded& e) const { return e; }
-  Encoded operator()(const Refused& r) const {
-    return {http_status(r.error.code), error_body(r.error)};
-  }
-  Encoded operator()(const HoldPlaced& h) const { return {201, body_of(h).dump()}; }
+// The body; the status is status_of's (one place decides each).
+struct Body {
+  std::string operator()(const Encoded& e) const { return e.body; }
+  std::string operator()(const Refused& r) const { return error_body(r.error); }
   template <typename Done>
-  Encoded operator()(const Done& done) const {
-    return {200, body_of(done).dump()};
+  std::string operator()(const Done& done) const {
+    return body_of(done).dump();
   }
 };
 
@@ -97,7 +95,7 @@ struct Status {
 
 int status_of(const Outcome& outcome) { return std::visit(Status{}, outcome); }
 
-Encoded encode(const Outcome& outcome) { return std::visit(Encoder{}, outcome); }
+Encoded encode(const Outcome& outcome) { return {status_of(outcome), std::visit(Body{}, outcome)}; }
 
 std::optional<Error> decode_refusal(const Encoded& answer) {
   auto body = json::parse(answer.body, nullptr, false);
