@@ -137,6 +137,18 @@ void lookup(Self self, const std::string& name) {
   run_lookups(self);
 }
 
+// Runs the slot's operation once. Waiters with a different request are refused later.
+void execute(Self self, const std::string& name, GateSlot& slot) {
+  slot.phase = Phase::executing;
+  slot.started_at = self->clock().now();
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto execute = std::move(slot.execute);
+  slot.execute = nullptr;
+  execute([me, name, id = slot.id](Reply outcome) {
+    caf::anon_send(me, executed_atom::value, name, id, std::move(outcome));
+  });
+}
+
 enum class Answer { original_then_replays, replays, same_for_all };
 
 // Answers every waiter of a finished slot; those whose request differs get 422.
@@ -175,6 +187,21 @@ caf::actor_clock::time_point looked_up_expiry(const GateState& s, const StoredLo
   return lookup.sent_at + s.ttl - std::chrono::milliseconds(stored.age_ms);
 }
 
+// Waiters that arrived once the stored outcome had left its retention may not be answered with it
+// (their key names a new operation). They joined an execution whose commit found the key still
+// taken, so nothing of theirs ran: they are told to retry, which runs anew.
+void refuse_late_waiters(GateSlot& slot, caf::actor_clock::time_point expires_at) {
+  auto late =
+      std::stable_partition(slot.waiters.begin(), slot.waiters.end(),
+                            [expires_at](const GateWaiter& w) { return w.arrived < expires_at; });
+  for (auto w = late; w != slot.waiters.end(); ++w) {
+    w->reply(error_reply(domain::ErrorCode::unavailable,
+                         "this Idempotency-Key's earlier outcome expired while it was read; "
+                         "nothing changed, retry"));
+  }
+  slot.waiters.erase(late, slot.waiters.end());
+}
+
 void on_lookup(Self self, StoredLookup& lookup) {
   auto& s = self->state;
   --s.lookups_running;
@@ -192,20 +219,25 @@ void on_lookup(Self self, StoredLookup& lookup) {
       continue;
     }
     if (const auto* stored = stored_outcome(lookup, slot)) {
+      const auto expires_at = looked_up_expiry(s, lookup, *stored);
+      refuse_late_waiters(slot, expires_at);
       slot.request_hash = stored->request_hash;
       remember(self, name, slot, Reply{domain::Encoded{stored->status, stored->body}, true, false},
-               looked_up_expiry(s, lookup, *stored));
+               expires_at);
       answer_waiters(slot, Answer::replays);
       continue;
     }
-    // Not stored anywhere: run it once. Waiters with a different request are refused later.
-    slot.phase = Phase::executing;
-    slot.started_at = self->clock().now();
-    auto me = caf::actor_cast<caf::actor>(self);
-    auto execute = std::move(slot.execute);
-    execute([me, name = name, id = id](Reply outcome) {
-      caf::anon_send(me, executed_atom::value, name, id, std::move(outcome));
-    });
+    if (slot.key_taken) {
+      // The outcome that took the key expired before it could be read: nothing of this request
+      // was written, and a retry runs it anew.
+      slot.outcome = error_reply(domain::ErrorCode::unavailable,
+                                 "another request under this Idempotency-Key committed first and "
+                                 "its outcome has expired; nothing changed, retry");
+      answer_waiters(slot, Answer::same_for_all);
+      s.slots.erase(it);
+      continue;
+    }
+    execute(self, name, slot);
   }
   run_lookups(self);
 }
@@ -225,6 +257,7 @@ void on_call(Self self, IdempotentCall& call) {
   waiter.request_hash = call.tag.request_hash;
   waiter.reply = std::move(call.reply);
   waiter.deadline = call.deadline;
+  waiter.arrived = self->clock().now();
   if (it == s.slots.end() && call.deadline < self->clock().now()) {
 #ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
     // Its deadline passed on the way here: nothing was looked up or executed.
@@ -240,19 +273,19 @@ void on_call(Self self, IdempotentCall& call) {
     slot.execute = std::move(call.execute);
     auto& added = s.slots.emplace(name, std::move(slot)).first->second;
     add_waiter(self, name, added, std::move(waiter));
-    lookup(self, name);
+    // Not remembered here: run it now. Its commit refuses it if the key holds a stored outcome.
+    execute(self, name, added);
     return;
   }
   auto& slot = it->second;
   if (slot.phase == Phase::done) {
     s.done_order.splice(s.done_order.end(), s.done_order, slot.lru);
     waiter.reply(call.tag.request_hash == slot.request_hash ? replay_of(slot.outcome) : mismatch());
-  } else if (slot.phase == Phase::executing && call.tag.request_hash != slot.request_hash) {
-    waiter.reply(mismatch());
   } else {
     // Looking up: the stored hash is not known yet, so the check happens with the answer.
     // Executing: the outcome comes with the original's (bounded by its own deadline until the
-    // writer has it, then by the commit).
+    // writer has it, then by the commit), and so does the check: its commit may find the key
+    // taken by a stored outcome of another request, which this one may equal.
     add_waiter(self, name, slot, std::move(waiter));
   }
 }
@@ -270,6 +303,21 @@ void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome
   auto it = s.slots.find(name);
   if (it == s.slots.end() || it->second.id != id) return;
   auto& slot = it->second;
+  if (outcome.key_taken) {
+    // Its commit found the key holding a stored outcome: that outcome is the answer (or a 422 for
+    // a request that differs from it), read from Postgres now.
+    // Until it is read, the gate keeps its waiters' deadlines again (nothing was written).
+    slot.phase = Phase::looking_up;
+    slot.key_taken = true;
+    for (auto& waiter : slot.waiters) {
+      if (waiter.deadline == kNoDeadline || waiter.timed) continue;
+      waiter.timer_entry = s.deadlines.emplace(waiter.deadline, name);
+      waiter.timed = true;
+    }
+    arm_timer(self);
+    lookup(self, name);
+    return;
+  }
   if (outcome.durable) {
     remember(self, name, slot, std::move(outcome), slot.started_at + s.ttl);
     answer_waiters(slot, Answer::original_then_replays);

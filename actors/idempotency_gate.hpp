@@ -1,11 +1,13 @@
 // IdempotencyGate: makes a keyed request execute at most once per (endpoint, key), in this process
-// and across restarts. The first request of a key looks the key up in Postgres (an outcome stored
-// by an earlier run is replayed); if absent it executes, and duplicates that arrive meanwhile wait
-// for that one outcome. Outcomes that were committed with the operation are kept (LRU-bounded) and
-// replayed with the identical status and body; a different request under a used key is refused
-// with 422. Postgres lookups of new keys are batched (one query for all keys that arrived while the
-// previous query ran). Outcomes that changed nothing (outages, unknown users) are not kept, so a
-// retry runs.
+// and across restarts. The first request of a key that the gate does not remember executes at once,
+// without asking Postgres first (issue 28): its commit stores the outcome under the key, and a key
+// that already holds a live outcome (stored by an earlier run, or by another instance) refuses that
+// commit (`key_taken`, nothing written). Only then is the key looked up, and its stored outcome
+// replayed. Duplicates that arrive meanwhile wait for that one outcome. Outcomes that were
+// committed with the operation are kept (LRU-bounded) and replayed with the identical status and
+// body; a different request under a used key is refused with 422. Postgres lookups are batched (one
+// query for all keys that arrived while the previous query ran). Outcomes that changed nothing
+// (outages, unknown users) are not kept, so a retry runs.
 #pragma once
 
 #include <caf/all.hpp>
@@ -23,7 +25,8 @@ namespace wallet::actors {
 struct GateWaiter {
   std::string request_hash;
   ReplyFn reply;
-  Deadline deadline = kNoDeadline;  // only while the slot looks its key up
+  Deadline deadline = kNoDeadline;       // only while the slot looks its key up
+  caf::actor_clock::time_point arrived;  // when it reached the gate
   // Its entry in GateState::deadlines while the slot looks its key up (`timed`).
   std::multimap<Deadline, std::string>::iterator timer_entry;
   bool timed = false;
@@ -32,7 +35,10 @@ struct GateWaiter {
 struct GateSlot {
   IdempotencyTag tag;
   uint64_t id = 0;  // unique per slot: a lookup answers the slot it was sent for, not a successor
-  enum class Phase { looking_up, executing, done } phase = Phase::looking_up;
+  enum class Phase { looking_up, executing, done } phase = Phase::executing;
+  // Its execution's commit found the key taken: the lookup under way is for the stored outcome,
+  // and there is nothing to execute if it finds none (that outcome expired meanwhile).
+  bool key_taken = false;
   std::string request_hash;
   Reply outcome;
   std::vector<GateWaiter> waiters;

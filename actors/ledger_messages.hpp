@@ -60,6 +60,10 @@ struct Reply {
   domain::Outcome outcome = domain::Encoded{};
   bool durable = false;
   bool replayed = false;
+  // Not committed because its idempotency key already holds a stored outcome (another request
+  // under it committed first: in an earlier run, or on another instance). Nothing changed; the
+  // IdempotencyGate answers with that stored outcome instead. Anyone else reads `outcome`: 503.
+  bool key_taken = false;
   int status() const { return domain::status_of(outcome); }
   // The body as http/ sends it and the writer stores it (for checks and logs; http/ encodes once).
   std::string body() const { return domain::encode(outcome).body; }

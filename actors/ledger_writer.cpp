@@ -26,7 +26,8 @@ void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutati
 
 // How a unit ended. `fenced`: refused by the ownership fence, nothing written; the client is told
 // the partition moved (503, retry), which is a different answer from an outage's.
-enum class Ending { committed, failed, fenced, over_reversed, aborted };
+// `key_taken`: its idempotency key holds a stored outcome; nothing written, the gate answers.
+enum class Ending { committed, failed, fenced, over_reversed, aborted, key_taken };
 
 void settle(Self self, WriteRequest& request, Ending ending) {
   const bool committed = ending == Ending::committed;
@@ -66,6 +67,17 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     request.reply(error_reply(domain::ErrorCode::timeout,
                               "the transaction across owners took too long and was aborted; "
                               "nothing changed, retry"));
+  } else if (ending == Ending::key_taken) {
+    ++self->state.stats.keys_taken;
+#ifdef WALLET_PROTOCOL_BUG_KEY_TAKEN_AS_COMMITTED  // negative control (test-only build)
+    request.on_commit.durable = true;  // the bug: answered as if its own outcome had committed
+    return request.reply(std::move(request.on_commit));
+#endif
+    Reply taken = error_reply(domain::ErrorCode::unavailable,
+                              "another request under this Idempotency-Key committed first; "
+                              "nothing changed, retry");
+    taken.key_taken = true;
+    request.reply(std::move(taken));
   } else if (ending == Ending::fenced) {
     ++self->state.stats.failed_mutations;
     request.reply(error_reply(domain::ErrorCode::partition_moved,
@@ -195,13 +207,17 @@ void finish_unit(Self self, size_t index, Ending ending) {
   flush(self);
 }
 
-// How surely a mutation's trace in Postgres is its own: a row, an outcome, a new hold or a record
-// is written by this mutation only; a hold's closing may have been made by someone else (another
-// instance voiding the hold of a transaction it settled), so it is the last resort.
+// How surely a mutation's trace in Postgres is its own: a row, a new hold, a record or a change of
+// rules is written by this mutation only. An outcome may equal, byte for byte, one that another
+// request stored under the key earlier (the same refusal twice: the key now runs without a lookup,
+// and only the commit finds it taken), so only a live one tells, and a row or a record is surer. A
+// hold's closing may have been made by someone else (another instance voiding the hold of a
+// transaction it settled), so it is the last resort.
 int probe_rank(const persistence::LedgerMutation& m) {
-  if (!m.entries.empty() || m.outcome) return 0;
+  if (!m.entries.empty()) return 0;
   if (!m.new_holds.empty() || !m.transactions.empty() || !m.account_changes.empty()) return 1;
-  return 2;
+  if (m.outcome) return 2;
+  return 3;
 }
 
 void ask_whether_committed(Self self, size_t index) {
@@ -237,6 +253,7 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
     case ApplyStatus::rejected:
     case ApplyStatus::over_reversed:
     case ApplyStatus::aborted:
+    case ApplyStatus::key_taken:
       if (!lane.isolating && lane.writing.size() > 1) {
         // Isolate: commit each mutation alone, in order. A mutation built on a refused one is
         // refused too (its old balance no longer matches), which is what keeps the chains intact.
@@ -248,6 +265,7 @@ void on_applied(Self self, size_t index, ApplyStatus status) {
       finish_unit(self, index,
                   status == ApplyStatus::over_reversed ? Ending::over_reversed
                   : status == ApplyStatus::aborted     ? Ending::aborted
+                  : status == ApplyStatus::key_taken   ? Ending::key_taken
                                                        : Ending::failed);
       return;
     case ApplyStatus::unavailable:

@@ -11,7 +11,10 @@
 // is looked up on its lane until it is known whether it committed: nobody is answered, no account
 // is told and its accounts stay in flight before that is known. A batch refused by the ownership
 // fence (another instance took a partition this one claims) wrote nothing: its clients are
-// answered 503 partition_moved and its accounts reload; it is not retried.
+// answered 503 partition_moved and its accounts reload; it is not retried. A mutation whose
+// idempotency key already holds a stored outcome (found while isolating) is not written: its reply
+// says so (`key_taken`, for the IdempotencyGate to answer the stored outcome) and its accounts
+// reload, like a refused one's; its batch-mates commit.
 //
 // It never blocks (the backend answers by callback), so it is scheduled like every other actor,
 // in the service and in the protocol simulation.
@@ -32,8 +35,9 @@ struct WriterStats {
   uint64_t batches = 0;
   uint64_t mutations = 0;
   uint64_t failed_mutations = 0;
-  uint64_t in_doubt = 0;             // commits whose outcome had to be looked up
-  uint64_t fenced = 0;               // commits refused by the ownership fence (a partition moved)
+  uint64_t in_doubt = 0;    // commits whose outcome had to be looked up
+  uint64_t fenced = 0;      // commits refused by the ownership fence (a partition moved)
+  uint64_t keys_taken = 0;  // mutations whose idempotency key already held a stored outcome
   uint64_t commit_micros_total = 0;  // summed over lanes (may exceed the time elapsed)
   size_t largest_batch = 0;
   size_t lanes = 1;

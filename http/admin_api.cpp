@@ -141,6 +141,7 @@ void add_bridges_route(Router& router, actors::Ledger& ledger,
                                    {"lanes_busy", stats.lanes_busy},
                                    {"most_lanes_busy", stats.most_lanes_busy},
                                    {"fenced_batches", stats.fenced},
+                                   {"keys_taken", stats.keys_taken},
                                    {"mailbox_size", mailbox}};
           responder->send(200, body.dump());
         });

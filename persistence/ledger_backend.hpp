@@ -29,6 +29,9 @@ enum class ApplyStatus {
                   // more of its transaction than is left; nothing written
   aborted,        // a transaction across owners in the batch was decided `abort` by a hold's owner
                   // before this commit (WL010); nothing written
+  key_taken,      // an idempotency key of the batch is already stored with a live outcome (WL011):
+                  // another request under it committed first (an earlier run, another instance);
+                  // nothing written
 };
 
 using KeyRef = std::pair<std::string, std::string>;  // (endpoint, key)

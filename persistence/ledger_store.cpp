@@ -12,8 +12,12 @@
 namespace wallet::persistence {
 
 LedgerStore::LedgerStore(std::string url, std::chrono::milliseconds statement_timeout,
-                         std::shared_ptr<ServerIdentity> identity)
-    : url_(std::move(url)), statement_timeout_(statement_timeout), identity_(std::move(identity)) {}
+                         std::shared_ptr<ServerIdentity> identity,
+                         std::chrono::seconds idempotency_ttl)
+    : url_(std::move(url)),
+      statement_timeout_(statement_timeout),
+      identity_(std::move(identity)),
+      idempotency_ttl_(idempotency_ttl) {}
 
 void LedgerStore::ensure_connected() {
   if (conn_ && conn_->is_open()) return;
@@ -21,8 +25,13 @@ void LedgerStore::ensure_connected() {
   auto conn = connect(url_);
   // A stalled database must not stall the ledger silently: a statement that runs longer is
   // cancelled (and so rolled back), and its clients are told 503.
-  pqxx::nontransaction(*conn).exec("SET statement_timeout = " +
-                                   std::to_string(statement_timeout_.count()));
+  // The outcomes' retention, for the commit functions: an outcome older than this no longer holds
+  // its key (the lookup of a key and the purge judge it the same way).
+  std::string settings = "SET statement_timeout = " + std::to_string(statement_timeout_.count());
+  if (idempotency_ttl_.count() > 0) {
+    settings += "; SET wallet.idempotency_ttl_s = " + std::to_string(idempotency_ttl_.count());
+  }
+  pqxx::nontransaction(*conn).exec(settings);
   // ledger_commit_rows / ledger_commit_batch: the ownership fence, then the batch's writes, in
   // one statement.
   conn->prepare("ledger_commit_rows",
@@ -102,6 +111,10 @@ ApplyStatus LedgerStore::apply(const std::vector<const LedgerMutation*>& batch,
       spdlog::info("event=ledger_commit_aborted_elsewhere size={}", batch.size());
       return ApplyStatus::aborted;
     }
+    if (e.sqlstate() == "WL011") {
+      spdlog::info("event=ledger_commit_key_taken size={}", batch.size());
+      return ApplyStatus::key_taken;
+    }
     if (e.sqlstate() == "WL005") {
       // The fence: another instance took a partition this one claims. Rolled back as a whole.
       spdlog::warn("event=ledger_commit_fenced size={} cause=\"{}\"", batch.size(), e.what());
@@ -165,11 +178,16 @@ bool LedgerStore::found_committed(const LedgerMutation& probe) {
                 .empty();
   }
   if (probe.outcome) {
+    // Equal and live: ours, or an equal outcome stored earlier under the key that refused ours
+    // (either way the answer is these bytes). An expired equal one is an earlier request's: ours
+    // would have replaced it (with 0, outcomes never expire here).
     const auto& o = *probe.outcome;
     return !txn.exec_params(
                    "SELECT 1 FROM idempotency_keys WHERE endpoint = $1 AND key = $2"
-                   " AND request_hash = $3 AND status_code = $4 AND response_body = $5",
-                   o.endpoint, o.key, o.request_hash, o.status, o.body)
+                   " AND request_hash = $3 AND status_code = $4 AND response_body = $5"
+                   " AND ($6 = 0 OR created_at > now() - make_interval(secs => $6))",
+                   o.endpoint, o.key, o.request_hash, o.status, o.body,
+                   static_cast<int64_t>(idempotency_ttl_.count()))
                 .empty();
   }
   // A decision alone (a transaction across owners whose payers are all served elsewhere, with no

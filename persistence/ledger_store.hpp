@@ -23,12 +23,16 @@ class ServerIdentity;
 // Owns one connection; not thread-safe (the LedgerWriter's thread is its only user).
 class LedgerStore {
  public:
-  // `identity` (may be null) is told the server of every new connection.
+  // `identity` (may be null) is told the server of every new connection. `idempotency_ttl`: an
+  // outcome older than this no longer holds its key, and a commit under that key replaces it
+  // (zero: stored outcomes hold their keys until purged).
   LedgerStore(std::string url, std::chrono::milliseconds statement_timeout,
-              std::shared_ptr<ServerIdentity> identity = nullptr);
+              std::shared_ptr<ServerIdentity> identity = nullptr,
+              std::chrono::seconds idempotency_ttl = std::chrono::seconds{0});
 
   // Writes all mutations in one transaction. Either all are committed or none is. `claim` is the
-  // batch's fence (none when null or empty): a stale claim makes the batch `fenced`.
+  // batch's fence (none when null or empty): a stale claim makes the batch `fenced`; an outcome
+  // under a key that holds a live one makes it `key_taken`.
   ApplyStatus apply(const std::vector<const LedgerMutation*>& batch,
                     const OwnershipClaim* claim = nullptr);
   // Whether a batch answered `in_doubt` committed (see LedgerBackend::was_committed).
@@ -46,6 +50,7 @@ class LedgerStore {
   const std::string url_;
   const std::chrono::milliseconds statement_timeout_;
   const std::shared_ptr<ServerIdentity> identity_;
+  const std::chrono::seconds idempotency_ttl_;
   std::unique_ptr<pqxx::connection> conn_;
   // The server backend of the connection (pid and start time identify it on that server), and of
   // the one that broke under an in-doubt commit: until that backend is gone, it may still commit,

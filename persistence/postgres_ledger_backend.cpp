@@ -11,8 +11,8 @@ PostgresLedgerBackend::PostgresLedgerBackend(DbPool& pool, PostgresLedgerOptions
                                              std::shared_ptr<const OwnedPartitions> owned)
     : pool_(pool), options_(std::move(options)), owned_(std::move(owned)) {
   for (size_t i = 0; i < std::max<size_t>(1, options_.write_lanes); ++i) {
-    stores_.push_back(
-        std::make_unique<LedgerStore>(options_.database_url, options_.statement_timeout, server_));
+    stores_.push_back(std::make_unique<LedgerStore>(
+        options_.database_url, options_.statement_timeout, server_, options_.idempotency_ttl));
     // The writer keeps one write per lane in flight; a little room for a lookup after shutdown.
     lanes_.push_back(std::make_unique<runtime::WorkerPool>(1, 4));
   }

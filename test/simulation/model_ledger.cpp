@@ -47,9 +47,7 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
     }
     if (mutation->outcome) {
       std::pair<std::string, std::string> key{mutation->outcome->endpoint, mutation->outcome->key};
-      if (outcomes.count(key) || !keys.insert(key).second) {
-        return refuse("primary key: idempotency_keys");
-      }
+      if (!keys.insert(key).second) return refuse("primary key: idempotency_keys");
       if (key.second.empty() || key.second.size() > 255) return refuse("check: key length");
     }
   }
@@ -100,6 +98,16 @@ bool ModelState::apply(const std::vector<const persistence::LedgerMutation*>& ba
       if (!in_transit_after.emplace(d.transfer_id, d).second) {
         return refuse("primary key: transfers_in_transit");
       }
+    }
+  }
+  // After the departures and the rows, as in the SQL: an outcome under a key that holds a live one
+  // (ModelLedger forgets expired ones before it commits, as the SQL replaces them) refuses the
+  // batch (WL011).
+  for (const auto& key : keys) {
+    if (outcomes.count(key)) {
+      if (why) *why = "an idempotency key is already stored (WL011)";
+      if (refusal) *refusal = ApplyStatus::key_taken;
+      return false;
     }
   }
   // 011, in the order of the SQL (after the rows, before the holds): the transactions' rows and
@@ -729,9 +737,14 @@ void ModelLedger::apply(size_t lane, std::vector<const persistence::LedgerMutati
          if (fault == Fault::fail) return done(ApplyStatus::unavailable);
          if (fault == Fault::in_doubt_lost) return done(ApplyStatus::in_doubt);
          state_.now_ms = now_ms();
+         // An expired outcome no longer holds its key: the commit replaces it (as the SQL does).
+         for (const auto& m : copy) {
+           if (m.outcome) live_or_forget({m.outcome->endpoint, m.outcome->key});
+         }
          std::string why;
          const auto status = state_.commit(ops, &claim, &why);
-         if (status == ApplyStatus::rejected || status == ApplyStatus::over_reversed) {
+         if (status == ApplyStatus::rejected || status == ApplyStatus::over_reversed ||
+             status == ApplyStatus::key_taken) {
            ++refusals_[why];
          }
          if (status != ApplyStatus::committed) return done(status);
@@ -747,6 +760,9 @@ void ModelLedger::was_committed(size_t lane, const persistence::LedgerMutation& 
                       [this, lane, probe, done](Fault fault) {
                         release(lane);
                         if (fault != Fault::none) return done(unavailable());
+                        // An expired outcome is no trace of this commit (as in the SQL).
+                        if (probe.outcome)
+                          live_or_forget({probe.outcome->endpoint, probe.outcome->key});
                         done(state_.contains(probe));
                       }});
 }

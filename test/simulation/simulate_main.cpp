@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
   long holds_expired = 0, refused_as_expired = 0;
   long reads_answered = 0, reads_failed = 0, reads_writes_checked = 0;
   uint64_t fenced = 0;
+  long keys_taken = 0;
   std::optional<ScheduleResult> failed;
   std::map<std::string, long> answers;
   std::map<std::string, long> records_calls;
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
     for (const auto& [method, n] : result.records_calls) records_calls[method] += n;
     owner_changes += result.owner_changed ? 1 : 0;
     fenced += result.fenced_batches;
+    keys_taken += result.keys_taken;
     sent_across += result.sent_across;
     received_across += result.received_across;
     overdrawn_rows += result.overdrawn_rows;
@@ -176,6 +178,10 @@ int main(int argc, char** argv) {
       "the fence%s\n",
       owner_changes, static_cast<unsigned long long>(fenced),
       failed ? "" : ", none of its batches committed after the change");
+  std::printf(
+      "simulate: %ld commits refused because a key already held a stored outcome (WL011: run "
+      "without a lookup, then answered that outcome)\n",
+      keys_taken);
   std::printf(
       "simulate: across owners: %ld client transfers debited here and credited by the other "
       "instance, %ld transfers from it credited here (each exactly once%s)\n",

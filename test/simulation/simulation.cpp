@@ -206,6 +206,9 @@ ScheduleResult Simulation::run() {
   if (records_) result_.records_calls = records_->calls();
   result_.owner_changed = moved_;
   result_.fenced_batches = ledger_->gauges().commits_fenced.load();
+  for (const auto& [why, n] : model_->refusals()) {
+    if (why.find("WL011") != std::string::npos) result_.keys_taken += n;
+  }
   result_.received_across = static_cast<int>(incoming_.size() + incoming_postings_.size());
   for (const auto& op : ops_) {
     if (op->kind == ClientOp::Kind::transfer && op->reply.status() == 200 &&

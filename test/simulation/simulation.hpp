@@ -105,8 +105,11 @@ struct ScheduleResult {
   std::map<std::string, int> answers;  // "<endpoint> <status>" -> how many (what was exercised)
   bool owner_changed = false;
   uint64_t fenced_batches = 0;  // batches of the simulated instance refused by the fence
-  int sent_across = 0;          // client transfers to the other owner's accounts answered 200
-  int received_across = 0;      // transfers from the other owner credited here
+  // Commits (batches, or mutations alone) refused because a key already held a stored outcome
+  // (WL011): the new key ran without a lookup, and its request was answered the stored outcome.
+  int keys_taken = 0;
+  int sent_across = 0;      // client transfers to the other owner's accounts answered 200
+  int received_across = 0;  // transfers from the other owner credited here
   // Account rules: rows that left a balance below zero (an overdraft line used), accounts closed.
   int overdrawn_rows = 0;
   int closed_accounts = 0;

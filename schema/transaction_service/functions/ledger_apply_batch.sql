@@ -9,7 +9,8 @@
 --                 writing a wrong chain.
 --   entries:      the ledger rows in the order the account actors applied them.
 --   outcomes:     idempotency outcomes stored in the same commit as the money movement they
---                 describe.
+--                 describe; a key that holds a live outcome refuses the batch (WL011), an
+--                 expired one is replaced.
 --   holds:        (optional) new pending holds {hold_id, from_user_id, to_user_id, amount,
 --                 expires_at}.
 --   hold_changes: (optional) closings {hold_id, status, transfer_id, captured_amount}, each
@@ -41,6 +42,8 @@ DECLARE
   account_changes jsonb := coalesce(batch -> 'account_changes', '[]'::jsonb);
   changes  jsonb := coalesce(batch -> 'hold_changes', '[]'::jsonb);
   new_holds jsonb := coalesce(batch -> 'holds', '[]'::jsonb);
+  -- An outcome's retention (the writer's connection sets it; unset: outcomes never expire here).
+  ttl_s    integer := nullif(current_setting('wallet.idempotency_ttl_s', true), '')::integer;
 BEGIN
   -- As ledger_commit_rows: the conditional update also checks the account's status (open, or
   -- frozen and only credited), and the rows take their owner and currency from their account.
@@ -76,11 +79,23 @@ BEGIN
       USING ERRCODE = 'WL001';
   END IF;
 
-  INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
-  SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
-    FROM jsonb_to_recordset(batch -> 'outcomes')
-           AS o(endpoint text, key text, request_hash text, status_code integer,
-                response_body text);
+  -- As ledger_commit_rows: under keys no live outcome holds (WL011), an expired one replaced.
+  WITH stored AS (
+    INSERT INTO idempotency_keys AS i (endpoint, key, request_hash, status_code, response_body)
+    SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
+      FROM jsonb_to_recordset(batch -> 'outcomes')
+             AS o(endpoint text, key text, request_hash text, status_code integer,
+                  response_body text)
+    ON CONFLICT (endpoint, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
+           response_body = EXCLUDED.response_body, created_at = now()
+     WHERE i.created_at <= now() - make_interval(secs => ttl_s)
+    RETURNING 1)
+  SELECT count(*) INTO inserted FROM stored;
+  IF inserted <> jsonb_array_length(batch -> 'outcomes') THEN
+    RAISE EXCEPTION 'an idempotency key is already stored: % of % outcomes new', inserted,
+      jsonb_array_length(batch -> 'outcomes') USING ERRCODE = 'WL011';
+  END IF;
 
   IF batch ? 'transactions' THEN
     INSERT INTO ledger_transactions (transaction_id, postings, metadata, reference, reverses,

@@ -18,7 +18,7 @@
 -- Checks and writes exactly what ledger_commit_batch does for such a batch, all or nothing: the
 -- fence (WL005), the conditional balance update and the account's status (WL001), the rows
 -- (entry_users names each row's account; its owner and currency come from the account), the
--- outcomes, and pending holds <= balance + overdraft line on every account the batch debited
+-- outcomes (WL011 when a key holds a live one), and pending holds <= balance + overdraft line on every account the batch debited
 -- (WL004; its holds are untouched by the batch).
 -- The signature before transactions took this path (issue 26) goes: one live definition only.
 DO $$
@@ -52,6 +52,8 @@ LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   updated  integer;
   inserted integer;
+  -- An outcome's retention (the writer's connection sets it; unset: outcomes never expire here).
+  ttl_s    integer := nullif(current_setting('wallet.idempotency_ttl_s', true), '')::integer;
 BEGIN
   IF fence_instance <> '' THEN
     PERFORM ledger_check_fence(fence_instance, fence_partitions, fence_epochs, account_ids);
@@ -89,9 +91,25 @@ BEGIN
       cardinality(account_ids) USING ERRCODE = 'WL001';
   END IF;
 
-  INSERT INTO idempotency_keys (endpoint, key, request_hash, status_code, response_body)
-  SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
-                       outcome_bodies);
+  -- The outcomes, each under a key no live outcome holds (issue 28: the service no longer looks a
+  -- new key up before running it). An expired one (older than the session's
+  -- wallet.idempotency_ttl_s, not purged yet) is replaced: a key reused after its retention is a
+  -- new operation. A live one refuses the batch (WL011): the writer answers that request with the
+  -- stored outcome and commits the rest.
+  WITH stored AS (
+    INSERT INTO idempotency_keys AS i (endpoint, key, request_hash, status_code, response_body)
+    SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
+                         outcome_bodies)
+    ON CONFLICT (endpoint, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
+           response_body = EXCLUDED.response_body, created_at = now()
+     WHERE i.created_at <= now() - make_interval(secs => ttl_s)
+    RETURNING 1)
+  SELECT count(*) INTO inserted FROM stored;
+  IF inserted <> cardinality(outcome_keys) THEN
+    RAISE EXCEPTION 'an idempotency key is already stored: % of % outcomes new', inserted,
+      cardinality(outcome_keys) USING ERRCODE = 'WL011';
+  END IF;
 
   -- Transactions of POST /transactions: their records (the statement trigger writes each one's
   -- `transaction` event), only when there are some (a statement trigger fires on zero rows too).

@@ -572,6 +572,10 @@ TEST(ModelLedgerDifferentialTest, ModelAndLedgerCommitBatchAgreeOnFences) {
   EXPECT_GT(seen[persistence::ApplyStatus::committed], 20);
   EXPECT_GT(seen[persistence::ApplyStatus::rejected], 20);
   EXPECT_GT(seen[persistence::ApplyStatus::fenced], 20);
+  // Keys reused across batches (400 of them): an outcome under a stored key refuses its batch
+  // (WL011) in both, after the fence and the rows.
+  EXPECT_GT(seen[persistence::ApplyStatus::key_taken], 5)
+      << seen[persistence::ApplyStatus::key_taken];
   expect_same_state(db, model);
 }
 
