@@ -227,17 +227,13 @@ void on_lookup(Self self, StoredLookup& lookup) {
       answer_waiters(slot, Answer::replays);
       continue;
     }
-    if (slot.key_taken) {
-      // The outcome that took the key expired before it could be read: nothing of this request
-      // was written, and a retry runs it anew.
-      slot.outcome = error_reply(domain::ErrorCode::unavailable,
-                                 "another request under this Idempotency-Key committed first and "
-                                 "its outcome has expired; nothing changed, retry");
-      answer_waiters(slot, Answer::same_for_all);
-      s.slots.erase(it);
-      continue;
-    }
-    execute(self, name, slot);
+    // The outcome that took the key expired before it could be read: nothing of this request was
+    // written, and a retry runs it anew.
+    slot.outcome = error_reply(domain::ErrorCode::unavailable,
+                               "another request under this Idempotency-Key committed first and its "
+                               "outcome has expired; nothing changed, retry");
+    answer_waiters(slot, Answer::same_for_all);
+    s.slots.erase(it);
   }
   run_lookups(self);
 }
@@ -308,7 +304,6 @@ void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome
     // a request that differs from it), read from Postgres now.
     // Until it is read, the gate keeps its waiters' deadlines again (nothing was written).
     slot.phase = Phase::looking_up;
-    slot.key_taken = true;
     for (auto& waiter : slot.waiters) {
       if (waiter.deadline == kNoDeadline || waiter.timed) continue;
       waiter.timer_entry = s.deadlines.emplace(waiter.deadline, name);

@@ -35,10 +35,9 @@ struct GateWaiter {
 struct GateSlot {
   IdempotencyTag tag;
   uint64_t id = 0;  // unique per slot: a lookup answers the slot it was sent for, not a successor
-  enum class Phase { looking_up, executing, done } phase = Phase::executing;
-  // Its execution's commit found the key taken: the lookup under way is for the stored outcome,
-  // and there is nothing to execute if it finds none (that outcome expired meanwhile).
-  bool key_taken = false;
+  // A slot executes first; it looks its key up only when its commit found the key taken (the
+  // stored outcome is then the answer; none found: it expired meanwhile, and nothing ran).
+  enum class Phase { executing, looking_up, done } phase = Phase::executing;
   std::string request_hash;
   Reply outcome;
   std::vector<GateWaiter> waiters;

@@ -143,6 +143,11 @@ bool Ledger::admit(ReplyFn& reply, const std::string& account) {
     reply(error_reply(domain::ErrorCode::unavailable, "the service is shutting down, retry"));
     return false;
   }
+  if (database_down_.load(std::memory_order_relaxed)) {
+    reply(error_reply(domain::ErrorCode::unavailable,
+                      "the ledger's database is unreachable; nothing changed, retry"));
+    return false;
+  }
   int partition = -1;
   if (options_.owned && !account.empty()) {
     partition = domain::partition_of(account, options_.owned->partitions());

@@ -187,6 +187,11 @@ class Ledger {
   const LedgerGauges& gauges() const { return *gauges_; }
   // From now on new operations are refused with 503 (shutdown: answer what was accepted first).
   void refuse_new() { refusing_.store(true); }
+  // The readiness probe's verdict on the ledger's database (about once a second). While it is
+  // unreachable, new money operations are refused at once (503 unavailable, nothing changed):
+  // they would otherwise run and wait at the writer, behind any commit left in doubt, until it
+  // returns. (Before issue 28 the key's lookup failed them fast; unkeyed ones waited.)
+  void set_database_reachable(bool reachable) { database_down_.store(!reachable); }
   void stop();
 
   // Asks the account's actor to retire now if it is idle (as the idle scan does).
@@ -279,6 +284,7 @@ class Ledger {
   std::shared_ptr<LedgerGauges> gauges_ = std::make_shared<LedgerGauges>();
   std::shared_ptr<AccountFacts> facts_ = std::make_shared<AccountFacts>();
   std::atomic<bool> refusing_{false};
+  std::atomic<bool> database_down_{false};
 };
 
 }  // namespace wallet::actors

@@ -37,6 +37,7 @@ struct LedgerGauges {
   std::atomic<int64_t> holds_pending{0};
   // Beyond one machine: batches the ownership fence refused (the writer counts them).
   std::atomic<uint64_t> commits_fenced{0};
+  std::atomic<uint64_t> keys_taken{0};  // operations whose key already held a stored outcome
   // Transfers between owners whose credit is not committed yet, across the whole ledger (every
   // instance reads them from Postgres), and the credits this instance applied.
   std::atomic<int64_t> in_transit_count{0};

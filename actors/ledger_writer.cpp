@@ -69,6 +69,7 @@ void settle(Self self, WriteRequest& request, Ending ending) {
                               "nothing changed, retry"));
   } else if (ending == Ending::key_taken) {
     ++self->state.stats.keys_taken;
+    ++self->state.gauges->keys_taken;
 #ifdef WALLET_PROTOCOL_BUG_KEY_TAKEN_AS_COMMITTED  // negative control (test-only build)
     request.on_commit.durable = true;  // the bug: answered as if its own outcome had committed
     return request.reply(std::move(request.on_commit));

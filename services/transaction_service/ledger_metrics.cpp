@@ -43,6 +43,11 @@ void register_actor_metrics(const Gauge& gauge, actors::Ledger& ledger) {
         [&g] { return static_cast<double>(g.holds_voided.load()); });
   gauge("ledger_holds_expired_total", "Holds that expired by themselves since start",
         [&g] { return static_cast<double>(g.holds_expired.load()); });
+  gauge("ledger_idempotency_keys_taken_total",
+        "Operations run under a key this instance did not remember whose commit found an outcome "
+        "stored under it (an earlier run's, another instance's): answered that outcome, nothing "
+        "written",
+        [&g] { return static_cast<double>(g.keys_taken.load()); });
   // Beyond one machine.
   gauge("ledger_commits_fenced_total",
         "Ledger batches refused by the ownership fence (a partition this instance claimed had "

@@ -75,7 +75,7 @@ int serve(const services::TransactionServiceConfig& config, const Core& core) {
       config.nats_balance_subject);
   services::register_consumer_metrics(core.metrics, consumer);
   http::ReadinessProbe probe(
-      services::readiness_checks(core.reader, consumer, responder, kafka.get()));
+      services::readiness_checks(core.reader, ledger, consumer, responder, kafka.get()));
 
   http::add_health_routes(router, core.metrics, probe);
   http::add_transaction_routes(

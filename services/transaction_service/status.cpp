@@ -4,11 +4,18 @@
 namespace wallet::services {
 
 std::vector<http::ReadinessProbe::Check> readiness_checks(persistence::DbPool& reader,
+                                                          actors::Ledger& ledger,
                                                           messaging::UserCreatedConsumer& consumer,
                                                           messaging::BalanceResponder& responder,
                                                           KafkaOwnership* kafka) {
   std::vector<http::ReadinessProbe::Check> checks{
-      {"postgres", [&reader] { return reader.ping(); }},
+      // The ledger refuses money operations at once while its database is unreachable.
+      {"postgres",
+       [&reader, &ledger] {
+         const bool reachable = reader.ping();
+         ledger.set_database_reachable(reachable);
+         return reachable;
+       }},
       {"kafka", [&consumer] { return consumer.healthy(); }},
       {"nats", [&responder] { return responder.healthy(); }}};
   if (kafka) checks.push_back({"partitions", [kafka] { return kafka->serving(); }});

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "actors/ledger.hpp"
 #include "http/common.hpp"
 #include "messaging/bridges.hpp"
 #include "messaging/ledger_event_relay.hpp"
@@ -15,8 +16,10 @@
 namespace wallet::services {
 
 // Readiness means serving: Postgres, Kafka and NATS reachable and, with kafka ownership (`kafka`
-// set), the group's assignment settled and served (KafkaOwnership::serving).
+// set), the group's assignment settled and served (KafkaOwnership::serving). The Postgres check
+// also tells `ledger` whether its database is reachable (Ledger::set_database_reachable).
 std::vector<http::ReadinessProbe::Check> readiness_checks(persistence::DbPool& reader,
+                                                          actors::Ledger& ledger,
                                                           messaging::UserCreatedConsumer& consumer,
                                                           messaging::BalanceResponder& responder,
                                                           KafkaOwnership* kafka);

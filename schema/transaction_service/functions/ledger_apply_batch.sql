@@ -42,8 +42,6 @@ DECLARE
   account_changes jsonb := coalesce(batch -> 'account_changes', '[]'::jsonb);
   changes  jsonb := coalesce(batch -> 'hold_changes', '[]'::jsonb);
   new_holds jsonb := coalesce(batch -> 'holds', '[]'::jsonb);
-  -- An outcome's retention (the writer's connection sets it; unset: outcomes never expire here).
-  ttl_s    integer := nullif(current_setting('wallet.idempotency_ttl_s', true), '')::integer;
 BEGIN
   -- As ledger_commit_rows: the conditional update also checks the account's status (open, or
   -- frozen and only credited), and the rows take their owner and currency from their account.
@@ -79,22 +77,14 @@ BEGIN
       USING ERRCODE = 'WL001';
   END IF;
 
-  -- As ledger_commit_rows: under keys no live outcome holds (WL011), an expired one replaced.
-  WITH stored AS (
-    INSERT INTO idempotency_keys AS i (endpoint, key, request_hash, status_code, response_body)
-    SELECT o.endpoint, o.key, o.request_hash, o.status_code, o.response_body
-      FROM jsonb_to_recordset(batch -> 'outcomes')
-             AS o(endpoint text, key text, request_hash text, status_code integer,
-                  response_body text)
-    ON CONFLICT (endpoint, key) DO UPDATE
-       SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
-           response_body = EXCLUDED.response_body, created_at = now()
-     WHERE i.created_at <= now() - make_interval(secs => ttl_s)
-    RETURNING 1)
-  SELECT count(*) INTO inserted FROM stored;
-  IF inserted <> jsonb_array_length(batch -> 'outcomes') THEN
-    RAISE EXCEPTION 'an idempotency key is already stored: % of % outcomes new', inserted,
-      jsonb_array_length(batch -> 'outcomes') USING ERRCODE = 'WL011';
+  -- Under keys no live outcome holds (WL011), an expired one replaced (ledger_store_outcomes).
+  IF jsonb_array_length(coalesce(batch -> 'outcomes', '[]'::jsonb)) > 0 THEN
+    PERFORM ledger_store_outcomes(array_agg(o.endpoint), array_agg(o.key),
+                                  array_agg(o.request_hash), array_agg(o.status_code),
+                                  array_agg(o.response_body))
+       FROM jsonb_to_recordset(batch -> 'outcomes')
+              AS o(endpoint text, key text, request_hash text, status_code integer,
+                   response_body text);
   END IF;
 
   IF batch ? 'transactions' THEN

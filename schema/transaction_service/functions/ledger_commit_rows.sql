@@ -52,8 +52,6 @@ LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   updated  integer;
   inserted integer;
-  -- An outcome's retention (the writer's connection sets it; unset: outcomes never expire here).
-  ttl_s    integer := nullif(current_setting('wallet.idempotency_ttl_s', true), '')::integer;
 BEGIN
   IF fence_instance <> '' THEN
     PERFORM ledger_check_fence(fence_instance, fence_partitions, fence_epochs, account_ids);
@@ -91,24 +89,10 @@ BEGIN
       cardinality(account_ids) USING ERRCODE = 'WL001';
   END IF;
 
-  -- The outcomes, each under a key no live outcome holds (issue 28: the service no longer looks a
-  -- new key up before running it). An expired one (older than the session's
-  -- wallet.idempotency_ttl_s, not purged yet) is replaced: a key reused after its retention is a
-  -- new operation. A live one refuses the batch (WL011): the writer answers that request with the
-  -- stored outcome and commits the rest.
-  WITH stored AS (
-    INSERT INTO idempotency_keys AS i (endpoint, key, request_hash, status_code, response_body)
-    SELECT * FROM unnest(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
-                         outcome_bodies)
-    ON CONFLICT (endpoint, key) DO UPDATE
-       SET request_hash = EXCLUDED.request_hash, status_code = EXCLUDED.status_code,
-           response_body = EXCLUDED.response_body, created_at = now()
-     WHERE i.created_at <= now() - make_interval(secs => ttl_s)
-    RETURNING 1)
-  SELECT count(*) INTO inserted FROM stored;
-  IF inserted <> cardinality(outcome_keys) THEN
-    RAISE EXCEPTION 'an idempotency key is already stored: % of % outcomes new', inserted,
-      cardinality(outcome_keys) USING ERRCODE = 'WL011';
+  -- The outcomes, each under a key no live outcome holds (WL011; functions/ledger_store_outcomes.sql).
+  IF cardinality(outcome_keys) > 0 THEN
+    PERFORM ledger_store_outcomes(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
+                                  outcome_bodies);
   END IF;
 
   -- Transactions of POST /transactions: their records (the statement trigger writes each one's
