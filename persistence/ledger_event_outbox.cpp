@@ -100,9 +100,12 @@ int64_t count_ledger_events(pqxx::connection& conn, int64_t cap) {
   pqxx::read_transaction txn(conn);
   return txn
       .exec_params(
-          "SELECT (SELECT count(*) FROM (SELECT 1 FROM ledger_outbox LIMIT $1) AS copied)"
+          // In id order: both go by their primary key (the relay's session prices sequential
+          // scans out, and such a plan was 95 ms with JIT, 0.1 ms by the index).
+          "SELECT (SELECT count(*) FROM (SELECT 1 FROM ledger_outbox ORDER BY id LIMIT $1)"
+          "         AS copied)"
           " + (SELECT coalesce(sum(cardinality(row_ids)), 0) FROM"
-          "     (SELECT row_ids FROM ledger_outbox_statements LIMIT $1) AS statements)",
+          "     (SELECT row_ids FROM ledger_outbox_statements ORDER BY id LIMIT $1) AS statements)",
           cap)[0][0]
       .as<int64_t>();
 }

@@ -22,23 +22,27 @@ TEST(SessionUrlTest, AddsTimeoutsAndKeepalivesUnlessGiven) {
   EXPECT_EQ(session_url("postgresql://u:p@h:5432/db", options),
             "postgresql://u:p@h:5432/db?connect_timeout=3&keepalives=1&keepalives_idle=5"
             "&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000"
-            "&options=-c%20statement_timeout%3D5000%20-c%20plan_cache_mode%3Dforce_generic_plan");
+            "&options=-c%20statement_timeout%3D5000%20-c%20plan_cache_mode%3Dforce_generic_plan"
+            "%20-c%20jit%3Doff");
   EXPECT_EQ(session_url("postgresql://h/db?connect_timeout=9&sslmode=disable", SessionOptions{}),
             "postgresql://h/db?connect_timeout=9&sslmode=disable&keepalives=1&keepalives_idle=5"
             "&keepalives_interval=2&keepalives_count=3&tcp_user_timeout=10000"
-            "&options=-c%20plan_cache_mode%3Dforce_generic_plan");
-  EXPECT_EQ(session_url("host=h dbname=db", options),
-            "host=h dbname=db connect_timeout=3 keepalives=1 keepalives_idle=5"
-            " keepalives_interval=2 keepalives_count=3 tcp_user_timeout=10000"
-            " options='-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan'");
+            "&options=-c%20plan_cache_mode%3Dforce_generic_plan%20-c%20jit%3Doff");
+  EXPECT_EQ(
+      session_url("host=h dbname=db", options),
+      "host=h dbname=db connect_timeout=3 keepalives=1 keepalives_idle=5"
+      " keepalives_interval=2 keepalives_count=3 tcp_user_timeout=10000"
+      " options='-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan -c jit=off'");
   // Options of the URL's own win (one `options` only), and the generic plans can be left out.
+  // JIT is always off (short statements only; see session.cpp).
   options.generic_plans = false;
   EXPECT_EQ(session_url("host=h options='-c work_mem=8MB'", options),
             "host=h options='-c work_mem=8MB' connect_timeout=3 keepalives=1 keepalives_idle=5"
             " keepalives_interval=2 keepalives_count=3 tcp_user_timeout=10000");
-  EXPECT_EQ(session_url("host=h", options),
-            "host=h connect_timeout=3 keepalives=1 keepalives_idle=5 keepalives_interval=2"
-            " keepalives_count=3 tcp_user_timeout=10000 options='-c statement_timeout=5000'");
+  EXPECT_EQ(
+      session_url("host=h", options),
+      "host=h connect_timeout=3 keepalives=1 keepalives_idle=5 keepalives_interval=2"
+      " keepalives_count=3 tcp_user_timeout=10000 options='-c statement_timeout=5000 -c jit=off'");
 }
 
 // The ledger-events relay's session reads its queue table by index whatever its statistics say.
@@ -48,7 +52,7 @@ TEST(SessionUrlTest, AQueueSessionPlansIndexScansWithoutMemoize) {
   EXPECT_EQ(session_url("host=h", options),
             "host=h connect_timeout=3 keepalives=1 keepalives_idle=5 keepalives_interval=2"
             " keepalives_count=3 tcp_user_timeout=10000 options='-c plan_cache_mode="
-            "force_generic_plan -c enable_seqscan=off -c enable_memoize=off'");
+            "force_generic_plan -c jit=off -c enable_seqscan=off -c enable_memoize=off'");
 }
 
 TEST(ClassifyTest, ConnectionFailuresIncludeAReadOnlyServer) {
