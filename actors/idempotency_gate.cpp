@@ -84,12 +84,16 @@ void arm_timer(Self self) {
                      ++s.timer_generation);
 }
 
+// The gate keeps this waiter's deadline from now on (its slot looks its key up).
+void keep_deadline(Self self, const std::string& name, GateWaiter& waiter) {
+  if (waiter.deadline == kNoDeadline || waiter.timed) return;
+  waiter.timer_entry = self->state.deadlines.emplace(waiter.deadline, name);
+  waiter.timed = true;
+  arm_timer(self);
+}
+
 void add_waiter(Self self, const std::string& name, GateSlot& slot, GateWaiter waiter) {
-  if (slot.phase == Phase::looking_up && waiter.deadline != kNoDeadline) {
-    waiter.timer_entry = self->state.deadlines.emplace(waiter.deadline, name);
-    waiter.timed = true;
-    arm_timer(self);
-  }
+  if (slot.phase == Phase::looking_up) keep_deadline(self, name, waiter);
   slot.waiters.push_back(std::move(waiter));
 }
 
@@ -142,9 +146,9 @@ void execute(Self self, const std::string& name, GateSlot& slot) {
   slot.phase = Phase::executing;
   slot.started_at = self->clock().now();
   auto me = caf::actor_cast<caf::actor>(self);
-  auto execute = std::move(slot.execute);
+  auto run = std::move(slot.execute);
   slot.execute = nullptr;
-  execute([me, name, id = slot.id](Reply outcome) {
+  run([me, name, id = slot.id](Reply outcome) {
     caf::anon_send(me, executed_atom::value, name, id, std::move(outcome));
   });
 }
@@ -304,12 +308,7 @@ void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome
     // a request that differs from it), read from Postgres now.
     // Until it is read, the gate keeps its waiters' deadlines again (nothing was written).
     slot.phase = Phase::looking_up;
-    for (auto& waiter : slot.waiters) {
-      if (waiter.deadline == kNoDeadline || waiter.timed) continue;
-      waiter.timer_entry = s.deadlines.emplace(waiter.deadline, name);
-      waiter.timed = true;
-    }
-    arm_timer(self);
+    for (auto& waiter : slot.waiters) keep_deadline(self, name, waiter);
     lookup(self, name);
     return;
   }

@@ -186,6 +186,7 @@ void finish_unit(Self self, size_t index, Ending ending) {
   auto& s = self->state;
   auto& lane = s.lanes[index];
   lane.resolve_backoff = std::chrono::milliseconds{0};
+  lane.outcomes_found = 0;
   if (lane.isolating) {
     settle(self, lane.writing[lane.isolate_index], ending);
     if (++lane.isolate_index < lane.writing.size()) {
@@ -214,23 +215,41 @@ void finish_unit(Self self, size_t index, Ending ending) {
 // and only the commit finds it taken), so only a live one tells, and a row or a record is surer. A
 // hold's closing may have been made by someone else (another instance voiding the hold of a
 // transaction it settled), so it is the last resort.
+constexpr int kOutcomeRank = 2;
 int probe_rank(const persistence::LedgerMutation& m) {
   if (!m.entries.empty()) return 0;
   if (!m.new_holds.empty() || !m.transactions.empty() || !m.account_changes.empty()) return 1;
-  if (m.outcome) return 2;
+  if (m.outcome) return kOutcomeRank;
   return 3;
+}
+
+// The mutation whose trace tells whether the lane's unit in doubt committed: a unit commits whole,
+// so any of its mutations tells, the one whose trace is surest best. When that is an outcome, an
+// equal one may have been stored earlier by another request under the key (whose commit then
+// refused this unit, WL011), so every outcome of the unit is asked in turn: it committed only if
+// all are there (and if all are there, each answer is the stored outcome's very bytes). Null: every
+// outcome was found.
+const persistence::LedgerMutation* next_probe(const WriteLane& lane) {
+  const auto ops = unit(lane);
+  const persistence::LedgerMutation* probe = ops.front();
+  for (const auto* m : ops) {
+    if (probe_rank(*m) < probe_rank(*probe)) probe = m;
+  }
+  if (probe_rank(*probe) != kOutcomeRank) return probe;
+  size_t seen = 0;
+  for (const auto* m : ops) {
+    if (m->outcome && seen++ == lane.outcomes_found) return m;
+  }
+  return nullptr;
 }
 
 void ask_whether_committed(Self self, size_t index) {
   auto& lane = self->state.lanes[index];
-  // A batch commits whole: any of its mutations tells, the one whose trace is surest best.
-  const persistence::LedgerMutation* probe = &lane.writing.front().mutation;
-  if (lane.isolating) {
-    probe = &lane.writing[lane.isolate_index].mutation;
-  } else {
-    for (const auto& request : lane.writing) {
-      if (probe_rank(request.mutation) < probe_rank(*probe)) probe = &request.mutation;
-    }
+  const persistence::LedgerMutation* probe = next_probe(lane);
+  if (!probe) {
+    spdlog::info("event=ledger_commit_resolved committed=true outcomes_found={}",
+                 lane.outcomes_found);
+    return finish_unit(self, index, Ending::committed);
   }
   auto me = caf::actor_cast<caf::actor>(self);
   self->state.backend->was_committed(index, *probe, [me, index](domain::Result<bool> known) {
@@ -318,6 +337,11 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
       [=](resolved_atom, size_t index, domain::Result<bool>& known) {
         auto& lane = self->state.lanes[index];
         if (known) {
+          const persistence::LedgerMutation* asked = next_probe(lane);
+          if (known.value() && asked && probe_rank(*asked) == kOutcomeRank) {
+            ++lane.outcomes_found;  // found: ask the unit's next outcome
+            return ask_whether_committed(self, index);
+          }
           spdlog::info("event=ledger_commit_resolved committed={}", known.value());
           finish_unit(self, index, known.value() ? Ending::committed : Ending::failed);
           return;

@@ -18,8 +18,8 @@
 -- Checks and writes exactly what ledger_commit_batch does for such a batch, all or nothing: the
 -- fence (WL005), the conditional balance update and the account's status (WL001), the rows
 -- (entry_users names each row's account; its owner and currency come from the account), the
--- outcomes (WL011 when a key holds a live one), and pending holds <= balance + overdraft line on every account the batch debited
--- (WL004; its holds are untouched by the batch).
+-- outcomes (WL011 when a key holds a live one), and pending holds <= balance + overdraft line on
+-- every account the batch debited (WL004; its holds are untouched by the batch).
 -- The signature before transactions took this path (issue 26) goes: one live definition only.
 DO $$
 BEGIN
@@ -89,7 +89,7 @@ BEGIN
       cardinality(account_ids) USING ERRCODE = 'WL001';
   END IF;
 
-  -- The outcomes, each under a key no live outcome holds (WL011; functions/ledger_store_outcomes.sql).
+  -- The outcomes, each under a key no live outcome holds (WL011, ledger_store_outcomes.sql).
   IF cardinality(outcome_keys) > 0 THEN
     PERFORM ledger_store_outcomes(outcome_endpoints, outcome_keys, outcome_hashes, outcome_statuses,
                                   outcome_bodies);
