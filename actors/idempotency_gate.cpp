@@ -231,11 +231,11 @@ void on_lookup(Self self, StoredLookup& lookup) {
       answer_waiters(slot, Answer::replays);
       continue;
     }
-    // The outcome that took the key expired before it could be read: nothing of this request was
-    // written, and a retry runs it anew.
+    // Nothing holds the key: the outcome that took it expired before it could be read, or this
+    // request's own commit, in doubt, did not happen. Nothing of it was written; a retry runs anew.
     slot.outcome = error_reply(domain::ErrorCode::unavailable,
-                               "another request under this Idempotency-Key committed first and its "
-                               "outcome has expired; nothing changed, retry");
+                               "nothing is stored under this Idempotency-Key; nothing changed, "
+                               "retry");
     answer_waiters(slot, Answer::same_for_all);
     s.slots.erase(it);
   }

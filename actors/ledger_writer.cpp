@@ -186,7 +186,6 @@ void finish_unit(Self self, size_t index, Ending ending) {
   auto& s = self->state;
   auto& lane = s.lanes[index];
   lane.resolve_backoff = std::chrono::milliseconds{0};
-  lane.outcomes_found = 0;
   if (lane.isolating) {
     settle(self, lane.writing[lane.isolate_index], ending);
     if (++lane.isolate_index < lane.writing.size()) {
@@ -224,33 +223,18 @@ int probe_rank(const persistence::LedgerMutation& m) {
 }
 
 // The mutation whose trace tells whether the lane's unit in doubt committed: a unit commits whole,
-// so any of its mutations tells, the one whose trace is surest best. When that is an outcome, an
-// equal one may have been stored earlier by another request under the key (whose commit then
-// refused this unit, WL011), so every outcome of the unit is asked in turn: it committed only if
-// all are there (and if all are there, each answer is the stored outcome's very bytes). Null: every
-// outcome was found.
-const persistence::LedgerMutation* next_probe(const WriteLane& lane) {
+// so any of its mutations tells, the one whose trace is surest best.
+const persistence::LedgerMutation* surest_probe(const WriteLane& lane) {
   const auto ops = unit(lane);
   const persistence::LedgerMutation* probe = ops.front();
   for (const auto* m : ops) {
     if (probe_rank(*m) < probe_rank(*probe)) probe = m;
   }
-  if (probe_rank(*probe) != kOutcomeRank) return probe;
-  size_t seen = 0;
-  for (const auto* m : ops) {
-    if (m->outcome && seen++ == lane.outcomes_found) return m;
-  }
-  return nullptr;
+  return probe;
 }
 
 void ask_whether_committed(Self self, size_t index) {
-  auto& lane = self->state.lanes[index];
-  const persistence::LedgerMutation* probe = next_probe(lane);
-  if (!probe) {
-    spdlog::info("event=ledger_commit_resolved committed=true outcomes_found={}",
-                 lane.outcomes_found);
-    return finish_unit(self, index, Ending::committed);
-  }
+  const persistence::LedgerMutation* probe = surest_probe(self->state.lanes[index]);
   auto me = caf::actor_cast<caf::actor>(self);
   self->state.backend->was_committed(index, *probe, [me, index](domain::Result<bool> known) {
     caf::anon_send(me, resolved_atom::value, index, std::move(known));
@@ -337,12 +321,15 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
       [=](resolved_atom, size_t index, domain::Result<bool>& known) {
         auto& lane = self->state.lanes[index];
         if (known) {
-          const persistence::LedgerMutation* asked = next_probe(lane);
-          if (known.value() && asked && probe_rank(*asked) == kOutcomeRank) {
-            ++lane.outcomes_found;  // found: ask the unit's next outcome
-            return ask_whether_committed(self, index);
-          }
           spdlog::info("event=ledger_commit_resolved committed={}", known.value());
+          if (probe_rank(*surest_probe(lane)) == kOutcomeRank) {
+            // Outcomes only (refusals stored under their keys): an equal outcome found may be
+            // another request's, stored earlier under the key, whose age is not ours, and one not
+            // found says nothing of the others. The backend of the commit is gone now, so each
+            // key's stored outcome is final: the gate reads it back (found: replayed with its true
+            // age; none: nothing of this request was written, retry).
+            return finish_unit(self, index, Ending::key_taken);
+          }
           finish_unit(self, index, known.value() ? Ending::committed : Ending::failed);
           return;
         }

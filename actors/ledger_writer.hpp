@@ -57,9 +57,6 @@ struct WriteLane {
   bool isolating = false;    // retrying `writing` one mutation at a time
   size_t isolate_index = 0;  // the mutation being retried alone
   std::chrono::milliseconds resolve_backoff{0};
-  // In doubt, a unit whose surest trace is an outcome: how many of its outcomes were found so far
-  // (each must be, see ask_whether_committed).
-  size_t outcomes_found = 0;
   std::chrono::steady_clock::time_point write_started;
 };
 

@@ -1,8 +1,10 @@
-// The LedgerWriter settling a commit in doubt whose surest trace is an outcome, over the
-// simulation's model store under CAF's test scheduler. Since a new key runs without a lookup, an
-// outcome equal byte for byte to one being committed may already be stored under its key by an
-// earlier request (which then refuses the commit, WL011): one outcome found does not tell that the
-// unit committed; every outcome of the unit must be there.
+// The LedgerWriter settling a commit in doubt whose surest trace is an outcome (refusals stored
+// under their keys, no row), over the simulation's model store under CAF's test scheduler. Since a
+// new key runs without a lookup, an outcome equal byte for byte to one being committed may already
+// be stored under its key by an earlier request (which then refuses the commit, WL011), with an age
+// of its own: whether the unit committed or not, each request is answered `key_taken`, so that the
+// IdempotencyGate reads its key back (the stored outcome with its true age, or nothing: retry),
+// never as a commit of its own.
 #include <gtest/gtest.h>
 
 #include <caf/all.hpp>
@@ -80,16 +82,17 @@ TEST_F(LedgerWriterDoubtTest, AnEqualOutcomeStoredEarlierDoesNotMakeALostBatchCo
   EXPECT_EQ(model_->state().outcomes.count({"/transferMoney", "k2"}), 0u);
   for (const auto& answer : answers_) {
     EXPECT_FALSE(answer.durable) << answer.body();
+    EXPECT_TRUE(answer.key_taken) << answer.body();
     EXPECT_EQ(answer.status(), 503) << answer.body();
   }
 }
 
-TEST_F(LedgerWriterDoubtTest, ABatchOfOutcomesThatCommittedIsAnsweredWithThem) {
+TEST_F(LedgerWriterDoubtTest, ABatchOfOutcomesThatCommittedIsReadBackNotAnsweredAsItsOwn) {
   write_two_refusals(simulation::ModelState{}, simulation::Fault::in_doubt_committed);
   EXPECT_EQ(model_->state().outcomes.size(), 2u);
   for (const auto& answer : answers_) {
-    EXPECT_TRUE(answer.durable) << answer.body();
-    EXPECT_EQ(answer.status(), 409) << answer.body();
+    EXPECT_FALSE(answer.durable) << answer.body();
+    EXPECT_TRUE(answer.key_taken) << answer.body();
   }
 }
 
