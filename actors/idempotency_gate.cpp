@@ -41,6 +41,8 @@ void remember(Self self, const std::string& name, GateSlot& slot, Reply outcome,
 // At most this many lookups at once (each a pool thread), each of at most kMaxLookupBatch keys: a
 // slow lookup does not hold back the keys that arrive after it.
 constexpr size_t kMaxLookupsRunning = 2;
+// A key read back after a commit in doubt whose lookup failed is asked again after this long.
+constexpr std::chrono::milliseconds kReadBackRetry{200};
 constexpr size_t kMaxLookupBatch = 512;
 
 void run_lookups(Self self) {
@@ -92,8 +94,16 @@ void keep_deadline(Self self, const std::string& name, GateWaiter& waiter) {
   arm_timer(self);
 }
 
+// Whether the gate keeps this waiter's deadline (answers it `timeout` when it passes): a request
+// that differs from the slot's never runs under it, so always; a duplicate only while its slot
+// looks its key up and nothing of it can have committed (not `in_doubt`).
+bool deadline_kept(const GateSlot& slot, const GateWaiter& waiter) {
+  if (waiter.request_hash != slot.request_hash) return true;
+  return slot.phase == Phase::looking_up && !slot.in_doubt;
+}
+
 void add_waiter(Self self, const std::string& name, GateSlot& slot, GateWaiter waiter) {
-  if (slot.phase == Phase::looking_up) keep_deadline(self, name, waiter);
+  if (deadline_kept(slot, waiter)) keep_deadline(self, name, waiter);
   slot.waiters.push_back(std::move(waiter));
 }
 
@@ -121,8 +131,11 @@ void expire_waiters(Self self, uint64_t generation) {
     }
 #ifndef WALLET_PROTOCOL_BUG_LOOKUP_WITHOUT_DEADLINE  // negative control (test-only build)
     auto& waiters = it->second.waiters;
-    auto late = std::stable_partition(waiters.begin(), waiters.end(),
-                                      [now](const GateWaiter& w) { return w.deadline >= now; });
+    // Only waiters whose deadline the gate keeps (a duplicate of a request under way is answered
+    // by its commit, however late).
+    auto late = std::stable_partition(waiters.begin(), waiters.end(), [now](const GateWaiter& w) {
+      return !w.timed || w.deadline >= now;
+    });
     for (auto w = late; w != waiters.end(); ++w) {
       if (w->timed) s.deadlines.erase(w->timer_entry);
       w->reply(timeout_reply());
@@ -216,6 +229,16 @@ void on_lookup(Self self, StoredLookup& lookup) {
     }
     auto& slot = it->second;
     forget_deadlines(s, slot);
+#ifndef WALLET_PROTOCOL_BUG_READ_BACK_GIVES_UP  // negative control (test-only build)
+    if (lookup.error && slot.in_doubt) {
+      // Its own commit may have happened: ask again shortly, answer none of it meanwhile.
+      for (auto& waiter : slot.waiters) {
+        if (deadline_kept(slot, waiter)) keep_deadline(self, name, waiter);
+      }
+      self->delayed_send(self, kReadBackRetry, lookup_atom::value, name, id);
+      continue;
+    }
+#endif
     if (lookup.error) {
       slot.outcome = error_reply(lookup.error->code, lookup.error->message);
       answer_waiters(slot, Answer::same_for_all);
@@ -303,12 +326,16 @@ void on_executed(Self self, const std::string& name, uint64_t id, Reply& outcome
   auto it = s.slots.find(name);
   if (it == s.slots.end() || it->second.id != id) return;
   auto& slot = it->second;
+  forget_deadlines(s, slot);  // those of waiters that differ; kept again below if it goes on
   if (outcome.key_taken) {
-    // Its commit found the key holding a stored outcome: that outcome is the answer (or a 422 for
-    // a request that differs from it), read from Postgres now.
-    // Until it is read, the gate keeps its waiters' deadlines again (nothing was written).
+    // Its commit found the key holding a stored outcome (that outcome is the answer, or a 422 for
+    // a request that differs from it), or was in doubt (`read_back`): the key is read now. Until
+    // then the gate keeps the deadlines of waiters none of whose request can have committed.
     slot.phase = Phase::looking_up;
-    for (auto& waiter : slot.waiters) keep_deadline(self, name, waiter);
+    slot.in_doubt = outcome.read_back;
+    for (auto& waiter : slot.waiters) {
+      if (deadline_kept(slot, waiter)) keep_deadline(self, name, waiter);
+    }
     lookup(self, name);
     return;
   }
@@ -333,6 +360,10 @@ caf::behavior idempotency_gate(caf::stateful_actor<GateState>* self,
   return {
       [=](call_atom, IdempotentCall& call) { on_call(self, call); },
       [=](lookup_atom, StoredLookup& lookup) { on_lookup(self, lookup); },
+      [=](lookup_atom, const std::string& name, uint64_t id) {
+        auto it = self->state.slots.find(name);
+        if (it != self->state.slots.end() && it->second.id == id) lookup(self, name);
+      },
       [=](executed_atom, const std::string& name, uint64_t id, Reply& outcome) {
         on_executed(self, name, id, outcome);
       },

@@ -38,6 +38,9 @@ struct GateSlot {
   // A slot executes first; it looks its key up only when its commit found the key taken (the
   // stored outcome is then the answer; none found: it expired meanwhile, and nothing ran).
   enum class Phase { executing, looking_up, done } phase = Phase::executing;
+  // Looking up a key whose own commit was in doubt (it may have committed): no waiter is answered
+  // a failure or a timeout; a failed lookup is asked again until the key is known.
+  bool in_doubt = false;
   std::string request_hash;
   Reply outcome;
   std::vector<GateWaiter> waiters;

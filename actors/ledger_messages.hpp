@@ -65,6 +65,10 @@ struct Reply {
   // under it committed first: in an earlier run, or on another instance). Nothing changed; the
   // IdempotencyGate answers with that stored outcome instead. Anyone else reads `outcome`: 503.
   bool key_taken = false;
+  // With key_taken: the commit was in doubt and may have happened (a unit of keyed outcomes only,
+  // its backend gone): the gate reads the key back until it knows, and never answers a failure or
+  // a timeout meanwhile.
+  bool read_back = false;
   int status() const { return domain::status_of(outcome); }
   // The body as http/ sends it and the writer stores it (for checks and logs; http/ encodes once).
   std::string body() const { return domain::encode(outcome).body; }

@@ -27,7 +27,8 @@ void count_holds(LedgerGauges& gauges, const persistence::LedgerMutation& mutati
 // How a unit ended. `fenced`: refused by the ownership fence, nothing written; the client is told
 // the partition moved (503, retry), which is a different answer from an outage's.
 // `key_taken`: its idempotency key holds a stored outcome; nothing written, the gate answers.
-enum class Ending { committed, failed, fenced, over_reversed, aborted, key_taken };
+// `read_back`: in doubt, keyed outcomes only: the gate reads each key back until it knows.
+enum class Ending { committed, failed, fenced, over_reversed, aborted, key_taken, read_back };
 
 void settle(Self self, WriteRequest& request, Ending ending) {
   const bool committed = ending == Ending::committed;
@@ -67,6 +68,12 @@ void settle(Self self, WriteRequest& request, Ending ending) {
     request.reply(error_reply(domain::ErrorCode::timeout,
                               "the transaction across owners took too long and was aborted; "
                               "nothing changed, retry"));
+  } else if (ending == Ending::read_back) {
+    Reply back = error_reply(domain::ErrorCode::unavailable,
+                             "the commit of this request was in doubt; its key is read back");
+    back.key_taken = true;
+    back.read_back = true;
+    request.reply(std::move(back));
   } else if (ending == Ending::key_taken) {
     ++self->state.stats.keys_taken;
     ++self->state.gauges->keys_taken;
@@ -233,6 +240,16 @@ const persistence::LedgerMutation* surest_probe(const WriteLane& lane) {
   return probe;
 }
 
+// A unit in doubt with no row, hold, record or change of rules to tell by, whose every mutation
+// is keyed (an outcome, and at most a hold's closing): each request's gate can read its key back.
+// (A closing without a key, an expiry or an unkeyed void, is still told by the outcome probe.)
+bool read_back_by_keys(const WriteLane& lane) {
+  const auto ops = unit(lane);
+  return std::all_of(ops.begin(), ops.end(), [](const persistence::LedgerMutation* m) {
+    return m->outcome && probe_rank(*m) == kOutcomeRank;
+  });
+}
+
 void ask_whether_committed(Self self, size_t index) {
   const persistence::LedgerMutation* probe = surest_probe(self->state.lanes[index]);
   auto me = caf::actor_cast<caf::actor>(self);
@@ -322,13 +339,12 @@ caf::behavior ledger_writer(caf::stateful_actor<WriterState>* self,
         auto& lane = self->state.lanes[index];
         if (known) {
           spdlog::info("event=ledger_commit_resolved committed={}", known.value());
-          if (probe_rank(*surest_probe(lane)) == kOutcomeRank) {
-            // Outcomes only (refusals stored under their keys): an equal outcome found may be
-            // another request's, stored earlier under the key, whose age is not ours, and one not
-            // found says nothing of the others. The backend of the commit is gone now, so each
-            // key's stored outcome is final: the gate reads it back (found: replayed with its true
-            // age; none: nothing of this request was written, retry).
-            return finish_unit(self, index, Ending::key_taken);
+          if (read_back_by_keys(lane)) {
+            // An equal outcome found may be another request's, stored earlier under the key, whose
+            // age is not ours, and one not found says nothing of the others. The backend of the
+            // commit is gone now, so each key's stored outcome is final: the gate reads it back
+            // (found: replayed with its true age; none: nothing of it was written, retry).
+            return finish_unit(self, index, Ending::read_back);
           }
           finish_unit(self, index, known.value() ? Ending::committed : Ending::failed);
           return;

@@ -2,9 +2,9 @@
 // under their keys, no row), over the simulation's model store under CAF's test scheduler. Since a
 // new key runs without a lookup, an outcome equal byte for byte to one being committed may already
 // be stored under its key by an earlier request (which then refuses the commit, WL011), with an age
-// of its own: whether the unit committed or not, each request is answered `key_taken`, so that the
-// IdempotencyGate reads its key back (the stored outcome with its true age, or nothing: retry),
-// never as a commit of its own.
+// of its own: whether the unit committed or not, each request is answered `key_taken` and
+// `read_back`, so that the IdempotencyGate reads its key back until it knows (the stored outcome
+// with its true age, or nothing: retry), never as a commit of its own.
 #include <gtest/gtest.h>
 
 #include <caf/all.hpp>
@@ -83,6 +83,7 @@ TEST_F(LedgerWriterDoubtTest, AnEqualOutcomeStoredEarlierDoesNotMakeALostBatchCo
   for (const auto& answer : answers_) {
     EXPECT_FALSE(answer.durable) << answer.body();
     EXPECT_TRUE(answer.key_taken) << answer.body();
+    EXPECT_TRUE(answer.read_back) << answer.body();
     EXPECT_EQ(answer.status(), 503) << answer.body();
   }
 }
@@ -93,6 +94,7 @@ TEST_F(LedgerWriterDoubtTest, ABatchOfOutcomesThatCommittedIsReadBackNotAnswered
   for (const auto& answer : answers_) {
     EXPECT_FALSE(answer.durable) << answer.body();
     EXPECT_TRUE(answer.key_taken) << answer.body();
+    EXPECT_TRUE(answer.read_back) << answer.body();
   }
 }
 
